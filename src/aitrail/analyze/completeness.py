@@ -1,0 +1,114 @@
+"""Completeness: which minimum elements a scan found, and where the user could supply the rest.
+
+The element list is data (knowledge/minimum_elements.yaml); the check for each element id is here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable
+
+import yaml
+
+from ..model import CompletenessItem, Component, ComponentType, Inventory, RelationshipKind
+
+PICKLE_FORMATS = {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pickle", "joblib", "joblib-zlib", "torchscript"}
+
+
+@lru_cache(maxsize=1)
+def elements() -> dict[str, Any]:
+    text = resources.files("aitrail.knowledge").joinpath("minimum_elements.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _prop(m: Component, key: str) -> Any:
+    return m.properties.get(key)
+
+
+def _files(inv: Inventory, m: Component) -> list[Component]:
+    return [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
+
+
+def _weights(inv: Inventory, m: Component) -> list[Component]:
+    return [c for c in _files(inv, m) if c.type == ComponentType.WEIGHTS]
+
+
+def _datasets(inv: Inventory, m: Component, kind: RelationshipKind = RelationshipKind.TRAINED_ON) -> list[Component]:
+    return inv.related(m.id, kind)
+
+
+def _ok(v: Any, evidence: str | None = None) -> tuple[bool, str | None]:
+    return (bool(v), evidence if v else None)
+
+
+def _all(items: list[Component], pred: Callable[[Component], Any], what: str) -> tuple[bool, str | None]:
+    if not items:
+        return False, None
+    bad = [c.name for c in items if not pred(c)]
+    if bad:
+        return False, None
+    return True, f"{len(items)} {what}"
+
+
+CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
+    "sbom.author": lambda inv, m: (True, f"aitrail {inv.tool_version}"),
+    "sbom.timestamp": lambda inv, m: (True, "set when a BOM is written"),
+    "model.name": lambda inv, m: (True, m.name),
+    "model.version": lambda inv, m: _ok(m.version, m.version),
+    "model.supplier": lambda inv, m: _ok(_prop(m, "supplier"), str(_prop(m, "supplier"))),
+    "model.identifier": lambda inv, m: _ok(m.purl or _prop(m, "download_location"),
+                                           m.purl or _prop(m, "download_location")),
+    "model.hash": lambda inv, m: _all(_weights(inv, m), lambda c: c.sha256, "weights files hashed"),
+    "model.license": lambda inv, m: _ok(m.licenses, ", ".join(sorted({lic.value for lic in m.licenses}))),
+    "model.architecture": lambda inv, m: _ok(_prop(m, "architecture"), str(_prop(m, "architecture"))),
+    "model.task": lambda inv, m: _ok(_prop(m, "task"), str(_prop(m, "task"))),
+    "model.lineage": lambda inv, m: _ok(inv.related(m.id, RelationshipKind.DERIVED_FROM),
+                                        ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM))),
+    "model.intended_use": lambda inv, m: _ok(_prop(m, "card.intended_uses") or _prop(m, "intended_use"),
+                                             "model card section / aitrail.yaml"),
+    "model.limitations": lambda inv, m: _ok(_prop(m, "card.limitations") or _prop(m, "card.bias")
+                                            or _prop(m, "limitations"), "model card section / aitrail.yaml"),
+    "dataset.training": lambda inv, m: _ok(_datasets(inv, m), f"{len(_datasets(inv, m))} datasets"),
+    "dataset.license": lambda inv, m: _all(_datasets(inv, m), lambda c: c.licenses, "datasets with a licence"),
+    "dataset.location": lambda inv, m: _all(_datasets(inv, m), lambda c: c.properties.get("url"),
+                                            "datasets with a location"),
+    "dataset.digest": lambda inv, m: _all(_datasets(inv, m), lambda c: c.properties.get("digest"),
+                                          "datasets with a digest"),
+    "infra.software": lambda inv, m: _ok(inv.related(m.id, RelationshipKind.DEPENDS_ON) or _prop(m, "library"),
+                                         ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON))
+                                         or str(_prop(m, "library"))),
+    "infra.training_code": lambda inv, m: _ok(_prop(m, "training_code"), str(_prop(m, "training_code"))),
+    "security.file_hashes": lambda inv, m: _all(_files(inv, m), lambda c: c.sha256, "files hashed"),
+    "security.safe_formats": lambda inv, m: _ok(_weights(inv, m) and not any(
+        c.format in PICKLE_FORMATS for c in _weights(inv, m)), "no pickle-based weights"),
+    "kpi.evaluation": lambda inv, m: _ok(_prop(m, "evaluation_results") or _prop(m, "evaluation"),
+                                         "model-index results / aitrail.yaml"),
+    "spdx.ai.releaseTime": lambda inv, m: _ok(_prop(m, "release_time"), _prop(m, "release_time")),
+    "spdx.ai.suppliedBy": lambda inv, m: _ok(_prop(m, "supplier"), _prop(m, "supplier")),
+    "spdx.ai.downloadLocation": lambda inv, m: _ok(_prop(m, "download_location"), _prop(m, "download_location")),
+    "spdx.ai.packageVersion": lambda inv, m: _ok(m.version, m.version),
+    "spdx.ai.primaryPurpose": lambda inv, m: (True, "model"),
+    "spdx.ai.declaredLicense": lambda inv, m: _ok(m.licenses, "declared licence found"),
+    "spdx.dataset.fields": lambda inv, m: _all(
+        _datasets(inv, m) + _datasets(inv, m, RelationshipKind.TESTED_ON),
+        lambda c: c.licenses and c.properties.get("url") and c.properties.get("supplier") and c.properties.get("type"),
+        "datasets fully described"),
+}
+
+
+def assess(inv: Inventory) -> None:
+    """Fill ``inv.completeness`` for every scanned model (model id in each item's evidence when several)."""
+    spec = elements()
+    models = inv.models()
+    inv.completeness = []
+    for m in models:
+        for el in spec["elements"]:
+            present, evidence = CHECKS[el["id"]](inv, m)
+            item = CompletenessItem(
+                element=el["id"], framework=el["framework"], title=el["title"], present=bool(present),
+                evidence=(f"{m.name}: {evidence}" if len(models) > 1 and evidence else evidence) if present else None,
+                how_to_supply=None if present else el.get("supply"))
+            if len(models) > 1 and not present:
+                item.how_to_supply = f"{m.name}: {el.get('supply', '')}"
+            inv.completeness.append(item)

@@ -1,0 +1,159 @@
+"""numpy .npy/.npz, joblib and plain pickles, Keras, HDF5 and TensorFlow SavedModel files.
+
+Identified by content, with what their headers say; arrays and pickles are never loaded.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import struct
+import zipfile
+import zlib
+from io import RawIOBase
+from typing import IO
+
+from ..model import ComponentType, Severity
+from . import pickles
+from .base import CatalogError, FileRef, Found
+
+NPY_SPEC = "numpy NEP 1 (.npy format)"
+
+
+def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
+    magic = fh.read(8)
+    if len(magic) < 8 or not magic.startswith(b"\x93NUMPY"):
+        raise CatalogError(f"{rel}: not a .npy array (bad magic)", rule="scan.npy.bad-header")
+    major = magic[6]
+    size_fmt = "<H" if major == 1 else "<I"
+    raw = fh.read(struct.calcsize(size_fmt))
+    if len(raw) < struct.calcsize(size_fmt):
+        raise CatalogError(f"{rel}: truncated .npy header", rule="scan.npy.bad-header")
+    (n,) = struct.unpack(size_fmt, raw)
+    if n > 1 << 20:
+        raise CatalogError(f"{rel}: .npy header length {n} is implausible", rule="scan.npy.bad-header")
+    text = fh.read(n)
+    try:
+        # literal_eval only builds literals (dicts, tuples, strings): it cannot call anything.
+        header = ast.literal_eval(text.decode("latin1"))
+    except (ValueError, SyntaxError, UnicodeDecodeError):
+        raise CatalogError(f"{rel}: .npy header is not a Python literal", rule="scan.npy.bad-header") from None
+    if not isinstance(header, dict) or "descr" not in header or "shape" not in header:
+        raise CatalogError(f"{rel}: .npy header lacks descr/shape", rule="scan.npy.bad-header")
+    return header
+
+
+def _npy_props(header: dict) -> dict:
+    descr = header["descr"]
+    return {"dtype": str(descr), "shape": list(header["shape"]) if isinstance(header["shape"], tuple) else [],
+            "fortran_order": bool(header.get("fortran_order")), "object_array": "O" in str(descr)}
+
+
+def matches_npy(f: FileRef) -> bool:
+    return f.format in ("numpy-npy", "numpy-npz")
+
+
+def catalog_npy(f: FileRef) -> Found:
+    out = Found(file_type=ComponentType.DATA, format=f.format)
+    arrays = {}
+    if f.format == "numpy-npy":
+        with open(f.path, "rb") as fh:
+            arrays[f.path.name] = _npy_props(parse_npy_header(fh, f.rel))
+    else:
+        try:
+            with zipfile.ZipFile(f.path) as z:
+                for name in z.namelist()[:10_000]:
+                    with z.open(name) as fh:
+                        arrays[name] = _npy_props(parse_npy_header(fh, f"{f.rel}:{name}"))
+        except zipfile.BadZipFile as e:
+            raise CatalogError(f"{f.rel}: corrupt .npz archive: {e}", rule="scan.zip.corrupt") from None
+    out.properties["arrays"] = dict(list(arrays.items())[:100])
+    out.properties["array_count"] = len(arrays)
+    for name, a in arrays.items():
+        if a["object_array"]:
+            out.finding(Severity.HIGH, "scan.npy.object-array",
+                        f"{f.rel}: array {name!r} has dtype object: loading it unpickles Python objects "
+                        "(numpy.load(allow_pickle=True))", f.ev(key=name, value=a["dtype"]), NPY_SPEC)
+    return out
+
+
+class _Inflate(RawIOBase):
+    """Stream a zlib-compressed file (compressed joblib dumps) without inflating it all."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh, self.z, self.buf = fh, zlib.decompressobj(), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        while len(self.buf) < len(b):
+            chunk = self.fh.read(1 << 16)
+            if not chunk:
+                self.buf += self.z.flush()
+                break
+            self.buf += self.z.decompress(chunk, 1 << 20)
+            while self.z.unconsumed_tail and len(self.buf) < len(b):
+                self.buf += self.z.decompress(self.z.unconsumed_tail, 1 << 20)
+        n = min(len(b), len(self.buf))
+        b[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        return n
+
+
+def matches_pickle(f: FileRef) -> bool:
+    return f.format in ("pickle", "joblib") or (
+        f.head[:1] == b"x" and f.rel.lower().endswith((".joblib", ".pkl", ".pickle")))
+
+
+def catalog_pickle(f: FileRef) -> Found:
+    compressed = f.format not in ("pickle", "joblib")
+    with open(f.path, "rb") as raw:
+        fh: IO[bytes] = _Inflate(raw) if compressed else raw  # type: ignore[assignment]
+        stream = io.BufferedReader(fh) if compressed else fh  # type: ignore[arg-type]
+        try:
+            s = pickles.walk(stream)
+        except (ValueError, EOFError, zlib.error) as e:
+            raise CatalogError(f"{f.rel}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
+    joblib = f.format == "joblib" or compressed or any(g.startswith("joblib.") for g in s.globals)
+    modules = {g.split(".", 1)[0] for g in s.globals}
+    ml = modules & {"torch", "sklearn", "xgboost", "lightgbm", "numpy", "keras", "tensorflow", "catboost"}
+    out = Found(file_type=ComponentType.WEIGHTS if ml else ComponentType.DATA,
+                format=("joblib" + ("-zlib" if compressed else "")) if joblib else "pickle")
+    out.properties.update({"pickle_globals": sorted(s.globals)[:500], "pickle_protocol": s.protocol,
+                           "frameworks": sorted(ml)})
+    out.finding(Severity.INFO, "scan.pickle.present",
+                f"{f.rel}: is a pickle; loading it runs the code it names (run `aitrail security` before loading)",
+                f.ev(), "Python pickle docs, 'Warning: The pickle module is not secure'")
+    return out
+
+
+def matches_keras(f: FileRef) -> bool:
+    return f.format in ("keras", "hdf5") or f.rel.endswith("saved_model.pb")
+
+
+def catalog_keras(f: FileRef) -> Found:
+    if f.rel.endswith("saved_model.pb"):
+        return Found(file_type=ComponentType.WEIGHTS, format="tensorflow-savedmodel")
+    if f.format == "hdf5":
+        out = Found(file_type=ComponentType.WEIGHTS, format="hdf5")
+        if f.rel.endswith((".h5", ".hdf5", ".keras")):
+            out.properties["keras_candidate"] = True
+        return out
+    out = Found(file_type=ComponentType.WEIGHTS, format="keras")
+    try:
+        with zipfile.ZipFile(f.path) as z:
+            for member in ("metadata.json", "config.json"):
+                if member in z.namelist() and z.getinfo(member).file_size < 64 << 20:
+                    doc = json.loads(z.read(member))
+                    if member == "metadata.json" and isinstance(doc, dict):
+                        out.properties["keras_version"] = doc.get("keras_version")
+                    elif isinstance(doc, dict):
+                        out.properties["class_name"] = doc.get("class_name")
+                        layers = (doc.get("config") or {}).get("layers") if isinstance(doc.get("config"), dict) else None
+                        if isinstance(layers, list):
+                            out.properties["layer_count"] = len(layers)
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{f.rel}: malformed .keras archive: {e}", rule="scan.keras.malformed") from None
+    return out

@@ -1,0 +1,42 @@
+"""A wheel's ``*.dist-info``: the installed Python package that carries a model."""
+
+from __future__ import annotations
+
+import email.parser
+
+from ..model import Component, ComponentType, DeclaredLicense
+from .base import FileRef, Found
+
+
+def matches(f: FileRef) -> bool:
+    parts = f.rel.split("/")
+    return len(parts) >= 2 and parts[-2].endswith(".dist-info") and parts[-1] == "METADATA"
+
+
+def catalog(f: FileRef) -> Found:
+    msg = email.parser.Parser().parsestr(f.read_text(8 << 20), headersonly=True)
+    out = Found(file_type=ComponentType.CONFIG, format="python-metadata")
+    name, version = msg.get("Name"), msg.get("Version")
+    if not name:
+        return out
+    norm = name.replace("_", "-").replace(".", "-").lower()
+    pkg = Component(id=f"library:pypi:{norm}", type=ComponentType.LIBRARY, name=norm, version=version,
+                    purl=f"pkg:pypi/{norm}" + (f"@{version}" if version else ""), evidence=[f.ev(key="Name")])
+    pkg.properties["role"] = "carrier"  # the package that ships the model
+    for k, key in (("summary", "Summary"), ("home_page", "Home-page"), ("author", "Author"),
+                   ("author_email", "Author-email")):
+        if msg.get(key):
+            pkg.properties[k] = msg.get(key)
+    lic = msg.get("License-Expression") or msg.get("License")
+    if lic and lic.strip() and len(lic) < 200:
+        key = "License-Expression" if msg.get("License-Expression") else "License"
+        pkg.licenses.append(DeclaredLicense(lic.strip(), f.ev(key=key, value=lic)))
+    classifiers = [c for c in msg.get_all("Classifier") or [] if c.startswith("License ::")]
+    if classifiers:
+        pkg.properties["license_classifiers"] = classifiers
+    reqs = msg.get_all("Requires-Dist") or []
+    if reqs:
+        pkg.properties["requires_dist"] = reqs
+    out.components.append(pkg)
+    out.properties["package"] = f"{norm}=={version}"
+    return out

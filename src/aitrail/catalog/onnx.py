@@ -1,0 +1,214 @@
+"""ONNX: IR version, opsets, producer, metadata_props, custom op domains, external data.
+
+Parsed with a small protobuf wire-format walker over a memory map instead of the ``onnx``
+package: ``onnx.load`` copies the whole file (weights included) into memory and then
+parses it in C++, which neither bounds memory on large models nor reports *where* a
+malformed file goes wrong. We visit only the fields we need and skip tensor payloads.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections import Counter
+from typing import Iterator
+
+from ..model import ComponentType, Severity
+from .base import CatalogError, FileRef, Found
+
+STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "com.microsoft"}
+MAX_DEPTH = 16
+
+
+class _Bad(Exception):
+    pass
+
+
+def _varint(buf: memoryview, i: int, end: int) -> tuple[int, int]:
+    shift = result = 0
+    while True:
+        if i >= end or shift > 63:
+            raise _Bad(f"bad varint at offset {i}")
+        b = buf[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, i
+        shift += 7
+
+
+def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, object, int]]:
+    """Yield (field number, wire type, value, offset); length-delimited values as (begin, end)."""
+    i = start
+    while i < end:
+        off = i
+        key, i = _varint(buf, i, end)
+        num, wt = key >> 3, key & 7
+        if num == 0:
+            raise _Bad(f"field number 0 at offset {off}")
+        if wt == 0:
+            v, i = _varint(buf, i, end)
+            yield num, wt, v, off
+        elif wt == 1:
+            i += 8
+            yield num, wt, None, off
+        elif wt == 2:
+            n, i = _varint(buf, i, end)
+            if i + n > end:
+                raise _Bad(f"field {num} at offset {off} claims {n} bytes, past the end of its message")
+            yield num, wt, (i, i + n), off
+            i += n
+        elif wt == 5:
+            i += 4
+            yield num, wt, None, off
+        else:
+            raise _Bad(f"unsupported wire type {wt} at offset {off}")
+        if i > end:
+            raise _Bad(f"field {num} at offset {off} runs past the end of its message")
+
+
+def _str(buf: memoryview, span: object) -> str:
+    b, e = span  # type: ignore[misc]
+    return bytes(buf[b:e]).decode("utf-8", errors="replace")
+
+
+def matches(f: FileRef) -> bool:
+    return f.format == "onnx" or f.rel.lower().endswith(".onnx")
+
+
+def catalog(f: FileRef) -> Found:
+    if f.size == 0:
+        raise CatalogError(f"{f.rel}: empty file", rule="scan.onnx.not-protobuf")
+    with open(f.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        buf = memoryview(mm)
+        try:
+            return _model(f, buf)
+        except _Bad as e:
+            raise CatalogError(f"{f.rel}: not a valid ONNX protobuf: {e}", rule="scan.onnx.not-protobuf") from None
+        finally:
+            buf.release()
+
+
+def _model(f: FileRef, buf: memoryview) -> Found:
+    out = Found(file_type=ComponentType.WEIGHTS, format="onnx")
+    p = out.properties
+    opsets: dict[str, int] = {}
+    meta: dict[str, str] = {}
+    state = {"ops": Counter(), "domains": set(), "external": [], "initializers": 0, "params": 0}
+    graph_seen = False
+    for num, wt, v, _off in _fields(buf, 0, len(buf)):
+        if num == 1 and wt == 0:
+            p["ir_version"] = v
+        elif num == 2 and wt == 2:
+            p["producer_name"] = _str(buf, v)
+        elif num == 3 and wt == 2:
+            p["producer_version"] = _str(buf, v)
+        elif num == 4 and wt == 2:
+            p["domain"] = _str(buf, v)
+        elif num == 5 and wt == 0:
+            p["model_version"] = v
+        elif num == 6 and wt == 2:
+            p["doc_string"] = _str(buf, v)[:1000]
+        elif num == 7 and wt == 2:
+            graph_seen = True
+            _graph(buf, v, state, 0)  # type: ignore[arg-type]
+        elif num == 8 and wt == 2:
+            dom, ver = "", 0
+            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+                if n2 == 1 and w2 == 2:
+                    dom = _str(buf, v2)
+                elif n2 == 2 and w2 == 0:
+                    ver = v2  # type: ignore[assignment]
+            opsets[dom or "ai.onnx"] = ver
+        elif num == 14 and wt == 2:
+            k, val = _kv(buf, v)
+            meta[k] = val[:2000]
+        elif num == 25 and wt == 2:
+            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+                if n2 == 2 and w2 == 2:  # FunctionProto.domain: local functions define custom ops
+                    state["domains"].add(_str(buf, v2))
+    if "ir_version" not in p or not graph_seen:
+        raise _Bad("no ir_version or graph: this is not an ONNX model")
+    p["opsets"] = opsets
+    if meta:
+        p["metadata_props"] = meta
+    p["op_count"] = sum(state["ops"].values())
+    p["op_types"] = dict(sorted(state["ops"].items()))
+    p["initializer_count"] = state["initializers"]
+    p["parameter_count"] = state["params"]
+    custom = sorted(d for d in state["domains"] | set(opsets) if d not in STANDARD_DOMAINS)
+    if custom:
+        p["custom_op_domains"] = custom
+        out.finding(Severity.LOW, "scan.onnx.custom-op-domain",
+                    f"{f.rel}: uses custom operator domain(s) {', '.join(custom)}: running it needs code from outside "
+                    "the ONNX standard", f.ev(key="opset_import/node.domain", value=custom),
+                    "ONNX IR spec, 'Operator Sets'")
+    if state["external"]:
+        p["external_data"] = sorted(set(state["external"]))
+        folder = f.path.parent.resolve()
+        for loc in sorted(set(state["external"])):
+            target = (f.path.parent / loc).resolve()
+            if loc.startswith("/") or not target.is_relative_to(folder):
+                out.finding(Severity.HIGH, "scan.onnx.external-data-outside",
+                            f"{f.rel}: external data location {loc!r} points outside the model folder",
+                            f.ev(key="initializer.external_data.location", value=loc),
+                            "CVE-2024-27318; ONNX external data spec")
+            elif not target.exists():
+                out.finding(Severity.MEDIUM, "scan.onnx.external-data-missing",
+                            f"{f.rel}: external data file {loc!r} is missing",
+                            f.ev(key="initializer.external_data.location", value=loc))
+    out.fact("producer", p.get("producer_name"), f.ev(key="producer_name"))
+    out.fact("parameter_count", state["params"] or None, f.ev(key="graph.initializer"))
+    return out
+
+
+def _kv(buf: memoryview, span: object) -> tuple[str, str]:
+    k = val = ""
+    for n, w, v, _ in _fields(buf, *span):  # type: ignore[misc]
+        if n == 1 and w == 2:
+            k = _str(buf, v)
+        elif n == 2 and w == 2:
+            val = _str(buf, v)
+    return k, val
+
+
+def _graph(buf: memoryview, span: tuple[int, int], st: dict, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _Bad("subgraphs nested too deeply")
+    for num, wt, v, _ in _fields(buf, *span):
+        if wt != 2:
+            continue
+        if num == 1:  # NodeProto
+            op, dom = "", ""
+            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+                if n2 == 4 and w2 == 2:
+                    op = _str(buf, v2)
+                elif n2 == 7 and w2 == 2:
+                    dom = _str(buf, v2)
+                elif n2 == 5 and w2 == 2:  # AttributeProto: subgraphs of If/Loop/Scan
+                    for n3, w3, v3, _ in _fields(buf, *v2):  # type: ignore[misc]
+                        if n3 == 6 and w3 == 2:
+                            _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
+                        elif n3 == 11 and w3 == 2:
+                            _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
+            st["ops"][f"{dom}::{op}" if dom else op] += 1
+            if dom:
+                st["domains"].add(dom)
+        elif num == 5:  # TensorProto initializer
+            st["initializers"] += 1
+            n_el = 1
+            dims = False
+            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+                if n2 == 1 and w2 == 0:
+                    n_el *= v2  # type: ignore[operator]
+                    dims = True
+                elif n2 == 1 and w2 == 2:  # packed dims
+                    i, e = v2  # type: ignore[misc]
+                    while i < e:
+                        d, i = _varint(buf, i, e)
+                        n_el *= d
+                        dims = True
+                elif n2 == 13 and w2 == 2:
+                    k, val = _kv(buf, v2)
+                    if k == "location":
+                        st["external"].append(val)
+            st["params"] += n_el if dims else 1

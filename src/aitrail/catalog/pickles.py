@@ -1,0 +1,298 @@
+"""Read what a pickle *describes* without running it: a symbolic walk of its opcodes.
+
+``pickletools.genops`` decodes opcodes and never calls anything; on top of it we keep a
+symbolic stack so that we can say which globals the pickle imports, which calls it would
+make, and which tensors a PyTorch state dict holds (name, dtype, shape). Nothing here
+imports or calls what the pickle names.
+"""
+
+from __future__ import annotations
+
+import pickletools
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+MAX_OPS = 20_000_000
+MAX_TENSORS = 200_000
+MAX_MEMO = 2_000_000
+
+# torch storage class -> dtype (what torch.save writes in persistent ids)
+STORAGE_DTYPES = {
+    "FloatStorage": "F32", "DoubleStorage": "F64", "HalfStorage": "F16", "BFloat16Storage": "BF16",
+    "LongStorage": "I64", "IntStorage": "I32", "ShortStorage": "I16", "CharStorage": "I8",
+    "ByteStorage": "U8", "BoolStorage": "BOOL", "ComplexFloatStorage": "C64", "ComplexDoubleStorage": "C128",
+    "QInt8Storage": "QI8", "QUInt8Storage": "QU8", "QInt32Storage": "QI32", "Float8_e4m3fnStorage": "F8_E4M3",
+    "Float8_e5m2Storage": "F8_E5M2",
+}
+TENSOR_REBUILDERS = {"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_qtensor"}
+
+
+class _Mark:
+    pass
+
+
+MARK = _Mark()
+
+
+@dataclass(frozen=True)
+class Global:
+    module: str
+    name: str
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass
+class Obj:
+    """The result of a call or instantiation the pickle asks for (never performed)."""
+
+    func: Any
+    args: Any
+    items: dict = field(default_factory=dict)
+    state: Any = None
+
+
+@dataclass
+class PersId:
+    pid: Any
+
+
+@dataclass
+class Tensor:
+    dtype: str
+    shape: tuple
+
+
+@dataclass
+class PickleSummary:
+    globals: set[str] = field(default_factory=set)  # "module.name" of every import
+    calls: set[str] = field(default_factory=set)  # imports that are also called (REDUCE/NEWOBJ/OBJ/INST)
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    op_count: int = 0
+    protocol: int | None = None
+    truncated: bool = False  # listing stopped at a cap
+    root: Any = None
+
+
+def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
+    """Walk one pickle (up to its STOP) from ``fh``. Raises ValueError on malformed input."""
+    s = summary or PickleSummary()
+    stack: list[Any] = []
+    memo: dict[int, Any] = {}
+    track = True  # keep building values; turned off past caps (globals are still collected)
+
+    def pop_mark() -> list[Any]:
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is MARK:
+                items = stack[i + 1:]
+                del stack[i:]
+                return items
+        raise ValueError("MARK expected on the stack")
+
+    def pop() -> Any:
+        if not stack:
+            raise ValueError("stack underflow")
+        return stack.pop()
+
+    def call(func: Any, args: Any) -> Obj:
+        if isinstance(func, Global):
+            s.calls.add(func.dotted)
+        return Obj(func, args)
+
+    for op, arg, _pos in pickletools.genops(fh):
+        s.op_count += 1
+        if s.op_count > MAX_OPS:
+            s.truncated = True
+            raise ValueError(f"more than {MAX_OPS} opcodes")
+        name = op.name
+        if name == "PROTO":
+            s.protocol = arg
+        elif name in ("FRAME",):
+            pass
+        elif name == "MARK":
+            stack.append(MARK)
+        elif name == "STOP":
+            s.root = stack[-1] if stack else None
+            break
+        elif name in ("GLOBAL", "INST"):
+            mod, _, nm = str(arg).partition(" ")
+            g = Global(mod, nm)
+            s.globals.add(g.dotted)
+            if name == "INST":
+                stack.append(call(g, tuple(pop_mark())))
+            else:
+                stack.append(g)
+        elif name == "STACK_GLOBAL":
+            nm, mod = pop(), pop()
+            g = Global(str(mod), str(nm))
+            s.globals.add(g.dotted)
+            stack.append(g)
+        elif name in ("EXT1", "EXT2", "EXT4"):
+            g = Global("copyreg._extension_registry", str(arg))
+            s.globals.add(g.dotted)
+            stack.append(g)
+        elif name == "REDUCE":
+            args = pop()
+            func = pop()
+            stack.append(_reduce(func, args, s) if track else call(func, args))
+        elif name in ("NEWOBJ",):
+            args = pop()
+            cls = pop()
+            stack.append(call(cls, args))
+        elif name == "NEWOBJ_EX":
+            pop()
+            args = pop()
+            cls = pop()
+            stack.append(call(cls, args))
+        elif name == "OBJ":
+            items = pop_mark()
+            if not items:
+                raise ValueError("OBJ with no class")
+            stack.append(call(items[0], tuple(items[1:])))
+        elif name == "BUILD":
+            state = pop()
+            if stack and isinstance(stack[-1], Obj):
+                stack[-1].state = state
+        elif name in ("BINPERSID", "PERSID"):
+            stack.append(PersId(pop() if name == "BINPERSID" else arg))
+        elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+            if not stack:
+                raise ValueError("memoize on an empty stack")
+            if len(memo) < MAX_MEMO:
+                memo[len(memo) if name == "MEMOIZE" else int(arg)] = stack[-1]
+            else:
+                track = False
+                s.truncated = True
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            stack.append(memo.get(int(arg)))
+        elif name == "POP":
+            pop()
+        elif name == "POP_MARK":
+            pop_mark()
+        elif name == "DUP":
+            stack.append(stack[-1] if stack else None)
+        elif name in ("EMPTY_DICT",):
+            stack.append({})
+        elif name in ("EMPTY_LIST",):
+            stack.append([])
+        elif name in ("EMPTY_TUPLE",):
+            stack.append(())
+        elif name == "EMPTY_SET":
+            stack.append([])
+        elif name == "TUPLE1":
+            stack.append((pop(),))
+        elif name == "TUPLE2":
+            b, a = pop(), pop()
+            stack.append((a, b))
+        elif name == "TUPLE3":
+            c, b, a = pop(), pop(), pop()
+            stack.append((a, b, c))
+        elif name == "TUPLE":
+            stack.append(tuple(pop_mark()))
+        elif name == "LIST":
+            stack.append(pop_mark())
+        elif name == "FROZENSET":
+            stack.append(pop_mark())
+        elif name == "DICT":
+            items = pop_mark()
+            stack.append({_key(k): v for k, v in zip(items[::2], items[1::2])})
+        elif name in ("APPEND",):
+            v = pop()
+            if track and stack and isinstance(stack[-1], list):
+                stack[-1].append(v)
+        elif name in ("APPENDS", "ADDITEMS"):
+            items = pop_mark()
+            if track and stack and isinstance(stack[-1], list):
+                stack[-1].extend(items)
+        elif name == "SETITEM":
+            v, k = pop(), pop()
+            _setitems(stack, [k, v], track)
+        elif name == "SETITEMS":
+            _setitems(stack, pop_mark(), track)
+        elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
+            stack.append(("<bytes>", len(arg)))
+        elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
+            if name == "NEXT_BUFFER":
+                stack.append(("<buffer>",))
+        else:
+            # literals: ints, floats, strings, None, bools
+            stack.append(arg if name not in ("NONE", "NEWTRUE", "NEWFALSE") else
+                         {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+        if len(s.tensors) >= MAX_TENSORS:
+            track = False
+            s.truncated = True
+    else:
+        raise ValueError("pickle ended without STOP")
+    return s
+
+
+def _key(k: Any) -> Any:
+    return k if isinstance(k, (str, int, float, bool, type(None), tuple)) else repr(type(k))
+
+
+def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
+    if not (track and stack):
+        return
+    target = stack[-1]
+    d = target if isinstance(target, dict) else target.items if isinstance(target, Obj) else None
+    if d is not None:
+        for k, v in zip(items[::2], items[1::2]):
+            d[_key(k)] = v
+
+
+def _reduce(func: Any, args: Any, s: PickleSummary) -> Any:
+    if isinstance(func, Global):
+        s.calls.add(func.dotted)
+        if func.module == "torch._utils" and func.name in TENSOR_REBUILDERS and isinstance(args, tuple) and args:
+            t = _tensor(args)
+            if t:
+                return t
+        if func.module == "torch._utils" and func.name == "_rebuild_parameter" and isinstance(args, tuple) and args:
+            if isinstance(args[0], Tensor):
+                return args[0]
+    return Obj(func, args)
+
+
+def _tensor(args: tuple) -> Tensor | None:
+    storage = args[0]
+    if not isinstance(storage, PersId):
+        return None
+    pid = storage.pid
+    dtype = "?"
+    if isinstance(pid, tuple) and len(pid) >= 2 and isinstance(pid[1], Global):
+        dtype = STORAGE_DTYPES.get(pid[1].name, pid[1].name)
+    shape = args[2] if len(args) > 2 and isinstance(args[2], tuple) else ()
+    return Tensor(dtype, tuple(x for x in shape if isinstance(x, int)))
+
+
+def collect_tensors(root: Any, limit: int = MAX_TENSORS) -> dict[str, Tensor]:
+    """Name every tensor reachable from ``root`` by its dotted dict path (state_dict keys)."""
+    out: dict[str, Tensor] = {}
+    seen: set[int] = set()
+    todo: list[tuple[str, Any, int]] = [("", root, 0)]
+    while todo and len(out) < limit:
+        prefix, v, depth = todo.pop()
+        if isinstance(v, Tensor):
+            out[prefix or "<root>"] = v
+            continue
+        if depth > 32 or id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, Obj):
+            todo.append((prefix, v.items, depth + 1))
+            if v.state is not None:
+                todo.append((prefix, v.state, depth + 1))
+            if isinstance(v.args, tuple):
+                for a in v.args:
+                    if isinstance(a, (dict, Obj)):
+                        todo.append((prefix, a, depth + 1))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                todo.append((f"{prefix}.{k}" if prefix else str(k), x, depth + 1))
+        elif isinstance(v, (list, tuple)):
+            for i, x in enumerate(v[:100_000]):
+                if isinstance(x, (Tensor, dict, Obj, list, tuple)):
+                    todo.append((f"{prefix}.{i}" if prefix else str(i), x, depth + 1))
+    return dict(sorted(out.items()))

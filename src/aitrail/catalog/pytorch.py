@@ -1,0 +1,117 @@
+"""PyTorch checkpoints: zip (torch.save since 1.6), legacy stacked pickles, legacy tar, TorchScript.
+
+Tensors are listed from the pickle's opcodes (see pickles.py); nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from collections import Counter
+
+from ..model import ComponentType, Severity
+from . import pickles
+from .base import CatalogError, FileRef, Found
+
+FORMATS = {"pytorch-zip", "pytorch-legacy", "torchscript", "tar"}
+
+
+def matches(f: FileRef) -> bool:
+    return f.format in FORMATS
+
+
+def catalog(f: FileRef) -> Found:
+    if f.format == "tar":
+        return _tar(f)
+    if f.format == "pytorch-legacy":
+        return _legacy(f)
+    return _zip(f)
+
+
+def _describe(f: FileRef, out: Found, s: pickles.PickleSummary) -> None:
+    tensors = pickles.collect_tensors(s.root)
+    dtypes = Counter(t.dtype for t in tensors.values())
+    params = 0
+    for t in tensors.values():
+        n = 1
+        for d in t.shape:
+            n *= d
+        params += n
+    out.properties.update({
+        "tensor_count": len(tensors),
+        "parameter_count": params,
+        "dtypes": dict(sorted(dtypes.items())),
+        "pickle_globals": sorted(s.globals),
+        "pickle_protocol": s.protocol,
+    })
+    if s.truncated:
+        out.properties["listing_truncated"] = True
+    if tensors:
+        out.properties["tensors_sample"] = {k: {"dtype": t.dtype, "shape": list(t.shape)}
+                                            for k, t in list(tensors.items())[:20]}
+        out.fact("parameter_count", params, f.ev(key="pickle"))
+        out.fact("dtype", "/".join(sorted(dtypes)), f.ev(key="pickle"))
+
+
+def _zip(f: FileRef) -> Found:
+    try:
+        z = zipfile.ZipFile(f.path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise CatalogError(f"{f.rel}: corrupt zip archive: {e}", rule="scan.zip.corrupt") from None
+    with z:
+        names = z.namelist()
+        pkl = [n for n in names if n.endswith("/data.pkl") or n == "data.pkl"]
+        code = [n for n in names if "/code/" in n or n.startswith("code/")]
+        out = Found(file_type=ComponentType.WEIGHTS, format="torchscript" if code else "pytorch-zip")
+        out.properties["members"] = len(names)
+        if code:
+            out.properties["torchscript_code_files"] = sorted(n for n in code if n.endswith(".py"))[:200]
+        if len(pkl) != 1:
+            if not code:
+                out.finding(Severity.MEDIUM, "scan.pytorch.no-data-pkl",
+                            f"{f.rel}: PyTorch zip has {len(pkl)} data.pkl members (expected 1)", f.ev())
+            if not pkl:
+                return out
+        with z.open(pkl[0]) as fh:
+            try:
+                s = pickles.walk(fh)
+            except (ValueError, EOFError, zipfile.BadZipFile) as e:
+                raise CatalogError(f"{f.rel}: {pkl[0]}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
+        _describe(f, out, s)
+        out.properties["data_pkl"] = pkl[0]
+    return out
+
+
+def _legacy(f: FileRef) -> Found:
+    """torch.save before 1.6: magic number, protocol, sys_info, then the object, then raw storages."""
+    out = Found(file_type=ComponentType.WEIGHTS, format="pytorch-legacy")
+    with open(f.path, "rb") as fh:
+        stage = "magic number"
+        try:
+            for stage in ("magic number", "protocol version", "sys info"):
+                pickles.walk(fh)
+            stage = "object"
+            s = pickles.walk(fh)
+        except (ValueError, EOFError) as e:
+            raise CatalogError(f"{f.rel}: malformed legacy PyTorch pickle ({stage}): {e}",
+                               rule="scan.pickle.malformed") from None
+    _describe(f, out, s)
+    return out
+
+
+def _tar(f: FileRef) -> Found:
+    try:
+        with tarfile.open(f.path) as t:
+            names = t.getnames()
+            if not {"pickle", "storages", "tensors"} <= set(names):
+                return Found(file_type=ComponentType.FILE, format="tar", properties={"members": len(names)})
+            out = Found(file_type=ComponentType.WEIGHTS, format="pytorch-tar")
+            member = t.extractfile("pickle")
+            if member is None:
+                raise CatalogError(f"{f.rel}: legacy torch tar has no readable 'pickle' member")
+            s = pickles.walk(io.BufferedReader(member))  # type: ignore[arg-type]
+    except (tarfile.TarError, ValueError, EOFError) as e:
+        raise CatalogError(f"{f.rel}: malformed legacy PyTorch tar: {e}", rule="scan.pickle.malformed") from None
+    _describe(f, out, s)
+    return out

@@ -1,0 +1,76 @@
+"""Tell what a file is from its first bytes, not its name (names lie; see issue on security)."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from pathlib import Path
+
+HEAD_BYTES = 4096
+
+# Formats of files that hold model parameters.
+WEIGHT_FORMATS = {
+    "safetensors", "gguf", "onnx", "pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript",
+    "keras", "hdf5", "numpy-npy", "numpy-npz", "pickle", "joblib", "tensorflow-savedmodel",
+}
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(HEAD_BYTES)
+
+
+def sniff(path: Path, head: bytes) -> str | None:
+    """Return a format name, or None when the content says nothing we know."""
+    if len(head) >= 9 and head[8:9] == b"{":
+        (n,) = struct.unpack_from("<Q", head, 0)
+        if 2 <= n:
+            return "safetensors"
+    if head.startswith(b"GGUF"):
+        return "gguf"
+    if head.startswith(b"\x93NUMPY"):
+        return "numpy-npy"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "hdf5"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _sniff_zip(path)
+    if len(head) > 262 and head[257:262] == b"ustar":
+        return "tar"
+    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
+        # Legacy torch.save writes a pickled magic number first (protocol 2, LONG1 of 10 bytes).
+        if head.startswith(b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"):
+            return "pytorch-legacy"
+        if b"joblib" in head:
+            return "joblib"
+        return "pickle"
+    if head[:1] in (b"(", b"]", b"}", b"c") and path.suffix.lower() in (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib"):
+        return "pickle"  # protocol 0/1 pickles have no PROTO opcode
+    if _looks_like_onnx(head):
+        return "onnx"
+    return None
+
+
+def _looks_like_onnx(head: bytes) -> bool:
+    # ModelProto starts with field 1 (ir_version, varint, tag 0x08) in every exporter we know,
+    # followed by producer_name (0x12), graph (0x3a) or opset_import (0x42).
+    return (len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 30
+            and head[2] in (0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72, 0xa2))
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "zip"
+    base = {n.split("/", 1)[1] if "/" in n else n for n in names}
+    if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) or any(
+            "/code/" in n or n.startswith("code/") for n in names):
+        return "torchscript"
+    if "data.pkl" in base:
+        return "pytorch-zip"
+    if "config.json" in names and any(n.endswith(".weights.h5") or n == "model.weights.h5" for n in names):
+        return "keras"
+    if names and all(n.endswith(".npy") for n in names):
+        return "numpy-npz"
+    return "zip"

@@ -1,0 +1,50 @@
+"""SHA-256 of files: streamed, parallel across files (hashlib releases the GIL while hashing)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable
+
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            if progress:
+                progress(n)
+    return h.hexdigest()
+
+
+def sha256_files(paths: Iterable[Path], workers: int | None = None,
+                 progress: Callable[[int], None] | None = None) -> dict[Path, str | OSError]:
+    """Digest every path; a file that cannot be read maps to its OSError instead of a digest."""
+    paths = list(dict.fromkeys(paths))
+    # Largest first, so one big file does not start last and leave the other cores idle.
+    paths.sort(key=lambda p: _size(p), reverse=True)
+    workers = workers or min(8, (os.cpu_count() or 2))
+
+    def one(p: Path) -> str | OSError:
+        try:
+            return sha256_file(p, progress)
+        except OSError as e:
+            return e
+
+    if workers <= 1 or len(paths) <= 1:
+        return {p: one(p) for p in paths}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(paths, pool.map(one, paths)))
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0

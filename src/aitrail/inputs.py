@@ -1,0 +1,178 @@
+"""What to scan: a folder, a single file, or a Hugging Face cache (each snapshot one model)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Evidence, Finding, Severity
+
+SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".hg", ".svn", "node_modules", ".venv"}
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+
+
+class InputError(Exception):
+    """The target itself cannot be scanned (missing, unreadable). Exit code 2."""
+
+
+@dataclass
+class Unit:
+    """One model to inventory."""
+
+    root: Path  # folder holding the model's files (for a single file, its folder)
+    prefix: str  # display path of root, relative to the scan target ("" for the target itself)
+    single_file: Path | None = None
+    repo_id: str | None = None  # from a HF cache path
+    revision: str | None = None
+    is_main: bool | None = None  # the snapshot refs/main points at
+    extra_files: list[Path] = field(default_factory=list)  # e.g. the carrier package's METADATA
+
+
+def resolve(target: Path) -> list[Unit]:
+    if not os.path.lexists(target):
+        raise InputError(f"{target}: no such file or directory")
+    if not target.exists():
+        raise InputError(f"{target}: broken symbolic link")
+    if target.is_file():
+        if not os.access(target, os.R_OK):
+            raise InputError(f"{target}: permission denied")
+        return [Unit(root=target.parent, prefix="", single_file=target)]
+    if not os.access(target, os.R_OK | os.X_OK):
+        raise InputError(f"{target}: permission denied")
+    # A snapshot folder itself: .../models--org--name/snapshots/<rev>
+    if target.parent.name == "snapshots" and target.parent.parent.name.startswith("models--"):
+        return [_snapshot(target.parent.parent, target, "")]
+    repos = []
+    if target.name.startswith("models--"):
+        repos = [target]
+    else:
+        for cand in (target, target / "hub"):
+            if cand.is_dir():
+                found = sorted(p for p in cand.iterdir() if p.name.startswith("models--") and p.is_dir())
+                if found:
+                    repos = found
+                    break
+    if repos:
+        units = []
+        for repo in repos:
+            snaps = repo / "snapshots"
+            for snap in sorted(snaps.iterdir()) if snaps.is_dir() else []:
+                if snap.is_dir():
+                    units.append(_snapshot(repo, snap, str(snap.relative_to(target)) if snap != target else ""))
+        if units:
+            return units
+    unit = Unit(root=target, prefix="")
+    unit.extra_files = carrier_files(target)
+    return [unit]
+
+
+def _snapshot(repo: Path, snap: Path, prefix: str) -> Unit:
+    repo_id = repo.name[len("models--"):].replace("--", "/")
+    main = repo / "refs" / "main"
+    is_main = None
+    try:
+        is_main = main.read_text().strip() == snap.name
+    except OSError:
+        pass
+    return Unit(root=snap, prefix=prefix, repo_id=repo_id,
+                revision=snap.name if _HEX40.match(snap.name) else snap.name, is_main=is_main)
+
+
+def carrier_files(root: Path, levels: int = 3) -> list[Path]:
+    """The METADATA and licence files of an installed package whose files include ``root``.
+
+    A model inside site-packages belongs to the distribution whose RECORD lists it; that
+    package's licence is the packager's, which may differ from the model card's.
+    """
+    root = root.resolve()
+    for up in list(root.parents)[:levels]:
+        try:
+            infos = [p for p in up.iterdir() if p.name.endswith(".dist-info") and p.is_dir()]
+        except OSError:
+            continue
+        if not infos:
+            continue
+        rel = root.relative_to(up).as_posix() + "/"
+        for info in infos:
+            record = info / "RECORD"
+            try:
+                with open(record, encoding="utf-8", errors="replace") as fh:
+                    if any(line.startswith(rel) for line in fh):
+                        files = [info / "METADATA"] if (info / "METADATA").exists() else []
+                        lic = info / "licenses"
+                        if lic.is_dir():
+                            files += sorted(p for p in lic.rglob("*") if p.is_file())
+                        files += sorted(p for p in info.iterdir() if p.name.upper().startswith(("LICENSE", "COPYING")))
+                        return files
+            except OSError:
+                continue
+    return []
+
+
+def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
+    """Every regular file of a unit, following symlinks safely (loops and dangling links reported)."""
+    if unit.single_file:
+        return [unit.single_file], []
+    files: list[Path] = []
+    findings: list[Finding] = []
+    seen: set[tuple[int, int]] = set()
+
+    def rel(p: Path) -> str:
+        return _join(unit.prefix, p.relative_to(unit.root).as_posix())
+
+    def visit(d: Path, depth: int) -> None:
+        try:
+            st = d.stat()
+        except OSError as e:
+            findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(d)}: cannot read folder: {e.strerror}",
+                                    rel(d), Evidence(rel(d))))
+            return
+        if (st.st_dev, st.st_ino) in seen or depth > 64:
+            findings.append(Finding(Severity.LOW, "scan.symlink-loop",
+                                    f"{rel(d)}: symbolic link loop (folder already visited); skipped", rel(d),
+                                    Evidence(rel(d))))
+            return
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as e:
+            findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(d)}: cannot list folder: {e.strerror}",
+                                    rel(d), Evidence(rel(d))))
+            return
+        for e in entries:
+            p = Path(e.path)
+            try:
+                if e.is_dir(follow_symlinks=True):
+                    if e.name not in SKIP_DIRS:
+                        visit(p, depth + 1)
+                elif e.is_file(follow_symlinks=True):
+                    files.append(p)
+                elif e.is_symlink():
+                    findings.append(Finding(Severity.LOW, "scan.broken-symlink",
+                                            f"{rel(p)}: symbolic link to {os.readlink(p)!r}, which does not exist",
+                                            rel(p), Evidence(rel(p))))
+            except OSError as err:
+                findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(p)}: {err.strerror}", rel(p),
+                                        Evidence(rel(p))))
+
+    visit(unit.root, 0)
+    return files, findings
+
+
+def _join(prefix: str, rel: str) -> str:
+    return f"{prefix}/{rel}" if prefix and rel != "." else (prefix or rel)
+
+
+def display_path(unit: Unit, target: Path, p: Path) -> tuple[str, str]:
+    """(path shown to users, relative to the target; path inside the unit)."""
+    if unit.single_file:
+        return p.name, p.name
+    try:
+        local = p.relative_to(unit.root).as_posix()
+        return _join(unit.prefix, local), local
+    except ValueError:
+        # a file outside the unit (the carrier package's metadata): show it relative to the target
+        shown = os.path.relpath(p, target if target.is_dir() else target.parent)
+        return Path(shown).as_posix(), Path(shown).as_posix()

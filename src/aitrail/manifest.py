@@ -1,0 +1,94 @@
+"""``aitrail.yaml``: what a model folder cannot show, declared by its owner.
+
+Schema (all keys optional; unknown keys are rejected with their name):
+
+    name: str                 version: str            supplier: str
+    description: str          release_time: ISO 8601  download_location: URL
+    license: str              intended_use: str       limitations: str
+    training_code: URL        evaluation: str
+    base_models: [{id: str, relation: fine-tune|adapter|quantization|merge}]
+    datasets:    [{name: str, role: training|testing|validation, license: str,
+                   url: URL, digest: str, type: str, supplier: str}]
+
+See docs/manifest.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NAMES = ("aitrail.yaml", "aitrail.yml")
+TOP = {"aitrail": int, "name": str, "version": str, "supplier": str, "description": str, "release_time": str,
+       "download_location": str, "license": str, "intended_use": str, "limitations": str, "training_code": str,
+       "evaluation": str, "base_models": list, "datasets": list}
+BASE = {"id": str, "relation": str}
+DATASET = {"name": str, "role": str, "license": str, "url": str, "digest": str, "type": str, "supplier": str}
+RELATIONS = {"fine-tune", "adapter", "quantization", "merge", "unknown"}
+ROLES = {"training", "testing", "validation"}
+
+
+class ManifestError(Exception):
+    """The manifest is malformed; the message names the file and the key."""
+
+
+@dataclass
+class Manifest:
+    path: Path
+    data: dict[str, Any]
+
+
+def find(folder: Path) -> Path | None:
+    for n in NAMES:
+        if (folder / n).is_file():
+            return folder / n
+    return None
+
+
+def load(path: Path) -> Manifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{path}: cannot read manifest: {e}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ManifestError(f"{path}: malformed YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: the manifest must be a mapping of keys")
+    _check(path, data, TOP, "")
+    for i, b in enumerate(data.get("base_models") or []):
+        if isinstance(b, str):
+            data["base_models"][i] = b = {"id": b}
+        _check(path, b, BASE, f"base_models[{i}].")
+        if "id" not in b:
+            raise ManifestError(f"{path}: base_models[{i}] needs an 'id'")
+        if b.get("relation", "unknown") not in RELATIONS:
+            raise ManifestError(f"{path}: base_models[{i}].relation must be one of {sorted(RELATIONS)}")
+    for i, d in enumerate(data.get("datasets") or []):
+        _check(path, d, DATASET, f"datasets[{i}].")
+        if "name" not in d:
+            raise ManifestError(f"{path}: datasets[{i}] needs a 'name'")
+        if d.get("role", "training") not in ROLES:
+            raise ManifestError(f"{path}: datasets[{i}].role must be one of {sorted(ROLES)}")
+    return Manifest(path, data)
+
+
+def _check(path: Path, data: Any, schema: dict[str, type], where: str) -> None:
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: {where.rstrip('.') or 'manifest'} must be a mapping")
+    for k, v in data.items():
+        if k not in schema:
+            raise ManifestError(f"{path}: unknown key '{where}{k}' (known: {', '.join(sorted(schema))})")
+        want = schema[k]
+        if want is str and not isinstance(v, str):
+            # YAML reads dates and numbers natively; a version "1.0" or a date is still text to us
+            if isinstance(v, (int, float)) or hasattr(v, "isoformat"):
+                data[k] = v.isoformat() if hasattr(v, "isoformat") else str(v)
+                continue
+            raise ManifestError(f"{path}: '{where}{k}' must be text, not {type(v).__name__}")
+        if want is not str and not isinstance(v, want):
+            raise ManifestError(f"{path}: '{where}{k}' must be a {want.__name__}, not {type(v).__name__}")

@@ -1,0 +1,286 @@
+"""``aitrail.scan(path)``: resolve inputs, run catalogers over every file, merge into an Inventory.
+
+Data flows one way: files -> catalogers (pure) -> merge here -> analyze (completeness)
+-> export.  A file that cannot be read or parsed becomes a finding; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__, digest, inputs, manifest
+from .analyze import completeness
+from .catalog import CATALOGERS, CatalogError, FileRef, Found
+from .catalog.base import MODEL
+from .catalog.lineage import dataset_component, hub_purl, model_component
+from .catalog.sniff import WEIGHT_FORMATS, read_head, sniff
+from .model import (Component, ComponentType, DeclaredLicense, Derivation, Evidence, Finding, Inventory,
+                    Relationship, RelationshipKind, Severity)
+
+Progress = Callable[[int], None]
+_GENERIC_DIRS = {"model", "models", "weights", "checkpoint", "checkpoints", "data", "assets", "snapshot", "files"}
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def scan(path: str | os.PathLike[str], *, hash_files: bool = True, manifest_path: str | os.PathLike[str] | None = None,
+         progress: Callable[[int, int], Progress] | None = None) -> Inventory:
+    """Inventory a model folder, a single model file, or a Hugging Face cache.
+
+    Raises :class:`aitrail.inputs.InputError` when the target cannot be scanned at all and
+    :class:`aitrail.manifest.ManifestError` for a malformed manifest. Everything else that goes
+    wrong with a file is recorded as a finding.
+    """
+    target = Path(path)
+    units = inputs.resolve(target)
+    inv = Inventory(target=str(path), tool_version=__version__, hashed=hash_files)
+    explicit = manifest.load(Path(manifest_path)) if manifest_path else None
+    per_unit: list[tuple[inputs.Unit, list[tuple[FileRef, Path]]]] = []
+    for unit in units:
+        files, walk_findings = inputs.walk(unit)
+        inv.findings.extend(walk_findings)
+        refs = []
+        for p in files + unit.extra_files:
+            ref = _file_ref(unit, target, p, inv)
+            if ref:
+                refs.append((ref, p))
+        per_unit.append((unit, refs))
+
+    digests: dict[Path, str | OSError] = {}
+    if hash_files:
+        all_paths = [p for _, refs in per_unit for _, p in refs]
+        total = sum(r.size for _, refs in per_unit for r, _ in refs)
+        tick = progress(total, len(all_paths)) if progress else None
+        digests = digest.sha256_files(all_paths, progress=tick)
+
+    for unit, refs in per_unit:
+        man = explicit or _unit_manifest(unit, inv)
+        _assemble(inv, unit, refs, digests, man)
+    completeness.assess(inv)
+    return inv
+
+
+def _file_ref(unit: inputs.Unit, target: Path, p: Path, inv: Inventory) -> FileRef | None:
+    shown, local = inputs.display_path(unit, target, p)
+    try:
+        size = p.stat().st_size
+        head = read_head(p)
+    except OSError as e:
+        inv.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{shown}: cannot read: {e.strerror}", shown,
+                                    Evidence(shown)))
+        return None
+    ref = FileRef(path=p, rel=shown, size=size, head=head, local=local)
+    try:
+        ref.format = sniff(p, head)
+    except OSError:
+        ref.format = None
+    return ref
+
+
+def _unit_manifest(unit: inputs.Unit, inv: Inventory) -> manifest.Manifest | None:
+    found = manifest.find(unit.root) if not unit.single_file else None
+    if not found:
+        return None
+    try:
+        return manifest.load(found)
+    except manifest.ManifestError as e:
+        shown = inputs._join(unit.prefix, found.name)
+        inv.findings.append(Finding(Severity.MEDIUM, "scan.manifest.invalid", str(e), shown, Evidence(shown)))
+        return None
+
+
+def run_catalogers(ref: FileRef) -> list[Found]:
+    found: list[Found] = []
+    for cat in CATALOGERS:
+        try:
+            if not cat.matches(ref):
+                continue
+            found.append(cat.catalog(ref))
+        except CatalogError as e:
+            f = Found()
+            f.findings.append(Finding(e.severity, e.rule, str(e), ref.rel, Evidence(ref.rel, offset=e.offset),
+                                      f"{cat.name} cataloger"))
+            found.append(f)
+        except (OSError, MemoryError) as e:
+            f = Found()
+            f.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: {cat.name}: {e}", ref.rel,
+                                      Evidence(ref.rel)))
+            found.append(f)
+        except Exception as e:  # noqa: BLE001 - a bug in one cataloger must not end the scan
+            f = Found()
+            f.findings.append(Finding(Severity.LOW, "scan.internal-error",
+                                      f"{ref.rel}: the {cat.name} cataloger failed ({type(e).__name__}: {e}); "
+                                      "please report this", ref.rel, Evidence(ref.rel)))
+            found.append(f)
+    return found
+
+
+def _model_name(unit: inputs.Unit, facts: dict[str, list[tuple[Any, Evidence]]], man: dict[str, Any]) -> str:
+    if unit.repo_id:
+        return unit.repo_id
+    if man.get("name"):
+        return str(man["name"])
+    for key in ("name", "card_title"):
+        if facts.get(key):
+            return str(facts[key][0][0])
+    if unit.single_file:
+        return unit.single_file.stem
+    root = unit.root.resolve()
+    if root.name.lower() in _GENERIC_DIRS and root.parent.name:
+        return f"{root.parent.name}/{root.name}"
+    return root.name or "model"
+
+
+def _assemble(inv: Inventory, unit: inputs.Unit, refs: list[tuple[FileRef, Path]],
+              digests: dict[Path, str | OSError], man_obj: manifest.Manifest | None) -> None:
+    man = man_obj.data if man_obj else {}
+    facts: dict[str, list[tuple[Any, Evidence]]] = defaultdict(list)
+    model_licenses: list[DeclaredLicense] = []
+    others: list[Component] = []
+    rels: list[Relationship] = []
+    files: list[Component] = []
+    weights_params: dict[str, int] = defaultdict(int)
+
+    for ref, p in refs:
+        results = run_catalogers(ref)
+        ftype = next((r.file_type for r in results if r.file_type != ComponentType.FILE), ComponentType.FILE)
+        fmt = next((r.format for r in results if r.format), None) or ref.format or _ext_format(ref.rel)
+        if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
+            ftype = ComponentType.WEIGHTS
+        comp = Component(id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel,
+                         size=ref.size, format=fmt)
+        d = digests.get(p)
+        if isinstance(d, str):
+            comp.sha256 = d
+            _check_blob(ref, p, d, inv)
+        elif isinstance(d, OSError):
+            inv.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: cannot hash: {d.strerror}",
+                                        ref.rel, Evidence(ref.rel)))
+        for r in results:
+            comp.properties.update(r.properties)
+            for fact in r.facts:
+                facts[fact.key].append((fact.value, fact.evidence))
+            if ftype == ComponentType.LICENSE:
+                comp.licenses.extend(r.licenses)
+            if not (ref.local.startswith("../") or ".dist-info/" in ref.local):
+                model_licenses.extend(r.licenses)  # a carrier package's licence is not the model's
+            others.extend(r.components)
+            rels.extend(r.relationships)
+            inv.findings.extend(r.findings)
+            if ftype == ComponentType.WEIGHTS and isinstance(r.properties.get("parameter_count"), int):
+                weights_params[fmt or "?"] += r.properties["parameter_count"]
+        files.append(comp)
+
+    name = _model_name(unit, facts, man)
+    mid = f"model:{name}"
+    if unit.revision and (inv.component(mid) and inv.component(mid).properties.get("scanned")):  # type: ignore[union-attr]
+        mid = f"{mid}@{unit.revision}"
+    model = Component(id=mid, type=ComponentType.MODEL, name=name,
+                      version=unit.revision or man.get("version") or _first(facts, "version"),
+                      purl=hub_purl(unit.repo_id, unit.revision) if unit.repo_id else None,
+                      description=man.get("description") or _first(facts, "description"))
+    model.properties["scanned"] = True
+    model.properties["root"] = unit.prefix or "."
+    if unit.repo_id:
+        model.properties["repo_id"] = unit.repo_id
+        model.properties["download_location"] = f"https://huggingface.co/{unit.repo_id}"
+    if unit.is_main is not None:
+        model.properties["is_main_revision"] = unit.is_main
+    provenance: dict[str, list[dict[str, Any]]] = {}
+    for key, vals in sorted(facts.items()):
+        model.properties[key] = vals[0][0]
+        provenance[key] = [e.to_dict() for _, e in vals]
+    if weights_params:
+        model.properties["parameter_count"] = max(weights_params.values())
+    model.licenses = _dedupe_licenses(model_licenses)
+    _apply_manifest(model, man, man_obj, others, rels)
+    if provenance:
+        model.properties["provenance"] = provenance
+    model.evidence = [Evidence(unit.prefix or ".")]
+    inv.add_component(model)
+
+    carrier = None
+    for c in others:
+        if c.type == ComponentType.LIBRARY and c.properties.get("role") == "carrier":
+            carrier = c
+        inv.add_component(c)
+    for comp in files:
+        inv.add_component(comp)
+        inv.add_relationship(Relationship(mid, comp.id, RelationshipKind.CONTAINS))
+    if carrier:
+        inv.add_relationship(Relationship(carrier.id, mid, RelationshipKind.CONTAINS, evidence=carrier.evidence[:1]))
+    for r in rels:
+        src = mid if r.source == MODEL else r.source
+        dst = mid if r.target == MODEL else r.target
+        if src != dst:
+            inv.add_relationship(Relationship(src, dst, r.kind, r.derivation, r.evidence))
+
+
+def _apply_manifest(model: Component, man: dict[str, Any], man_obj: manifest.Manifest | None,
+                    others: list[Component], rels: list[Relationship]) -> None:
+    if not man_obj:
+        return
+    where = man_obj.path.name
+    ev = lambda key, value=None: Evidence(path=where, key=key, value=None if value is None else str(value))  # noqa: E731
+    prov = model.properties.setdefault("provenance", {})
+    for key in ("supplier", "release_time", "download_location", "intended_use", "limitations", "training_code",
+                "evaluation"):
+        if man.get(key):
+            model.properties[key] = man[key]
+            prov.setdefault(key, []).insert(0, ev(key, man[key]).to_dict())
+    if man.get("license"):
+        model.licenses.insert(0, DeclaredLicense(man["license"], ev("license", man["license"])))
+    for b in man.get("base_models") or []:
+        e = ev("base_models", b["id"])
+        others.append(model_component(b["id"], e))
+        rels.append(Relationship(MODEL, f"model:{b['id']}", RelationshipKind.DERIVED_FROM,
+                                 Derivation(b.get("relation", "unknown")), [e]))
+    for d in man.get("datasets") or []:
+        e = ev("datasets", d["name"])
+        c = dataset_component(d["name"], e)
+        for k in ("url", "digest", "type", "supplier"):
+            if d.get(k):
+                c.properties[k] = d[k]
+        if d.get("license"):
+            c.licenses.append(DeclaredLicense(d["license"], ev("datasets.license", d["license"])))
+        c.properties["declared"] = True
+        others.append(c)
+        kind = RelationshipKind.TRAINED_ON if d.get("role", "training") in ("training", "validation") \
+            else RelationshipKind.TESTED_ON
+        rels.append(Relationship(MODEL, c.id, kind, evidence=[e]))
+
+
+def _dedupe_licenses(lics: list[DeclaredLicense]) -> list[DeclaredLicense]:
+    out: list[DeclaredLicense] = []
+    for lic in lics:
+        if not any(o.value == lic.value and o.evidence == lic.evidence for o in out):
+            out.append(lic)
+    return out
+
+
+def _first(facts: dict[str, list[tuple[Any, Evidence]]], key: str) -> Any:
+    v = facts.get(key)
+    return v[0][0] if v else None
+
+
+def _ext_format(rel: str) -> str | None:
+    name = rel.rsplit("/", 1)[-1]
+    if "." not in name:
+        return None
+    return name.rsplit(".", 1)[-1].lower()
+
+
+def _check_blob(ref: FileRef, p: Path, sha: str, inv: Inventory) -> None:
+    """In a HF cache, LFS files are symlinks to blobs named by their SHA-256: they must agree."""
+    if not p.is_symlink():
+        return
+    blob = Path(os.readlink(p)).name
+    if _HEX64.match(blob) and blob != sha:
+        inv.findings.append(Finding(
+            Severity.HIGH, "integrity.hf-cache-blob-mismatch",
+            f"{ref.rel}: content SHA-256 {sha} differs from its cache blob name {blob}: the file was modified "
+            "after download", ref.rel, Evidence(ref.rel, key="blob", value=blob),
+            "huggingface_hub cache layout (blobs are named by their LFS SHA-256)"))
