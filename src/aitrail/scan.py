@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from . import __version__, digest, inputs, manifest
 from .analyze import completeness
+from .analyze.license_ids import to_spdx
 from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
 from .catalog.lineage import dataset_component, hub_purl, model_component
@@ -59,6 +60,9 @@ def scan(path: str | os.PathLike[str], *, hash_files: bool = True, manifest_path
     for unit, refs in per_unit:
         man = explicit or _unit_manifest(unit, inv)
         _assemble(inv, unit, refs, digests, man)
+    for c in inv.components:
+        for lic in c.licenses:
+            lic.spdx = lic.spdx or to_spdx(lic.value)
     completeness.assess(inv)
     return inv
 

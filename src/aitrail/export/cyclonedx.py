@@ -1,0 +1,242 @@
+"""CycloneDX 1.6 / 1.7 JSON ML-BOM, built with cyclonedx-python-lib and validated against its schemas.
+
+cyclonedx-python-lib has no ``modelCard`` model, so the card is added to the serialised JSON
+here and the whole document is validated again afterwards (``validate``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component as CxComponent
+from cyclonedx.model.component import ComponentType as CxType
+from cyclonedx.model.component import Pedigree
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
+from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from packageurl import PackageURL
+
+from .. import __version__
+from ..analyze.license_ids import license_ref
+from ..model import Component, ComponentType, DeclaredLicense, Inventory, RelationshipKind
+
+VERSIONS = {"1.6": (JsonV1Dot6, SchemaVersion.V1_6), "1.7": (JsonV1Dot7, SchemaVersion.V1_7)}
+TEXT_TASKS = ("text", "sentence", "token", "fill-mask", "question", "summarization", "translation", "feature")
+
+
+class ValidationError(Exception):
+    pass
+
+
+def _licenses(lics: list[DeclaredLicense]) -> list[Any]:
+    out: list[Any] = []
+    seen = set()
+    for lic in lics:
+        key = lic.spdx or lic.value
+        if key in seen:
+            continue
+        seen.add(key)
+        ack = LicenseAcknowledgement.DECLARED
+        if lic.spdx and " " in lic.spdx:
+            out.append(LicenseExpression(lic.spdx, acknowledgement=ack))
+        elif lic.spdx:
+            out.append(DisjunctiveLicense(id=lic.spdx, acknowledgement=ack))
+        else:
+            name = lic.name or lic.value
+            url = XsUri(lic.link) if lic.link and lic.link.startswith("http") else None
+            out.append(DisjunctiveLicense(name=name if name != "other" else license_ref(lic.link or "other"),
+                                          url=url, acknowledgement=ack))
+    # CycloneDX allows one expression, or any number of single licences, not both.
+    if any(isinstance(x, LicenseExpression) for x in out) and len(out) > 1:
+        out = [x for x in out if isinstance(x, LicenseExpression)][:1]
+    return out
+
+
+def _purl(c: Component) -> PackageURL | None:
+    if not c.purl:
+        return None
+    try:
+        return PackageURL.from_string(c.purl)
+    except ValueError:
+        return None
+
+
+def _props(c: Component, keys: tuple[str, ...]) -> list[Property]:
+    out = []
+    for k in keys:
+        v = c.properties.get(k)
+        if v not in (None, "", [], {}):
+            out.append(Property(name=f"aitrail:{k}", value=v if isinstance(v, str) else json.dumps(v, default=str)))
+    return out
+
+
+def _file(c: Component) -> CxComponent:
+    cx = CxComponent(type=CxType.FILE, name=c.path or c.name, bom_ref=c.id,
+                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=c.sha256)] if c.sha256 else [],
+                     licenses=_licenses(c.licenses))
+    cx.properties.update([Property(name="aitrail:type", value=str(c.type))])
+    if c.format:
+        cx.properties.add(Property(name="aitrail:format", value=c.format))
+    if c.size is not None:
+        cx.properties.add(Property(name="aitrail:size", value=str(c.size)))
+    cx.properties.update(_props(c, ("parameter_count", "tensor_count", "dtypes", "file_type", "opsets",
+                                    "producer_name", "chat_template_sha256", "vocab_size", "kind")))
+    return cx
+
+
+def _other(c: Component) -> CxComponent:
+    kind = {ComponentType.DATASET: CxType.DATA, ComponentType.MODEL: CxType.MACHINE_LEARNING_MODEL}.get(
+        c.type, CxType.LIBRARY)
+    cx = CxComponent(type=kind, name=c.name, version=c.version, bom_ref=c.id, purl=_purl(c),
+                     licenses=_licenses(c.licenses), description=c.description)
+    url = c.properties.get("url")
+    if isinstance(url, str) and url.startswith("http"):
+        cx.external_references.add(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url)))
+    cx.properties.update(_props(c, ("version_spec", "digest", "role", "declared")))
+    return cx
+
+
+def _model(inv: Inventory, m: Component) -> CxComponent:
+    cx = CxComponent(type=CxType.MACHINE_LEARNING_MODEL, name=m.name, version=m.version, bom_ref=m.id,
+                     purl=_purl(m), description=m.description, licenses=_licenses(m.licenses))
+    if m.properties.get("supplier"):
+        cx.publisher = str(m.properties["supplier"])
+    loc = m.properties.get("download_location")
+    if isinstance(loc, str) and loc.startswith("http"):
+        cx.external_references.add(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(loc)))
+    cx.properties.update(_props(m, ("architecture", "model_type", "parameter_count", "dtype", "quantization",
+                                    "library", "transformers_version", "chat_template_sha256", "language",
+                                    "remote_code_files", "release_time", "training_code")))
+    for f in inv.related(m.id, RelationshipKind.CONTAINS):
+        if f.path:
+            cx.components.add(_file(f))
+    ancestors = []
+    for r in inv.relationships:
+        if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM:
+            base = inv.component(r.target)
+            if base:
+                a = _other(base)
+                a.properties.add(Property(name="aitrail:derivation", value=str(r.derivation or "unknown")))
+                a.properties.add(Property(name="aitrail:evidence", value="; ".join(map(str, r.evidence))))
+                ancestors.append(a)
+    if ancestors:
+        cx.pedigree = Pedigree(ancestors=ancestors)
+    return cx
+
+
+def model_card(inv: Inventory, m: Component) -> dict[str, Any]:
+    """The CycloneDX ``modelCard`` object for a scanned model."""
+    p = m.properties
+    params: dict[str, Any] = {}
+    if p.get("task"):
+        params["task"] = str(p["task"])
+    if p.get("model_type"):
+        params["architectureFamily"] = str(p["model_type"])
+    if p.get("architecture"):
+        params["modelArchitecture"] = str(p["architecture"])
+    datasets = inv.related(m.id, RelationshipKind.TRAINED_ON) + inv.related(m.id, RelationshipKind.TESTED_ON)
+    if datasets:
+        params["datasets"] = [{"ref": i} for i in dict.fromkeys(d.id for d in datasets)]
+    task = str(p.get("task") or "")
+    if task:
+        text = any(t in task for t in TEXT_TASKS)
+        params["inputs"] = [{"format": "string" if text else "unspecified"}]
+        params["outputs"] = [{"format": "number[]" if task in ("feature-extraction", "sentence-similarity")
+                              else "string" if text else "unspecified"}]
+    card: dict[str, Any] = {}
+    if params:
+        card["modelParameters"] = params
+    results = p.get("evaluation_results") or []
+    if results:
+        card["quantitativeAnalysis"] = {"performanceMetrics": [
+            {k: v for k, v in {"type": r.get("metric") or "metric", "value": str(r.get("value")),
+                               "slice": "/".join(x for x in (r.get("dataset"), r.get("config"), r.get("split")) if x)
+                               or None}.items() if v}
+            for r in results[:500]]}
+    cons: dict[str, Any] = {}
+    if p.get("card.intended_uses") or p.get("intended_use"):
+        cons["useCases"] = [str(p.get("intended_use") or p["card.intended_uses"])]
+    if p.get("card.limitations") or p.get("limitations"):
+        cons["technicalLimitations"] = [str(p.get("limitations") or p["card.limitations"])]
+    if p.get("card.bias"):
+        cons["ethicalConsiderations"] = [{"name": str(p["card.bias"])}]
+    if p.get("card.environmental_impact"):
+        cons["environmentalConsiderations"] = {"properties": [
+            {"name": "aitrail:card.environmental_impact", "value": str(p["card.environmental_impact"])}]}
+    if cons:
+        card["considerations"] = cons
+    return card
+
+
+def build(inv: Inventory) -> Bom:
+    bom = Bom()
+    bom.metadata.tools.components.add(CxComponent(type=CxType.APPLICATION, name="aitrail", version=__version__,
+                                                  bom_ref="tool:aitrail"))
+    models = inv.models()
+    cx_models = {m.id: _model(inv, m) for m in models}
+    if len(models) == 1:
+        bom.metadata.component = cx_models[models[0].id]
+    else:
+        bom.components.update(cx_models.values())
+    placed = {f.id for m in models for f in inv.related(m.id, RelationshipKind.CONTAINS)} | set(cx_models)
+    # base models live in pedigree.ancestors; everything else that is not a file of a model is a component
+    ancestors_only = {r.target for r in inv.relationships if r.kind == RelationshipKind.DERIVED_FROM}
+    others: dict[str, CxComponent] = {}
+    for c in inv.components:
+        if c.id in placed or (c.id in ancestors_only and c.type == ComponentType.MODEL):
+            continue
+        if c.path:  # a file outside any model (e.g. a carrier package's metadata)
+            others[c.id] = _file(c)
+        else:
+            others[c.id] = _other(c)
+    bom.components.update(others.values())
+    for m in models:
+        deps = [others[c.id] for c in inv.related(m.id, RelationshipKind.DEPENDS_ON) if c.id in others]
+        deps += [others[c.id] for c in inv.related(m.id, RelationshipKind.TRAINED_ON) if c.id in others]
+        bom.register_dependency(cx_models[m.id], deps)
+    for c in inv.components:
+        if c.id in others and c.type == ComponentType.LIBRARY:
+            inner = [cx_models[x.id] for x in inv.related(c.id, RelationshipKind.CONTAINS) if x.id in cx_models]
+            bom.register_dependency(others[c.id], inner)
+    return bom
+
+
+def dumps(inv: Inventory, spec_version: str = "1.6", **_: Any) -> str:
+    if spec_version not in VERSIONS:
+        raise ValueError(f"CycloneDX spec version {spec_version!r} is not supported (use 1.6 or 1.7)")
+    writer, schema = VERSIONS[spec_version]
+    doc = json.loads(writer(build(inv)).output_as_string())
+    for m in inv.models():
+        card = model_card(inv, m)
+        target = _find(doc, m.id)
+        if target is not None and card:
+            target["modelCard"] = card
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    errors = validate(text, spec_version)
+    if errors:
+        raise ValidationError(f"aitrail produced CycloneDX {spec_version} that fails its schema: {errors}")
+    return text
+
+
+def _find(doc: dict[str, Any], ref: str) -> dict[str, Any] | None:
+    todo = [doc.get("metadata", {}).get("component")] + list(doc.get("components", []))
+    while todo:
+        c = todo.pop()
+        if not c:
+            continue
+        if c.get("bom-ref") == ref:
+            return c
+        todo.extend(c.get("components", []))
+    return None
+
+
+def validate(text: str, spec_version: str = "1.6") -> str | None:
+    """None when ``text`` is valid CycloneDX JSON of that version, else the first error (offline)."""
+    err = JsonStrictValidator(VERSIONS[spec_version][1]).validate_str(text)
+    return None if err is None else str(err)
+
+
