@@ -134,7 +134,8 @@ def _model(f: FileRef, buf: memoryview) -> Found:
     p["op_count"] = sum(state["ops"].values())
     p["op_types"] = dict(sorted(state["ops"].items()))
     p["initializer_count"] = state["initializers"]
-    p["parameter_count"] = state["params"]
+    if state["params"]:
+        p["parameter_count"] = state["params"]
     custom = sorted(d for d in state["domains"] | set(opsets) if d not in STANDARD_DOMAINS)
     if custom:
         p["custom_op_domains"] = custom
@@ -186,7 +187,9 @@ def _graph(buf: memoryview, span: tuple[int, int], st: dict, depth: int) -> None
                     dom = _str(buf, v2)
                 elif n2 == 5 and w2 == 2:  # AttributeProto: subgraphs of If/Loop/Scan
                     for n3, w3, v3, _ in _fields(buf, *v2):  # type: ignore[misc]
-                        if n3 == 6 and w3 == 2:
+                        if n3 == 5 and w3 == 2:  # a Constant node's tensor: parameters too
+                            _tensor(buf, v3, st)  # type: ignore[arg-type]
+                        elif n3 == 6 and w3 == 2:
                             _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
                         elif n3 == 11 and w3 == 2:
                             _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
@@ -195,20 +198,21 @@ def _graph(buf: memoryview, span: tuple[int, int], st: dict, depth: int) -> None
                 st["domains"].add(dom)
         elif num == 5:  # TensorProto initializer
             st["initializers"] += 1
-            n_el = 1
-            dims = False
-            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
-                if n2 == 1 and w2 == 0:
-                    n_el *= v2  # type: ignore[operator]
-                    dims = True
-                elif n2 == 1 and w2 == 2:  # packed dims
-                    i, e = v2  # type: ignore[misc]
-                    while i < e:
-                        d, i = _varint(buf, i, e)
-                        n_el *= d
-                        dims = True
-                elif n2 == 13 and w2 == 2:
-                    k, val = _kv(buf, v2)
-                    if k == "location":
-                        st["external"].append(val)
-            st["params"] += n_el if dims else 1
+            _tensor(buf, v, st)  # type: ignore[arg-type]
+
+
+def _tensor(buf: memoryview, span: tuple[int, int], st: dict) -> None:
+    n_el = 1
+    for n2, w2, v2, _ in _fields(buf, *span):
+        if n2 == 1 and w2 == 0:
+            n_el *= v2  # type: ignore[operator]
+        elif n2 == 1 and w2 == 2:  # packed dims
+            i, e = v2  # type: ignore[misc]
+            while i < e:
+                d, i = _varint(buf, i, e)
+                n_el *= d
+        elif n2 == 13 and w2 == 2:
+            k, val = _kv(buf, v2)
+            if k == "location":
+                st["external"].append(val)
+    st["params"] += n_el

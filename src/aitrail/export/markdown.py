@@ -1,1 +1,82 @@
-def dumps(inv, **_): return ''
+"""A human summary in Markdown (for pull requests and tickets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Component, ComponentType, Inventory, RelationshipKind
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)
+
+
+def _params(n: Any) -> str:
+    if not isinstance(n, int) or n <= 0:
+        return "unknown"
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= div:
+            return f"{n / div:.1f}{suffix}"
+    return str(n)
+
+
+def _cell(s: Any) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def model_section(inv: Inventory, m: Component) -> list[str]:
+    p = m.properties
+    out = [f"## {m.name}", ""]
+    rows = [("Version", m.version or "not declared"), ("Architecture", p.get("architecture") or "unknown"),
+            ("Task", p.get("task") or "unknown"), ("Parameters", _params(p.get("parameter_count"))),
+            ("Licence (declared)", ", ".join(f"{lic.value} ({lic.evidence})" for lic in m.licenses) or "none found")]
+    if p.get("quantization"):
+        rows.append(("Quantization", p["quantization"]))
+    out += ["| | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
+    lineage = [r for r in inv.relationships if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM]
+    if lineage:
+        out += ["### Lineage", ""]
+        for r in lineage:
+            out.append(f"- derived from **{r.target.split(':', 1)[1]}** ({r.derivation or 'unknown'}; "
+                       f"{', '.join(map(str, r.evidence))})")
+        out.append("")
+    for kind, title in ((RelationshipKind.TRAINED_ON, "Training datasets"), (RelationshipKind.TESTED_ON,
+                                                                                "Evaluation datasets")):
+        ds = inv.related(m.id, kind)
+        if ds:
+            out += [f"### {title} ({len(ds)})", "", ", ".join(d.name for d in ds), ""]
+    files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
+    out += ["### Files", "", "| File | Type | Format | Size | SHA-256 |", "|---|---|---|---|---|"]
+    for f in files:
+        out.append(f"| {_cell(f.path)} | {f.type} | {f.format or ''} | {_size(f.size)} | "
+                   f"{('`' + f.sha256[:16] + '…`') if f.sha256 else 'not hashed'} |")
+    libs = [c for c in inv.related(m.id, RelationshipKind.DEPENDS_ON) if c.type == ComponentType.LIBRARY]
+    if libs:
+        out += ["", "### Libraries", "", ", ".join(f"{c.name}{c.properties.get('version_spec') or ''}" for c in libs)]
+    return out + [""]
+
+
+def dumps(inv: Inventory, **_: Any) -> str:
+    out = [f"# AI bill of materials: {inv.target}", "",
+           f"Scanned by aitrail {inv.tool_version}: {len(inv.models())} model(s), {len(inv.components)} components, "
+           f"{len(inv.findings)} findings.", ""]
+    for m in inv.models():
+        out += model_section(inv, m)
+    if inv.findings:
+        out += ["## Findings", "", "| Severity | Rule | Where | Message |", "|---|---|---|---|"]
+        for f in sorted(inv.findings, key=lambda f: -f.severity.rank):
+            out.append(f"| {f.severity} | {f.rule} | {_cell(f.path or '')} | {_cell(f.message)} |")
+        out.append("")
+    missing = [c for c in inv.completeness if not c.present]
+    present = [c for c in inv.completeness if c.present]
+    out += ["## Completeness", "", f"{len(present)} of {len(inv.completeness)} minimum elements present.", ""]
+    if missing:
+        out += ["| Missing | Framework | How to supply |", "|---|---|---|"]
+        out += [f"| {_cell(c.title)} | {c.framework} | {_cell(c.how_to_supply or '')} |" for c in missing]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,132 @@
+"""The ``aitrail`` command: a thin layer over :func:`aitrail.scan` and the writers.
+
+Exit codes (docs/exit-codes.md):
+  0  success
+  2  usage error: bad arguments, a target that cannot be scanned, an invalid manifest
+  3  the output could not be written, or aitrail failed unexpectedly
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .inputs import InputError
+from .manifest import ManifestError
+
+EXIT_OK, EXIT_USAGE, EXIT_ERROR = 0, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aitrail", description="Inventory AI models into AI bills of materials.")
+    p.add_argument("--version", action="version", version=f"aitrail {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("scan", help="inventory a model folder, a weights file or a Hugging Face cache",
+                       description="Inventory a model (folder, single file, or Hugging Face cache) offline.")
+    s.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
+    s.add_argument("--format", "-f", choices=["terminal", "json", "cyclonedx", "spdx", "markdown"],
+                   default=None, help="output format (default: terminal summary, or json when -o is given)")
+    s.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
+    s.add_argument("--no-hash", action="store_true", help="skip SHA-256 digests (headers and metadata only)")
+    s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX spec version")
+    s.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return p
+
+
+def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | None:
+    if not enabled:
+        return None
+
+    def start(total: int, files: int) -> Callable[[int], None]:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        bar = Progress("hashing", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
+                       console=Console(stderr=True))
+        task = bar.add_task("hash", total=total)
+        bar.start()
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            bar.update(task, advance=n)
+            if done[0] >= total:
+                bar.stop()
+
+        return tick
+
+    return start
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write all of ``text`` or nothing: a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from . import export
+    from .export import terminal
+    from .scan import scan
+
+    fmt = args.format or ("json" if args.output else "terminal")
+    show_progress = not args.quiet and sys.stderr.isatty() and not args.no_hash
+    try:
+        inv = scan(args.path, hash_files=not args.no_hash, manifest_path=args.manifest,
+                   progress=_progress(show_progress))
+    except (InputError, ManifestError) as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if fmt == "terminal":
+        from rich.console import Console
+
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                terminal.render(inv, Console(file=fh, width=120))
+        else:
+            terminal.render(inv, Console())
+        return EXIT_OK
+    text = export.FORMATS[fmt](inv, spec_version=args.spec_version)
+    if args.output:
+        try:
+            write_atomic(Path(args.output), text)
+        except OSError as e:
+            print(f"aitrail: error: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"aitrail: wrote {fmt} to {args.output} ({len(inv.components)} components, "
+              f"{len(inv.findings)} findings)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback
+        print(f"aitrail: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
+        if os.environ.get("AITRAIL_DEBUG"):
+            raise
+        return EXIT_ERROR
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
