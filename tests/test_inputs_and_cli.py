@@ -81,6 +81,7 @@ def test_model_inside_an_installed_package(tmp_path):
     assert any(r.source == pkg.id and r.target == m.id and r.kind == RelationshipKind.CONTAINS
                for r in inv.relationships)
     assert m.licenses == []  # the packager's licence is not the model's
+    assert inv.findings == []
 
 
 def test_manifest_fills_what_the_folder_cannot_show(tmp_path):

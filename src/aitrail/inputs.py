@@ -104,7 +104,8 @@ def carrier_files(root: Path, levels: int = 3) -> list[Path]:
                         lic = info / "licenses"
                         if lic.is_dir():
                             files += sorted(p for p in lic.rglob("*") if p.is_file())
-                        files += sorted(p for p in info.iterdir() if p.name.upper().startswith(("LICENSE", "COPYING")))
+                        files += sorted(p for p in info.iterdir()
+                                        if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING")))
                         return files
             except OSError:
                 continue
