@@ -99,7 +99,7 @@ def _scan(args: argparse.Namespace) -> int:
         else:
             terminal.render(inv, Console())
         return EXIT_OK
-    text = export.FORMATS[fmt](inv, spec_version=args.spec_version)
+    text = export.writer(fmt)(inv, spec_version=args.spec_version)
     if args.output:
         try:
             write_atomic(Path(args.output), text)

@@ -1,14 +1,24 @@
-"""Writers: one module per output format, each ``dumps(inventory, ...) -> str``."""
+"""Writers: one module per output format, each ``dumps(inventory, ...) -> str``.
+
+Imported on use: the CycloneDX writer pulls in its schema validator, which a JSON-only run
+should not pay for at start-up.
+"""
 
 from __future__ import annotations
 
-from . import cyclonedx, json_inventory, markdown, spdx
+from importlib import import_module
+from typing import Any, Callable
 
-FORMATS = {
-    "json": json_inventory.dumps,
-    "cyclonedx": cyclonedx.dumps,
-    "spdx": spdx.dumps,
-    "markdown": markdown.dumps,
-}
+MODULES = {"json": "json_inventory", "cyclonedx": "cyclonedx", "spdx": "spdx", "markdown": "markdown"}
 
-__all__ = ["FORMATS", "cyclonedx", "json_inventory", "markdown", "spdx"]
+
+def writer(fmt: str) -> Callable[..., str]:
+    if fmt not in MODULES:
+        raise ValueError(f"unknown output format {fmt!r} (choose from {', '.join(MODULES)})")
+    return import_module(f"{__name__}.{MODULES[fmt]}").dumps  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:  # aitrail.export.cyclonedx etc. still work as attributes
+    if name in MODULES.values():
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(name)
