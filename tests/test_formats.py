@@ -262,6 +262,14 @@ def test_symlink_loop_and_broken_link(tmp_path):
     assert "m.safetensors" in files(inv)
 
 
+def test_pipes_are_never_read(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    inv = aitrail.scan(tmp_path)  # would block forever if the pipe were opened
+    assert "scan.not-regular-file" in rules(inv)
+    with pytest.raises(aitrail.InputError, match="not a regular file"):
+        aitrail.scan(tmp_path / "pipe")
+
+
 def test_missing_path_raises_input_error(tmp_path):
     with pytest.raises(aitrail.InputError, match="no such file"):
         aitrail.scan(tmp_path / "nope")

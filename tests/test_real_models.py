@@ -34,6 +34,7 @@ def test_minilm_inventory(minilm):
     assert inv.component("file:vocab.txt").properties["vocab_size"] == 30522
     sections = inv.component("file:README.md").properties["sections"]
     assert {"intended_uses", "training_data", "training_procedure"} <= set(sections)
+    assert sections["intended_uses"]["heading"] == "Intended uses"  # not the "Usage" code snippets
     assert not [f for f in inv.findings if f.severity != "info"]
 
 

@@ -35,6 +35,8 @@ def resolve(target: Path) -> list[Unit]:
         raise InputError(f"{target}: no such file or directory")
     if not target.exists():
         raise InputError(f"{target}: broken symbolic link")
+    if not (target.is_file() or target.is_dir()):
+        raise InputError(f"{target}: not a regular file or folder (a device, socket or pipe is never read)")
     if target.is_file():
         if not os.access(target, os.R_OK):
             raise InputError(f"{target}: permission denied")
@@ -153,6 +155,10 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
                 elif e.is_symlink():
                     findings.append(Finding(Severity.LOW, "scan.broken-symlink",
                                             f"{rel(p)}: symbolic link to {os.readlink(p)!r}, which does not exist",
+                                            rel(p), Evidence(rel(p))))
+                else:
+                    findings.append(Finding(Severity.LOW, "scan.not-regular-file",
+                                            f"{rel(p)}: not a regular file (device, socket or pipe); not read",
                                             rel(p), Evidence(rel(p))))
             except OSError as err:
                 findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(p)}: {err.strerror}", rel(p),

@@ -17,7 +17,8 @@ CARD_SPEC = "Hugging Face model card metadata (hub docs, 'Model Cards')"
 
 # Canonical section -> words that name it in headings (lower case, matched as substrings).
 SECTIONS = {
-    "intended_uses": ("intended use", "uses", "direct use", "downstream use", "how to use", "usage", "use cases"),
+    # "Usage"/"How to use" sections hold code snippets, not a statement of intended use: not matched.
+    "intended_uses": ("intended use", "uses", "direct use", "downstream use", "use cases"),
     "out_of_scope_uses": ("out-of-scope", "out of scope", "misuse"),
     "limitations": ("limitation", "risks", "caveat"),
     "bias": ("bias", "fairness"),
@@ -49,10 +50,8 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     raise CatalogError("front matter opened with '---' on line 1 is never closed", rule="scan.card.front-matter")
 
 
-def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
-    """Map canonical sections to their heading, line and opening text."""
-    found: dict[str, dict[str, Any]] = {}
-    lines = body.split("\n")
+def headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, level, title) of every Markdown heading outside code fences."""
     heads = []
     in_code = False
     for i, line in enumerate(lines):
@@ -61,6 +60,14 @@ def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
         m = None if in_code else HEADING.match(line)
         if m:
             heads.append((i, len(m.group(1)), m.group(2)))
+    return heads
+
+
+def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
+    """Map canonical sections to their heading, line and opening text."""
+    found: dict[str, dict[str, Any]] = {}
+    lines = body.split("\n")
+    heads = headings(lines)
     for n, (i, level, title) in enumerate(heads):
         end = next((j for j, lv, _ in heads[n + 1:] if lv <= level), len(lines))
         text = "\n".join(lines[i + 1:end]).strip()
@@ -106,7 +113,7 @@ def catalog(f: FileRef) -> Found:
                                   for k, v in secs.items()}
     for k, v in secs.items():
         out.fact(f"card.{k}", v["excerpt"] or v["heading"], f.ev(key=v["heading"], line=v["line"]))
-    title = next((m.group(2) for m in map(HEADING.match, body.split("\n")) if m and len(m.group(1)) == 1), None)
+    title = next((t for _i, level, t in headings(body.split("\n")) if level == 1), None)
     if title:
         out.fact("card_title", title.strip(), f.ev(key="# title"))
     desc = _first_paragraph(body)
