@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 
-def safetensors_file(path: Path, tensors: dict[str, tuple[str, list[int]]] | None = None,
-                     metadata: dict[str, str] | None = None) -> Path:
+def safetensors_file(
+    path: Path, tensors: dict[str, tuple[str, list[int]]] | None = None, metadata: dict[str, str] | None = None
+) -> Path:
     from safetensors.numpy import save_file
 
     tensors = tensors or {"embed.weight": ("float32", [4, 3]), "head.bias": ("float16", [3])}
@@ -126,7 +127,7 @@ def torch_pickle(tensors: dict[str, tuple[int, ...]]) -> bytes:
                 self.r = r
 
             def __reduce__(self):  # type: ignore[override]
-                stride = tuple(int(np.prod(self.r.shape[i + 1:])) for i in range(len(self.r.shape)))
+                stride = tuple(int(np.prod(self.r.shape[i + 1 :])) for i in range(len(self.r.shape)))
                 return fn, (_Pid(self.r.key), 0, self.r.shape, stride, False, {})
 
         class _P(pickle.Pickler):
@@ -138,8 +139,9 @@ def torch_pickle(tensors: dict[str, tuple[int, ...]]) -> bytes:
         from collections import OrderedDict
 
         buf = io.BytesIO()
-        _P(buf, protocol=2).dump(OrderedDict((k, Reducer(_Rebuild(str(i), s))) for i, (k, s) in
-                                             enumerate(tensors.items())))
+        _P(buf, protocol=2).dump(
+            OrderedDict((k, Reducer(_Rebuild(str(i), s))) for i, (k, s) in enumerate(tensors.items()))
+        )
         return buf.getvalue()
     finally:
         for k, v in old.items():

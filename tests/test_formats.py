@@ -8,12 +8,12 @@ import struct
 import zipfile
 import zlib
 
+import builders
 import numpy as np
 import pytest
 
 import aitrail
 from aitrail.model import ComponentType, Derivation, RelationshipKind
-import builders
 
 
 def files(inv):
@@ -43,9 +43,11 @@ def test_safetensors_header_larger_than_file(tmp_path):
 
 
 def test_safetensors_offsets_out_of_range_and_overlap(tmp_path):
-    hdr = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]},
-           "c": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4096]}}
+    hdr = {
+        "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+        "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]},
+        "c": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4096]},
+    }
     builders.raw_safetensors(tmp_path / "m.safetensors", hdr, b"\x00" * 12)
     inv = aitrail.scan(tmp_path)
     assert {"scan.safetensors.overlapping-tensors", "scan.safetensors.offset-out-of-range"} <= rules(inv)
@@ -59,9 +61,14 @@ def test_safetensors_absurd_header_length(tmp_path):
 
 def test_sharded_index(tmp_path):
     builders.safetensors_file(tmp_path / "model-00001-of-00002.safetensors")
-    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({
-        "metadata": {"total_size": 100},
-        "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}))
+    (tmp_path / "model.safetensors.index.json").write_text(
+        json.dumps(
+            {
+                "metadata": {"total_size": 100},
+                "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"},
+            }
+        )
+    )
     inv = aitrail.scan(tmp_path)
     idx = files(inv)["model.safetensors.index.json"]
     assert idx.properties["shards"] == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
@@ -70,10 +77,17 @@ def test_sharded_index(tmp_path):
 
 
 def test_gguf_written_with_gguf_package(tmp_path):
-    builders.gguf_file(tmp_path / "m.gguf", chat_template="{{ messages }}", kv={
-        "general.license": "llama3.1", "general.base_model.count": 1,
-        "general.base_model.0.name": "Llama 3.1 8B", "general.base_model.0.organization": "Meta Llama",
-        "general.base_model.0.repo_url": "https://huggingface.co/meta-llama/Llama-3.1-8B"})
+    builders.gguf_file(
+        tmp_path / "m.gguf",
+        chat_template="{{ messages }}",
+        kv={
+            "general.license": "llama3.1",
+            "general.base_model.count": 1,
+            "general.base_model.0.name": "Llama 3.1 8B",
+            "general.base_model.0.organization": "Meta Llama",
+            "general.base_model.0.repo_url": "https://huggingface.co/meta-llama/Llama-3.1-8B",
+        },
+    )
     inv = aitrail.scan(tmp_path / "m.gguf")
     [m] = inv.models()
     assert m.name == "tiny-test" and m.properties["quantization"] == "Q4_K_M"
@@ -169,15 +183,27 @@ def test_keras_zip(tmp_path):
 
 
 def test_config_auto_map_adapter_mergekit_modelfile(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({
-        "architectures": ["XForCausalLM"], "model_type": "x", "torch_dtype": "bfloat16",
-        "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModelForCausalLM": "modeling_x.XForCausalLM"},
-        "transformers_version": "4.44.0"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "architectures": ["XForCausalLM"],
+                "model_type": "x",
+                "torch_dtype": "bfloat16",
+                "auto_map": {
+                    "AutoConfig": "configuration_x.XConfig",
+                    "AutoModelForCausalLM": "modeling_x.XForCausalLM",
+                },
+                "transformers_version": "4.44.0",
+            }
+        )
+    )
     (tmp_path / "modeling_x.py").write_text("import torch\nclass XForCausalLM:\n    def forward(self):\n  pass\n")
-    (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "org/base",
-                                                              "peft_type": "LORA", "r": 8}))
-    (tmp_path / "mergekit_config.yml").write_text("merge_method: slerp\nslices:\n  - sources:\n"
-                                                  "      - model: a/one\n      - model: b/two\nbase_model: a/one\n")
+    (tmp_path / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "org/base", "peft_type": "LORA", "r": 8})
+    )
+    (tmp_path / "mergekit_config.yml").write_text(
+        "merge_method: slerp\nslices:\n  - sources:\n      - model: a/one\n      - model: b/two\nbase_model: a/one\n"
+    )
     (tmp_path / "Modelfile").write_text('FROM llama3.1:8b\nTEMPLATE """{{ .Prompt }}"""\nLICENSE """MIT"""\n')
     inv = aitrail.scan(tmp_path)
     [m] = inv.models()
@@ -224,10 +250,13 @@ It is small.
     assert m.properties["card.limitations"] == "It is small."
 
 
-@pytest.mark.parametrize("content,rule", [
-    ("---\nlicense: [unclosed\n---\n# x\n", "scan.card.front-matter"),
-    ("---\nlicense: mit\n# never closed\n", "scan.card.front-matter"),
-])
+@pytest.mark.parametrize(
+    "content,rule",
+    [
+        ("---\nlicense: [unclosed\n---\n# x\n", "scan.card.front-matter"),
+        ("---\nlicense: mit\n# never closed\n", "scan.card.front-matter"),
+    ],
+)
 def test_malformed_front_matter(tmp_path, content, rule):
     (tmp_path / "README.md").write_text(content)
     inv = aitrail.scan(tmp_path)

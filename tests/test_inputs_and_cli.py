@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import builders
 import pytest
+from conftest import MINILM
 
 import aitrail
 from aitrail.cli import main
 from aitrail.model import RelationshipKind
-import builders
-from conftest import MINILM
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 
@@ -24,10 +24,16 @@ def _cache(tmp_path: Path) -> Path:
     st = tmp_path / "st.safetensors"
     builders.safetensors_file(st)
     hub = tmp_path / "hub"
-    builders.hf_cache(hub, "acme/tiny", REV, {
-        "model.safetensors": st.read_bytes(),
-        "config.json": json.dumps({"architectures": ["TinyModel"], "model_type": "tiny"}).encode(),
-        "README.md": b"---\nlicense: mit\n---\n# tiny\n"})
+    builders.hf_cache(
+        hub,
+        "acme/tiny",
+        REV,
+        {
+            "model.safetensors": st.read_bytes(),
+            "config.json": json.dumps({"architectures": ["TinyModel"], "model_type": "tiny"}).encode(),
+            "README.md": b"---\nlicense: mit\n---\n# tiny\n",
+        },
+    )
     builders.hf_cache(hub, "acme/other", "f" * 40, {"config.json": b'{"model_type": "x"}'}, main=False)
     return hub
 
@@ -71,15 +77,17 @@ def test_model_inside_an_installed_package(tmp_path):
     info = site / "pkg_with_model-1.2.3.dist-info"
     (info / "licenses").mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg-with-model\nVersion: 1.2.3\nLicense: MIT\n")
-    (info / "licenses" / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person "
-                                                "obtaining a copy of this software")
+    (info / "licenses" / "LICENSE").write_text(
+        "Permission is hereby granted, free of charge, to any person obtaining a copy of this software"
+    )
     (info / "RECORD").write_text("pkg_with_model/model/model.safetensors,sha256=x,1\n")
     inv = aitrail.scan(model)
     pkg = inv.component("library:pypi:pkg-with-model")
     assert pkg and pkg.version == "1.2.3" and pkg.licenses[0].spdx == "MIT"
     [m] = inv.models()
-    assert any(r.source == pkg.id and r.target == m.id and r.kind == RelationshipKind.CONTAINS
-               for r in inv.relationships)
+    assert any(
+        r.source == pkg.id and r.target == m.id and r.kind == RelationshipKind.CONTAINS for r in inv.relationships
+    )
     assert m.licenses == []  # the packager's licence is not the model's
     assert inv.findings == []
 
@@ -107,8 +115,16 @@ datasets:
     [d] = inv.related(m.id, RelationshipKind.TRAINED_ON)
     assert d.licenses[0].spdx == "CC-BY-4.0" and d.properties["digest"] == "sha256:abcd"
     done = {c.element for c in inv.completeness if c.present}
-    assert {"model.supplier", "model.version", "dataset.license", "dataset.digest", "infra.training_code",
-            "spdx.ai.releaseTime", "spdx.dataset.fields", "model.lineage"} <= done
+    assert {
+        "model.supplier",
+        "model.version",
+        "dataset.license",
+        "dataset.digest",
+        "infra.training_code",
+        "spdx.ai.releaseTime",
+        "spdx.dataset.fields",
+        "model.lineage",
+    } <= done
 
 
 def test_manifest_unknown_key_is_named(tmp_path):
@@ -158,8 +174,12 @@ def test_cli_exit_codes(tmp_path, capsys):
 
 
 def test_cli_json_contract_in_a_subprocess(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "aitrail.cli", "scan", str(MINILM), "--format", "json"],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "aitrail.cli", "scan", str(MINILM), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     doc = json.loads(r.stdout)
     assert doc["schema_version"] == "1.0"
     for key in ("components", "relationships", "findings", "completeness"):

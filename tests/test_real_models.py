@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from conftest import REAL
+
 import aitrail
 from aitrail.model import ComponentType, RelationshipKind
-from conftest import MINILM, REAL
 
 MANIFEST = json.loads((REAL / "MANIFEST.json").read_text())
 
@@ -55,8 +56,9 @@ def test_packager_licence_is_recorded_apart_from_the_cards(minilm):
     assert pkg is not None and pkg.version == "0.1.0"
     assert [lic.spdx for lic in pkg.licenses] == ["MIT"]
     # the dist-info licence file is the packager's, not the model's
-    assert all(lic.value == "apache-2.0" for m in inv.models() for lic in m.licenses if lic.evidence.path.endswith(
-        "README.md"))
+    assert all(
+        lic.value == "apache-2.0" for m in inv.models() for lic in m.licenses if lic.evidence.path.endswith("README.md")
+    )
 
 
 def test_gguf_with_tensors():

@@ -1,8 +1,8 @@
 """aitrail: what AI do we have, and how did it get here?
 
-    >>> import aitrail
-    >>> inv = aitrail.scan("path/to/model")          # an Inventory
-    >>> aitrail.export.cyclonedx.dumps(inv)           # a CycloneDX 1.6 ML-BOM
+>>> import aitrail
+>>> inv = aitrail.scan("path/to/model")          # an Inventory
+>>> aitrail.export.cyclonedx.dumps(inv)           # a CycloneDX 1.6 ML-BOM
 """
 
 from __future__ import annotations

@@ -26,11 +26,19 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aitrail", description="Inventory AI models into AI bills of materials.")
     p.add_argument("--version", action="version", version=f"aitrail {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("scan", help="inventory a model folder, a weights file or a Hugging Face cache",
-                       description="Inventory a model (folder, single file, or Hugging Face cache) offline.")
+    s = sub.add_parser(
+        "scan",
+        help="inventory a model folder, a weights file or a Hugging Face cache",
+        description="Inventory a model (folder, single file, or Hugging Face cache) offline.",
+    )
     s.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
-    s.add_argument("--format", "-f", choices=["terminal", "json", "cyclonedx", "spdx", "markdown"],
-                   default=None, help="output format (default: terminal summary, or json when -o is given)")
+    s.add_argument(
+        "--format",
+        "-f",
+        choices=["terminal", "json", "cyclonedx", "spdx", "markdown"],
+        default=None,
+        help="output format (default: terminal summary, or json when -o is given)",
+    )
     s.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     s.add_argument("--no-hash", action="store_true", help="skip SHA-256 digests (headers and metadata only)")
     s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX spec version")
@@ -47,8 +55,14 @@ def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | No
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-        bar = Progress("hashing", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
-                       console=Console(stderr=True))
+        bar = Progress(
+            "hashing",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            transient=True,
+            console=Console(stderr=True),
+        )
         task = bar.add_task("hash", total=total)
         bar.start()
         done = [0]
@@ -85,8 +99,9 @@ def _scan(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if args.output else "terminal")
     show_progress = not args.quiet and sys.stderr.isatty() and not args.no_hash
     try:
-        inv = scan(args.path, hash_files=not args.no_hash, manifest_path=args.manifest,
-                   progress=_progress(show_progress))
+        inv = scan(
+            args.path, hash_files=not args.no_hash, manifest_path=args.manifest, progress=_progress(show_progress)
+        )
     except (InputError, ManifestError) as e:
         print(f"aitrail: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -106,8 +121,10 @@ def _scan(args: argparse.Namespace) -> int:
         except OSError as e:
             print(f"aitrail: error: cannot write {args.output}: {e.strerror}", file=sys.stderr)
             return EXIT_ERROR
-        print(f"aitrail: wrote {fmt} to {args.output} ({len(inv.components)} components, "
-              f"{len(inv.findings)} findings)", file=sys.stderr)
+        print(
+            f"aitrail: wrote {fmt} to {args.output} ({len(inv.components)} components, {len(inv.findings)} findings)",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -23,8 +23,9 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> st
     return h.hexdigest()
 
 
-def sha256_files(paths: Iterable[Path], workers: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> dict[Path, str | OSError]:
+def sha256_files(
+    paths: Iterable[Path], workers: int | None = None, progress: Callable[[int], None] | None = None
+) -> dict[Path, str | OSError]:
     """Digest every path; a file that cannot be read maps to its OSError instead of a digest."""
     paths = list(dict.fromkeys(paths))
     # Largest first, so one big file does not start last and leave the other cores idle.

@@ -71,15 +71,20 @@ def resolve(target: Path) -> list[Unit]:
 
 
 def _snapshot(repo: Path, snap: Path, prefix: str) -> Unit:
-    repo_id = repo.name[len("models--"):].replace("--", "/")
+    repo_id = repo.name[len("models--") :].replace("--", "/")
     main = repo / "refs" / "main"
     is_main = None
     try:
         is_main = main.read_text().strip() == snap.name
     except OSError:
         pass
-    return Unit(root=snap, prefix=prefix, repo_id=repo_id,
-                revision=snap.name if _HEX40.match(snap.name) else snap.name, is_main=is_main)
+    return Unit(
+        root=snap,
+        prefix=prefix,
+        repo_id=repo_id,
+        revision=snap.name if _HEX40.match(snap.name) else snap.name,
+        is_main=is_main,
+    )
 
 
 def carrier_files(root: Path, levels: int = 3) -> list[Path]:
@@ -106,8 +111,11 @@ def carrier_files(root: Path, levels: int = 3) -> list[Path]:
                         lic = info / "licenses"
                         if lic.is_dir():
                             files += sorted(p for p in lic.rglob("*") if p.is_file())
-                        files += sorted(p for p in info.iterdir()
-                                        if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING")))
+                        files += sorted(
+                            p
+                            for p in info.iterdir()
+                            if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING"))
+                        )
                         return files
             except OSError:
                 continue
@@ -129,40 +137,73 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
         try:
             st = d.stat()
         except OSError as e:
-            findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(d)}: cannot read folder: {e.strerror}",
-                                    rel(d), Evidence(rel(d))))
+            findings.append(
+                Finding(
+                    Severity.LOW,
+                    "scan.unreadable",
+                    f"{rel(d)}: cannot read folder: {e.strerror}",
+                    rel(d),
+                    Evidence(rel(d)),
+                )
+            )
             return
         if (st.st_dev, st.st_ino) in seen or depth > 64:
-            findings.append(Finding(Severity.LOW, "scan.symlink-loop",
-                                    f"{rel(d)}: symbolic link loop (folder already visited); skipped", rel(d),
-                                    Evidence(rel(d))))
+            findings.append(
+                Finding(
+                    Severity.LOW,
+                    "scan.symlink-loop",
+                    f"{rel(d)}: symbolic link loop (folder already visited); skipped",
+                    rel(d),
+                    Evidence(rel(d)),
+                )
+            )
             return
         seen.add((st.st_dev, st.st_ino))
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError as e:
-            findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(d)}: cannot list folder: {e.strerror}",
-                                    rel(d), Evidence(rel(d))))
+            entries = sorted(os.scandir(d), key=lambda entry: entry.name)
+        except OSError as err:
+            findings.append(
+                Finding(
+                    Severity.LOW,
+                    "scan.unreadable",
+                    f"{rel(d)}: cannot list folder: {err.strerror}",
+                    rel(d),
+                    Evidence(rel(d)),
+                )
+            )
             return
-        for e in entries:
-            p = Path(e.path)
+        for entry in entries:
+            p = Path(entry.path)
             try:
-                if e.is_dir(follow_symlinks=True):
-                    if e.name not in SKIP_DIRS:
+                if entry.is_dir(follow_symlinks=True):
+                    if entry.name not in SKIP_DIRS:
                         visit(p, depth + 1)
-                elif e.is_file(follow_symlinks=True):
+                elif entry.is_file(follow_symlinks=True):
                     files.append(p)
-                elif e.is_symlink():
-                    findings.append(Finding(Severity.LOW, "scan.broken-symlink",
-                                            f"{rel(p)}: symbolic link to {os.readlink(p)!r}, which does not exist",
-                                            rel(p), Evidence(rel(p))))
+                elif entry.is_symlink():
+                    findings.append(
+                        Finding(
+                            Severity.LOW,
+                            "scan.broken-symlink",
+                            f"{rel(p)}: symbolic link to {os.readlink(p)!r}, which does not exist",
+                            rel(p),
+                            Evidence(rel(p)),
+                        )
+                    )
                 else:
-                    findings.append(Finding(Severity.LOW, "scan.not-regular-file",
-                                            f"{rel(p)}: not a regular file (device, socket or pipe); not read",
-                                            rel(p), Evidence(rel(p))))
+                    findings.append(
+                        Finding(
+                            Severity.LOW,
+                            "scan.not-regular-file",
+                            f"{rel(p)}: not a regular file (device, socket or pipe); not read",
+                            rel(p),
+                            Evidence(rel(p)),
+                        )
+                    )
             except OSError as err:
-                findings.append(Finding(Severity.LOW, "scan.unreadable", f"{rel(p)}: {err.strerror}", rel(p),
-                                        Evidence(rel(p))))
+                findings.append(
+                    Finding(Severity.LOW, "scan.unreadable", f"{rel(p)}: {err.strerror}", rel(p), Evidence(rel(p)))
+                )
 
     visit(unit.root, 0)
     return files, findings

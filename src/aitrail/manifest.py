@@ -22,11 +22,32 @@ from typing import Any
 import yaml
 
 NAMES = ("aitrail.yaml", "aitrail.yml")
-TOP = {"aitrail": int, "name": str, "version": str, "supplier": str, "description": str, "release_time": str,
-       "download_location": str, "license": str, "intended_use": str, "limitations": str, "training_code": str,
-       "evaluation": str, "base_models": list, "datasets": list}
-BASE = {"id": str, "relation": str}
-DATASET = {"name": str, "role": str, "license": str, "url": str, "digest": str, "type": str, "supplier": str}
+TOP: dict[str, type] = {
+    "aitrail": int,
+    "name": str,
+    "version": str,
+    "supplier": str,
+    "description": str,
+    "release_time": str,
+    "download_location": str,
+    "license": str,
+    "intended_use": str,
+    "limitations": str,
+    "training_code": str,
+    "evaluation": str,
+    "base_models": list,
+    "datasets": list,
+}
+BASE: dict[str, type] = {"id": str, "relation": str}
+DATASET: dict[str, type] = {
+    "name": str,
+    "role": str,
+    "license": str,
+    "url": str,
+    "digest": str,
+    "type": str,
+    "supplier": str,
+}
 RELATIONS = {"fine-tune", "adapter", "quantization", "merge", "unknown"}
 ROLES = {"training", "testing", "validation"}
 

@@ -19,16 +19,31 @@ from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
 from .catalog.lineage import dataset_component, hub_purl, model_component
 from .catalog.sniff import WEIGHT_FORMATS, read_head, sniff
-from .model import (Component, ComponentType, DeclaredLicense, Derivation, Evidence, Finding, Inventory,
-                    Relationship, RelationshipKind, Severity)
+from .model import (
+    Component,
+    ComponentType,
+    DeclaredLicense,
+    Derivation,
+    Evidence,
+    Finding,
+    Inventory,
+    Relationship,
+    RelationshipKind,
+    Severity,
+)
 
 Progress = Callable[[int], None]
 _GENERIC_DIRS = {"model", "models", "weights", "checkpoint", "checkpoints", "data", "assets", "snapshot", "files"}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def scan(path: str | os.PathLike[str], *, hash_files: bool = True, manifest_path: str | os.PathLike[str] | None = None,
-         progress: Callable[[int, int], Progress] | None = None) -> Inventory:
+def scan(
+    path: str | os.PathLike[str],
+    *,
+    hash_files: bool = True,
+    manifest_path: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], Progress] | None = None,
+) -> Inventory:
     """Inventory a model folder, a single model file, or a Hugging Face cache.
 
     Raises :class:`aitrail.inputs.InputError` when the target cannot be scanned at all and
@@ -73,8 +88,9 @@ def _file_ref(unit: inputs.Unit, target: Path, p: Path, inv: Inventory) -> FileR
         size = p.stat().st_size
         head = read_head(p)
     except OSError as e:
-        inv.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{shown}: cannot read: {e.strerror}", shown,
-                                    Evidence(shown)))
+        inv.findings.append(
+            Finding(Severity.LOW, "scan.unreadable", f"{shown}: cannot read: {e.strerror}", shown, Evidence(shown))
+        )
         return None
     ref = FileRef(path=p, rel=shown, size=size, head=head, local=local)
     try:
@@ -105,19 +121,29 @@ def run_catalogers(ref: FileRef) -> list[Found]:
             found.append(cat.catalog(ref))
         except CatalogError as e:
             f = Found()
-            f.findings.append(Finding(e.severity, e.rule, str(e), ref.rel, Evidence(ref.rel, offset=e.offset),
-                                      f"{cat.name} cataloger"))
+            f.findings.append(
+                Finding(
+                    e.severity, e.rule, str(e), ref.rel, Evidence(ref.rel, offset=e.offset), f"{cat.name} cataloger"
+                )
+            )
             found.append(f)
         except (OSError, MemoryError) as e:
             f = Found()
-            f.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: {cat.name}: {e}", ref.rel,
-                                      Evidence(ref.rel)))
+            f.findings.append(
+                Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: {cat.name}: {e}", ref.rel, Evidence(ref.rel))
+            )
             found.append(f)
         except Exception as e:  # noqa: BLE001 - a bug in one cataloger must not end the scan
             f = Found()
-            f.findings.append(Finding(Severity.LOW, "scan.internal-error",
-                                      f"{ref.rel}: the {cat.name} cataloger failed ({type(e).__name__}: {e}); "
-                                      "please report this", ref.rel, Evidence(ref.rel)))
+            f.findings.append(
+                Finding(
+                    Severity.LOW,
+                    "scan.internal-error",
+                    f"{ref.rel}: the {cat.name} cataloger failed ({type(e).__name__}: {e}); please report this",
+                    ref.rel,
+                    Evidence(ref.rel),
+                )
+            )
             found.append(f)
     return found
 
@@ -138,8 +164,13 @@ def _model_name(unit: inputs.Unit, facts: dict[str, list[tuple[Any, Evidence]]],
     return root.name or "model"
 
 
-def _assemble(inv: Inventory, unit: inputs.Unit, refs: list[tuple[FileRef, Path]],
-              digests: dict[Path, str | OSError], man_obj: manifest.Manifest | None) -> None:
+def _assemble(
+    inv: Inventory,
+    unit: inputs.Unit,
+    refs: list[tuple[FileRef, Path]],
+    digests: dict[Path, str | OSError],
+    man_obj: manifest.Manifest | None,
+) -> None:
     man = man_obj.data if man_obj else {}
     facts: dict[str, list[tuple[Any, Evidence]]] = defaultdict(list)
     model_licenses: list[DeclaredLicense] = []
@@ -154,15 +185,19 @@ def _assemble(inv: Inventory, unit: inputs.Unit, refs: list[tuple[FileRef, Path]
         fmt = next((r.format for r in results if r.format), None) or ref.format or _ext_format(ref.rel)
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
-        comp = Component(id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel,
-                         size=ref.size, format=fmt)
+        comp = Component(
+            id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
+        )
         d = digests.get(p)
         if isinstance(d, str):
             comp.sha256 = d
             _check_blob(ref, p, d, inv)
         elif isinstance(d, OSError):
-            inv.findings.append(Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: cannot hash: {d.strerror}",
-                                        ref.rel, Evidence(ref.rel)))
+            inv.findings.append(
+                Finding(
+                    Severity.LOW, "scan.unreadable", f"{ref.rel}: cannot hash: {d.strerror}", ref.rel, Evidence(ref.rel)
+                )
+            )
         for r in results:
             comp.properties.update(r.properties)
             for fact in r.facts:
@@ -182,10 +217,14 @@ def _assemble(inv: Inventory, unit: inputs.Unit, refs: list[tuple[FileRef, Path]
     mid = f"model:{name}"
     if unit.revision and (inv.component(mid) and inv.component(mid).properties.get("scanned")):  # type: ignore[union-attr]
         mid = f"{mid}@{unit.revision}"
-    model = Component(id=mid, type=ComponentType.MODEL, name=name,
-                      version=unit.revision or man.get("version") or _first(facts, "version"),
-                      purl=hub_purl(unit.repo_id, unit.revision) if unit.repo_id else None,
-                      description=man.get("description") or _first(facts, "description"))
+    model = Component(
+        id=mid,
+        type=ComponentType.MODEL,
+        name=name,
+        version=unit.revision or man.get("version") or _first(facts, "version"),
+        purl=hub_purl(unit.repo_id, unit.revision) if unit.repo_id else None,
+        description=man.get("description") or _first(facts, "description"),
+    )
     model.properties["scanned"] = True
     model.properties["root"] = unit.prefix or "."
     if unit.repo_id:
@@ -216,22 +255,34 @@ def _assemble(inv: Inventory, unit: inputs.Unit, refs: list[tuple[FileRef, Path]
         inv.add_relationship(Relationship(mid, comp.id, RelationshipKind.CONTAINS))
     if carrier:
         inv.add_relationship(Relationship(carrier.id, mid, RelationshipKind.CONTAINS, evidence=carrier.evidence[:1]))
-    for r in rels:
-        src = mid if r.source == MODEL else r.source
-        dst = mid if r.target == MODEL else r.target
+    for rel in rels:
+        src = mid if rel.source == MODEL else rel.source
+        dst = mid if rel.target == MODEL else rel.target
         if src != dst:
-            inv.add_relationship(Relationship(src, dst, r.kind, r.derivation, r.evidence))
+            inv.add_relationship(Relationship(src, dst, rel.kind, rel.derivation, rel.evidence))
 
 
-def _apply_manifest(model: Component, man: dict[str, Any], man_obj: manifest.Manifest | None,
-                    others: list[Component], rels: list[Relationship]) -> None:
+def _apply_manifest(
+    model: Component,
+    man: dict[str, Any],
+    man_obj: manifest.Manifest | None,
+    others: list[Component],
+    rels: list[Relationship],
+) -> None:
     if not man_obj:
         return
     where = man_obj.path.name
     ev = lambda key, value=None: Evidence(path=where, key=key, value=None if value is None else str(value))  # noqa: E731
     prov = model.properties.setdefault("provenance", {})
-    for key in ("supplier", "release_time", "download_location", "intended_use", "limitations", "training_code",
-                "evaluation"):
+    for key in (
+        "supplier",
+        "release_time",
+        "download_location",
+        "intended_use",
+        "limitations",
+        "training_code",
+        "evaluation",
+    ):
         if man.get(key):
             model.properties[key] = man[key]
             prov.setdefault(key, []).insert(0, ev(key, man[key]).to_dict())
@@ -240,8 +291,11 @@ def _apply_manifest(model: Component, man: dict[str, Any], man_obj: manifest.Man
     for b in man.get("base_models") or []:
         e = ev("base_models", b["id"])
         others.append(model_component(b["id"], e))
-        rels.append(Relationship(MODEL, f"model:{b['id']}", RelationshipKind.DERIVED_FROM,
-                                 Derivation(b.get("relation", "unknown")), [e]))
+        rels.append(
+            Relationship(
+                MODEL, f"model:{b['id']}", RelationshipKind.DERIVED_FROM, Derivation(b.get("relation", "unknown")), [e]
+            )
+        )
     for d in man.get("datasets") or []:
         e = ev("datasets", d["name"])
         c = dataset_component(d["name"], e)
@@ -252,8 +306,11 @@ def _apply_manifest(model: Component, man: dict[str, Any], man_obj: manifest.Man
             c.licenses.append(DeclaredLicense(d["license"], ev("datasets.license", d["license"])))
         c.properties["declared"] = True
         others.append(c)
-        kind = RelationshipKind.TRAINED_ON if d.get("role", "training") in ("training", "validation") \
+        kind = (
+            RelationshipKind.TRAINED_ON
+            if d.get("role", "training") in ("training", "validation")
             else RelationshipKind.TESTED_ON
+        )
         rels.append(Relationship(MODEL, c.id, kind, evidence=[e]))
 
 
@@ -283,8 +340,14 @@ def _check_blob(ref: FileRef, p: Path, sha: str, inv: Inventory) -> None:
         return
     blob = Path(os.readlink(p)).name
     if _HEX64.match(blob) and blob != sha:
-        inv.findings.append(Finding(
-            Severity.HIGH, "integrity.hf-cache-blob-mismatch",
-            f"{ref.rel}: content SHA-256 {sha} differs from its cache blob name {blob}: the file was modified "
-            "after download", ref.rel, Evidence(ref.rel, key="blob", value=blob),
-            "huggingface_hub cache layout (blobs are named by their LFS SHA-256)"))
+        inv.findings.append(
+            Finding(
+                Severity.HIGH,
+                "integrity.hf-cache-blob-mismatch",
+                f"{ref.rel}: content SHA-256 {sha} differs from its cache blob name {blob}: the file was modified "
+                "after download",
+                ref.rel,
+                Evidence(ref.rel, key="blob", value=blob),
+                "huggingface_hub cache layout (blobs are named by their LFS SHA-256)",
+            )
+        )

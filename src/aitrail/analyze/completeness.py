@@ -57,33 +57,44 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
     "model.name": lambda inv, m: (True, m.name),
     "model.version": lambda inv, m: _ok(m.version, m.version),
     "model.supplier": lambda inv, m: _ok(_prop(m, "supplier"), str(_prop(m, "supplier"))),
-    "model.identifier": lambda inv, m: _ok(m.purl or _prop(m, "download_location"),
-                                           m.purl or _prop(m, "download_location")),
+    "model.identifier": lambda inv, m: _ok(
+        m.purl or _prop(m, "download_location"), m.purl or _prop(m, "download_location")
+    ),
     "model.hash": lambda inv, m: _all(_weights(inv, m), lambda c: c.sha256, "weights files hashed"),
     "model.license": lambda inv, m: _ok(m.licenses, ", ".join(sorted({lic.value for lic in m.licenses}))),
     "model.architecture": lambda inv, m: _ok(_prop(m, "architecture"), str(_prop(m, "architecture"))),
     "model.task": lambda inv, m: _ok(_prop(m, "task"), str(_prop(m, "task"))),
-    "model.lineage": lambda inv, m: _ok(inv.related(m.id, RelationshipKind.DERIVED_FROM),
-                                        ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM))),
-    "model.intended_use": lambda inv, m: _ok(_prop(m, "card.intended_uses") or _prop(m, "intended_use"),
-                                             "model card section / aitrail.yaml"),
-    "model.limitations": lambda inv, m: _ok(_prop(m, "card.limitations") or _prop(m, "card.bias")
-                                            or _prop(m, "limitations"), "model card section / aitrail.yaml"),
+    "model.lineage": lambda inv, m: _ok(
+        inv.related(m.id, RelationshipKind.DERIVED_FROM),
+        ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM)),
+    ),
+    "model.intended_use": lambda inv, m: _ok(
+        _prop(m, "card.intended_uses") or _prop(m, "intended_use"), "model card section / aitrail.yaml"
+    ),
+    "model.limitations": lambda inv, m: _ok(
+        _prop(m, "card.limitations") or _prop(m, "card.bias") or _prop(m, "limitations"),
+        "model card section / aitrail.yaml",
+    ),
     "dataset.training": lambda inv, m: _ok(_datasets(inv, m), f"{len(_datasets(inv, m))} datasets"),
     "dataset.license": lambda inv, m: _all(_datasets(inv, m), lambda c: c.licenses, "datasets with a licence"),
-    "dataset.location": lambda inv, m: _all(_datasets(inv, m), lambda c: c.properties.get("url"),
-                                            "datasets with a location"),
-    "dataset.digest": lambda inv, m: _all(_datasets(inv, m), lambda c: c.properties.get("digest"),
-                                          "datasets with a digest"),
-    "infra.software": lambda inv, m: _ok(inv.related(m.id, RelationshipKind.DEPENDS_ON) or _prop(m, "library"),
-                                         ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON))
-                                         or str(_prop(m, "library"))),
+    "dataset.location": lambda inv, m: _all(
+        _datasets(inv, m), lambda c: c.properties.get("url"), "datasets with a location"
+    ),
+    "dataset.digest": lambda inv, m: _all(
+        _datasets(inv, m), lambda c: c.properties.get("digest"), "datasets with a digest"
+    ),
+    "infra.software": lambda inv, m: _ok(
+        inv.related(m.id, RelationshipKind.DEPENDS_ON) or _prop(m, "library"),
+        ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)) or str(_prop(m, "library")),
+    ),
     "infra.training_code": lambda inv, m: _ok(_prop(m, "training_code"), str(_prop(m, "training_code"))),
     "security.file_hashes": lambda inv, m: _all(_files(inv, m), lambda c: c.sha256, "files hashed"),
-    "security.safe_formats": lambda inv, m: _ok(_weights(inv, m) and not any(
-        c.format in PICKLE_FORMATS for c in _weights(inv, m)), "no pickle-based weights"),
-    "kpi.evaluation": lambda inv, m: _ok(_prop(m, "evaluation_results") or _prop(m, "evaluation"),
-                                         "model-index results / aitrail.yaml"),
+    "security.safe_formats": lambda inv, m: _ok(
+        _weights(inv, m) and not any(c.format in PICKLE_FORMATS for c in _weights(inv, m)), "no pickle-based weights"
+    ),
+    "kpi.evaluation": lambda inv, m: _ok(
+        _prop(m, "evaluation_results") or _prop(m, "evaluation"), "model-index results / aitrail.yaml"
+    ),
     "spdx.ai.releaseTime": lambda inv, m: _ok(_prop(m, "release_time"), _prop(m, "release_time")),
     "spdx.ai.suppliedBy": lambda inv, m: _ok(_prop(m, "supplier"), _prop(m, "supplier")),
     "spdx.ai.downloadLocation": lambda inv, m: _ok(_prop(m, "download_location"), _prop(m, "download_location")),
@@ -93,7 +104,8 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
     "spdx.dataset.fields": lambda inv, m: _all(
         _datasets(inv, m) + _datasets(inv, m, RelationshipKind.TESTED_ON),
         lambda c: c.licenses and c.properties.get("url") and c.properties.get("supplier") and c.properties.get("type"),
-        "datasets fully described"),
+        "datasets fully described",
+    ),
 }
 
 
@@ -106,9 +118,13 @@ def assess(inv: Inventory) -> None:
         for el in spec["elements"]:
             present, evidence = CHECKS[el["id"]](inv, m)
             item = CompletenessItem(
-                element=el["id"], framework=el["framework"], title=el["title"], present=bool(present),
+                element=el["id"],
+                framework=el["framework"],
+                title=el["title"],
+                present=bool(present),
                 evidence=(f"{m.name}: {evidence}" if len(models) > 1 and evidence else evidence) if present else None,
-                how_to_supply=None if present else el.get("supply"))
+                how_to_supply=None if present else el.get("supply"),
+            )
             if len(models) > 1 and not present:
                 item.how_to_supply = f"{m.name}: {el.get('supply', '')}"
             inv.completeness.append(item)

@@ -9,8 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import (arrays, deps, dist_info, gguf, hf_config, license_file, mergekit, model_card, ollama, onnx, peft,
-               python_code, pytorch, safetensors, sentence_transformers, tokenizer)
+from . import (
+    arrays,
+    deps,
+    dist_info,
+    gguf,
+    hf_config,
+    license_file,
+    mergekit,
+    model_card,
+    ollama,
+    onnx,
+    peft,
+    python_code,
+    pytorch,
+    safetensors,
+    sentence_transformers,
+    tokenizer,
+)
 from .base import CatalogError, FileRef, Found
 
 __all__ = ["CATALOGERS", "Cataloger", "CatalogError", "FileRef", "Found"]

@@ -44,8 +44,12 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
 
 def _npy_props(header: dict) -> dict:
     descr = header["descr"]
-    return {"dtype": str(descr), "shape": list(header["shape"]) if isinstance(header["shape"], tuple) else [],
-            "fortran_order": bool(header.get("fortran_order")), "object_array": "O" in str(descr)}
+    return {
+        "dtype": str(descr),
+        "shape": list(header["shape"]) if isinstance(header["shape"], tuple) else [],
+        "fortran_order": bool(header.get("fortran_order")),
+        "object_array": "O" in str(descr),
+    }
 
 
 def matches_npy(f: FileRef) -> bool:
@@ -70,9 +74,14 @@ def catalog_npy(f: FileRef) -> Found:
     out.properties["array_count"] = len(arrays)
     for name, a in arrays.items():
         if a["object_array"]:
-            out.finding(Severity.HIGH, "scan.npy.object-array",
-                        f"{f.rel}: array {name!r} has dtype object: loading it unpickles Python objects "
-                        "(numpy.load(allow_pickle=True))", f.ev(key=name, value=a["dtype"]), NPY_SPEC)
+            out.finding(
+                Severity.HIGH,
+                "scan.npy.object-array",
+                f"{f.rel}: array {name!r} has dtype object: loading it unpickles Python objects "
+                "(numpy.load(allow_pickle=True))",
+                f.ev(key=name, value=a["dtype"]),
+                NPY_SPEC,
+            )
     return out
 
 
@@ -119,7 +128,8 @@ class _Inflate:
 
 def matches_pickle(f: FileRef) -> bool:
     return f.format in ("pickle", "joblib") or (
-        f.head[:1] == b"x" and f.rel.lower().endswith((".joblib", ".pkl", ".pickle")))
+        f.head[:1] == b"x" and f.rel.lower().endswith((".joblib", ".pkl", ".pickle"))
+    )
 
 
 def catalog_pickle(f: FileRef) -> Found:
@@ -133,13 +143,20 @@ def catalog_pickle(f: FileRef) -> Found:
     joblib = f.format == "joblib" or compressed or any(g.startswith("joblib.") for g in s.globals)
     modules = {g.split(".", 1)[0] for g in s.globals}
     ml = modules & {"torch", "sklearn", "xgboost", "lightgbm", "numpy", "keras", "tensorflow", "catboost"}
-    out = Found(file_type=ComponentType.WEIGHTS if ml else ComponentType.DATA,
-                format=("joblib" + ("-zlib" if compressed else "")) if joblib else "pickle")
-    out.properties.update({"pickle_globals": sorted(s.globals)[:500], "pickle_protocol": s.protocol,
-                           "frameworks": sorted(ml)})
-    out.finding(Severity.INFO, "scan.pickle.present",
-                f"{f.rel}: is a pickle; loading it runs the code it names (run `aitrail security` before loading)",
-                f.ev(), "Python pickle docs, 'Warning: The pickle module is not secure'")
+    out = Found(
+        file_type=ComponentType.WEIGHTS if ml else ComponentType.DATA,
+        format=("joblib" + ("-zlib" if compressed else "")) if joblib else "pickle",
+    )
+    out.properties.update(
+        {"pickle_globals": sorted(s.globals)[:500], "pickle_protocol": s.protocol, "frameworks": sorted(ml)}
+    )
+    out.finding(
+        Severity.INFO,
+        "scan.pickle.present",
+        f"{f.rel}: is a pickle; loading it runs the code it names (run `aitrail security` before loading)",
+        f.ev(),
+        "Python pickle docs, 'Warning: The pickle module is not secure'",
+    )
     return out
 
 
@@ -165,7 +182,9 @@ def catalog_keras(f: FileRef) -> Found:
                         out.properties["keras_version"] = doc.get("keras_version")
                     elif isinstance(doc, dict):
                         out.properties["class_name"] = doc.get("class_name")
-                        layers = (doc.get("config") or {}).get("layers") if isinstance(doc.get("config"), dict) else None
+                        layers = (
+                            (doc.get("config") or {}).get("layers") if isinstance(doc.get("config"), dict) else None
+                        )
                         if isinstance(layers, list):
                             out.properties["layer_count"] = len(layers)
     except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as e:

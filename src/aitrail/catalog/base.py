@@ -27,8 +27,13 @@ MAX_METADATA_BYTES = 64 * 1024 * 1024
 class CatalogError(Exception):
     """The file is not what it claims to be, or is malformed. The message names the problem."""
 
-    def __init__(self, message: str, rule: str = "scan.malformed", severity: Severity = Severity.MEDIUM,
-                 offset: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        rule: str = "scan.malformed",
+        severity: Severity = Severity.MEDIUM,
+        offset: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.rule = rule
         self.severity = severity
@@ -47,20 +52,24 @@ class FileRef:
     def read_text(self, limit: int = MAX_METADATA_BYTES) -> str:
         """Read a small text file, refusing binaries and anything larger than ``limit``."""
         if self.size > limit:
-            raise CatalogError(f"{self.rel}: {self.size} bytes is too large for a metadata file "
-                               f"(limit {limit})", rule="scan.too-large")
+            raise CatalogError(
+                f"{self.rel}: {self.size} bytes is too large for a metadata file (limit {limit})", rule="scan.too-large"
+            )
         data = self.path.read_bytes()
         if b"\x00" in data[:8192]:
-            raise CatalogError(f"{self.rel}: expected text, found binary content (NUL bytes)",
-                               rule="scan.binary-text-file")
+            raise CatalogError(
+                f"{self.rel}: expected text, found binary content (NUL bytes)", rule="scan.binary-text-file"
+            )
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise CatalogError(f"{self.rel}: not valid UTF-8 at byte {e.start}", rule="scan.encoding",
-                               offset=e.start) from None
+            raise CatalogError(
+                f"{self.rel}: not valid UTF-8 at byte {e.start}", rule="scan.encoding", offset=e.start
+            ) from None
 
-    def ev(self, key: str | None = None, line: int | None = None, value: Any = None,
-           offset: int | None = None) -> Evidence:
+    def ev(
+        self, key: str | None = None, line: int | None = None, value: Any = None, offset: int | None = None
+    ) -> Evidence:
         v = None if value is None else _short(value)
         return Evidence(path=self.rel, key=key, line=line, value=v, offset=offset)
 
@@ -94,8 +103,9 @@ class Found:
         if value not in (None, "", [], {}):
             self.facts.append(Fact(key, value, evidence))
 
-    def finding(self, severity: Severity, rule: str, message: str, evidence: Evidence,
-                source: str | None = None) -> None:
+    def finding(
+        self, severity: Severity, rule: str, message: str, evidence: Evidence, source: str | None = None
+    ) -> None:
         self.findings.append(Finding(severity, rule, message, evidence.path, evidence, source))
 
 
@@ -105,8 +115,9 @@ def read_json(f: FileRef) -> Any:
     try:
         return json.loads(f.read_text())
     except json.JSONDecodeError as e:
-        raise CatalogError(f"{f.rel}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                           rule="scan.json") from None
+        raise CatalogError(
+            f"{f.rel}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", rule="scan.json"
+        ) from None
 
 
 def read_yaml(f: FileRef, text: str | None = None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from typing import Any
 
 from ..model import ComponentType, Relationship, RelationshipKind
 from .base import MODEL, CatalogError, FileRef, Found, read_yaml
@@ -14,8 +15,12 @@ _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(\[[^\]]*\])?\s*([^;#]*)
 
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1].lower()
-    return ((name.startswith("requirements") and name.endswith((".txt", ".in")))
-            or name in ("pyproject.toml", "environment.yml", "environment.yaml", "conda.yaml"))
+    return (name.startswith("requirements") and name.endswith((".txt", ".in"))) or name in (
+        "pyproject.toml",
+        "environment.yml",
+        "environment.yaml",
+        "conda.yaml",
+    )
 
 
 def _req(line: str) -> tuple[str, str | None] | None:
@@ -38,7 +43,7 @@ def catalog(f: FileRef) -> Found:
             doc = tomllib.loads(f.read_text())
         except tomllib.TOMLDecodeError as e:
             raise CatalogError(f"{f.rel}: malformed TOML: {e}", rule="scan.toml") from None
-        proj = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+        proj: dict[str, Any] = doc["project"] if isinstance(doc.get("project"), dict) else {}
         for d in proj.get("dependencies") or []:
             r = _req(str(d))
             if r:
@@ -46,8 +51,8 @@ def catalog(f: FileRef) -> Found:
         if proj.get("name"):
             out.properties["project"] = proj.get("name")
     elif name.startswith("requirements"):
-        for i, line in enumerate(f.read_text().splitlines(), 1):
-            r = _req(line)
+        for i, text in enumerate(f.read_text().splitlines(), 1):
+            r = _req(text)
             if r:
                 deps.append((r[0], r[1], i, "pypi"))
     else:
@@ -56,8 +61,16 @@ def catalog(f: FileRef) -> Found:
             if isinstance(d, str):
                 m = re.match(r"^([A-Za-z0-9][\w.\-]*)\s*([=<>!~].*)?$", d.split("::")[-1].strip())
                 if m:
-                    deps.append((m.group(1), (m.group(2) or "").replace("=", "==", 1) if m.group(2) and
-                                 not m.group(2).startswith(("==", ">", "<", "!", "~")) else m.group(2), None, "conda"))
+                    deps.append(
+                        (
+                            m.group(1),
+                            (m.group(2) or "").replace("=", "==", 1)
+                            if m.group(2) and not m.group(2).startswith(("==", ">", "<", "!", "~"))
+                            else m.group(2),
+                            None,
+                            "conda",
+                        )
+                    )
             elif isinstance(d, dict):
                 for p in d.get("pip") or []:
                     r = _req(str(p))

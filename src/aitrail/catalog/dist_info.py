@@ -20,11 +20,21 @@ def catalog(f: FileRef) -> Found:
     if not name:
         return out
     norm = name.replace("_", "-").replace(".", "-").lower()
-    pkg = Component(id=f"library:pypi:{norm}", type=ComponentType.LIBRARY, name=norm, version=version,
-                    purl=f"pkg:pypi/{norm}" + (f"@{version}" if version else ""), evidence=[f.ev(key="Name")])
+    pkg = Component(
+        id=f"library:pypi:{norm}",
+        type=ComponentType.LIBRARY,
+        name=norm,
+        version=version,
+        purl=f"pkg:pypi/{norm}" + (f"@{version}" if version else ""),
+        evidence=[f.ev(key="Name")],
+    )
     pkg.properties["role"] = "carrier"  # the package that ships the model
-    for k, key in (("summary", "Summary"), ("home_page", "Home-page"), ("author", "Author"),
-                   ("author_email", "Author-email")):
+    for k, key in (
+        ("summary", "Summary"),
+        ("home_page", "Home-page"),
+        ("author", "Author"),
+        ("author_email", "Author-email"),
+    ):
         if msg.get(key):
             pkg.properties[k] = msg.get(key)
     lic = msg.get("License-Expression") or msg.get("License")

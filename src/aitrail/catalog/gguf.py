@@ -24,18 +24,73 @@ MAX_STRING_KEEP = 1 << 20  # strings longer than this are skipped, with their le
 
 # llama_ftype (general.file_type) -> name, from llama.cpp
 FILE_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
-    12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
-    19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
-    26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
-    36: "TQ1_0", 37: "TQ2_0",
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
 }
 # ggml_type -> name
 TENSOR_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1", 10: "Q2_K",
-    11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS",
-    19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32",
-    27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    6: "Q5_0",
+    7: "Q5_1",
+    8: "Q8_0",
+    9: "Q8_1",
+    10: "Q2_K",
+    11: "Q3_K",
+    12: "Q4_K",
+    13: "Q5_K",
+    14: "Q6_K",
+    15: "Q8_K",
+    16: "IQ2_XXS",
+    17: "IQ2_XS",
+    18: "IQ3_XXS",
+    19: "IQ1_S",
+    20: "IQ4_NL",
+    21: "IQ3_S",
+    22: "IQ2_S",
+    23: "IQ4_XS",
+    24: "I8",
+    25: "I16",
+    26: "I32",
+    27: "I64",
+    28: "F64",
+    29: "IQ1_M",
+    30: "BF16",
+    34: "TQ1_0",
+    35: "TQ2_0",
+    39: "MXFP4",
 }
 _SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 
@@ -46,9 +101,12 @@ class _Reader:
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or self.fh.tell() + n > self.size:
-            raise CatalogError(f"{self.rel}: {what} needs {n} bytes at offset {self.fh.tell()}, past the end of the "
-                               f"file ({self.size} bytes): truncated or corrupt", rule="scan.gguf.truncated",
-                               offset=self.fh.tell())
+            raise CatalogError(
+                f"{self.rel}: {what} needs {n} bytes at offset {self.fh.tell()}, past the end of the "
+                f"file ({self.size} bytes): truncated or corrupt",
+                rule="scan.gguf.truncated",
+                offset=self.fh.tell(),
+            )
 
     def unpack(self, fmt: str, what: str) -> Any:
         n = struct.calcsize(fmt)
@@ -89,8 +147,9 @@ class _Reader:
                 items = [self.value(itype, what, depth + 1) for _ in range(n)]
                 return items if n <= 64 else {"array_of": itype, "length": n}
             raise CatalogError(f"{self.rel}: {what}: unknown array item type {itype}", rule="scan.gguf.bad-header")
-        raise CatalogError(f"{self.rel}: {what}: unknown value type {vtype}", rule="scan.gguf.bad-header",
-                           offset=self.fh.tell())
+        raise CatalogError(
+            f"{self.rel}: {what}: unknown value type {vtype}", rule="scan.gguf.bad-header", offset=self.fh.tell()
+        )
 
 
 def matches(f: FileRef) -> bool:
@@ -110,11 +169,17 @@ def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[tuple[str, list[i
         # Every key-value takes at least 8+4 bytes and every tensor info 8+4+4+8: counts above
         # what the file could hold are lies, caught before we loop on them.
         if n_kv > MAX_KV or n_kv * 12 > f.size:
-            raise CatalogError(f"{f.rel}: absurd GGUF key-value count {n_kv} for a {f.size}-byte file",
-                               rule="scan.gguf.absurd-count", offset=16)
+            raise CatalogError(
+                f"{f.rel}: absurd GGUF key-value count {n_kv} for a {f.size}-byte file",
+                rule="scan.gguf.absurd-count",
+                offset=16,
+            )
         if n_tensors > MAX_TENSORS or n_tensors * 24 > f.size:
-            raise CatalogError(f"{f.rel}: absurd GGUF tensor count {n_tensors} for a {f.size}-byte file",
-                               rule="scan.gguf.absurd-count", offset=8)
+            raise CatalogError(
+                f"{f.rel}: absurd GGUF tensor count {n_tensors} for a {f.size}-byte file",
+                rule="scan.gguf.absurd-count",
+                offset=8,
+            )
         kv: dict[str, Any] = {}
         for i in range(n_kv):
             key = r.string(f"key #{i}") or f"#{i}"
@@ -125,8 +190,11 @@ def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[tuple[str, list[i
             name = r.string(f"tensor #{i} name") or f"#{i}"
             nd = r.unpack("<I", f"dims of {name}")
             if nd > 8:
-                raise CatalogError(f"{f.rel}: tensor {name!r} claims {nd} dimensions (GGML allows 4)",
-                                   rule="scan.gguf.bad-header", offset=fh.tell())
+                raise CatalogError(
+                    f"{f.rel}: tensor {name!r} claims {nd} dimensions (GGML allows 4)",
+                    rule="scan.gguf.bad-header",
+                    offset=fh.tell(),
+                )
             dims = [r.unpack("<Q", f"dim of {name}") for _ in range(nd)]
             ttype = r.unpack("<I", f"type of {name}")
             r.unpack("<Q", f"offset of {name}")
@@ -146,14 +214,16 @@ def catalog(f: FileRef) -> Found:
         params += n
         types[TENSOR_TYPES.get(ttype, str(ttype))] += 1
     general = {k: v for k, v in kv.items() if k.startswith("general.") and not isinstance(v, dict)}
-    out.properties.update({
-        "gguf_version": version,
-        "tensor_count": len(tensors),
-        "parameter_count": params,
-        "tensor_types": dict(sorted(types.items())),
-        "general": general,
-        "kv_count": len(kv),
-    })
+    out.properties.update(
+        {
+            "gguf_version": version,
+            "tensor_count": len(tensors),
+            "parameter_count": params,
+            "tensor_types": dict(sorted(types.items())),
+            "general": general,
+            "kv_count": len(kv),
+        }
+    )
     if not tensors:
         out.properties["vocab_only"] = True
     arch = kv.get("general.architecture")
@@ -171,8 +241,14 @@ def catalog(f: FileRef) -> Found:
         out.fact("quantization", FILE_TYPES.get(ft, str(ft)), ev(key="general.file_type", value=ft))
     lic = kv.get("general.license")
     if isinstance(lic, str) and lic.strip():
-        out.licenses.append(DeclaredLicense(lic.strip(), ev(key="general.license", value=lic),
-                                            name=kv.get("general.license.name"), link=kv.get("general.license.link")))
+        out.licenses.append(
+            DeclaredLicense(
+                lic.strip(),
+                ev(key="general.license", value=lic),
+                name=kv.get("general.license.name"),
+                link=kv.get("general.license.link"),
+            )
+        )
     tmpl = kv.get("tokenizer.chat_template")
     if isinstance(tmpl, str):
         digest = hashlib.sha256(tmpl.encode()).hexdigest()
@@ -200,9 +276,15 @@ def catalog(f: FileRef) -> Found:
         if repo:
             base.properties["url"] = repo
         out.components.append(base)
-        out.relationships.append(Relationship(MODEL, base.id, RelationshipKind.DERIVED_FROM,
-                                              Derivation.QUANTIZATION if quantized else Derivation.UNKNOWN,
-                                              [ev(key=p + "name", value=ident)]))
+        out.relationships.append(
+            Relationship(
+                MODEL,
+                base.id,
+                RelationshipKind.DERIVED_FROM,
+                Derivation.QUANTIZATION if quantized else Derivation.UNKNOWN,
+                [ev(key=p + "name", value=ident)],
+            )
+        )
     return out
 
 
@@ -212,5 +294,3 @@ def _repo_from_url(url: Any) -> str | None:
         if len(parts) >= 2:
             return f"{parts[0]}/{parts[1]}"
     return None
-
-

@@ -20,8 +20,18 @@ def catalog(f: FileRef) -> Found:
     if not isinstance(doc, dict):
         return out
     if f.rel.endswith("generation_config.json"):
-        keep = ("max_length", "max_new_tokens", "temperature", "top_p", "top_k", "do_sample", "eos_token_id",
-                "bos_token_id", "pad_token_id", "transformers_version")
+        keep = (
+            "max_length",
+            "max_new_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+            "do_sample",
+            "eos_token_id",
+            "bos_token_id",
+            "pad_token_id",
+            "transformers_version",
+        )
         out.properties.update({"kind": "generation-config", **{k: doc[k] for k in keep if k in doc}})
         return out
     if not ("model_type" in doc or "architectures" in doc or "auto_map" in doc):
@@ -34,8 +44,15 @@ def catalog(f: FileRef) -> Found:
     out.fact("model_type", doc.get("model_type"), ev(key="model_type", value=doc.get("model_type")))
     dtype = doc.get("torch_dtype") or doc.get("dtype")
     out.fact("dtype", dtype, ev(key="torch_dtype" if "torch_dtype" in doc else "dtype", value=dtype))
-    for k in ("transformers_version", "model_type", "hidden_size", "num_hidden_layers", "num_attention_heads",
-              "vocab_size", "max_position_embeddings"):
+    for k in (
+        "transformers_version",
+        "model_type",
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "vocab_size",
+        "max_position_embeddings",
+    ):
         if k in doc:
             out.properties[k] = doc[k]
     if "transformers_version" in doc:
@@ -49,8 +66,11 @@ def catalog(f: FileRef) -> Found:
         # A hint only: transformers writes the path the model was loaded from when saving.
         c = model_component(str(base), ev(key="_name_or_path", value=base))
         out.components.append(c)
-        out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN,
-                                              [ev(key="_name_or_path", value=base)]))
+        out.relationships.append(
+            Relationship(
+                MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [ev(key="_name_or_path", value=base)]
+            )
+        )
         out.fact("name_or_path", base, ev(key="_name_or_path", value=base))
     auto_map = doc.get("auto_map")
     if isinstance(auto_map, dict):
@@ -59,10 +79,14 @@ def catalog(f: FileRef) -> Found:
         out.properties["auto_map"] = auto_map
         out.properties["remote_code_files"] = files
         out.fact("remote_code_files", files, ev(key="auto_map", value=refs))
-        out.finding(Severity.MEDIUM, "scan.remote-code",
-                    f"{f.rel}: auto_map makes transformers import {', '.join(files) or 'remote code'} "
-                    "(loading needs trust_remote_code=True: review that code first)",
-                    ev(key="auto_map", value=refs), REMOTE_CODE)
+        out.finding(
+            Severity.MEDIUM,
+            "scan.remote-code",
+            f"{f.rel}: auto_map makes transformers import {', '.join(files) or 'remote code'} "
+            "(loading needs trust_remote_code=True: review that code first)",
+            ev(key="auto_map", value=refs),
+            REMOTE_CODE,
+        )
     return out
 
 

@@ -45,7 +45,12 @@ def catalog(f: FileRef) -> Found:
         for pattern, ident in MARKERS:
             if re.search(pattern, norm[:20000]):
                 out.properties["identified"] = ident
-                out.licenses.append(DeclaredLicense(ident, f.ev(key="text", value=out.properties["first_line"]),
-                                                    spdx=None if ident.startswith("LicenseRef-") else ident))
+                out.licenses.append(
+                    DeclaredLicense(
+                        ident,
+                        f.ev(key="text", value=out.properties["first_line"]),
+                        spdx=None if ident.startswith("LicenseRef-") else ident,
+                    )
+                )
                 break
     return out

@@ -26,8 +26,9 @@ def hub_purl(repo_id: str, revision: str | None = None, kind: str = "model") -> 
 
 def model_component(ident: str, evidence: Evidence) -> Component:
     """A model known by name only (a base model, a merge input)."""
-    return Component(id=f"model:{ident}", type=ComponentType.MODEL, name=ident, purl=hub_purl(ident),
-                     evidence=[evidence])
+    return Component(
+        id=f"model:{ident}", type=ComponentType.MODEL, name=ident, purl=hub_purl(ident), evidence=[evidence]
+    )
 
 
 def dataset_component(ident: str, evidence: Evidence) -> Component:

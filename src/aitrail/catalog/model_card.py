@@ -28,9 +28,14 @@ SECTIONS = {
     "environmental_impact": ("environmental impact", "carbon", "emissions", "compute infrastructure", "hardware"),
     "citation": ("citation", "bibtex", "cite", "reference"),
 }
-DERIVATIONS = {"finetune": Derivation.FINE_TUNE, "fine-tune": Derivation.FINE_TUNE, "adapter": Derivation.ADAPTER,
-               "quantized": Derivation.QUANTIZATION, "quantization": Derivation.QUANTIZATION,
-               "merge": Derivation.MERGE}
+DERIVATIONS = {
+    "finetune": Derivation.FINE_TUNE,
+    "fine-tune": Derivation.FINE_TUNE,
+    "adapter": Derivation.ADAPTER,
+    "quantized": Derivation.QUANTIZATION,
+    "quantization": Derivation.QUANTIZATION,
+    "merge": Derivation.MERGE,
+}
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
@@ -46,7 +51,7 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
     raise CatalogError("front matter opened with '---' on line 1 is never closed", rule="scan.card.front-matter")
 
 
@@ -69,8 +74,8 @@ def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
     lines = body.split("\n")
     heads = headings(lines)
     for n, (i, level, title) in enumerate(heads):
-        end = next((j for j, lv, _ in heads[n + 1:] if lv <= level), len(lines))
-        text = "\n".join(lines[i + 1:end]).strip()
+        end = next((j for j, lv, _ in heads[n + 1 :] if lv <= level), len(lines))
+        text = "\n".join(lines[i + 1 : end]).strip()
         low = title.lower()
         for key, words in SECTIONS.items():
             if key not in found and any(w in low for w in words):
@@ -98,19 +103,26 @@ def catalog(f: FileRef) -> Found:
         try:
             loaded = read_yaml(f, yml)
         except CatalogError as e:
-            out.finding(Severity.MEDIUM, "scan.card.front-matter", f"{e} (in the front matter)", f.ev(line=1),
-                        CARD_SPEC)
+            out.finding(
+                Severity.MEDIUM, "scan.card.front-matter", f"{e} (in the front matter)", f.ev(line=1), CARD_SPEC
+            )
             loaded = None
         if isinstance(loaded, dict):
             meta = loaded
         elif loaded is not None:
-            out.finding(Severity.LOW, "scan.card.front-matter",
-                        f"{f.rel}: front matter is not a mapping of keys", f.ev(line=1), CARD_SPEC)
+            out.finding(
+                Severity.LOW,
+                "scan.card.front-matter",
+                f"{f.rel}: front matter is not a mapping of keys",
+                f.ev(line=1),
+                CARD_SPEC,
+            )
     out.properties["has_front_matter"] = bool(meta)
     _front_matter(f, meta, out)
     secs = sections(body, body_line)
-    out.properties["sections"] = {k: {"heading": v["heading"], "line": v["line"], "chars": v["chars"]}
-                                  for k, v in secs.items()}
+    out.properties["sections"] = {
+        k: {"heading": v["heading"], "line": v["line"], "chars": v["chars"]} for k, v in secs.items()
+    }
     for k, v in secs.items():
         out.fact(f"card.{k}", v["excerpt"] or v["heading"], f.ev(key=v["heading"], line=v["line"]))
     title = next((t for _i, level, t in headings(body.split("\n")) if level == 1), None)
@@ -138,8 +150,14 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
     out.properties["front_matter_keys"] = sorted(map(str, meta))
     for lic in _as_list(meta.get("license")):
         if isinstance(lic, str) and lic.strip():
-            out.licenses.append(DeclaredLicense(lic.strip(), ev("license", lic), name=_s(meta.get("license_name")),
-                                                link=_s(meta.get("license_link"))))
+            out.licenses.append(
+                DeclaredLicense(
+                    lic.strip(),
+                    ev("license", lic),
+                    name=_s(meta.get("license_name")),
+                    link=_s(meta.get("license_link")),
+                )
+            )
     for key in ("pipeline_tag", "library_name"):
         out.fact({"pipeline_tag": "task", "library_name": "library"}[key], _s(meta.get(key)), ev(key, meta.get(key)))
     out.fact("language", [str(x) for x in _as_list(meta.get("language"))], ev("language"))
@@ -154,7 +172,9 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
         if isinstance(d, str) and d.strip():
             c = dataset_component(d.strip(), ev("datasets", d))
             out.components.append(c)
-            out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.TRAINED_ON, evidence=[ev("datasets", d)]))
+            out.relationships.append(
+                Relationship(MODEL, c.id, RelationshipKind.TRAINED_ON, evidence=[ev("datasets", d)])
+            )
 
     relation = _s(meta.get("base_model_relation"))
     kind = DERIVATIONS.get((relation or "").lower(), Derivation.FINE_TUNE if relation is None else Derivation.UNKNOWN)
@@ -186,8 +206,8 @@ def _model_index(mi: Any, f: FileRef, out: Found) -> list[dict[str, Any]]:
         for r in _as_list(entry.get("results")):
             if not isinstance(r, dict):
                 continue
-            task = r.get("task") if isinstance(r.get("task"), dict) else {}
-            ds = r.get("dataset") if isinstance(r.get("dataset"), dict) else {}
+            task: dict[str, Any] = r["task"] if isinstance(r.get("task"), dict) else {}
+            ds: dict[str, Any] = r["dataset"] if isinstance(r.get("dataset"), dict) else {}
             ds_id = _s(ds.get("type")) or _s(ds.get("name"))
             if ds_id:
                 e = f.ev(key="model-index.results.dataset", value=ds_id)
@@ -198,9 +218,15 @@ def _model_index(mi: Any, f: FileRef, out: Found) -> list[dict[str, Any]]:
                 out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.TESTED_ON, evidence=[e]))
             for m in _as_list(r.get("metrics")):
                 if isinstance(m, dict) and "value" in m:
-                    results.append({
-                        "task": _s(task.get("type")), "dataset": ds_id, "split": _s(ds.get("split")),
-                        "config": _s(ds.get("config")), "metric": _s(m.get("type")) or _s(m.get("name")),
-                        "name": _s(m.get("name")), "value": m.get("value"),
-                    })
+                    results.append(
+                        {
+                            "task": _s(task.get("type")),
+                            "dataset": ds_id,
+                            "split": _s(ds.get("split")),
+                            "config": _s(ds.get("config")),
+                            "metric": _s(m.get("type")) or _s(m.get("name")),
+                            "name": _s(m.get("name")),
+                            "value": m.get("value"),
+                        }
+                    )
     return results

@@ -52,8 +52,9 @@ def catalog(f: FileRef) -> Found:
             if not local:
                 c = model_component(arg, ev)
                 out.components.append(c)
-                out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM,
-                                                      Derivation.UNKNOWN, [ev]))
+                out.relationships.append(
+                    Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [ev])
+                )
         elif word == "ADAPTER":
             out.properties["adapter"] = arg
             out.fact("adapter", arg, ev)

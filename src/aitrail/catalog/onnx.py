@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import mmap
 from collections import Counter
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Iterator, Union
 
 from ..model import ComponentType, Severity
 from .base import CatalogError, FileRef, Found
@@ -21,6 +22,19 @@ MAX_DEPTH = 16
 
 class _Bad(Exception):
     pass
+
+
+Span = tuple[int, int]
+Value = Union[int, Span, None]  # varint, (begin, end) of a length-delimited field, or skipped
+
+
+@dataclass
+class _State:
+    ops: Counter[str] = field(default_factory=Counter)
+    domains: set[str] = field(default_factory=set)
+    external: list[str] = field(default_factory=list)
+    initializers: int = 0
+    params: int = 0
 
 
 def _varint(buf: memoryview, i: int, end: int) -> tuple[int, int]:
@@ -36,7 +50,7 @@ def _varint(buf: memoryview, i: int, end: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, object, int]]:
+def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, Value, int]]:
     """Yield (field number, wire type, value, offset); length-delimited values as (begin, end)."""
     i = start
     while i < end:
@@ -66,8 +80,13 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, o
             raise _Bad(f"field {num} at offset {off} runs past the end of its message")
 
 
-def _str(buf: memoryview, span: object) -> str:
-    b, e = span  # type: ignore[misc]
+def _span(v: Value) -> Span:
+    assert isinstance(v, tuple)
+    return v
+
+
+def _str(buf: memoryview, v: Value) -> str:
+    b, e = _span(v)
     return bytes(buf[b:e]).decode("utf-8", errors="replace")
 
 
@@ -93,7 +112,7 @@ def _model(f: FileRef, buf: memoryview) -> Found:
     p = out.properties
     opsets: dict[str, int] = {}
     meta: dict[str, str] = {}
-    state = {"ops": Counter(), "domains": set(), "external": [], "initializers": 0, "params": 0}
+    state = _State()
     graph_seen = False
     for num, wt, v, _off in _fields(buf, 0, len(buf)):
         if num == 1 and wt == 0:
@@ -110,61 +129,71 @@ def _model(f: FileRef, buf: memoryview) -> Found:
             p["doc_string"] = _str(buf, v)[:1000]
         elif num == 7 and wt == 2:
             graph_seen = True
-            _graph(buf, v, state, 0)  # type: ignore[arg-type]
+            _graph(buf, _span(v), state, 0)
         elif num == 8 and wt == 2:
             dom, ver = "", 0
-            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+            for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 1 and w2 == 2:
                     dom = _str(buf, v2)
-                elif n2 == 2 and w2 == 0:
-                    ver = v2  # type: ignore[assignment]
+                elif n2 == 2 and w2 == 0 and isinstance(v2, int):
+                    ver = v2
             opsets[dom or "ai.onnx"] = ver
         elif num == 14 and wt == 2:
             k, val = _kv(buf, v)
             meta[k] = val[:2000]
         elif num == 25 and wt == 2:
-            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+            for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 2 and w2 == 2:  # FunctionProto.domain: local functions define custom ops
-                    state["domains"].add(_str(buf, v2))
+                    state.domains.add(_str(buf, v2))
     if "ir_version" not in p or not graph_seen:
         raise _Bad("no ir_version or graph: this is not an ONNX model")
     p["opsets"] = opsets
     if meta:
         p["metadata_props"] = meta
-    p["op_count"] = sum(state["ops"].values())
-    p["op_types"] = dict(sorted(state["ops"].items()))
-    p["initializer_count"] = state["initializers"]
-    if state["params"]:
-        p["parameter_count"] = state["params"]
-    custom = sorted(d for d in state["domains"] | set(opsets) if d not in STANDARD_DOMAINS)
+    p["op_count"] = sum(state.ops.values())
+    p["op_types"] = dict(sorted(state.ops.items()))
+    p["initializer_count"] = state.initializers
+    if state.params:
+        p["parameter_count"] = state.params
+    custom = sorted(d for d in state.domains | set(opsets) if d not in STANDARD_DOMAINS)
     if custom:
         p["custom_op_domains"] = custom
-        out.finding(Severity.LOW, "scan.onnx.custom-op-domain",
-                    f"{f.rel}: uses custom operator domain(s) {', '.join(custom)}: running it needs code from outside "
-                    "the ONNX standard", f.ev(key="opset_import/node.domain", value=custom),
-                    "ONNX IR spec, 'Operator Sets'")
-    if state["external"]:
-        p["external_data"] = sorted(set(state["external"]))
+        out.finding(
+            Severity.LOW,
+            "scan.onnx.custom-op-domain",
+            f"{f.rel}: uses custom operator domain(s) {', '.join(custom)}: running it needs code from outside "
+            "the ONNX standard",
+            f.ev(key="opset_import/node.domain", value=custom),
+            "ONNX IR spec, 'Operator Sets'",
+        )
+    if state.external:
+        p["external_data"] = sorted(set(state.external))
         folder = f.path.parent.resolve()
-        for loc in sorted(set(state["external"])):
+        for loc in sorted(set(state.external)):
             target = (f.path.parent / loc).resolve()
             if loc.startswith("/") or not target.is_relative_to(folder):
-                out.finding(Severity.HIGH, "scan.onnx.external-data-outside",
-                            f"{f.rel}: external data location {loc!r} points outside the model folder",
-                            f.ev(key="initializer.external_data.location", value=loc),
-                            "CVE-2024-27318; ONNX external data spec")
+                out.finding(
+                    Severity.HIGH,
+                    "scan.onnx.external-data-outside",
+                    f"{f.rel}: external data location {loc!r} points outside the model folder",
+                    f.ev(key="initializer.external_data.location", value=loc),
+                    "CVE-2024-27318; ONNX external data spec",
+                )
             elif not target.exists():
-                out.finding(Severity.MEDIUM, "scan.onnx.external-data-missing",
-                            f"{f.rel}: external data file {loc!r} is missing",
-                            f.ev(key="initializer.external_data.location", value=loc))
+                out.finding(
+                    Severity.MEDIUM,
+                    "scan.onnx.external-data-missing",
+                    f"{f.rel}: external data file {loc!r} is missing",
+                    f.ev(key="initializer.external_data.location", value=loc),
+                )
     out.fact("producer", p.get("producer_name"), f.ev(key="producer_name"))
-    out.fact("parameter_count", state["params"] or None, f.ev(key="graph.initializer"))
+    out.fact("parameter_count", state.params or None, f.ev(key="graph.initializer"))
     return out
 
 
-def _kv(buf: memoryview, span: object) -> tuple[str, str]:
+def _kv(buf: memoryview, span: Value) -> tuple[str, str]:
     k = val = ""
-    for n, w, v, _ in _fields(buf, *span):  # type: ignore[misc]
+    for n, w, v, _ in _fields(buf, *_span(span)):
         if n == 1 and w == 2:
             k = _str(buf, v)
         elif n == 2 and w == 2:
@@ -172,7 +201,7 @@ def _kv(buf: memoryview, span: object) -> tuple[str, str]:
     return k, val
 
 
-def _graph(buf: memoryview, span: tuple[int, int], st: dict, depth: int) -> None:
+def _graph(buf: memoryview, span: Span, st: _State, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise _Bad("subgraphs nested too deeply")
     for num, wt, v, _ in _fields(buf, *span):
@@ -180,39 +209,39 @@ def _graph(buf: memoryview, span: tuple[int, int], st: dict, depth: int) -> None
             continue
         if num == 1:  # NodeProto
             op, dom = "", ""
-            for n2, w2, v2, _ in _fields(buf, *v):  # type: ignore[misc]
+            for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 4 and w2 == 2:
                     op = _str(buf, v2)
                 elif n2 == 7 and w2 == 2:
                     dom = _str(buf, v2)
                 elif n2 == 5 and w2 == 2:  # AttributeProto: subgraphs of If/Loop/Scan
-                    for n3, w3, v3, _ in _fields(buf, *v2):  # type: ignore[misc]
+                    for n3, w3, v3, _ in _fields(buf, *_span(v2)):
                         if n3 == 5 and w3 == 2:  # a Constant node's tensor: parameters too
-                            _tensor(buf, v3, st)  # type: ignore[arg-type]
+                            _tensor(buf, _span(v3), st)
                         elif n3 == 6 and w3 == 2:
-                            _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
+                            _graph(buf, _span(v3), st, depth + 1)
                         elif n3 == 11 and w3 == 2:
-                            _graph(buf, v3, st, depth + 1)  # type: ignore[arg-type]
-            st["ops"][f"{dom}::{op}" if dom else op] += 1
+                            _graph(buf, _span(v3), st, depth + 1)
+            st.ops[f"{dom}::{op}" if dom else op] += 1
             if dom:
-                st["domains"].add(dom)
+                st.domains.add(dom)
         elif num == 5:  # TensorProto initializer
-            st["initializers"] += 1
-            _tensor(buf, v, st)  # type: ignore[arg-type]
+            st.initializers += 1
+            _tensor(buf, _span(v), st)
 
 
-def _tensor(buf: memoryview, span: tuple[int, int], st: dict) -> None:
+def _tensor(buf: memoryview, span: Span, st: _State) -> None:
     n_el = 1
     for n2, w2, v2, _ in _fields(buf, *span):
-        if n2 == 1 and w2 == 0:
-            n_el *= v2  # type: ignore[operator]
+        if n2 == 1 and w2 == 0 and isinstance(v2, int):
+            n_el *= v2
         elif n2 == 1 and w2 == 2:  # packed dims
-            i, e = v2  # type: ignore[misc]
+            i, e = _span(v2)
             while i < e:
                 d, i = _varint(buf, i, e)
                 n_el *= d
         elif n2 == 13 and w2 == 2:
             k, val = _kv(buf, v2)
             if k == "location":
-                st["external"].append(val)
-    st["params"] += n_el
+                st.external.append(val)
+    st.params += n_el

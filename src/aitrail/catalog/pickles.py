@@ -18,10 +18,22 @@ MAX_MEMO = 2_000_000
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {
-    "FloatStorage": "F32", "DoubleStorage": "F64", "HalfStorage": "F16", "BFloat16Storage": "BF16",
-    "LongStorage": "I64", "IntStorage": "I32", "ShortStorage": "I16", "CharStorage": "I8",
-    "ByteStorage": "U8", "BoolStorage": "BOOL", "ComplexFloatStorage": "C64", "ComplexDoubleStorage": "C128",
-    "QInt8Storage": "QI8", "QUInt8Storage": "QU8", "QInt32Storage": "QI32", "Float8_e4m3fnStorage": "F8_E4M3",
+    "FloatStorage": "F32",
+    "DoubleStorage": "F64",
+    "HalfStorage": "F16",
+    "BFloat16Storage": "BF16",
+    "LongStorage": "I64",
+    "IntStorage": "I32",
+    "ShortStorage": "I16",
+    "CharStorage": "I8",
+    "ByteStorage": "U8",
+    "BoolStorage": "BOOL",
+    "ComplexFloatStorage": "C64",
+    "ComplexDoubleStorage": "C128",
+    "QInt8Storage": "QI8",
+    "QUInt8Storage": "QU8",
+    "QInt32Storage": "QI32",
+    "Float8_e4m3fnStorage": "F8_E4M3",
     "Float8_e5m2Storage": "F8_E5M2",
 }
 TENSOR_REBUILDERS = {"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_qtensor"}
@@ -86,7 +98,7 @@ def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
     def pop_mark() -> list[Any]:
         for i in range(len(stack) - 1, -1, -1):
             if stack[i] is MARK:
-                items = stack[i + 1:]
+                items = stack[i + 1 :]
                 del stack[i:]
                 return items
         raise ValueError("MARK expected on the stack")
@@ -161,12 +173,12 @@ def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
             if not stack:
                 raise ValueError("memoize on an empty stack")
             if len(memo) < MAX_MEMO:
-                memo[len(memo) if name == "MEMOIZE" else int(arg)] = stack[-1]
+                memo[len(memo) if name == "MEMOIZE" else int(arg or 0)] = stack[-1]
             else:
                 track = False
                 s.truncated = True
         elif name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(int(arg)))
+            stack.append(memo.get(int(arg or 0)))
         elif name == "POP":
             pop()
         elif name == "POP_MARK":
@@ -212,14 +224,17 @@ def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
         elif name == "SETITEMS":
             _setitems(stack, pop_mark(), track)
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
-            stack.append(("<bytes>", len(arg)))
+            stack.append(("<bytes>", len(arg or b"")))
         elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
             if name == "NEXT_BUFFER":
                 stack.append(("<buffer>",))
         else:
             # literals: ints, floats, strings, None, bools
-            stack.append(arg if name not in ("NONE", "NEWTRUE", "NEWFALSE") else
-                         {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+            stack.append(
+                arg
+                if name not in ("NONE", "NEWTRUE", "NEWFALSE")
+                else {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name]
+            )
         if len(s.tensors) >= MAX_TENSORS:
             track = False
             s.truncated = True

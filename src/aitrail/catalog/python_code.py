@@ -38,8 +38,19 @@ def catalog(f: FileRef) -> Found:
             fn = node.func
             calls.add(fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else "")
     roles = []
-    if calls & TRAIN_CALLS and imports & {"torch", "transformers", "trl", "tensorflow", "keras", "jax", "sklearn",
-                                          "peft", "accelerate", "lightning", "pytorch_lightning"}:
+    if calls & TRAIN_CALLS and imports & {
+        "torch",
+        "transformers",
+        "trl",
+        "tensorflow",
+        "keras",
+        "jax",
+        "sklearn",
+        "peft",
+        "accelerate",
+        "lightning",
+        "pytorch_lightning",
+    }:
         roles.append("training")
     if calls & INFER_CALLS:
         roles.append("inference")

@@ -5,7 +5,6 @@ Tensors are listed from the pickle's opcodes (see pickles.py); nothing is unpick
 
 from __future__ import annotations
 
-import io
 import tarfile
 import zipfile
 from collections import Counter
@@ -38,18 +37,21 @@ def _describe(f: FileRef, out: Found, s: pickles.PickleSummary) -> None:
         for d in t.shape:
             n *= d
         params += n
-    out.properties.update({
-        "tensor_count": len(tensors),
-        "parameter_count": params,
-        "dtypes": dict(sorted(dtypes.items())),
-        "pickle_globals": sorted(s.globals),
-        "pickle_protocol": s.protocol,
-    })
+    out.properties.update(
+        {
+            "tensor_count": len(tensors),
+            "parameter_count": params,
+            "dtypes": dict(sorted(dtypes.items())),
+            "pickle_globals": sorted(s.globals),
+            "pickle_protocol": s.protocol,
+        }
+    )
     if s.truncated:
         out.properties["listing_truncated"] = True
     if tensors:
-        out.properties["tensors_sample"] = {k: {"dtype": t.dtype, "shape": list(t.shape)}
-                                            for k, t in list(tensors.items())[:20]}
+        out.properties["tensors_sample"] = {
+            k: {"dtype": t.dtype, "shape": list(t.shape)} for k, t in list(tensors.items())[:20]
+        }
         out.fact("parameter_count", params, f.ev(key="pickle"))
         out.fact("dtype", "/".join(sorted(dtypes)), f.ev(key="pickle"))
 
@@ -69,8 +71,12 @@ def _zip(f: FileRef) -> Found:
             out.properties["torchscript_code_files"] = sorted(n for n in code if n.endswith(".py"))[:200]
         if len(pkl) != 1:
             if not code:
-                out.finding(Severity.MEDIUM, "scan.pytorch.no-data-pkl",
-                            f"{f.rel}: PyTorch zip has {len(pkl)} data.pkl members (expected 1)", f.ev())
+                out.finding(
+                    Severity.MEDIUM,
+                    "scan.pytorch.no-data-pkl",
+                    f"{f.rel}: PyTorch zip has {len(pkl)} data.pkl members (expected 1)",
+                    f.ev(),
+                )
             if not pkl:
                 return out
         with z.open(pkl[0]) as fh:
@@ -89,13 +95,14 @@ def _legacy(f: FileRef) -> Found:
     with open(f.path, "rb") as fh:
         stage = "magic number"
         try:
-            for stage in ("magic number", "protocol version", "sys info"):
+            for stage in ("magic number", "protocol version", "sys info"):  # noqa: B007 - read in the except
                 pickles.walk(fh)
             stage = "object"
             s = pickles.walk(fh)
         except (ValueError, EOFError) as e:
-            raise CatalogError(f"{f.rel}: malformed legacy PyTorch pickle ({stage}): {e}",
-                               rule="scan.pickle.malformed") from None
+            raise CatalogError(
+                f"{f.rel}: malformed legacy PyTorch pickle ({stage}): {e}", rule="scan.pickle.malformed"
+            ) from None
     _describe(f, out, s)
     return out
 
@@ -110,7 +117,7 @@ def _tar(f: FileRef) -> Found:
             member = t.extractfile("pickle")
             if member is None:
                 raise CatalogError(f"{f.rel}: legacy torch tar has no readable 'pickle' member")
-            s = pickles.walk(io.BufferedReader(member))  # type: ignore[arg-type]
+            s = pickles.walk(member)
     except (tarfile.TarError, ValueError, EOFError) as e:
         raise CatalogError(f"{f.rel}: malformed legacy PyTorch tar: {e}", rule="scan.pickle.malformed") from None
     _describe(f, out, s)

@@ -28,19 +28,26 @@ def catalog(f: FileRef) -> Found:
         raise CatalogError(f"{f.rel}: safetensors file is {f.size} bytes, shorter than its 8-byte header length")
     (n,) = struct.unpack_from("<Q", f.head, 0)
     if n > MAX_HEADER:
-        raise CatalogError(f"{f.rel}: safetensors header length {n} exceeds the format's limit of {MAX_HEADER} bytes",
-                           rule="scan.safetensors.header-too-large", offset=0)
+        raise CatalogError(
+            f"{f.rel}: safetensors header length {n} exceeds the format's limit of {MAX_HEADER} bytes",
+            rule="scan.safetensors.header-too-large",
+            offset=0,
+        )
     if 8 + n > f.size:
-        raise CatalogError(f"{f.rel}: safetensors header length {n} is larger than the file ({f.size} bytes): "
-                           "truncated or corrupt", rule="scan.safetensors.truncated", offset=0)
+        raise CatalogError(
+            f"{f.rel}: safetensors header length {n} is larger than the file ({f.size} bytes): truncated or corrupt",
+            rule="scan.safetensors.truncated",
+            offset=0,
+        )
     with open(f.path, "rb") as fh:
         fh.seek(8)
         raw = fh.read(n)
     try:
         header = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{f.rel}: safetensors header is not valid JSON ({e})", rule="scan.safetensors.bad-header",
-                           offset=8) from None
+        raise CatalogError(
+            f"{f.rel}: safetensors header is not valid JSON ({e})", rule="scan.safetensors.bad-header", offset=8
+        ) from None
     if not isinstance(header, dict):
         raise CatalogError(f"{f.rel}: safetensors header is not a JSON object", rule="scan.safetensors.bad-header")
 
@@ -51,34 +58,54 @@ def catalog(f: FileRef) -> Found:
     params = 0
     spans = []
     for name, t in header.items():
-        if not (isinstance(t, dict) and isinstance(t.get("shape"), list) and isinstance(t.get("data_offsets"), list)
-                and len(t["data_offsets"]) == 2):
-            out.finding(Severity.MEDIUM, "scan.safetensors.bad-tensor",
-                        f"{f.rel}: tensor {name!r} has no valid dtype/shape/data_offsets", f.ev(key=name), SPEC)
+        if not (
+            isinstance(t, dict)
+            and isinstance(t.get("shape"), list)
+            and isinstance(t.get("data_offsets"), list)
+            and len(t["data_offsets"]) == 2
+        ):
+            out.finding(
+                Severity.MEDIUM,
+                "scan.safetensors.bad-tensor",
+                f"{f.rel}: tensor {name!r} has no valid dtype/shape/data_offsets",
+                f.ev(key=name),
+                SPEC,
+            )
             continue
         dtypes[str(t.get("dtype"))] += 1
         try:
             params += math.prod(int(d) for d in t["shape"])
         except (TypeError, ValueError):
             pass
-        b, e = t["data_offsets"]
-        if not (isinstance(b, int) and isinstance(e, int) and 0 <= b <= e <= data_len):
-            out.finding(Severity.HIGH, "scan.safetensors.offset-out-of-range",
-                        f"{f.rel}: tensor {name!r} data_offsets {[b, e]} fall outside the {data_len}-byte data section",
-                        f.ev(key=name), SPEC)
+        begin, end = t["data_offsets"]
+        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_len):
+            out.finding(
+                Severity.HIGH,
+                "scan.safetensors.offset-out-of-range",
+                f"{f.rel}: tensor {name!r} data_offsets {[begin, end]} fall outside the {data_len}-byte data section",
+                f.ev(key=name),
+                SPEC,
+            )
         else:
-            spans.append((b, e, name))
+            spans.append((begin, end, name))
     spans.sort()
-    for (b1, e1, n1), (b2, _e2, n2) in zip(spans, spans[1:]):
+    for (_b1, e1, n1), (b2, _e2, n2) in zip(spans, spans[1:], strict=False):
         if b2 < e1:
-            out.finding(Severity.HIGH, "scan.safetensors.overlapping-tensors",
-                        f"{f.rel}: tensors {n1!r} and {n2!r} overlap in the data section", f.ev(key=n2), SPEC)
-    out.properties.update({
-        "tensor_count": len(header),
-        "parameter_count": params,
-        "dtypes": dict(sorted(dtypes.items())),
-        "header_bytes": n,
-    })
+            out.finding(
+                Severity.HIGH,
+                "scan.safetensors.overlapping-tensors",
+                f"{f.rel}: tensors {n1!r} and {n2!r} overlap in the data section",
+                f.ev(key=n2),
+                SPEC,
+            )
+    out.properties.update(
+        {
+            "tensor_count": len(header),
+            "parameter_count": params,
+            "dtypes": dict(sorted(dtypes.items())),
+            "header_bytes": n,
+        }
+    )
     if isinstance(meta, dict):
         out.properties["metadata"] = {str(k): str(v)[:500] for k, v in meta.items()}
     out.fact("parameter_count", params, f.ev(key="header"))
@@ -87,6 +114,7 @@ def catalog(f: FileRef) -> Found:
 
 
 # -- sharded index -------------------------------------------------------------
+
 
 def matches_index(f: FileRef) -> bool:
     return f.rel.endswith(".safetensors.index.json") or f.rel.endswith(".bin.index.json")
@@ -109,6 +137,10 @@ def catalog_index(f: FileRef) -> Found:
     folder = f.path.parent
     for s in shards:
         if not (folder / s).exists():
-            out.finding(Severity.MEDIUM, "scan.shard-missing", f"{f.rel}: names shard {s!r}, which is not in the folder",
-                        f.ev(key="weight_map", value=s))
+            out.finding(
+                Severity.MEDIUM,
+                "scan.shard-missing",
+                f"{f.rel}: names shard {s!r}, which is not in the folder",
+                f.ev(key="weight_map", value=s),
+            )
     return out

@@ -8,8 +8,11 @@ from .lineage import library_component
 
 
 def matches(f: FileRef) -> bool:
-    return f.rel.rsplit("/", 1)[-1] in ("modules.json", "config_sentence_transformers.json",
-                                         "sentence_bert_config.json")
+    return f.rel.rsplit("/", 1)[-1] in (
+        "modules.json",
+        "config_sentence_transformers.json",
+        "sentence_bert_config.json",
+    )
 
 
 def catalog(f: FileRef) -> Found:

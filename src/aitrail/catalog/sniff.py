@@ -10,8 +10,20 @@ HEAD_BYTES = 4096
 
 # Formats of files that hold model parameters.
 WEIGHT_FORMATS = {
-    "safetensors", "gguf", "onnx", "pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript",
-    "keras", "hdf5", "numpy-npy", "numpy-npz", "pickle", "joblib", "tensorflow-savedmodel",
+    "safetensors",
+    "gguf",
+    "onnx",
+    "pytorch-zip",
+    "pytorch-legacy",
+    "pytorch-tar",
+    "torchscript",
+    "keras",
+    "hdf5",
+    "numpy-npy",
+    "numpy-npz",
+    "pickle",
+    "joblib",
+    "tensorflow-savedmodel",
 }
 
 
@@ -43,7 +55,14 @@ def sniff(path: Path, head: bytes) -> str | None:
         if b"joblib" in head:
             return "joblib"
         return "pickle"
-    if head[:1] in (b"(", b"]", b"}", b"c") and path.suffix.lower() in (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib"):
+    if head[:1] in (b"(", b"]", b"}", b"c") and path.suffix.lower() in (
+        ".pkl",
+        ".pickle",
+        ".pt",
+        ".pth",
+        ".bin",
+        ".joblib",
+    ):
         return "pickle"  # protocol 0/1 pickles have no PROTO opcode
     if _looks_like_onnx(head):
         return "onnx"
@@ -53,8 +72,12 @@ def sniff(path: Path, head: bytes) -> str | None:
 def _looks_like_onnx(head: bytes) -> bool:
     # ModelProto starts with field 1 (ir_version, varint, tag 0x08) in every exporter we know,
     # followed by producer_name (0x12), graph (0x3a) or opset_import (0x42).
-    return (len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 30
-            and head[2] in (0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72, 0xa2))
+    return (
+        len(head) >= 3
+        and head[0] == 0x08
+        and 1 <= head[1] <= 30
+        and head[2] in (0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0xA2)
+    )
 
 
 def _sniff_zip(path: Path) -> str:
@@ -65,7 +88,8 @@ def _sniff_zip(path: Path) -> str:
         return "zip"
     base = {n.split("/", 1)[1] if "/" in n else n for n in names}
     if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) or any(
-            "/code/" in n or n.startswith("code/") for n in names):
+        "/code/" in n or n.startswith("code/") for n in names
+    ):
         return "torchscript"
     if "data.pkl" in base:
         return "pytorch-zip"

@@ -7,9 +7,20 @@ import hashlib
 from ..model import ComponentType
 from .base import FileRef, Found, read_json
 
-NAMES = {"tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer.model",
-         "spiece.model", "sentencepiece.bpe.model", "special_tokens_map.json", "added_tokens.json",
-         "chat_template.json", "chat_template.jinja"}
+NAMES = {
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.json",
+    "chat_template.jinja",
+}
 
 
 def matches(f: FileRef) -> bool:

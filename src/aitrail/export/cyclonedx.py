@@ -49,8 +49,11 @@ def _licenses(lics: list[DeclaredLicense]) -> list[Any]:
         else:
             name = lic.name or lic.value
             url = XsUri(lic.link) if lic.link and lic.link.startswith("http") else None
-            out.append(DisjunctiveLicense(name=name if name != "other" else license_ref(lic.link or "other"),
-                                          url=url, acknowledgement=ack))
+            out.append(
+                DisjunctiveLicense(
+                    name=name if name != "other" else license_ref(lic.link or "other"), url=url, acknowledgement=ack
+                )
+            )
     # CycloneDX allows one expression, or any number of single licences, not both.
     if any(isinstance(x, LicenseExpression) for x in out) and len(out) > 1:
         out = [x for x in out if isinstance(x, LicenseExpression)][:1]
@@ -76,24 +79,50 @@ def _props(c: Component, keys: tuple[str, ...]) -> list[Property]:
 
 
 def _file(c: Component) -> CxComponent:
-    cx = CxComponent(type=CxType.FILE, name=c.path or c.name, bom_ref=c.id,
-                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=c.sha256)] if c.sha256 else [],
-                     licenses=_licenses(c.licenses))
+    cx = CxComponent(
+        type=CxType.FILE,
+        name=c.path or c.name,
+        bom_ref=c.id,
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=c.sha256)] if c.sha256 else [],
+        licenses=_licenses(c.licenses),
+    )
     cx.properties.update([Property(name="aitrail:type", value=str(c.type))])
     if c.format:
         cx.properties.add(Property(name="aitrail:format", value=c.format))
     if c.size is not None:
         cx.properties.add(Property(name="aitrail:size", value=str(c.size)))
-    cx.properties.update(_props(c, ("parameter_count", "tensor_count", "dtypes", "file_type", "opsets",
-                                    "producer_name", "chat_template_sha256", "vocab_size", "kind")))
+    cx.properties.update(
+        _props(
+            c,
+            (
+                "parameter_count",
+                "tensor_count",
+                "dtypes",
+                "file_type",
+                "opsets",
+                "producer_name",
+                "chat_template_sha256",
+                "vocab_size",
+                "kind",
+            ),
+        )
+    )
     return cx
 
 
 def _other(c: Component) -> CxComponent:
     kind = {ComponentType.DATASET: CxType.DATA, ComponentType.MODEL: CxType.MACHINE_LEARNING_MODEL}.get(
-        c.type, CxType.LIBRARY)
-    cx = CxComponent(type=kind, name=c.name, version=c.version, bom_ref=c.id, purl=_purl(c),
-                     licenses=_licenses(c.licenses), description=c.description)
+        c.type, CxType.LIBRARY
+    )
+    cx = CxComponent(
+        type=kind,
+        name=c.name,
+        version=c.version,
+        bom_ref=c.id,
+        purl=_purl(c),
+        licenses=_licenses(c.licenses),
+        description=c.description,
+    )
     url = c.properties.get("url")
     if isinstance(url, str) and url.startswith("http"):
         cx.external_references.add(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url)))
@@ -102,16 +131,39 @@ def _other(c: Component) -> CxComponent:
 
 
 def _model(inv: Inventory, m: Component) -> CxComponent:
-    cx = CxComponent(type=CxType.MACHINE_LEARNING_MODEL, name=m.name, version=m.version, bom_ref=m.id,
-                     purl=_purl(m), description=m.description, licenses=_licenses(m.licenses))
+    cx = CxComponent(
+        type=CxType.MACHINE_LEARNING_MODEL,
+        name=m.name,
+        version=m.version,
+        bom_ref=m.id,
+        purl=_purl(m),
+        description=m.description,
+        licenses=_licenses(m.licenses),
+    )
     if m.properties.get("supplier"):
         cx.publisher = str(m.properties["supplier"])
     loc = m.properties.get("download_location")
     if isinstance(loc, str) and loc.startswith("http"):
         cx.external_references.add(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(loc)))
-    cx.properties.update(_props(m, ("architecture", "model_type", "parameter_count", "dtype", "quantization",
-                                    "library", "transformers_version", "chat_template_sha256", "language",
-                                    "remote_code_files", "release_time", "training_code")))
+    cx.properties.update(
+        _props(
+            m,
+            (
+                "architecture",
+                "model_type",
+                "parameter_count",
+                "dtype",
+                "quantization",
+                "library",
+                "transformers_version",
+                "chat_template_sha256",
+                "language",
+                "remote_code_files",
+                "release_time",
+                "training_code",
+            ),
+        )
+    )
     for f in inv.related(m.id, RelationshipKind.CONTAINS):
         if f.path:
             cx.components.add(_file(f))
@@ -146,18 +198,34 @@ def model_card(inv: Inventory, m: Component) -> dict[str, Any]:
     if task:
         text = any(t in task for t in TEXT_TASKS)
         params["inputs"] = [{"format": "string" if text else "unspecified"}]
-        params["outputs"] = [{"format": "number[]" if task in ("feature-extraction", "sentence-similarity")
-                              else "string" if text else "unspecified"}]
+        params["outputs"] = [
+            {
+                "format": "number[]"
+                if task in ("feature-extraction", "sentence-similarity")
+                else "string"
+                if text
+                else "unspecified"
+            }
+        ]
     card: dict[str, Any] = {}
     if params:
         card["modelParameters"] = params
     results = p.get("evaluation_results") or []
     if results:
-        card["quantitativeAnalysis"] = {"performanceMetrics": [
-            {k: v for k, v in {"type": r.get("metric") or "metric", "value": str(r.get("value")),
-                               "slice": "/".join(x for x in (r.get("dataset"), r.get("config"), r.get("split")) if x)
-                               or None}.items() if v}
-            for r in results[:500]]}
+        card["quantitativeAnalysis"] = {
+            "performanceMetrics": [
+                {
+                    k: v
+                    for k, v in {
+                        "type": r.get("metric") or "metric",
+                        "value": str(r.get("value")),
+                        "slice": "/".join(x for x in (r.get("dataset"), r.get("config"), r.get("split")) if x) or None,
+                    }.items()
+                    if v
+                }
+                for r in results[:500]
+            ]
+        }
     cons: dict[str, Any] = {}
     if p.get("card.intended_uses") or p.get("intended_use"):
         cons["useCases"] = [str(p.get("intended_use") or p["card.intended_uses"])]
@@ -166,8 +234,9 @@ def model_card(inv: Inventory, m: Component) -> dict[str, Any]:
     if p.get("card.bias"):
         cons["ethicalConsiderations"] = [{"name": str(p["card.bias"])}]
     if p.get("card.environmental_impact"):
-        cons["environmentalConsiderations"] = {"properties": [
-            {"name": "aitrail:card.environmental_impact", "value": str(p["card.environmental_impact"])}]}
+        cons["environmentalConsiderations"] = {
+            "properties": [{"name": "aitrail:card.environmental_impact", "value": str(p["card.environmental_impact"])}]
+        }
     if cons:
         card["considerations"] = cons
     return card
@@ -175,8 +244,9 @@ def model_card(inv: Inventory, m: Component) -> dict[str, Any]:
 
 def build(inv: Inventory) -> Bom:
     bom = Bom()
-    bom.metadata.tools.components.add(CxComponent(type=CxType.APPLICATION, name="aitrail", version=__version__,
-                                                  bom_ref="tool:aitrail"))
+    bom.metadata.tools.components.add(
+        CxComponent(type=CxType.APPLICATION, name="aitrail", version=__version__, bom_ref="tool:aitrail")
+    )
     models = inv.models()
     cx_models = {m.id: _model(inv, m) for m in models}
     if len(models) == 1:
@@ -242,5 +312,3 @@ def validate(text: str, spec_version: str = "1.6") -> str | None:
     """None when ``text`` is valid CycloneDX JSON of that version, else the first error (offline)."""
     err = JsonStrictValidator(VERSIONS[spec_version][1]).validate_str(text)
     return None if err is None else str(err)
-
-

@@ -33,9 +33,13 @@ def _cell(s: Any) -> str:
 def model_section(inv: Inventory, m: Component) -> list[str]:
     p = m.properties
     out = [f"## {m.name}", ""]
-    rows = [("Version", m.version or "not declared"), ("Architecture", p.get("architecture") or "unknown"),
-            ("Task", p.get("task") or "unknown"), ("Parameters", _params(p.get("parameter_count"))),
-            ("Licence (declared)", ", ".join(f"{lic.value} ({lic.evidence})" for lic in m.licenses) or "none found")]
+    rows = [
+        ("Version", m.version or "not declared"),
+        ("Architecture", p.get("architecture") or "unknown"),
+        ("Task", p.get("task") or "unknown"),
+        ("Parameters", _params(p.get("parameter_count"))),
+        ("Licence (declared)", ", ".join(f"{lic.value} ({lic.evidence})" for lic in m.licenses) or "none found"),
+    ]
     if p.get("quantization"):
         rows.append(("Quantization", p["quantization"]))
     out += ["| | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
@@ -43,19 +47,25 @@ def model_section(inv: Inventory, m: Component) -> list[str]:
     if lineage:
         out += ["### Lineage", ""]
         for r in lineage:
-            out.append(f"- derived from **{r.target.split(':', 1)[1]}** ({r.derivation or 'unknown'}; "
-                       f"{', '.join(map(str, r.evidence))})")
+            out.append(
+                f"- derived from **{r.target.split(':', 1)[1]}** ({r.derivation or 'unknown'}; "
+                f"{', '.join(map(str, r.evidence))})"
+            )
         out.append("")
-    for kind, title in ((RelationshipKind.TRAINED_ON, "Training datasets"), (RelationshipKind.TESTED_ON,
-                                                                                "Evaluation datasets")):
+    for kind, title in (
+        (RelationshipKind.TRAINED_ON, "Training datasets"),
+        (RelationshipKind.TESTED_ON, "Evaluation datasets"),
+    ):
         ds = inv.related(m.id, kind)
         if ds:
             out += [f"### {title} ({len(ds)})", "", ", ".join(d.name for d in ds), ""]
     files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
     out += ["### Files", "", "| File | Type | Format | Size | SHA-256 |", "|---|---|---|---|---|"]
     for f in files:
-        out.append(f"| {_cell(f.path)} | {f.type} | {f.format or ''} | {_size(f.size)} | "
-                   f"{('`' + f.sha256[:16] + '…`') if f.sha256 else 'not hashed'} |")
+        out.append(
+            f"| {_cell(f.path)} | {f.type} | {f.format or ''} | {_size(f.size)} | "
+            f"{('`' + f.sha256[:16] + '…`') if f.sha256 else 'not hashed'} |"
+        )
     libs = [c for c in inv.related(m.id, RelationshipKind.DEPENDS_ON) if c.type == ComponentType.LIBRARY]
     if libs:
         out += ["", "### Libraries", "", ", ".join(f"{c.name}{c.properties.get('version_spec') or ''}" for c in libs)]
@@ -63,9 +73,13 @@ def model_section(inv: Inventory, m: Component) -> list[str]:
 
 
 def dumps(inv: Inventory, **_: Any) -> str:
-    out = [f"# AI bill of materials: {inv.target}", "",
-           f"Scanned by aitrail {inv.tool_version}: {len(inv.models())} model(s), {len(inv.components)} components, "
-           f"{len(inv.findings)} findings.", ""]
+    out = [
+        f"# AI bill of materials: {inv.target}",
+        "",
+        f"Scanned by aitrail {inv.tool_version}: {len(inv.models())} model(s), {len(inv.components)} components, "
+        f"{len(inv.findings)} findings.",
+        "",
+    ]
     for m in inv.models():
         out += model_section(inv, m)
     if inv.findings:

@@ -9,8 +9,13 @@ from rich.table import Table
 from ..model import Inventory, RelationshipKind, Severity
 from .markdown import _params, _size
 
-COLOURS = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan",
-           Severity.INFO: "dim"}
+COLOURS = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
 
 
 def render(inv: Inventory, console: Console) -> None:
@@ -23,27 +28,35 @@ def render(inv: Inventory, console: Console) -> None:
         t.add_row("architecture", str(p.get("architecture") or "unknown"))
         t.add_row("task", str(p.get("task") or "unknown"))
         t.add_row("parameters", _params(p.get("parameter_count")))
-        t.add_row("licence", ", ".join(f"{escape(lic.value)} [dim]({escape(str(lic.evidence))})[/dim]" for lic in m.licenses) or
-                  "[yellow]none declared[/yellow]")
+        licences = [f"{escape(lic.value)} [dim]({escape(str(lic.evidence))})[/dim]" for lic in m.licenses]
+        t.add_row("licence", ", ".join(licences) or "[yellow]none declared[/yellow]")
         for r in inv.relationships:
             if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM:
-                t.add_row("derived from", f"{r.target.split(':', 1)[1]} ({r.derivation}) [dim]"
-                                          f"{escape(', '.join(map(str, r.evidence)))}[/dim]")
+                t.add_row(
+                    "derived from",
+                    f"{r.target.split(':', 1)[1]} ({r.derivation}) [dim]"
+                    f"{escape(', '.join(map(str, r.evidence)))}[/dim]",
+                )
         ds = inv.related(m.id, RelationshipKind.TRAINED_ON)
         if ds:
-            t.add_row("trained on", f"{len(ds)} datasets: " + ", ".join(d.name for d in ds[:6]) +
-                      (" …" if len(ds) > 6 else ""))
+            t.add_row(
+                "trained on",
+                f"{len(ds)} datasets: " + ", ".join(d.name for d in ds[:6]) + (" …" if len(ds) > 6 else ""),
+            )
         console.print(t)
         files = Table("file", "type", "format", "size", "sha256", box=None, header_style="bold")
-        for f in inv.related(m.id, RelationshipKind.CONTAINS):
-            if f.path:
-                files.add_row(f.path, str(f.type), f.format or "", _size(f.size),
-                              (f.sha256 or "")[:12] or "[dim]not hashed[/dim]")
+        for c in inv.related(m.id, RelationshipKind.CONTAINS):
+            if c.path:
+                files.add_row(
+                    c.path, str(c.type), c.format or "", _size(c.size), (c.sha256 or "")[:12] or "[dim]not hashed[/dim]"
+                )
         console.print(files)
     if inv.findings:
         console.rule("findings")
         for f in sorted(inv.findings, key=lambda f: -f.severity.rank):
             console.print(f"[{COLOURS[f.severity]}]{f.severity:>8}[/] {f.rule}: {escape(f.message)}", highlight=False)
     present = sum(c.present for c in inv.completeness)
-    console.print(f"\ncompleteness: {present}/{len(inv.completeness)} minimum elements present"
-                  f" (see --format markdown for what is missing and how to supply it)")
+    console.print(
+        f"\ncompleteness: {present}/{len(inv.completeness)} minimum elements present"
+        f" (see --format markdown for what is missing and how to supply it)"
+    )
