@@ -308,3 +308,27 @@ def test_no_hash_skips_digests(tmp_path):
     builders.safetensors_file(tmp_path / "m.safetensors")
     inv = aitrail.scan(tmp_path, hash_files=False)
     assert files(inv)["m.safetensors"].sha256 is None and inv.hashed is False
+
+
+def test_memory_stays_bounded_on_huge_sparse_weights(tmp_path):
+    """A 20 GB (sparse) safetensors and GGUF are scanned from their headers, in bounded memory."""
+    import subprocess
+    import sys
+
+    hdr = {f"t{i}": {"dtype": "F32", "shape": [1 << 28], "data_offsets": [i << 30, (i + 1) << 30]} for i in range(20)}
+    builders.raw_safetensors(tmp_path / "big.safetensors", hdr)
+    with open(tmp_path / "big.safetensors", "r+b") as f:
+        f.truncate(20 << 30)
+    builders.gguf_file(tmp_path / "big.gguf")
+    with open(tmp_path / "big.gguf", "r+b") as f:
+        f.truncate(20 << 30)
+    code = (
+        "import resource, sys, aitrail\n"
+        "inv = aitrail.scan(sys.argv[1], hash_files=False)\n"
+        "p = [c.properties.get('parameter_count') for c in inv.components if c.path]\n"
+        "print(sorted(x for x in p if x), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    params, rss_kb = out.stdout.rsplit(" ", 1)
+    assert params == str(sorted([36, 20 << 28]))
+    assert int(rss_kb) < 300_000, f"peak RSS {int(rss_kb) // 1024} MB"

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import builders
+import jsonschema
 import pytest
-from conftest import MINILM
+from conftest import MINILM, STANDARDS
 
 import aitrail
 from aitrail.cli import main
+from aitrail.export import cyclonedx
 from aitrail.model import RelationshipKind
 
 REV = "0123456789abcdef0123456789abcdef01234567"
@@ -157,6 +159,11 @@ def test_cli_formats_write_files(tmp_path, fmt):
     assert main(["scan", str(MINILM), "--format", fmt, "-o", str(out)]) == 0
     text = out.read_text()
     assert "all-MiniLM-L6-v2" in text
+    if fmt == "spdx":
+        schema = json.loads((STANDARDS / "spdx3-model-3.0.1/spdx-json-schema.json").read_text())
+        jsonschema.validate(json.loads(text), schema)
+    elif fmt == "cyclonedx":
+        assert cyclonedx.validate(text, "1.6") is None
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp files left
 
 

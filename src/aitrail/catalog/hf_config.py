@@ -83,7 +83,7 @@ def catalog(f: FileRef) -> Found:
             Severity.MEDIUM,
             "scan.remote-code",
             f"{f.rel}: auto_map makes transformers import {', '.join(files) or 'remote code'} "
-            "(loading needs trust_remote_code=True: review that code first)",
+            "(loading needs trust_remote_code=True: review that code first)",  # safe: message text, not a call
             ev(key="auto_map", value=refs),
             REMOTE_CODE,
         )
