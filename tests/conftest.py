@@ -18,3 +18,20 @@ if not (REAL / "MANIFEST.json").exists():  # fail loudly: tests that silently sk
 @pytest.fixture
 def minilm() -> Path:
     return MINILM
+
+
+def spdx_schema_errors(doc: dict) -> list[str]:
+    """Errors of ``doc`` against the official SPDX 3.0.1 JSON schema (offline, from shared/)."""
+    import json
+
+    import jsonschema_rs
+
+    global _SPDX
+    if _SPDX is None:
+        _SPDX = jsonschema_rs.validator_for(
+            json.loads((STANDARDS / "spdx3-model-3.0.1/spdx-json-schema.json").read_text())
+        )
+    return [e.message for e in _SPDX.iter_errors(doc)]
+
+
+_SPDX = None
