@@ -25,6 +25,7 @@ def render(inv: Inventory, console: Console) -> None:
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold")
         t.add_column()
+        t.add_row("folder", escape(str(p.get("root") or ".")))
         t.add_row("architecture", str(p.get("architecture") or "unknown"))
         t.add_row("task", str(p.get("task") or "unknown"))
         t.add_row("parameters", _params(p.get("parameter_count")))
@@ -45,10 +46,12 @@ def render(inv: Inventory, console: Console) -> None:
             )
         console.print(t)
         files = Table("file", "type", "format", "size", "sha256", box=None, header_style="bold")
+        root = str(p.get("root") or ".")
         for c in inv.related(m.id, RelationshipKind.CONTAINS):
             if c.path:
+                shown = c.path[len(root) + 1 :] if root != "." and c.path.startswith(root + "/") else c.path
                 files.add_row(
-                    c.path, str(c.type), c.format or "", _size(c.size), (c.sha256 or "")[:12] or "[dim]not hashed[/dim]"
+                    shown, str(c.type), c.format or "", _size(c.size), (c.sha256 or "")[:12] or "[dim]not hashed[/dim]"
                 )
         console.print(files)
     if inv.findings:
