@@ -35,6 +35,21 @@ from .model import (
 Progress = Callable[[int], None]
 _GENERIC_DIRS = {"model", "models", "weights", "checkpoint", "checkpoints", "data", "assets", "snapshot", "files"}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# What a file's extension promises; content that is none of these is worth a finding (names lie).
+EXTENSION_FORMATS = {
+    ".safetensors": {"safetensors"},
+    ".gguf": {"gguf"},
+    ".onnx": {"onnx"},
+    ".npy": {"numpy-npy"},
+    ".npz": {"numpy-npz", "zip"},
+    ".pt": {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript", "pickle", "tar", "zip"},
+    ".pth": {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript", "pickle", "tar", "zip"},
+    ".ckpt": {"pytorch-zip", "pytorch-legacy", "pickle", "zip"},
+    ".keras": {"keras", "zip"},
+    ".h5": {"hdf5"},
+    ".pkl": {"pickle", "joblib", "joblib-zlib"},
+    ".joblib": {"pickle", "joblib", "joblib-zlib"},
+}
 
 
 def scan(
@@ -182,9 +197,11 @@ def _assemble(
     for ref, p in refs:
         results = run_catalogers(ref)
         ftype = next((r.file_type for r in results if r.file_type != ComponentType.FILE), ComponentType.FILE)
-        fmt = next((r.format for r in results if r.format), None) or ref.format or _ext_format(ref.rel)
+        detected = next((r.format for r in results if r.format), None) or ref.format
+        fmt = detected or _ext_format(ref.rel)
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
+        _check_extension(ref, detected, inv)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )
@@ -338,6 +355,23 @@ def _ext_format(rel: str) -> str | None:
     if "." not in name:
         return None
     return name.rsplit(".", 1)[-1].lower()
+
+
+def _check_extension(ref: FileRef, fmt: str | None, inv: Inventory) -> None:
+    suffix = Path(ref.rel).suffix.lower()
+    expected = EXTENSION_FORMATS.get(suffix)
+    if expected and fmt not in expected:
+        what = "empty" if ref.size == 0 else f"content is {fmt}" if fmt else "content is not recognised"
+        inv.findings.append(
+            Finding(
+                Severity.LOW if fmt is None else Severity.MEDIUM,
+                "scan.format-mismatch",
+                f"{ref.rel}: the name says {suffix[1:]} but the {what}",
+                ref.rel,
+                Evidence(ref.rel, offset=0, value=ref.head[:16].hex()),
+                "format detected from magic bytes, not the file name",
+            )
+        )
 
 
 def _check_blob(ref: FileRef, p: Path, sha: str, inv: Inventory) -> None:

@@ -13,7 +13,7 @@ import struct
 from collections import Counter
 from typing import Any, BinaryIO
 
-from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind
+from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, CatalogError, FileRef, Found
 from .lineage import model_component
 
@@ -156,7 +156,12 @@ def matches(f: FileRef) -> bool:
     return f.format == "gguf"
 
 
-def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[tuple[str, list[int], int]]]:
+Tensor = tuple[str, list[int], int, int]  # name, dims, ggml type, offset in the data section
+# Bytes per element of the unquantized types; quantized blocks are not sized here (offsets only).
+PLAIN_SIZES = {0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27: 8, 28: 8, 30: 2}
+
+
+def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[Tensor], int]:
     with open(f.path, "rb") as fh:
         fh.seek(4)
         r = _Reader(fh, f.size, f.rel, v1=False)
@@ -197,17 +202,19 @@ def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[tuple[str, list[i
                 )
             dims = [r.unpack("<Q", f"dim of {name}") for _ in range(nd)]
             ttype = r.unpack("<I", f"type of {name}")
-            r.unpack("<Q", f"offset of {name}")
-            tensors.append((name, dims, ttype))
-    return version, kv, tensors
+            offset = r.unpack("<Q", f"offset of {name}")
+            tensors.append((name, dims, ttype, offset))
+        header_end = fh.tell()
+    return version, kv, tensors, header_end
 
 
 def catalog(f: FileRef) -> Found:
-    version, kv, tensors = read_header(f)
+    version, kv, tensors, header_end = read_header(f)
     out = Found(file_type=ComponentType.WEIGHTS if tensors else ComponentType.TOKENIZER, format="gguf")
+    _check_data_section(f, kv, tensors, header_end, out)
     params = 0
     types: Counter[str] = Counter()
-    for _name, dims, ttype in tensors:
+    for _name, dims, ttype, _offset in tensors:
         n = 1
         for d in dims:
             n *= d
@@ -286,6 +293,29 @@ def catalog(f: FileRef) -> Found:
             )
         )
     return out
+
+
+def _check_data_section(f: FileRef, kv: dict[str, Any], tensors: list[Tensor], header_end: int, out: Found) -> None:
+    """Every tensor must start (and, for plain types, end) inside the file: else it is truncated."""
+    align = kv.get("general.alignment", 32)
+    align = align if isinstance(align, int) and 0 < align <= 1 << 20 else 32
+    data_start = -(-header_end // align) * align
+    room = f.size - data_start
+    for name, dims, ttype, offset in tensors:
+        n = 1
+        for d in dims:
+            n *= d
+        end = offset + n * PLAIN_SIZES[ttype] if ttype in PLAIN_SIZES else offset + 1
+        if end > room:
+            out.finding(
+                Severity.HIGH,
+                "scan.gguf.tensor-out-of-range",
+                f"{f.rel}: tensor {name!r} lies at data offset {offset}..{end}, beyond the end of the file "
+                f"({room} bytes of tensor data): truncated or corrupt",
+                f.ev(key=name, offset=data_start + offset),
+                SPEC,
+            )
+            return  # one is enough to say the file is truncated
 
 
 def _repo_from_url(url: Any) -> str | None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
 
 from ..model import ComponentType, Severity
 from . import pickles
 from .base import CatalogError, FileRef, Found
 
-FORMATS = {"pytorch-zip", "pytorch-legacy", "torchscript", "tar"}
+FORMATS = {"pytorch-zip", "pytorch-legacy", "torchscript", "tar", "zip"}
 
 
 def matches(f: FileRef) -> bool:
@@ -59,10 +60,12 @@ def _describe(f: FileRef, out: Found, s: pickles.PickleSummary) -> None:
 def _zip(f: FileRef) -> Found:
     try:
         z = zipfile.ZipFile(f.path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise CatalogError(f"{f.rel}: corrupt zip archive: {e}", rule="scan.zip.corrupt") from None
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise CatalogError(f"{f.rel}: corrupt or truncated zip archive: {e}", rule="scan.zip.corrupt") from None
     with z:
         names = z.namelist()
+        if f.format == "zip":  # some other archive: listed, not read
+            return Found(format="zip", properties={"members": len(names)})
         pkl = [n for n in names if n.endswith("/data.pkl") or n == "data.pkl"]
         code = [n for n in names if "/code/" in n or n.startswith("code/")]
         out = Found(file_type=ComponentType.WEIGHTS, format="torchscript" if code else "pytorch-zip")
@@ -79,11 +82,14 @@ def _zip(f: FileRef) -> Found:
                 )
             if not pkl:
                 return out
-        with z.open(pkl[0]) as fh:
-            try:
+        try:
+            with z.open(pkl[0]) as fh:
                 s = pickles.walk(fh)
-            except (ValueError, EOFError, zipfile.BadZipFile) as e:
-                raise CatalogError(f"{f.rel}: {pkl[0]}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
+                fh.read()  # to the end of the member, so that zipfile checks its CRC
+        except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+            raise CatalogError(
+                f"{f.rel}: {pkl[0]}: malformed pickle or archive member: {e}", rule="scan.pickle.malformed"
+            ) from None
         _describe(f, out, s)
         out.properties["data_pkl"] = pkl[0]
     return out
