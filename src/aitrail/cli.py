@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX spec version")
     s.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    lic = sub.add_parser(
+        "licenses",
+        help='may I use this model for X? ("allowed", with obligations, ...)',
+        description="Judge a model's licences (its own, its base models', its training data's and "
+        "its packager's) for an intended use, with the clause behind every obligation.",
+    )
+    lic.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
+    lic.add_argument("--use", choices=["commercial", "research", "internal", "redistribute"], default="commercial")
+    lic.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    lic.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
     return p
 
 
@@ -130,11 +140,46 @@ def _scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _licenses(args: argparse.Namespace) -> int:
+    import json
+
+    from .analyze import licenses
+    from .scan import scan
+
+    try:
+        inv = scan(args.path, hash_files=False, manifest_path=args.manifest)
+    except (InputError, ManifestError) as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    rep = licenses.report(inv, args.use)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    print(f"use: {args.use}    verdict: {rep['verdict'].replace('_', ' ').upper()}")
+    for c in rep["components"]:
+        lic = c["license_name"] or c["license"] or "none declared"
+        print(
+            f"  {c['role']:<10} {c['name']}: {lic} -> {c['verdict'].replace('_', ' ')}"
+            + (f" ({c['deciding_clause']})" if c["deciding_clause"] else "")
+        )
+        for ev in c["evidence"]:
+            print(f"               evidence: {ev}")
+    if rep["obligations"]:
+        print("obligations:")
+        for o in rep["obligations"]:
+            print(f"  - {o['text']}  [{o['license']} {o['clause']}]")
+    for f in rep["findings"]:
+        print(f"{f['severity']:>8} {f['rule']}: {f['message']}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "scan":
             return _scan(args)
+        if args.command == "licenses":
+            return _licenses(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback

@@ -196,21 +196,24 @@ def carrier_files(root: Path, levels: int = 3) -> list[Path]:
         if not infos:
             continue
         rel = root.relative_to(up).as_posix() + "/"
+        top = rel.split("/", 1)[0].lower()
         for info in infos:
             record = info / "RECORD"
             try:
-                with open(record, encoding="utf-8", errors="replace") as fh:
-                    if any(line.startswith(rel) for line in fh):
-                        files = [info / "METADATA"] if (info / "METADATA").exists() else []
-                        lic = info / "licenses"
-                        if lic.is_dir():
-                            files += sorted(p for p in lic.rglob("*") if p.is_file())
-                        files += sorted(
-                            p
-                            for p in info.iterdir()
-                            if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING"))
-                        )
-                        return files
+                if record.exists():
+                    with open(record, encoding="utf-8", errors="replace") as fh:
+                        owns = any(line.startswith(rel) for line in fh)
+                else:  # no RECORD (a copied tree): wheels put package "a-b" in folder "a_b"
+                    owns = info.name.split("-", 1)[0].lower().replace(".", "_") == top
+                if owns:
+                    files = [info / "METADATA"] if (info / "METADATA").exists() else []
+                    lic = info / "licenses"
+                    if lic.is_dir():
+                        files += sorted(p for p in lic.rglob("*") if p.is_file())
+                    files += sorted(
+                        p for p in info.iterdir() if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING"))
+                    )
+                    return files
             except OSError:
                 continue
     return []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from . import yamlsafe
 
 NAMES = ("aitrail.yaml", "aitrail.yml")
 TOP: dict[str, type] = {
@@ -38,7 +38,7 @@ TOP: dict[str, type] = {
     "base_models": list,
     "datasets": list,
 }
-BASE: dict[str, type] = {"id": str, "relation": str}
+BASE: dict[str, type] = {"id": str, "relation": str, "license": str}
 DATASET: dict[str, type] = {
     "name": str,
     "role": str,
@@ -75,8 +75,8 @@ def load(path: Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(f"{path}: cannot read manifest: {e}") from None
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
+        data = yamlsafe.load(text) or {}
+    except yamlsafe.YAMLError as e:
         raise ManifestError(f"{path}: malformed YAML: {e}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: the manifest must be a mapping of keys")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__, digest, inputs, manifest
-from .analyze import completeness
+from .analyze import completeness, licenses
 from .analyze.license_ids import to_spdx
 from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
@@ -93,6 +93,7 @@ def scan(
     for c in inv.components:
         for lic in c.licenses:
             lic.spdx = lic.spdx or to_spdx(lic.value)
+    licenses.check(inv)
     completeness.assess(inv)
     return inv
 
@@ -313,7 +314,10 @@ def _apply_manifest(
         model.licenses.insert(0, DeclaredLicense(man["license"], ev("license", man["license"])))
     for b in man.get("base_models") or []:
         e = ev("base_models", b["id"])
-        others.append(model_component(b["id"], e))
+        base = model_component(b["id"], e)
+        if b.get("license"):
+            base.licenses.append(DeclaredLicense(b["license"], ev("base_models.license", b["license"])))
+        others.append(base)
         rels.append(
             Relationship(
                 MODEL, f"model:{b['id']}", RelationshipKind.DERIVED_FROM, Derivation(b.get("relation", "unknown")), [e]

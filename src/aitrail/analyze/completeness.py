@@ -9,8 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable
 
-import yaml
-
+from .. import yamlsafe
 from ..model import CompletenessItem, Component, ComponentType, Inventory, RelationshipKind
 
 PICKLE_FORMATS = {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pickle", "joblib", "joblib-zlib", "torchscript"}
@@ -19,7 +18,7 @@ PICKLE_FORMATS = {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pickle", "job
 @lru_cache(maxsize=1)
 def elements() -> dict[str, Any]:
     text = resources.files("aitrail.knowledge").joinpath("minimum_elements.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yamlsafe.load(text)
 
 
 def _prop(m: Component, key: str) -> Any:

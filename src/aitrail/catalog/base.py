@@ -122,11 +122,11 @@ def read_json(f: FileRef) -> Any:
 
 def read_yaml(f: FileRef, text: str | None = None) -> Any:
     """YAML with the safe loader only: untrusted YAML must never construct Python objects."""
-    import yaml
+    from .. import yamlsafe
 
     try:
-        return yaml.safe_load(f.read_text() if text is None else text)
-    except yaml.YAMLError as e:
+        return yamlsafe.load(f.read_text() if text is None else text)
+    except yamlsafe.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise CatalogError(f"{f.rel}: malformed YAML{where}: {getattr(e, 'problem', e)}", rule="scan.yaml") from None

@@ -1,0 +1,130 @@
+"""Licence resolution, the knowledge base, conflicts, laundering and use verdicts."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import MINILM, SHARED
+
+import aitrail
+from aitrail.analyze import licenses as L
+from aitrail.cli import main
+
+LICENSES = SHARED / "data" / "licenses"
+
+
+def test_every_hub_licence_id_resolves():
+    ids = [r["hf_id"] for r in csv.DictReader(open(LICENSES / "hf-license-ids.csv"))]
+    assert len(ids) == 83
+    unresolved = [i for i in ids if not L.resolve(i).known and i not in ("other", "unknown")]
+    assert unresolved == []
+    # the hub's bsl-1.0 is Boost, not the Business Source License
+    assert L.resolve("bsl-1.0").facts.name == "Boost Software License 1.0"
+
+
+def test_every_ai_licence_row_is_in_the_knowledge_base():
+    """Each row of the research notes (ai-licenses.csv) maps to an entry with the same commercial stance."""
+    rows = list(csv.DictReader(open(LICENSES / "ai-licenses.csv")))
+    assert len(rows) == 32
+    stance = {"yes": "yes", "no": "no", "conditional": "conditional", "": None}
+    for row in rows:
+        key = row["spdx_or_scancode_id"].split(" ")[0] or row["hf_id"]
+        r = L.resolve(key)
+        if not r.known or key in ("other",):
+            name = row["name"].split(";")[0].split("(")[0].strip()
+            r = L.resolve(name)
+        if row["hf_id"] == "openrail":
+            assert r.facts and not r.facts.verified  # a family tag: nothing can be concluded
+            continue
+        assert r.facts is not None, row["name"]
+        if stance[row["commercial_use"]]:
+            assert r.facts.commercial == stance[row["commercial_use"]], row["name"]
+        if row["mau_limit"]:
+            caps = [t.cap for t in r.facts.terms if t.cap]
+            assert caps == [int(row["mau_limit"])], row["name"]
+
+
+def test_versions_that_differ_by_a_clause_are_told_apart():
+    l3, l31 = L.resolve("llama3").facts, L.resolve("llama3.1").facts
+    assert "no-improving-other-llms" in {t.id for t in l3.terms}
+    assert "no-improving-other-llms" not in {t.id for t in l31.terms}
+    l32 = L.resolve("llama3.2").facts
+    assert "eu-multimodal" in {t.id for t in l32.terms} and "eu-multimodal" not in {t.id for t in l31.terms}
+    assert L.resolve("tongyi-qianwen").facts.commercial == "conditional"
+    assert L.resolve("tongyi-qianwen-research").facts.commercial == "no"
+    assert L.resolve("openmdw-1.1").id != L.resolve("openmdw-1.0").id
+
+
+def test_resolution_paths():
+    assert L.resolve("Apache-2.0").id == "Apache-2.0"
+    assert L.resolve("LicenseRef-scancode-llama-3.1-license-2024").id == "LicenseRef-aitrail-llama-3.1"
+    assert L.resolve("other", name="qwen").facts.name == "Qwen License Agreement"
+    r = L.resolve("MIT OR GPL-3.0-only")
+    assert r.operator == "OR" and [p.id for p in r.parts] == ["MIT", "GPL-3.0"]
+    assert L.licence_verdict(r, "redistribute")[0] == "allowed_with_obligations"
+    unknown = L.resolve("my-company-eula")
+    assert not unknown.known and unknown.id == "LicenseRef-my-company-eula"
+
+
+@pytest.mark.parametrize(
+    "declared,use,verdict",
+    [
+        ("mit", "commercial", "allowed"),
+        ("mit", "redistribute", "allowed_with_obligations"),
+        ("cc-by-nc-4.0", "commercial", "not_allowed"),
+        ("cc-by-nc-4.0", "research", "allowed"),
+        ("llama3.1", "commercial", "allowed_with_obligations"),
+        ("fair-noncommercial-research-license", "commercial", "unknown"),  # facts not verified: no guess
+        ("my-company-eula", "internal", "unknown"),
+    ],
+)
+def test_use_verdicts(tmp_path, declared, use, verdict):
+    (tmp_path / "README.md").write_text(f"---\nlicense: {declared}\n---\n# m\n")
+    rep = L.report(aitrail.scan(tmp_path), use)
+    assert rep["verdict"] == verdict
+
+
+def test_laundering_and_noncommercial_data(tmp_path):
+    (tmp_path / "README.md").write_text(
+        "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\ndatasets: [org/nc]\n---\n# ft\n"
+    )
+    (tmp_path / "aitrail.yaml").write_text("datasets:\n  - {name: org/nc, license: cc-by-nc-4.0}\n")
+    inv = aitrail.scan(tmp_path)
+    by_rule = {f.rule: f for f in inv.findings}
+    assert "Llama 3.1" in by_rule["license.laundering"].message
+    assert "org/nc" in by_rule["license.noncommercial-data"].message
+    rep = L.report(inv, "commercial")
+    terms = {(o["license"], o["term"]) for o in rep["obligations"]}
+    assert ("LicenseRef-aitrail-llama-3.1", "user-cap") in terms  # the base's terms reach the fine-tune
+    assert all(o["clause"] and o["source"] for o in rep["obligations"])
+
+
+def test_a_declared_base_licence_in_the_manifest(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# x\n")
+    (tmp_path / "aitrail.yaml").write_text(
+        "base_models:\n  - {id: acme/base, relation: fine-tune, license: cc-by-nc-4.0}\n"
+    )
+    rep = L.report(aitrail.scan(tmp_path), "commercial")
+    assert rep["verdict"] == "not_allowed"
+    base = next(c for c in rep["components"] if c["role"] == "base-model")
+    assert base["deciding_clause"].startswith("§1(i)")
+
+
+def test_conflicting_declarations(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\n---\n# x\n")
+    (tmp_path / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person obtaining a copy")
+    inv = aitrail.scan(tmp_path)
+    [f] = [f for f in inv.findings if f.rule == "license.conflict"]
+    assert "apache-2.0 (README.md [license])" in f.message and "MIT (LICENSE [text])" in f.message
+
+
+def test_cli_licenses_json_contract(capsys):
+    assert main(["licenses", str(MINILM), "--use", "redistribute", "--format", "json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep) >= {"verdict", "obligations", "components", "findings"}
+    assert rep["verdict"] == "allowed_with_obligations"
+    roles = {c["role"]: c for c in rep["components"]}
+    assert roles["model"]["license"] == "Apache-2.0" and roles["package"]["license"] == "MIT"
+    assert any(f["rule"] == "license.packager-differs" for f in rep["findings"])
