@@ -54,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     lic.add_argument("--use", choices=["commercial", "research", "internal", "redistribute"], default="commercial")
     lic.add_argument("--format", "-f", choices=["text", "json"], default="text")
     lic.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    op = sub.add_parser(
+        "openness",
+        help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
+        description="Grade openness from a MOF declaration (the MOT's YAML) or from a model folder "
+        "(with a mof.yml or aitrail.yaml beside it for what the folder cannot show).",
+    )
+    op.add_argument("path", help="a MOF YAML, a model folder, or a single model file")
+    op.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    op.add_argument("--export-mof", metavar="FILE", help="write the MOF declaration (the MOT's YAML format)")
+    op.add_argument("--badge", metavar="FILE", help="write an SVG badge")
     return p
 
 
@@ -173,6 +183,63 @@ def _licenses(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _openness(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from . import yamlsafe
+    from .analyze import mof, openness
+    from .scan import scan
+
+    path = Path(args.path)
+    try:
+        if path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
+            decls = [mof.from_yaml(path.read_text(encoding="utf-8"), path.name)]
+        else:
+            inv = scan(path, hash_files=False)
+            decls = []
+            for m in inv.models():
+                root = path if path.is_dir() else path.parent
+                sub = root / str(m.properties.get("root", ".")) if path.is_dir() else root
+                side = next((sub / n for n in ("mof.yml", "mof.yaml", "MOF.yml") if (sub / n).is_file()), None)
+                overlay = mof.from_yaml(side.read_text(encoding="utf-8"), side.name) if side else None
+                decls.append(openness.declaration_from_inventory(inv, m, overlay))
+    except (InputError, ManifestError, ValueError, OSError, yamlsafe.YAMLError) as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not decls:
+        print(f"aitrail: error: {path}: no model found to grade", file=sys.stderr)
+        return EXIT_USAGE
+    results = [openness.assess(d) for d in decls]
+    if args.export_mof:
+        write_atomic(Path(args.export_mof), yaml.safe_dump(openness.export_mof(decls[0]), sort_keys=False))
+    if args.badge:
+        write_atomic(Path(args.badge), openness.badge(results[0]))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")
+        return EXIT_OK
+    for r in results:
+        g = r["mof"]
+        print(
+            f"{r['model']}: {g['label']}  (progress I {g['progress']['1']:.0f}% · II {g['progress']['2']:.0f}% · "
+            f"III {g['progress']['3']:.0f}%)"
+        )
+        print(
+            f"  OSAID 1.0: {r['osaid']['verdict'].replace('_', ' ')}    Open Source AI Index score: "
+            f"{r['index']['score']:g}/{r['index']['max']}"
+        )
+        for need in g["next_class_needs"]:
+            print(f"  {need}")
+        for p in g["problems"]:
+            print(f"  problem: {p}")
+        for q in g["quirks"]:
+            print(f"  note: {q}")
+        print(f"  {r['summary']}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -180,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "licenses":
             return _licenses(args)
+        if args.command == "openness":
+            return _openness(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback

@@ -1,0 +1,143 @@
+"""Openness grading accuracy against published judgements. Prints Markdown (kept in BENCHMARKS.md).
+
+    .venv/bin/python benchmarks/openness_accuracy.py
+
+1. the MOT's 27 test declarations: class and per-class progress against the MOT's own results;
+2. every declaration in shared/data/mof-models: graded, with the licence-name problems counted;
+3. OSI's published OSAID verdicts against ours, from the MOT declarations of those models;
+4. the European Open Source AI Index: per-dimension agreement of our profile with the index's
+   judgement, for models present in both datasets (matched by name).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+SHARED = ROOT.parent / "shared" / "data"
+
+from aitrail import yamlsafe  # noqa: E402
+from aitrail.analyze import mof, openness  # noqa: E402
+
+OSI = {  # OSI's published verdicts (issue 4), keyed by the MOT declaration file stems we grade
+    "pass": ["Pythia-6.9B", "OLMo-7B", "Amber", "CrystalCoder", "T5"],
+    "pass_if_licenses_changed": ["BLOOM", "Falcon-40B"],
+    "fail": ["Llama-2-13B", "Grok-1", "Phi-2", "Mixtral-8x7B-v0.1"],
+}
+
+
+def norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def main() -> None:
+    out = []
+    td = SHARED / "mof-tool/test-data"
+    exp = {
+        m["release"]["name"]: m["classification"]
+        for m in json.loads(re.sub(r",(\s*[}\]])", r"\1", (td / "expected_results.json").read_text()))["models"]
+    }
+    same = 0
+    for f in sorted(td.glob("*.yml")):
+        d = mof.from_yaml(f.read_text(), f.name)
+        g, e = mof.grade(d), exp[d.name]
+        same += g.klass == e["class"] and all(abs(g.progress[k] - float(e["progress"][k])) < 1e-9 for k in "123")
+    out += [
+        "## Openness: MOF grading against the Model Openness Tool",
+        "",
+        f"- MOT test declarations: **{same} of {len(exp)}** graded with the MOT's class and per-class progress.",
+        "",
+    ]
+    decls = {f.stem: mof.from_yaml(f.read_text(), f.name) for f in sorted((SHARED / "mof-models").glob("*.yml"))}
+    classes = collections.Counter(mof.grade(d).klass for d in decls.values())
+    with_problems = sum(bool(d.problems) for d in decls.values())
+    out += [
+        f"- {len(decls)} real MOT declarations graded: "
+        + ", ".join(f"class {k}: {v}" for k, v in sorted(classes.items()))
+        + f"; {with_problems} name a licence that is not an SPDX id (listed as problems, graded as the MOT does).",
+        "",
+    ]
+    out += [
+        "## OSI Open Source AI Definition: our verdict from the MOT declaration vs OSI's",
+        "",
+        "| model (MOT declaration) | OSI | aitrail | why, when they differ |",
+        "|---|---|---|---|",
+    ]
+    agree = total = 0
+    for want, stems in OSI.items():
+        for stem in stems:
+            a = openness.assess(decls[stem])
+            got = a["osaid"]["verdict"]
+            total += 1
+            agree += got == want
+            why = (
+                ""
+                if got == want
+                else "; ".join(
+                    f"{it['item']}: {it['status']}"
+                    + (f" ({', '.join(map(str, it['licenses']))})" if it["licenses"] else "")
+                    for r in a["osaid"]["requirements"]
+                    for it in r["items"]
+                    if it["status"] in ("missing", "licence")
+                )
+            )
+            out.append(f"| {stem} | {want} | {got} | {why} |")
+    out += [
+        "",
+        f"Agreement: **{agree} of {total}**. Every disagreement comes from the crowd-filled MOT declaration "
+        "(a component not declared, or declared without a licence), shown in the last column.",
+        "",
+    ]
+    # index agreement
+    index = {}
+    for f in sorted((SHARED / "osai-index").glob("*.yaml")):
+        doc = yamlsafe.load(f.read_text())
+        if isinstance(doc, dict) and isinstance(doc.get("system"), dict):
+            index[norm(str(doc["system"].get("name", f.stem)))] = doc
+    pairs = []
+    for stem, d in decls.items():
+        key = norm(d.name or stem)
+        match = index.get(key) or next((v for k, v in index.items() if key.startswith(k) and len(k) >= 4), None)
+        if match:
+            pairs.append((stem, match))
+    dims = [x["id"] for x in openness.rules()["index"]["dimensions"]]
+    agree_dim = collections.Counter()
+    seen_dim = collections.Counter()
+    for stem, doc in pairs:
+        prof = openness.index(decls[stem])["dimensions"]
+        for dim in dims:
+            theirs = (doc.get(dim) or {}).get("class") if isinstance(doc.get(dim), dict) else None
+            if theirs in ("open", "partial", "closed"):
+                seen_dim[dim] += 1
+                agree_dim[dim] += prof[dim]["class"] == theirs
+    out += [
+        "## European Open Source AI Index: agreement per dimension",
+        "",
+        f"{len(pairs)} MOT declarations matched to an index entry by name "
+        f"({', '.join(sorted(s for s, _ in pairs)[:12])}{' …' if len(pairs) > 12 else ''}).",
+        "",
+        "| dimension | agree | of | % |",
+        "|---|---|---|---|",
+    ]
+    for dim in dims:
+        n = seen_dim[dim]
+        out.append(
+            f"| {dim} | {agree_dim[dim]} | {n} | {100 * agree_dim[dim] / n:.0f}% |" if n else f"| {dim} | – | 0 | – |"
+        )
+    out += [
+        "",
+        "The index judges the latest release of a family and reads papers and repositories by hand; a MOT "
+        "declaration is one release as its submitter filled it in. Low agreement on a dimension says where the "
+        "MOF components do not carry the index's distinction (e.g. base vs end model data, peer review).",
+        "",
+    ]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Openness: MOF class, OSI Open Source AI Definition checklist and the European Open Source AI
+Index profile, from one MOF declaration (written by a producer, or built from a scanned folder).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .. import yamlsafe
+from ..model import Component, ComponentType, Inventory, RelationshipKind
+from . import licenses as lic_kb
+from . import mof
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    return yamlsafe.load(resources.files("aitrail.knowledge").joinpath("openness.yaml").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def _component_licence(d: mof.Declaration, name: str) -> tuple[bool, str | None]:
+    """(released, licence) for a MOF component of the declaration, resolved as the MOT does."""
+    kb = mof.knowledge()
+    c = kb.by_name(name)
+    if c is None or c.id not in d.components:
+        return False, None
+    lic, _how = mof._resolve(kb, d, c.id)
+    return True, lic
+
+
+def osaid(d: mof.Declaration) -> dict[str, Any]:
+    kb = mof.knowledge()
+    spec = rules()["osaid"]
+    reqs = []
+    missing_any = licence_any = False
+    for r in spec["requirements"]:
+        items = []
+        for it in r["items"]:
+            found = [(n, *_component_licence(d, n)) for n in it["components"]]
+            present = [(n, lic) for n, released, lic in found if released]
+            ok_lic = [
+                (n, lic) for n, lic in present if lic and (kb.is_open(lic) if r["licence"] == "open" else lic in kb.osi)
+            ]
+            status = (
+                "met" if ok_lic else "licence" if present else "optional-missing" if it.get("optional") else "missing"
+            )
+            missing_any |= status == "missing"
+            licence_any |= status == "licence"
+            items.append(
+                {
+                    "item": it["item"],
+                    "status": status,
+                    "components": [n for n, _ in present],
+                    "licenses": [lic for _, lic in present],
+                    "evidence": [d.evidence.get(c.id) for n, _ in present if (c := kb.by_name(n))],
+                }
+            )
+        reqs.append(
+            {
+                "requirement": r["title"],
+                "clause": r["clause"],
+                "licence_rule": "OSI-approved" if r["licence"] == "osi" else "open (OSD-conformant)",
+                "items": items,
+            }
+        )
+    verdict = "fail" if missing_any else "pass_if_licenses_changed" if licence_any else "pass"
+    return {"verdict": verdict, "requirements": reqs, "source": spec["source"]}
+
+
+def index(d: mof.Declaration) -> dict[str, Any]:
+    kb = mof.knowledge()
+    spec = rules()["index"]
+    dims: dict[str, Any] = {}
+    for dim in spec["dimensions"]:
+        if dim.get("licence_only"):
+            dist = d.global_licenses.get("distribution")
+            params = _component_licence(d, "Model parameters (Final)")[1]
+            lic = params or dist
+            cls = "open" if lic and lic in kb.osi | kb.open_data | kb.open_other else "partial" if lic else "closed"
+            dims[dim["id"]] = {"class": cls, "title": dim["title"], "basis": f"licence {lic}" if lic else "no licence"}
+            continue
+        best = "closed"
+        basis = "not released"
+        for name in dim["components"]:
+            released, lic = _component_licence(d, name)
+            if not released:
+                continue
+            cls = "open" if dim.get("availability") or (lic and kb.is_open(lic)) else "partial"
+            if dim.get("at_most") == "partial":
+                cls = "partial"
+            if cls == "open" or best == "closed":
+                best, basis = cls, f"{name}: {lic or 'unlicensed'}"
+        dims[dim["id"]] = {"class": best, "title": dim["title"], "basis": basis}
+    score = sum({"open": 1.0, "partial": 0.5}.get(v["class"], 0.0) for v in dims.values())
+    return {"dimensions": dims, "score": score, "max": len(dims), "source": spec["source"]}
+
+
+def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> str:
+    kb = mof.knowledge()
+    weights_released, weights_lic = _component_licence(d, "Model parameters (Final)")
+    open_weights = weights_released and weights_lic is not None and kb.is_open(weights_lic)
+    if osaid_["verdict"] == "pass":
+        return f"Open source AI: {grade.label}; the training data information, code and weights are openly released."
+    missing = [it["item"].lower() for r in osaid_["requirements"] for it in r["items"] if it["status"] == "missing"]
+    closed = [it["item"].lower() for r in osaid_["requirements"] for it in r["items"] if it["status"] == "licence"]
+    head = (
+        "Open weights, not open source AI"
+        if open_weights
+        else (
+            "Weights released under restrictive terms, not open source AI"
+            if weights_released
+            else "Not open source AI: the weights are not released"
+        )
+    )
+    why = []
+    if missing:
+        why.append("not released: " + ", ".join(missing[:4]) + (" and more" if len(missing) > 4 else ""))
+    if closed:
+        why.append("released but not under open licences: " + ", ".join(closed[:4]))
+    return f"{head} ({grade.label}): " + "; ".join(why) + "."
+
+
+def assess(d: mof.Declaration) -> dict[str, Any]:
+    g = mof.grade(d)
+    o = osaid(d)
+    return {"model": d.name, "mof": g.to_dict(), "osaid": o, "index": index(d), "summary": summary(g, o, d)}
+
+
+# -- a declaration from a scanned folder ------------------------------------------------------
+
+_ARXIV = re.compile(r"arxiv:\s*(\d{4}\.\d{4,5})", re.I)
+
+
+def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declaration | None = None) -> mof.Declaration:
+    """Fill MOF components from what the scan found, each with where its evidence came from.
+
+    What the folder shows: weights (Model parameters), a model card, architecture and training /
+    inference code, evaluation results, references to datasets (referenced, not released: they count
+    only when an aitrail.yaml gives their licence and location), papers named in the card's tags.
+    A MOF YAML or aitrail.yaml next to the model adds what the folder cannot show (``overlay``).
+    """
+    kb = mof.knowledge()
+    comps: list[int] = []
+    comp_lics: dict[int, str | None] = {}
+    evidence: dict[int, str] = {}
+    model_lics = [lic_kb.of(x) for x in m.licenses]
+    spdx_model = next((r.facts.spdx or r.id for r in model_lics if r.facts), None) or (
+        model_lics[0].id if model_lics else None
+    )
+    files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
+    licence_files = [c for c in files if c.type == ComponentType.LICENSE and c.licenses]
+    code_lic = next((x.licenses[0].spdx or x.licenses[0].value for x in licence_files), None) or spdx_model
+
+    def add(name: str, lic: str | None, where: str) -> None:
+        c = kb.by_name(name)
+        if c is not None and c.id not in comps:
+            comps.append(c.id)
+            comp_lics[c.id] = lic
+            evidence[c.id] = where
+
+    weights = [c for c in files if c.type == ComponentType.WEIGHTS]
+    if weights:
+        add("Model parameters (Final)", spdx_model, f"found: {weights[0].path}")
+    card = next((c for c in files if c.format == "model-card"), None)
+    if card:
+        add("Model card", spdx_model, f"found: {card.path}")
+    arch = [c for c in files if c.type == ComponentType.CODE and "model-definition" in c.properties.get("roles", [])]
+    if arch:
+        add("Model architecture", code_lic, f"found: {arch[0].path}")
+    for role, name in (("training", "Training code"), ("inference", "Inference code")):
+        hit = [c for c in files if c.type == ComponentType.CODE and role in c.properties.get("roles", [])]
+        if hit:
+            add(name, code_lic, f"found: {hit[0].path}")
+    if m.properties.get("training_code"):
+        add("Training code", None, f"declared: training_code {m.properties['training_code']} (licence not declared)")
+    if m.properties.get("evaluation_results"):
+        add("Evaluation results", spdx_model, "found: model card model-index")
+    datasets = inv.related(m.id, RelationshipKind.TRAINED_ON)
+    released = [d for d in datasets if d.licenses and d.properties.get("url")]
+    if released:
+        lic = released[0].licenses[0]
+        add("Datasets", lic.spdx or lic.value, f"declared: datasets {', '.join(d.name for d in released[:3])}")
+    tested = [d for d in inv.related(m.id, RelationshipKind.TESTED_ON) if d.licenses and d.properties.get("url")]
+    if tested:
+        add("Evaluation data", tested[0].licenses[0].spdx or tested[0].licenses[0].value, "declared: evaluation data")
+    tags = " ".join(map(str, m.properties.get("tags") or []))
+    paper = _ARXIV.search(tags)
+    if paper:
+        add("Research paper", None, f"found: card tag arxiv:{paper.group(1)} (licence of the paper not known)")
+    d = mof.Declaration(m.name, comps, comp_lics, {"distribution": spdx_model} if spdx_model else {}, evidence)
+    if overlay is not None:  # the producer's declaration wins where it says something
+        for cid in overlay.components:
+            if cid not in d.components:
+                d.components.append(cid)
+            if cid in overlay.component_licenses:
+                d.component_licenses[cid] = overlay.component_licenses[cid]
+            d.evidence[cid] = overlay.evidence.get(cid, "declared")
+        d.global_licenses.update(overlay.global_licenses)
+        d.problems += overlay.problems
+    return d
+
+
+def export_mof(d: mof.Declaration) -> dict[str, Any]:
+    """A MOF declaration in the MOT's YAML format, for a producer to complete and submit."""
+    kb = mof.knowledge()
+    comps = []
+    for cid in d.components:
+        c = kb.by_id(cid)
+        entry: dict[str, Any] = {
+            "name": c.name,
+            "description": next((x.get("description") for x in _raw_components() if x["id"] == cid), ""),
+        }
+        if cid in d.component_licenses:
+            entry["license"] = d.component_licenses[cid] or ""
+        comps.append(entry)
+    rel: dict[str, Any] = {
+        "name": d.name,
+        "version": "",
+        "date": "",
+        "type": "",
+        "architecture": "",
+        "origin": "",
+        "producer": "",
+        "contact": "",
+        "repository": "",
+        "huggingface": "",
+    }
+    rel["license"] = {k: {"name": v, "path": ""} for k, v in d.global_licenses.items()}
+    rel["components"] = comps
+    return {"framework": {"name": "Model Openness Framework", "version": "1.0", "date": "2024-12-15"}, "release": rel}
+
+
+@lru_cache(maxsize=1)
+def _raw_components() -> list[dict[str, Any]]:
+    raw = yamlsafe.load(resources.files("aitrail.knowledge").joinpath("mof.yaml").read_text("utf-8"))
+    return list(raw["components"])
+
+
+def badge(assessment: dict[str, Any]) -> str:
+    """A small SVG badge: MOF class and OSAID verdict."""
+    from html import escape
+
+    klass = assessment["mof"]["class"]
+    label = {0: "unclassified", 1: "Class I", 2: "Class II", 3: "Class III"}[klass]
+    osaid_ = {
+        "pass": "open source AI",
+        "pass_if_licenses_changed": "not open source AI (licences)",
+        "fail": "not open source AI",
+    }[assessment["osaid"]["verdict"]]
+    colour = {0: "#9f9f9f", 1: "#2e7d32", 2: "#689f38", 3: "#f9a825"}[klass]
+    right = f"MOF {label} · {osaid_}"
+    w_left, w_right = 64, 8 + 7 * len(right)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w_left + w_right}" height="20" role="img" '
+        f'aria-label="openness: {escape(right)}"><title>{escape(assessment["summary"])}</title>'
+        f'<rect width="{w_left}" height="20" fill="#555"/><rect x="{w_left}" width="{w_right}" height="20" '
+        f'fill="{colour}"/><g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="6" y="14">openness</text><text x="{w_left + 4}" y="14">{escape(right)}</text></g></svg>\n'
+    )
