@@ -55,6 +55,11 @@ def test_cyclonedx_ml_bom_content():
     weights = next(c for c in model["components"] if c["name"] == "model.safetensors")
     assert weights["hashes"][0]["content"] == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     assert model["licenses"][0]["license"]["id"] == "Apache-2.0"
+    props = {p["name"]: p["value"] for p in model["properties"]}
+    assert props["aitrail:license.verdict.commercial"] == "allowed"
+    assert props["aitrail:license.verdict.redistribute"] == "allowed_with_obligations"
+    assert props["aitrail:openness.mof.class"] == "0" and props["aitrail:openness.osaid"] == "fail"
+    assert props["aitrail:openness.summary"].startswith("Open weights, not open source AI")
     dep = next(d for d in doc["dependencies"] if d["ref"] == model["bom-ref"])
     assert "library:pypi:sentence-transformers" in dep["dependsOn"]
 
@@ -95,6 +100,9 @@ def test_spdx_ai_and_dataset_profiles():
     [lic] = [e for e in g if e.get("spdxId") == declared[0]["to"][0]]
     assert lic["simplelicensing_licenseExpression"] == "Apache-2.0"
     assert "suppliedBy" in ai["comment"]  # placeholders are named, not hidden
+    notes = {e["statement"] for e in g if e["type"] == "Annotation" and e["subject"] == ai["spdxId"]}
+    assert "aitrail:license.verdict.commercial = allowed" in notes
+    assert any(n.startswith("aitrail:openness.mof.label = ") for n in notes)
 
 
 def test_spdx_conformance_checker_catches_violations():

@@ -299,13 +299,13 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     return out
 
 
-def report(inv: Inventory, use: str) -> dict[str, Any]:
+def report(inv: Inventory, use: str, models: list[Component] | None = None) -> dict[str, Any]:
     """The ``aitrail licenses --use`` answer: verdict, obligations, components, findings."""
     if use not in USES:
         raise ValueError(f"unknown use {use!r}: choose from {', '.join(USES)}")
     all_entries: list[Entry] = []
     per_model = []
-    for m in inv.models():
+    for m in inv.models() if models is None else models:
         es = entries(inv, m, use)
         all_entries += es
         # The model's own declarations: if they conflict the stricter one governs until resolved.

@@ -22,6 +22,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from .. import __version__
+from ..analyze import judgements
 from ..analyze.license_ids import license_ref
 from ..model import Component, ComponentType, DeclaredLicense, Inventory, RelationshipKind
 
@@ -164,6 +165,8 @@ def _model(inv: Inventory, m: Component) -> CxComponent:
             ),
         )
     )
+    for key, value in judgements.for_model(inv, m):
+        cx.properties.add(Property(name=f"aitrail:{key}", value=value))
     for f in inv.related(m.id, RelationshipKind.CONTAINS):
         if f.path:
             cx.components.add(_file(f))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..analyze import judgements
 from ..model import Component, ComponentType, Inventory, RelationshipKind
 
 
@@ -42,6 +43,24 @@ def model_section(inv: Inventory, m: Component) -> list[str]:
     ]
     if p.get("quantization"):
         rows.append(("Quantization", p["quantization"]))
+    verdicts = dict(judgements.for_model(inv, m))
+    rows.append(
+        (
+            "May I use it…",
+            ", ".join(
+                f"{use}: {verdicts[f'license.verdict.{use}'].replace('_', ' ')}"
+                for use in ("commercial", "research", "internal", "redistribute")
+            ),
+        )
+    )
+    rows.append(
+        (
+            "Openness",
+            f"{verdicts['openness.mof.label']}; OSAID {verdicts['openness.osaid'].replace('_', ' ')};"
+            f" Open Source AI Index {verdicts['openness.index.score']}",
+        )
+    )
+    rows.append(("In plain words", verdicts["openness.summary"]))
     out += ["| | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     lineage = [r for r in inv.relationships if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM]
     if lineage:

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import __version__
+from ..analyze import judgements
 from ..analyze.license_ids import license_ref
 from ..model import Component, ComponentType, Inventory, RelationshipKind
 
@@ -222,6 +223,16 @@ def _ai_package(doc: _Doc, inv: Inventory, m: Component, created: str) -> str:
         )
     doc.add(el)
     _licenses(doc, sid, m)
+    for key, value in judgements.for_model(inv, m):
+        doc.add(
+            {
+                "type": "Annotation",
+                "spdxId": doc.id(f"annotation:{m.id}:{key}", "Annotation"),
+                "annotationType": "other",
+                "subject": sid,
+                "statement": f"aitrail:{key} = {value}",
+            }
+        )
 
     files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
     file_ids = [_file(doc, f) for f in files]
