@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import MINILM, SHARED
+from conftest import MINILM, REAL, SHARED
 
 import aitrail
 from aitrail.analyze import licenses as L
@@ -114,7 +114,7 @@ def test_a_declared_base_licence_in_the_manifest(tmp_path):
 
 def test_conflicting_declarations(tmp_path):
     (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\n---\n# x\n")
-    (tmp_path / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person obtaining a copy")
+    (tmp_path / "LICENSE").write_text((REAL / "ollama-llama-2-tiny-random-gguf" / "LICENSE").read_text())
     inv = aitrail.scan(tmp_path)
     [f] = [f for f in inv.findings if f.rule == "license.conflict"]
     assert "apache-2.0 (README.md [license])" in f.message and "MIT (LICENSE [text])" in f.message

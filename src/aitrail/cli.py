@@ -54,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     lic.add_argument("--use", choices=["commercial", "research", "internal", "redistribute"], default="commercial")
     lic.add_argument("--format", "-f", choices=["text", "json"], default="text")
     lic.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    li = sub.add_parser("license", help="licence texts: identify them against the knowledge base")
+    lisub = li.add_subparsers(dest="license_command", required=True)
+    ident = lisub.add_parser(
+        "identify",
+        help="identify licence texts (LICENSE files, card sections, policies)",
+        description="Identify each file's licence; unknown texts get the closest licence and the paragraphs that "
+        "differ, never a guess.",
+    )
+    ident.add_argument("files", nargs="+", metavar="FILE")
+    ident.add_argument("--format", "-f", choices=["text", "json"], default="text")
     op = sub.add_parser(
         "openness",
         help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
@@ -183,6 +193,30 @@ def _licenses(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _identify(args: argparse.Namespace) -> int:
+    import json
+
+    from .analyze.license_text import identify_file
+
+    results = [identify_file(f).to_dict() for f in args.files]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for r in results:
+        if r.get("error"):
+            print(f"{r['file']}: error: {r['error']}")
+        elif r["known"]:
+            names = " + ".join(x["name"] or x["id"] for x in r["licenses"])
+            print(f"{r['file']}: {names} [{r['id']}] (confidence {r['confidence']:.2f})")
+        else:
+            print(f"{r['file']}: {r.get('message', 'unknown licence')}")
+            for c in r.get("contains", []):
+                print(f"    contains: {c['name'] or c['id']}")
+            for d in r.get("differences", [])[:5]:
+                print(f"    differs: {d}")
+    return EXIT_OK
+
+
 def _openness(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -249,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _licenses(args)
         if args.command == "openness":
             return _openness(args)
+        if args.command == "license":
+            return _identify(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback
