@@ -43,8 +43,14 @@ def main(texts: Path) -> None:
         if lid is None:
             raise SystemExit(f"{row['file']}: no aitrail licence id for it: add one to the knowledge base")
         text = (texts / row["file"]).read_text(encoding="utf-8")
-        refs.append({"id": lid, "source": f"{row['source'] or 'scancode-licensedb'}:{row['file']}",
-                     "words": len(tokens(text)), "shingles": encode(shingles(tokens(text)))})
+        refs.append(
+            {
+                "id": lid,
+                "source": f"{row['source'] or 'scancode-licensedb'}:{row['file']}",
+                "words": len(tokens(text)),
+                "shingles": encode(shingles(tokens(text))),
+            }
+        )
     out = {"version": 1, "shingle": 5, "hash": "blake2b-32 of space-joined normalised words", "references": refs}
     json.dump(out, sys.stdout, indent=0)
     sys.stdout.write("\n")

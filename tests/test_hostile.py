@@ -44,8 +44,8 @@ def test_corrupt_copies_never_crash(tmp_path, name):
         inv = aitrail.scan(d)
         crashes = [f.message for f in inv.findings if f.rule == "scan.internal-error"]
         assert crashes == [], (name, i, crashes)
-        for f in inv.findings:
-            assert f.path and name in f.message, f
+        for f in inv.findings:  # problems with a file name it; judgements about the model point at it
+            assert f.path and (name in f.message or not f.rule.startswith("scan.")), f
         assert any(c.path == name for c in inv.components)  # still inventoried, with size and digest
         if i < TRUNCATIONS and not name.endswith((".md", ".json")):
             assert inv.findings, f"truncated {name} at {len(blob)} bytes went unnoticed"

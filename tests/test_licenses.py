@@ -120,6 +120,16 @@ def test_conflicting_declarations(tmp_path):
     assert "apache-2.0 (README.md [license])" in f.message and "MIT (LICENSE [text])" in f.message
 
 
+def test_dataset_licences_come_from_the_dpi_audits_when_undeclared():
+    inv = aitrail.scan(MINILM)
+    rep = L.report(inv, "commercial")
+    ds = {c["name"]: c for c in rep["components"] if c["role"] == "dataset"}
+    assert ds["ms_marco"]["verdict"] == "not_allowed" and "Data Provenance" in ds["ms_marco"]["deciding_clause"]
+    assert ds["gooaq"]["verdict"] == "allowed"
+    assert "s2orc" not in ds  # not audited: no verdict invented
+    assert L.audited_dataset("no/such-dataset") is None
+
+
 def test_cli_licenses_json_contract(capsys):
     assert main(["licenses", str(MINILM), "--use", "redistribute", "--format", "json"]) == 0
     rep = json.loads(capsys.readouterr().out)

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from .. import yamlsafe
-from ..model import Component, ComponentType, DeclaredLicense, Evidence, Finding, Inventory, RelationshipKind, Severity
+from ..model import Component, ComponentType, DeclaredLicense, Finding, Inventory, RelationshipKind, Severity
 from .license_ids import license_ref, to_spdx
 
 USES = ("commercial", "research", "internal", "redistribute")
@@ -189,6 +189,57 @@ def base_licence(repo_id: str) -> tuple[LicenseFacts, str] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _dpi() -> dict[str, Any]:
+    import json
+
+    return json.loads(resources.files("aitrail.knowledge").joinpath("datasets_dpi.json").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+DPI_SOURCE = "Data Provenance Initiative licence audit"
+_DPI_COMMERCIAL = {"commercial": "yes", "non-commercial": "no", "academic-only": "no", "unspecified": "unknown"}
+
+
+def audited_dataset(name: str) -> tuple[LicenseFacts, str] | None:
+    """A hub dataset's audited licence from the DPI catalogue (knowledge/datasets_dpi.json), if audited."""
+    cat = _dpi()
+    e = cat["datasets"].get(name)
+    if e is None:
+        return None
+    use = e["use"]
+    terms: tuple[Term, ...] = ()
+    if e["attribution"]:
+        terms += (
+            Term(
+                "attribution",
+                "Attribution required by the audited licence(s)",
+                "DPI audit: attribution",
+                ("redistribute",),
+            ),
+        )
+    if e["share_alike"]:
+        terms += (
+            Term(
+                "share-alike",
+                "Share-alike required by the audited licence(s)",
+                "DPI audit: share-alike",
+                ("redistribute",),
+                flows_down=True,
+            ),
+        )
+    facts = LicenseFacts(
+        id=f"LicenseRef-dpi-{name.replace('/', '-')}",
+        name=f"{' | '.join(e['licenses'])} (audited: {use})",
+        source=cat["source"],
+        kind="data",
+        commercial=_DPI_COMMERCIAL[use],
+        commercial_clause=f"{DPI_SOURCE}: {use} ({', '.join(e['uids'])})",
+        redistribution="unknown",
+        terms=terms,
+    )
+    return facts, f"{DPI_SOURCE} of {name} ({', '.join(e['uids'])})"
+
+
 # -- verdicts -----------------------------------------------------------------------------
 
 
@@ -290,6 +341,16 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     for ds in inv.related(model.id, RelationshipKind.TRAINED_ON):
         for lic in ds.licenses:
             add(ds, "dataset", lic, of(lic), [f"{model.name} trained on {ds.name}", str(lic.evidence)])
+        audit = None if ds.licenses else audited_dataset(ds.name)
+        if audit:
+            facts, where = audit
+            add(
+                ds,
+                "dataset",
+                None,
+                Resolution(facts.name, facts.id, facts, "dataset licence catalogue"),
+                [f"{model.name} trained on {ds.name}", where],
+            )
     for rel in inv.relationships:
         if rel.target == model.id and rel.kind == RelationshipKind.CONTAINS:
             pkg = inv.component(rel.source)
@@ -392,7 +453,6 @@ def check(inv: Inventory) -> None:
 
 
 def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicense, Resolution]], source: str) -> None:
-    own = [r for _, r in resolved]
     for e in entries(inv, m, "commercial"):
         if e.role == "base-model" and e.resolution.facts:
             base = e.resolution.facts
@@ -403,7 +463,7 @@ def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicen
             )
             if not binding:
                 continue
-            for r in own:
+            for lic, r in resolved:
                 if (
                     r.facts
                     and r.facts.id != base.id
@@ -416,21 +476,23 @@ def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicen
                             "license.laundering",
                             f"{m.name}: declares {r.declared} ({r.facts.name}), but {'; '.join(e.evidence)}: "
                             f"{base.name} binds derivatives ({', '.join(f'{t.clause}: {t.id}' for t in binding[:4])})",
-                            None,
-                            Evidence(key="license", value=r.declared),
+                            lic.evidence.path,
+                            lic.evidence,
                             f"{base.name}, {base.source}",
                         )
                     )
         if e.role == "dataset" and e.resolution.facts and e.resolution.facts.commercial == "no":
-            if any(r.facts and r.facts.commercial == "yes" for r in own):
+            commercial = [(lic, r) for lic, r in resolved if r.facts and r.facts.commercial == "yes"]
+            if commercial:
+                where = next((ev for ev in e.component.evidence if ev.path), commercial[0][0].evidence)
                 inv.findings.append(
                     Finding(
                         Severity.MEDIUM,
                         "license.noncommercial-data",
                         f"{m.name}: licensed for commercial use, but trained on {e.component.name} under "
                         f"{e.resolution.facts.name} ({e.resolution.facts.commercial_clause})",
-                        None,
-                        Evidence(key="datasets", value=e.component.name),
+                        where.path,
+                        where,
                         e.resolution.facts.source,
                     )
                 )
