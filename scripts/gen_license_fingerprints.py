@@ -51,7 +51,7 @@ def main(texts: Path) -> None:
                 "shingles": encode(shingles(tokens(text))),
             }
         )
-    out = {"version": 1, "shingle": 5, "hash": "blake2b-32 of space-joined normalised words", "references": refs}
+    out = {"version": 1, "shingle": 5, "hash": "crc32 of space-joined normalised words", "references": refs}
     json.dump(out, sys.stdout, indent=0)
     sys.stdout.write("\n")
 

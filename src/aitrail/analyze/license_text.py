@@ -9,7 +9,8 @@ and askalono knows no AI licence. Method:
   (``knowledge/license_fingerprints.json``, built by ``scripts/gen_license_fingerprints.py``; hashes
   only, no licence text is shipped);
 - *coverage* = share of a licence's 5-grams found in the text; *precision* = share of the text's
-  5-grams that belong to the licence; several are reported when the text concatenates them
+  5-grams that belong to the licence (overlaps counted through an inverted index); several are
+  reported when the text concatenates them
   (licence + use policy);
 - a licence is named only when nearly all of it is in the text and what the text has beyond it
   is noise (see ``identify_text``); otherwise the answer is "unknown", with the closest licences,
@@ -23,13 +24,15 @@ that one does not cover the other at 0.9: the leave-one-out test shows each is t
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
+import zlib
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, repeat
 from typing import Any
 
 from .licenses import LicenseFacts, knowledge
@@ -52,13 +55,29 @@ def tokens(text: str) -> list[str]:
 
 
 def _h(words: list[str]) -> int:
-    return int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=4).digest(), "little")
+    return zlib.crc32(" ".join(words).encode())
+
+
+def window_hashes(toks: list[str]) -> list[int]:
+    """The hash of every 5-word window, in order (one pass; reused for coverage and diffs).
+
+    Same value as ``_h(window)``: the windows are slices of the text encoded once.
+    """
+    if len(toks) < SHINGLE:
+        return [_h(toks)] if toks else []
+    data = " ".join(toks).encode()
+    starts = []
+    pos = 0
+    for t in toks:
+        starts.append(pos)
+        pos += len(t.encode()) + 1 if not t.isascii() else len(t) + 1
+    ends = [st + (len(t) if t.isascii() else len(t.encode())) for st, t in zip(starts, toks)]
+    crc = zlib.crc32
+    return [crc(data[starts[i] : ends[i + SHINGLE - 1]]) for i in range(len(toks) - SHINGLE + 1)]
 
 
 def shingles(toks: list[str]) -> set[int]:
-    if len(toks) < SHINGLE:
-        return {_h(toks)} if toks else set()
-    return {_h(toks[i : i + SHINGLE]) for i in range(len(toks) - SHINGLE + 1)}
+    return set(window_hashes(toks))
 
 
 def encode(hashes: set[int]) -> str:
@@ -82,6 +101,16 @@ class Reference:
 def references() -> tuple[int, list[Reference]]:
     raw = json.loads(resources.files("aitrail.knowledge").joinpath("license_fingerprints.json").read_text("utf-8"))
     return raw["version"], [Reference(r["id"], decode(r["shingles"]), r["source"]) for r in raw["references"]]
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[int, list[int]]:
+    """Shingle -> the references that contain it: counting overlaps beats intersecting every set."""
+    idx: dict[int, list[int]] = {}
+    for i, r in enumerate(references()[1]):
+        for h in r.shingles:
+            idx.setdefault(h, []).append(i)
+    return idx
 
 
 @dataclass
@@ -143,14 +172,21 @@ class Identification:
         return out
 
 
-def uncovered_runs(toks: list[str], ref: frozenset[int] | set[int]) -> list[list[str]]:
+def uncovered_runs(
+    toks: list[str], ref: frozenset[int] | set[int], windows: list[int] | None = None
+) -> list[list[str]]:
     """Runs of the text's words that no 5-gram of ``ref`` covers."""
     n = len(toks)
-    covered = [False] * n
-    for i in range(max(1, n - SHINGLE + 1)):
-        if _h(toks[i : i + SHINGLE]) in ref:
-            for j in range(i, min(n, i + SHINGLE)):
-                covered[j] = True
+    delta = [0] * (n + SHINGLE + 1)
+    for i, h in enumerate(window_hashes(toks) if windows is None else windows):
+        if h in ref:
+            delta[i] += 1
+            delta[i + SHINGLE] -= 1
+    covered = []
+    depth = 0
+    for d in delta[:n]:
+        depth += d
+        covered.append(depth > 0)
     runs: list[list[str]] = []
     cur: list[str] = []
     for t, c in zip(toks, covered):
@@ -173,8 +209,8 @@ def significant(run: list[str]) -> bool:
     return len(run) >= 6 or any(t.isdigit() for t in run)
 
 
-def _explained(toks: list[str], union: set[int]) -> bool:
-    runs = uncovered_runs(toks, union)
+def _explained(toks: list[str], union: set[int], windows: list[int]) -> bool:
+    runs = uncovered_runs(toks, union, windows)
     if not runs:
         return True
     # A short title before the licence ("The MIT License (MIT)") or a closing line after it is not
@@ -196,15 +232,18 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     dates, user caps), no uncovered run of six words or more, at most 2% of the words uncovered.
     """
     toks = tokens(text)
-    s = shingles(toks)
+    windows = window_hashes(toks)
+    s = set(windows)
     if not s:
         return Identification(file, False, error="no words to identify")
     _, refs = references()
+    index = _index()
+    counts = Counter(chain.from_iterable(map(index.get, s, repeat(()))))  # C loops: the hot path
+    overlap = [counts.get(i, 0) for i in range(len(refs))]
     best: dict[str, tuple[Match, Reference]] = {}
-    for r in refs:
+    for r, inter in zip(refs, overlap):
         if r.license_id in exclude:
             continue
-        inter = len(s & r.shingles)
         m = Match(r.license_id, inter / len(r.shingles), inter / len(s), r.source)
         if r.license_id not in best or m.coverage > best[r.license_id][0].coverage:
             best[r.license_id] = (m, r)
@@ -214,14 +253,14 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     for m, r in ranked:
         if m.coverage < KNOWN_AT:
             break
-        missing = len(r.shingles) - len(s & r.shingles)
+        missing = len(r.shingles) - round(m.coverage * len(r.shingles))
         if missing > max(15, 0.02 * len(r.shingles)):
             continue
         if found and len(r.shingles - union) < 0.5 * len(r.shingles):
             continue  # its clauses are already explained by a licence found before
         found.append(m)
         union |= r.shingles
-        if _explained(toks, union):
+        if _explained(toks, union, windows):
             return Identification(file, True, found, [mr[0] for mr in ranked if mr[0] not in found][:3])
     ident = Identification(file, False, [], [mr[0] for mr in ranked[:3]], contains=found)
     if ranked:
