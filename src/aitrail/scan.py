@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from . import __version__, digest, inputs, manifest
 from .analyze import completeness, licenses
-from .analyze.license_ids import to_spdx
 from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
 from .catalog.lineage import dataset_component, hub_purl, model_component
@@ -92,7 +91,7 @@ def scan(
         _assemble(inv, unit, refs, digests, man)
     for c in inv.components:
         for lic in c.licenses:
-            lic.spdx = lic.spdx or to_spdx(lic.value)
+            lic.spdx = lic.spdx or licenses.spdx_of(lic.value)
     licenses.check(inv)
     completeness.assess(inv)
     return inv

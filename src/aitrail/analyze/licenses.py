@@ -176,6 +176,14 @@ def _split(expr: str, op: str) -> list[str]:
     return out + [cur]
 
 
+def spdx_of(value: str) -> str | None:
+    """The SPDX expression a declared value means: the knowledge base first (cheap), then SPDX parsing."""
+    facts = knowledge().lookup(value) if value else None
+    if facts is not None:
+        return facts.spdx
+    return to_spdx(value)
+
+
 def of(lic: DeclaredLicense) -> Resolution:
     return resolve(lic.value, lic.name, lic.link)
 
