@@ -112,3 +112,14 @@ def test_licence_files_in_a_scan_are_identified(tmp_path):
     inv = aitrail.scan(tmp_path)
     [m] = inv.models()
     assert {lic.value for lic in m.licenses} == {"LicenseRef-aitrail-llama-3.2", "LicenseRef-aitrail-llama-3.2-aup"}
+
+
+def test_the_rest_of_the_spdx_list_and_an_added_restriction():
+    """MIT plus "shall be used for Good, not Evil" is the JSON licence (from the SPDX extension
+    set), not MIT: one added sentence changes the licence, and aitrail notices."""
+    mit = (REAL / "ollama-llama-2-tiny-random-gguf" / "LICENSE").read_text()
+    i = mit.index("THE SOFTWARE IS PROVIDED")
+    r = T.identify_text(mit[:i] + "The Software shall be used for Good, not Evil.\n\n" + mit[i:]).to_dict()
+    assert r["known"] and r["id"] == "JSON" and r["spdx_id"] == "JSON"
+    assert L.resolve("JSON").facts is not None and L.licence_verdict(L.resolve("JSON"), "commercial")[0] == "unknown"
+    assert len(L.knowledge().licenses) > 600  # the SPDX list, identity at least

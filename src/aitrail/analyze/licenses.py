@@ -67,6 +67,10 @@ class KnowledgeBase:
 def knowledge() -> KnowledgeBase:
     raw = yamlsafe.load(resources.files("aitrail.knowledge").joinpath("licenses.yaml").read_text("utf-8"))
     entries = {e["id"]: e for e in raw["licenses"]}
+    # The rest of the SPDX list, identity only (generated from ScanCode's LicenseDB): never overrides.
+    spdx = yamlsafe.load(resources.files("aitrail.knowledge").joinpath("licenses_spdx.yaml").read_text("utf-8"))
+    for e in spdx["licenses"]:
+        entries.setdefault(e["id"], e)
 
     def merged(e: dict[str, Any], depth: int = 0) -> dict[str, Any]:
         if "base" not in e or depth > 8:
