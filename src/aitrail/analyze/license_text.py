@@ -32,7 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
+from operator import add
 from typing import Any
 
 from .licenses import LicenseFacts, knowledge
@@ -65,13 +66,11 @@ def window_hashes(toks: list[str]) -> list[int]:
     """
     if len(toks) < SHINGLE:
         return [_h(toks)] if toks else []
-    data = " ".join(toks).encode()
-    starts = []
-    pos = 0
-    for t in toks:
-        starts.append(pos)
-        pos += len(t.encode()) + 1 if not t.isascii() else len(t) + 1
-    ends = [st + (len(t) if t.isascii() else len(t.encode())) for st, t in zip(starts, toks)]
+    joined = " ".join(toks)
+    lens = list(map(len, toks)) if joined.isascii() else [len(t.encode()) for t in toks]
+    data = joined.encode()
+    starts = list(accumulate(lens[:-1], lambda acc, n: acc + n + 1, initial=0))
+    ends = list(map(add, starts, lens))
     crc = zlib.crc32
     return [crc(data[starts[i] : ends[i + SHINGLE - 1]]) for i in range(len(toks) - SHINGLE + 1)]
 
