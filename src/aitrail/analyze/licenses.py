@@ -325,6 +325,10 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         verdict, terms, clause = licence_verdict(r, use, inherited=role == "dataset")
         out.append(Entry(c, role, lic, r, verdict, terms, clause, evidence))
 
+    def add_known(c: Component, role: str, facts: LicenseFacts, how: str, evidence: list[str]) -> None:
+        """A licence aitrail knows from its own data (not declared by the artefact)."""
+        add(c, role, None, Resolution(facts.name, facts.id, facts, how), evidence)
+
     for lic in model.licenses:
         add(model, "model", lic, of(lic), [str(lic.evidence)])
     if not model.licenses:
@@ -343,11 +347,11 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
             known = base_licence(base.name)
             if known:
                 facts, source = known
-                add(
+                add_known(
                     base,
                     "base-model",
-                    None,
-                    Resolution(facts.id, facts.id, facts, "base model repository name"),
+                    facts,
+                    "base model repository name",
                     [via, f"licence of {base.name} from its repository name ({source})"],
                 )
     for ds in inv.related(model.id, RelationshipKind.TRAINED_ON):
@@ -356,13 +360,7 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         audit = None if ds.licenses else audited_dataset(ds.name)
         if audit:
             facts, where = audit
-            add(
-                ds,
-                "dataset",
-                None,
-                Resolution(facts.name, facts.id, facts, "dataset licence catalogue"),
-                [f"{model.name} trained on {ds.name}", where],
-            )
+            add_known(ds, "dataset", facts, "dataset licence catalogue", [f"{model.name} trained on {ds.name}", where])
     for rel in inv.relationships:
         if rel.target == model.id and rel.kind == RelationshipKind.CONTAINS:
             pkg = inv.component(rel.source)
