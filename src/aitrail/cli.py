@@ -2,6 +2,7 @@
 
 Exit codes (docs/exit-codes.md):
   0  success
+  1  `aitrail security`: a finding reached --fail-on
   2  usage error: bad arguments, a target that cannot be scanned, an invalid manifest
   3  the output could not be written, or aitrail failed unexpectedly
 """
@@ -19,7 +20,7 @@ from . import __version__
 from .inputs import InputError
 from .manifest import ManifestError
 
-EXIT_OK, EXIT_USAGE, EXIT_ERROR = 0, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     ident.add_argument("files", nargs="+", metavar="FILE")
     ident.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    sec = sub.add_parser(
+        "security",
+        help="find code execution and tampering in model files, without loading them",
+        description="Scan model files (pickles, PyTorch, numpy, joblib, Keras, TensorFlow, ONNX, GGUF, "
+        "safetensors) for what would run code when loaded, and for signs of tampering.",
+    )
+    sec.add_argument("path", help="a model file or folder")
+    sec.add_argument("--format", "-f", choices=["text", "json", "sarif"], default="text")
+    sec.add_argument(
+        "--fail-on",
+        choices=["critical", "high", "medium", "low", "info", "never"],
+        default="high",
+        help="exit 1 when a finding reaches this severity (default: high)",
+    )
+    sec.add_argument(
+        "--unknown-severity",
+        choices=["critical", "high", "medium", "low"],
+        default="high",
+        help="severity of a pickle global on no allowlist (default: high)",
+    )
+    sec.add_argument("-o", "--output", help="write the report to this file (atomically)")
     op = sub.add_parser(
         "openness",
         help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
@@ -193,6 +215,45 @@ def _licenses(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _security(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .analyze import security
+
+    try:
+        report = security.scan(args.path, unknown_severity=args.unknown_severity)
+    except InputError as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        text = json.dumps(report, indent=2) + "\n"
+    elif args.format == "sarif":
+        text = json.dumps(security.sarif(report), indent=2) + "\n"
+    else:
+        lines = []
+        for f in report["files"]:
+            for x in f["findings"]:
+                lines.append(f"{x['severity']:>8} {x['rule']}: {x['message']}")
+        n = len(report["files"])
+        lines.append(
+            f"{n} file(s) scanned with rules v{report['rules_version']}; worst: {report['max_severity'] or 'none'}"
+        )
+        text = "\n".join(lines) + "\n"
+    if args.output:
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    worst = report["max_severity"]
+    if (
+        args.fail_on != "never"
+        and worst
+        and security.SEVERITIES.index(worst) >= security.SEVERITIES.index(args.fail_on)
+    ):
+        return EXIT_FAIL
+    return EXIT_OK
+
+
 def _identify(args: argparse.Namespace) -> int:
     import json
 
@@ -285,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _openness(args)
         if args.command == "license":
             return _identify(args)
+        if args.command == "security":
+            return _security(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback

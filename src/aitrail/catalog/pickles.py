@@ -9,8 +9,9 @@ imports or calls what the pickle names.
 from __future__ import annotations
 
 import pickletools
+import re
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 MAX_OPS = 20_000_000
 MAX_TENSORS = 200_000
@@ -88,8 +89,16 @@ class PickleSummary:
     root: Any = None
 
 
-def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
-    """Walk one pickle (up to its STOP) from ``fh``. Raises ValueError on malformed input."""
+def walk(
+    fh: IO[bytes],
+    summary: PickleSummary | None = None,
+    on_build: Callable[[Obj, IO[bytes], PickleSummary], None] | None = None,
+) -> PickleSummary:
+    """Walk one pickle (up to its STOP) from ``fh``. Raises ValueError on malformed input.
+
+    ``on_build`` is called after each BUILD, with the file positioned just past it: a loader that
+    reads raw bytes there (joblib's NumpyArrayWrapper) is followed by skipping them.
+    """
     s = summary or PickleSummary()
     stack: list[Any] = []
     memo: dict[int, Any] = {}
@@ -167,6 +176,8 @@ def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
             state = pop()
             if stack and isinstance(stack[-1], Obj):
                 stack[-1].state = state
+                if on_build is not None:
+                    on_build(stack[-1], fh, s)
         elif name in ("BINPERSID", "PERSID"):
             stack.append(PersId(pop() if name == "BINPERSID" else arg))
         elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
@@ -241,6 +252,36 @@ def walk(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
     else:
         raise ValueError("pickle ended without STOP")
     return s
+
+
+def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
+    """Follow joblib's framing: after BUILD of a NumpyArrayWrapper, the array's bytes sit in the file
+    (raw, after optional alignment padding), or, for object arrays, a nested pickle (walked too)."""
+    if not (isinstance(obj.func, Global) and obj.func.name in ("NumpyArrayWrapper", "NDArrayWrapper")):
+        return
+    st = obj.state if isinstance(obj.state, dict) else {}
+    shape = st.get("shape")
+    count = 1
+    for d in shape if isinstance(shape, tuple) else ():
+        count *= d if isinstance(d, int) else 1
+    dtype = st.get("dtype")
+    code = dtype.args[0] if isinstance(dtype, Obj) and isinstance(dtype.args, tuple) and dtype.args else None
+    if isinstance(code, str) and code.lstrip("<>|=") in ("O", "O8"):
+        walk(fh, s, joblib_arrays)  # an object array: a whole pickle, judged like the rest
+        return
+    m = re.search(r"(\d+)$", code) if isinstance(code, str) else None
+    if not m:
+        raise ValueError(f"joblib array of unknown dtype {code!r}")
+    if st.get("numpy_array_alignment_bytes") is not None:
+        pad = fh.read(1)
+        if pad:
+            fh.read(pad[0])
+    remaining = count * int(m.group(1))
+    while remaining > 0:
+        got = len(fh.read(min(remaining, 1 << 20)))
+        if not got:
+            raise ValueError("joblib array data truncated")
+        remaining -= got
 
 
 def _key(k: Any) -> Any:

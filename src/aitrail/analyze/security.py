@@ -1,0 +1,417 @@
+"""Security scan: find what would run code, or signs of tampering, in model files, never loading them.
+
+Pickles are judged by an *allowlist*: every global a pickle imports is resolved by the symbolic
+opcode walk (catalog/pickles.py) and must be on a list of data-rebuilding callables for its
+framework; known code-running callables are critical, anything else is reported at a tunable
+severity (default high). The rules are data (knowledge/security.yaml, with a rules_version that
+every verdict records together with the file's SHA-256).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tarfile
+import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from .. import yamlsafe
+from ..catalog import pickles
+from ..catalog.base import CatalogError, FileRef
+from ..catalog.sniff import read_head, sniff
+from ..digest import sha256_file
+from ..model import Severity
+
+SEVERITIES = [s.value for s in Severity]
+MAX_SCAN_BYTES = 64 << 20  # byte searches (HDF5 configs, SavedModel graphs) read at most this much
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    return yamlsafe.load(resources.files("aitrail.knowledge").joinpath("security.yaml").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+@dataclass
+class SecurityFinding:
+    severity: str
+    rule: str
+    message: str
+    location: str  # file, and member or key inside it
+
+    def to_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "rule": self.rule, "message": self.message, "location": self.location}
+
+
+@dataclass
+class FileReport:
+    path: str
+    sha256: str | None
+    format: str | None
+    findings: list[SecurityFinding] = field(default_factory=list)
+
+    def add(self, severity: str, rule: str, message: str, location: str | None = None) -> None:
+        self.findings.append(SecurityFinding(severity, rule, f"{self.path}: {message}", location or self.path))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "format": self.format,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def judge_globals(
+    report: FileReport, summary: pickles.PickleSummary, where: str, frameworks: tuple[str, ...], unknown_severity: str
+) -> None:
+    r = rules()["pickle"]
+    allow = [p for fw in ("common", *frameworks) for p in r["allow"].get(fw, [])]
+    what = "the pickle" if where == report.path else where.split(":", 1)[-1]
+    for g in sorted(summary.globals):
+        called = "calls" if g in summary.calls else "imports"
+        if _matches(g, r["dangerous"]):
+            report.add(
+                "critical", "pickle.dangerous-global", f"{what} {called} {g}, which runs code when loaded", where
+            )
+        elif not _matches(g, allow):
+            report.add(
+                unknown_severity,
+                "pickle.unknown-global",
+                f"{what} {called} {g}, which is on no allowlist for this format: loading it runs "
+                "code aitrail cannot vouch for",
+                where,
+            )
+
+
+def _walk_all(
+    report: FileReport, fh: IO[bytes], where: str, frameworks: tuple[str, ...], unknown: str, min_pickles: int = 1
+) -> int:
+    """Walk every pickle in a stream, one after the other; return how many were read whole."""
+    n = 0
+    on_build = pickles.joblib_arrays if "sklearn" in frameworks else None
+    while True:
+        s = pickles.PickleSummary()
+        try:
+            pickles.walk(fh, s, on_build)
+        except zipfile.BadZipFile:
+            judge_globals(report, s, where, frameworks, unknown)
+            raise  # tampering with the container: reported by the caller
+        except (ValueError, EOFError, zlib.error) as e:
+            judge_globals(report, s, where, frameworks, unknown)  # what ran before the break still ran
+            if n < min_pickles:
+                report.add("medium", "pickle.malformed", f"malformed pickle in {where} ({e})", where)
+            return n
+        judge_globals(report, s, where, frameworks, unknown)
+        n += 1
+        if n >= min_pickles and not fh.read(1):
+            return n
+        try:
+            fh.seek(-1, 1)
+        except (OSError, ValueError):
+            return n
+
+
+def _scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknown: str) -> None:
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        report.add("high", "zip.corrupt", f"corrupt zip archive ({e}): a loader may read it differently")
+        return
+    with z:
+        names = [i.filename for i in z.infolist()]
+        if len(names) != len(set(names)):
+            report.add(
+                "high",
+                "zip.duplicate-member",
+                "the archive holds two members with the same name: loaders disagree on which one they read",
+            )
+        for n in names:
+            if n.startswith("/") or ".." in n.split("/"):
+                report.add("high", "zip.path-traversal", f"member {n!r} points outside the archive", f"{path}:{n}")
+        for info in z.infolist():
+            if info.flag_bits & 0x41:  # encrypted (bit 0) or strong encryption (bit 6)
+                report.add(
+                    "high",
+                    "zip.encrypted-member",
+                    f"member {info.filename!r} is flagged encrypted: it cannot be inspected",
+                    f"{path}:{info.filename}",
+                )
+            if not info.filename.endswith((".pkl", ".pickle")) and "/code/" not in info.filename:
+                continue
+            where = f"{path.name}:{info.filename}"
+            if "/code/" in info.filename and info.filename.endswith(".py"):
+                report.add(
+                    "medium",
+                    "torchscript.code",
+                    f"TorchScript code member {info.filename!r}: loading with torch.jit runs it",
+                    where,
+                )
+                continue
+            try:
+                with z.open(info) as fh:
+                    _walk_all(report, fh, where, frameworks, unknown)  # type: ignore[arg-type]
+                    while fh.read(1 << 20):  # to the end: zipfile checks the CRC there
+                        pass
+            except zipfile.BadZipFile as e:
+                report.add("high", "zip.tampered", f"member {info.filename!r}: {e}", where)
+            except (NotImplementedError, RuntimeError, ValueError, OSError) as e:
+                report.add("high", "zip.unreadable-member", f"member {info.filename!r} cannot be read ({e})", where)
+
+
+def _scan_tar(report: FileReport, path: Path, unknown: str) -> None:
+    try:
+        with tarfile.open(path) as t:
+            for m in t.getmembers():
+                if not m.isfile():
+                    continue
+                fh = t.extractfile(m)
+                if fh is not None:
+                    _walk_all(report, fh, f"{path.name}:{m.name}", ("numpy", "torch"), unknown, min_pickles=0)
+    except tarfile.TarError as e:
+        report.add("medium", "tar.corrupt", f"corrupt tar archive ({e})")
+
+
+def _npy(report: FileReport, fh: IO[bytes], where: str, unknown: str) -> None:
+    from ..catalog.arrays import parse_npy_header
+
+    try:
+        header = parse_npy_header(fh, where)
+    except CatalogError as e:
+        report.add("medium", "npy.malformed", str(e), where)
+        return
+    if "O" in str(header.get("descr")):
+        report.add("info", "npy.object-array", f"{where}: object array (a pickle follows the header)", where)
+        _walk_all(report, fh, where, ("numpy",), unknown)
+
+
+def _keras_config(report: FileReport, doc: Any, where: str) -> None:
+    allowed = rules()["keras"]["allowed_modules"]
+    todo = [doc]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda":
+                report.add(
+                    "critical",
+                    "keras.lambda",
+                    f"{where}: Lambda layer: its Python code runs when the model is loaded or called",
+                    where,
+                )
+            mod = node.get("module")
+            if isinstance(mod, str) and not any(
+                mod == a or mod.startswith(a + ".") or mod.startswith(a) for a in allowed if a
+            ):
+                report.add(
+                    "critical",
+                    "keras.module-injection",
+                    f"{where}: object resolved from module {mod!r} ({node.get('class_name')}): not a Keras module",
+                    where,
+                )
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+
+
+def _search(path: Path, needles: list[bytes]) -> set[bytes]:
+    """Which byte strings occur in the first MAX_SCAN_BYTES of a file (streamed, overlapping chunks)."""
+    found: set[bytes] = set()
+    keep = max(map(len, needles)) - 1
+    tail = b""
+    with open(path, "rb") as fh:
+        read = 0
+        while read < MAX_SCAN_BYTES:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            read += len(chunk)
+            buf = tail + chunk
+            found.update(n for n in needles if n in buf)
+            tail = buf[-keep:]
+    return found
+
+
+def _gguf(report: FileReport, ref: FileRef) -> None:
+    from ..catalog.gguf import read_header
+
+    try:
+        _v, kv, _t, _end = read_header(ref)
+    except CatalogError as e:
+        report.add("medium", "gguf.malformed", str(e))
+        return
+    bad = rules()["jinja"]["dangerous"]
+    for key, val in kv.items():
+        if key.startswith("tokenizer.chat_template") and isinstance(val, str):
+            hits = sorted({b for b in bad if b in val})
+            if hits:
+                report.add(
+                    "critical",
+                    "gguf.chat-template-injection",
+                    f"chat template {key} uses {', '.join(hits[:5])}: Jinja sandbox escape "
+                    "(server-side template injection, CVE-2024-34359)",
+                    f"{ref.rel}:{key}",
+                )
+
+
+def scan_file(path: Path, shown: str, unknown_severity: str = "high", hash_file: bool = True) -> FileReport:
+    try:
+        head = read_head(path)
+        fmt = sniff(path, head)
+    except OSError as e:
+        rep = FileReport(shown, None, None)
+        rep.add("low", "file.unreadable", f"cannot read ({e.strerror})")
+        return rep
+    rep = FileReport(shown, sha256_file(path) if hash_file else None, fmt)
+    ext = path.suffix.lower()
+    if fmt in ("pickle", "joblib", "pytorch-legacy") and ext in (".safetensors", ".gguf", ".onnx", ".npy", ".json"):
+        rep.add(
+            "high", "format.pickle-disguised", f"a pickle named *{ext}: tools that trust the name load it unscanned"
+        )
+    try:
+        if fmt in ("pickle", "joblib", "pytorch-legacy") or (head[:1] == b"x" and ext in (".joblib", ".pkl")):
+            frameworks = ("numpy", "torch", "sklearn") if fmt == "joblib" or ext == ".joblib" else ("numpy", "torch")
+            with open(path, "rb") as raw:
+                if fmt is None:
+                    from ..catalog.arrays import _Inflate
+
+                    _walk_all(rep, _Inflate(raw), shown, frameworks, unknown_severity)  # type: ignore[arg-type]
+                else:
+                    _walk_all(
+                        rep, raw, shown, frameworks, unknown_severity, min_pickles=4 if fmt == "pytorch-legacy" else 1
+                    )
+        elif fmt in ("pytorch-zip", "torchscript", "zip"):
+            _scan_zip(rep, path, ("numpy", "torch"), unknown_severity)
+        elif fmt == "numpy-npz":
+            try:
+                with zipfile.ZipFile(path) as z:
+                    for name in z.namelist():
+                        with z.open(name) as fh:
+                            _npy(rep, fh, f"{shown}:{name}", unknown_severity)  # type: ignore[arg-type]
+            except zipfile.BadZipFile as e:
+                rep.add("high", "zip.corrupt", f"corrupt .npz ({e})")
+        elif fmt == "numpy-npy":
+            with open(path, "rb") as fh:
+                _npy(rep, fh, shown, unknown_severity)
+        elif fmt == "tar":
+            _scan_tar(rep, path, unknown_severity)
+        elif fmt == "keras":
+            with zipfile.ZipFile(path) as z:
+                if "config.json" in z.namelist() and z.getinfo("config.json").file_size < MAX_SCAN_BYTES:
+                    _keras_config(rep, json.loads(z.read("config.json")), f"{shown}:config.json")
+        elif fmt == "hdf5":
+            # The Keras model config is a JSON string attribute inside the HDF5 file: found by its bytes,
+            # at any nesting depth (h5py is not needed to see it).
+            hits = _search(
+                path,
+                [
+                    b'"class_name": "Lambda"',
+                    b'"class_name":"Lambda"',
+                    b'"module": "subprocess',
+                    b'"module": "os"',
+                    b'"module": "builtins"',
+                ],
+            )
+            if any(b"Lambda" in h for h in hits):
+                rep.add(
+                    "critical",
+                    "keras.lambda",
+                    "Keras HDF5 model config holds a Lambda layer: its Python "
+                    "code (marshalled) runs when the model is loaded or called",
+                )
+            if any(b"module" in h for h in hits):
+                rep.add(
+                    "critical",
+                    "keras.module-injection",
+                    "Keras HDF5 model config resolves an object from a non-Keras module",
+                )
+        elif path.name == "saved_model.pb":
+            ops = rules()["tensorflow"]["dangerous_ops"]
+            needles = [b"\x12" + bytes([len(op)]) + op.encode() for op in ops]
+            for n in sorted(_search(path, needles)):
+                rep.add(
+                    "high",
+                    "tensorflow.file-or-python-op",
+                    f"graph uses the {n[2:].decode()} op: it reads or "
+                    "writes files, or runs Python, when the model is called",
+                )
+        elif fmt == "gguf":
+            _gguf(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+        elif fmt in ("onnx", "safetensors"):
+            from ..catalog import onnx as onnx_cat
+            from ..catalog import safetensors as st_cat
+
+            cat = onnx_cat if fmt == "onnx" else st_cat
+            found = cat.catalog(FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+            for f in found.findings:
+                if f.severity in (Severity.HIGH, Severity.CRITICAL):
+                    rep.add(str(f.severity), f.rule.replace("scan.", ""), f.message.split(": ", 1)[-1])
+    except CatalogError as e:
+        rep.add("medium", e.rule.replace("scan.", ""), str(e).split(": ", 1)[-1])
+    except (OSError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
+        rep.add("medium", "file.malformed", f"cannot be analysed ({type(e).__name__}: {e})")
+    return rep
+
+
+def scan(target: str | Path, unknown_severity: str = "high", workers: int = 2) -> dict[str, Any]:
+    """``aitrail security`` over a file or folder: one report per file, in parallel across files."""
+    from ..inputs import InputError, Unit, walk
+
+    root = Path(target)
+    if not root.exists():
+        raise InputError(f"{target}: no such file or directory")
+    files, _ = walk(
+        Unit(root=root if root.is_dir() else root.parent, prefix="", single_file=None if root.is_dir() else root)
+    )
+    shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity), zip(files, shown)))
+    worst = max((f.severity for r in reports for f in r.findings), key=SEVERITIES.index, default=None)
+    return {"rules_version": rules()["rules_version"], "files": [r.to_dict() for r in reports], "max_severity": worst}
+
+
+def sarif(report: dict[str, Any]) -> dict[str, Any]:
+    """SARIF 2.1.0 for code-scanning UIs."""
+    level = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+    rule_ids = sorted({f["rule"] for r in report["files"] for f in r["findings"]})
+    from .. import __version__
+
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "aitrail",
+                        "version": __version__,
+                        "informationUri": "https://pypi.org/project/aitrail/",
+                        "rules": [{"id": r, "shortDescription": {"text": r}} for r in rule_ids],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": f["rule"],
+                        "level": level[f["severity"]],
+                        "message": {"text": f["message"]},
+                        "properties": {
+                            "severity": f["severity"],
+                            "sha256": r["sha256"],
+                            "rules_version": report["rules_version"],
+                        },
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": r["path"]}}}],
+                    }
+                    for r in report["files"]
+                    for f in r["findings"]
+                ],
+            }
+        ],
+    }

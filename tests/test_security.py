@@ -1,0 +1,95 @@
+"""Security scan on the corpus of published attacks, on real benign models, and on hostile input."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import pickle
+
+import pytest
+
+from aitrail.analyze import security as S
+from aitrail.cli import main
+from conftest import REAL, SHARED
+
+CORPUS = SHARED / "data" / "security-corpus"
+ROWS = list(csv.DictReader(open(CORPUS / "manifest.csv", encoding="utf-8")))
+
+
+def worst(rep: S.FileReport) -> str | None:
+    return max((f.severity for f in rep.findings), key=S.SEVERITIES.index, default=None)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r["file"])
+def test_corpus(row):
+    rep = S.scan_file(CORPUS / "files" / row["file"], row["file"])
+    if row["malicious"] == "1":
+        assert worst(rep) in ("high", "critical"), (row["technique"], [f.rule for f in rep.findings])
+    else:
+        assert worst(rep) not in ("high", "critical"), [f.message for f in rep.findings]
+
+
+def test_real_benign_models_raise_nothing_high():
+    report = S.scan(REAL)
+    assert report["max_severity"] not in ("high", "critical")
+    assert len(report["files"]) >= 20
+
+
+def test_report_contract_ties_verdicts_to_content(capsys):
+    assert main(["security", str(CORPUS / "files" / "m01_os_system_global_reduce_p0.pkl"), "--format", "json"]) == 1
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep) == {"rules_version", "files", "max_severity"} and rep["max_severity"] == "critical"
+    [f] = rep["files"]
+    data = (CORPUS / "files" / "m01_os_system_global_reduce_p0.pkl").read_bytes()
+    assert f["sha256"] == hashlib.sha256(data).hexdigest() and f["format"] == "pickle"
+    x = f["findings"][0]
+    assert set(x) == {"severity", "rule", "message", "location"} and "os.system" in x["message"]
+
+
+def test_fail_on_and_exit_codes(tmp_path, capsys):
+    benign = tmp_path / "ok.pkl"
+    benign.write_bytes(pickle.dumps({"a": [1, 2.0, "x"]}))
+    assert main(["security", str(benign)]) == 0
+    evil = CORPUS / "files" / "x08_asyncio_submodule.pkl"
+    assert main(["security", str(evil)]) == 1
+    assert main(["security", str(evil), "--fail-on", "never"]) == 0
+    assert main(["security", str(tmp_path / "missing")]) == 2
+    capsys.readouterr()
+
+
+def test_unknown_globals_are_tunable(tmp_path):
+    import fractions  # noqa: F401  (a class on no list: stands in for any unknown callable)
+
+    p = tmp_path / "u.pkl"
+    p.write_bytes(b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x07unknown\x94\x8c\x05Thing\x94\x93\x94)\x81\x94.")
+    assert worst(S.scan_file(p, "u.pkl")) == "high"
+    assert worst(S.scan_file(p, "u.pkl", unknown_severity="low")) == "low"
+
+
+def test_sarif_output(capsys):
+    assert main(["security", str(CORPUS / "files"), "--format", "sarif", "--fail-on", "never"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    assert run["tool"]["driver"]["name"] == "aitrail"
+    ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    for res in run["results"]:
+        assert res["ruleId"] in ids and res["level"] in ("error", "warning", "note")
+        assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"\x80\x04" + b"(" * 200_000 + b".",  # a deep MARK bomb
+        b"\x80\x04]" + b"\x94" * 5 + b"h\x00" * 100_000 + b".",  # memo fan-out
+        b"\x80\x04\x8c\x02os\x8c\x06sys",  # truncated mid-pickle
+        b"\x80\x05\x95\xff\xff\xff\xff\xff\xff\xff\x7f",  # a FRAME claiming 9 EB
+    ],
+)
+def test_hostile_pickles_end_in_a_verdict(tmp_path, blob):
+    p = tmp_path / "h.pkl"
+    p.write_bytes(blob)
+    rep = S.scan_file(p, "h.pkl")
+    assert rep.sha256 and isinstance(rep.findings, list)
