@@ -8,10 +8,10 @@ import json
 import pickle
 
 import pytest
+from conftest import REAL, SHARED
 
 from aitrail.analyze import security as S
 from aitrail.cli import main
-from conftest import REAL, SHARED
 
 CORPUS = SHARED / "data" / "security-corpus"
 ROWS = list(csv.DictReader(open(CORPUS / "manifest.csv", encoding="utf-8")))
