@@ -169,3 +169,40 @@ def test_mof_yaml_beside_the_model_fills_what_the_folder_cannot_show(tmp_path, c
     comps = {c["component"]: c for c in a["mof"]["components"]}
     assert comps["Data card"]["declared_at"].startswith("mof.yml")
     assert comps["Model parameters (Final)"]["declared_at"].startswith("found:")
+
+
+@pytest.mark.parametrize(
+    "doc,field",
+    [
+        (
+            {
+                "framework": {"name": "Model Openness Framework", "version": "1.0"},
+                "release": {"name": "x", "components": []},
+            },
+            "framework.date",
+        ),
+        (
+            {
+                "framework": {"name": "MOF", "version": "1.0", "date": "2024-12-15"},
+                "release": {"name": "x", "components": []},
+            },
+            "framework.name",
+        ),
+        (
+            {
+                "framework": {"name": "Model Openness Framework", "version": "1.0", "date": "2024-12-15"},
+                "release": {"name": "x", "components": [{"name": "Model card", "license": 3}]},
+            },
+            "components[0].license",
+        ),
+    ],
+)
+def test_schema_violations_are_named(doc, field):
+    """What the MOT's own schema rejects, aitrail names by field, and grades the rest."""
+    import jsonschema
+
+    schema = json.loads((SHARED / "data/mof-tool/schema/mof_schema.json").read_text())
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+    d = mof.from_dict(doc, "d.yml")
+    assert any(field in p for p in d.problems), d.problems
+    assert mof.grade(d).klass == 0

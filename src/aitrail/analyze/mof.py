@@ -346,6 +346,9 @@ def from_dict(doc: dict[str, Any], where: str) -> Declaration:
     fw = doc.get("framework")
     if not isinstance(fw, dict) or fw.get("name") != "Model Openness Framework":
         problems.append(f"{where}: framework.name should be 'Model Openness Framework'")
+    for key in ("version", "date"):  # required by the MOT's mof_schema.json
+        if not isinstance(fw, dict) or not fw.get(key):
+            problems.append(f"{where}: framework.{key} is missing (the MOT's schema requires it)")
     rel = doc.get("release")
     if not isinstance(rel, dict):
         raise ValueError(f"{where}: 'release' is missing or not a mapping")
@@ -375,6 +378,12 @@ def from_dict(doc: dict[str, Any], where: str) -> Declaration:
         if not isinstance(c, dict) or not c.get("name"):
             problems.append(f"{where}: release.components[{i}] has no name")
             continue
+        if "license" in c and c["license"] is not None and not isinstance(c["license"], str):
+            problems.append(
+                f"{where}: release.components[{i}].license must be a licence id (text), "
+                f"not {type(c['license']).__name__}"
+            )
+            c = {**c, "license": None}
         mc = kb.by_name(str(c["name"]))
         if mc is None:
             problems.append(f"{where}: release.components[{i}].name '{c['name']}' is not a MOF component")
