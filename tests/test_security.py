@@ -93,3 +93,43 @@ def test_hostile_pickles_end_in_a_verdict(tmp_path, blob):
     p.write_bytes(blob)
     rep = S.scan_file(p, "h.pkl")
     assert rep.sha256 and isinstance(rep.findings, list)
+
+
+def test_dataset_url_lists_and_declared_urls(tmp_path, capsys):
+    (tmp_path / "urls.txt").write_text(
+        "https://images.example.org/a.jpg\nhttp://cdn.expired-photos.net/b.jpg\nhttps://203.0.113.9/c.jpg\n"
+        "https://images.example.org/d.jpg\n"
+    )
+    (tmp_path / "with_digests.csv").write_text(
+        "url,sha256\nhttps://images.example.org/a.jpg,ab12\nhttps://images.example.org/b.jpg,cd34\n"
+    )
+    (tmp_path / "aitrail.yaml").write_text("datasets:\n  - {name: d, url: 'http://data.example.com/d.tar'}\n")
+    (tmp_path / "expired.txt").write_text("# re-registered domains\nexpired-photos.net\n")
+    report = S.scan(tmp_path, policy=S.DatasetPolicy(frozenset({"expired-photos.net"})))
+    by = {f["path"]: {x["rule"]: x for x in f["findings"]} for f in report["files"]}
+    urls = by["urls.txt"]
+    assert {
+        "dataset.plain-http",
+        "dataset.ip-host",
+        "dataset.expired-domain",
+        "dataset.url-list-without-digests",
+    } <= set(urls)
+    assert urls["dataset.expired-domain"]["severity"] == "high"
+    assert urls["dataset.expired-domain"]["location"] == "urls.txt:2"
+    assert "dataset.url-list-without-digests" not in by["with_digests.csv"]
+    assert "dataset.plain-http" in by["aitrail.yaml"]
+    # the same from the command line, offline by default
+    assert (
+        main(["security", str(tmp_path), "--expired-domains", str(tmp_path / "expired.txt"), "--format", "json"]) == 1
+    )
+    capsys.readouterr()
+
+
+def test_online_check_is_explicit_and_injectable(tmp_path):
+    (tmp_path / "urls.txt").write_text("https://gone.example/a.jpg\nhttps://fine.example/b.jpg\n")
+    asked = []
+    policy = S.DatasetPolicy(resolve=lambda h: asked.append(h) or h != "gone.example")
+    rep = S.scan_file(tmp_path / "urls.txt", "urls.txt", policy=policy)
+    assert sorted(asked) == ["fine.example", "gone.example"]
+    assert [f.rule for f in rep.findings if f.rule == "dataset.unresolvable-domain"] == ["dataset.unresolvable-domain"]
+    assert not any(f.rule == "dataset.unresolvable-domain" for f in S.scan_file(tmp_path / "urls.txt", "u").findings)

@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         help="severity of a pickle global on no allowlist (default: high)",
     )
     sec.add_argument("-o", "--output", help="write the report to this file (atomically)")
+    sec.add_argument(
+        "--expired-domains", metavar="FILE", help="a list of expired domains (one a line) to flag in dataset URLs"
+    )
+    sec.add_argument(
+        "--online",
+        action="store_true",
+        help="also check by DNS that dataset domains still resolve (off by default: aitrail works offline)",
+    )
     op = sub.add_parser(
         "openness",
         help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
@@ -221,8 +229,17 @@ def _security(args: argparse.Namespace) -> int:
 
     from .analyze import security
 
+    expired: frozenset[str] = frozenset()
+    if args.expired_domains:
+        try:
+            text = Path(args.expired_domains).read_text(encoding="utf-8")
+        except OSError as e:
+            print(f"aitrail: error: {args.expired_domains}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        expired = frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+    policy = security.DatasetPolicy(expired, security.dns_resolves if args.online else None)
     try:
-        report = security.scan(args.path, unknown_severity=args.unknown_severity)
+        report = security.scan(args.path, unknown_severity=args.unknown_severity, policy=policy)
     except InputError as e:
         print(f"aitrail: error: {e}", file=sys.stderr)
         return EXIT_USAGE

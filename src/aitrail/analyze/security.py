@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import tarfile
 import zipfile
 import zlib
@@ -262,7 +263,127 @@ def _gguf(report: FileReport, ref: FileRef) -> None:
                 )
 
 
-def scan_file(path: Path, shown: str, unknown_severity: str = "high", hash_file: bool = True) -> FileReport:
+# -- dataset risks: URL lists and declared download locations ---------------------------------
+
+_URL = re.compile(rb"https?://[^\s,;\"'<>]+", re.I)
+_IP = re.compile(r"^\[?[0-9a-f:.]+\]?$", re.I)
+URL_LIST_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".urls")
+MAX_URL_LINES = 50_000_000
+
+
+@dataclass
+class DatasetPolicy:
+    expired: frozenset[str] = frozenset()  # domains the user lists as expired or re-registered
+    resolve: Any = None  # callable(host) -> bool (resolves?) for --online; None = offline
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def url_risks(rep: FileReport, urls: list[tuple[str, str]], policy: DatasetPolicy) -> None:
+    """Plain HTTP, raw IP hosts, expired (or, with --online, unresolvable) domains."""
+    http = [u for u, _ in urls if u.lower().startswith("http://")]
+    if http:
+        rep.add(
+            "medium",
+            "dataset.plain-http",
+            f"{len(http)} download URL(s) use plain HTTP (content can be swapped in transit), e.g. {http[0][:120]}",
+            urls[0][1],
+        )
+    hosts: dict[str, str] = {}
+    for u, where in urls:
+        hosts.setdefault(_host(u), where)
+    ips = [h for h in hosts if h and _IP.match(h) and any(c.isdigit() for c in h)]
+    if ips:
+        rep.add(
+            "medium",
+            "dataset.ip-host",
+            f"{len(ips)} host(s) are raw IP addresses (no domain owner to check), e.g. {ips[0]}",
+            hosts[ips[0]],
+        )
+    for h, where in sorted(hosts.items()):
+        if h and any(h == d or h.endswith("." + d) for d in policy.expired):
+            rep.add(
+                "high",
+                "dataset.expired-domain",
+                f"URLs point at {h}, listed as expired: whoever buys the "
+                "domain controls the training data (split-view poisoning)",
+                where,
+            )
+        elif h and policy.resolve is not None and not _IP.match(h) and not policy.resolve(h):
+            rep.add(
+                "high",
+                "dataset.unresolvable-domain",
+                f"{h} does not resolve: the domain may have expired and be for sale",
+                where,
+            )
+
+
+def dns_resolves(host: str, timeout: float = 3.0) -> bool:
+    """--online only: does the host still resolve? (Results are cached per process.)"""
+    import socket
+
+    if host in _DNS:
+        return _DNS[host]
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        socket.getaddrinfo(host, 443)
+        ok = True
+    except OSError:
+        ok = False
+    finally:
+        socket.setdefaulttimeout(old)
+    _DNS[host] = ok
+    return ok
+
+
+_DNS: dict[str, bool] = {}
+
+
+def _url_list(rep: FileReport, path: Path, head: bytes, policy: DatasetPolicy) -> None:
+    lines = head.splitlines()[:20]
+    if len(lines) < 2 or sum(1 for ln in lines if _URL.search(ln)) < len(lines) // 2:
+        return
+    header = lines[0].lower()
+    has_digest = any(k in header for k in (b"sha256", b"sha1", b"md5", b"hash", b"digest", b"checksum"))
+    urls: list[tuple[str, str]] = []
+    hosts_seen: set[str] = set()
+    total = 0
+    with open(path, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if n > MAX_URL_LINES:
+                rep.add("low", "dataset.url-list-truncated", f"more than {MAX_URL_LINES} lines: the rest unread")
+                break
+            m = _URL.search(line)
+            if not m:
+                continue
+            total += 1
+            u = m.group(0).decode("utf-8", "replace")
+            h = _host(u)
+            if u.lower().startswith("http://") or h not in hosts_seen:  # one example per host is enough
+                hosts_seen.add(h)
+                urls.append((u, f"{rep.path}:{n}"))
+    rep.add("info", "dataset.url-list", f"URL list of {total} items across {len(hosts_seen)} hosts")
+    if not has_digest:
+        rep.add(
+            "medium",
+            "dataset.url-list-without-digests",
+            f"{total} URLs and no per-item digest column: "
+            "what is downloaded cannot be checked against what was audited",
+        )
+    url_risks(rep, urls, policy)
+
+
+def scan_file(
+    path: Path, shown: str, unknown_severity: str = "high", hash_file: bool = True, policy: DatasetPolicy | None = None
+) -> FileReport:
     try:
         head = read_head(path)
         fmt = sniff(path, head)
@@ -345,6 +466,22 @@ def scan_file(path: Path, shown: str, unknown_severity: str = "high", hash_file:
                 )
         elif fmt == "gguf":
             _gguf(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+        elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
+            _url_list(rep, path, head, policy or DatasetPolicy())
+        elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
+            from ..manifest import ManifestError, load
+
+            try:
+                man = load(path)
+            except ManifestError as e:
+                rep.add("low", "manifest.invalid", str(e))
+            else:
+                urls = [
+                    (d["url"], f"{shown}: datasets[{i}].url")
+                    for i, d in enumerate(man.data.get("datasets") or [])
+                    if d.get("url")
+                ]
+                url_risks(rep, urls, policy or DatasetPolicy())
         elif fmt in ("onnx", "safetensors"):
             from ..catalog import onnx as onnx_cat
             from ..catalog import safetensors as st_cat
@@ -361,7 +498,9 @@ def scan_file(path: Path, shown: str, unknown_severity: str = "high", hash_file:
     return rep
 
 
-def scan(target: str | Path, unknown_severity: str = "high", workers: int = 2) -> dict[str, Any]:
+def scan(
+    target: str | Path, unknown_severity: str = "high", workers: int = 2, policy: DatasetPolicy | None = None
+) -> dict[str, Any]:
     """``aitrail security`` over a file or folder: one report per file, in parallel across files."""
     from ..inputs import InputError, Unit, walk
 
@@ -373,7 +512,7 @@ def scan(target: str | Path, unknown_severity: str = "high", workers: int = 2) -
     )
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity), zip(files, shown)))
+        reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, policy=policy), zip(files, shown)))
     worst = max((f.severity for r in reports for f in r.findings), key=SEVERITIES.index, default=None)
     return {"rules_version": rules()["rules_version"], "files": [r.to_dict() for r in reports], "max_severity": worst}
 
