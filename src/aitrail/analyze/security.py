@@ -498,6 +498,112 @@ def scan_file(
     return rep
 
 
+RISKY_CALLS = {
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "system",
+    "popen",
+    "Popen",
+    "run",
+    "call",
+    "check_output",
+    "spawn",
+    "execv",
+    "execve",
+    "remove",
+    "rmtree",
+    "urlopen",
+    "get",
+    "post",
+    "loads",
+    "load",
+    "connect",
+    "socket",
+    "b64decode",
+    "getattr",
+    "setattr",
+}
+RISKY_MODULES = {
+    "os",
+    "subprocess",
+    "socket",
+    "requests",
+    "urllib",
+    "http",
+    "pickle",
+    "marshal",
+    "ctypes",
+    "shutil",
+    "importlib",
+    "base64",
+    "sys",
+    "builtins",
+    "pty",
+    "multiprocessing",
+}
+
+
+def remote_code(rep: FileReport, path: Path) -> None:
+    """A Python file that transformers imports (auto_map, trust_remote_code): what it imports and calls."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
+    except SyntaxError as e:
+        rep.add(
+            "medium",
+            "remote-code.unparsable",
+            f"remote code does not parse (line {e.lineno}): it cannot be reviewed automatically",
+        )
+        return
+    imports: set[str] = set()
+    calls: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imports.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call):
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+            base = fn.value.id if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) else ""
+            if name in ("eval", "exec", "compile", "__import__") or (base in RISKY_MODULES and name in RISKY_CALLS):
+                calls.append((f"{base + '.' if base else ''}{name}", node.lineno))
+    risky = sorted(imports & RISKY_MODULES)
+    rep.add(
+        "medium",
+        "remote-code.present",
+        f"runs as model code when loaded with trust_remote_code; imports {', '.join(sorted(imports)) or 'nothing'}",
+    )
+    for call, line in calls[:20]:
+        rep.add(
+            "high",
+            "remote-code.risky-call",
+            f"calls {call} (line {line}) when the model is loaded",
+            f"{rep.path}:{line}",
+        )
+    if risky and not calls:
+        rep.add("low", "remote-code.risky-import", f"imports {', '.join(risky)}")
+
+
+def _auto_map_files(root: Path) -> set[Path]:
+    """Python files a config.json's auto_map makes transformers import."""
+    out: set[Path] = set()
+    for cfg in root.rglob("config.json") if root.is_dir() else []:
+        try:
+            doc = json.loads(cfg.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        amap = doc.get("auto_map") if isinstance(doc, dict) else None
+        for v in (amap or {}).values() if isinstance(amap, dict) else []:
+            for ref in v if isinstance(v, list) else [v]:
+                if isinstance(ref, str) and "--" not in ref:
+                    out.add((cfg.parent / (ref.rsplit(".", 1)[0].replace(".", "/") + ".py")).resolve())
+    return out
+
+
 def scan(
     target: str | Path, unknown_severity: str = "high", workers: int = 2, policy: DatasetPolicy | None = None
 ) -> dict[str, Any]:
@@ -513,6 +619,10 @@ def scan(
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, policy=policy), zip(files, shown)))
+    remote = _auto_map_files(root)
+    for p, rep in zip(files, reports):
+        if p.resolve() in remote:
+            remote_code(rep, p)
     worst = max((f.severity for r in reports for f in r.findings), key=SEVERITIES.index, default=None)
     return {"rules_version": rules()["rules_version"], "files": [r.to_dict() for r in reports], "max_severity": worst}
 
