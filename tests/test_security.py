@@ -149,3 +149,17 @@ def test_remote_code_named_by_auto_map_is_reviewed(tmp_path):
     assert by["unrelated.py"] == []  # only code that loading the model would run
     call = next(x for f in report["files"] for x in f["findings"] if x["rule"] == "remote-code.risky-call")
     assert "os.system" in call["message"] and call["location"] == "modeling_x.py:5"
+
+
+def test_security_findings_reach_the_inventory_and_the_bom(tmp_path):
+    import shutil
+
+    import aitrail
+    from aitrail.export import cyclonedx
+
+    shutil.copy(CORPUS / "files" / "m09_torch_zip_payload.pt", tmp_path / "pytorch_model.bin")
+    inv = aitrail.scan(tmp_path)
+    assert any(f.rule == "security.pickle.dangerous-global" and f.severity == "critical" for f in inv.findings)
+    doc = json.loads(cyclonedx.dumps(inv))
+    props = {p["name"]: p["value"] for c in doc["metadata"]["component"]["components"] for p in c["properties"]}
+    assert props["aitrail:security_max_severity"] == "critical"

@@ -202,6 +202,7 @@ def _assemble(
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
         _check_extension(ref, detected, inv)
+        security_max = _security(ref, p, detected, inv)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )
@@ -228,6 +229,8 @@ def _assemble(
             inv.findings.extend(r.findings)
             if ftype == ComponentType.WEIGHTS and isinstance(r.properties.get("parameter_count"), int):
                 weights_params[fmt or "?"] += r.properties["parameter_count"]
+        if security_max:
+            comp.properties["security_max_severity"] = security_max
         files.append(comp)
 
     if unit.orphan:  # files that belong to no model: inventoried, attached to none
@@ -358,6 +361,52 @@ def _ext_format(rel: str) -> str | None:
     if "." not in name:
         return None
     return name.rsplit(".", 1)[-1].lower()
+
+
+# Formats whose loading can run code or that carry code-like content: judged by the security rules.
+SECURITY_FORMATS = {
+    "pickle",
+    "joblib",
+    "pytorch-legacy",
+    "pytorch-zip",
+    "torchscript",
+    "numpy-npy",
+    "numpy-npz",
+    "keras",
+    "hdf5",
+    "gguf",
+    "tar",
+    "zip",
+}
+
+
+def _security(ref: FileRef, p: Path, fmt: str | None, inv: Inventory) -> str | None:
+    """Add the security rules' findings for files that can run code (same rules as `aitrail security`)."""
+    if fmt not in SECURITY_FORMATS and not ref.rel.endswith("saved_model.pb"):
+        return None
+    from .analyze import security
+
+    rep = security.scan_file(p, ref.rel, hash_file=False)
+    worst = None
+    for f in rep.findings:
+        if f.severity == "info":
+            continue
+        worst = (
+            f.severity
+            if worst is None or security.SEVERITIES.index(f.severity) > security.SEVERITIES.index(worst)
+            else worst
+        )
+        inv.findings.append(
+            Finding(
+                Severity(f.severity),
+                f"security.{f.rule}",
+                f.message,
+                ref.rel,
+                Evidence(ref.rel, key=f.location if f.location != ref.rel else None),
+                f"aitrail security rules v{security.rules()['rules_version']}",
+            )
+        )
+    return worst or "none"
 
 
 def _check_extension(ref: FileRef, fmt: str | None, inv: Inventory) -> None:

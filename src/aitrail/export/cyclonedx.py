@@ -105,6 +105,7 @@ def _file(c: Component) -> CxComponent:
                 "chat_template_sha256",
                 "vocab_size",
                 "kind",
+                "security_max_severity",
             ),
         )
     )

@@ -291,6 +291,8 @@ def _file(doc: _Doc, f: Component) -> str:
         el["verifiedUsing"] = [{"type": "Hash", "algorithm": "sha256", "hashValue": f.sha256}]
     if f.format:
         el["comment"] = f"format: {f.format}; size: {f.size} bytes"
+        if f.properties.get("security_max_severity"):
+            el["comment"] += f"; aitrail security: {f.properties['security_max_severity']}"
     doc.add(el)
     return sid
 
