@@ -163,6 +163,7 @@ def test_cli_formats_write_files(tmp_path, fmt):
     elif fmt == "cyclonedx":
         assert cyclonedx.validate(text, "1.6") is None
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert out.stat().st_mode & 0o044  # readable by others, like any file the user writes
 
 
 def test_cli_exit_codes(tmp_path, capsys):
