@@ -71,6 +71,9 @@ def test_sarif_output(capsys):
     assert main(["security", str(CORPUS / "files"), "--format", "sarif", "--fail-on", "never"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["version"] == "2.1.0"
+    from sarif_pydantic import Sarif  # the SARIF 2.1.0 object model, offline
+
+    assert len(Sarif.model_validate(doc).runs[0].results) == len(doc["runs"][0]["results"]) > 30
     run = doc["runs"][0]
     assert run["tool"]["driver"]["name"] == "aitrail"
     ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
