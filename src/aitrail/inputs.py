@@ -230,7 +230,7 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
     seen: set[tuple[int, int]] = set()
 
     def rel(p: Path) -> str:
-        return _join(unit.prefix, p.relative_to(unit.root).as_posix())
+        return join_path(unit.prefix, p.relative_to(unit.root).as_posix())
 
     def visit(d: Path, depth: int) -> None:
         try:
@@ -308,17 +308,17 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
     return files, findings
 
 
-def _join(prefix: str, rel: str) -> str:
+def join_path(prefix: str, rel: str) -> str:
     return f"{prefix}/{rel}" if prefix and rel != "." else (prefix or rel)
 
 
 def display_path(unit: Unit, target: Path, p: Path) -> tuple[str, str]:
     """(path shown to users, relative to the target; path inside the unit)."""
     if unit.single_file:
-        return _join(unit.prefix, p.name), p.name
+        return join_path(unit.prefix, p.name), p.name
     try:
         local = p.relative_to(unit.root).as_posix()
-        return _join(unit.prefix, local), local
+        return join_path(unit.prefix, local), local
     except ValueError:
         # a file outside the unit (the carrier package's metadata): show it relative to the target
         shown = os.path.relpath(p, target if target.is_dir() else target.parent)

@@ -122,7 +122,7 @@ def _unit_manifest(unit: inputs.Unit, inv: Inventory) -> manifest.Manifest | Non
     try:
         return manifest.load(found)
     except manifest.ManifestError as e:
-        shown = inputs._join(unit.prefix, found.name)
+        shown = inputs.join_path(unit.prefix, found.name)
         inv.findings.append(Finding(Severity.MEDIUM, "scan.manifest.invalid", str(e), shown, Evidence(shown)))
         return None
 
