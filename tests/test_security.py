@@ -166,3 +166,27 @@ def test_security_findings_reach_the_inventory_and_the_bom(tmp_path):
     doc = json.loads(cyclonedx.dumps(inv))
     props = {p["name"]: p["value"] for c in doc["metadata"]["component"]["components"] for p in c["properties"]}
     assert props["aitrail:security_max_severity"] == "critical"
+
+
+def test_a_gigabyte_argument_is_skipped_not_read_and_what_follows_is_judged(tmp_path):
+    """BINBYTES8 declaring 1 GiB (a sparse file), then os.system: flagged, in bounded memory."""
+    import struct
+    import subprocess
+    import sys
+
+    p = tmp_path / "big.pkl"
+    n = 1 << 30
+    with open(p, "wb") as f:
+        f.write(b"\x80\x04\x8e" + struct.pack("<Q", n))
+        f.seek(n, 1)
+        f.write(b"0cposix\nsystem\n(S'echo hi'\ntR.")  # POP the bytes, then the classic payload
+    code = (
+        "import resource, sys; from aitrail.analyze import security as S; from pathlib import Path\n"
+        "r = S.scan_file(Path(sys.argv[1]), 'big.pkl', hash_file=False)\n"
+        "print(max((f.severity for f in r.findings), key=S.SEVERITIES.index),"
+        " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True).stdout
+    severity, rss_kb = out.split()
+    assert severity == "critical"
+    assert int(rss_kb) < 256_000, f"peak RSS {int(rss_kb) // 1024} MB"

@@ -113,14 +113,14 @@ class _Inflate:
         self.pos += len(out)
         return out
 
-    def readline(self) -> bytes:
+    def readline(self, limit: int = 1 << 24) -> bytes:
         while b"\n" not in self.buf:
             before = len(self.buf)
             self._fill(before + 4096)
-            if len(self.buf) == before or len(self.buf) > 1 << 24:
+            if len(self.buf) == before or len(self.buf) > limit:
                 break
         i = self.buf.find(b"\n")
-        return self.read(i + 1 if i >= 0 else len(self.buf))
+        return self.read(min(i + 1 if i >= 0 else len(self.buf), limit))
 
     def tell(self) -> int:
         return self.pos

@@ -78,6 +78,101 @@ class Tensor:
     shape: tuple
 
 
+MAX_ARG = 64 << 20  # a longer string/bytes argument is skipped, not read into memory
+MAX_LINE = 1 << 20  # protocol-0 arguments end at a newline; a longer "line" is hostile
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """An argument too long to hold in memory: skipped over, only its kind and length kept."""
+
+    kind: str
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
+
+
+class _Lines:
+    """Bounded readline for protocol-0 arguments (pickletools would read an unbounded line)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+
+    def readline(self) -> bytes:
+        line = self.fh.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise ValueError(f"a protocol-0 argument longer than {MAX_LINE} bytes")
+        return line
+
+    def read(self, n: int) -> bytes:
+        return self.fh.read(n)
+
+
+_PREFIX = {-2: (1, False), -3: (4, True), -4: (4, False), -5: (8, False)}  # length prefix: size, signed
+
+
+def iter_ops(fh: IO[bytes]) -> Any:
+    """Like ``pickletools.genops``, with memory bounded: long arguments are skipped (``Oversized``),
+    protocol-0 lines are capped. Decodes opcodes only; nothing is imported or called."""
+    import pickle
+
+    code2op = pickletools.code2op  # type: ignore[attr-defined]  # public in practice, untyped
+    while True:
+        try:
+            pos = fh.tell()
+        except (OSError, AttributeError, ValueError):
+            pos = -1
+        c = fh.read(1)
+        if not c:
+            raise ValueError("pickle exhausted before seeing STOP")
+        op = code2op.get(c.decode("latin-1"))
+        if op is None:
+            raise ValueError(f"at position {pos}, opcode {c!r} unknown")
+        arg = op.arg
+        val: Any = None
+        if arg is None:
+            pass
+        elif arg.n in _PREFIX:
+            size, signed = _PREFIX[arg.n]
+            raw = fh.read(size)
+            if len(raw) < size:
+                raise ValueError(f"truncated length of {op.name} at position {pos}")
+            n = int.from_bytes(raw, "little", signed=signed)
+            if n < 0:
+                raise ValueError(f"negative length {n} for {op.name} at position {pos}")
+            if n > MAX_ARG:
+                left = n
+                while left:
+                    got = len(fh.read(min(left, 1 << 20)))
+                    if not got:
+                        raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
+                    left -= got
+                val = Oversized(arg.name, n)
+            else:
+                data = fh.read(n)
+                if len(data) < n:
+                    raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
+                name = arg.name
+                if name.startswith("long"):
+                    val = pickle.decode_long(data)
+                elif name.startswith("unicodestring"):
+                    val = data.decode("utf-8", "surrogatepass")
+                elif name.startswith("string"):
+                    val = data.decode("latin-1")
+                elif name == "bytearray8":
+                    val = bytearray(data)
+                else:
+                    val = data
+        elif arg.n == -1:
+            val = arg.reader(_Lines(fh))
+        else:
+            val = arg.reader(fh)
+        yield op, val, pos
+        if op.name == "STOP":
+            return
+
+
 @dataclass
 class PickleSummary:
     globals: set[str] = field(default_factory=set)  # "module.name" of every import
@@ -122,7 +217,7 @@ def walk(
             s.calls.add(func.dotted)
         return Obj(func, args)
 
-    for op, arg, _pos in pickletools.genops(fh):
+    for op, arg, _pos in iter_ops(fh):
         s.op_count += 1
         if s.op_count > MAX_OPS:
             s.truncated = True
@@ -138,7 +233,7 @@ def walk(
             s.root = stack[-1] if stack else None
             break
         elif name in ("GLOBAL", "INST"):
-            mod, _, nm = str(arg).partition(" ")
+            mod, _, nm = (arg if isinstance(arg, str) else "<oversized> <oversized>").partition(" ")
             g = Global(mod, nm)
             s.globals.add(g.dotted)
             if name == "INST":
@@ -236,6 +331,8 @@ def walk(
             _setitems(stack, pop_mark(), track)
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
             stack.append(("<bytes>", len(arg or b"")))
+        elif isinstance(arg, Oversized):
+            stack.append(f"<{arg.length} bytes, not read>")
         elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
             if name == "NEXT_BUFFER":
                 stack.append(("<buffer>",))
