@@ -190,3 +190,21 @@ def test_a_gigabyte_argument_is_skipped_not_read_and_what_follows_is_judged(tmp_
     severity, rss_kb = out.split()
     assert severity == "critical"
     assert int(rss_kb) < 256_000, f"peak RSS {int(rss_kb) // 1024} MB"
+
+
+def test_hex_integer_before_a_legacy_torch_pickle_does_not_hide_the_payload(tmp_path):
+    """Loader/parser differential: the C unpickler accepts "I0x..." (strtol base 0), pickletools does not.
+    A scanner that gives up at the hex integer never sees the pickles that follow."""
+    p = tmp_path / "model.pt"
+    p.write_bytes(b"I0x1950a86a20f9469cfc6c\n." + b"I1001\n." + b"cposix\nsystem\n(S'echo hi'\ntR.")
+    rep = S.scan_file(p, "model.pt")
+    assert worst(rep) == "critical" and any("posix.system" in f.message for f in rep.findings)
+
+
+def test_a_frame_does_not_hide_the_global_inside_it(tmp_path):
+    import struct
+
+    body = b"\x8c\x05posix\x8c\x06system\x93\x8c\x07echo hi\x85R."
+    p = tmp_path / "f.pkl"
+    p.write_bytes(b"\x80\x04\x95" + struct.pack("<Q", len(body)) + body)
+    assert worst(S.scan_file(p, "f.pkl")) == "critical"

@@ -164,6 +164,20 @@ def iter_ops(fh: IO[bytes]) -> Any:
                     val = bytearray(data)
                 else:
                     val = data
+        elif arg.n == -1 and arg.name in ("decimalnl_short", "decimalnl_long"):
+            # The C unpickler parses protocol-0 INT/LONG with strtol(base 0): "0x..." loads there while
+            # pickletools rejects it. Follow the loader, or a hex integer hides everything after it.
+            line = _Lines(fh).readline()
+            text = line.strip().rstrip(b"L").decode("latin-1")
+            if not line.endswith(b"\n"):
+                raise ValueError(f"unterminated {op.name} at position {pos}")
+            if text in ("00", "01"):
+                val = text == "01"
+            else:
+                try:
+                    val = int(text, 0) if text.lower().lstrip("+-").startswith(("0x", "0o", "0b")) else int(text)
+                except ValueError:
+                    raise ValueError(f"bad integer {text[:40]!r} for {op.name} at position {pos}") from None
         elif arg.n == -1:
             val = arg.reader(_Lines(fh))
         else:

@@ -27,6 +27,10 @@ WEIGHT_FORMATS = {
 }
 
 
+PROTO0_STARTS = (b"(", b"]", b"}", b"c", b"I", b"L", b"S", b"V", b"N", b"F")
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt", ".p")
+
+
 def read_head(path: Path) -> bytes:
     with open(path, "rb") as f:
         return f.read(HEAD_BYTES)
@@ -55,15 +59,9 @@ def sniff(path: Path, head: bytes) -> str | None:
         if b"joblib" in head:
             return "joblib"
         return "pickle"
-    if head[:1] in (b"(", b"]", b"}", b"c") and path.suffix.lower() in (
-        ".pkl",
-        ".pickle",
-        ".pt",
-        ".pth",
-        ".bin",
-        ".joblib",
-    ):
-        return "pickle"  # protocol 0/1 pickles have no PROTO opcode
+    # Protocol 0/1 pickles have no PROTO opcode: their first opcode, and a pickle-ish name, tell.
+    if head[:1] in PROTO0_STARTS and path.suffix.lower() in PICKLE_SUFFIXES:
+        return "pickle"
     if _looks_like_onnx(head):
         return "onnx"
     return None
