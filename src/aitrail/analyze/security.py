@@ -103,7 +103,7 @@ def _walk_all(
     while True:
         s = pickles.PickleSummary()
         try:
-            pickles.walk(fh, s, on_build)
+            pickles.walk(fh, s, on_build, lean=on_build is None)  # joblib framing needs the wrapper state
         except zipfile.BadZipFile:
             judge_globals(report, s, where, frameworks, unknown)
             raise  # tampering with the container: reported by the caller

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import pickletools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
 MAX_OPS = 20_000_000
 MAX_TENSORS = 200_000
 MAX_MEMO = 2_000_000
+LEAN_MEMO = 200_000
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {
@@ -193,6 +195,7 @@ class PickleSummary:
     calls: set[str] = field(default_factory=set)  # imports that are also called (REDUCE/NEWOBJ/OBJ/INST)
     tensors: dict[str, Tensor] = field(default_factory=dict)
     op_count: int = 0
+    memo_count: int = 0  # MEMOIZE numbers memo slots by how many were filled before
     protocol: int | None = None
     truncated: bool = False  # listing stopped at a cap
     root: Any = None
@@ -202,16 +205,20 @@ def walk(
     fh: IO[bytes],
     summary: PickleSummary | None = None,
     on_build: Callable[[Obj, IO[bytes], PickleSummary], None] | None = None,
+    lean: bool = False,
 ) -> PickleSummary:
     """Walk one pickle (up to its STOP) from ``fh``. Raises ValueError on malformed input.
 
     ``on_build`` is called after each BUILD, with the file positioned just past it: a loader that
     reads raw bytes there (joblib's NumpyArrayWrapper) is followed by skipping them.
+    ``lean`` (security scans) builds no values and keeps a bounded memo of names only, least
+    recently used first out: memory stays flat whatever the file size. A name evicted and then
+    fetched resolves to an unknown global, which is reported: the walk fails closed.
     """
     s = summary or PickleSummary()
     stack: list[Any] = []
-    memo: dict[int, Any] = {}
-    track = True  # keep building values; turned off past caps (globals are still collected)
+    memo: dict[int, Any] = OrderedDict() if lean else {}
+    track = not lean  # keep building values; turned off past caps (globals are still collected)
 
     def pop_mark() -> list[Any]:
         for i in range(len(stack) - 1, -1, -1):
@@ -292,13 +299,30 @@ def walk(
         elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
             if not stack:
                 raise ValueError("memoize on an empty stack")
-            if len(memo) < MAX_MEMO:
-                memo[len(memo) if name == "MEMOIZE" else int(arg or 0)] = stack[-1]
+            # MEMOIZE takes the next slot (the memo's size); PUT names its slot. A lean memo drops
+            # entries, so it counts slots instead of measuring itself.
+            if name == "MEMOIZE":
+                idx = s.memo_count if lean else len(memo)
+            else:
+                idx = int(arg or 0)
+            if idx >= s.memo_count:
+                s.memo_count = idx + 1
+            if lean:
+                top = stack[-1]
+                if isinstance(top, (str, Global)) and (not isinstance(top, str) or len(top) <= 256):
+                    memo[idx] = top
+                    if len(memo) > LEAN_MEMO:
+                        memo.popitem(last=False)  # type: ignore[call-arg]
+            elif len(memo) < MAX_MEMO:
+                memo[idx] = stack[-1]
             else:
                 track = False
                 s.truncated = True
         elif name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(int(arg or 0)))
+            idx = int(arg or 0)
+            if lean and idx in memo:
+                memo.move_to_end(idx)  # type: ignore[attr-defined]
+            stack.append(memo.get(idx))
         elif name == "POP":
             pop()
         elif name == "POP_MARK":
