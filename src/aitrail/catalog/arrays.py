@@ -137,7 +137,7 @@ def catalog_pickle(f: FileRef) -> Found:
     with open(f.path, "rb") as raw:
         stream: IO[bytes] = _Inflate(raw) if compressed else raw  # type: ignore[assignment]
         try:
-            s = pickles.walk(stream)
+            s = pickles.walk(stream, lean=True)  # only its globals are reported: no values kept
         except (ValueError, EOFError, zlib.error) as e:
             raise CatalogError(f"{f.rel}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
     joblib = f.format == "joblib" or compressed or any(g.startswith("joblib.") for g in s.globals)
