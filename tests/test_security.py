@@ -208,3 +208,24 @@ def test_a_frame_does_not_hide_the_global_inside_it(tmp_path):
     p = tmp_path / "f.pkl"
     p.write_bytes(b"\x80\x04\x95" + struct.pack("<Q", len(body)) + body)
     assert worst(S.scan_file(p, "f.pkl")) == "critical"
+
+
+@pytest.mark.parametrize("proto", range(6))
+def test_data_only_fast_path_never_skips_a_global(tmp_path, proto):
+    """The fast path answers only for pickles with data opcodes; anything that imports falls back."""
+    from collections import OrderedDict
+
+    from aitrail.catalog import pickles as P
+
+    plain = pickle.dumps({"tokens": ["a", "b"] * 50, "ids": list(range(300)), "f": 1.5}, protocol=proto)
+    rich = pickle.dumps(OrderedDict(a=1), protocol=proto)
+    assert P.data_only(rich) is None
+    end = P.data_only(plain)
+    assert end is None or end == len(plain)
+    (tmp_path / "two.pkl").write_bytes(plain + rich)  # a data pickle, then one that imports
+    rep = S.scan_file(tmp_path / "two.pkl", "two.pkl")
+    assert not rep.findings  # OrderedDict is allowed, and it was seen: the fast path did not stop early
+    (tmp_path / "evil.pkl").write_bytes(
+        plain + (CORPUS / "files" / "m02_posix_system_stack_global_p4.pkl").read_bytes()
+    )
+    assert worst(S.scan_file(tmp_path / "evil.pkl", "evil.pkl")) == "critical"

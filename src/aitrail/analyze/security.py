@@ -381,6 +381,23 @@ def _url_list(rep: FileReport, path: Path, head: bytes, policy: DatasetPolicy) -
     url_risks(rep, urls, policy)
 
 
+def _all_data(path: Path) -> bool:
+    """True when every pickle in the file uses data opcodes only (see pickles.data_only)."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        if path.stat().st_size == 0:
+            return False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            pos = 0
+            while pos < len(mm):
+                end = pickles.data_only(mm, pos)
+                if end is None:
+                    return False
+                pos = end
+            return True
+
+
 def scan_file(
     path: Path, shown: str, unknown_severity: str = "high", hash_file: bool = True, policy: DatasetPolicy | None = None
 ) -> FileReport:
@@ -400,6 +417,8 @@ def scan_file(
     try:
         if fmt in ("pickle", "joblib", "pytorch-legacy") or (head[:1] == b"x" and ext in (".joblib", ".pkl")):
             frameworks = ("numpy", "torch", "sklearn") if fmt == "joblib" or ext == ".joblib" else ("numpy", "torch")
+            if fmt == "pickle" and _all_data(path):
+                return rep  # data opcodes only: nothing to import or call (checked without the walk)
             with open(path, "rb") as raw:
                 if fmt is None:
                     from ..catalog.arrays import _Inflate
