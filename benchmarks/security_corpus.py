@@ -50,8 +50,9 @@ def main() -> None:
 
         tools["picklescan 1.0.5"] = lambda p: run([str(peers / "picklescan"), "--path", str(p)], {1})
         tools["modelscan 0.8.8"] = lambda p: run([str(peers / "modelscan"), "-p", str(p)], {1})
-        tools["fickling 0.1.12"] = lambda p: run([str(peers / "fickling"), "--check-safety", str(p)],
-                                                 set(range(1, 256)))
+        tools["fickling 0.1.12"] = lambda p: run(
+            [str(peers / "fickling"), "--check-safety", str(p)], set(range(1, 256))
+        )
     result: dict[str, dict[str, bool]] = {}
     timing: dict[str, float] = {}
     for name, fn in tools.items():
@@ -60,21 +61,32 @@ def main() -> None:
         timing[name] = time.perf_counter() - t
     mal = [r["file"] for r in rows if r["malicious"] == "1"]
     ben = [r["file"] for r in rows if r["malicious"] == "0"]
-    out = ["## 6. Model security scanners on the corpus of published attacks", "",
-           f"{len(mal)} malicious and {len(ben)} benign files (`../shared/data/security-corpus/`).", "",
-           "| tool | malicious flagged | benign flagged (false alarms) | time for the corpus |", "|---|---|---|---|"]
+    out = [
+        "## 6. Model security scanners on the corpus of published attacks",
+        "",
+        f"{len(mal)} malicious and {len(ben)} benign files (`../shared/data/security-corpus/`).",
+        "",
+        "| tool | malicious flagged | benign flagged (false alarms) | time for the corpus |",
+        "|---|---|---|---|",
+    ]
     for name in tools:
         caught = sum(result[name][f] for f in mal)
         false = sum(result[name][f] for f in ben)
-        out.append(f"| {name} | {caught}/{len(mal)} ({100 * caught / len(mal):.0f}%) | {false}/{len(ben)} | "
-                   f"{timing[name]:.2f} s |")
+        out.append(
+            f"| {name} | {caught}/{len(mal)} ({100 * caught / len(mal):.0f}%) | {false}/{len(ben)} | "
+            f"{timing[name]:.2f} s |"
+        )
     out += ["", "Missed by each peer (files aitrail flags):", ""]
     for name in list(tools)[1:]:
         missed = [f for f in mal if not result[name][f]]
         out.append(f"- {name}: {len(missed)} — " + ", ".join(f"`{f}`" for f in missed))
     fa = [f for f in ben if result["aitrail 0.1.0"][f]]
-    out += ["", f"aitrail false alarms: {', '.join(fa) or 'none'}; misses: "
-            f"{', '.join(f for f in mal if not result['aitrail 0.1.0'][f]) or 'none'}.", ""]
+    out += [
+        "",
+        f"aitrail false alarms: {', '.join(fa) or 'none'}; misses: "
+        f"{', '.join(f for f in mal if not result['aitrail 0.1.0'][f]) or 'none'}.",
+        "",
+    ]
     print("\n".join(out))
 
 

@@ -408,7 +408,33 @@ def scan_file(
         rep = FileReport(shown, None, None)
         rep.add("low", "file.unreadable", f"cannot read ({e.strerror})")
         return rep
-    rep = FileReport(shown, sha256_file(path) if hash_file else None, fmt)
+    # The digest ties the verdict to the content; it is computed beside the analysis (hashlib
+    # releases the GIL), so a large file costs max(hash, analysis), not their sum.
+    hasher = _HASH_POOL.submit(sha256_file, path) if hash_file else None
+    rep = FileReport(shown, None, fmt)
+    try:
+        _analyse(rep, path, shown, head, fmt, unknown_severity, policy)
+    finally:
+        if hasher is not None:
+            try:
+                rep.sha256 = hasher.result()
+            except OSError as e:
+                rep.add("low", "file.unreadable", f"cannot hash ({e.strerror})")
+    return rep
+
+
+_HASH_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aitrail-hash")
+
+
+def _analyse(
+    rep: FileReport,
+    path: Path,
+    shown: str,
+    head: bytes,
+    fmt: str | None,
+    unknown_severity: str,
+    policy: DatasetPolicy | None,
+) -> None:
     ext = path.suffix.lower()
     if fmt in ("pickle", "joblib", "pytorch-legacy") and ext in (".safetensors", ".gguf", ".onnx", ".npy", ".json"):
         rep.add(
@@ -418,7 +444,7 @@ def scan_file(
         if fmt in ("pickle", "joblib", "pytorch-legacy") or (head[:1] == b"x" and ext in (".joblib", ".pkl")):
             frameworks = ("numpy", "torch", "sklearn") if fmt == "joblib" or ext == ".joblib" else ("numpy", "torch")
             if fmt == "pickle" and _all_data(path):
-                return rep  # data opcodes only: nothing to import or call (checked without the walk)
+                return  # data opcodes only: nothing to import or call (checked without the walk)
             with open(path, "rb") as raw:
                 if fmt is None:
                     from ..catalog.arrays import _Inflate
@@ -514,7 +540,6 @@ def scan_file(
         rep.add("medium", e.rule.replace("scan.", ""), str(e).split(": ", 1)[-1])
     except (OSError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
         rep.add("medium", "file.malformed", f"cannot be analysed ({type(e).__name__}: {e})")
-    return rep
 
 
 RISKY_CALLS = {

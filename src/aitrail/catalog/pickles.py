@@ -114,9 +114,10 @@ class _Lines:
 _PREFIX = {-2: (1, False), -3: (4, True), -4: (4, False), -5: (8, False)}  # length prefix: size, signed
 
 
-def iter_ops(fh: IO[bytes]) -> Any:
-    """Like ``pickletools.genops``, with memory bounded: long arguments are skipped (``Oversized``),
-    protocol-0 lines are capped. Decodes opcodes only; nothing is imported or called."""
+def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
+    """Like ``pickletools.genops``, with memory bounded: arguments longer than ``max_arg`` are
+    skipped (``Oversized``; by seeking where the file allows), protocol-0 lines are capped.
+    Decodes opcodes only; nothing is imported or called."""
     import pickle
 
     code2op = pickletools.code2op  # type: ignore[attr-defined]  # public in practice, untyped
@@ -143,8 +144,13 @@ def iter_ops(fh: IO[bytes]) -> Any:
             n = int.from_bytes(raw, "little", signed=signed)
             if n < 0:
                 raise ValueError(f"negative length {n} for {op.name} at position {pos}")
-            if n > MAX_ARG:
+            if n > max_arg:
                 left = n
+                if _seekable(fh):  # a plain file: jump over the bytes, then check they were there
+                    fh.seek(n - 1, 1)
+                    if not fh.read(1):
+                        raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
+                    left = 0
                 while left:
                     got = len(fh.read(min(left, 1 << 20)))
                     if not got:
@@ -187,6 +193,13 @@ def iter_ops(fh: IO[bytes]) -> Any:
         yield op, val, pos
         if op.name == "STOP":
             return
+
+
+def _seekable(fh: IO[bytes]) -> bool:
+    try:
+        return bool(fh.seekable()) and not hasattr(fh, "_fileobj")  # zip members "seek" by reading
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 @dataclass
@@ -238,7 +251,8 @@ def walk(
             s.calls.add(func.dotted)
         return Obj(func, args)
 
-    for op, arg, _pos in iter_ops(fh):
+    # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
+    for op, arg, _pos in iter_ops(fh, 64 << 10 if lean else MAX_ARG):
         s.op_count += 1
         if s.op_count > MAX_OPS:
             s.truncated = True
