@@ -250,9 +250,6 @@ class Inventory:
                     out.append(c)
         return out
 
-    def max_severity(self) -> Severity | None:
-        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
