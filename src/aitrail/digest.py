@@ -49,3 +49,34 @@ def _size(p: Path) -> int:
         return p.stat().st_size
     except OSError:
         return 0
+
+
+class Background:
+    """SHA-256 of many files computed on worker threads, largest first, while the caller analyses them.
+
+    ``aitrail check`` and ``aitrail scan`` read each file for its digest and, for the formats that
+    can run code, for the security walk. Starting both at once lets the second reader find the
+    pages the first just brought in, so a multi-GB model is read from storage once
+    (BENCHMARKS.md, "one read per byte").
+    """
+
+    def __init__(
+        self, paths: Iterable[Path], workers: int | None = None, progress: Callable[[int], None] | None = None
+    ) -> None:
+        order = sorted(dict.fromkeys(paths), key=_size, reverse=True)
+        self._pool = ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 2), thread_name_prefix="sha")
+        self._jobs = {p: self._pool.submit(self._one, p, progress) for p in order}
+
+    @staticmethod
+    def _one(p: Path, progress: Callable[[int], None] | None) -> str | OSError:
+        try:
+            return sha256_file(p, progress)
+        except OSError as e:
+            return e
+
+    def get(self, p: Path) -> str | OSError | None:
+        job = self._jobs.get(p)
+        return job.result() if job else None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__, digest, inputs, manifest
-from .analyze import completeness, licenses
+from .analyze import completeness, licenses, security
 from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
 from .catalog.lineage import dataset_component, hub_purl, model_component
@@ -51,6 +52,23 @@ EXTENSION_FORMATS = {
 }
 
 
+@dataclass
+class ScanResult:
+    """What one pass over the files gives: the inventory, and every file's security report."""
+
+    inventory: Inventory
+    security: list[security.FileReport] = field(default_factory=list)
+
+    def security_report(self) -> dict[str, Any]:
+        """The ``aitrail security --format json`` document for the same files."""
+        worst = max((f.severity for r in self.security for f in r.findings), key=security.SEVERITIES.index, default=None)
+        return {
+            "rules_version": security.rules()["rules_version"],
+            "files": [r.to_dict() for r in self.security],
+            "max_severity": worst,
+        }
+
+
 def scan(
     path: str | os.PathLike[str],
     *,
@@ -63,6 +81,23 @@ def scan(
     Raises :class:`aitrail.inputs.InputError` when the target cannot be scanned at all and
     :class:`aitrail.manifest.ManifestError` for a malformed manifest. Everything else that goes
     wrong with a file is recorded as a finding.
+    """
+    return scan_all(path, hash_files=hash_files, manifest_path=manifest_path, progress=progress).inventory
+
+
+def scan_all(
+    path: str | os.PathLike[str],
+    *,
+    hash_files: bool = True,
+    manifest_path: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], Progress] | None = None,
+    unknown_severity: str = "high",
+    dataset_policy: security.DatasetPolicy | None = None,
+) -> ScanResult:
+    """:func:`scan`, keeping each file's security report (``aitrail check`` reports both).
+
+    Each file is read once for its digest (on background threads, largest first) while the
+    catalogers and security rules read it: the two readers share the page cache.
     """
     target = Path(path)
     units = inputs.resolve(target)
@@ -79,22 +114,35 @@ def scan(
                 refs.append((ref, p))
         per_unit.append((unit, refs))
 
-    digests: dict[Path, str | OSError] = {}
+    digests: digest.Background | None = None
     if hash_files:
         all_paths = [p for _, refs in per_unit for _, p in refs]
         total = sum(r.size for _, refs in per_unit for r, _ in refs)
         tick = progress(total, len(all_paths)) if progress else None
-        digests = digest.sha256_files(all_paths, progress=tick)
-
-    for unit, refs in per_unit:
-        man = explicit or _unit_manifest(unit, inv)
-        _assemble(inv, unit, refs, digests, man)
+        digests = digest.Background(all_paths, progress=tick)
+    result = ScanResult(inv)
+    rules = _SecurityRules(unknown_severity, dataset_policy or security.DatasetPolicy(), result.security)
+    try:
+        for unit, refs in per_unit:
+            man = explicit or _unit_manifest(unit, inv)
+            remote = security.auto_map_files(unit.root) if not unit.single_file else set()
+            _assemble(inv, unit, refs, digests, man, rules, remote)
+    finally:
+        if digests:
+            digests.close()
     for c in inv.components:
         for lic in c.licenses:
             lic.spdx = lic.spdx or licenses.spdx_of(lic.value)
     licenses.check(inv)
     completeness.assess(inv)
-    return inv
+    return result
+
+
+@dataclass
+class _SecurityRules:
+    unknown_severity: str
+    dataset_policy: security.DatasetPolicy
+    reports: list[security.FileReport]
 
 
 def _file_ref(unit: inputs.Unit, target: Path, p: Path, inv: Inventory) -> FileRef | None:
@@ -183,8 +231,10 @@ def _assemble(
     inv: Inventory,
     unit: inputs.Unit,
     refs: list[tuple[FileRef, Path]],
-    digests: dict[Path, str | OSError],
+    digests: digest.Background | None,
     man_obj: manifest.Manifest | None,
+    rules: _SecurityRules,
+    remote: set[Path],
 ) -> None:
     man = man_obj.data if man_obj else {}
     facts: dict[str, list[tuple[Any, Evidence]]] = defaultdict(list)
@@ -202,11 +252,12 @@ def _assemble(
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
         _check_extension(ref, detected, inv)
-        security_max = _security(ref, p, detected, inv)
+        security_max = _security(ref, p, inv, rules, p.resolve() in remote)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )
-        d = digests.get(p)
+        d = digests.get(p) if digests else None
+        rules.reports[-1].sha256 = d if isinstance(d, str) else None
         if isinstance(d, str):
             comp.sha256 = d
             _check_blob(ref, p, d, inv)
@@ -363,33 +414,26 @@ def _ext_format(rel: str) -> str | None:
     return name.rsplit(".", 1)[-1].lower()
 
 
-# Formats whose loading can run code or that carry code-like content: judged by the security rules.
-SECURITY_FORMATS = {
-    "pickle",
-    "joblib",
-    "pytorch-legacy",
-    "pytorch-zip",
-    "torchscript",
-    "numpy-npy",
-    "numpy-npz",
-    "keras",
-    "hdf5",
-    "gguf",
-    "tar",
-    "zip",
-}
+# The security rules run on every file (the report of `aitrail check` lists them all); their findings
+# join the inventory except for formats whose cataloger already reports the same problems.
+_CATALOGER_REPORTS = {"onnx", "safetensors"}
 
 
-def _security(ref: FileRef, p: Path, fmt: str | None, inv: Inventory) -> str | None:
-    """Add the security rules' findings for files that can run code (same rules as `aitrail security`)."""
-    if fmt not in SECURITY_FORMATS and not ref.rel.endswith("saved_model.pb"):
+def _security(ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remote_code: bool) -> str | None:
+    """Run the security rules on one file (the same as `aitrail security`); return the worst severity."""
+    try:
+        rep = security.analyse(p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy)
+    except Exception as e:  # noqa: BLE001 - a bug in one rule must not end the scan
+        rep = security.FileReport(ref.rel, None, ref.format)
+        rep.add("low", "scan.internal-error", f"the security rules failed ({type(e).__name__}: {e}); please report this")
+    if remote_code:
+        security.remote_code(rep, p)
+    rules.reports.append(rep)
+    if ref.format in _CATALOGER_REPORTS:
         return None
-    from .analyze import security
-
-    rep = security.scan_file(p, ref.rel, hash_file=False)
     worst = None
     for f in rep.findings:
-        if f.severity == "info":
+        if f.severity == "info" or f.rule == "manifest.invalid":  # the scan reports an invalid manifest itself
             continue
         worst = (
             f.severity
@@ -406,6 +450,8 @@ def _security(ref: FileRef, p: Path, fmt: str | None, inv: Inventory) -> str | N
                 f"aitrail security rules v{security.rules()['rules_version']}",
             )
         )
+    if worst is None and ref.format is None and not remote_code:
+        return None  # text and other files: no code-running content to vouch for
     return worst or "none"
 
 

@@ -411,15 +411,31 @@ def scan_file(
     # The digest ties the verdict to the content; it is computed beside the analysis (hashlib
     # releases the GIL), so a large file costs max(hash, analysis), not their sum.
     hasher = _HASH_POOL.submit(sha256_file, path) if hash_file else None
-    rep = FileReport(shown, None, fmt)
     try:
-        _analyse(rep, path, shown, head, fmt, unknown_severity, policy)
-    finally:
+        rep = analyse(path, shown, head, fmt, unknown_severity, policy)
+    except BaseException:
         if hasher is not None:
-            try:
-                rep.sha256 = hasher.result()
-            except OSError as e:
-                rep.add("low", "file.unreadable", f"cannot hash ({e.strerror})")
+            hasher.cancel()
+        raise
+    if hasher is not None:
+        try:
+            rep.sha256 = hasher.result()
+        except OSError as e:
+            rep.add("low", "file.unreadable", f"cannot hash ({e.strerror})")
+    return rep
+
+
+def analyse(
+    path: Path,
+    shown: str,
+    head: bytes,
+    fmt: str | None,
+    unknown_severity: str = "high",
+    policy: DatasetPolicy | None = None,
+) -> FileReport:
+    """The rules for one file whose head and format the caller has read; no digest (the caller's)."""
+    rep = FileReport(shown, None, fmt)
+    _analyse(rep, path, shown, head, fmt, unknown_severity, policy)
     return rep
 
 
@@ -632,7 +648,7 @@ def remote_code(rep: FileReport, path: Path) -> None:
         rep.add("low", "remote-code.risky-import", f"imports {', '.join(risky)}")
 
 
-def _auto_map_files(root: Path) -> set[Path]:
+def auto_map_files(root: Path) -> set[Path]:
     """Python files a config.json's auto_map makes transformers import."""
     out: set[Path] = set()
     for cfg in root.rglob("config.json") if root.is_dir() else []:
@@ -663,7 +679,7 @@ def scan(
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, policy=policy), zip(files, shown)))
-    remote = _auto_map_files(root)
+    remote = auto_map_files(root)
     for p, rep in zip(files, reports):
         if p.resolve() in remote:
             remote_code(rep, p)
