@@ -2,7 +2,7 @@
 
 Exit codes (docs/exit-codes.md):
   0  success
-  1  `aitrail security`: a finding reached --fail-on
+  1  `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on
   2  usage error: bad arguments, a target that cannot be scanned, an invalid manifest
   3  the output could not be written, or aitrail failed unexpectedly
 """
@@ -94,6 +94,40 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also check by DNS that dataset domains still resolve (off by default: aitrail works offline)",
     )
+    ck = sub.add_parser(
+        "check",
+        help="scan, licences, openness and security in one pass, judged by a policy (for people and CI)",
+        description="Everything aitrail knows about a model in one pass over its files, judged by a policy: "
+        "exit 0 when the policy passes, 1 when it fails, 2 on usage errors.",
+    )
+    ck.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
+    ck.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="a policy YAML (docs/policy.md); default: fail on high "
+        "security findings and on a licence that does not allow the use",
+    )
+    ck.add_argument(
+        "--use",
+        choices=["commercial", "research", "internal", "redistribute"],
+        default=None,
+        help="intended use (default: the policy's, else commercial)",
+    )
+    ck.add_argument("--format", "-f", choices=["terminal", "json", "sarif", "markdown"], default="terminal")
+    ck.add_argument("-o", "--output", help="write the --format output to this file (atomically)")
+    ck.add_argument(
+        "--report",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="also write a report: *.html (self-contained page) or *.md (pull-request comment); repeatable",
+    )
+    ck.add_argument(
+        "--timestamp", action="store_true", help="put the time of the check in reports (off: reports diff cleanly)"
+    )
+    ck.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    ck.add_argument("--expired-domains", metavar="FILE", help="expired domains (one a line) to flag in dataset URLs")
+    ck.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     op = sub.add_parser(
         "openness",
         help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
@@ -274,6 +308,96 @@ def _security(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _expired(path: str | None) -> frozenset[str]:
+    if not path:
+        return frozenset()
+    text = Path(path).read_text(encoding="utf-8")
+    return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+
+REPORT_KINDS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime, timezone
+
+    from . import policy as policy_mod
+    from .analyze import security
+    from .check import check
+
+    reports = []
+    for r in args.report:
+        kind = REPORT_KINDS.get(Path(r).suffix.lower())
+        if not kind:
+            print(f"aitrail: error: --report {r}: name it *.html or *.md", file=sys.stderr)
+            return EXIT_USAGE
+        reports.append((Path(r), kind))
+    try:
+        pol = policy_mod.load(args.policy) if args.policy else None
+        datasets = security.DatasetPolicy(_expired(args.expired_domains))
+    except policy_mod.PolicyError as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:
+        print(f"aitrail: error: {e.filename}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    show_progress = not args.quiet and sys.stderr.isatty()
+    try:
+        result = check(
+            args.path,
+            policy=pol,
+            use=args.use,
+            manifest_path=args.manifest,
+            progress=_progress(show_progress),
+            dataset_policy=datasets,
+        )
+    except (InputError, ManifestError) as e:
+        print(f"aitrail: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = result.to_dict()
+    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat() if args.timestamp else None
+    try:
+        for path, kind in reports:
+            if kind == "html":
+                from .export import check_html
+
+                write_atomic(path, check_html.render(doc, timestamp=stamp))
+            else:
+                from .export import check_markdown
+
+                write_atomic(path, check_markdown.render(doc, timestamp=stamp))
+        if args.format == "terminal":
+            from rich.console import Console
+
+            from .export import check_terminal
+
+            if args.output:
+                with open(args.output, "w", encoding="utf-8") as fh:
+                    check_terminal.render(doc, Console(file=fh, width=120))
+            else:
+                check_terminal.render(doc, Console())
+        else:
+            if args.format == "json":
+                text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+            elif args.format == "sarif":
+                from .export import sarif
+
+                text = json.dumps(sarif.from_check(doc), indent=2, ensure_ascii=False) + "\n"
+            else:
+                from .export import check_markdown
+
+                text = check_markdown.render(doc, timestamp=stamp)
+            if args.output:
+                write_atomic(Path(args.output), text)
+            else:
+                sys.stdout.write(text)
+    except OSError as e:
+        print(f"aitrail: error: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK if doc["policy"]["passed"] else EXIT_FAIL
+
+
 def _identify(args: argparse.Namespace) -> int:
     import json
 
@@ -313,14 +437,7 @@ def _openness(args: argparse.Namespace) -> int:
         if path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
             decls = [mof.from_yaml(path.read_text(encoding="utf-8"), path.name)]
         else:
-            inv = scan(path, hash_files=False)
-            decls = []
-            for m in inv.models():
-                root = path if path.is_dir() else path.parent
-                sub = root / str(m.properties.get("root", ".")) if path.is_dir() else root
-                side = next((sub / n for n in ("mof.yml", "mof.yaml", "MOF.yml") if (sub / n).is_file()), None)
-                overlay = mof.from_yaml(side.read_text(encoding="utf-8"), side.name) if side else None
-                decls.append(openness.declaration_from_inventory(inv, m, overlay))
+            decls = openness.declarations(scan(path, hash_files=False), path)
     except (InputError, ManifestError, ValueError, OSError, yamlsafe.YAMLError) as e:
         print(f"aitrail: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -368,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _identify(args)
         if args.command == "security":
             return _security(args)
+        if args.command == "check":
+            return _check(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback

@@ -188,6 +188,7 @@ class CompletenessItem:
     present: bool
     evidence: str | None = None  # what satisfied it
     how_to_supply: str | None = None  # for missing ones
+    model: str | None = None  # id of the model it is about
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)

@@ -61,7 +61,9 @@ class ScanResult:
 
     def security_report(self) -> dict[str, Any]:
         """The ``aitrail security --format json`` document for the same files."""
-        worst = max((f.severity for r in self.security for f in r.findings), key=security.SEVERITIES.index, default=None)
+        worst = max(
+            (f.severity for r in self.security for f in r.findings), key=security.SEVERITIES.index, default=None
+        )
         return {
             "rules_version": security.rules()["rules_version"],
             "files": [r.to_dict() for r in self.security],
@@ -425,7 +427,9 @@ def _security(ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remo
         rep = security.analyse(p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy)
     except Exception as e:  # noqa: BLE001 - a bug in one rule must not end the scan
         rep = security.FileReport(ref.rel, None, ref.format)
-        rep.add("low", "scan.internal-error", f"the security rules failed ({type(e).__name__}: {e}); please report this")
+        rep.add(
+            "low", "scan.internal-error", f"the security rules failed ({type(e).__name__}: {e}); please report this"
+        )
     if remote_code:
         security.remote_code(rep, p)
     rules.reports.append(rep)

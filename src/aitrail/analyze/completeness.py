@@ -123,6 +123,7 @@ def assess(inv: Inventory) -> None:
                 present=bool(present),
                 evidence=(f"{m.name}: {evidence}" if len(models) > 1 and evidence else evidence) if present else None,
                 how_to_supply=None if present else el.get("supply"),
+                model=m.id,
             )
             if len(models) > 1 and not present:
                 item.how_to_supply = f"{m.name}: {el.get('supply', '')}"

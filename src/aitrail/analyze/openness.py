@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .. import yamlsafe
@@ -259,3 +260,21 @@ def badge(assessment: dict[str, Any]) -> str:
         f'fill="{colour}"/><g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
         f'<text x="6" y="14">openness</text><text x="{w_left + 4}" y="14">{escape(right)}</text></g></svg>\n'
     )
+
+
+MOF_SIDECARS = ("mof.yml", "mof.yaml", "MOF.yml")
+
+
+def declarations(inv: Inventory, target: Path) -> list[mof.Declaration]:
+    """A declaration per scanned model, with a mof.yml beside the model for what files cannot show.
+
+    Raises ValueError or OSError (and yamlsafe.YAMLError) for a sidecar that cannot be read.
+    """
+    out = []
+    for m in inv.models():
+        root = target if target.is_dir() else target.parent
+        sub = root / str(m.properties.get("root", ".")) if target.is_dir() else root
+        side = next((sub / n for n in MOF_SIDECARS if (sub / n).is_file()), None)
+        overlay = mof.from_yaml(side.read_text(encoding="utf-8"), side.name) if side else None
+        out.append(declaration_from_inventory(inv, m, overlay))
+    return out

@@ -1,0 +1,133 @@
+"""``aitrail check``: scan, licences, openness and security in one pass, judged by a policy.
+
+One read of the files (:func:`aitrail.scan.scan_all` hashes and runs the security rules while the
+catalogers read), then the judgements over the inventory, then the policy over the whole
+document. The document is deterministic: same files, same knowledge, same bytes out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import policy as policy_mod
+from .analyze import licenses, openness, security
+from .inputs import InputError
+from .model import ComponentType, Inventory, RelationshipKind
+from .scan import Progress, ScanResult, scan_all
+
+SCHEMA_VERSION = "1.0"
+# Files that carry a signature over the model (OpenSSF model-signing bundles, detached signatures).
+SIGNATURE_NAMES = ("model.sig", "model.sigstore", "model.sigstore.json")
+SIGNATURE_SUFFIXES = (".sig", ".sigstore", ".sigstore.json", ".asc")
+
+
+class NothingToCheck(InputError):
+    """The target holds files, but nothing aitrail recognises as a model or model part."""
+
+
+@dataclass
+class CheckResult:
+    scan: ScanResult
+    use: str
+    licenses: dict[str, Any]
+    openness: list[dict[str, Any]]
+    signatures: list[dict[str, Any]]
+    policy: dict[str, Any]
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.scan.inventory
+
+    def to_dict(self) -> dict[str, Any]:
+        return document(self.scan, self.licenses, self.openness, self.signatures, self.policy)
+
+
+def document(
+    scan: ScanResult,
+    lic: dict[str, Any],
+    opn: list[dict[str, Any]],
+    signatures: list[dict[str, Any]],
+    pol: dict[str, Any] | None,
+) -> dict[str, Any]:
+    sec = scan.security_report()
+    sec["signatures"] = signatures
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "inventory": scan.inventory.to_dict(),
+        "licenses": lic,
+        "openness": opn,
+        "security": sec,
+    }
+    if pol is not None:
+        doc["policy"] = pol
+    return doc
+
+
+def check(
+    path: str | os.PathLike[str],
+    *,
+    policy: policy_mod.Policy | None = None,
+    use: str | None = None,
+    manifest_path: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], Progress] | None = None,
+    dataset_policy: security.DatasetPolicy | None = None,
+) -> CheckResult:
+    """Everything aitrail knows about a model, judged by ``policy`` (the default one when None).
+
+    Raises :class:`aitrail.inputs.InputError` (or :class:`NothingToCheck`) when the target cannot
+    be checked and :class:`aitrail.manifest.ManifestError` for a malformed manifest.
+    """
+    pol = policy or policy_mod.DEFAULT
+    use = use or pol.use
+    result = scan_all(
+        path,
+        hash_files=True,
+        manifest_path=manifest_path,
+        progress=progress,
+        unknown_severity=pol.unknown_globals,
+        dataset_policy=dataset_policy,
+    )
+    inv = result.inventory
+    _require_something(inv, Path(path))
+    lic = licenses.report(inv, use)
+    opn = [openness.assess(d) for d in openness.declarations(inv, Path(path))]
+    sigs = signatures(inv)
+    doc = document(result, lic, opn, sigs, None)
+    verdict = policy_mod.evaluate(pol, doc)
+    return CheckResult(result, use, lic, opn, sigs, verdict)
+
+
+def _require_something(inv: Inventory, target: Path) -> None:
+    # Every folder becomes a model in the inventory; a check needs something that says it is one.
+    recognised = {
+        ComponentType.WEIGHTS,
+        ComponentType.CONFIG,
+        ComponentType.DOCUMENTATION,
+        ComponentType.TOKENIZER,
+        ComponentType.DATA,
+    }
+    declared = any(r.kind != RelationshipKind.CONTAINS for r in inv.relationships)
+    if declared or any(c.type in recognised for c in inv.components):
+        return
+    files = [c.path for c in inv.components if c.path]
+    listed = ", ".join(sorted(files)[:8]) + (" …" if len(files) > 8 else "")
+    raise NothingToCheck(
+        f"{target}: nothing here is recognisable as a model: no weights (safetensors, GGUF, ONNX, PyTorch, "
+        "pickle/joblib, numpy, Keras, TensorFlow), no config.json and no model card"
+        + (f" among {len(files)} file(s) ({listed})" if files else " (no files)")
+        + ". Point aitrail at the model's folder, a weights file or a Hugging Face cache."
+    )
+
+
+def signatures(inv: Inventory) -> list[dict[str, Any]]:
+    """Signature files beside the model. They are listed, not verified: verification (sigstore /
+    OpenSSF model signing) needs the signing issue's trust roots, which aitrail does not have yet."""
+    out = []
+    for c in inv.components:
+        name = (c.path or "").rsplit("/", 1)[-1]
+        if c.path and (name in SIGNATURE_NAMES or name.endswith(SIGNATURE_SUFFIXES)):
+            out.append({"path": c.path, "sha256": c.sha256, "verified": None, "status": "present, not verified"})
+    return out
