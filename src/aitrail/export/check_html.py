@@ -91,7 +91,7 @@ def _sev(s: str) -> str:
 
 def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
     """Base models on the left, the model in the middle, training data on the right."""
-    left = [(name, how) for name, how, _ in m.bases]
+    left = [(name, "derived from" if how == "unknown" else how) for name, how, _ in m.bases]
     right = [(d, "trained on") for d in m.datasets[:14]]
     more = len(m.datasets) - len(right)
     if more > 0:
@@ -121,7 +121,8 @@ def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
             f'stroke-width="{3 if bold else 1.5}"><title>{_e(label)}: '
             f"{_e(S.VERDICT_WORDS.get(verdict or '', 'no licence verdict'))} ({_e(use)})</title></rect>"
         )
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        fit = int(w / 7.8)  # DejaVu Sans at 13 px: ~7.5 px a character
+        shown = label if len(label) <= fit else label[: fit - 1] + "…"
         weight = ' font-weight="bold"' if bold else ""
         parts.append(
             f'<text x="{x + w / 2:.0f}" y="{y + h / 2 + 5:.0f}" text-anchor="middle" font-size="13" '
