@@ -255,3 +255,17 @@ def test_report_renders_in_a_real_browser(tmp_path):
     pdf = tmp_path / "r.pdf"  # the print stylesheet: the page prints to PDF
     subprocess.run([*common, f"--print-to-pdf={pdf}", report.as_uri()], check=True, capture_output=True, timeout=120)
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_documents_match_the_published_schema(tmp_path, capsys):
+    from aitrail.check import validate
+
+    d = model_dir(tmp_path, extra={"pytorch_model.bin": (CORPUS / "x01_pip_main.pkl").read_bytes()})
+    (d / "model.sig").write_bytes(b"not really a bundle")
+    for target in (MINILM, d):
+        _, out, _ = run(capsys, str(target), "-f", "json")
+        doc = json.loads(out)
+        assert validate(doc) == []
+    assert doc["security"]["signatures"][0]["path"] == "model.sig"
+    doc["policy"]["passed"] = "yes"
+    assert validate(doc)

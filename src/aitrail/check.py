@@ -131,3 +131,20 @@ def signatures(inv: Inventory) -> list[dict[str, Any]]:
         if c.path and (name in SIGNATURE_NAMES or name.endswith(SIGNATURE_SUFFIXES)):
             out.append({"path": c.path, "sha256": c.sha256, "verified": None, "status": "present, not verified"})
     return out
+
+
+def validate(doc: dict[str, Any]) -> list[str]:
+    """Errors of a check document against schemas/check.schema.json (empty when valid)."""
+    import json
+    from importlib import resources
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from .export import json_inventory
+
+    schema = json.loads(resources.files("aitrail.schemas").joinpath("check.schema.json").read_text("utf-8"))
+    inv = json_inventory.schema()
+    registry = Registry().with_resource(inv["$id"], Resource.from_contents(inv))
+    v = jsonschema.Draft202012Validator(schema, registry=registry)
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(doc)]
