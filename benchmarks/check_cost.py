@@ -32,7 +32,8 @@ PROBE = (
     "from aitrail.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "io = dict(l.split(': ') for l in open('/proc/self/io').read().splitlines())\n"
-    "print(json.dumps({'code': code, 'rchar': int(io['rchar']), 'read_bytes': int(io['read_bytes'])}), file=sys.stderr)\n"
+    "print(json.dumps({'code': code, 'rchar': int(io['rchar']), 'read_bytes': int(io['read_bytes'])}),"
+    " file=sys.stderr)\n"
 )
 
 

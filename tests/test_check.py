@@ -269,3 +269,17 @@ def test_documents_match_the_published_schema(tmp_path, capsys):
     assert doc["security"]["signatures"][0]["path"] == "model.sig"
     doc["policy"]["passed"] = "yes"
     assert validate(doc)
+
+
+@pytest.mark.parametrize("name", ["commercial-product.yaml", "open-science.yaml", "security-gate.yaml"])
+def test_example_policies_load_and_judge_the_real_model(name, capsys):
+    from conftest import ROOT
+
+    code, out, err = run(capsys, str(MINILM), "-f", "json", "--policy", str(ROOT / "examples" / "policies" / name))
+    doc = json.loads(out)
+    assert code in (0, 1) and name in doc["policy"]["source"], err
+    if name == "open-science.yaml":  # all-MiniLM-L6-v2 releases no training code or data: not open science
+        keys = {v["policy_key"] for v in doc["policy"]["violations"]}
+        assert code == 1 and {"openness.min_mof_class", "openness.osaid"} <= keys
+    if name == "security-gate.yaml":
+        assert code == 0

@@ -1,6 +1,6 @@
 """The ``aitrail`` command: a thin layer over :func:`aitrail.scan` and the writers.
 
-Exit codes (docs/exit-codes.md):
+Exit codes (docs/ci.md):
   0  success
   1  `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on
   2  usage error: bad arguments, a target that cannot be scanned, an invalid manifest

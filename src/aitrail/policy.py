@@ -117,7 +117,7 @@ def parse(doc: Any, where: str) -> Policy:
             raise PolicyError(
                 f"{where}: documentation.required: unknown element {el!r} (known: {', '.join(sorted(known))})"
             )
-    return Policy(doc, where)
+    return Policy(doc, f"{doc['name']} ({where})" if doc.get("name") else where)
 
 
 def _check(doc: dict[str, Any], schema: dict[str, Any], where: str, prefix: str) -> None:

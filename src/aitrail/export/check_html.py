@@ -91,7 +91,7 @@ def _sev(s: str) -> str:
 
 def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
     """Base models on the left, the model in the middle, training data on the right."""
-    left = [(name, "derived from" if how == "unknown" else how) for name, how, _ in m.bases]
+    left = [(name, "derived from" if how == S.HOW["unknown"] else how) for name, how, _ in m.bases]
     right = [(d, "trained on") for d in m.datasets[:14]]
     more = len(m.datasets) - len(right)
     if more > 0:

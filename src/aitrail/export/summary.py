@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+HOW = {"unknown": "relation not declared"}  # e.g. a config's _name_or_path: a hint, not a declaration
 VERDICT_WORDS = {
     "allowed": "allowed",
     "allowed_with_obligations": "allowed, with obligations",
@@ -86,7 +87,7 @@ def models(doc: dict[str, Any]) -> list[ModelFacts]:
         bases = [
             (
                 by_id.get(r["target"], {}).get("name", r["target"].split(":", 1)[-1]),
-                r.get("derivation") or "derived",
+                HOW.get(r.get("derivation") or "unknown", r.get("derivation")),
                 [_ev(e) for e in r.get("evidence", [])],
             )
             for r in rels
