@@ -240,7 +240,7 @@ def _licenses(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
             fail("licenses.deny", "a denied licence is present", bad)
     rules = policy.get("licenses", "fail_on_findings") or []
     bad = [
-        f"{f.get('subject') or ''}: {f['rule']} ({f['message']})"
+        f"{f.get('path') or doc['inventory']['target']}: {f['rule']} ({f['message']})"
         for f in lic["findings"]
         if any(fnmatch.fnmatchcase(f["rule"], r) for r in rules)
     ]

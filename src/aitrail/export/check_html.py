@@ -36,6 +36,7 @@ td.k{width:220px;font-weight:600;background:var(--bg)}
 .low,.info{color:#1565c0}
 .allowed,.allowed_with_obligations,.met,.present{color:var(--ok)}
 .muted{color:var(--muted)}
+code.nb{white-space:nowrap;word-break:normal}
 .badges svg{margin-right:8px;vertical-align:middle}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
   border:1px solid currentColor}
@@ -197,7 +198,7 @@ def render(doc: dict[str, Any], timestamp: str | None = None) -> str:
                     ["Policy key", "Violation", "Evidence"],
                     [
                         [
-                            f"<code>{_e(v['policy_key'])}</code>",
+                            f'<code class="nb">{_e(v["policy_key"])}</code>',
                             _e(v["message"]),
                             "<br>".join(_e(e) for e in v["evidence"][:10]),
                         ]
