@@ -266,14 +266,11 @@ def _security(args: argparse.Namespace) -> int:
 
     from .analyze import security
 
-    expired: frozenset[str] = frozenset()
-    if args.expired_domains:
-        try:
-            text = Path(args.expired_domains).read_text(encoding="utf-8")
-        except OSError as e:
-            print(f"aitrail: error: {args.expired_domains}: {e.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        expired = frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+    try:
+        expired = _expired(args.expired_domains)
+    except OSError as e:
+        print(f"aitrail: error: {args.expired_domains}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
     policy = security.DatasetPolicy(expired, security.dns_resolves if args.online else None)
     try:
         report = security.scan(args.path, unknown_severity=args.unknown_severity, policy=policy)

@@ -6,25 +6,8 @@ from typing import Any
 
 from ..analyze import judgements
 from ..model import Component, ComponentType, Inventory, RelationshipKind
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-def _params(n: Any) -> str:
-    if not isinstance(n, int) or n <= 0:
-        return "unknown"
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if n >= div:
-            return f"{n / div:.1f}{suffix}"
-    return str(n)
+from .summary import params as _params
+from .summary import size as _size
 
 
 def _cell(s: Any) -> str:
