@@ -283,3 +283,28 @@ def test_example_policies_load_and_judge_the_real_model(name, capsys):
         assert code == 1 and {"openness.min_mof_class", "openness.osaid"} <= keys
     if name == "security-gate.yaml":
         assert code == 0
+
+
+def test_security_section_equals_aitrail_security_on_the_same_files(tmp_path, capsys):
+    """The check reuses the catalogers' reading of ONNX and safetensors files; the verdicts must not differ."""
+    from builders import raw_safetensors
+
+    from aitrail.analyze import security
+
+    d = model_dir(tmp_path)
+    shutil.copy(CORPUS / "o01_onnx_external_data_traversal.onnx", d / "model.onnx")
+    shutil.copy(CORPUS / "x01_pip_main.pkl", d / "extra.pkl")
+    raw_safetensors(d / "bad.safetensors", {"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 1 << 40]}})
+    (d / "broken.safetensors").write_bytes(b"\xff" * 12)
+    _, out, _ = run(capsys, str(d), "-f", "json")
+    doc = json.loads(out)
+    alone = security.scan(d)
+
+    def rules(files):
+        return {f["path"]: sorted((x["severity"], x["rule"]) for x in f["findings"]) for f in files}
+
+    assert rules(doc["security"]["files"]) == rules(alone["files"])
+    assert rules(alone["files"])["model.onnx"] and rules(alone["files"])["bad.safetensors"]
+    assert {f["path"]: f["sha256"] for f in doc["security"]["files"]} == {
+        f["path"]: f["sha256"] for f in alone["files"]
+    }

@@ -254,7 +254,7 @@ def _assemble(
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
         _check_extension(ref, detected, inv)
-        security_max = _security(ref, p, inv, rules, p.resolve() in remote)
+        security_max = _security(ref, p, inv, rules, p.resolve() in remote, results)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )
@@ -421,8 +421,19 @@ def _ext_format(rel: str) -> str | None:
 _CATALOGER_REPORTS = {"onnx", "safetensors"}
 
 
-def _security(ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remote_code: bool) -> str | None:
+def _security(
+    ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remote_code: bool, found: list[Found]
+) -> str | None:
     """Run the security rules on one file (the same as `aitrail security`); return the worst severity."""
+    if ref.format in _CATALOGER_REPORTS:  # judged from what the cataloger found: not read a second time
+        rep = security.FileReport(ref.rel, None, ref.format)
+        for r in found:
+            for problem in r.findings:
+                if (problem.source or "").endswith(" cataloger"):  # the cataloger could not parse the file
+                    security.from_catalog_error(rep, problem.rule, problem.message)
+            security.from_catalog(rep, r.findings)
+        rules.reports.append(rep)
+        return None  # the cataloger's findings are in the inventory already
     try:
         rep = security.analyse(p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy)
     except Exception as e:  # noqa: BLE001 - a bug in one rule must not end the scan
@@ -433,8 +444,6 @@ def _security(ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remo
     if remote_code:
         security.remote_code(rep, p)
     rules.reports.append(rep)
-    if ref.format in _CATALOGER_REPORTS:
-        return None
     worst = None
     for f in rep.findings:
         if f.severity == "info" or f.rule == "manifest.invalid":  # the scan reports an invalid manifest itself

@@ -27,7 +27,7 @@ from ..catalog import pickles
 from ..catalog.base import CatalogError, FileRef
 from ..catalog.sniff import read_head, sniff
 from ..digest import sha256_file
-from ..model import Severity
+from ..model import Finding, Severity
 
 SEVERITIES = [s.value for s in Severity]
 MAX_SCAN_BYTES = 64 << 20  # byte searches (HDF5 configs, SavedModel graphs) read at most this much
@@ -549,13 +549,23 @@ def _analyse(
 
             cat = onnx_cat if fmt == "onnx" else st_cat
             found = cat.catalog(FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
-            for f in found.findings:
-                if f.severity in (Severity.HIGH, Severity.CRITICAL):
-                    rep.add(str(f.severity), f.rule.replace("scan.", ""), f.message.split(": ", 1)[-1])
+            from_catalog(rep, found.findings)
     except CatalogError as e:
-        rep.add("medium", e.rule.replace("scan.", ""), str(e).split(": ", 1)[-1])
+        from_catalog_error(rep, e.rule, str(e))
     except (OSError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
         rep.add("medium", "file.malformed", f"cannot be analysed ({type(e).__name__}: {e})")
+
+
+def from_catalog(rep: FileReport, findings: list[Finding]) -> None:
+    """ONNX and safetensors problems are found by their catalogers: the high ones are security findings."""
+    for f in findings:
+        if f.severity in (Severity.HIGH, Severity.CRITICAL):
+            rep.add(str(f.severity), f.rule.replace("scan.", ""), f.message.split(": ", 1)[-1])
+
+
+def from_catalog_error(rep: FileReport, rule: str, message: str) -> None:
+    """A file its cataloger cannot parse: a loader may read it differently, so it is worth a look."""
+    rep.add("medium", rule.replace("scan.", ""), message.split(": ", 1)[-1])
 
 
 RISKY_CALLS = {
