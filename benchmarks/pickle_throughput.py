@@ -104,7 +104,8 @@ def main() -> None:
             "| tool | wall time | throughput | peak memory | exit code |",
             "|---|---|---|---|---|",
         ]
-        cmds = [("aitrail security", [str(ROOT / ".venv/bin/aitrail"), "security", str(f), "--format", "json"])]
+        aitrail = [str(ROOT / ".venv/bin/aitrail"), "security", str(f), "--format", "json"]
+        cmds = [("aitrail security", aitrail), ("aitrail security --no-digest", [*aitrail, "--no-digest"])]
         if args.picklescan:
             cmds.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(f)]))
         for name, cmd in cmds:

@@ -229,3 +229,12 @@ def test_data_only_fast_path_never_skips_a_global(tmp_path, proto):
         plain + (CORPUS / "files" / "m02_posix_system_stack_global_p4.pkl").read_bytes()
     )
     assert worst(S.scan_file(tmp_path / "evil.pkl", "evil.pkl")) == "critical"
+
+
+def test_no_digest_is_explicit(capsys):
+    f = CORPUS / "files" / "x01_pip_main.pkl"
+    assert main(["security", str(f), "--format", "json", "--no-digest"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["files"][0]["sha256"] is None and doc["max_severity"] == "critical"
+    assert main(["security", str(f), "--no-digest"]) == 1
+    assert "digests skipped" in capsys.readouterr().out

@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sec.add_argument("-o", "--output", help="write the report to this file (atomically)")
     sec.add_argument(
+        "--no-digest",
+        action="store_true",
+        help="skip the SHA-256 of each file (sha256 is null: the verdict is then not tied to the content)",
+    )
+    sec.add_argument(
         "--expired-domains", metavar="FILE", help="a list of expired domains (one a line) to flag in dataset URLs"
     )
     sec.add_argument(
@@ -273,7 +278,9 @@ def _security(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     policy = security.DatasetPolicy(expired, security.dns_resolves if args.online else None)
     try:
-        report = security.scan(args.path, unknown_severity=args.unknown_severity, policy=policy)
+        report = security.scan(
+            args.path, unknown_severity=args.unknown_severity, policy=policy, hash_files=not args.no_digest
+        )
     except InputError as e:
         print(f"aitrail: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -289,6 +296,7 @@ def _security(args: argparse.Namespace) -> int:
         n = len(report["files"])
         lines.append(
             f"{n} file(s) scanned with rules v{report['rules_version']}; worst: {report['max_severity'] or 'none'}"
+            + ("; digests skipped (--no-digest)" if args.no_digest else "")
         )
         text = "\n".join(lines) + "\n"
     if args.output:

@@ -675,7 +675,11 @@ def auto_map_files(root: Path) -> set[Path]:
 
 
 def scan(
-    target: str | Path, unknown_severity: str = "high", workers: int = 2, policy: DatasetPolicy | None = None
+    target: str | Path,
+    unknown_severity: str = "high",
+    workers: int = 2,
+    policy: DatasetPolicy | None = None,
+    hash_files: bool = True,
 ) -> dict[str, Any]:
     """``aitrail security`` over a file or folder: one report per file, in parallel across files."""
     from ..inputs import InputError, Unit, walk
@@ -688,7 +692,9 @@ def scan(
     )
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        reports = list(pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, policy=policy), zip(files, shown)))
+        reports = list(
+            pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, hash_files, policy), zip(files, shown))
+        )
     remote = auto_map_files(root)
     for p, rep in zip(files, reports):
         if p.resolve() in remote:
