@@ -238,3 +238,12 @@ def test_no_digest_is_explicit(capsys):
     assert doc["files"][0]["sha256"] is None and doc["max_severity"] == "critical"
     assert main(["security", str(f), "--no-digest"]) == 1
     assert "digests skipped" in capsys.readouterr().out
+
+
+def test_a_pickle_the_walker_cannot_read_past_fails_closed(tmp_path):
+    # An opcode aitrail does not know, then a dangerous call: whatever a lenient loader makes of the
+    # byte, the verdict must not be "medium, malformed".
+    p = tmp_path / "odd.pkl"
+    p.write_bytes(b"\x80\x02\xff" + b"cos\nsystem\n(S'id'\ntR.")
+    rep = S.scan_file(p, "odd.pkl")
+    assert worst(rep) == "high" and any(f.rule == "pickle.malformed" for f in rep.findings)

@@ -110,7 +110,15 @@ def _walk_all(
         except (ValueError, EOFError, zlib.error) as e:
             judge_globals(report, s, where, frameworks, unknown)  # what ran before the break still ran
             if n < min_pickles:
-                report.add("medium", "pickle.malformed", f"malformed pickle in {where} ({e})", where)
+                # Fail closed: a stream aitrail cannot read past may be one a more lenient loader reads on
+                # (a loader-parser differential), and whatever follows would run unjudged.
+                report.add(
+                    "high",
+                    "pickle.malformed",
+                    f"malformed pickle in {where} ({e}): aitrail cannot judge what follows, and a more lenient "
+                    "loader may run it",
+                    where,
+                )
             return n
         judge_globals(report, s, where, frameworks, unknown)
         n += 1
