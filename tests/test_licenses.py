@@ -138,3 +138,58 @@ def test_cli_licenses_json_contract(capsys):
     roles = {c["role"]: c for c in rep["components"]}
     assert roles["model"]["license"] == "Apache-2.0" and roles["package"]["license"] == "MIT"
     assert any(f["rule"] == "license.packager-differs" for f in rep["findings"])
+
+
+MIT_TEXT = """MIT License
+
+Copyright (c) 2024 Example
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"""
+
+
+def test_a_licence_pasted_into_the_card_section_is_identified(tmp_path):
+    llama = (SHARED / "data/licenses/texts/llama3.1.txt").read_text()
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "README.md").write_text(f"---\nlicense: apache-2.0\n---\n# m\n\nIntro.\n\n## License\n\n{llama}\n")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    m = inv.models()[0]
+    got = {(lic.value, lic.evidence.key) for lic in m.licenses}
+    assert ("LicenseRef-aitrail-llama-3.1", "section: License") in got and ("apache-2.0", "license") in got
+    ev = next(lic.evidence for lic in m.licenses if lic.value == "LicenseRef-aitrail-llama-3.1")
+    assert ev.line == 8  # the heading
+    assert any(f.rule == "license.conflict" for f in inv.findings)
+    # a short section only names a licence: nothing is inferred from it
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# m\n\n## License\n\nApache 2.0, see LICENSE.\n")
+    assert [lic.value for lic in aitrail.scan(tmp_path, hash_files=False).models()[0].licenses] == ["mit"]
+
+
+def test_a_licence_text_in_package_metadata_is_identified(tmp_path):
+    model = tmp_path / "pkg" / "model"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    di = tmp_path / "pkg-1.0.dist-info"
+    di.mkdir()
+    body = MIT_TEXT.replace("\n", "\n        ")
+    (di / "METADATA").write_text(f"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nLicense: {body}\n\n")
+    (di / "RECORD").write_text("pkg/model/config.json,,\n")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    pkg = inv.component("library:pypi:pkg")
+    assert pkg is not None and [lic.value for lic in pkg.licenses] == ["MIT"]
+    assert pkg.licenses[0].evidence.value == "MIT License"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email.parser
 
+from ..analyze.license_text import identify_text
 from ..model import Component, ComponentType, DeclaredLicense
 from .base import FileRef, Found
+
+LONG_TEXT = 200  # longer than any licence name or expression: a pasted licence text
 
 
 def matches(f: FileRef) -> bool:
@@ -38,9 +41,20 @@ def catalog(f: FileRef) -> Found:
         if msg.get(key):
             pkg.properties[k] = msg.get(key)
     lic = msg.get("License-Expression") or msg.get("License")
-    if lic and lic.strip() and len(lic) < 200:
+    if lic and lic.strip():
         key = "License-Expression" if msg.get("License-Expression") else "License"
-        pkg.licenses.append(DeclaredLicense(lic.strip(), f.ev(key=key, value=lic)))
+        value = lic.strip()
+        if key == "License" and (len(value) > LONG_TEXT or "\n" in value):
+            # Many packages paste the whole licence text into the License field: identify it.
+            ident = identify_text(value, f"{f.rel} [License]")
+            first = next((ln.strip() for ln in value.splitlines() if ln.strip()), "")[:120]
+            if ident.known:
+                for m in ident.licenses:
+                    pkg.licenses.append(DeclaredLicense(m.license_id, f.ev(key=key, value=first)))
+            else:
+                pkg.properties["license_text_unidentified"] = ident.to_dict().get("message") or first
+        else:
+            pkg.licenses.append(DeclaredLicense(value, f.ev(key=key, value=lic)))
     classifiers = [c for c in msg.get_all("Classifier") or [] if c.startswith("License ::")]
     if classifiers:
         pkg.properties["license_classifiers"] = classifiers

@@ -17,6 +17,7 @@ CARD_SPEC = "Hugging Face model card metadata (hub docs, 'Model Cards')"
 
 # Canonical section -> words that name it in headings (lower case, matched as substrings).
 SECTIONS = {
+    "license": ("license", "licence", "licensing"),
     # "Usage"/"How to use" sections hold code snippets, not a statement of intended use: not matched.
     "intended_uses": ("intended use", "uses", "direct use", "downstream use", "use cases"),
     "out_of_scope_uses": ("out-of-scope", "out of scope", "misuse"),
@@ -79,7 +80,13 @@ def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
         low = title.lower()
         for key, words in SECTIONS.items():
             if key not in found and any(w in low for w in words):
-                found[key] = {"heading": title, "line": first_line + i, "chars": len(text), "excerpt": text[:300]}
+                found[key] = {
+                    "heading": title,
+                    "line": first_line + i,
+                    "chars": len(text),
+                    "excerpt": text[:300],
+                    "text": text,
+                }
                 break
     return found
 
@@ -125,6 +132,8 @@ def catalog(f: FileRef) -> Found:
     }
     for k, v in secs.items():
         out.fact(f"card.{k}", v["excerpt"] or v["heading"], f.ev(key=v["heading"], line=v["line"]))
+    if "license" in secs:
+        _license_section(f, secs["license"], out)
     title = next((t for _i, level, t in headings(body.split("\n")) if level == 1), None)
     if title:
         out.fact("card_title", title.strip(), f.ev(key="# title"))
@@ -230,3 +239,22 @@ def _model_index(mi: Any, f: FileRef, out: Found) -> list[dict[str, Any]]:
                         }
                     )
     return results
+
+
+MIN_SECTION_WORDS = 120  # shorter sections name a licence ("Apache 2.0"): too little text to identify
+
+
+def _license_section(f: FileRef, sec: dict[str, Any], out: Found) -> None:
+    """A licence pasted into the card's "License" section is identified like a LICENSE file."""
+    from ..analyze.license_text import identify_text, tokens
+
+    text = sec["text"]
+    if len(tokens(text)) < MIN_SECTION_WORDS:
+        return
+    ident = identify_text(text, f"{f.rel} [{sec['heading']}]")
+    result = ident.to_dict()
+    out.properties["license_section"] = {
+        k: result[k] for k in ("known", "id", "confidence", "licenses", "closest") if k in result
+    }
+    for m in ident.licenses if ident.known else []:
+        out.licenses.append(DeclaredLicense(m.license_id, f.ev(key=f"section: {sec['heading']}", line=sec["line"])))
