@@ -1,6 +1,6 @@
 """``aitrail check``: scan, licences, openness and security in one pass, judged by a policy.
 
-One read of the files (:func:`aitrail.scan.scan_all` hashes and runs the security rules while the
+One read of the files (:func:`aitrail.scanner.scan_all` hashes and runs the security rules while the
 catalogers read), then the judgements over the inventory, then the policy over the whole
 document. The document is deterministic: same files, same knowledge, same bytes out.
 """
@@ -16,7 +16,7 @@ from . import policy as policy_mod
 from .analyze import licenses, openness, security
 from .inputs import InputError
 from .model import ComponentType, Inventory, RelationshipKind
-from .scan import Progress, ScanResult, scan_all
+from .scanner import Progress, ScanResult, scan_all
 
 SCHEMA_VERSION = "1.0"
 # Files that carry a signature over the model (OpenSSF model-signing bundles, detached signatures).

@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
-from .inputs import InputError
-from .manifest import ManifestError
+from .errors import InputError, ManifestError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
@@ -179,6 +177,8 @@ def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | No
 
 def write_atomic(path: Path, text: str) -> None:
     """Write all of ``text`` or nothing: a temporary file in the same folder, then rename."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -196,7 +196,7 @@ def write_atomic(path: Path, text: str) -> None:
 def _scan(args: argparse.Namespace) -> int:
     from . import export
     from .export import terminal
-    from .scan import scan
+    from .scanner import scan
 
     fmt = args.format or ("json" if args.output else "terminal")
     show_progress = not args.quiet and sys.stderr.isatty() and not args.no_hash
@@ -236,7 +236,7 @@ def _licenses(args: argparse.Namespace) -> int:
     import json
 
     from .analyze import licenses
-    from .scan import scan
+    from .scanner import scan
 
     try:
         inv = scan(args.path, hash_files=False, manifest_path=args.manifest)
@@ -435,7 +435,7 @@ def _openness(args: argparse.Namespace) -> int:
 
     from . import yamlsafe
     from .analyze import mof, openness
-    from .scan import scan
+    from .scanner import scan
 
     path = Path(args.path)
     try:

@@ -7,14 +7,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import InputError
 from .model import Evidence, Finding, Severity
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".hg", ".svn", "node_modules", ".venv"}
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
-
-
-class InputError(Exception):
-    """The target itself cannot be scanned (missing, unreadable). Exit code 2."""
 
 
 @dataclass

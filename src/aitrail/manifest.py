@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlsafe
+from .errors import ManifestError
 
 NAMES = ("aitrail.yaml", "aitrail.yml")
 TOP: dict[str, type] = {
@@ -50,10 +51,6 @@ DATASET: dict[str, type] = {
 }
 RELATIONS = {"fine-tune", "adapter", "quantization", "merge", "unknown"}
 ROLES = {"training", "testing", "validation"}
-
-
-class ManifestError(Exception):
-    """The manifest is malformed; the message names the file and the key."""
 
 
 @dataclass

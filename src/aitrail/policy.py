@@ -32,14 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlsafe
+from .errors import PolicyError
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 VERDICTS = ("allowed", "allowed_with_obligations", "unknown", "not_allowed")  # best to worst
 USES = ("commercial", "research", "internal", "redistribute")
-
-
-class PolicyError(Exception):
-    """The policy file is malformed; the message names the file and the key."""
 
 
 # The schema, as data: key -> (type, allowed values or None, what it means). Nested dicts are sections.
