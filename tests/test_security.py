@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 from conftest import REAL, SHARED
@@ -247,3 +248,14 @@ def test_a_pickle_the_walker_cannot_read_past_fails_closed(tmp_path):
     p.write_bytes(b"\x80\x02\xff" + b"cos\nsystem\n(S'id'\ntR.")
     rep = S.scan_file(p, "odd.pkl")
     assert worst(rep) == "high" and any(f.rule == "pickle.malformed" for f in rep.findings)
+
+
+def test_the_rules_json_is_generated_from_the_yaml():
+    """security.yaml is what people edit; scripts/gen_security_rules.py writes the JSON aitrail reads."""
+    import yaml
+
+    from aitrail.analyze.security.report import rules
+
+    knowledge = Path(S.__file__).resolve().parents[2] / "knowledge"
+    source = yaml.safe_load((knowledge / "security.yaml").read_text())
+    assert rules() == source, "run: .venv/bin/python scripts/gen_security_rules.py"

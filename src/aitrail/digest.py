@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -40,6 +39,8 @@ def sha256_files(
 
     if workers <= 1 or len(paths) <= 1:
         return {p: one(p) for p in paths}
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip(paths, pool.map(one, paths)))
 
@@ -63,6 +64,8 @@ class Background:
     def __init__(
         self, paths: Iterable[Path], workers: int | None = None, progress: Callable[[int], None] | None = None
     ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         order = sorted(dict.fromkeys(paths), key=_size, reverse=True)
         self._pool = ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 2), thread_name_prefix="sha")
         self._jobs = {p: self._pool.submit(self._one, p, progress) for p in order}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def scan_file(
         return rep
     # The digest ties the verdict to the content; it is computed beside the analysis (hashlib
     # releases the GIL), so a large file costs max(hash, analysis), not their sum.
-    hasher = _HASH_POOL.submit(sha256_file, path) if hash_file else None
+    hasher = _hash_pool().submit(sha256_file, path) if hash_file else None
     try:
         rep = analyse(path, shown, head, fmt, unknown_severity, policy)
     except BaseException:
@@ -90,7 +90,11 @@ def analyse(
     return rep
 
 
-_HASH_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aitrail-hash")
+@lru_cache(maxsize=1)
+def _hash_pool() -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="aitrail-hash")
 
 
 def _analyse(
@@ -224,10 +228,15 @@ def scan(
         Unit(root=root if root.is_dir() else root.parent, prefix="", single_file=None if root.is_dir() else root)
     )
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        reports = list(
-            pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, hash_files, policy), zip(files, shown))
-        )
+    if len(files) == 1:  # nothing to run in parallel: no pool to start
+        reports = [scan_file(files[0], shown[0], unknown_severity, hash_files, policy)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            reports = list(
+                pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, hash_files, policy), zip(files, shown))
+            )
     remote = auto_map_files(root)
     for p, rep in zip(files, reports):
         if p.resolve() in remote:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ... import yamlsafe
 from ...model import Severity
 
 SEVERITIES = [s.value for s in Severity]
@@ -15,7 +15,10 @@ SEVERITIES = [s.value for s in Severity]
 
 @lru_cache(maxsize=1)
 def rules() -> dict[str, Any]:
-    return yamlsafe.load(resources.files("aitrail.knowledge").joinpath("security.yaml").read_text("utf-8"))  # type: ignore[no-any-return]
+    """knowledge/security.yaml, as generated into security.json (read without importing PyYAML)."""
+    doc = json.loads(resources.files("aitrail.knowledge").joinpath("security.json").read_text("utf-8"))
+    doc.pop("_generated_from", None)
+    return doc  # type: ignore[no-any-return]
 
 
 @dataclass
