@@ -259,3 +259,33 @@ def test_the_rules_json_is_generated_from_the_yaml():
     knowledge = Path(S.__file__).resolve().parents[2] / "knowledge"
     source = yaml.safe_load((knowledge / "security.yaml").read_text())
     assert rules() == source, "run: .venv/bin/python scripts/gen_security_rules.py"
+
+
+def _short(s: str) -> bytes:
+    return b"\x8c" + bytes([len(s)]) + s.encode()
+
+
+def test_folded_stacks_keep_names_and_pops_aligned(tmp_path):
+    """Half a million pushes fold into counters; the names below them still resolve exactly."""
+    n = 500_000
+    body = _short("os") + _short("system") + b"K\x01" * n + b"0" * n + b"\x93" + _short("id") + b"\x85R."
+    p = tmp_path / "fold.pkl"
+    p.write_bytes(b"\x80\x04" + body)
+    rep = S.scan_file(p, "fold.pkl", hash_file=False)
+    assert any(f.rule == "pickle.dangerous-global" and "os.system" in f.message for f in rep.findings)
+    # the counts matter: one pop too few or too many and the names would be wrong
+    body = _short("os") + _short("system") + _short("builtins") + _short("len") + b"K\x01" * n + b"0" * n
+    p.write_bytes(b"\x80\x04" + body + b"\x93" + b"0" + b"\x93" + _short("id") + b"\x85R.")
+    rep = S.scan_file(p, "fold.pkl", hash_file=False)
+    assert any("builtins.len" in f.message for f in rep.findings)
+    assert any("os.system" in f.message and f.severity == "critical" for f in rep.findings)
+
+
+def test_a_pickle_past_the_opcode_limit_is_a_limit_finding(tmp_path, monkeypatch):
+    from aitrail.catalog import pickles
+
+    monkeypatch.setattr(pickles, "MAX_OPS", 10_000)
+    p = tmp_path / "long.pkl"
+    p.write_bytes(b"\x80\x04" + _short("collections") + _short("OrderedDict") + b"\x93" + b"K\x01" * 20_000 + b".")
+    rep = S.scan_file(p, "long.pkl", hash_file=False)
+    assert [f.rule for f in rep.findings if f.severity == "high"] == ["pickle.limit-exceeded"]

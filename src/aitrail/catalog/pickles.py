@@ -18,6 +18,8 @@ MAX_OPS = 20_000_000
 MAX_TENSORS = 200_000
 MAX_MEMO = 2_000_000
 LEAN_MEMO = 200_000
+LEAN_STACK = 200_000  # a lean walk folds deeper stack entries into counters (see Folded)
+LEAN_MARKS = 1_000_000  # MARKs are kept (pop-to-mark needs them): more is a limit finding
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {
@@ -47,6 +49,22 @@ class _Mark:
 
 
 MARK = _Mark()
+
+
+class LimitExceeded(ValueError):
+    """A limit of the walk was reached (opcodes, open MARKs): what follows is not judged."""
+
+
+class Folded:
+    """``count`` stack entries of a lean walk, folded: their values are unknown, their number exact."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"<{self.count} folded>"
 
 
 @dataclass(frozen=True)
@@ -233,6 +251,33 @@ def walk(
     memo: dict[int, Any] = OrderedDict() if lean else {}
     track = not lean  # keep building values; turned off past caps (globals are still collected)
 
+    fold_at = [LEAN_STACK]
+
+    def fold() -> None:
+        # Hostile pickles push millions of values; a lean walk keeps the top of the stack, the MARKs
+        # and (up to a budget) the names STACK_GLOBAL could pop, and counts the rest. Counts keep every
+        # later pop aligned with the real unpickler's stack; a folded value pops as unknown, which
+        # STACK_GLOBAL reports as an unknown global (fail closed). Values were judged when pushed.
+        keep = LEAN_STACK // 2
+        bottom, top = stack[:-keep], stack[-keep:]
+        folded: list[Any] = []
+        marks = names = 0
+        for item in bottom:
+            if item is MARK:
+                marks += 1
+                folded.append(item)
+            elif isinstance(item, (str, Global)) and names < keep:
+                names += 1
+                folded.append(item)
+            elif folded and isinstance(folded[-1], Folded):
+                folded[-1].count += item.count if isinstance(item, Folded) else 1
+            else:
+                folded.append(Folded(item.count if isinstance(item, Folded) else 1))
+        if marks > LEAN_MARKS:
+            raise LimitExceeded(f"more than {LEAN_MARKS} open MARKs on the stack")
+        stack[:] = folded + top
+        fold_at[0] = len(stack) + LEAN_STACK  # the next fold only after as many new entries again
+
     def pop_mark() -> list[Any]:
         for i in range(len(stack) - 1, -1, -1):
             if stack[i] is MARK:
@@ -244,6 +289,10 @@ def walk(
     def pop() -> Any:
         if not stack:
             raise ValueError("stack underflow")
+        top = stack[-1]
+        if isinstance(top, Folded) and top.count > 1:
+            top.count -= 1
+            return None
         return stack.pop()
 
     def call(func: Any, args: Any) -> Obj:
@@ -256,7 +305,9 @@ def walk(
         s.op_count += 1
         if s.op_count > MAX_OPS:
             s.truncated = True
-            raise ValueError(f"more than {MAX_OPS} opcodes")
+            raise LimitExceeded(f"more than {MAX_OPS} opcodes")
+        if lean and len(stack) > fold_at[0]:
+            fold()
         name = op.name
         if name == "PROTO":
             s.protocol = arg
@@ -342,7 +393,7 @@ def walk(
         elif name == "POP_MARK":
             pop_mark()
         elif name == "DUP":
-            stack.append(stack[-1] if stack else None)
+            stack.append(None if not stack or isinstance(stack[-1], Folded) else stack[-1])
         elif name in ("EMPTY_DICT",):
             stack.append({})
         elif name in ("EMPTY_LIST",):

@@ -54,6 +54,15 @@ def walk_all(
         except zipfile.BadZipFile:
             judge_globals(report, s, where, frameworks, unknown)
             raise  # tampering with the container: reported by the caller
+        except pickles.LimitExceeded as e:
+            judge_globals(report, s, where, frameworks, unknown)
+            report.add(
+                "high",
+                "pickle.limit-exceeded",
+                f"the walk of {where} stopped at a limit ({e}); what follows is not judged (docs/design.md, limits)",
+                where,
+            )
+            return n
         except (ValueError, EOFError, zlib.error) as e:
             judge_globals(report, s, where, frameworks, unknown)  # what ran before the break still ran
             if n < min_pickles:
