@@ -118,7 +118,35 @@ def main() -> None:
         for name, cmd in cmds:
             wall, rss, rc = min((timed(cmd) for _ in range(5)), key=lambda t: t[0])
             out.append(f"| {name} | {wall:.2f} s | {size / wall:.0f} MB/s | {rss} MB | {rc} |")
+    folder = pushes_folder(WORK / "pushes-2x60mb")
+    size = sum(f.stat().st_size for f in folder.iterdir()) / (1 << 20)
+    out += [
+        "",
+        f"### A folder of two opcode-dense pickles that need the symbolic walk ({size:.0f} MB: a GLOBAL, then "
+        "6 M short strings each)",
+        "",
+        "| tool | wall time | throughput | peak memory | exit code |",
+        "|---|---|---|---|---|",
+    ]
+    cmds = [("aitrail security (worker processes)", [str(args.aitrail), "security", str(folder), "--format", "json"])]
+    if args.picklescan:
+        cmds.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(folder)]))
+    for name, cmd in cmds:
+        wall, rss, rc = timed(cmd)
+        out.append(f"| {name} | {wall:.1f} s | {size / wall:.1f} MB/s | {rss} MB | {rc} |")
     print("\n".join(out))
+
+
+def pushes_folder(folder: Path, n: int = 6_000_000) -> Path:
+    """Two pickles that import collections.OrderedDict, then push n distinct short strings."""
+    if folder.exists():
+        return folder
+    folder.mkdir(parents=True)
+    head = b"\x80\x04\x8c\x0bcollections\x94\x8c\x0bOrderedDict\x94\x93\x94"
+    body = b"".join(b"\x8c\x08" + b"%08d" % i for i in range(n))
+    for name in ("a.pkl", "b.pkl"):
+        (folder / name).write_bytes(head + body + b".")
+    return folder
 
 
 if __name__ == "__main__":

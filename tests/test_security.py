@@ -289,3 +289,13 @@ def test_a_pickle_past_the_opcode_limit_is_a_limit_finding(tmp_path, monkeypatch
     p.write_bytes(b"\x80\x04" + _short("collections") + _short("OrderedDict") + b"\x93" + b"K\x01" * 20_000 + b".")
     rep = S.scan_file(p, "long.pkl", hash_file=False)
     assert [f.rule for f in rep.findings if f.severity == "high"] == ["pickle.limit-exceeded"]
+
+
+def test_process_pool_gives_the_same_reports_as_threads(monkeypatch):
+    """Large pickle walks go to worker processes (the walk holds the GIL); the verdicts must not change."""
+    monkeypatch.setattr(S, "PROCESS_MIN_BYTES", 1 << 60)
+    threads = S.scan(CORPUS / "files")
+    monkeypatch.setattr(S, "PROCESS_MIN_BYTES", 0)
+    assert S._walked_bytes(sorted((CORPUS / "files").glob("*.pkl"))) > 0
+    processes = S.scan(CORPUS / "files")
+    assert processes == threads

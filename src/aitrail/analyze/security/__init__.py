@@ -15,6 +15,7 @@ remote_code.py (auto_map Python files), report.py (FileReport, the versioned rul
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -228,21 +229,52 @@ def scan(
         Unit(root=root if root.is_dir() else root.parent, prefix="", single_file=None if root.is_dir() else root)
     )
     shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
+    jobs = [(f, n, unknown_severity, hash_files, policy) for f, n in zip(files, shown)]
     if len(files) == 1:  # nothing to run in parallel: no pool to start
-        reports = [scan_file(files[0], shown[0], unknown_severity, hash_files, policy)]
+        reports = [_scan_job(jobs[0])]
+    elif _walked_bytes(files) >= PROCESS_MIN_BYTES and workers > 1 and (os.cpu_count() or 1) > 1:
+        # Pickle walks are Python code and hold the GIL: several large ones need processes to use
+        # several cores. Only aitrail's own FileReports cross the process boundary, never scanned data.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # "spawn": forking a process that runs hashing threads can deadlock the child.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=ctx) as procs:
+            reports = list(procs.map(_scan_job, jobs))
     else:
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor  # hashing and small files: threads suffice
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            reports = list(
-                pool.map(lambda a: scan_file(a[0], a[1], unknown_severity, hash_files, policy), zip(files, shown))
-            )
+            reports = list(pool.map(_scan_job, jobs))
     remote = auto_map_files(root)
     for p, rep in zip(files, reports):
         if p.resolve() in remote:
             remote_code(rep, p)
     worst = max((f.severity for r in reports for f in r.findings), key=SEVERITIES.index, default=None)
     return {"rules_version": rules()["rules_version"], "files": [r.to_dict() for r in reports], "max_severity": worst}
+
+
+# Formats whose analysis walks the whole file in Python (the rest read headers or are hashed).
+WALKED_FORMATS = {"pickle", "joblib", "pytorch-legacy", "tar"}
+PROCESS_MIN_BYTES = 64 << 20  # below this, starting worker processes costs more than it saves
+
+
+def _scan_job(job: tuple[Path, str, str, bool, DatasetPolicy | None]) -> FileReport:
+    path, shown, unknown, hash_file, policy = job
+    return scan_file(path, shown, unknown, hash_file, policy)
+
+
+def _walked_bytes(files: list[Path]) -> int:
+    """Bytes in files that need a pickle walk, if at least two do (else 0: nothing to spread)."""
+    sizes = []
+    for f in files:
+        try:
+            if sniff(f, read_head(f)) in WALKED_FORMATS:
+                sizes.append(f.stat().st_size)
+        except OSError:
+            continue
+    return sum(sizes) if len(sizes) >= 2 else 0
 
 
 def sarif(report: dict[str, Any]) -> dict[str, Any]:
