@@ -1,9 +1,13 @@
-"""Opcode-dense pickles: aitrail security vs picklescan, time and peak memory. Prints Markdown.
+"""Pickle scanning: aitrail security against picklescan, modelscan and fickling, time and peak memory.
 
-    .venv/bin/python benchmarks/pickle_throughput.py --picklescan benchmarks/work/secpeers/bin/picklescan
+    S=benchmarks/work/secpeers/bin
+    .venv/bin/python benchmarks/pickle_throughput.py --picklescan $S/picklescan --modelscan $S/modelscan \
+        --fickling $S/fickling --aitrail benchmarks/work/user-venv/bin/aitrail
 
 Builds (once, in benchmarks/work/) a benign ~71 MB vocabulary pickle ({token: id}, protocol 4: one
-opcode every few bytes) and times each tool with /usr/bin/time (wall seconds, peak RSS).
+opcode every few bytes), a 1 GiB torch-zip state dict, a 1 GiB raw pickle of arrays and a folder of
+two opcode-dense pickles that need the symbolic walk; times each tool with /usr/bin/time (wall
+seconds, peak RSS). Prints Markdown for BENCHMARKS.md section 7.
 """
 
 from __future__ import annotations
@@ -64,17 +68,47 @@ def arrays_1g(path: Path) -> Path:
     return path
 
 
+TIMEOUT = 180  # seconds a peer may take on one file before it is stopped (reported as such)
+
+
 def timed(cmd: list[str]) -> tuple[float, int, int]:
-    r = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    """(wall seconds, peak MB, exit code); wall is inf when the tool was stopped at TIMEOUT."""
+    try:
+        r = subprocess.run(
+            ["/usr/bin/time", "-f", "%e %M", *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return float("inf"), 0, -1
     wall, rss = r.stderr.strip().splitlines()[-1].split()
     return float(wall), int(rss) // 1024, r.returncode
+
+
+def row(name: str, mb: float, wall: float, rss: int, rc: int) -> str:
+    if wall == float("inf"):
+        return f"| {name} | > {TIMEOUT} s (stopped) | < {mb / TIMEOUT:.2f} MB/s | n/a | n/a |"
+    return f"| {name} | {wall:.2f} s | {mb / wall:.1f} MB/s | {rss} MB | {rc} |"
+
+
+def peers(args: argparse.Namespace, f: Path) -> list[tuple[str, list[str]]]:
+    out = []
+    if args.picklescan:
+        out.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(f)]))
+    if args.modelscan:
+        out.append(("modelscan 0.8.8", [str(args.modelscan.resolve()), "-p", str(f)]))
+    if args.fickling:
+        out.append(("fickling 0.1.12", [str(args.fickling.resolve()), "--check-safety", str(f)]))
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--picklescan", type=Path)
+    ap.add_argument("--modelscan", type=Path)
+    ap.add_argument("--fickling", type=Path)
     ap.add_argument(
         "--aitrail",
         type=Path,
@@ -84,56 +118,35 @@ def main() -> None:
     )
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    p = vocab(WORK / "vocab-71mb.pkl")
-    mb = p.stat().st_size / (1 << 20)
-    rows = [("aitrail security", [str(args.aitrail), "security", str(p), "--format", "json"])]
-    if args.picklescan:
-        rows.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(p)]))
-    out = [
-        f"## 7. An opcode-dense benign pickle ({mb:.0f} MB vocabulary, protocol 4)",
-        "",
-        "| tool | wall time | throughput | peak memory | verdict (exit code) |",
-        "|---|---|---|---|---|",
+    head = "| tool | wall time | throughput | peak memory | exit code |\n|---|---|---|---|---|"
+    cases = [
+        ("An opcode-dense benign pickle (67 MB vocabulary, protocol 4)", vocab(WORK / "vocab-71mb.pkl"), False),
+        ("1 GiB torch-zip state dict", torch_zip_1g(WORK / "state-1g.pt"), True),
+        ("1 GiB raw pickle of numpy arrays", arrays_1g(WORK / "arrays-1g.pkl"), True),
+        (
+            "A folder of two opcode-dense pickles that need the symbolic walk (a GLOBAL, then 6 M short strings each)",
+            pushes_folder(WORK / "pushes-2x60mb"),
+            False,
+        ),
     ]
-    for name, cmd in rows:
-        wall, rss, rc = min((timed(cmd) for _ in range(2)), key=lambda t: t[0])
-        out.append(f"| {name} | {wall:.1f} s | {mb / wall:.1f} MB/s | {rss} MB | {rc} |")
-    for label, f in (
-        ("1 GiB torch-zip state dict", torch_zip_1g(WORK / "state-1g.pt")),
-        ("1 GiB raw pickle of numpy arrays", arrays_1g(WORK / "arrays-1g.pkl")),
-    ):
-        size = f.stat().st_size / (1 << 20)
-        cat = min(timed(["cat", str(f)])[0] for _ in range(2))
-        out += [
-            "",
-            f"### {label} ({size:.0f} MB; `cat` reads it in {cat:.2f} s = {size / max(cat, 1e-3):.0f} MB/s)",
-            "",
-            "| tool | wall time | throughput | peak memory | exit code |",
-            "|---|---|---|---|---|",
-        ]
+    out = [f"## 7. Pickle scanning speed and memory (peers stopped after {TIMEOUT} s)"]
+    for label, f, big in cases:
+        files = list(f.iterdir()) if f.is_dir() else [f]
+        mb = sum(x.stat().st_size for x in files) / (1 << 20)
+        line = f"### {label} ({mb:.0f} MB"
+        if big:
+            cat = min(timed(["cat", str(f)])[0] for _ in range(2))
+            line += f"; `cat` reads it in {cat:.2f} s = {mb / max(cat, 1e-3):.0f} MB/s"
+        out += ["", line + ")", "", head]
         aitrail = [str(args.aitrail), "security", str(f), "--format", "json"]
-        cmds = [("aitrail security", aitrail), ("aitrail security --no-digest", [*aitrail, "--no-digest"])]
-        if args.picklescan:
-            cmds.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(f)]))
-        for name, cmd in cmds:
-            wall, rss, rc = min((timed(cmd) for _ in range(5)), key=lambda t: t[0])
-            out.append(f"| {name} | {wall:.2f} s | {size / wall:.0f} MB/s | {rss} MB | {rc} |")
-    folder = pushes_folder(WORK / "pushes-2x60mb")
-    size = sum(f.stat().st_size for f in folder.iterdir()) / (1 << 20)
-    out += [
-        "",
-        f"### A folder of two opcode-dense pickles that need the symbolic walk ({size:.0f} MB: a GLOBAL, then "
-        "6 M short strings each)",
-        "",
-        "| tool | wall time | throughput | peak memory | exit code |",
-        "|---|---|---|---|---|",
-    ]
-    cmds = [("aitrail security (worker processes)", [str(args.aitrail), "security", str(folder), "--format", "json"])]
-    if args.picklescan:
-        cmds.append(("picklescan 1.0.5", [str(args.picklescan.resolve()), "--path", str(folder)]))
-    for name, cmd in cmds:
-        wall, rss, rc = timed(cmd)
-        out.append(f"| {name} | {wall:.1f} s | {size / wall:.1f} MB/s | {rss} MB | {rc} |")
+        mine = [("aitrail security", aitrail)]
+        if big:
+            mine.append(("aitrail security --no-digest", [*aitrail, "--no-digest"]))
+        for name, cmd in mine:
+            out.append(row(name, mb, *min((timed(cmd) for _ in range(5 if big else 2)), key=lambda t: t[0])))
+        for name, cmd in peers(args, f):
+            runs = [timed(cmd) for _ in range(5 if big and "picklescan" in name else 1)]
+            out.append(row(name, mb, *min(runs, key=lambda t: t[0])))
     print("\n".join(out))
 
 

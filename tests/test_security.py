@@ -299,3 +299,13 @@ def test_process_pool_gives_the_same_reports_as_threads(monkeypatch):
     assert S._walked_bytes(sorted((CORPUS / "files").glob("*.pkl"))) > 0
     processes = S.scan(CORPUS / "files")
     assert processes == threads
+
+
+def test_a_pickle_past_the_time_limit_is_a_limit_finding(tmp_path, monkeypatch):
+    from aitrail.catalog import pickles
+
+    monkeypatch.setattr(pickles, "MAX_SECONDS", 0.0)
+    p = tmp_path / "slow.pkl"
+    p.write_bytes(b"\x80\x04" + _short("collections") + _short("OrderedDict") + b"\x93" + b"K\x01" * (1 << 21) + b".")
+    rep = S.scan_file(p, "slow.pkl", hash_file=False)
+    assert any(f.rule == "pickle.limit-exceeded" and "s)" in f.message for f in rep.findings)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import pickletools
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
 MAX_OPS = 20_000_000
+MAX_SECONDS = 120.0  # wall time one pickle's walk may take (checked every 2**20 opcodes)
 MAX_TENSORS = 200_000
 MAX_MEMO = 2_000_000
 LEAN_MEMO = 200_000
@@ -247,6 +249,7 @@ def walk(
     fetched resolves to an unknown global, which is reported: the walk fails closed.
     """
     s = summary or PickleSummary()
+    started = time.monotonic()
     stack: list[Any] = []
     memo: dict[int, Any] = OrderedDict() if lean else {}
     track = not lean  # keep building values; turned off past caps (globals are still collected)
@@ -308,6 +311,9 @@ def walk(
             raise LimitExceeded(f"more than {MAX_OPS} opcodes")
         if lean and len(stack) > fold_at[0]:
             fold()
+        if not s.op_count & 0xFFFFF and time.monotonic() - started > MAX_SECONDS:
+            s.truncated = True
+            raise LimitExceeded(f"more than {MAX_SECONDS:g} s")
         name = op.name
         if name == "PROTO":
             s.protocol = arg
