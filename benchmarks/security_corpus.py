@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--peers", type=Path)
     args = ap.parse_args()
     rows = list(csv.DictReader(open(CORPUS / "manifest.csv", encoding="utf-8")))
-    tools: dict[str, callable] = {}  # type: ignore[valid-type]
+    tools: dict[str, callable] = {}  # type: ignore[valid-type]  # file -> flagged (None: the tool crashed)
 
     def ours(p: Path) -> bool:
         rep = security.scan_file(p, p.name)
@@ -45,8 +45,11 @@ def main() -> None:
     if args.peers:
         peers = args.peers.resolve()
 
-        def run(cmd: list[str], flagged: set[int]) -> bool:
-            return subprocess.run(cmd, capture_output=True, timeout=300).returncode in flagged
+        def run(cmd: list[str], flagged: set[int]) -> bool | None:
+            r = subprocess.run(cmd, capture_output=True, timeout=300)
+            if b"Traceback (most recent call last)" in r.stderr:
+                return None  # the tool crashed: an error, not a verdict
+            return r.returncode in flagged
 
         tools["picklescan 1.0.5"] = lambda p: run([str(peers / "picklescan"), "--path", str(p)], {1})
         tools["modelscan 0.8.8"] = lambda p: run([str(peers / "modelscan"), "-p", str(p)], {1})
@@ -66,14 +69,15 @@ def main() -> None:
         "",
         f"{len(mal)} malicious and {len(ben)} benign files (`../shared/data/security-corpus/`).",
         "",
-        "| tool | malicious flagged | benign flagged (false alarms) | time for the corpus |",
-        "|---|---|---|---|",
+        "| tool | malicious flagged | benign flagged (false alarms) | crashed | time for the corpus |",
+        "|---|---|---|---|---|",
     ]
     for name in tools:
-        caught = sum(result[name][f] for f in mal)
-        false = sum(result[name][f] for f in ben)
+        caught = sum(result[name][f] is True for f in mal)
+        false = sum(result[name][f] is True for f in ben)
+        crashed = sum(result[name][f] is None for f in mal + ben)
         out.append(
-            f"| {name} | {caught}/{len(mal)} ({100 * caught / len(mal):.0f}%) | {false}/{len(ben)} | "
+            f"| {name} | {caught}/{len(mal)} ({100 * caught / len(mal):.0f}%) | {false}/{len(ben)} | {crashed} | "
             f"{timing[name]:.2f} s |"
         )
     out += ["", "Missed by each peer (files aitrail flags):", ""]
