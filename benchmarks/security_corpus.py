@@ -1,7 +1,7 @@
 """Security scanners side by side on the corpus of published attacks. Prints Markdown (BENCHMARKS.md).
 
     python3.11 -m venv benchmarks/work/secpeers
-    benchmarks/work/secpeers/bin/pip install picklescan==1.0.5 modelscan==0.8.8 fickling==0.1.12
+    benchmarks/work/secpeers/bin/pip install picklescan==1.0.5 modelscan==0.8.8 fickling==0.1.12 typing_extensions
     .venv/bin/python benchmarks/security_corpus.py --peers benchmarks/work/secpeers/bin
 
 A file counts as flagged by aitrail when a finding is high or critical; by picklescan and modelscan
