@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import policy as policy_mod
 from .analyze import licenses, openness, security
 from .inputs import InputError
-from .model import ComponentType, Inventory, RelationshipKind
+from .model import ComponentType, Evidence, Finding, Inventory, RelationshipKind, Severity
 from .scanner import Progress, ScanResult, scan_all
 
 SCHEMA_VERSION = "1.0"
@@ -74,6 +74,7 @@ def check(
     manifest_path: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], Progress] | None = None,
     dataset_policy: security.DatasetPolicy | None = None,
+    signature_key: bytes | None = None,
 ) -> CheckResult:
     """Everything aitrail knows about a model, judged by ``policy`` (the default one when None).
 
@@ -94,7 +95,7 @@ def check(
     _require_something(inv, Path(path))
     lic = licenses.report(inv, use)
     opn = [openness.assess(d) for d in openness.declarations(inv, Path(path))]
-    sigs = signatures(inv)
+    sigs = signatures(result, signature_key)
     doc = document(result, lic, opn, sigs, None)
     verdict = policy_mod.evaluate(pol, doc)
     return CheckResult(result, use, lic, opn, sigs, verdict)
@@ -122,14 +123,26 @@ def _require_something(inv: Inventory, target: Path) -> None:
     )
 
 
-def signatures(inv: Inventory) -> list[dict[str, Any]]:
-    """Signature files beside the model. They are listed, not verified: verification (sigstore /
-    OpenSSF model signing) needs the signing issue's trust roots, which aitrail does not have yet."""
+def signatures(result: ScanResult, public_key_pem: bytes | None = None) -> list[dict[str, Any]]:
+    """Signature files beside the model, verified when they are model-signing bundles and a public
+    key is given (analyze/signatures.py); what they find joins the signature file's security report."""
+    from .analyze import signatures as sig
+
+    inv = result.inventory
+    digests = {c.path: c.sha256 for c in inv.components if c.path}
+    reports = {r.path: r for r in result.security}
     out = []
     for c in inv.components:
         name = (c.path or "").rsplit("/", 1)[-1]
-        if c.path and (name in SIGNATURE_NAMES or name.endswith(SIGNATURE_SUFFIXES)):
-            out.append({"path": c.path, "sha256": c.sha256, "verified": None, "status": "present, not verified"})
+        if not c.path or not (name in SIGNATURE_NAMES or name.endswith(SIGNATURE_SUFFIXES)):
+            continue
+        checked = sig.check(result.paths[c.path], c.path, c.sha256, digests, public_key_pem)
+        for severity, rule, message in checked.findings:
+            rep = reports.get(c.path)
+            if rep is not None:
+                rep.findings.append(security.SecurityFinding(severity, rule, message, c.path))
+            inv.findings.append(Finding(Severity(severity), rule, message, c.path, Evidence(c.path), sig.SPEC))
+        out.append(checked.to_dict())
     return out
 
 

@@ -130,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ck.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
     ck.add_argument("--expired-domains", metavar="FILE", help="expired domains (one a line) to flag in dataset URLs")
+    ck.add_argument(
+        "--signature-key",
+        metavar="PEM",
+        help="the signer's public key: verify a model.sig (OpenSSF model signing) against the scanned files",
+    )
     ck.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     op = sub.add_parser(
         "openness",
@@ -341,6 +346,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         pol = policy_mod.load(args.policy) if args.policy else None
         datasets = security.DatasetPolicy(_expired(args.expired_domains))
+        key = Path(args.signature_key).read_bytes() if args.signature_key else None
     except policy_mod.PolicyError as e:
         print(f"aitrail: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -356,6 +362,7 @@ def _check(args: argparse.Namespace) -> int:
             manifest_path=args.manifest,
             progress=_progress(show_progress),
             dataset_policy=datasets,
+            signature_key=key,
         )
     except (InputError, ManifestError) as e:
         print(f"aitrail: error: {e}", file=sys.stderr)

@@ -22,6 +22,8 @@ again later by the same code. Every violation names the policy key that failed a
       required: [model.license, model.hash, dataset.training]
     formats:
       banned: [pickle, pytorch-legacy]
+    signatures:
+      required: true                      # a model.sig that verifies with --signature-key
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ _SCHEMA: dict[str, Any] = {
     },
     "formats": {
         "banned": (list, None, "file formats that must not appear"),
+    },
+    "signatures": {
+        "required": (bool, None, "require a verified model signature (aitrail check --signature-key)"),
     },
 }
 _WAIVER_KEYS = {"rule", "path", "reason"}
@@ -171,6 +176,7 @@ def evaluate(policy: Policy, doc: dict[str, Any]) -> dict[str, Any]:
     _openness(policy, doc, fail)
     _documentation(policy, doc, fail)
     _formats(policy, doc, fail)
+    _signatures(policy, doc, fail)
     return {"passed": not violations, "violations": violations, "waived": waived, "source": policy.source}
 
 
@@ -301,3 +307,15 @@ def _formats(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
     bad += [f"{f['path']}: {f['format']}" for f in doc["security"]["files"] if f.get("format") in banned]
     if bad:
         fail("formats.banned", f"banned format(s) present: {', '.join(sorted(banned))}", bad)
+
+
+def _signatures(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
+    if not policy.get("signatures", "required", False):
+        return
+    sigs = doc["security"].get("signatures", [])
+    if not any(x["verified"] is True for x in sigs):
+        fail(
+            "signatures.required",
+            "no verified model signature" + (" (signature files found, none verified)" if sigs else ""),
+            [f"{x['path']}: {x['status']}" for x in sigs] or ["no model.sig (OpenSSF model signing) beside the model"],
+        )

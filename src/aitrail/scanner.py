@@ -58,6 +58,7 @@ class ScanResult:
 
     inventory: Inventory
     security: list[security.FileReport] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)  # each file as shown -> where it is on disk
 
     def security_report(self) -> dict[str, Any]:
         """The ``aitrail security --format json`` document for the same files."""
@@ -123,6 +124,7 @@ def scan_all(
         tick = progress(total, len(all_paths)) if progress else None
         digests = digest.Background(all_paths, progress=tick)
     result = ScanResult(inv)
+    result.paths = {ref.rel: p for _, refs in per_unit for ref, p in refs}
     rules = _SecurityRules(unknown_severity, dataset_policy or security.DatasetPolicy(), result.security)
     try:
         for unit, refs in per_unit:
