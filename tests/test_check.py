@@ -308,3 +308,23 @@ def test_security_section_equals_aitrail_security_on_the_same_files(tmp_path, ca
     assert {f["path"]: f["sha256"] for f in doc["security"]["files"]} == {
         f["path"]: f["sha256"] for f in alone["files"]
     }
+
+
+def test_every_real_model_at_once(tmp_path, capsys):
+    """Six real models (safetensors, GGUF, ONNX, PyTorch pickles, packages) in one check and its reports."""
+    from conftest import REAL
+
+    from aitrail.check import validate
+
+    code = main(
+        ["check", str(REAL), "-f", "json", "--report", str(tmp_path / "r.html"), "--report", str(tmp_path / "r.md")]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and validate(doc) == []
+    assert len(doc["openness"]) == len(
+        [c for c in doc["inventory"]["components"] if c.get("properties", {}).get("scanned")]
+    )
+    assert len(doc["openness"]) >= 5
+    html = (tmp_path / "r.html").read_text()
+    assert html.count('class="lineage"') == len(doc["openness"])
+    assert all(name in html for name in (o["model"] for o in doc["openness"]))

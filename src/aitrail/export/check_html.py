@@ -313,7 +313,7 @@ def render(doc: dict[str, Any], timestamp: str | None = None) -> str:
                 _e(r["requirement"]),
                 _e(it["item"]),
                 f'<span class="{_e(it["status"])}">{_e(it["status"])}</span>',
-                _e(", ".join(it["licenses"])),
+                _e(", ".join(lic or "no licence" for lic in it["licenses"])),
                 _e(r["clause"]),
             ]
             for r in o["osaid"]["requirements"]
