@@ -151,5 +151,6 @@ def headline(doc: dict[str, Any]) -> str:
     if pol is None:
         return "no policy applied"
     if pol["passed"]:
-        return "PASSED: the model meets the policy"
+        n = len(doc["openness"])  # one grade per scanned model
+        return "PASSED: the model meets the policy" if n <= 1 else f"PASSED: all {n} models meet the policy"
     return f"FAILED: {len(pol['violations'])} policy violation(s)"
