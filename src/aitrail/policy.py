@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlsafe
+from .analyze.licenses import USES, VERDICTS
 from .errors import PolicyError
+from .model import Severity
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-VERDICTS = ("allowed", "allowed_with_obligations", "unknown", "not_allowed")  # best to worst
-USES = ("commercial", "research", "internal", "redistribute")
+SEVERITIES = tuple(s.value for s in Severity)  # lowest to highest
 
 
 # The schema, as data: key -> (type, allowed values or None, what it means). Nested dicts are sections.

@@ -9,8 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import summary as S
+from .terminal import COLOURS
 
-COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+COLOUR = {str(k): v for k, v in COLOURS.items()}  # the scan summary's colours, keyed by severity name
 VERDICT_COLOUR = {"allowed": "green", "allowed_with_obligations": "green", "unknown": "yellow", "not_allowed": "red"}
 
 

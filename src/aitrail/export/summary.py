@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+from ..model import Severity
+
+SEVERITY_ORDER = tuple(s.value for s in reversed(Severity))  # worst first
 HOW = {"unknown": "relation not declared"}  # e.g. a config's _name_or_path: a hint, not a declaration
 VERDICT_WORDS = {
     "allowed": "allowed",
