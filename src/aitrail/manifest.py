@@ -72,8 +72,8 @@ def load(path: Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(f"{path}: cannot read manifest: {e}") from None
     try:
-        data = yamlsafe.load(text) or {}
-    except yamlsafe.YAMLError as e:
+        data = yamlsafe.load_bounded(text) or {}
+    except (yamlsafe.YAMLError, ValueError) as e:  # ValueError: jsonsafe.ShapeError (too deep / too large)
         raise ManifestError(f"{path}: malformed YAML: {e}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: the manifest must be a mapping of keys")

@@ -13,3 +13,13 @@ YAMLError = yaml.YAMLError
 
 def load(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # safe: SafeLoader or its C twin, never the full loader
+
+
+def load_bounded(text: str) -> Any:
+    """:func:`load`, refusing documents that nest too deep or expand too far through aliases
+    (``jsonsafe.ShapeError``): a 1 KB "billion laughs" card must not cost gigabytes downstream."""
+    from .jsonsafe import check_shape
+
+    doc = load(text)
+    check_shape(doc)
+    return doc

@@ -334,7 +334,7 @@ def _check_id(kb: MofKnowledge, lic: str, where: str, problems: list[str]) -> No
 
 def from_yaml(text: str, where: str) -> Declaration:
     """A MOF declaration in the MOT's YAML format. Problems are listed, never fatal unless unreadable."""
-    doc = yamlsafe.load(text)
+    doc = yamlsafe.load_bounded(text)  # a ShapeError is a ValueError: callers report it
     if not isinstance(doc, dict):
         raise ValueError(f"{where}: a MOF declaration is a mapping with 'framework' and 'release'")
     return from_dict(doc, where)

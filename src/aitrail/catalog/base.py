@@ -112,20 +112,26 @@ class Found:
 def read_json(f: FileRef) -> Any:
     import json
 
+    from .. import jsonsafe
+
     try:
-        return json.loads(f.read_text())
+        return jsonsafe.loads(f.read_text())
     except json.JSONDecodeError as e:
         raise CatalogError(
             f"{f.rel}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", rule="scan.json"
         ) from None
+    except jsonsafe.ShapeError as e:
+        raise CatalogError(f"{f.rel}: {e}; not read", rule="scan.limit-exceeded") from None
 
 
 def read_yaml(f: FileRef, text: str | None = None) -> Any:
     """YAML with the safe loader only: untrusted YAML must never construct Python objects."""
-    from .. import yamlsafe
+    from .. import jsonsafe, yamlsafe
 
     try:
-        return yamlsafe.load(f.read_text() if text is None else text)
+        return yamlsafe.load_bounded(f.read_text() if text is None else text)
+    except jsonsafe.ShapeError as e:
+        raise CatalogError(f"{f.rel}: YAML {e}; not read", rule="scan.limit-exceeded") from None
     except yamlsafe.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -1,0 +1,49 @@
+"""Bounded JSON and YAML: depth, alias expansion and self-reference are refused, never walked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aitrail import jsonsafe, yamlsafe
+
+
+def test_depth_limit_is_exact():
+    ok = "[" * jsonsafe.MAX_DEPTH + "1" + "]" * jsonsafe.MAX_DEPTH
+    assert jsonsafe.loads(ok)
+    deep = "[" * (jsonsafe.MAX_DEPTH + 1) + "1" + "]" * (jsonsafe.MAX_DEPTH + 1)
+    with pytest.raises(jsonsafe.ShapeError) as e:
+        jsonsafe.loads(deep)
+    assert e.value.limit == "depth"
+
+
+@pytest.mark.parametrize("n", [1_000, 100_000])
+def test_deeper_than_the_c_parser_goes(n):
+    with pytest.raises(jsonsafe.ShapeError):
+        jsonsafe.loads('{"a":' * n + "1" + "}" * n)
+
+
+def test_ordinary_documents_unchanged():
+    doc = {"model": {"vocab": {str(i): i for i in range(1000)}, "merges": [["a", "b"]] * 100}, "x": "\ud800"}
+    assert jsonsafe.loads(json.dumps(doc)) == doc
+
+
+def test_yaml_billion_laughs_refused_without_expanding():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    with pytest.raises(jsonsafe.ShapeError) as e:
+        yamlsafe.load_bounded("\n".join(lines))
+    assert e.value.limit == "size"
+
+
+def test_yaml_recursive_alias_refused():
+    with pytest.raises(jsonsafe.ShapeError) as e:
+        yamlsafe.load_bounded("a: &a [1, *a]")
+    assert e.value.limit == "recursion"
+
+
+def test_yaml_shared_alias_counted_once_per_use():
+    doc = yamlsafe.load_bounded("base: &b {lr: 1}\nrun1: *b\nrun2: *b\n")
+    assert doc["run1"] == doc["run2"] == {"lr": 1}
