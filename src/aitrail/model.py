@@ -197,6 +197,9 @@ class CompletenessItem:
 
 @dataclass
 class Inventory:
+    """Components and relationships are kept in lists (their order is the output's) and indexed by
+    id and by relationship key, so building and reading stay linear in the number of files."""
+
     target: str  # what was scanned, as given
     tool_version: str
     components: list[Component] = field(default_factory=list)
@@ -205,18 +208,40 @@ class Inventory:
     completeness: list[CompletenessItem] = field(default_factory=list)
     hashed: bool = True
 
+    def __post_init__(self) -> None:
+        self._by_id: dict[str, Component] = {}
+        self._by_key: dict[tuple[str, str, str], Relationship] = {}
+        self._out: dict[str, list[Relationship]] = {}
+        self._in: dict[str, list[Relationship]] = {}
+        self._indexed = (0, 0)  # how many components / relationships the indexes cover
+        self._reindex()
+
+    def _reindex(self) -> None:
+        # Callers may append to the public lists directly; pick up whatever was added since.
+        nc, nr = self._indexed
+        if nc == len(self.components) and nr == len(self.relationships):
+            return
+        if nc > len(self.components) or nr > len(self.relationships):  # lists were replaced: start over
+            self._by_id, self._by_key, self._out, self._in, nc, nr = {}, {}, {}, {}, 0, 0
+        for c in self.components[nc:]:
+            self._by_id.setdefault(c.id, c)
+        for r in self.relationships[nr:]:
+            self._by_key.setdefault(r.key(), r)
+            self._out.setdefault(r.source, []).append(r)
+            self._in.setdefault(r.target, []).append(r)
+        self._indexed = (len(self.components), len(self.relationships))
+
     # -- building -------------------------------------------------------------
     def component(self, cid: str) -> Component | None:
-        for c in self.components:
-            if c.id == cid:
-                return c
-        return None
+        self._reindex()
+        return self._by_id.get(cid)
 
     def add_component(self, comp: Component) -> Component:
         """Add, or merge into the component with the same id (first value wins, lists extend)."""
         have = self.component(comp.id)
         if have is None:
             self.components.append(comp)
+            self._reindex()
             return comp
         for k in ("version", "path", "size", "sha256", "format", "purl", "description"):
             if getattr(have, k) is None and getattr(comp, k) is not None:
@@ -228,27 +253,40 @@ class Inventory:
         return have
 
     def add_relationship(self, rel: Relationship) -> None:
-        for have in self.relationships:
-            if have.key() == rel.key():
-                have.evidence.extend(e for e in rel.evidence if e not in have.evidence)
-                # a known derivation kind beats a mere hint
-                if rel.derivation and have.derivation in (None, Derivation.UNKNOWN):
-                    have.derivation = rel.derivation
-                return
+        self._reindex()
+        have = self._by_key.get(rel.key())
+        if have is not None:
+            have.evidence.extend(e for e in rel.evidence if e not in have.evidence)
+            # a known derivation kind beats a mere hint
+            if rel.derivation and have.derivation in (None, Derivation.UNKNOWN):
+                have.derivation = rel.derivation
+            return
         self.relationships.append(rel)
+        self._reindex()
 
     # -- reading --------------------------------------------------------------
     def models(self) -> list[Component]:
         """The scanned models (not base models named in lineage)."""
         return [c for c in self.components if c.type == ComponentType.MODEL and c.properties.get("scanned")]
 
+    def outgoing(self, source: str, kind: RelationshipKind | None = None) -> list[Relationship]:
+        """Relationships from ``source`` (of one kind), in the order they were added."""
+        self._reindex()
+        rels = self._out.get(source, [])
+        return [r for r in rels if kind is None or r.kind == kind]
+
+    def incoming(self, target: str, kind: RelationshipKind | None = None) -> list[Relationship]:
+        """Relationships to ``target`` (of one kind), in the order they were added."""
+        self._reindex()
+        rels = self._in.get(target, [])
+        return [r for r in rels if kind is None or r.kind == kind]
+
     def related(self, source: str, kind: RelationshipKind) -> list[Component]:
         out = []
-        for r in self.relationships:
-            if r.source == source and r.kind == kind:
-                c = self.component(r.target)
-                if c:
-                    out.append(c)
+        for r in self.outgoing(source, kind):
+            c = self.component(r.target)
+            if c:
+                out.append(c)
         return out
 
     def to_dict(self) -> dict[str, Any]:

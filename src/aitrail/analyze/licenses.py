@@ -333,9 +333,7 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         add(model, "model", lic, of(lic), [str(lic.evidence)])
     if not model.licenses:
         add(model, "model", None, Resolution("", "NOASSERTION", None, "none declared"), ["no licence declared"])
-    for rel in inv.relationships:
-        if rel.source != model.id or rel.kind != RelationshipKind.DERIVED_FROM:
-            continue
+    for rel in inv.outgoing(model.id, RelationshipKind.DERIVED_FROM):
         base = inv.component(rel.target)
         if base is None:
             continue
@@ -361,12 +359,11 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         if audit:
             facts, where = audit
             add_known(ds, "dataset", facts, "dataset licence catalogue", [f"{model.name} trained on {ds.name}", where])
-    for rel in inv.relationships:
-        if rel.target == model.id and rel.kind == RelationshipKind.CONTAINS:
-            pkg = inv.component(rel.source)
-            if pkg is not None and pkg.type == ComponentType.LIBRARY:
-                for lic in pkg.licenses:
-                    add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
+    for rel in inv.incoming(model.id, RelationshipKind.CONTAINS):
+        pkg = inv.component(rel.source)
+        if pkg is not None and pkg.type == ComponentType.LIBRARY:
+            for lic in pkg.licenses:
+                add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
     return out
 
 
@@ -439,26 +436,25 @@ def check(inv: Inventory) -> None:
                     source,
                 )
             )
-        for rel in inv.relationships:
-            if rel.target == m.id and rel.kind == RelationshipKind.CONTAINS:
-                pkg = inv.component(rel.source)
-                if pkg is None or not pkg.licenses:
-                    continue
-                pids = {of(lic).id for lic in pkg.licenses}
-                if ids and not pids & ids:
-                    lic = pkg.licenses[0]
-                    inv.findings.append(
-                        Finding(
-                            Severity.LOW,
-                            "license.packager-differs",
-                            f"{m.name}: the package {pkg.name} that ships it is licensed {lic.value} ({lic.evidence}), "
-                            f"the model itself {', '.join(f'{x.value} ({x.evidence})' for x in m.licenses)}: the "
-                            "package licence covers the packaging, not necessarily the weights",
-                            lic.evidence.path,
-                            lic.evidence,
-                            source,
-                        )
+        for rel in inv.incoming(m.id, RelationshipKind.CONTAINS):
+            pkg = inv.component(rel.source)
+            if pkg is None or not pkg.licenses:
+                continue
+            pids = {of(lic).id for lic in pkg.licenses}
+            if ids and not pids & ids:
+                lic = pkg.licenses[0]
+                inv.findings.append(
+                    Finding(
+                        Severity.LOW,
+                        "license.packager-differs",
+                        f"{m.name}: the package {pkg.name} that ships it is licensed {lic.value} ({lic.evidence}), "
+                        f"the model itself {', '.join(f'{x.value} ({x.evidence})' for x in m.licenses)}: the "
+                        "package licence covers the packaging, not necessarily the weights",
+                        lic.evidence.path,
+                        lic.evidence,
+                        source,
                     )
+                )
         _laundering(inv, m, resolved, source)
 
 

@@ -172,14 +172,13 @@ def _model(inv: Inventory, m: Component) -> CxComponent:
         if f.path:
             cx.components.add(_file(f))
     ancestors = []
-    for r in inv.relationships:
-        if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM:
-            base = inv.component(r.target)
-            if base:
-                a = _other(base)
-                a.properties.add(Property(name="aitrail:derivation", value=str(r.derivation or "unknown")))
-                a.properties.add(Property(name="aitrail:evidence", value="; ".join(map(str, r.evidence))))
-                ancestors.append(a)
+    for r in inv.outgoing(m.id, RelationshipKind.DERIVED_FROM):
+        base = inv.component(r.target)
+        if base:
+            a = _other(base)
+            a.properties.add(Property(name="aitrail:derivation", value=str(r.derivation or "unknown")))
+            a.properties.add(Property(name="aitrail:evidence", value="; ".join(map(str, r.evidence))))
+            ancestors.append(a)
     if ancestors:
         cx.pedigree = Pedigree(ancestors=ancestors)
     return cx

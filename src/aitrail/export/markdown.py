@@ -45,7 +45,7 @@ def model_section(inv: Inventory, m: Component) -> list[str]:
     )
     rows.append(("In plain words", verdicts["openness.summary"]))
     out += ["| | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
-    lineage = [r for r in inv.relationships if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM]
+    lineage = inv.outgoing(m.id, RelationshipKind.DERIVED_FROM)
     if lineage:
         out += ["### Lineage", ""]
         for r in lineage:

@@ -238,8 +238,8 @@ def _ai_package(doc: _Doc, inv: Inventory, m: Component, created: str) -> str:
     file_ids = [_file(doc, f) for f in files]
     if file_ids:
         doc.rel(sid, "contains", file_ids)
-    for r in inv.relationships:
-        if r.source != m.id or r.kind == RelationshipKind.CONTAINS:
+    for r in inv.outgoing(m.id):
+        if r.kind == RelationshipKind.CONTAINS:
             continue
         target = inv.component(r.target)
         if target is None:
@@ -258,11 +258,10 @@ def _ai_package(doc: _Doc, inv: Inventory, m: Component, created: str) -> str:
             )
         )
         doc.rel(sid, REL[r.kind], [tid], comment or None)
-    for r in inv.relationships:  # the package that carries the model
-        if r.target == m.id and r.kind == RelationshipKind.CONTAINS:
-            src = inv.component(r.source)
-            if src:
-                doc.rel(_package(doc, src), "contains", [sid])
+    for r in inv.incoming(m.id, RelationshipKind.CONTAINS):  # the package that carries the model
+        src = inv.component(r.source)
+        if src:
+            doc.rel(_package(doc, src), "contains", [sid])
     return sid
 
 

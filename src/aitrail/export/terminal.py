@@ -31,13 +31,12 @@ def render(inv: Inventory, console: Console) -> None:
         t.add_row("parameters", _params(p.get("parameter_count")))
         licences = [f"{escape(lic.value)} [dim]({escape(str(lic.evidence))})[/dim]" for lic in m.licenses]
         t.add_row("licence", ", ".join(licences) or "[yellow]none declared[/yellow]")
-        for r in inv.relationships:
-            if r.source == m.id and r.kind == RelationshipKind.DERIVED_FROM:
-                t.add_row(
-                    "derived from",
-                    f"{r.target.split(':', 1)[1]} ({r.derivation}) [dim]"
-                    f"{escape(', '.join(map(str, r.evidence)))}[/dim]",
-                )
+        for r in inv.outgoing(m.id, RelationshipKind.DERIVED_FROM):
+            t.add_row(
+                "derived from",
+                f"{r.target.split(':', 1)[1]} ({r.derivation}) [dim]"
+                f"{escape(', '.join(map(str, r.evidence)))}[/dim]",
+            )
         ds = inv.related(m.id, RelationshipKind.TRAINED_ON)
         if ds:
             t.add_row(
