@@ -6,7 +6,10 @@ Front matter keys follow the Hugging Face model card spec (huggingface_hub's
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+from importlib import resources
 from typing import Any
 
 from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
@@ -134,24 +137,139 @@ def catalog(f: FileRef) -> Found:
         out.fact(f"card.{k}", v["excerpt"] or v["heading"], f.ev(key=v["heading"], line=v["line"]))
     if "license" in secs:
         _license_section(f, secs["license"], out)
+    # only the first level-1 heading: a later one is a section ("# Usage"), not the title
     title = next((t for _i, level, t in headings(body.split("\n")) if level == 1), None)
-    if title:
-        out.fact("card_title", title.strip(), f.ev(key="# title"))
-    desc = _first_paragraph(body)
+    named = title_name(title) if title else None
+    if named:
+        out.fact("card_title", named, f.ev(key="# title", value=title))
+    desc = first_paragraph(body)
     out.fact("description", desc, f.ev(key="(first paragraph)"))
     return out
 
 
-def _first_paragraph(body: str) -> str | None:
+# -- what a heading names ---------------------------------------------------------------------------
+
+_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_CARD_FOR = re.compile(r"^(?:model\s*card|modelcard)\s*(?:for|of|:|-|–|—)\s*(.+)$", re.I)
+_CARD_SUFFIX = re.compile(r"^(.+?)\s*(?:[-:–—]\s*)?(?:model\s*card|modelcard)$", re.I)
+_PLACEHOLDER = re.compile(r"[{}]|^\s*todo\b|\bmore information needed\b", re.I)
+MAX_TITLE_WORDS = 12  # longer headings are sentences or paper titles, not names
+
+
+@functools.cache
+def generic_headings() -> tuple[frozenset[str], frozenset[str]]:
+    """(generic headings, generic words), from knowledge/generic_headings.json (derived from real cards)."""
+    data = json.loads(resources.files("aitrail.knowledge").joinpath("generic_headings.json").read_text("utf-8"))
+    return frozenset(data["sections"]) | frozenset(data["headings"]), frozenset(data["words"])
+
+
+def _plain(text: str) -> str:
+    text = _LINK.sub(r"\1", _IMAGE.sub(" ", _TAG.sub(" ", text)))
+    return " ".join(text.replace("**", " ").replace("__", " ").replace("`", " ").split()).strip(" *_#:-–—|")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s&-]", " ", text.lower()).split())
+
+
+def is_generic(name: str) -> bool:
+    """A section, template or placeholder heading ("Model Details", "Model Card for Model ID")."""
+    exact, words = generic_headings()
+    n = _norm(name)
+    return not n or n in exact or all(w in words or w.isdigit() for w in n.split()) or bool(_PLACEHOLDER.search(name))
+
+
+def title_name(heading: str) -> str | None:
+    """The name a card's title heading gives, or None when it names nothing.
+
+    "Model Card for X" and "X Model Card" give X; generic headings, template placeholders and
+    sentences (a full stop, or more than MAX_TITLE_WORDS words) give None.
+    """
+    if _PLACEHOLDER.search(heading):
+        return None
+    text = _plain(heading)
+    if is_generic(text):
+        return None
+    m = _CARD_FOR.match(text) or _CARD_SUFFIX.match(text)
+    if m:
+        text = m.group(1).strip(" *_#:-–—|")
+        if is_generic(text):
+            return None
+    words = text.split()
+    if len(words) > MAX_TITLE_WORDS or (len(words) > 5 and text[-1:] in ".!?"):
+        return None
+    return text[:200]
+
+
+# -- the first real paragraph -----------------------------------------------------------------------
+
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+_TOC_HEADING = re.compile(r"^\W*(?:table\s+of\s+contents?|contents|toc|index)\W*$", re.I)
+_BOILERPLATE = re.compile(
+    r"^(?:\[?more information needed\]?|this model ?card has been automatically generated|"
+    r"this is the model card of a .{0,20}transformers model that has been pushed on the hub)",
+    re.I,
+)
+
+
+def _is_prose(para: str) -> bool:
+    """Words outside links, images and markup: a line of links or badges is navigation, not prose."""
+    rest = _LINK.sub(" ", _IMAGE.sub(" ", _TAG.sub(" ", para)))
+    rest = re.sub(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|https?://\S+", " ", rest)
+    return len(re.findall(r"[^\W\d_]{2,}", rest)) >= 3 and not _BOILERPLATE.match(_plain(para))
+
+
+def first_paragraph(body: str) -> str | None:
+    """The first prose paragraph: not a table of contents, badge row, image, table, code, comment or heading."""
+    lines = body.split("\n")
+    paras: list[list[str]] = []
     para: list[str] = []
-    for line in body.split("\n"):
+    fence = in_comment = skip_section = False
+    for line in lines:
         s = line.strip()
-        if s.startswith(("#", "```", "<", "|", "!", "[!")) or not s:
-            if para:
-                break
+        if in_comment:
+            in_comment = "-->" not in s
+            continue
+        if s.startswith(("```", "~~~")):
+            fence = not fence
+            paras.append(para)
+            para = []
+            continue
+        if fence:
+            continue
+        if s.startswith("<!--"):
+            in_comment = "-->" not in s
+            paras.append(para)
+            para = []
+            continue
+        heading = HEADING.match(s)
+        bold_label = re.fullmatch(r"\*\*(.+?)\*\*:?|__(.+?)__:?", s)
+        if heading or (bold_label and _TOC_HEADING.match(bold_label.group(1) or bold_label.group(2) or "")):
+            title = heading.group(2) if heading else s
+            skip_section = bool(_TOC_HEADING.match(_plain(title)))
+            paras.append(para)
+            para = []
+            continue
+        if re.fullmatch(r"=+|-{2,}|\*{3,}|_{3,}", s):  # a setext underline makes the lines above a heading
+            para = []
+            continue
+        if not s or s.startswith(("|", "<", "!", "[!")) or _LIST_ITEM.match(s) and not _is_prose(s):
+            paras.append(para)
+            para = []
+            continue
+        if skip_section:
             continue
         para.append(s)
-    return " ".join(para)[:1000] or None
+        if sum(map(len, para)) > 4000:
+            break
+    paras.append(para)
+    for p in paras:
+        text = " ".join(p)
+        if p and _is_prose(text):
+            return text[:1000]
+    return None
 
 
 def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
@@ -174,6 +292,10 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
     for key in ("model_name", "model_creator", "author", "co2_eq_emissions", "inference", "thumbnail"):
         if key in meta:
             out.fact(f"card.{key}", meta[key], ev(key))
+    # the author's own name for the model beats any heading (model-index names come next, in _model_index)
+    named = _s(meta.get("model_name"))
+    if named and not is_generic(named):
+        out.fact("name", named[:200], ev("model_name", named))
     if "model_creator" in meta or "author" in meta:
         out.fact("supplier", _s(meta.get("model_creator") or meta.get("author")), ev("model_creator"))
 
@@ -210,8 +332,9 @@ def _model_index(mi: Any, f: FileRef, out: Found) -> list[dict[str, Any]]:
     for entry in _as_list(mi):
         if not isinstance(entry, dict):
             continue
-        if entry.get("name"):
-            out.fact("name", str(entry["name"]), f.ev(key="model-index.name"))
+        name = _s(entry.get("name"))
+        if name and not is_generic(name) and not any(x.key == "name" for x in out.facts):
+            out.fact("name", name[:200], f.ev(key="model-index.name", value=name))
         for r in _as_list(entry.get("results")):
             if not isinstance(r, dict):
                 continue

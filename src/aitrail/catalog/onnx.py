@@ -1,5 +1,9 @@
 """ONNX: IR version, opsets, producer, metadata_props, custom op domains, external data.
 
+``metadata_props`` keys that say who made the model, under what licence, for which task
+(``license``, ``author``, ``task``, ``description``, ``version``, ``name`` and common variants,
+case-insensitive) become model facts; the licence a ``DeclaredLicense`` with the key as evidence.
+
 Parsed with a small protobuf wire-format walker over a memory map instead of the ``onnx``
 package: ``onnx.load`` copies the whole file (weights included) into memory and then
 parses it in C++, which neither bounds memory on large models nor reports *where* a
@@ -9,19 +13,71 @@ malformed file goes wrong. We visit only the fields we need and skip tensor payl
 from __future__ import annotations
 
 import mmap
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
-from ..model import ComponentType, Severity
+from ..model import ComponentType, DeclaredLicense, Severity
 from .base import CatalogError, FileRef, Found
 
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "com.microsoft"}
 MAX_DEPTH = 16
+# Work and memory bounds (docs/limits.md): a real graph visits well under a million fields.
+MAX_FIELDS = 20_000_000  # protobuf fields visited in one file
+MAX_OP_TYPES = 4096  # distinct operator names kept; the rest are counted under OTHER_OPS
+MAX_NAME = 200  # characters kept of an operator or domain name
+MAX_META = 1000  # metadata_props entries kept
+MAX_EXTERNAL = 10_000  # distinct external data locations kept
+MAX_ELEMENTS = 1 << 62  # a tensor element count above this is clamped (dims multiply into huge integers)
+OTHER_OPS = "(other operator types)"
+
+# metadata_props key (lower case, '-' and ' ' as '_') -> the fact it gives
+META_FACTS = {
+    "license": "license",
+    "licence": "license",
+    "license_name": "license",
+    "licence_name": "license",
+    "model_license": "license",
+    "model_licence": "license",
+    "spdx_license": "license",
+    "license_id": "license",
+    "author": "supplier",
+    "authors": "supplier",
+    "model_author": "supplier",
+    "creator": "supplier",
+    "model_creator": "supplier",
+    "owner": "supplier",
+    "organization": "supplier",
+    "organisation": "supplier",
+    "publisher": "supplier",
+    "task": "task",
+    "model_task": "task",
+    "pipeline_tag": "task",
+    "description": "description",
+    "model_description": "description",
+    "summary": "description",
+    "version": "version",
+    "model_version": "version",
+    "name": "name",
+    "model_name": "name",
+    "title": "name",
+}
 
 
 class _Bad(Exception):
     pass
+
+
+class _Limit(_Bad):
+    pass
+
+
+class _Budget(threading.local):
+    left = MAX_FIELDS  # fields left to visit in the file this thread reads
+
+
+_budget = _Budget()
 
 
 Span = tuple[int, int]
@@ -32,9 +88,10 @@ Value = Union[int, Span, None]  # varint, (begin, end) of a length-delimited fie
 class _State:
     ops: Counter[str] = field(default_factory=Counter)
     domains: set[str] = field(default_factory=set)
-    external: list[str] = field(default_factory=list)
+    external: set[str] = field(default_factory=set)
     initializers: int = 0
     params: int = 0
+    limits: set[str] = field(default_factory=set)  # limits reached, each reported
 
 
 def _varint(buf: memoryview, i: int, end: int) -> tuple[int, int]:
@@ -54,6 +111,9 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, V
     """Yield (field number, wire type, value, offset); length-delimited values as (begin, end)."""
     i = start
     while i < end:
+        _budget.left -= 1
+        if _budget.left < 0:
+            raise _Limit(f"more than {MAX_FIELDS:,} protobuf fields")
         off = i
         key, i = _varint(buf, i, end)
         num, wt = key >> 3, key & 7
@@ -85,9 +145,12 @@ def _span(v: Value) -> Span:
     return v
 
 
-def _str(buf: memoryview, v: Value) -> str:
+def _str(buf: memoryview, v: Value, limit: int | None = None) -> str:
     b, e = _span(v)
-    return bytes(buf[b:e]).decode("utf-8", errors="replace")
+    if limit is not None:
+        e = min(e, b + limit * 4)  # never copy more than the caller keeps (4 bytes a character at most)
+    text = bytes(buf[b:e]).decode("utf-8", errors="replace")
+    return text if limit is None else text[:limit]
 
 
 def matches(f: FileRef) -> bool:
@@ -99,10 +162,15 @@ def catalog(f: FileRef) -> Found:
         raise CatalogError(f"{f.rel}: empty file", rule="scan.onnx.not-protobuf")
     with open(f.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         buf = memoryview(mm)
+        _budget.left = MAX_FIELDS
         try:
             return _model(f, buf)
+        except _Limit as e:
+            raise CatalogError(f"{f.rel}: ONNX not read to the end: {e}", rule="scan.limit-exceeded") from None
         except _Bad as e:
             raise CatalogError(f"{f.rel}: not a valid ONNX protobuf: {e}", rule="scan.onnx.not-protobuf") from None
+        except RecursionError:
+            raise CatalogError(f"{f.rel}: ONNX messages nested too deeply", rule="scan.onnx.not-protobuf") from None
         finally:
             buf.release()
 
@@ -118,15 +186,15 @@ def _model(f: FileRef, buf: memoryview) -> Found:
         if num == 1 and wt == 0:
             p["ir_version"] = v
         elif num == 2 and wt == 2:
-            p["producer_name"] = _str(buf, v)
+            p["producer_name"] = _str(buf, v, MAX_NAME)
         elif num == 3 and wt == 2:
-            p["producer_version"] = _str(buf, v)
+            p["producer_version"] = _str(buf, v, MAX_NAME)
         elif num == 4 and wt == 2:
-            p["domain"] = _str(buf, v)
+            p["domain"] = _str(buf, v, MAX_NAME)
         elif num == 5 and wt == 0:
             p["model_version"] = v
         elif num == 6 and wt == 2:
-            p["doc_string"] = _str(buf, v)[:1000]
+            p["doc_string"] = _str(buf, v, 1000)
         elif num == 7 and wt == 2:
             graph_seen = True
             _graph(buf, _span(v), state, 0)
@@ -134,17 +202,23 @@ def _model(f: FileRef, buf: memoryview) -> Found:
             dom, ver = "", 0
             for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 1 and w2 == 2:
-                    dom = _str(buf, v2)
+                    dom = _str(buf, v2, MAX_NAME)
                 elif n2 == 2 and w2 == 0 and isinstance(v2, int):
                     ver = v2
-            opsets[dom or "ai.onnx"] = ver
+            if len(opsets) < MAX_OP_TYPES:
+                opsets[dom or "ai.onnx"] = ver
+            else:
+                state.limits.add(f"more than {MAX_OP_TYPES} opset imports")
         elif num == 14 and wt == 2:
             k, val = _kv(buf, v)
-            meta[k] = val[:2000]
+            if len(meta) < MAX_META:
+                meta[k] = val
+            else:
+                state.limits.add(f"more than {MAX_META} metadata_props entries")
         elif num == 25 and wt == 2:
             for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 2 and w2 == 2:  # FunctionProto.domain: local functions define custom ops
-                    state.domains.add(_str(buf, v2))
+                    _add_domain(state, _str(buf, v2, MAX_NAME))
     if "ir_version" not in p or not graph_seen:
         raise _Bad("no ir_version or graph: this is not an ONNX model")
     p["opsets"] = opsets
@@ -167,9 +241,9 @@ def _model(f: FileRef, buf: memoryview) -> Found:
             "ONNX IR spec, 'Operator Sets'",
         )
     if state.external:
-        p["external_data"] = sorted(set(state.external))
+        p["external_data"] = sorted(state.external)
         folder = f.path.parent.resolve()
-        for loc in sorted(set(state.external)):
+        for loc in sorted(state.external):
             target = (f.path.parent / loc).resolve()
             if loc.startswith("/") or not target.is_relative_to(folder):
                 out.finding(
@@ -186,19 +260,59 @@ def _model(f: FileRef, buf: memoryview) -> Found:
                     f"{f.rel}: external data file {loc!r} is missing",
                     f.ev(key="initializer.external_data.location", value=loc),
                 )
+    for what in sorted(state.limits):
+        out.finding(
+            Severity.LOW,
+            "scan.limit-exceeded",
+            f"{f.rel}: {what}: the rest are not listed (docs/limits.md)",
+            f.ev(key="graph"),
+        )
     out.fact("producer", p.get("producer_name"), f.ev(key="producer_name"))
     out.fact("parameter_count", state.params or None, f.ev(key="graph.initializer"))
+    _metadata_facts(f, meta, p, out)
     return out
+
+
+def _metadata_facts(f: FileRef, meta: dict[str, str], p: dict[str, object], out: Found) -> None:
+    """metadata_props that say what the model is become facts; a licence becomes licence evidence."""
+    from .model_card import is_generic
+
+    seen: set[str] = set()
+    for key, value in meta.items():
+        fact = META_FACTS.get(key.strip().lower().replace("-", "_").replace(" ", "_"))
+        value = value.strip()
+        if not fact or not value or fact in seen:
+            continue  # the first of several variants wins (metadata_props keep file order)
+        seen.add(fact)
+        ev = f.ev(key=f"metadata_props.{key}", value=value[:200])
+        if fact == "license":
+            out.licenses.append(DeclaredLicense(value[:200], ev))
+        elif fact == "name":
+            if not is_generic(value):
+                out.fact("name", value[:MAX_NAME], ev)
+        else:
+            out.fact(fact, value[:1000], ev)
+    if "version" not in seen and p.get("model_version"):
+        out.fact("version", str(p["model_version"]), f.ev(key="model_version"))
+    if "description" not in seen and str(p.get("doc_string") or "").strip():
+        out.fact("description", str(p["doc_string"]).strip(), f.ev(key="doc_string"))
 
 
 def _kv(buf: memoryview, span: Value) -> tuple[str, str]:
     k = val = ""
     for n, w, v, _ in _fields(buf, *_span(span)):
         if n == 1 and w == 2:
-            k = _str(buf, v)
+            k = _str(buf, v, MAX_NAME)
         elif n == 2 and w == 2:
-            val = _str(buf, v)
+            val = _str(buf, v, 2000)
     return k, val
+
+
+def _add_domain(st: _State, dom: str) -> None:
+    if dom in st.domains or len(st.domains) < MAX_OP_TYPES:
+        st.domains.add(dom)
+    else:
+        st.limits.add(f"more than {MAX_OP_TYPES} operator domains")
 
 
 def _graph(buf: memoryview, span: Span, st: _State, depth: int) -> None:
@@ -211,9 +325,9 @@ def _graph(buf: memoryview, span: Span, st: _State, depth: int) -> None:
             op, dom = "", ""
             for n2, w2, v2, _ in _fields(buf, *_span(v)):
                 if n2 == 4 and w2 == 2:
-                    op = _str(buf, v2)
+                    op = _str(buf, v2, MAX_NAME)
                 elif n2 == 7 and w2 == 2:
-                    dom = _str(buf, v2)
+                    dom = _str(buf, v2, MAX_NAME)
                 elif n2 == 5 and w2 == 2:  # AttributeProto: subgraphs of If/Loop/Scan
                     for n3, w3, v3, _ in _fields(buf, *_span(v2)):
                         if n3 == 5 and w3 == 2:  # a Constant node's tensor: parameters too
@@ -222,9 +336,13 @@ def _graph(buf: memoryview, span: Span, st: _State, depth: int) -> None:
                             _graph(buf, _span(v3), st, depth + 1)
                         elif n3 == 11 and w3 == 2:
                             _graph(buf, _span(v3), st, depth + 1)
-            st.ops[f"{dom}::{op}" if dom else op] += 1
+            name = f"{dom}::{op}" if dom else op
+            if name not in st.ops and len(st.ops) >= MAX_OP_TYPES:
+                st.limits.add(f"more than {MAX_OP_TYPES} operator types")
+                name = OTHER_OPS
+            st.ops[name] += 1
             if dom:
-                st.domains.add(dom)
+                _add_domain(st, dom)
         elif num == 5:  # TensorProto initializer
             st.initializers += 1
             _tensor(buf, _span(v), st)
@@ -234,14 +352,20 @@ def _tensor(buf: memoryview, span: Span, st: _State) -> None:
     n_el = 1
     for n2, w2, v2, _ in _fields(buf, *span):
         if n2 == 1 and w2 == 0 and isinstance(v2, int):
-            n_el *= v2
+            n_el = min(n_el * v2, MAX_ELEMENTS)
         elif n2 == 1 and w2 == 2:  # packed dims
             i, e = _span(v2)
             while i < e:
+                _budget.left -= 1
+                if _budget.left < 0:
+                    raise _Limit(f"more than {MAX_FIELDS:,} protobuf fields")
                 d, i = _varint(buf, i, e)
-                n_el *= d
+                n_el = min(n_el * d, MAX_ELEMENTS)
         elif n2 == 13 and w2 == 2:
             k, val = _kv(buf, v2)
             if k == "location":
-                st.external.append(val)
-    st.params += n_el
+                if val in st.external or len(st.external) < MAX_EXTERNAL:
+                    st.external.add(val)
+                else:
+                    st.limits.add(f"more than {MAX_EXTERNAL} external data locations")
+    st.params = min(st.params + n_el, MAX_ELEMENTS)
