@@ -365,3 +365,120 @@ def test_onnx_flood_of_operator_names_is_bounded(tmp_path):
     assert len(w.properties["op_types"]) == 4097 and w.properties["op_count"] == 6000
     [lim] = [f for f in inv.findings if f.rule == "scan.limit-exceeded"]
     assert "ops.onnx" in lim.message and "operator types" in lim.message
+
+
+# -- policy values --------------------------------------------------------------------------------
+
+
+def _policy_error(body: str) -> str:
+    from aitrail import policy
+    from aitrail.errors import PolicyError
+    from aitrail.yamlsafe import load
+
+    with pytest.raises(PolicyError) as e:
+        policy.parse(load("aitrail_policy: 1\n" + body), "p.yaml")
+    return str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "named", "suggested"),
+    [
+        ("formats: {banned: [pikle]}", "formats.banned[0]", "pickle"),
+        ("formats: {banned: [safetensor]}", "formats.banned[0]", "safetensors"),
+        ("licenses: {deny: [CC-BY-NC-4]}", "licenses.deny[0]", "CC-BY-NC-4.0"),
+        ("licenses: {allow: [MIT, Apache-2.1]}", "licenses.allow[1]", "Apache-2.0"),
+        ("licenses: {fail_on_findings: [license.launder]}", "licenses.fail_on_findings[0]", "license.laundering"),
+        ("licenses: {fail_on_findings: ['licence.*']}", "licenses.fail_on_findings[0]", "license.*"),
+        ("licenses: {verdict: allowed_with_obligation}", "licenses.verdict", "allowed_with_obligations"),
+        ("security: {fail_on: hihg}", "security.fail_on", "high"),
+        ("security: {unknown_globals: critcal}", "security.unknown_globals", "critical"),
+        ("use: comercial", "use", "commercial"),
+        ("openness: {min_mof_class: 4}", "openness.min_mof_class", None),
+        ("openness: {min_mof_class: 'Class I'}", "openness.min_mof_class", None),
+        ("documentation: {required: [model.licence]}", "documentation.required[0]", "model.license"),
+        ("securty: {fail_on: high}", "securty", "security"),
+        ("security: {ignore: [{rule: pickle.dangerous-globl, reason: x}]}", "security.ignore[0].rule", None),
+        ("security: {ignore: [{rule: 'remote_code.*', reason: x}]}", "security.ignore[0].rule", "remote-code.*"),
+        ("security: {ignore: [{rule: pickles.unknown-global}]}", "security.ignore[0].rule", "pickle.unknown-global"),
+        ("security: {ignore: [{rule: x.y, resaon: r}]}", "security.ignore[0]", "reason"),
+        ("security: {ignore: [{rule: ''}]}", "security.ignore[0].rule", None),
+        ("security: {ignore: [remote-code.present]}", "security.ignore[0]", None),
+    ],
+)
+def test_policy_values_are_validated(body, named, suggested):
+    msg = _policy_error(body)
+    assert msg.startswith("p.yaml: ") and named in msg, msg
+    if suggested:
+        assert f"did you mean '{suggested}" in msg, msg
+
+
+def test_waiver_typo_suggests_the_rule():
+    assert "did you mean 'pickle.dangerous-global'?" in _policy_error(
+        "security: {ignore: [{rule: pickle.dangerous-globl, reason: x}]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "formats: {banned: [pickle, pytorch, joblib, numpy-npz, gguf]}",
+        "licenses: {allow: [MIT, apache 2.0, 'MIT OR Apache-2.0', LicenseRef-acme-internal, llama3.1, other]}",
+        "licenses: {deny: [cc-by-nc-4.0, CC-BY-NC-SA-4.0, GPL-3.0-or-later]}",
+        "licenses: {fail_on_findings: [license.laundering, 'license.*']}",
+        "security: {ignore: [{rule: 'remote-code.*', path: 'modeling_*.py', reason: reviewed}]}",
+        "security: {ignore: [{rule: pickle.unknown-global}, {rule: onnx.custom-op-domain}, {rule: '*'}]}",
+        "security: {ignore: [{rule: pickle.some-future-rule, reason: newer aitrail}]}",  # known family, no near id
+        "documentation: {required: [model.license, dataset.training]}",
+    ],
+)
+def test_valid_policy_values_pass(body):
+    from aitrail import policy
+    from aitrail.yamlsafe import load
+
+    policy.parse(load("aitrail_policy: 1\n" + body), "p.yaml")
+
+
+def test_policy_value_error_exits_2_with_suggestion(tmp_path):
+    p = tmp_path / "policy.yaml"
+    p.write_text("aitrail_policy: 1\nformats: {banned: [pikle]}\n")
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "aitrail"), "check", str(SILERO), "--policy", str(p)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, r
+    assert "formats.banned[0]" in r.stderr and "did you mean 'pickle'?" in r.stderr and str(p) in r.stderr
+
+
+def _check_doc(formats: list[str], licences: list[dict]) -> dict:
+    return {
+        "inventory": {"components": [{"path": "m.pkl", "format": f} for f in formats], "completeness": []},
+        "security": {"files": []},
+        "licenses": {"verdict": "allowed", "use": "commercial", "components": licences, "findings": [], "models": []},
+        "openness": [],
+    }
+
+
+def test_banned_family_bans_its_variants_and_aliases_resolve():
+    from aitrail import policy
+    from aitrail.yamlsafe import load
+
+    pol = policy.parse(load("aitrail_policy: 1\nformats: {banned: [joblib]}"), "p.yaml")
+    [v] = policy.evaluate(pol, _check_doc(["joblib-zlib"], []))["violations"]
+    assert v["policy_key"] == "formats.banned" and v["evidence"] == ["m.pkl: joblib-zlib"]
+    # an alias in the deny list means its licence: "CC BY-NC 4.0" declared, resolved to CC-BY-NC-4.0
+    pol = policy.parse(load("aitrail_policy: 1\nlicenses: {deny: [cc-by-nc-4.0], allow: [apache 2.0]}"), "p.yaml")
+    comps = [{"name": "m", "role": "model", "license": "Apache-2.0", "declared": "apache-2.0", "verdict": "allowed"}]
+    assert policy.evaluate(pol, _check_doc([], comps))["passed"]
+    comps[0].update(license="CC-BY-NC-4.0", declared="cc-by-nc-4.0")
+    keys = [v["policy_key"] for v in policy.evaluate(pol, _check_doc([], comps))["violations"]]
+    assert keys == ["licenses.allow", "licenses.deny"]
+
+
+def test_every_format_name_is_documented():
+    from aitrail.policy import known_formats
+
+    doc = (Path(__file__).resolve().parents[1] / "docs/policy.md").read_text()
+    missing = [f for f in known_formats() if f"`{f}`" not in doc and f"`-{f.split('-', 1)[-1]}`" not in doc]
+    assert missing == []

@@ -28,10 +28,14 @@ again later by the same code. Every violation names the policy key that failed a
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import functools
+import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import yamlsafe
 from .analyze.licenses import USES, VERDICTS
@@ -73,6 +77,98 @@ _SCHEMA: dict[str, Any] = {
 }
 _WAIVER_KEYS = {"rule", "path", "reason"}
 
+# Format names aitrail reports (catalog/sniff.py WEIGHT_FORMATS and the catalogers' own), and families:
+# a banned family name bans its variants too ("joblib" bans "joblib-zlib", "pytorch" bans "pytorch-zip").
+_OTHER_FORMATS = {
+    "zip", "tar", "json", "yaml", "text", "model-card", "python", "python-metadata", "dependency-manifest",
+    "ollama-modelfile", "weights-index",
+}  # fmt: skip
+_FAMILIES = {"pytorch", "numpy", "joblib", "tensorflow"}
+_CODECS = ("gzip", "bz2", "xz", "lzma", "lz4", "zstd", "zlib")
+_LICENSEREF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
+
+
+def known_formats() -> set[str]:
+    from .catalog.sniff import WEIGHT_FORMATS
+
+    return set(WEIGHT_FORMATS) | _OTHER_FORMATS | _FAMILIES | {f"joblib-{c}" for c in _CODECS}
+
+
+def _closest(value: Any, choices: Iterable[Any]) -> str:
+    """The suffix "; did you mean 'x'?" for the closest choice (difflib, case-insensitive), or ""."""
+    by_lower: dict[str, str] = {}
+    for c in choices:
+        by_lower.setdefault(str(c).lower(), str(c))
+    hit = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[hit[0]]!r}?" if hit else ""
+
+
+@functools.cache
+def known_rules() -> frozenset[str]:
+    """Finding rule ids, read from aitrail's own source (where each is raised), with their security-report
+    spelling ("scan.onnx.not-protobuf" is "onnx.not-protobuf" there). Empty when the source is not shipped."""
+    calls = re.compile(
+        r"""(?:\.add\(|finding\(|Finding\()\s*[^,()]+,\s*f?["']([a-z][a-z0-9._-]*)["']|"""
+        r"""\brule\s*=\s*["']([a-z][a-z0-9._-]*)["']|"""
+        r"""["']((?:scan|security|integrity|license|pickle|remote-code|zip|tar|keras|tensorflow|torchscript|gguf"""
+        r"""|npy|dataset|format|file|manifest)\.[a-z0-9][a-z0-9._-]*[a-z0-9])["']"""
+    )
+    ids: set[str] = set()
+    stack = [resources.files("aitrail")]
+    while stack:
+        d = stack.pop()
+        for child in d.iterdir():
+            if child.is_dir():
+                stack.append(child)
+            elif child.name.endswith(".py"):
+                for m in calls.finditer(child.read_text(encoding="utf-8")):
+                    ids.add(next(g for g in m.groups() if g))
+    ids |= {i.removeprefix("scan.") for i in ids if i.startswith("scan.")}
+    return frozenset(i for i in ids if not i.endswith((".py", ".json", ".yaml", ".md", ".txt")))
+
+
+def _check_rule(pattern: str, known: frozenset[str], key: str, where: str, strict: bool) -> None:
+    """A rule glob must name a known family of rules; a plain id close to a known one is a typo.
+
+    ``strict``: every plain id must be known (licence rules: a short, fixed list)."""
+    if not known:
+        return
+    hits = [k for k in known if fnmatch.fnmatchcase(k, pattern)]
+    if hits:
+        return
+    wild = any(ch in pattern for ch in "*?[")
+    namespaces = {k.split(".", 1)[0] for k in known}
+    head = pattern.split(".", 1)[0]
+    if wild or strict or (not any(ch in head for ch in "*?[") and head not in namespaces):
+        choices = {f"{ns}.*" for ns in namespaces if ns in {k.split(".", 1)[0] for k in known if "." in k}}
+        near = _closest(pattern, choices if wild else known)
+        raise PolicyError(f"{where}: {key}: {pattern!r} matches no rule aitrail raises{near}")
+    near = _closest(pattern, known)
+    if near and difflib.get_close_matches(pattern, list(known), n=1, cutoff=0.85):
+        raise PolicyError(f"{where}: {key}: unknown rule {pattern!r}{near}")
+
+
+def _licence_known(value: str) -> bool:
+    from .analyze.licenses import resolve
+
+    if _LICENSEREF.fullmatch(value) or value.strip().lower() == "other":
+        return True
+    r = resolve(value)
+    return r.facts is not None or r.matched_by.startswith("SPDX")
+
+
+def _licence_ids(values: Iterable[str]) -> set[str]:
+    """Lower-cased licence ids as written and as resolved (an alias like "apache 2.0" means Apache-2.0)."""
+    from .analyze.licenses import resolve
+
+    out = set()
+    for v in values:
+        out.add(v.lower())
+        r = resolve(v)
+        if r.facts is not None or r.matched_by.startswith("SPDX"):
+            out.add(r.id.lower())
+    return out
+
 
 @dataclass
 class Policy:
@@ -103,30 +199,63 @@ def parse(doc: Any, where: str) -> Policy:
         raise PolicyError(f"{where}: missing key 'aitrail_policy' (the format version; write 'aitrail_policy: 1')")
     for i, w in enumerate(doc.get("security", {}).get("ignore") or []):
         if not isinstance(w, dict) or "rule" not in w or not set(w) <= _WAIVER_KEYS:
-            raise PolicyError(f"{where}: security.ignore[{i}]: a waiver is {{rule, path, reason}} with at least 'rule'")
+            extra = sorted(map(str, set(w) - _WAIVER_KEYS)) if isinstance(w, dict) else []
+            hint = f" (unknown key {extra[0]!r}{_closest(extra[0], _WAIVER_KEYS)})" if extra else ""
+            raise PolicyError(
+                f"{where}: security.ignore[{i}]: a waiver is {{rule, path, reason}} with at least 'rule'{hint}"
+            )
         for k, v in w.items():
-            if not isinstance(v, str):
-                raise PolicyError(f"{where}: security.ignore[{i}].{k}: expected a string")
+            if not isinstance(v, str) or not v.strip():
+                raise PolicyError(f"{where}: security.ignore[{i}].{k}: expected a non-empty string")
+        _check_rule(w["rule"], known_rules(), f"security.ignore[{i}].rule", where, strict=False)
     for section, key in (("licenses", "allow"), ("licenses", "deny"), ("licenses", "fail_on_findings")):
         _strings(doc, section, key, where)
     _strings(doc, "documentation", "required", where)
     _strings(doc, "formats", "banned", where)
-    from .analyze.completeness import elements
-
-    known = {e["id"] for e in elements()["elements"]}
-    for el in (doc.get("documentation") or {}).get("required") or []:
-        if el not in known:
-            raise PolicyError(
-                f"{where}: documentation.required: unknown element {el!r} (known: {', '.join(sorted(known))})"
-            )
+    _values(doc, where)
     return Policy(doc, f"{doc['name']} ({where})" if doc.get("name") else where)
+
+
+def _values(doc: dict[str, Any], where: str) -> None:
+    """List values name things aitrail knows: a typo ("pikle") would make a rule silently match nothing."""
+    from .analyze.completeness import elements
+    from .analyze.licenses import knowledge
+
+    lic = doc.get("licenses") or {}
+    for key in ("allow", "deny"):
+        for i, v in enumerate(lic.get(key) or []):
+            if not _licence_known(v):
+                near = _closest(v, [f.id for f in knowledge().licenses.values()])
+                raise PolicyError(
+                    f"{where}: licenses.{key}[{i}]: {v!r} is not a licence id aitrail knows nor a valid SPDX "
+                    f"expression (write a custom licence as 'LicenseRef-…'){near}"
+                )
+    licence_rules = frozenset(r for r in known_rules() if r.startswith("license."))
+    for i, r in enumerate(lic.get("fail_on_findings") or []):
+        _check_rule(r, licence_rules, f"licenses.fail_on_findings[{i}]", where, strict=True)
+    known_elements = {e["id"] for e in elements()["elements"]}
+    for i, el in enumerate((doc.get("documentation") or {}).get("required") or []):
+        if el not in known_elements:
+            raise PolicyError(
+                f"{where}: documentation.required[{i}]: unknown element {el!r}{_closest(el, known_elements)} "
+                f"(known: {', '.join(sorted(known_elements))})"
+            )
+    formats = known_formats()
+    for i, fmt in enumerate((doc.get("formats") or {}).get("banned") or []):
+        if fmt not in formats:
+            raise PolicyError(
+                f"{where}: formats.banned[{i}]: unknown format {fmt!r}{_closest(fmt, formats)} "
+                f"(known: {', '.join(sorted(formats))})"
+            )
 
 
 def _check(doc: dict[str, Any], schema: dict[str, Any], where: str, prefix: str) -> None:
     for key, value in doc.items():
         name = f"{prefix}{key}"
         if key not in schema:
-            raise PolicyError(f"{where}: unknown key {name!r} (allowed here: {', '.join(schema)})")
+            raise PolicyError(
+                f"{where}: unknown key {name!r}{_closest(key, schema)} (allowed here: {', '.join(schema)})"
+            )
         spec = schema[key]
         if isinstance(spec, dict):
             if not isinstance(value, dict):
@@ -138,7 +267,8 @@ def _check(doc: dict[str, Any], schema: dict[str, Any], where: str, prefix: str)
         if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
             raise PolicyError(f"{where}: {name}: expected {typ.__name__}, got {type(value).__name__} ({value!r})")
         if allowed and value not in allowed:
-            raise PolicyError(f"{where}: {name}: {value!r} is not one of {', '.join(map(str, allowed))}")
+            near = _closest(value, allowed) if isinstance(value, str) else ""
+            raise PolicyError(f"{where}: {name}: {value!r} is not one of {', '.join(map(str, allowed))}{near}")
 
 
 def _strings(doc: dict[str, Any], section: str, key: str, where: str) -> None:
@@ -228,7 +358,7 @@ def _licenses(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
         )
     allow = policy.get("licenses", "allow")
     if allow is not None:
-        ok = {a.lower() for a in allow}
+        ok = _licence_ids(allow)
         bad = [
             f"{c['name']} ({c['role']}): {c['license'] or c['declared'] or 'none declared'}"
             for c in lic["components"]
@@ -236,7 +366,7 @@ def _licenses(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
         ]
         if bad:
             fail("licenses.allow", "a licence of the model or its base models is not on the allow list", bad)
-    deny = {d.lower() for d in policy.get("licenses", "deny") or []}
+    deny = _licence_ids(policy.get("licenses", "deny") or [])
     if deny:
         bad = [f"{c['name']} ({c['role']}): {c['license']}" for c in lic["components"] if _licence_in(c, deny)]
         if bad:
@@ -299,12 +429,14 @@ def _formats(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
     banned = set(policy.get("formats", "banned") or [])
     if not banned:
         return
+
+    def hit(fmt: Any) -> bool:  # a family bans its variants: "joblib" bans "joblib-zlib"
+        return isinstance(fmt, str) and any(fmt == b or fmt.startswith(b + "-") for b in banned)
+
     bad = [
-        f"{c['path']}: {c['format']}"
-        for c in doc["inventory"]["components"]
-        if c.get("path") and c.get("format") in banned
+        f"{c['path']}: {c['format']}" for c in doc["inventory"]["components"] if c.get("path") and hit(c.get("format"))
     ]
-    bad += [f"{f['path']}: {f['format']}" for f in doc["security"]["files"] if f.get("format") in banned]
+    bad += [f"{f['path']}: {f['format']}" for f in doc["security"]["files"] if hit(f.get("format"))]
     if bad:
         fail("formats.banned", f"banned format(s) present: {', '.join(sorted(banned))}", bad)
 
