@@ -482,3 +482,118 @@ def test_every_format_name_is_documented():
     doc = (Path(__file__).resolve().parents[1] / "docs/policy.md").read_text()
     missing = [f for f in known_formats() if f"`{f}`" not in doc and f"`-{f.split('-', 1)[-1]}`" not in doc]
     assert missing == []
+
+
+# -- the HTML report's lineage box ------------------------------------------------------------------
+
+LONG_NAMES = [
+    "TheBloke/Mistral-7B-Instruct-v0.2-code-ft-GPTQ-4bit-128g-actorder_True-extended-context-32k",
+    "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW/MMMMMMMMMMMMMMMMMMMMMMMMM",
+    "長い名前のモデル日本語テストモデル名前がとても長いモデル名前がとても長い/モデル名前",
+    "a" * 300,
+]
+
+
+def _facts(name: str):
+    from aitrail.export import summary as S
+
+    return S.ModelFacts(
+        id=f"model:{name}",
+        name=name,
+        version=None,
+        architecture=None,
+        task=None,
+        parameters="unknown",
+        formats=[],
+        files=[],
+        total_size=0,
+        licences=[],
+        bases=[(n, "merge", []) for n in LONG_NAMES] + [("meta-llama/Llama-2-7b", S.HOW["unknown"], [])],
+        datasets=LONG_NAMES[::-1],
+        licence_verdict="allowed",
+        openness=None,
+    )
+
+
+def _boxes_and_texts(svg: str):
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(svg)
+    rect = None
+    for el in root:
+        if el.tag == ns + "rect":
+            rect = el
+        elif el.tag == ns + "line":
+            rect = None
+        elif el.tag == ns + "text":
+            shown = "".join(el.itertext()).removeprefix(el.findtext(ns + "title") or "")
+            yield rect, el, shown
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_lineage_svg_text_never_leaves_its_box(name):
+    from aitrail.export.check_html import lineage_svg
+
+    svg = lineage_svg(_facts(name), {}, "commercial")
+    texts = list(_boxes_and_texts(svg))
+    assert len(texts) >= 2 * len(LONG_NAMES)
+    for rect, text, shown in texts:
+        size = float(text.get("font-size"))
+        # the box, or for an edge label the gap between the columns (91 px)
+        room = float(rect.get("width")) - 12 if rect is not None else 91
+        bound = float(text.get("textLength") or len(shown) * size * 1.1)  # 1.1 em a character: any font
+        assert bound <= room, (shown, bound, room)
+        if rect is not None:
+            x, w = float(rect.get("x")), float(rect.get("width"))
+            assert abs(float(text.get("x")) - (x + w / 2)) < 1  # centred in its own box
+            y, h = float(rect.get("y")), float(rect.get("height"))
+            assert y < float(text.get("y")) < y + h
+        assert text.findtext("{http://www.w3.org/2000/svg}title")  # the full label on hover
+    full = [t.findtext("{http://www.w3.org/2000/svg}title") for _, t, _ in texts]
+    assert name in full and all(n in full for n in LONG_NAMES)
+
+
+def _chromium() -> str | None:
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not found and os.environ.get("AITRAIL_REQUIRE_BROWSER"):
+        pytest.fail("AITRAIL_REQUIRE_BROWSER is set but no chromium is installed")
+    return found
+
+
+@pytest.mark.skipif(not _chromium(), reason="chromium not installed (.ci/run installs it)")
+def test_lineage_text_pixels_stay_inside_the_boxes(tmp_path):
+    """Headless chromium draws the lineage with the longest names: no black text pixel outside a box."""
+    Image = pytest.importorskip("PIL.Image")
+    from aitrail.export.check_html import lineage_svg
+
+    svg = lineage_svg(_facts(LONG_NAMES[1]), {}, "commercial")
+    height = int(re.search(r'viewBox="0 0 900 (\d+)"', svg).group(1))
+    svg = svg.replace('class="lineage"', f'width="900" height="{height}"', 1)
+    page = tmp_path / "l.html"
+    page.write_text(f'<!doctype html><meta charset="utf-8"><body style="margin:0;background:#fff">{svg}</body>')
+    png = tmp_path / "l.png"
+    subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--window-size=900,{height}", f"--screenshot={png}", page.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    rects = [
+        tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+        for r, _, _ in _boxes_and_texts(lineage_svg(_facts(LONG_NAMES[1]), {}, "commercial"))
+        if r is not None
+    ]
+    img = Image.open(png).convert("RGB")
+    outside = [
+        (x, y)
+        for y in range(img.height)
+        for x in range(img.width)
+        if max(img.getpixel((x, y))) < 60
+        and not any(rx <= x <= rx + rw and ry <= y <= ry + rh for rx, ry, rw, rh in rects)
+    ]
+    inside = sum(1 for y in range(img.height) for x in range(img.width) if max(img.getpixel((x, y))) < 60)
+    assert inside > 500  # the text was drawn
+    assert outside == [], outside[:20]

@@ -7,6 +7,7 @@ would not make shorter, and a dependency-free page is what a reader can trust of
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 from typing import Any
 
@@ -21,7 +22,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid var(--line);padding-bottom:4px}
-h3{font-size:16px;margin:18px 0 6px}
+h3{font-size:16px;margin:18px 0 6px;overflow-wrap:anywhere}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;word-break:break-all}
 .banner{padding:12px 16px;border-radius:6px;font-weight:600;margin:12px 0}
 .pass{background:#e8f5e9;color:var(--ok);border:1px solid #a5d6a7}
@@ -90,6 +91,71 @@ def _sev(s: str) -> str:
     return f'<span class="sev {_e(s)}">{_e(s)}</span>'
 
 
+# Advance widths of DejaVu Sans (the SVG's font) in em, rounded up so estimates err wide; a browser
+# with another font still stays inside the box because long labels also get an exact textLength.
+_NARROW = set("ijlI.,:;|!'`()[]{} ")
+_SLIM = set("ftr-/")
+_WIDE = set("MWmw@%&")
+_PAD = 12  # px kept free inside a box, both sides together
+
+
+def _char_em(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in ("W", "F") or ord(ch) > 0xFFFF:
+        return 1.0
+    if ch in _NARROW:
+        return 0.36
+    if ch in _SLIM:
+        return 0.43
+    if ch in _WIDE:
+        return 1.0
+    if ch.isupper() or ch.isdigit() or not ch.isascii():
+        return 0.78
+    return 0.64
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Estimated width in px of ``text`` at ``size`` px: a bound, not a measurement."""
+    return sum(map(_char_em, text)) * size * (1.1 if bold else 1.0)
+
+
+def fit_text(text: str, avail: float, size: float, bold: bool = False) -> str:
+    """``text``, or its longest prefix that fits ``avail`` px with an ellipsis."""
+    if text_width(text, size, bold) <= avail:
+        return text
+    out, used, room = [], 0.0, avail - text_width("…", size, bold)
+    for ch in text:
+        w = text_width(ch, size, bold)
+        if used + w > room:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _wrap2(text: str, avail: float, size: float, bold: bool) -> list[str]:
+    """One line, or two: the first broken after '/', '-', '_' or a space when one is near the end."""
+    if text_width(text, size, bold) <= avail:
+        return [text]
+    first = fit_text(text, avail, size, bold).rstrip("…")
+    cut = max(first.rfind(c) for c in "/-_ ")
+    if cut >= len(first) // 2:
+        first = first[: cut + 1]
+    return [first.rstrip(), fit_text(text[len(first) :].lstrip(), avail, size, bold)]
+
+
+def _svg_text(x: float, y: float, text: str, avail: float, size: float, full: str, attrs: str = "") -> str:
+    """A centred <text> that cannot leave its box: an exact textLength when any font might overflow, and the
+    full label as a tooltip."""
+    bold = "bold" in attrs
+    fitted = ""
+    if len(text) * size * 1.1 > avail:  # otherwise even 1.1 em a character (any font, bold) fits
+        fitted = f' textLength="{min(text_width(text, size, bold), avail):.0f}" lengthAdjust="spacingAndGlyphs"'
+    return (
+        f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="middle" font-size="{size:g}" '
+        f'font-family="DejaVu Sans,sans-serif"{attrs}{fitted}><title>{_e(full)}</title>{_e(text)}</text>'
+    )
+
+
 def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
     """Base models on the left, the model in the middle, training data on the right."""
     left = [(name, "derived from" if how == S.HOW["unknown"] else how) for name, how, _ in m.bases]
@@ -122,13 +188,12 @@ def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
             f'stroke-width="{3 if bold else 1.5}"><title>{_e(label)}: '
             f"{_e(S.VERDICT_WORDS.get(verdict or '', 'no licence verdict'))} ({_e(use)})</title></rect>"
         )
-        fit = int(w / 7.8)  # DejaVu Sans at 13 px: ~7.5 px a character
-        shown = label if len(label) <= fit else label[: fit - 1] + "…"
-        weight = ' font-weight="bold"' if bold else ""
-        parts.append(
-            f'<text x="{x + w / 2:.0f}" y="{y + h / 2 + 5:.0f}" text-anchor="middle" font-size="13" '
-            f'font-family="DejaVu Sans,sans-serif"{weight}>{_e(shown)}</text>'
-        )
+        avail = w - _PAD
+        lines = _wrap2(label, avail, 13, bold) if h >= 2 * bh else [fit_text(label, avail, 13, bold)]
+        top = y + h / 2 + 5 - 8 * (len(lines) - 1)  # 16 px apart, centred as a block
+        for i, line in enumerate(lines):
+            weight = ' font-weight="bold"' if bold else ""
+            parts.append(_svg_text(x + w / 2, top + 16 * i, line, avail, 13, label, weight))
 
     box(cx, cy, bw, bh * 2, m.name, verdicts.get(m.id), bold=True)
     for i, (name, how) in enumerate(left):
@@ -138,9 +203,19 @@ def lineage_svg(m: S.ModelFacts, verdicts: dict[str, str], use: str) -> str:
             f'<line x1="{cx:.0f}" y1="{cy + bh:.0f}" x2="{pad + bw - 40:.0f}" y2="{y + bh / 2:.0f}" stroke="#555" '
             'marker-end="url(#arr)"/>'
         )
+        # the edge label sits in the gap between the columns: bounded by it
+        gap_w = cx - (pad + bw - 40) - 8
+        label = fit_text(how, gap_w, 11)
         parts.append(
-            f'<text x="{(cx + pad + bw - 40) / 2:.0f}" y="{(cy + bh + y + bh / 2) / 2 - 4:.0f}" font-size="11" '
-            f'text-anchor="middle" fill="#555" font-family="DejaVu Sans,sans-serif">{_e(how)}</text>'
+            _svg_text(
+                (cx + pad + bw - 40) / 2,
+                (cy + bh + y + bh / 2) / 2 - 4,
+                label,
+                gap_w,
+                11,
+                how,
+                ' fill="#555"',
+            )
         )
     for i, (name, how) in enumerate(right):
         y = pad + i * (bh + gap) + (rows - len(right)) * (bh + gap) / 2
