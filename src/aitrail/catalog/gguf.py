@@ -15,12 +15,33 @@ from typing import Any, BinaryIO
 
 from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, CatalogError, FileRef, Found
-from .lineage import model_component
+from .lineage import model_component, text
 
 SPEC = "GGUF specification (ggml-org/ggml docs/gguf.md)"
-MAX_KV = 1_000_000
-MAX_TENSORS = 10_000_000
-MAX_STRING_KEEP = 1 << 20  # strings longer than this are skipped, with their length recorded
+# Real files hold tens of key-values and at most a few thousand tensors; far above that is a lie
+# (reported as scan.gguf.absurd-count before anything is read or allocated).
+MAX_KV = 65_536
+MAX_TENSORS = 262_144
+MAX_STRING_KEEP = 1 << 20  # general.* and chat-template strings longer than this are skipped (length kept)
+MAX_OTHER_KEEP = 1 << 10  # other strings (token lists aside): only their start is ever shown
+MAX_ARRAY_KEEP = 64  # longer arrays are summarised as {"array_of", "length"}, their items skipped
+MAX_ARRAY_ITEMS = 16_000_000  # string-array items walked (real vocabularies hold < 1M)
+MAX_NAME = 200  # characters of a name quoted in a message
+
+
+class Skipped:
+    """A string value longer than aitrail keeps: its length, never its text."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"<{self.length} bytes, not read>"
+
+
+def _keep(key: str) -> int:
+    return MAX_STRING_KEEP if key.startswith(("general.", "tokenizer.chat_template")) else MAX_OTHER_KEEP
+
 
 # llama_ftype (general.file_type) -> name, from llama.cpp
 FILE_TYPES = {
@@ -102,7 +123,7 @@ class _Reader:
     def need(self, n: int, what: str) -> None:
         if n < 0 or self.fh.tell() + n > self.size:
             raise CatalogError(
-                f"{self.rel}: {what} needs {n} bytes at offset {self.fh.tell()}, past the end of the "
+                f"{self.rel}: {_name(what)} needs {n} bytes at offset {self.fh.tell()}, past the end of the "
                 f"file ({self.size} bytes): truncated or corrupt",
                 rule="scan.gguf.truncated",
                 offset=self.fh.tell(),
@@ -116,40 +137,81 @@ class _Reader:
     def count(self, what: str) -> int:
         return self.unpack("<I" if self.v1 else "<Q", what)
 
-    def string(self, what: str) -> str | None:
+    def string(self, what: str, keep: int = MAX_STRING_KEEP) -> str | Skipped:
         n = self.count(f"{what} length")
         self.need(n, what)
-        if n > MAX_STRING_KEEP:
+        if n > keep:
             self.fh.seek(n, 1)
-            return None
+            return Skipped(n)
         return self.fh.read(n).decode("utf-8", errors="replace")
+
+    def skip_strings(self, n: int, what: str) -> None:
+        """Skip ``n`` length-prefixed strings (a vocabulary), reading lengths in blocks."""
+        width = 4 if self.v1 else 8
+        fmt = "<I" if self.v1 else "<Q"
+        pos = self.fh.tell()
+        buf, base = b"", pos  # buf holds the file's bytes from offset base
+        for _ in range(n):
+            if pos + width > base + len(buf):
+                self.fh.seek(pos)
+                self.need(width, f"{what} item length")
+                buf, base = self.fh.read(1 << 20), pos
+            pos += width + struct.unpack_from(fmt, buf, pos - base)[0]
+            if pos > self.size:
+                raise CatalogError(
+                    f"{self.rel}: {_name(what)}: a string runs past the end of the file ({self.size} bytes): "
+                    "truncated or corrupt",
+                    rule="scan.gguf.truncated",
+                    offset=base,
+                )
+        self.fh.seek(pos)
 
     def value(self, vtype: int, what: str, depth: int = 0) -> Any:
         if vtype in _SCALAR:
             return self.unpack(_SCALAR[vtype], what)
         if vtype == 8:
-            return self.string(what)
+            return self.string(what, _keep(what))
         if vtype == 9:
             if depth > 2:
-                raise CatalogError(f"{self.rel}: {what}: arrays nested too deeply", rule="scan.gguf.bad-header")
+                raise CatalogError(f"{self.rel}: {_name(what)}: arrays nested too deeply", rule="scan.gguf.bad-header")
             itype = self.unpack("<I", f"{what} item type")
             n = self.count(f"{what} array length")
             if itype in _SCALAR:
                 size = struct.calcsize(_SCALAR[itype]) * n
                 self.need(size, what)
-                if n <= 64:
+                if n <= MAX_ARRAY_KEEP:
                     return [self.value(itype, what) for _ in range(n)]
                 self.fh.seek(size, 1)
                 return {"array_of": itype, "length": n}
             if itype == 8 or itype == 9:
                 # each element is at least 8 bytes (its length), which bounds n by the file size
                 self.need(n * (4 if self.v1 else 8), what)
-                items = [self.value(itype, what, depth + 1) for _ in range(n)]
-                return items if n <= 64 else {"array_of": itype, "length": n}
-            raise CatalogError(f"{self.rel}: {what}: unknown array item type {itype}", rule="scan.gguf.bad-header")
+                if n <= MAX_ARRAY_KEEP:
+                    return [self.value(itype, what, depth + 1) for _ in range(n)]
+                if n > MAX_ARRAY_ITEMS:
+                    raise CatalogError(
+                        f"{self.rel}: {_name(what)}: array of {n} items, more than the {MAX_ARRAY_ITEMS} aitrail "
+                        "reads; the rest of the header not read",
+                        rule="scan.limit-exceeded",
+                        offset=self.fh.tell(),
+                    )
+                if itype == 8:
+                    self.skip_strings(n, what)
+                else:
+                    for _ in range(n):
+                        self.value(itype, what, depth + 1)
+                return {"array_of": itype, "length": n}
+            raise CatalogError(
+                f"{self.rel}: {_name(what)}: unknown array item type {itype}", rule="scan.gguf.bad-header"
+            )
         raise CatalogError(
-            f"{self.rel}: {what}: unknown value type {vtype}", rule="scan.gguf.bad-header", offset=self.fh.tell()
+            f"{self.rel}: {_name(what)}: unknown value type {vtype}", rule="scan.gguf.bad-header", offset=self.fh.tell()
         )
+
+
+def _name(s: Any) -> str:
+    """A key or tensor name as quoted in a message: bounded and printable."""
+    return text(s, MAX_NAME)
 
 
 def matches(f: FileRef) -> bool:
@@ -161,7 +223,9 @@ Tensor = tuple[str, list[int], int, int]  # name, dims, ggml type, offset in the
 PLAIN_SIZES = {0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27: 8, 28: 8, 30: 2}
 
 
-def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[Tensor], int]:
+def read_header(f: FileRef, kv_only: bool = False) -> tuple[int, dict[str, Any], list[Tensor], int]:
+    """Version, key-values, tensor infos and where the header ends. ``kv_only`` stops after the
+    key-values (what the security rules judge). String values too long to keep are :class:`Skipped`."""
     with open(f.path, "rb") as fh:
         fh.seek(4)
         r = _Reader(fh, f.size, f.rel, v1=False)
@@ -175,28 +239,34 @@ def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[Tensor], int]:
         # what the file could hold are lies, caught before we loop on them.
         if n_kv > MAX_KV or n_kv * 12 > f.size:
             raise CatalogError(
-                f"{f.rel}: absurd GGUF key-value count {n_kv} for a {f.size}-byte file",
+                f"{f.rel}: absurd GGUF key-value count {n_kv} for a {f.size}-byte file (aitrail reads at most "
+                f"{MAX_KV})",
                 rule="scan.gguf.absurd-count",
                 offset=16,
             )
         if n_tensors > MAX_TENSORS or n_tensors * 24 > f.size:
             raise CatalogError(
-                f"{f.rel}: absurd GGUF tensor count {n_tensors} for a {f.size}-byte file",
+                f"{f.rel}: absurd GGUF tensor count {n_tensors} for a {f.size}-byte file (aitrail reads at most "
+                f"{MAX_TENSORS})",
                 rule="scan.gguf.absurd-count",
                 offset=8,
             )
         kv: dict[str, Any] = {}
         for i in range(n_kv):
-            key = r.string(f"key #{i}") or f"#{i}"
+            key = r.string(f"key #{i}", 1 << 16)  # the specification caps keys at 65,535 bytes
+            key = key if isinstance(key, str) else f"#{i}"
             vtype = r.unpack("<I", f"type of {key}")
             kv[key] = r.value(vtype, key)
+        if kv_only:
+            return version, kv, [], fh.tell()
         tensors = []
         for i in range(n_tensors):
-            name = r.string(f"tensor #{i} name") or f"#{i}"
+            name = r.string(f"tensor #{i} name", 1 << 16)
+            name = name if isinstance(name, str) else f"#{i}"
             nd = r.unpack("<I", f"dims of {name}")
             if nd > 8:
                 raise CatalogError(
-                    f"{f.rel}: tensor {name!r} claims {nd} dimensions (GGML allows 4)",
+                    f"{f.rel}: tensor {_name(name)!r} claims {nd} dimensions (GGML allows 4)",
                     rule="scan.gguf.bad-header",
                     offset=fh.tell(),
                 )
@@ -208,60 +278,85 @@ def read_header(f: FileRef) -> tuple[int, dict[str, Any], list[Tensor], int]:
     return version, kv, tensors, header_end
 
 
+def _general(kv: dict[str, Any]) -> dict[str, Any]:
+    """general.* for the inventory: at most 200 keys, strings and lists bounded."""
+    out: dict[str, Any] = {}
+    for k, v in kv.items():
+        if not k.startswith("general.") or isinstance(v, dict):
+            continue
+        if len(out) >= 200:
+            out["…"] = "more general.* keys not listed"
+            break
+        if isinstance(v, str):
+            v = text(v, 500)
+        elif isinstance(v, list):
+            v = [text(x, 200) if isinstance(x, (str, Skipped)) else x for x in v[:16]]
+        elif isinstance(v, Skipped):
+            v = repr(v)
+        out[text(k, 100)] = v
+    return out
+
+
+def _str(kv: dict[str, Any], key: str, n: int = MAX_NAME) -> str | None:
+    v = kv.get(key)
+    return text(v, n) if isinstance(v, str) and v.strip() else None
+
+
 def catalog(f: FileRef) -> Found:
     version, kv, tensors, header_end = read_header(f)
     out = Found(file_type=ComponentType.WEIGHTS if tensors else ComponentType.TOKENIZER, format="gguf")
     _check_data_section(f, kv, tensors, header_end, out)
     params = 0
     types: Counter[str] = Counter()
-    for _name, dims, ttype, _offset in tensors:
+    for _tensor, dims, ttype, _offset in tensors:
         n = 1
         for d in dims:
             n *= d
         params += n
         types[TENSOR_TYPES.get(ttype, str(ttype))] += 1
-    general = {k: v for k, v in kv.items() if k.startswith("general.") and not isinstance(v, dict)}
     out.properties.update(
         {
             "gguf_version": version,
             "tensor_count": len(tensors),
             "parameter_count": params,
             "tensor_types": dict(sorted(types.items())),
-            "general": general,
+            "general": _general(kv),
             "kv_count": len(kv),
         }
     )
     if not tensors:
         out.properties["vocab_only"] = True
-    arch = kv.get("general.architecture")
     ev = f.ev
+    arch = _str(kv, "general.architecture", 100)
     out.fact("architecture", arch, ev(key="general.architecture", value=arch))
-    out.fact("name", kv.get("general.name"), ev(key="general.name", value=kv.get("general.name")))
-    out.fact("version", kv.get("general.version"), ev(key="general.version"))
-    out.fact("supplier", kv.get("general.organization") or kv.get("general.author"), ev(key="general.organization"))
-    out.fact("description", kv.get("general.description"), ev(key="general.description"))
+    out.fact("name", _str(kv, "general.name"), ev(key="general.name", value=_str(kv, "general.name")))
+    out.fact("version", _str(kv, "general.version", 100), ev(key="general.version"))
+    supplier = _str(kv, "general.organization") or _str(kv, "general.author")
+    out.fact("supplier", supplier, ev(key="general.organization"))
+    out.fact("description", _str(kv, "general.description", 2000), ev(key="general.description"))
     if tensors:
         out.fact("parameter_count", params, ev(key="tensor_info"))
     ft = kv.get("general.file_type")
     if isinstance(ft, int):
         out.properties["file_type"] = FILE_TYPES.get(ft, str(ft))
         out.fact("quantization", FILE_TYPES.get(ft, str(ft)), ev(key="general.file_type", value=ft))
-    lic = kv.get("general.license")
-    if isinstance(lic, str) and lic.strip():
-        out.licenses.append(
-            DeclaredLicense(
-                lic.strip(),
-                ev(key="general.license", value=lic),
-                name=kv.get("general.license.name"),
-                link=kv.get("general.license.link"),
+    _license(out, f, kv)
+    for key, tmpl in kv.items():
+        if not key.startswith("tokenizer.chat_template"):
+            continue
+        if isinstance(tmpl, Skipped):
+            out.finding(
+                Severity.MEDIUM,
+                "scan.limit-exceeded",
+                f"{f.rel}: chat template {_name(key)} is {tmpl.length} bytes, more than the {MAX_STRING_KEEP} "
+                "aitrail reads: not read",
+                ev(key=_name(key)),
             )
-        )
-    tmpl = kv.get("tokenizer.chat_template")
-    if isinstance(tmpl, str):
-        digest = hashlib.sha256(tmpl.encode()).hexdigest()
-        out.properties["chat_template_sha256"] = digest
-        out.fact("chat_template_sha256", digest, ev(key="tokenizer.chat_template"))
-    tok = kv.get("tokenizer.ggml.model")
+        elif key == "tokenizer.chat_template" and isinstance(tmpl, str):
+            digest = hashlib.sha256(tmpl.encode()).hexdigest()
+            out.properties["chat_template_sha256"] = digest
+            out.fact("chat_template_sha256", digest, ev(key="tokenizer.chat_template"))
+    tok = _str(kv, "tokenizer.ggml.model", 100)
     if tok:
         out.properties["tokenizer_model"] = tok
         toks = kv.get("tokenizer.ggml.tokens")
@@ -269,17 +364,48 @@ def catalog(f: FileRef) -> Found:
             out.properties["vocab_size"] = toks["length"]
         elif isinstance(toks, list):
             out.properties["vocab_size"] = len(toks)
-    # Lineage: general.base_model.{i}.* (GGUF naming convention).
+    _lineage(out, f, kv, isinstance(ft, int) and ft not in (0, 1, 32))
+    return out
+
+
+def _license(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
+    lic = kv.get("general.license")
+    if not (isinstance(lic, str) and lic.strip()):
+        return
+    value = lic.strip()
+    if len(value) > 200 or "\n" in value:
+        # A whole licence text pasted into the field: identified from its text (bounded there).
+        from ..analyze.license_text import identify_text
+
+        ident = identify_text(value, f"{f.rel} [general.license]")
+        first = text(next((ln.strip() for ln in value.splitlines() if ln.strip()), ""), 120)
+        for m in ident.licenses if ident.known else []:
+            out.licenses.append(DeclaredLicense(m.license_id, f.ev(key="general.license", value=first)))
+        if not ident.known:
+            out.properties["license_text_unidentified"] = text(ident.to_dict().get("message") or first, 300)
+        return
+    out.licenses.append(
+        DeclaredLicense(
+            text(value),
+            f.ev(key="general.license", value=text(value)),
+            name=_str(kv, "general.license.name"),
+            link=_str(kv, "general.license.link", 500),
+        )
+    )
+
+
+def _lineage(out: Found, f: FileRef, kv: dict[str, Any], quantized: bool) -> None:
+    """general.base_model.{i}.* (GGUF naming convention)."""
     n_base = kv.get("general.base_model.count")
-    quantized = isinstance(ft, int) and ft not in (0, 1, 32)
+    ev = f.ev
     for i in range(n_base if isinstance(n_base, int) and 0 < n_base < 100 else 0):
         p = f"general.base_model.{i}."
-        org, name = kv.get(p + "organization"), kv.get(p + "name")
-        repo = kv.get(p + "repo_url")
+        org, name = _str(kv, p + "organization", 100), _str(kv, p + "name", 100)
+        repo = _str(kv, p + "repo_url", 500)
         ident = _repo_from_url(repo) or (f"{org}/{name}" if org and name else name)
         if not ident:
             continue
-        base = model_component(str(ident), ev(key=p + "name", value=ident))
+        base = model_component(text(ident), ev(key=p + "name", value=ident))
         if repo:
             base.properties["url"] = repo
         out.components.append(base)
@@ -292,7 +418,6 @@ def catalog(f: FileRef) -> Found:
                 [ev(key=p + "name", value=ident)],
             )
         )
-    return out
 
 
 def _check_data_section(f: FileRef, kv: dict[str, Any], tensors: list[Tensor], header_end: int, out: Found) -> None:
@@ -310,9 +435,9 @@ def _check_data_section(f: FileRef, kv: dict[str, Any], tensors: list[Tensor], h
             out.finding(
                 Severity.HIGH,
                 "scan.gguf.tensor-out-of-range",
-                f"{f.rel}: tensor {name!r} lies at data offset {offset}..{end}, beyond the end of the file "
+                f"{f.rel}: tensor {_name(name)!r} lies at data offset {offset}..{end}, beyond the end of the file "
                 f"({room} bytes of tensor data): truncated or corrupt",
-                f.ev(key=name, offset=data_start + offset),
+                f.ev(key=_name(name), offset=data_start + offset),
                 SPEC,
             )
             return  # one is enough to say the file is truncated

@@ -1,17 +1,70 @@
-"""Transformers ``config.json`` and ``generation_config.json``."""
+"""Transformers ``config.json`` and ``generation_config.json``.
+
+What is copied from the document into the inventory is bounded: scalars only, strings shortened,
+lists cut (a config.json is attacker-chosen text and may hold megabytes under any key).
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found, read_json
-from .lineage import is_repo_id, model_component
+from .lineage import is_repo_id, model_component, text
 
 REMOTE_CODE = "transformers docs, 'Customizing models: sharing custom models' (auto_map, trust_remote_code)"
+MAX_REFS = 64  # auto_map references kept (real configs name fewer than ten)
+# One segment of a module path: what a Python module file can be called (transformers joins the
+# module path to the model folder, so "/", ".." or a drive would reach outside it).
+_SEGMENT = re.compile(r"^[\w\-]+$")
 
 
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1]
     return name in ("config.json", "generation_config.json") and f.size < (8 << 20)
+
+
+def scalar(value: Any) -> Any:
+    """A config value fit for the inventory: numbers and booleans as they are, strings bounded,
+    anything else (lists, objects) summarised."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 1 << 63 else text(value, 40)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list) and len(value) <= 16 and all(isinstance(v, (int, float, bool)) for v in value):
+        return [scalar(v) for v in value]  # e.g. eos_token_id: [1, 2]
+    return f"<{type(value).__name__} of {len(value)}>" if isinstance(value, (list, dict)) else text(value)
+
+
+def module_file(ref: str) -> tuple[str, str | None]:
+    """An auto_map reference -> (the file transformers imports, a problem or None).
+
+    'configuration_x.XConfig' -> 'configuration_x.py'; 'org/repo--modeling_x.X' names a file in
+    another repository ('org/repo:modeling_x.py'). The problem is "outside" for a path that leaves
+    the model folder (absolute, '..'), "invalid" for one that names no module file."""
+    repo, sep, local = ref.partition("--")
+    mod = (local if sep else repo).rsplit(".", 1)[0]
+    path = mod.replace(".", "/") + ".py"
+    if sep:
+        return f"{repo}:{path}", None
+    if mod.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", mod) or ".." in mod:
+        return path, "outside"
+    if not all(_SEGMENT.match(s) for s in mod.replace(".", "/").split("/")):
+        return path, "invalid"
+    return path, None
+
+
+def auto_map_refs(auto_map: Any) -> list[str]:
+    """The class references an auto_map holds (strings; lists hold [slow, fast] tokenizer pairs)."""
+    if not isinstance(auto_map, dict):
+        return []
+    refs = {v for vs in auto_map.values() for v in (vs if isinstance(vs, list) else [vs]) if isinstance(v, str) and v}
+    return sorted(refs)
 
 
 def catalog(f: FileRef) -> Found:
@@ -32,7 +85,7 @@ def catalog(f: FileRef) -> Found:
             "pad_token_id",
             "transformers_version",
         )
-        out.properties.update({"kind": "generation-config", **{k: doc[k] for k in keep if k in doc}})
+        out.properties.update({"kind": "generation-config", **{k: scalar(doc[k]) for k in keep if k in doc}})
         return out
     if not ("model_type" in doc or "architectures" in doc or "auto_map" in doc):
         return out  # some other config.json (e.g. a pooling layer's)
@@ -40,10 +93,14 @@ def catalog(f: FileRef) -> Found:
     ev = f.ev
     arch = doc.get("architectures")
     if isinstance(arch, list) and arch:
-        out.fact("architecture", ", ".join(map(str, arch)), ev(key="architectures", value=arch))
-    out.fact("model_type", doc.get("model_type"), ev(key="model_type", value=doc.get("model_type")))
+        names = [text(a, 100) for a in arch[:10]] + ([f"… {len(arch) - 10} more"] if len(arch) > 10 else [])
+        out.fact("architecture", ", ".join(names), ev(key="architectures", value=names))
+    model_type = doc.get("model_type")
+    if isinstance(model_type, str):
+        out.fact("model_type", text(model_type, 100), ev(key="model_type", value=model_type))
     dtype = doc.get("torch_dtype") or doc.get("dtype")
-    out.fact("dtype", dtype, ev(key="torch_dtype" if "torch_dtype" in doc else "dtype", value=dtype))
+    if isinstance(dtype, str):
+        out.fact("dtype", text(dtype, 40), ev(key="torch_dtype" if "torch_dtype" in doc else "dtype", value=dtype))
     for k in (
         "transformers_version",
         "model_type",
@@ -54,13 +111,14 @@ def catalog(f: FileRef) -> Found:
         "max_position_embeddings",
     ):
         if k in doc:
-            out.properties[k] = doc[k]
-    if "transformers_version" in doc:
-        out.fact("transformers_version", doc["transformers_version"], ev(key="transformers_version"))
+            out.properties[k] = scalar(doc[k])
+    if isinstance(doc.get("transformers_version"), str):
+        out.fact("transformers_version", text(doc["transformers_version"], 40), ev(key="transformers_version"))
     q = doc.get("quantization_config")
     if isinstance(q, dict):
-        out.properties["quantization"] = q.get("quant_method") or "unknown"
-        out.fact("quantization", q.get("quant_method") or "unknown", ev(key="quantization_config.quant_method"))
+        method = text(q["quant_method"], 40) if isinstance(q.get("quant_method"), str) else "unknown"
+        out.properties["quantization"] = method
+        out.fact("quantization", method, ev(key="quantization_config.quant_method"))
     base = doc.get("_name_or_path")
     if is_repo_id(base) and "/" in str(base):
         # A hint only: transformers writes the path the model was loaded from when saving.
@@ -72,27 +130,57 @@ def catalog(f: FileRef) -> Found:
             )
         )
         out.fact("name_or_path", base, ev(key="_name_or_path", value=base))
-    auto_map = doc.get("auto_map")
-    if isinstance(auto_map, dict):
-        refs = sorted({str(v) for vs in auto_map.values() for v in (vs if isinstance(vs, list) else [vs]) if v})
-        files = sorted({_module_file(r) for r in refs if _module_file(r)})
-        out.properties["auto_map"] = auto_map
-        out.properties["remote_code_files"] = files
-        out.fact("remote_code_files", files, ev(key="auto_map", value=refs))
-        out.finding(
-            Severity.MEDIUM,
-            "scan.remote-code",
-            f"{f.rel}: auto_map makes transformers import {', '.join(files) or 'remote code'} "
-            "(loading needs trust_remote_code=True: review that code first)",  # safe: message text, not a call
-            ev(key="auto_map", value=refs),
-            REMOTE_CODE,
-        )
+    if isinstance(doc.get("auto_map"), dict):
+        _auto_map(out, f, doc["auto_map"])
     return out
 
 
-def _module_file(ref: str) -> str:
-    """'configuration_x.XConfig' -> 'configuration_x.py'; 'org/repo--modeling_x.X' names another repo."""
-    repo, sep, local = ref.partition("--")
-    mod = (local if sep else repo).rsplit(".", 1)[0]
-    path = mod.replace(".", "/") + ".py"
-    return f"{repo}:{path}" if sep else path
+def _auto_map(out: Found, f: FileRef, auto_map: dict[str, Any]) -> None:
+    refs = auto_map_refs(auto_map)
+    more = len(refs) - MAX_REFS
+    refs = refs[:MAX_REFS]
+    files: set[str] = set()
+    for r in refs:
+        path, problem = module_file(r)
+        if problem == "outside":
+            out.finding(
+                Severity.HIGH,
+                "scan.remote-code-outside",
+                f"{f.rel}: auto_map reference {text(r)!r} makes transformers import {text(path)!r}, outside the "
+                "model folder (an absolute path or '..')",
+                f.ev(key="auto_map", value=text(r)),
+                REMOTE_CODE,
+            )
+        elif problem == "invalid":
+            out.finding(
+                Severity.MEDIUM,
+                "scan.remote-code-invalid",
+                f"{f.rel}: auto_map reference {text(r)!r} names no module file transformers could import",
+                f.ev(key="auto_map", value=text(r)),
+                REMOTE_CODE,
+            )
+        else:
+            files.add(text(path))
+    shown = sorted(files)
+    out.properties["auto_map"] = {
+        text(k, 100): [text(x) for x in v[:4]] if isinstance(v, list) else text(v)
+        for k, v in list(auto_map.items())[:MAX_REFS]
+    }
+    out.properties["remote_code_files"] = shown
+    out.fact("remote_code_files", shown, f.ev(key="auto_map", value=[text(r) for r in refs]))
+    listed = ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
+    out.finding(
+        Severity.MEDIUM,
+        "scan.remote-code",
+        f"{f.rel}: auto_map makes transformers import {listed or 'remote code'} "
+        "(loading needs trust_remote_code=True: review that code first)",  # safe: message text, not a call
+        f.ev(key="auto_map", value=[text(r) for r in refs[:10]]),
+        REMOTE_CODE,
+    )
+    if more > 0:
+        out.finding(
+            Severity.MEDIUM,
+            "scan.limit-exceeded",
+            f"{f.rel}: auto_map holds {more} more references than the {MAX_REFS} aitrail reads; the rest not checked",
+            f.ev(key="auto_map"),
+        )

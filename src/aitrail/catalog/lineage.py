@@ -3,12 +3,56 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 from ..model import Component, ComponentType, Evidence
+from .base import _short
 
 # A Hugging Face repo id: "name" or "org/name" (letters, digits, - _ .), no path tricks.
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]{0,95}/)?[A-Za-z0-9][\w.\-]{0,95}$")
+
+
+def text(value: Any, n: int = 200) -> str:
+    """A value quoted in a message or copied to the inventory: at most ``n`` characters, one line,
+    always encodable (JSON strings may hold lone surrogates such as ``"\\ud800"``, which no UTF-8
+    output can write: they are escaped, the rest of the text kept). Built without the value's full
+    repr: a list of a million items, or an integer too long to print, costs what is shown."""
+    s = _short(_bounded_repr(value, n), n).replace("\n", " ").replace("\r", " ")
+    return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _bounded_repr(value: Any, n: int) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<{value.bit_length()}-bit integer>"
+    if isinstance(value, (list, tuple, dict)):
+        shown: list[str] = []
+        size = 0
+        for item in value.items() if isinstance(value, dict) else value:
+            one = (
+                f"{_leaf(item[0])}: {_leaf(item[1])}" if isinstance(value, dict) else _leaf(item)  # type: ignore[index]
+            )
+            shown.append(one[:n])
+            size += len(shown[-1]) + 2
+            if size > n:
+                break
+        more = ", …" if len(shown) < len(value) else ""
+        open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        return open_ + ", ".join(shown) + more + close
+    return _leaf(value)
+
+
+def _leaf(value: Any) -> str:
+    """One item of a container: nested containers are not opened (no recursion, no blow-up)."""
+    if isinstance(value, (list, tuple)):
+        return f"[… {len(value)}]"
+    if isinstance(value, dict):
+        return f"{{… {len(value)}}}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<{value.bit_length()}-bit integer>"
+    return repr(value)[:200]
 
 
 def is_repo_id(s: object) -> bool:

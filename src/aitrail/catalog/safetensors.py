@@ -7,16 +7,47 @@ want to report *every* defect (offsets out of range, overlaps) with its location
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from collections import Counter
+from pathlib import Path
 
+from .. import jsonsafe
 from ..model import ComponentType, Severity
 from .base import CatalogError, FileRef, Found
+from .lineage import text
 
 MAX_HEADER = 100 * 1024 * 1024  # the reference implementation's own limit
 SPEC = "safetensors format (huggingface/safetensors README, 'Format')"
+MAX_LISTED = 20  # findings of one rule per file; the rest are counted in one more
+MAX_METADATA_KEYS = 100  # __metadata__ entries copied to the inventory
+MAX_DTYPES = 64  # distinct dtype names counted (the format defines about fifteen)
+MAX_SHARDS = 10_000  # shard names read from a sharded index
+
+
+class _Limited:
+    """Findings of one rule, at most MAX_LISTED listed; ``close`` adds one finding for the rest."""
+
+    def __init__(self, out: Found, f: FileRef) -> None:
+        self.out, self.f, self.counts = out, f, Counter[str]()
+        self.severity: dict[str, Severity] = {}
+
+    def add(self, severity: Severity, rule: str, message: str, key: str | None = None) -> None:
+        self.counts[rule] += 1
+        self.severity[rule] = severity
+        if self.counts[rule] <= MAX_LISTED:
+            self.out.finding(severity, rule, message, self.f.ev(key=key), SPEC)
+
+    def close(self) -> None:
+        for rule, n in self.counts.items():
+            if n > MAX_LISTED:
+                self.out.finding(
+                    self.severity[rule],
+                    rule,
+                    f"{self.f.rel}: {n - MAX_LISTED} more {rule} findings not listed (first {MAX_LISTED} shown)",
+                    self.f.ev(),
+                    SPEC,
+                )
 
 
 def matches(f: FileRef) -> bool:
@@ -43,61 +74,76 @@ def catalog(f: FileRef) -> Found:
         fh.seek(8)
         raw = fh.read(n)
     try:
-        header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        header = jsonsafe.loads(raw)
+    except jsonsafe.ShapeError as e:
+        raise CatalogError(f"{f.rel}: safetensors header {e}; not read", rule="scan.limit-exceeded", offset=8) from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, integers too long to convert
         raise CatalogError(
-            f"{f.rel}: safetensors header is not valid JSON ({e})", rule="scan.safetensors.bad-header", offset=8
+            f"{f.rel}: safetensors header is not valid JSON ({text(e, 200)})",
+            rule="scan.safetensors.bad-header",
+            offset=8,
         ) from None
     if not isinstance(header, dict):
         raise CatalogError(f"{f.rel}: safetensors header is not a JSON object", rule="scan.safetensors.bad-header")
 
     out = Found(file_type=ComponentType.WEIGHTS, format="safetensors")
+    found = _Limited(out, f)
     meta = header.pop("__metadata__", None)
     data_len = f.size - 8 - n
     dtypes: Counter[str] = Counter()
     params = 0
     spans = []
     for name, t in header.items():
+        shown = text(name)
         if not (
             isinstance(t, dict)
             and isinstance(t.get("shape"), list)
             and isinstance(t.get("data_offsets"), list)
             and len(t["data_offsets"]) == 2
         ):
-            out.finding(
+            found.add(
                 Severity.MEDIUM,
                 "scan.safetensors.bad-tensor",
-                f"{f.rel}: tensor {name!r} has no valid dtype/shape/data_offsets",
-                f.ev(key=name),
-                SPEC,
+                f"{f.rel}: tensor {shown!r} has no valid dtype/shape/data_offsets",
+                shown,
             )
             continue
-        dtypes[str(t.get("dtype"))] += 1
-        try:
-            params += math.prod(int(d) for d in t["shape"])
-        except (TypeError, ValueError):
-            pass
+        dtype = text(t.get("dtype"), 32)
+        if dtype in dtypes or len(dtypes) < MAX_DTYPES:
+            dtypes[dtype] += 1
+        else:
+            dtypes["…"] += 1
+        shape = t["shape"]
+        if all(type(d) is int and 0 <= d < 1 << 63 for d in shape) and len(shape) <= 64:
+            params += math.prod(shape)
+        else:
+            found.add(
+                Severity.MEDIUM,
+                "scan.safetensors.bad-tensor",
+                f"{f.rel}: tensor {shown!r} has an invalid shape {text(shape, 100)}",
+                shown,
+            )
         begin, end = t["data_offsets"]
-        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_len):
-            out.finding(
+        if not (type(begin) is int and type(end) is int and 0 <= begin <= end <= data_len):
+            found.add(
                 Severity.HIGH,
                 "scan.safetensors.offset-out-of-range",
-                f"{f.rel}: tensor {name!r} data_offsets {[begin, end]} fall outside the {data_len}-byte data section",
-                f.ev(key=name),
-                SPEC,
+                f"{f.rel}: tensor {shown!r} data_offsets {text([begin, end], 100)} fall outside the {data_len}-byte "
+                "data section",
+                shown,
             )
         else:
             spans.append((begin, end, name))
     spans.sort()
     for (_b1, e1, n1), (b2, _e2, n2) in zip(spans, spans[1:], strict=False):
         if b2 < e1:
-            out.finding(
+            found.add(
                 Severity.HIGH,
                 "scan.safetensors.overlapping-tensors",
-                f"{f.rel}: tensors {n1!r} and {n2!r} overlap in the data section",
-                f.ev(key=n2),
-                SPEC,
+                f"{f.rel}: tensors {text(n1)!r} and {text(n2)!r} overlap in the data section",
+                text(n2),
             )
+    found.close()
     out.properties.update(
         {
             "tensor_count": len(header),
@@ -107,7 +153,9 @@ def catalog(f: FileRef) -> Found:
         }
     )
     if isinstance(meta, dict):
-        out.properties["metadata"] = {str(k): str(v)[:500] for k, v in meta.items()}
+        out.properties["metadata"] = {text(k, 100): text(v, 500) for k, v in list(meta.items())[:MAX_METADATA_KEYS]}
+        if len(meta) > MAX_METADATA_KEYS:
+            out.properties["metadata"]["…"] = f"{len(meta) - MAX_METADATA_KEYS} more entries not listed"
     out.fact("parameter_count", params, f.ev(key="header"))
     out.fact("dtype", "/".join(sorted(dtypes)), f.ev(key="header"))
     return out
@@ -121,26 +169,60 @@ def matches_index(f: FileRef) -> bool:
 
 
 def catalog_index(f: FileRef) -> Found:
+    from .base import read_json
+
     try:
-        doc = json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise CatalogError(f"{f.rel}: not valid JSON: {e.msg} at line {e.lineno}", rule="scan.json") from None
+        doc = read_json(f)
+    except (ValueError, RecursionError) as e:  # integers too long to convert (read_json handles the rest)
+        raise CatalogError(f"{f.rel}: not valid JSON ({text(e, 200)})", rule="scan.json") from None
     wm = doc.get("weight_map") if isinstance(doc, dict) else None
     if not isinstance(wm, dict):
         raise CatalogError(f"{f.rel}: sharded index has no weight_map object", rule="scan.safetensors.bad-index")
-    shards = sorted(set(map(str, wm.values())))
+    names: set[str] = set()
+    for v in wm.values():
+        if len(names) >= MAX_SHARDS:
+            break
+        names.add(v if isinstance(v, str) else text(v))
+    shards = sorted(names)
     out = Found(file_type=ComponentType.CONFIG, format="weights-index")
-    out.properties.update({"shards": shards, "tensor_count": len(wm)})
-    total = (doc.get("metadata") or {}).get("total_size")
-    if total is not None:
-        out.properties["total_size"] = total
+    out.properties.update({"shards": [text(s) for s in shards[:1000]], "tensor_count": len(wm)})
+    if len(shards) > 1000:
+        out.properties["shard_count"] = len(shards)
+    meta = doc.get("metadata")
+    total = meta.get("total_size") if isinstance(meta, dict) else None
+    if isinstance(total, (int, float)) and not isinstance(total, bool):
+        out.properties["total_size"] = total if abs(total) < 1 << 63 else text(total, 40)
+    found = _Limited(out, f)
     folder = f.path.parent
     for s in shards:
-        if not (folder / s).exists():
-            out.finding(
+        if not _plain_name(s):
+            found.add(
+                Severity.HIGH,
+                "scan.shard-outside",
+                f"{f.rel}: names shard {text(s)!r}, a path outside the model folder or not a file name: "
+                "loaders join it to the folder",
+                "weight_map",
+            )
+        elif not (folder / s).is_file():
+            found.add(
                 Severity.MEDIUM,
                 "scan.shard-missing",
-                f"{f.rel}: names shard {s!r}, which is not in the folder",
-                f.ev(key="weight_map", value=s),
+                f"{f.rel}: names shard {text(s)!r}, which is not in the folder",
+                "weight_map",
             )
+    if len(wm) > MAX_SHARDS and len(names) >= MAX_SHARDS:
+        found.add(
+            Severity.MEDIUM,
+            "scan.limit-exceeded",
+            f"{f.rel}: more than {MAX_SHARDS} distinct shard names; the rest not checked",
+            "weight_map",
+        )
+    found.close()
     return out
+
+
+def _plain_name(s: str) -> bool:
+    """A shard is a file beside the index, possibly in a subfolder: never absolute, never '..'."""
+    if not s or "\x00" in s or s.startswith(("/", "\\")) or ":" in s[:3]:
+        return False
+    return ".." not in Path(s).parts and "\\" not in s

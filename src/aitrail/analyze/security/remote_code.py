@@ -1,8 +1,14 @@
-"""Remote code: Python files transformers imports (auto_map, trust_remote_code), read with ast."""
+"""Remote code: Python files transformers imports (auto_map, trust_remote_code), read with ast.
+
+This code runs when the model is loaded, so what cannot be read or parsed here is *high*: we could
+not judge it. Parsing is bounded (catalog/python_code.parse_bounded); auto_map references that
+leave the model folder are never read (catalog/hf_config.module_file).
+"""
 
 from __future__ import annotations
 
-import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .report import FileReport
@@ -52,28 +58,51 @@ RISKY_MODULES = {
     "pty",
     "multiprocessing",
 }
+MAX_CALLS_LISTED = 20
+MAX_CONFIG = 8 << 20  # config.json files read for auto_map (the cataloger's limit)
 
 
 def remote_code(rep: FileReport, path: Path) -> None:
-    """A Python file that transformers imports (auto_map, trust_remote_code): what it imports and calls."""
+    """A Python file that transformers imports (auto_map, trust_remote_code): what it imports and calls.
+
+    Never raises: what cannot be read or parsed is itself a (high) finding."""
     import ast
 
+    from ...catalog.python_code import MAX_SOURCE, SourceLimit, parse_bounded
+
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SOURCE + 1)
+    except (OSError, ValueError) as e:
+        rep.add("high", "remote-code.unreadable", f"remote code cannot be read ({_err(e)}): it was not reviewed")
+        return
+    if len(raw) > MAX_SOURCE:
+        rep.add(
+            "high",
+            "remote-code.limit-exceeded",
+            f"remote code is larger than the {MAX_SOURCE} bytes aitrail reviews: it runs when the model is "
+            "loaded and was not reviewed",
+        )
+        return
+    try:
+        tree = parse_bounded(raw.decode("utf-8", errors="replace"), rep.path)
     except SyntaxError as e:
         rep.add(
-            "medium",
+            "high",
             "remote-code.unparsable",
-            f"remote code does not parse (line {e.lineno}): it cannot be reviewed automatically",
+            f"remote code does not parse (line {e.lineno}: {str(e.msg)[:100]}): it cannot be reviewed automatically",
         )
+        return
+    except SourceLimit as e:
+        rep.add("high", "remote-code.limit-exceeded", f"remote code not reviewed: {e}")
         return
     imports: set[str] = set()
     calls: list[tuple[str, int]] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree):  # iterative, whatever the depth
         if isinstance(node, ast.Import):
-            imports.update(a.name.split(".")[0] for a in node.names)
+            imports.update(a.name.split(".")[0][:100] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            imports.add(node.module.split(".")[0])
+            imports.add(node.module.split(".")[0][:100])
         elif isinstance(node, ast.Call):
             fn = node.func
             name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
@@ -81,33 +110,81 @@ def remote_code(rep: FileReport, path: Path) -> None:
             if name in ("eval", "exec", "compile", "__import__") or (base in RISKY_MODULES and name in RISKY_CALLS):
                 calls.append((f"{base + '.' if base else ''}{name}", node.lineno))
     risky = sorted(imports & RISKY_MODULES)
+    names = sorted(imports)
+    listed = ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "")
     rep.add(
         "medium",
         "remote-code.present",
-        f"runs as model code when loaded with trust_remote_code; imports {', '.join(sorted(imports)) or 'nothing'}",
+        f"runs as model code when loaded with trust_remote_code; imports {listed or 'nothing'}",
     )
-    for call, line in calls[:20]:
+    calls.sort(key=lambda c: c[1])
+    for call, line in calls[:MAX_CALLS_LISTED]:
         rep.add(
             "high",
             "remote-code.risky-call",
             f"calls {call} (line {line}) when the model is loaded",
             f"{rep.path}:{line}",
         )
+    if len(calls) > MAX_CALLS_LISTED:
+        rep.add(
+            "high",
+            "remote-code.risky-call",
+            f"{len(calls) - MAX_CALLS_LISTED} more risky calls not listed (first {MAX_CALLS_LISTED} shown)",
+        )
     if risky and not calls:
         rep.add("low", "remote-code.risky-import", f"imports {', '.join(risky)}")
 
 
-def auto_map_files(root: Path) -> set[Path]:
-    """Python files a config.json's auto_map makes transformers import."""
+def _err(e: BaseException) -> str:
+    from ...guard import describe
+
+    return describe(e)
+
+
+def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
+    """Python files a config.json's auto_map makes transformers import (real paths).
+
+    ``files``: the files already walked under ``root`` (the walk decides which files are regular and
+    which links may be followed); without it, ``root`` is walked the same way. Only references inside
+    the folder of their config.json count: one that leaves it (absolute, '..') is never read, and
+    the config.json cataloger reports it.
+    """
+    from ...catalog.hf_config import auto_map_refs, module_file
+
+    if files is None:
+        if not root.is_dir():
+            return set()
+        from ...inputs import Unit, walk
+
+        files = walk(Unit(root=root, prefix=""))[0]
     out: set[Path] = set()
-    for cfg in root.rglob("config.json") if root.is_dir() else []:
-        try:
-            doc = json.loads(cfg.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    for cfg in files:
+        if cfg.name != "config.json":
             continue
-        amap = doc.get("auto_map") if isinstance(doc, dict) else None
-        for v in (amap or {}).values() if isinstance(amap, dict) else []:
-            for ref in v if isinstance(v, list) else [v]:
-                if isinstance(ref, str) and "--" not in ref:
-                    out.add((cfg.parent / (ref.rsplit(".", 1)[0].replace(".", "/") + ".py")).resolve())
+        for ref in auto_map_refs(_auto_map(cfg)):
+            path, problem = module_file(ref)
+            if problem is None and "--" not in ref:
+                try:
+                    out.add(Path(os.path.realpath(cfg.parent / path)))
+                except (OSError, ValueError):
+                    continue
     return out
+
+
+def _auto_map(cfg: Path) -> object:
+    """The auto_map of a config.json, or None when it cannot be read (its cataloger says why)."""
+    import stat
+
+    from ... import jsonsafe
+
+    try:
+        if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
+            return None
+        with open(cfg, "rb") as fh:
+            raw = fh.read(MAX_CONFIG + 1)
+        if len(raw) > MAX_CONFIG:
+            return None
+        doc = jsonsafe.loads(raw)
+    except (OSError, ValueError, RecursionError):  # ValueError: JSON errors, depth limit, bad UTF-8
+        return None
+    return doc.get("auto_map") if isinstance(doc, dict) else None
