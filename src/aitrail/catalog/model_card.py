@@ -32,6 +32,14 @@ SECTIONS = {
     "environmental_impact": ("environmental impact", "carbon", "emissions", "compute infrastructure", "hardware"),
     "citation": ("citation", "bibtex", "cite", "reference"),
 }
+
+
+@functools.cache
+def _section_words(found: tuple[str, ...]) -> re.Pattern[str]:
+    words = [re.escape(w) for k, ws in SECTIONS.items() if k not in found for w in ws]
+    return re.compile("|".join(words) or "(?!)")
+
+
 DERIVATIONS = {
     "finetune": Derivation.FINE_TUNE,
     "fine-tune": Derivation.FINE_TUNE,
@@ -40,7 +48,7 @@ DERIVATIONS = {
     "quantization": Derivation.QUANTIZATION,
     "merge": Derivation.MERGE,
 }
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$")
 
 
 def matches(f: FileRef) -> bool:
@@ -60,37 +68,43 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
 
 
 def headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(line index, level, title) of every Markdown heading outside code fences."""
+    """(line index, level, title) of every Markdown (ATX) heading outside code fences."""
     heads = []
     in_code = False
     for i, line in enumerate(lines):
-        if line.lstrip().startswith("```"):
+        first = line[:1]
+        if first == "#" and not in_code and len(line) <= MAX_LINE:  # a heading is one short line
+            m = HEADING.match(line)
+            if m:
+                title = m.group(2).strip()
+                bare = title.rstrip("#")  # a closing sequence of '#' follows a space ("# C#" keeps its '#')
+                if bare != title and (not bare or bare[-1] in " \t"):
+                    title = bare.rstrip()
+                if title:
+                    heads.append((i, len(m.group(1)), title))
+        elif "`" in line[:8] and line.lstrip().startswith("```"):
             in_code = not in_code
-        m = None if in_code else HEADING.match(line)
-        if m:
-            heads.append((i, len(m.group(1)), m.group(2)))
     return heads
 
 
-def sections(body: str, first_line: int) -> dict[str, dict[str, Any]]:
+def sections(body: str, first_line: int, heads: list[tuple[int, int, str]] | None = None) -> dict[str, dict[str, Any]]:
     """Map canonical sections to their heading, line and opening text."""
     found: dict[str, dict[str, Any]] = {}
     lines = body.split("\n")
-    heads = headings(lines)
+    heads = headings(lines) if heads is None else heads
+    wanted = _section_words(())
     for n, (i, level, title) in enumerate(heads):
+        low = title.lower()
+        if not wanted.search(low):  # one regex for the sections still missing: linear in the headings
+            continue
+        key = next((k for k, words in SECTIONS.items() if k not in found and any(w in low for w in words)), None)
+        if key is None:
+            continue
+        wanted = _section_words(tuple(sorted([*found, key])))
+        # only matched headings (at most one per section) look for their end: linear in the card's size
         end = next((j for j, lv, _ in heads[n + 1 :] if lv <= level), len(lines))
         text = "\n".join(lines[i + 1 : end]).strip()
-        low = title.lower()
-        for key, words in SECTIONS.items():
-            if key not in found and any(w in low for w in words):
-                found[key] = {
-                    "heading": title,
-                    "line": first_line + i,
-                    "chars": len(text),
-                    "excerpt": text[:300],
-                    "text": text,
-                }
-                break
+        found[key] = {"heading": title, "line": first_line + i, "chars": len(text), "excerpt": text[:300], "text": text}
     return found
 
 
@@ -129,7 +143,8 @@ def catalog(f: FileRef) -> Found:
             )
     out.properties["has_front_matter"] = bool(meta)
     _front_matter(f, meta, out)
-    secs = sections(body, body_line)
+    heads = headings(body.split("\n"))
+    secs = sections(body, body_line, heads)
     out.properties["sections"] = {
         k: {"heading": v["heading"], "line": v["line"], "chars": v["chars"]} for k, v in secs.items()
     }
@@ -138,20 +153,33 @@ def catalog(f: FileRef) -> Found:
     if "license" in secs:
         _license_section(f, secs["license"], out)
     # only the first level-1 heading: a later one is a section ("# Usage"), not the title
-    title = next((t for _i, level, t in headings(body.split("\n")) if level == 1), None)
+    title = next((t for _i, level, t in heads if level == 1), None)
     named = title_name(title) if title else None
     if named:
         out.fact("card_title", named, f.ev(key="# title", value=title))
     desc = first_paragraph(body)
     out.fact("description", desc, f.ev(key="(first paragraph)"))
+    if desc is None and body.count("\n") >= MAX_DESCRIPTION_LINES:
+        out.finding(
+            Severity.LOW,
+            "scan.limit-exceeded",
+            f"{f.rel}: no prose paragraph in the first {MAX_DESCRIPTION_LINES:,} lines; the rest was not searched "
+            "for a description",
+            f.ev(line=body_line + MAX_DESCRIPTION_LINES),
+        )
     return out
 
 
 # -- what a heading names ---------------------------------------------------------------------------
 
-_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Bounded, bracket-free repeats: a line of 200,000 "[" or "[a](" must cost linear time, not quadratic.
+_TAG = re.compile(r"<!--.{0,5000}?-->|<[^<>]{0,2000}>", re.S)
+_IMAGE = re.compile(r"!\[[^\[\]]{0,500}\]\([^()\s]{0,2000}\)")
+_LINK = re.compile(r"\[([^\[\]]{0,500})\]\([^()\s]{0,2000}\)")
+_BADGE = re.compile(r"\[!\[[^\[\]]{0,500}\]\([^()\s]{0,2000}\)\]\([^()\s]{0,2000}\)|https?://\S{1,2000}")
+MAX_LINE = 2000  # characters of a card line looked at for a title or description
+MAX_DESCRIPTION_LINES = 20_000  # lines of a card searched for its first prose paragraph
+_SETEXT = re.compile(r"=+|-{2,}|\*{3,}|_{3,}")
 _CARD_FOR = re.compile(r"^(?:model\s*card|modelcard)\s*(?:for|of|:|-|–|—)\s*(.+)$", re.I)
 _CARD_SUFFIX = re.compile(r"^(.+?)\s*(?:[-:–—]\s*)?(?:model\s*card|modelcard)$", re.I)
 _PLACEHOLDER = re.compile(r"[{}]|^\s*todo\b|\bmore information needed\b", re.I)
@@ -187,6 +215,7 @@ def title_name(heading: str) -> str | None:
     "Model Card for X" and "X Model Card" give X; generic headings, template placeholders and
     sentences (a full stop, or more than MAX_TITLE_WORDS words) give None.
     """
+    heading = heading[:MAX_LINE]
     if _PLACEHOLDER.search(heading):
         return None
     text = _plain(heading)
@@ -217,59 +246,54 @@ _BOILERPLATE = re.compile(
 def _is_prose(para: str) -> bool:
     """Words outside links, images and markup: a line of links or badges is navigation, not prose."""
     rest = _LINK.sub(" ", _IMAGE.sub(" ", _TAG.sub(" ", para)))
-    rest = re.sub(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|https?://\S+", " ", rest)
+    rest = _BADGE.sub(" ", rest)
     return len(re.findall(r"[^\W\d_]{2,}", rest)) >= 3 and not _BOILERPLATE.match(_plain(para))
 
 
 def first_paragraph(body: str) -> str | None:
     """The first prose paragraph: not a table of contents, badge row, image, table, code, comment or heading."""
-    lines = body.split("\n")
-    paras: list[list[str]] = []
     para: list[str] = []
+    size = 0
     fence = in_comment = skip_section = False
-    for line in lines:
-        s = line.strip()
+    for n, line in enumerate(body.split("\n", MAX_DESCRIPTION_LINES)):
+        if n == MAX_DESCRIPTION_LINES:
+            break  # the rest of the card is not searched (catalog() reports it)
+        s = line.strip()[:MAX_LINE]
+        ends = False  # this line closes the paragraph being read
         if in_comment:
             in_comment = "-->" not in s
             continue
         if s.startswith(("```", "~~~")):
-            fence = not fence
-            paras.append(para)
-            para = []
+            fence, ends = not fence, True
+        elif fence:
             continue
-        if fence:
+        elif s.startswith("<!--"):
+            in_comment, ends = "-->" not in s, True
+        elif s.startswith("#") and (heading := HEADING.match(s)):
+            skip_section, ends = _is_toc(heading.group(2)), True
+        elif s.startswith(("**", "__")) and _is_toc(s):
+            skip_section, ends = True, True
+        elif s[:1] in ("=", "-", "*", "_") and _SETEXT.fullmatch(s):  # the lines above were a heading
+            para, size = [], 0
             continue
-        if s.startswith("<!--"):
-            in_comment = "-->" not in s
-            paras.append(para)
-            para = []
-            continue
-        heading = HEADING.match(s)
-        bold_label = re.fullmatch(r"\*\*(.+?)\*\*:?|__(.+?)__:?", s)
-        if heading or (bold_label and _TOC_HEADING.match(bold_label.group(1) or bold_label.group(2) or "")):
-            title = heading.group(2) if heading else s
-            skip_section = bool(_TOC_HEADING.match(_plain(title)))
-            paras.append(para)
-            para = []
-            continue
-        if re.fullmatch(r"=+|-{2,}|\*{3,}|_{3,}", s):  # a setext underline makes the lines above a heading
-            para = []
-            continue
-        if not s or s.startswith(("|", "<", "!", "[!")) or _LIST_ITEM.match(s) and not _is_prose(s):
-            paras.append(para)
-            para = []
-            continue
-        if skip_section:
-            continue
-        para.append(s)
-        if sum(map(len, para)) > 4000:
-            break
-    paras.append(para)
-    for p in paras:
-        text = " ".join(p)
-        if p and _is_prose(text):
-            return text[:1000]
-    return None
+        elif not s or s.startswith(("|", "<", "!", "[!")) or _LIST_ITEM.match(s) and not _is_prose(s):
+            ends = True
+        elif not skip_section:
+            para.append(s)
+            size += len(s)
+            ends = size > 4000
+        if ends and para:
+            text = " ".join(para)
+            if _is_prose(text):
+                return text[:1000]
+            para, size = [], 0
+    text = " ".join(para)
+    return text[:1000] if para and _is_prose(text) else None
+
+
+def _is_toc(title: str) -> bool:
+    low = title.lower()
+    return ("content" in low or "toc" in low or "index" in low) and bool(_TOC_HEADING.match(_plain(title)))
 
 
 def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
