@@ -628,3 +628,31 @@ def test_description_search_limit_is_a_finding(tmp_path):
     inv_findings = aitrail.scan(tmp_path / "some-folder").findings
     [lim] = [f for f in inv_findings if f.rule == "scan.limit-exceeded"]
     assert "README.md" in lim.message and "20,000 lines" in lim.message
+
+
+@pytest.mark.parametrize(
+    ("location", "rule"),
+    [
+        ("a\x00b", "scan.onnx.external-data-invalid"),  # was a ValueError escaping the reader
+        ("x" * 3000, "scan.onnx.external-data-invalid"),  # was "unreadable" (ENAMETOOLONG from exists())
+        ("..\\..\\secrets.bin", "scan.onnx.external-data-outside"),  # how Windows reads it
+        ("C:\\Windows\\win.ini", "scan.onnx.external-data-outside"),
+        ("../../etc/passwd", "scan.onnx.external-data-outside"),
+        ("weights.bin", "scan.onnx.external-data-missing"),
+    ],
+)
+def test_onnx_external_data_locations(tmp_path, location, rule):
+    pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    t = helper.make_tensor("w", TensorProto.FLOAT, [2], [0.0, 0.0])
+    del t.float_data[:]
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", location
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    g = helper.make_graph([helper.make_node("Identity", ["w"], ["y"])], "g", [], [y], [t])
+    (tmp_path / "m.onnx").write_bytes(helper.make_model(g).SerializeToString())
+    inv = aitrail.scan(tmp_path)
+    assert [f.rule for f in inv.findings if f.rule.startswith("scan.")] == [rule]
+    assert all("m.onnx" in f.message and len(f.message) < 400 for f in inv.findings)

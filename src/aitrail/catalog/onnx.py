@@ -13,6 +13,7 @@ malformed file goes wrong. We visit only the fields we need and skip tensor payl
 from __future__ import annotations
 
 import mmap
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -160,19 +161,32 @@ def matches(f: FileRef) -> bool:
 def catalog(f: FileRef) -> Found:
     if f.size == 0:
         raise CatalogError(f"{f.rel}: empty file", rule="scan.onnx.not-protobuf")
-    with open(f.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        buf = memoryview(mm)
-        _budget.left = MAX_FIELDS
+    try:
+        fh = open(f.path, "rb")
+    except OSError as e:
+        raise CatalogError(f"{f.rel}: cannot open ({e.strerror or e})", rule="scan.unreadable") from None
+    with fh:
         try:
-            return _model(f, buf)
-        except _Limit as e:
-            raise CatalogError(f"{f.rel}: ONNX not read to the end: {e}", rule="scan.limit-exceeded") from None
-        except _Bad as e:
-            raise CatalogError(f"{f.rel}: not a valid ONNX protobuf: {e}", rule="scan.onnx.not-protobuf") from None
-        except RecursionError:
-            raise CatalogError(f"{f.rel}: ONNX messages nested too deeply", rule="scan.onnx.not-protobuf") from None
-        finally:
-            buf.release()
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as e:  # unmappable, or emptied since it was listed
+            raise CatalogError(f"{f.rel}: cannot map the file ({e})", rule="scan.unreadable") from None
+        with mm:
+            return _walk(f, mm)
+
+
+def _walk(f: FileRef, mm: mmap.mmap) -> Found:
+    buf = memoryview(mm)
+    _budget.left = MAX_FIELDS
+    try:
+        return _model(f, buf)
+    except _Limit as e:
+        raise CatalogError(f"{f.rel}: ONNX not read to the end: {e}", rule="scan.limit-exceeded") from None
+    except _Bad as e:
+        raise CatalogError(f"{f.rel}: not a valid ONNX protobuf: {e}", rule="scan.onnx.not-protobuf") from None
+    except RecursionError:
+        raise CatalogError(f"{f.rel}: ONNX messages nested too deeply", rule="scan.onnx.not-protobuf") from None
+    finally:
+        buf.release()
 
 
 def _model(f: FileRef, buf: memoryview) -> Found:
@@ -242,24 +256,8 @@ def _model(f: FileRef, buf: memoryview) -> Found:
         )
     if state.external:
         p["external_data"] = sorted(state.external)
-        folder = f.path.parent.resolve()
         for loc in sorted(state.external):
-            target = (f.path.parent / loc).resolve()
-            if loc.startswith("/") or not target.is_relative_to(folder):
-                out.finding(
-                    Severity.HIGH,
-                    "scan.onnx.external-data-outside",
-                    f"{f.rel}: external data location {loc!r} points outside the model folder",
-                    f.ev(key="initializer.external_data.location", value=loc),
-                    "CVE-2024-27318; ONNX external data spec",
-                )
-            elif not target.exists():
-                out.finding(
-                    Severity.MEDIUM,
-                    "scan.onnx.external-data-missing",
-                    f"{f.rel}: external data file {loc!r} is missing",
-                    f.ev(key="initializer.external_data.location", value=loc),
-                )
+            _external(f, loc, out)
     for what in sorted(state.limits):
         out.finding(
             Severity.LOW,
@@ -271,6 +269,53 @@ def _model(f: FileRef, buf: memoryview) -> Found:
     out.fact("parameter_count", state.params or None, f.ev(key="graph.initializer"))
     _metadata_facts(f, meta, p, out)
     return out
+
+
+def _external(f: FileRef, loc: str, out: Found) -> None:
+    """Judge one external data location: outside the folder (also as Windows would read it), missing, or
+    a name no file system can hold."""
+    ev = f.ev(key="initializer.external_data.location", value=loc[:200])
+    shown = repr(loc[:200]) + ("…" if len(loc) > 200 else "")
+    posix = loc.replace("\\", "/")
+    if "\x00" in loc or len(loc.encode("utf-8", "replace")) > 4096 or any(len(c) > 255 for c in posix.split("/")):
+        out.finding(
+            Severity.MEDIUM,
+            "scan.onnx.external-data-invalid",
+            f"{f.rel}: external data location {shown} is not a valid file name (NUL byte or too long)",
+            ev,
+            "ONNX external data spec",
+        )
+        return
+    folder = f.path.parent.resolve()
+    try:
+        target = (f.path.parent / posix).resolve()
+        outside = posix.startswith("/") or re.match(r"[A-Za-z]:", posix) is not None
+        outside = outside or not target.is_relative_to(folder)
+        missing = not outside and not target.exists()
+    except (OSError, ValueError) as e:
+        out.finding(
+            Severity.MEDIUM,
+            "scan.onnx.external-data-invalid",
+            f"{f.rel}: external data location {shown} cannot be resolved ({type(e).__name__})",
+            ev,
+            "ONNX external data spec",
+        )
+        return
+    if outside:
+        out.finding(
+            Severity.HIGH,
+            "scan.onnx.external-data-outside",
+            f"{f.rel}: external data location {shown} points outside the model folder",
+            ev,
+            "CVE-2024-27318; ONNX external data spec",
+        )
+    elif missing:
+        out.finding(
+            Severity.MEDIUM,
+            "scan.onnx.external-data-missing",
+            f"{f.rel}: external data file {shown} is missing",
+            ev,
+        )
 
 
 def _metadata_facts(f: FileRef, meta: dict[str, str], p: dict[str, object], out: Found) -> None:
