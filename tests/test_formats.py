@@ -274,7 +274,9 @@ def test_binary_readme(tmp_path):
 def test_dependency_manifests(tmp_path):
     (tmp_path / "requirements.txt").write_text("torch==2.3.0\ntransformers>=4.40  # comment\n-e .\n")
     (tmp_path / "environment.yml").write_text("dependencies:\n  - numpy=1.26\n  - pip:\n    - peft==0.11.1\n")
-    inv = aitrail.scan(tmp_path)
+    with pytest.raises(aitrail.InputError, match="nothing here is recognisable"):  # no model: a CI gate must fail
+        aitrail.scan(tmp_path)
+    inv = aitrail.scan(tmp_path, require_model=False)
     libs = {c.name: c for c in inv.components if c.type == ComponentType.LIBRARY}
     assert libs["torch"].version == "2.3.0" and libs["torch"].purl == "pkg:pypi/torch@2.3.0"
     assert libs["transformers"].properties["version_spec"] == ">=4.40"
@@ -293,6 +295,10 @@ def test_symlink_loop_and_broken_link(tmp_path):
 
 def test_pipes_are_never_read(tmp_path):
     os.mkfifo(tmp_path / "pipe")
+    os.mkfifo(tmp_path / "config.json")  # a pipe with a model's name is not a model either
+    with pytest.raises(aitrail.InputError, match="nothing here is recognisable"):
+        aitrail.scan(tmp_path)
+    (tmp_path / "README.md").write_text("# A model\n")
     inv = aitrail.scan(tmp_path)  # would block forever if the pipe were opened
     assert "scan.not-regular-file" in rules(inv)
     with pytest.raises(aitrail.InputError, match="not a regular file"):

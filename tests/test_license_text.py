@@ -109,7 +109,7 @@ def test_licence_files_in_a_scan_are_identified(tmp_path):
 
     (tmp_path / "LICENSE").write_text((TEXTS / "llama3.2.txt").read_text())
     (tmp_path / "USE_POLICY.md").write_text((TEXTS / "llama3.2-use-policy.txt").read_text())
-    inv = aitrail.scan(tmp_path)
+    inv = aitrail.scan(tmp_path, require_model=False)  # licence texts alone: not a model, still read
     [m] = inv.models()
     assert {lic.value for lic in m.licenses} == {"LicenseRef-aitrail-llama-3.2", "LicenseRef-aitrail-llama-3.2-aup"}
 

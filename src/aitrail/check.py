@@ -14,9 +14,8 @@ from typing import Any, Callable
 
 from . import policy as policy_mod
 from .analyze import licenses, openness, security
-from .inputs import InputError
 from .model import ComponentType, Evidence, Finding, Inventory, RelationshipKind, Severity
-from .scanner import Progress, ScanResult, scan_all
+from .scanner import NothingToScan, Progress, ScanResult, scan_all
 
 SCHEMA_VERSION = "1.0"
 # Files that carry a signature over the model (OpenSSF model-signing bundles, detached signatures).
@@ -24,7 +23,7 @@ SIGNATURE_NAMES = ("model.sig", "model.sigstore", "model.sigstore.json")
 SIGNATURE_SUFFIXES = (".sig", ".sigstore", ".sigstore.json", ".asc")
 
 
-class NothingToCheck(InputError):
+class NothingToCheck(NothingToScan):
     """The target holds files, but nothing aitrail recognises as a model or model part."""
 
 
@@ -75,6 +74,7 @@ def check(
     progress: Callable[[int, int], Progress] | None = None,
     dataset_policy: security.DatasetPolicy | None = None,
     signature_key: bytes | None = None,
+    follow_symlinks: bool = False,
 ) -> CheckResult:
     """Everything aitrail knows about a model, judged by ``policy`` (the default one when None).
 
@@ -90,6 +90,7 @@ def check(
         progress=progress,
         unknown_severity=pol.unknown_globals,
         dataset_policy=dataset_policy,
+        follow_symlinks=follow_symlinks,
     )
     inv = result.inventory
     _require_something(inv, Path(path))

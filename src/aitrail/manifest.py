@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlsafe
+from . import fsutil, yamlsafe
 from .errors import ManifestError
 
 NAMES = ("aitrail.yaml", "aitrail.yml")
@@ -68,9 +68,10 @@ def find(folder: Path) -> Path | None:
 
 def load(path: Path) -> Manifest:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fsutil.read_text(path, 1 << 20)  # regular files only: --manifest /dev/zero must not hang
     except (OSError, UnicodeDecodeError) as e:
-        raise ManifestError(f"{path}: cannot read manifest: {e}") from None
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise ManifestError(f"{path}: cannot read manifest: {why}") from None
     try:
         data = yamlsafe.load_bounded(text) or {}
     except (yamlsafe.YAMLError, ValueError) as e:  # ValueError: jsonsafe.ShapeError (too deep / too large)

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, digest, inputs, manifest
+from . import __version__, digest, guard, inputs, manifest
 from .analyze import completeness, licenses, security
 from .catalog import CATALOGERS, CatalogError, FileRef, Found
 from .catalog.base import MODEL
 from .catalog.lineage import dataset_component, hub_purl, model_component
 from .catalog.sniff import WEIGHT_FORMATS, read_head, sniff
+from .errors import InputError
 from .model import (
     Component,
     ComponentType,
@@ -52,6 +53,15 @@ EXTENSION_FORMATS = {
 }
 
 
+class NothingToScan(InputError):
+    """The target holds files, but none that aitrail recognises as a model or a part of one."""
+
+
+# Catalogers that match any project's files (licences, requirements, Python, package metadata):
+# a folder holding only these is not a model.
+_GENERIC_CATALOGERS = {"license-file", "dependencies", "python", "dist-info"}
+
+
 @dataclass
 class ScanResult:
     """What one pass over the files gives: the inventory, and every file's security report."""
@@ -78,14 +88,24 @@ def scan(
     hash_files: bool = True,
     manifest_path: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], Progress] | None = None,
+    follow_symlinks: bool = False,
+    require_model: bool = True,
 ) -> Inventory:
     """Inventory a model folder, a single model file, or a Hugging Face cache.
 
-    Raises :class:`aitrail.inputs.InputError` when the target cannot be scanned at all and
-    :class:`aitrail.manifest.ManifestError` for a malformed manifest. Everything else that goes
-    wrong with a file is recorded as a finding.
+    Raises :class:`aitrail.inputs.InputError` when the target cannot be scanned at all (missing,
+    unreadable, or — :class:`NothingToScan`, unless ``require_model`` is false — nothing in it is
+    recognisable as a model) and :class:`aitrail.manifest.ManifestError` for a malformed manifest.
+    Everything else that goes wrong with a file is recorded as a finding.
     """
-    return scan_all(path, hash_files=hash_files, manifest_path=manifest_path, progress=progress).inventory
+    return scan_all(
+        path,
+        hash_files=hash_files,
+        manifest_path=manifest_path,
+        progress=progress,
+        follow_symlinks=follow_symlinks,
+        require_model=require_model,
+    ).inventory
 
 
 def scan_all(
@@ -96,14 +116,17 @@ def scan_all(
     progress: Callable[[int, int], Progress] | None = None,
     unknown_severity: str = "high",
     dataset_policy: security.DatasetPolicy | None = None,
+    follow_symlinks: bool = False,
+    require_model: bool = True,
 ) -> ScanResult:
     """:func:`scan`, keeping each file's security report (``aitrail check`` reports both).
 
     Each file is read once for its digest (on background threads, largest first) while the
-    catalogers and security rules read it: the two readers share the page cache.
+    catalogers and security rules read it: the two readers share the page cache. Whether
+    anything is recognisable is decided from names and magic bytes first, before any hashing.
     """
     target = Path(path)
-    units = inputs.resolve(target)
+    units = inputs.resolve(target, follow_symlinks=follow_symlinks)
     inv = Inventory(target=str(path), tool_version=__version__, hashed=hash_files)
     explicit = manifest.load(Path(manifest_path)) if manifest_path else None
     per_unit: list[tuple[inputs.Unit, list[tuple[FileRef, Path]]]] = []
@@ -116,6 +139,8 @@ def scan_all(
             if ref:
                 refs.append((ref, p))
         per_unit.append((unit, refs))
+    if require_model:
+        _require_recognisable(target, [ref for _, refs in per_unit for ref, _ in refs])
 
     digests: digest.Background | None = None
     if hash_files:
@@ -129,7 +154,7 @@ def scan_all(
     try:
         for unit, refs in per_unit:
             man = explicit or _unit_manifest(unit, inv)
-            remote = security.auto_map_files(unit.root) if not unit.single_file else set()
+            remote = security.auto_map_files(unit.root, [p for _, p in refs]) if not unit.single_file else set()
             _assemble(inv, unit, refs, digests, man, rules, remote)
     finally:
         if digests:
@@ -149,14 +174,47 @@ class _SecurityRules:
     reports: list[security.FileReport]
 
 
+def _require_recognisable(target: Path, refs: list[FileRef]) -> None:
+    """Raise NothingToScan unless some file is a model or a part of one, by its magic bytes or its
+    name (a CI gate pointed at the wrong folder must fail, and before hashing gigabytes)."""
+    for ref in refs:
+        name = ref.rel.rsplit("/", 1)[-1]
+        if ref.format is not None or Path(name).suffix.lower() in EXTENSION_FORMATS or name in inputs.MARKER_NAMES:
+            return
+        if any(c.name not in _GENERIC_CATALOGERS and _matches(c, ref) for c in CATALOGERS):
+            return
+    files = sorted(ref.rel for ref in refs)
+    listed = ", ".join(files[:8]) + (" …" if len(files) > 8 else "")
+    raise NothingToScan(
+        f"{target}: nothing here is recognisable as a model: no weights (safetensors, GGUF, ONNX, PyTorch, "
+        "pickle/joblib, numpy, Keras, TensorFlow), no config.json, tokenizer or model card"
+        + (f" among {len(files)} file(s) ({listed})" if files else " (no files)")
+        + ". Point aitrail at the model's folder, a weights file or a Hugging Face cache."
+    )
+
+
+def _matches(cat: Any, ref: FileRef) -> bool:
+    try:
+        return bool(cat.matches(ref))
+    except Exception:  # noqa: BLE001 - a matcher's bug must not decide; the scan will report the file
+        return True
+
+
 def _file_ref(unit: inputs.Unit, target: Path, p: Path, inv: Inventory) -> FileRef | None:
     shown, local = inputs.display_path(unit, target, p)
     try:
         size = p.stat().st_size
         head = read_head(p)
     except OSError as e:
+        # Fails the default policy: a file nobody could read may be the one that matters.
         inv.findings.append(
-            Finding(Severity.LOW, "scan.unreadable", f"{shown}: cannot read: {e.strerror}", shown, Evidence(shown))
+            Finding(
+                Severity.HIGH,
+                "scan.unreadable",
+                f"{shown}: cannot read ({e.strerror or guard.describe(e)}); its content is not judged",
+                shown,
+                Evidence(shown),
+            )
         )
         return None
     ref = FileRef(path=p, rel=shown, size=size, head=head, local=local)
@@ -194,21 +252,32 @@ def run_catalogers(ref: FileRef) -> list[Found]:
                 )
             )
             found.append(f)
-        except (OSError, MemoryError) as e:
-            f = Found()
-            f.findings.append(
-                Finding(Severity.LOW, "scan.unreadable", f"{ref.rel}: {cat.name}: {e}", ref.rel, Evidence(ref.rel))
-            )
-            found.append(f)
-        except Exception as e:  # noqa: BLE001 - a bug in one cataloger must not end the scan
+        except OSError as e:
             f = Found()
             f.findings.append(
                 Finding(
-                    Severity.LOW,
-                    "scan.internal-error",
-                    f"{ref.rel}: the {cat.name} cataloger failed ({type(e).__name__}: {e}); please report this",
+                    Severity.HIGH,
+                    "scan.unreadable",
+                    f"{ref.rel}: the {cat.name} cataloger could not read it ({e.strerror or guard.describe(e)})",
                     ref.rel,
                     Evidence(ref.rel),
+                    f"{cat.name} cataloger",
+                )
+            )
+            found.append(f)
+        except Exception as e:  # noqa: BLE001 - the guard: a bug in one cataloger must not end the scan
+            if os.environ.get("AITRAIL_DEBUG"):
+                raise
+            f = Found()
+            f.findings.append(
+                Finding(
+                    Severity(guard.CATALOGER_FAILED),
+                    "scan.internal-error",
+                    f"{ref.rel}: the {cat.name} cataloger failed ({guard.describe(e)}); its facts are missing; "
+                    f"{guard.HOW_TO_REPORT}",
+                    ref.rel,
+                    Evidence(ref.rel),
+                    f"{cat.name} cataloger",
                 )
             )
             found.append(f)
@@ -438,13 +507,27 @@ def _security(
         return None  # the cataloger's findings are in the inventory already
     try:
         rep = security.analyse(p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy)
-    except Exception as e:  # noqa: BLE001 - a bug in one rule must not end the scan
+    except Exception as e:  # noqa: BLE001 - the guard: a bug in one rule must not end the scan, nor pass the file
+        if os.environ.get("AITRAIL_DEBUG"):
+            raise
         rep = security.FileReport(ref.rel, None, ref.format)
         rep.add(
-            "low", "scan.internal-error", f"the security rules failed ({type(e).__name__}: {e}); please report this"
+            guard.SECURITY_INCOMPLETE,
+            "security.incomplete",
+            f"the security rules could not finish ({guard.describe(e)}), so what they look for may be there; "
+            f"{guard.HOW_TO_REPORT}",
         )
     if remote_code:
-        security.remote_code(rep, p)
+        try:
+            security.remote_code(rep, p)
+        except Exception as e:  # noqa: BLE001 - the guard, as above: code that will run was not judged
+            if os.environ.get("AITRAIL_DEBUG"):
+                raise
+            rep.add(
+                guard.SECURITY_INCOMPLETE,
+                "security.incomplete",
+                f"the remote-code rules could not finish ({guard.describe(e)}); {guard.HOW_TO_REPORT}",
+            )
     rules.reports.append(rep)
     worst = None
     for f in rep.findings:

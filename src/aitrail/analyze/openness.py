@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import yamlsafe
+from .. import fsutil, yamlsafe
 from ..model import Component, ComponentType, Inventory, RelationshipKind
 from . import licenses as lic_kb
 from . import mof
@@ -275,6 +275,6 @@ def declarations(inv: Inventory, target: Path) -> list[mof.Declaration]:
         root = target if target.is_dir() else target.parent
         sub = root / str(m.properties.get("root", ".")) if target.is_dir() else root
         side = next((sub / n for n in MOF_SIDECARS if (sub / n).is_file()), None)
-        overlay = mof.from_yaml(side.read_text(encoding="utf-8"), side.name) if side else None
+        overlay = mof.from_yaml(fsutil.read_text(side, 1 << 20), side.name) if side else None
         out.append(declaration_from_inventory(inv, m, overlay))
     return out

@@ -47,3 +47,18 @@ def test_yaml_recursive_alias_refused():
 def test_yaml_shared_alias_counted_once_per_use():
     doc = yamlsafe.load_bounded("base: &b {lr: 1}\nrun1: *b\nrun2: *b\n")
     assert doc["run1"] == doc["run2"] == {"lr": 1}
+
+
+def test_open_regular_refuses_pipes_and_devices(tmp_path):
+    import os
+
+    from aitrail import fsutil
+
+    os.mkfifo(tmp_path / "config.json")
+    with pytest.raises(fsutil.NotRegularFile):
+        fsutil.read_text(tmp_path / "config.json")  # would block forever with open()
+    with pytest.raises(fsutil.NotRegularFile):
+        fsutil.read_text("/dev/zero")
+    (tmp_path / "big.yaml").write_text("x" * 100)
+    with pytest.raises(OSError, match="larger than"):
+        fsutil.read_text(tmp_path / "big.yaml", limit=10)
