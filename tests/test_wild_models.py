@@ -656,3 +656,27 @@ def test_onnx_external_data_locations(tmp_path, location, rule):
     inv = aitrail.scan(tmp_path)
     assert [f.rule for f in inv.findings if f.rule.startswith("scan.")] == [rule]
     assert all("m.onnx" in f.message and len(f.message) < 400 for f in inv.findings)
+
+
+def test_hugging_face_template_cards(tmp_path):
+    """Cards made by huggingface_hub's own template: its defaults name and describe nothing."""
+    hub = pytest.importorskip("huggingface_hub")
+    blank = str(hub.ModelCard.from_template(hub.ModelCardData(license="mit")))
+    assert "# Model Card for Model ID" in blank
+    m = _card_model(tmp_path, blank, "blank-model")
+    assert m.name == "blank-model" and m.description is None
+    filled = hub.ModelCard.from_template(
+        hub.ModelCardData(license="mit"),
+        model_id="Acme Sentiment",
+        model_summary="A sentiment classifier for product reviews in German.",
+        developers="Acme AI Lab",
+    )
+    m = _card_model(tmp_path, str(filled), "filled")
+    assert (m.name, m.description) == ("Acme Sentiment", "A sentiment classifier for product reviews in German.")
+
+
+def test_bulleted_description_is_a_fallback():
+    assert first_paragraph("- **Model type:** BERT\n- **Language:** de\n") is None
+    body = "- A model that tags German legal text.\n- Trained on court decisions.\n\n| a |\n"
+    assert first_paragraph(body) == "- A model that tags German legal text. - Trained on court decisions."
+    assert first_paragraph(body + "\nIt tags legal text in German.\n") == "It tags legal text in German."

@@ -236,17 +236,23 @@ def title_name(heading: str) -> str | None:
 
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _TOC_HEADING = re.compile(r"^\W*(?:table\s+of\s+contents?|contents|toc|index)\W*$", re.I)
+# Template text that describes no model (huggingface_hub's model card template and transformers' push_to_hub)
 _BOILERPLATE = re.compile(
     r"^(?:\[?more information needed\]?|this model ?card has been automatically generated|"
-    r"this is the model card of a .{0,20}transformers model that has been pushed on the hub)",
+    r"this is the model card of a .{0,20}transformers model that has been pushed on the hub|"
+    r"this model ?card aims to be a base template for new models|"
+    r"users \(both direct and downstream\) should be made aware of the risks|"
+    r"use the code below to get started with the model|carbon emissions can be estimated using the)",
     re.I,
 )
+_NEEDED = re.compile(r"\[more information needed\]", re.I)
+_LABELLED = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\*\*|__)?[^:*_\n]{1,40}:")
 
 
 def _is_prose(para: str) -> bool:
     """Words outside links, images and markup: a line of links or badges is navigation, not prose."""
     rest = _LINK.sub(" ", _IMAGE.sub(" ", _TAG.sub(" ", para)))
-    rest = _BADGE.sub(" ", rest)
+    rest = _NEEDED.sub(" ", _BADGE.sub(" ", rest))
     return len(re.findall(r"[^\W\d_]{2,}", rest)) >= 3 and not _BOILERPLATE.match(_plain(para))
 
 
@@ -254,6 +260,7 @@ def first_paragraph(body: str) -> str | None:
     """The first prose paragraph: not a table of contents, badge row, image, table, code, comment or heading."""
     para: list[str] = []
     size = 0
+    listed: str | None = None
     fence = in_comment = skip_section = False
     for n, line in enumerate(body.split("\n", MAX_DESCRIPTION_LINES)):
         if n == MAX_DESCRIPTION_LINES:
@@ -285,10 +292,15 @@ def first_paragraph(body: str) -> str | None:
         if ends and para:
             text = " ".join(para)
             if _is_prose(text):
-                return text[:1000]
+                if not _LIST_ITEM.match(text):
+                    return text[:1000]
+                if not _LABELLED.match(text):  # "- **Developed by:** …" is metadata, not a description
+                    listed = listed or text[:1000]  # a bulleted description, used only when no paragraph is prose
             para, size = [], 0
     text = " ".join(para)
-    return text[:1000] if para and _is_prose(text) else None
+    if para and _is_prose(text) and not _LIST_ITEM.match(text):
+        return text[:1000]
+    return listed or (text[:1000] if para and _is_prose(text) else None)
 
 
 def _is_toc(title: str) -> bool:
