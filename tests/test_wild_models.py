@@ -680,3 +680,8 @@ def test_bulleted_description_is_a_fallback():
     body = "- A model that tags German legal text.\n- Trained on court decisions.\n\n| a |\n"
     assert first_paragraph(body) == "- A model that tags German legal text. - Trained on court decisions."
     assert first_paragraph(body + "\nIt tags legal text in German.\n") == "It tags legal text in German."
+
+
+def test_bullet_with_a_link_is_not_a_label():
+    body = "- This model forked from [kobart](https://huggingface.co/hyunwoongko/kobart) for fine tuning\n"
+    assert first_paragraph(body) == body.strip()

@@ -246,7 +246,7 @@ _BOILERPLATE = re.compile(
     re.I,
 )
 _NEEDED = re.compile(r"\[more information needed\]", re.I)
-_LABELLED = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\*\*|__)?[^:*_\[\]()\n]{1,40}:")
+_LABELLED = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\*\*|__)?[^:*_\n]{1,40}:(?!//)")  # "- **Label:**", not "https:"
 
 
 def _is_prose(para: str) -> bool:
