@@ -355,3 +355,108 @@ def test_mutated_real_files_never_crash(tmp_path, name):
         inv = aitrail.scan(d)
         assert crashes(inv) == [], (name, i, crashes(inv))
         assert_bounded(inv)
+
+
+# -- URL lists --------------------------------------------------------------------------------------
+
+
+def test_url_list_hosts_are_bounded(tmp_path, monkeypatch):
+    from aitrail.analyze.security import datasets
+
+    monkeypatch.setattr(datasets, "MAX_HOSTS", 50)
+    monkeypatch.setattr(datasets, "BLOCK", 4096)  # several blocks, lines cut across them
+    lines = [f"https://h{i}.example.com/{i}.jpg,https://other{i}.org/x" for i in range(3000)]
+    lines[1234] = "http://plain.example.com/p.jpg"
+    (tmp_path / "urls.csv").write_text(
+        "url,caption\n" + "\n".join(lines) + "\n" + "https://long.example/" + "z" * 20000
+    )
+    rep = S.scan_file(tmp_path / "urls.csv", "urls.csv")
+    by = {f.rule: f for f in rep.findings}
+    assert "3001 items across 50 hosts" in by["dataset.url-list"].message
+    assert by["dataset.limit-exceeded"].severity == "medium"
+    assert by["dataset.plain-http"].location == "urls.csv:1236"  # the header is line 1
+    assert "other" not in " ".join(f.message for f in rep.findings)  # only each row's first URL
+
+
+def test_url_list_expired_domains_match_by_suffix(tmp_path):
+    (tmp_path / "urls.txt").write_text("https://a.Expired.NET/x\nhttps://ok.example/y\n" * 3)
+    rep = S.scan_file(tmp_path / "urls.txt", "u", policy=S.DatasetPolicy(frozenset({"expired.net"})))
+    assert [f.location for f in rep.findings if f.rule == "dataset.expired-domain"] == ["u:1"]
+
+
+# -- licence texts ----------------------------------------------------------------------------------
+
+
+def _mit() -> str:
+    return (REAL / "ollama-llama-2-tiny-random-gguf" / "LICENSE").read_text()
+
+
+def test_huge_license_file_is_read_from_its_start(tmp_path):
+    from aitrail.analyze.license_text import MAX_TEXT
+
+    safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "LICENSE").write_text(_mit() + "\n" + ("lorem ipsum dolor sit amet " * 100_000))
+    inv = aitrail.scan(tmp_path)
+    [f] = [f for f in inv.findings if f.rule == "scan.limit-exceeded" and f.path == "LICENSE"]
+    assert f.severity == "medium" and str(MAX_TEXT) in f.message
+    assert crashes(inv) == []
+
+
+def test_binary_license_and_license_named_models(tmp_path):
+    safetensors_file(tmp_path / "license_plate_detector.safetensors")
+    (tmp_path / "LICENSE").write_bytes(b"\x00\x01" * 10_000)
+    inv = aitrail.scan(tmp_path)
+    assert [f.path for f in inv.findings if f.rule == "scan.binary-text-file"] == ["LICENSE"]
+    assert not any(f.path.startswith("license_plate") and f.rule.startswith("scan.") for f in inv.findings)
+
+
+def test_license_text_identification_is_bounded():
+    from aitrail.analyze.license_text import MAX_TEXT, identify_text
+
+    r = identify_text("x\n\n" * 2_000_000)
+    assert r.truncated == 6_000_000 and not r.known and r.to_dict()["truncated"] == 6_000_000
+    assert identify_text(_mit()).known and identify_text(_mit()).truncated is None
+    assert MAX_TEXT == 1 << 20
+
+
+# -- other catalogers -------------------------------------------------------------------------------
+
+
+def test_odd_types_in_small_configs_do_not_crash(tmp_path):
+    safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "config_sentence_transformers.json").write_text('{"__version__": ["not", "a", "dict"]}')
+    (tmp_path / "modules.json").write_text('[{"type": {"x": 1}}, {"type": "sentence_transformers.models.Pooling"}]')
+    (tmp_path / "tokenizer_config.json").write_text(
+        '{"chat_template": [{"name": "a", "template": 5}, {"template": "{{ x }}\\ud800"}], "model_max_length": 1e400}'
+    )
+    (tmp_path / "tokenizer.json").write_text('{"model": {"type": ["BPE"], "vocab": {}}}')
+    (tmp_path / "adapter_config.json").write_text(
+        json.dumps({"peft_type": {"a": 1}, "target_modules": ["q"] * 100_000, "base_model_name_or_path": "b" * 9999})
+    )
+    (tmp_path / "mergekit_config.yml").write_text(
+        "a: &a [{model: org/x}, {model: org/y}]\nb: &b [*a, *a, *a, *a]\nc: [*b, *b, *b, *b]\nmerge_method: [1]\n"
+    )
+    inv = aitrail.scan(tmp_path)
+    assert crashes(inv) == []
+    assert_bounded(inv)
+    from aitrail.export import cyclonedx
+
+    assert len(cyclonedx.dumps(inv)) < 200_000
+
+
+def test_modelfile_unclosed_block_is_linear(tmp_path):
+    gguf_file(tmp_path / "m.gguf")
+    (tmp_path / "Modelfile").write_text('FROM ./m.gguf\nTEMPLATE """{{ .Prompt }}\n' + "line of template\n" * 300_000)
+    inv = aitrail.scan(tmp_path)  # quadratic before: each new line searched the whole block again
+    assert crashes(inv) == []
+
+
+def test_dependency_manifests_are_bounded(tmp_path):
+    safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "requirements.txt").write_text("".join(f"pkg{i}==1.0\n" for i in range(6000)) + "x" * 100_000 + "\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    inv = aitrail.scan(tmp_path)
+    assert crashes(inv) == []
+    by = {(f.path, f.rule) for f in inv.findings}
+    assert ("requirements.txt", "scan.limit-exceeded") in by and ("pyproject.toml", "scan.limit-exceeded") in by
+    assert sum(c.type == "library" and c.name.startswith("pkg") for c in inv.components) == 5000

@@ -46,7 +46,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # List numbering ("1.", "b.", "iv)", "(a)") differs between copies of one licence: not content.
 _MARKER = re.compile(r"(?m)^[ \t>#*_-]*(?:\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)]+[ \t]*)+(?=\S)")
 _INLINE_MARKER = re.compile(r"\((?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,5})\)")
-MAX_TEXT = 2 << 20  # longer "licence files" are reported, not read
+MAX_TEXT = 1 << 20  # characters (and bytes of a file) identified; a longer text is cut there and says so
+MAX_PARAGRAPHS = 5_000  # paragraphs compared when listing where an unknown text differs
 
 
 def tokens(text: str) -> list[str]:
@@ -164,6 +165,7 @@ class Identification:
     differences: list[str] = field(default_factory=list)  # text paragraphs the closest licence lacks
     error: str | None = None
     contains: list[Match] = field(default_factory=list)  # whole licences inside a text not fully explained
+    truncated: int | None = None  # the text's full length when only its first MAX_TEXT were identified
 
     @property
     def confidence(self) -> float:
@@ -188,6 +190,8 @@ class Identification:
             out["contains"] = [m.to_dict() for m in self.contains]
         if self.error:
             out["error"] = self.error
+        if self.truncated is not None:
+            out["truncated"] = self.truncated
         if not self.known and self.closest:
             c = self.closest[0].to_dict()
             out["message"] = (
@@ -250,9 +254,18 @@ def _explained(toks: list[str], union: set[int], windows: list[int]) -> bool:
 
 
 def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = frozenset()) -> Identification:
-    """Identify ``text`` against the core references, then, if it is not named, the whole SPDX list."""
+    """Identify ``text`` against the core references, then, if it is not named, the whole SPDX list.
+
+    Only the first MAX_TEXT characters are read (``truncated`` then holds the full length): the cost
+    stays bounded whatever a LICENSE file or a METADATA field holds."""
+    full = len(text)
+    if full > MAX_TEXT:
+        text = text[:MAX_TEXT]
     first = _identify(text, file, exclude, extended=False)
-    return first if first.known or first.error else _identify(text, file, exclude, extended=True)
+    result = first if first.known or first.error else _identify(text, file, exclude, extended=True)
+    if full > MAX_TEXT:
+        result.truncated = full
+    return result
 
 
 def _identify(text: str, file: str, exclude: frozenset[str], extended: bool) -> Identification:
@@ -304,7 +317,8 @@ def _identify(text: str, file: str, exclude: frozenset[str], extended: bool) -> 
 def _differences(text: str, ref: frozenset[int], limit: int = 8) -> list[str]:
     """Paragraphs of ``text`` mostly absent from the reference: where the unknown text differs."""
     out = []
-    for para in re.split(r"\n\s*\n|\n(?=\s*(?:\d+\.|[a-z]\.|[ivx]+\.)\s)", text):
+    paragraphs = re.split(r"\n\s*\n|\n(?=\s*(?:\d+\.|[a-z]\.|[ivx]+\.)\s)", text)
+    for para in paragraphs[:MAX_PARAGRAPHS]:
         p = shingles(tokens(para))
         if len(p) >= 3 and len(p & ref) / len(p) < 0.5:
             words = " ".join(para.split())
@@ -315,25 +329,44 @@ def _differences(text: str, ref: frozenset[int], limit: int = 8) -> list[str]:
 
 
 def identify_file(path: str) -> Identification:
+    """Identify a licence file from its first MAX_TEXT bytes (``truncated`` says when there is more)."""
     import os
+    import stat
 
     try:
-        size = os.path.getsize(path)
-        if size > MAX_TEXT:
-            return Identification(path, False, error=f"{size} bytes is too large for a licence text (limit {MAX_TEXT})")
-        raw = open(path, "rb").read()
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+            return Identification(path, False, error="not a regular file")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TEXT)
     except OSError as e:
         return Identification(path, False, error=f"cannot read: {e.strerror}")
-    if b"\x00" in raw[:8192] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    text = decode_license(raw)
+    if text is None:
         return Identification(path, False, error="binary content (NUL bytes), not a licence text")
-    encodings = ("utf-16",) if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252", "latin-1")
-    text = ""
-    for enc in encodings:  # mixed encodings are common in LICENSE files: fall back, never fail
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
     if not text.strip():
         return Identification(path, False, error="empty file")
-    return identify_text(text, path)
+    result = identify_text(text, path)
+    if st.st_size > MAX_TEXT:
+        result.truncated = st.st_size
+    return result
+
+
+def decode_license(raw: bytes) -> str | None:
+    """Licence text from bytes: UTF-16 with a BOM, else UTF-8, cp1252 or latin-1 (mixed encodings are
+    common in LICENSE files: fall back, never fail); None for binary content (NUL bytes)."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16", errors="replace")  # a cut at an odd byte loses one character
+    if b"\x00" in raw[:8192]:
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if e.start >= len(raw) - 3 and e.reason == "unexpected end of data":  # cut inside a character
+            return raw[: e.start].decode("utf-8-sig")
+    for enc in ("cp1252",):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # decodes every byte

@@ -6,10 +6,12 @@ import re
 import tomllib
 from typing import Any
 
-from ..model import ComponentType, Relationship, RelationshipKind
+from ..model import ComponentType, Relationship, RelationshipKind, Severity
 from .base import MODEL, CatalogError, FileRef, Found, read_yaml
-from .lineage import library_component
+from .lineage import library_component, text
 
+MAX_DEPS = 5_000  # dependencies read from one manifest (real ones: tens to a few hundred)
+MAX_NAME = 200  # longer "package names" are not names
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -27,10 +29,10 @@ def _req(line: str) -> tuple[str, str | None] | None:
     line = line.split("#", 1)[0].strip()
     if not line or line.startswith(("-", "git+", "http:", "https:", "file:")):
         return None
-    m = _REQ.match(line)
-    if not m:
+    m = _REQ.match(line[:2000])
+    if not m or len(m.group(1)) > MAX_NAME:
         return None
-    spec = m.group(3).strip() or None
+    spec = text(m.group(3).strip(), 200) or None
     return m.group(1), spec
 
 
@@ -42,24 +44,32 @@ def catalog(f: FileRef) -> Found:
         try:
             doc = tomllib.loads(f.read_text())
         except tomllib.TOMLDecodeError as e:
-            raise CatalogError(f"{f.rel}: malformed TOML: {e}", rule="scan.toml") from None
+            raise CatalogError(f"{f.rel}: malformed TOML: {text(e, 300)}", rule="scan.toml") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise CatalogError(f"{f.rel}: TOML nested too deeply; not read", rule="scan.limit-exceeded") from None
+        except ValueError as e:  # e.g. an integer too long to convert
+            raise CatalogError(f"{f.rel}: malformed TOML: {text(e, 300)}", rule="scan.toml") from None
         proj: dict[str, Any] = doc["project"] if isinstance(doc.get("project"), dict) else {}
-        for d in proj.get("dependencies") or []:
-            r = _req(str(d))
+        listed = proj.get("dependencies")
+        for d in listed[: MAX_DEPS + 1] if isinstance(listed, list) else []:
+            r = _req(d) if isinstance(d, str) else None
             if r:
                 deps.append((r[0], r[1], None, "pypi"))
-        if proj.get("name"):
-            out.properties["project"] = proj.get("name")
+        if isinstance(proj.get("name"), str):
+            out.properties["project"] = text(proj["name"], 100)
     elif name.startswith("requirements"):
-        for i, text in enumerate(f.read_text().splitlines(), 1):
-            r = _req(text)
+        for i, row in enumerate(f.read_text().splitlines(), 1):
+            r = _req(row)
             if r:
                 deps.append((r[0], r[1], i, "pypi"))
+                if len(deps) > MAX_DEPS:
+                    break
     else:
         doc = read_yaml(f)
-        for d in (doc or {}).get("dependencies") or [] if isinstance(doc, dict) else []:
-            if isinstance(d, str):
-                m = re.match(r"^([A-Za-z0-9][\w.\-]*)\s*([=<>!~].*)?$", d.split("::")[-1].strip())
+        listed = doc.get("dependencies") if isinstance(doc, dict) else None
+        for d in listed[: MAX_DEPS + 1] if isinstance(listed, list) else []:
+            if isinstance(d, str) and len(d) <= 1000:
+                m = re.match(r"^([A-Za-z0-9][\w.\-]{0,199})\s*([=<>!~].{0,200})?$", d.split("::")[-1].strip())
                 if m:
                     deps.append(
                         (
@@ -71,11 +81,19 @@ def catalog(f: FileRef) -> Found:
                             "conda",
                         )
                     )
-            elif isinstance(d, dict):
-                for p in d.get("pip") or []:
-                    r = _req(str(p))
+            elif isinstance(d, dict) and isinstance(d.get("pip"), list):
+                for p in d["pip"][:MAX_DEPS]:
+                    r = _req(p) if isinstance(p, str) else None
                     if r:
                         deps.append((r[0], r[1], None, "pypi"))
+    if len(deps) > MAX_DEPS:
+        out.finding(
+            Severity.LOW,
+            "scan.limit-exceeded",
+            f"{f.rel}: more than {MAX_DEPS} dependencies; the first {MAX_DEPS} read",
+            f.ev(),
+        )
+        deps = deps[:MAX_DEPS]
     out.properties["dependency_count"] = len(deps)
     for dep, spec, line, eco in deps:
         ev = f.ev(key=dep, line=line, value=f"{dep}{spec or ''}")

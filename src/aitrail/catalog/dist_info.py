@@ -7,6 +7,7 @@ import email.parser
 from ..analyze.license_text import identify_text
 from ..model import Component, ComponentType, DeclaredLicense
 from .base import FileRef, Found
+from .lineage import text
 
 LONG_TEXT = 200  # longer than any licence name or expression: a pasted licence text
 
@@ -20,9 +21,11 @@ def catalog(f: FileRef) -> Found:
     msg = email.parser.Parser().parsestr(f.read_text(8 << 20), headersonly=True)
     out = Found(file_type=ComponentType.CONFIG, format="python-metadata")
     name, version = msg.get("Name"), msg.get("Version")
-    if not name:
+    if not isinstance(name, str) or not name.strip():
         return out
-    norm = name.replace("_", "-").replace(".", "-").lower()
+    name = text(name.strip(), 100)
+    version = text(version.strip(), 60) if isinstance(version, str) and version.strip() else None
+    norm = name.replace("_", "-").replace(".", "-").replace(" ", "-").lower()
     pkg = Component(
         id=f"library:pypi:{norm}",
         type=ComponentType.LIBRARY,
@@ -39,7 +42,7 @@ def catalog(f: FileRef) -> Found:
         ("author_email", "Author-email"),
     ):
         if msg.get(key):
-            pkg.properties[k] = msg.get(key)
+            pkg.properties[k] = text(str(msg.get(key)), 500)
     lic = msg.get("License-Expression") or msg.get("License")
     if lic and lic.strip():
         key = "License-Expression" if msg.get("License-Expression") else "License"
@@ -47,18 +50,18 @@ def catalog(f: FileRef) -> Found:
         if key == "License" and (len(value) > LONG_TEXT or "\n" in value):
             # Many packages paste the whole licence text into the License field: identify it.
             ident = identify_text(value, f"{f.rel} [License]")
-            first = next((ln.strip() for ln in value.splitlines() if ln.strip()), "")[:120]
+            first = text(next((ln.strip() for ln in value.splitlines() if ln.strip()), ""), 120)
             if ident.known:
                 for m in ident.licenses:
                     pkg.licenses.append(DeclaredLicense(m.license_id, f.ev(key=key, value=first)))
             else:
-                pkg.properties["license_text_unidentified"] = ident.to_dict().get("message") or first
+                pkg.properties["license_text_unidentified"] = text(ident.to_dict().get("message") or first, 300)
         else:
-            pkg.licenses.append(DeclaredLicense(value, f.ev(key=key, value=lic)))
-    classifiers = [c for c in msg.get_all("Classifier") or [] if c.startswith("License ::")]
+            pkg.licenses.append(DeclaredLicense(text(value), f.ev(key=key, value=lic)))
+    classifiers = [text(str(c)) for c in msg.get_all("Classifier") or [] if str(c).startswith("License ::")]
     if classifiers:
-        pkg.properties["license_classifiers"] = classifiers
-    reqs = msg.get_all("Requires-Dist") or []
+        pkg.properties["license_classifiers"] = classifiers[:50]
+    reqs = [text(str(r)) for r in (msg.get_all("Requires-Dist") or [])[:500]]
     if reqs:
         pkg.properties["requires_dist"] = reqs
     out.components.append(pkg)

@@ -9,23 +9,44 @@ from __future__ import annotations
 
 import hashlib
 
-from ..analyze.license_text import identify_text
-from ..model import ComponentType, DeclaredLicense
-from .base import FileRef, Found
+from ..analyze.license_text import MAX_TEXT, decode_license, identify_text
+from ..model import ComponentType, DeclaredLicense, Severity
+from .base import CatalogError, FileRef, Found
+from .lineage import text as bounded
 
+TEXT_SUFFIXES = {"", "txt", "md", "rst", "markdown", "text"}
 PREFIXES = ("license", "licence", "copying", "notice", "use_policy", "acceptable_use_policy")
 
 
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1].lower()
-    return name.startswith(PREFIXES) and f.size < (4 << 20)
+    if not name.startswith(PREFIXES) or f.format is not None:  # "license_plate.onnx" is a model
+        return False
+    # LICENSE, LICENSE.md, COPYING.txt of any size (read from the start, up to a limit); other
+    # suffixes (LICENSE.APACHE2, NOTICE.lib) only when small enough to be a text.
+    return name.rsplit("/", 1)[-1].partition(".")[2] in TEXT_SUFFIXES or f.size < (4 << 20)
 
 
 def catalog(f: FileRef) -> Found:
-    text = f.read_text()
+    with open(f.path, "rb") as fh:
+        raw = fh.read(MAX_TEXT)  # a licence is read from its start, whatever the file's size
+    text = decode_license(raw)
+    if text is None:
+        raise CatalogError(
+            f"{f.rel}: expected a licence text, found binary content (NUL bytes)", "scan.binary-text-file"
+        )
     out = Found(file_type=ComponentType.LICENSE, format="text")
-    out.properties["text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    out.properties["first_line"] = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:200]
+    if f.size > MAX_TEXT:
+        out.finding(
+            Severity.MEDIUM,
+            "scan.limit-exceeded",
+            f"{f.rel}: {f.size} bytes; the licence was identified from its first {MAX_TEXT} bytes only (terms "
+            "further on were not read)",
+            f.ev(),
+        )
+    else:
+        out.properties["text_sha256"] = hashlib.sha256(raw).hexdigest()
+    out.properties["first_line"] = bounded(next((ln.strip() for ln in text.splitlines() if ln.strip()), ""))
     ident = identify_text(text, f.rel)
     result = ident.to_dict()
     out.properties["identification"] = {

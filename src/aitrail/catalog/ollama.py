@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind
+from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found
-from .lineage import model_component
+from .lineage import is_repo_id, model_component, text
+
+MAX_INSTRUCTIONS = 1_000  # instructions read from one Modelfile (real ones: tens)
 
 INSTRUCTIONS = {"FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "REQUIRES"}
 
@@ -30,45 +32,54 @@ def _parse(text: str) -> list[tuple[str, str, int]]:
         start = i
         rest = rest.strip()
         if rest.startswith('"""'):
-            body = rest[3:]
-            while '"""' not in body and i < len(lines):
-                body += "\n" + lines[i]
+            # Lines are collected and joined once, and only the newest line is searched for the
+            # closing quotes: linear however long the block (a growing string searched whole was not).
+            body = [rest[3:]]
+            while '"""' not in body[-1] and i < len(lines):
+                body.append(lines[i])
                 i += 1
-            rest = body.split('"""', 1)[0]
+            rest = "\n".join(body).split('"""', 1)[0]
         out.append((word.upper(), rest, start))
     return out
 
 
 def catalog(f: FileRef) -> Found:
     out = Found(file_type=ComponentType.CONFIG, format="ollama-modelfile")
-    params = {}
-    for word, arg, line in _parse(f.read_text()):
-        if word not in INSTRUCTIONS:
-            continue
-        ev = f.ev(key=word, line=line, value=arg)
+    params: dict[str, str] = {}
+    instructions = [x for x in _parse(f.read_text()) if x[0] in INSTRUCTIONS]
+    if len(instructions) > MAX_INSTRUCTIONS:
+        out.finding(
+            Severity.MEDIUM,
+            "scan.limit-exceeded",
+            f"{f.rel}: {len(instructions)} instructions; the first {MAX_INSTRUCTIONS} read",
+            f.ev(line=instructions[MAX_INSTRUCTIONS][2]),
+        )
+    for word, arg, line in instructions[:MAX_INSTRUCTIONS]:
+        ev = f.ev(key=word, line=line, value=text(arg))
         if word == "FROM":
-            out.properties["from"] = arg
+            out.properties["from"] = text(arg, 500)
             local = arg.startswith((".", "/")) or arg.endswith((".gguf", ".bin", ".safetensors"))
             if not local:
-                c = model_component(arg, ev)
+                c = model_component(arg if is_repo_id(arg.split(":")[0]) else text(arg), ev)
                 out.components.append(c)
                 out.relationships.append(
                     Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [ev])
                 )
         elif word == "ADAPTER":
-            out.properties["adapter"] = arg
-            out.fact("adapter", arg, ev)
+            out.properties["adapter"] = text(arg, 500)
+            out.fact("adapter", text(arg, 500), ev)
         elif word == "PARAMETER":
             k, _, v = arg.partition(" ")
-            params[k] = v.strip()
+            if len(params) < 100:
+                params[text(k, 60)] = text(v.strip())
         elif word == "TEMPLATE":
-            digest = hashlib.sha256(arg.encode()).hexdigest()
+            digest = hashlib.sha256(arg.encode("utf-8", "surrogatepass")).hexdigest()
             out.properties["template_sha256"] = digest
             out.fact("chat_template_sha256", digest, ev)
         elif word == "SYSTEM":
-            out.properties["system_prompt"] = arg[:500]
+            out.properties["system_prompt"] = text(arg, 500)
         elif word == "LICENSE":
-            out.licenses.append(DeclaredLicense(arg.strip().splitlines()[0][:200] if arg.strip() else "", ev))
+            out.licenses.append(DeclaredLicense(text(arg.strip().splitlines()[0]) if arg.strip() else "", ev))
     if params:
         out.properties["parameters"] = params
     return out

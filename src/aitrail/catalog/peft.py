@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found, read_json
-from .lineage import library_component, model_component
+from .hf_config import scalar
+from .lineage import is_repo_id, library_component, model_component, text
 
 
 def matches(f: FileRef) -> bool:
@@ -16,14 +17,22 @@ def catalog(f: FileRef) -> Found:
     out = Found(file_type=ComponentType.CONFIG, format="json")
     if not isinstance(doc, dict):
         return out
-    for k in ("peft_type", "task_type", "r", "lora_alpha", "target_modules", "peft_version"):
+    for k in ("peft_type", "task_type", "r", "lora_alpha", "peft_version"):
         if k in doc:
-            out.properties[k] = doc[k]
-    out.fact("adapter", doc.get("peft_type") or "unknown", f.ev(key="peft_type", value=doc.get("peft_type")))
+            out.properties[k] = scalar(doc[k])
+    targets = doc.get("target_modules")
+    if isinstance(targets, list):
+        out.properties["target_modules"] = [text(t, 100) for t in targets[:64]]
+    elif targets is not None:
+        out.properties["target_modules"] = scalar(targets)
+    kind = text(doc["peft_type"], 40) if isinstance(doc.get("peft_type"), str) and doc["peft_type"] else "unknown"
+    out.fact("adapter", kind, f.ev(key="peft_type", value=kind))
     base = doc.get("base_model_name_or_path")
-    if isinstance(base, str) and base:
-        ev = f.ev(key="base_model_name_or_path", value=base)
-        c = model_component(base, ev)
+    if isinstance(base, str) and base.strip():
+        # A hub id, or the local path the adapter was trained from (kept, bounded).
+        ident = base if is_repo_id(base) else text(base)
+        ev = f.ev(key="base_model_name_or_path", value=ident)
+        c = model_component(ident, ev)
         out.components.append(c)
         out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.ADAPTER, [ev]))
     lib = library_component("peft", None, f.ev(key="peft_type"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model import ComponentType, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found, read_json
-from .lineage import library_component
+from .lineage import library_component, text
 
 
 def matches(f: FileRef) -> bool:
@@ -22,12 +24,14 @@ def catalog(f: FileRef) -> Found:
     ev = f.ev(key="type" if name == "modules.json" else None)
     lib = library_component("sentence-transformers", None, ev)
     if name == "config_sentence_transformers.json" and isinstance(doc, dict):
-        v = (doc.get("__version__") or {}).get("sentence_transformers")
-        if v:
-            lib.properties["saved_with_version"] = v
-        out.properties.update({k: v for k, v in (doc.get("__version__") or {}).items()})
+        raw = doc.get("__version__")
+        versions: dict[Any, Any] = raw if isinstance(raw, dict) else {}
+        v = versions.get("sentence_transformers")
+        if isinstance(v, str) and v:
+            lib.properties["saved_with_version"] = text(v, 40)
+        out.properties.update({text(k, 60): text(v, 60) for k, v in list(versions.items())[:20]})
     if name == "modules.json" and isinstance(doc, list):
-        mods = [m.get("type") for m in doc if isinstance(m, dict)]
+        mods = [text(m["type"], 100) for m in doc[:50] if isinstance(m, dict) and isinstance(m.get("type"), str)]
         out.properties["modules"] = mods
         out.fact("library", "sentence-transformers", f.ev(key="type", value=mods))
         out.fact("task", "sentence-similarity", f.ev(key="type", value=mods))

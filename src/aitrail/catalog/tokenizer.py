@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..model import ComponentType
+from ..model import ComponentType, Severity
 from .base import FileRef, Found, read_json
+from .lineage import text
+
+MAX_LINES_COUNTED = 256 << 20  # bytes of vocab.txt / merges.txt whose lines are counted
 
 NAMES = {
     "tokenizer.json",
@@ -28,13 +31,14 @@ def matches(f: FileRef) -> bool:
 
 
 def _template(out: Found, f: FileRef, tmpl: object, key: str) -> None:
-    texts = []
+    texts: list[str] = []
     if isinstance(tmpl, str):
         texts = [tmpl]
     elif isinstance(tmpl, list):  # [{"name": ..., "template": ...}]
-        texts = [t.get("template", "") for t in tmpl if isinstance(t, dict)]
+        texts = [t["template"] for t in tmpl if isinstance(t, dict) and isinstance(t.get("template"), str)]
     if texts:
-        digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+        # surrogatepass: a JSON string may hold lone surrogates ("\\ud800"); hashed as they are
+        digest = hashlib.sha256("\n".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
         out.properties["chat_template_sha256"] = digest
         out.properties["chat_template_chars"] = sum(map(len, texts))
         out.fact("chat_template_sha256", digest, f.ev(key=key))
@@ -47,19 +51,21 @@ def catalog(f: FileRef) -> Found:
         doc = read_json(f)
         m = doc.get("model") if isinstance(doc, dict) else None
         if isinstance(m, dict):
-            out.properties["kind"] = m.get("type")
+            kind = text(m["type"], 40) if isinstance(m.get("type"), str) else None
+            out.properties["kind"] = kind
             vocab = m.get("vocab")
             n = len(vocab) if isinstance(vocab, (dict, list)) else 0
             added = doc.get("added_tokens") if isinstance(doc.get("added_tokens"), list) else []
             out.properties["vocab_size"] = n
             out.properties["added_tokens"] = len(added)
-            out.fact("tokenizer", m.get("type"), f.ev(key="model.type", value=m.get("type")))
+            out.fact("tokenizer", kind, f.ev(key="model.type", value=kind))
     elif name == "tokenizer_config.json":
         doc = read_json(f)
         if isinstance(doc, dict):
             for k in ("tokenizer_class", "model_max_length", "do_lower_case"):
                 if k in doc and isinstance(doc[k], (str, int, float, bool)):
-                    out.properties[k] = doc[k]
+                    v = doc[k]
+                    out.properties[k] = text(v, 100) if isinstance(v, str) or abs(v) >= 1 << 63 else v
             _template(out, f, doc.get("chat_template"), "chat_template")
     elif name == "chat_template.json":
         doc = read_json(f)
@@ -67,10 +73,30 @@ def catalog(f: FileRef) -> Found:
     elif name == "chat_template.jinja":
         _template(out, f, f.read_text(), "(file)")
     elif name in ("vocab.txt", "merges.txt"):
+        lines, read = 0, 0
         with open(f.path, "rb") as fh:
-            out.properties["lines"] = sum(1 for _ in fh)
+            while read < MAX_LINES_COUNTED and (block := fh.read(1 << 20)):  # blocks: one "line" may be huge
+                lines += block.count(b"\n")
+                read += len(block)
+        if read >= MAX_LINES_COUNTED and f.size > read:
+            out.finding(
+                Severity.LOW,
+                "scan.limit-exceeded",
+                f"{f.rel}: {f.size} bytes; lines counted in the first {MAX_LINES_COUNTED} only",
+                f.ev(),
+            )
+        else:
+            lines += 1 if read and not _ends_with_newline(f) else 0
+        out.properties["lines"] = lines
         if name == "vocab.txt":
-            out.properties["vocab_size"] = out.properties["lines"]
+            out.properties["vocab_size"] = lines
     elif name.endswith(".model"):
         out.properties["kind"] = "sentencepiece"
     return out
+
+
+def _ends_with_newline(f: FileRef) -> bool:
+    """Whether the file ends with a newline (else its last line has none and still counts)."""
+    with open(f.path, "rb") as fh:
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
