@@ -1,24 +1,33 @@
 """The ``aitrail`` command: a thin layer over :func:`aitrail.scan` and the writers.
 
 Exit codes (docs/ci.md):
-  0  success
-  1  `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on
-  2  usage error: bad arguments, a target that cannot be scanned, an invalid manifest
-  3  the output could not be written, or aitrail failed unexpectedly
+  0    success
+  1    `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on
+  2    usage error: bad arguments, a target that cannot be scanned, an invalid manifest or policy,
+       an output aitrail will not write (a device, pipe, folder, a folder that does not exist)
+  3    an output could not be written (no space, permission), or a bug in aitrail (AITRAIL_DEBUG=1
+       shows the traceback)
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM): temporary files removed, no partial output
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import stat
 import sys
+import threading
 from pathlib import Path
-from typing import Callable, Sequence
+from types import FrameType
+from typing import Any, Callable, Sequence
 
-from . import __version__
-from .errors import InputError, ManifestError
+from . import __version__, output
+from .errors import AitrailError, InputError
+from .output import err, out
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 130, 143, 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-hash", action="store_true", help="skip SHA-256 digests (headers and metadata only)")
     s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX spec version")
     s.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
-    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _common(s, writes=True)
     lic = sub.add_parser(
         "licenses",
         help='may I use this model for X? ("allowed", with obligations, ...)',
@@ -53,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     lic.add_argument("--use", choices=["commercial", "research", "internal", "redistribute"], default="commercial")
     lic.add_argument("--format", "-f", choices=["text", "json"], default="text")
     lic.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    _common(lic, writes=False)
     li = sub.add_parser("license", help="licence texts: identify them against the knowledge base")
     lisub = li.add_subparsers(dest="license_command", required=True)
     ident = lisub.add_parser(
@@ -97,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also check by DNS that dataset domains still resolve (off by default: aitrail works offline)",
     )
+    _common(sec, writes=True)
     ck = sub.add_parser(
         "check",
         help="scan, licences, openness and security in one pass, judged by a policy (for people and CI)",
@@ -135,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PEM",
         help="the signer's public key: verify a model.sig (OpenSSF model signing) against the scanned files",
     )
-    ck.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    _common(ck, writes=True)
     op = sub.add_parser(
         "openness",
         help="MOF class, OSI Open Source AI Definition, Open Source AI Index profile",
@@ -146,7 +157,19 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--format", "-f", choices=["text", "json"], default="text")
     op.add_argument("--export-mof", metavar="FILE", help="write the MOF declaration (the MOT's YAML format)")
     op.add_argument("--badge", metavar="FILE", help="write an SVG badge")
+    _common(op, writes=True)
     return p
+
+
+def _common(p: argparse.ArgumentParser, writes: bool) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (no progress, no notes)")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links that leave the scanned folder (default: report them, do not follow)",
+    )
+    if writes:
+        p.add_argument("--mkdirs", action="store_true", help="create missing folders of output files")
 
 
 def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | None:
@@ -180,22 +203,56 @@ def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | No
     return start
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write all of ``text`` or nothing: a temporary file in the same folder, then rename."""
-    import tempfile
+def write_atomic(path: Path, text: str, mkdirs: bool = False) -> None:
+    """Write all of ``text`` or nothing, to a regular file only (aitrail.output.write)."""
+    output.write(path, text, mkdirs=mkdirs)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+
+def _regular_input(path: str | None, what: str) -> None:
+    """Refuse before reading a file argument that is a pipe, device or socket (reading it could block)."""
+    if not path:
+        return
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        st = os.stat(path)
+    except OSError:
+        return  # missing or unreadable: the reader says so, naming the file
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} {output._shown(path)}: not a regular file (a device, socket or pipe is never read)")
+
+
+def _outputs(*paths: str | None, mkdirs: bool = False) -> None:
+    """Check every destination before the work: a bad -o fails in milliseconds, not after the scan."""
+    for p in paths:
+        if p:
+            output.destination(p, mkdirs=mkdirs)
+
+
+def _follow(args: argparse.Namespace) -> dict[str, Any]:
+    # Passed only when asked, so the library's default (do not follow) holds everywhere else.
+    return {"follow_symlinks": True} if args.follow_symlinks else {}
+
+
+def _console_text(render: Callable[[Any], None], to_file: bool) -> str:
+    """What a rich renderer prints, as text: rendered into memory, then written in one go (atomically
+    for a file; escaped for a terminal that cannot show every character)."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    if to_file:
+        render(Console(file=buf, width=120, force_terminal=False, color_system=None))
+    else:
+        ref = Console()
+        render(
+            Console(
+                file=buf,
+                width=ref.width,
+                force_terminal=ref.is_terminal,
+                color_system=ref.color_system,  # type: ignore[arg-type]
+            )
+        )
+    return buf.getvalue()
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -204,36 +261,29 @@ def _scan(args: argparse.Namespace) -> int:
     from .scanner import scan
 
     fmt = args.format or ("json" if args.output else "terminal")
+    _regular_input(args.manifest, "--manifest")
+    _outputs(args.output, mkdirs=args.mkdirs)
     show_progress = not args.quiet and sys.stderr.isatty() and not args.no_hash
-    try:
-        inv = scan(
-            args.path, hash_files=not args.no_hash, manifest_path=args.manifest, progress=_progress(show_progress)
-        )
-    except (InputError, ManifestError) as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    inv = scan(
+        args.path,
+        hash_files=not args.no_hash,
+        manifest_path=args.manifest,
+        progress=_progress(show_progress),
+        **_follow(args),
+    )
     if fmt == "terminal":
-        from rich.console import Console
-
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                terminal.render(inv, Console(file=fh, width=120))
-        else:
-            terminal.render(inv, Console())
-        return EXIT_OK
-    text = export.writer(fmt)(inv, spec_version=args.spec_version)
-    if args.output:
-        try:
-            write_atomic(Path(args.output), text)
-        except OSError as e:
-            print(f"aitrail: error: cannot write {args.output}: {e.strerror}", file=sys.stderr)
-            return EXIT_ERROR
-        print(
-            f"aitrail: wrote {fmt} to {args.output} ({len(inv.components)} components, {len(inv.findings)} findings)",
-            file=sys.stderr,
-        )
+        text = _console_text(lambda con: terminal.render(inv, con), to_file=bool(args.output))
     else:
-        sys.stdout.write(text)
+        text = export.writer(fmt)(inv, spec_version=args.spec_version)
+    if args.output:
+        write_atomic(Path(args.output), text, args.mkdirs)
+        if not args.quiet:
+            err(
+                f"aitrail: wrote {fmt} to {output._shown(args.output)} ({len(inv.components)} components, "
+                f"{len(inv.findings)} findings)"
+            )
+    else:
+        out(text)
     return EXIT_OK
 
 
@@ -243,30 +293,28 @@ def _licenses(args: argparse.Namespace) -> int:
     from .analyze import licenses
     from .scanner import scan
 
-    try:
-        inv = scan(args.path, hash_files=False, manifest_path=args.manifest)
-    except (InputError, ManifestError) as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    _regular_input(args.manifest, "--manifest")
+    inv = scan(args.path, hash_files=False, manifest_path=args.manifest, **_follow(args))
     rep = licenses.report(inv, args.use)
     if args.format == "json":
-        sys.stdout.write(json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
+        out(json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
-    print(f"use: {args.use}    verdict: {rep['verdict'].replace('_', ' ').upper()}")
+    lines = [f"use: {args.use}    verdict: {rep['verdict'].replace('_', ' ').upper()}"]
     for c in rep["components"]:
         lic = c["license_name"] or c["license"] or "none declared"
-        print(
+        lines.append(
             f"  {c['role']:<10} {c['name']}: {lic} -> {c['verdict'].replace('_', ' ')}"
             + (f" ({c['deciding_clause']})" if c["deciding_clause"] else "")
         )
         for ev in c["evidence"]:
-            print(f"               evidence: {ev}")
+            lines.append(f"               evidence: {ev}")
     if rep["obligations"]:
-        print("obligations:")
+        lines.append("obligations:")
         for o in rep["obligations"]:
-            print(f"  - {o['text']}  [{o['license']} {o['clause']}]")
+            lines.append(f"  - {o['text']}  [{o['license']} {o['clause']}]")
     for f in rep["findings"]:
-        print(f"{f['severity']:>8} {f['rule']}: {f['message']}")
+        lines.append(f"{f['severity']:>8} {f['rule']}: {f['message']}")
+    out("\n".join(lines) + "\n")
     return EXIT_OK
 
 
@@ -275,20 +323,15 @@ def _security(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .analyze import security
+    from .inputs import check_target
 
-    try:
-        expired = _expired(args.expired_domains)
-    except OSError as e:
-        print(f"aitrail: error: {args.expired_domains}: {e.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+    check_target(Path(args.path))  # a device, pipe or socket is refused before anything opens it
+    _outputs(args.output, mkdirs=args.mkdirs)
+    expired = _expired(args.expired_domains)
     policy = security.DatasetPolicy(expired, security.dns_resolves if args.online else None)
-    try:
-        report = security.scan(
-            args.path, unknown_severity=args.unknown_severity, policy=policy, hash_files=not args.no_digest
-        )
-    except InputError as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    report = security.scan(
+        args.path, unknown_severity=args.unknown_severity, policy=policy, hash_files=not args.no_digest, **_follow(args)
+    )
     if args.format == "json":
         text = json.dumps(report, indent=2) + "\n"
     elif args.format == "sarif":
@@ -305,9 +348,9 @@ def _security(args: argparse.Namespace) -> int:
         )
         text = "\n".join(lines) + "\n"
     if args.output:
-        write_atomic(Path(args.output), text)
+        write_atomic(Path(args.output), text, args.mkdirs)
     else:
-        sys.stdout.write(text)
+        out(text)
     worst = report["max_severity"]
     if (
         args.fail_on != "never"
@@ -321,7 +364,11 @@ def _security(args: argparse.Namespace) -> int:
 def _expired(path: str | None) -> frozenset[str]:
     if not path:
         return frozenset()
-    text = Path(path).read_text(encoding="utf-8")
+    _regular_input(path, "--expired-domains")
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise InputError(f"--expired-domains {output._shown(path)}: {e.strerror}") from None
     return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
 
 
@@ -340,73 +387,62 @@ def _check(args: argparse.Namespace) -> int:
     for r in args.report:
         kind = REPORT_KINDS.get(Path(r).suffix.lower())
         if not kind:
-            print(f"aitrail: error: --report {r}: name it *.html or *.md", file=sys.stderr)
-            return EXIT_USAGE
+            raise InputError(f"--report {output._shown(r)}: name it *.html or *.md")
         reports.append((Path(r), kind))
+    _outputs(args.output, *args.report, mkdirs=args.mkdirs)
+    _regular_input(args.policy, "--policy")
+    _regular_input(args.manifest, "--manifest")
+    _regular_input(args.signature_key, "--signature-key")
+    pol = policy_mod.load(args.policy) if args.policy else None
+    datasets = security.DatasetPolicy(_expired(args.expired_domains))
     try:
-        pol = policy_mod.load(args.policy) if args.policy else None
-        datasets = security.DatasetPolicy(_expired(args.expired_domains))
         key = Path(args.signature_key).read_bytes() if args.signature_key else None
-    except policy_mod.PolicyError as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
     except OSError as e:
-        print(f"aitrail: error: {e.filename}: {e.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+        raise InputError(f"--signature-key {output._shown(args.signature_key)}: {e.strerror}") from None
     show_progress = not args.quiet and sys.stderr.isatty()
-    try:
-        result = check(
-            args.path,
-            policy=pol,
-            use=args.use,
-            manifest_path=args.manifest,
-            progress=_progress(show_progress),
-            dataset_policy=datasets,
-            signature_key=key,
-        )
-    except (InputError, ManifestError) as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    result = check(
+        args.path,
+        policy=pol,
+        use=args.use,
+        manifest_path=args.manifest,
+        progress=_progress(show_progress),
+        dataset_policy=datasets,
+        signature_key=key,
+        **_follow(args),
+    )
     doc = result.to_dict()
     stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat() if args.timestamp else None
-    try:
-        for path, kind in reports:
-            if kind == "html":
-                from .export import check_html
+    # Everything is rendered before anything is written: a renderer that fails leaves no file changed.
+    texts: list[tuple[Path, str]] = []
+    for path, kind in reports:
+        if kind == "html":
+            from .export import check_html
 
-                write_atomic(path, check_html.render(doc, timestamp=stamp))
-            else:
-                from .export import check_markdown
-
-                write_atomic(path, check_markdown.render(doc, timestamp=stamp))
-        if args.format == "terminal":
-            from rich.console import Console
-
-            from .export import check_terminal
-
-            if args.output:
-                with open(args.output, "w", encoding="utf-8") as fh:
-                    check_terminal.render(doc, Console(file=fh, width=120))
-            else:
-                check_terminal.render(doc, Console())
+            texts.append((path, check_html.render(doc, timestamp=stamp)))
         else:
-            if args.format == "json":
-                text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
-            elif args.format == "sarif":
-                from .export import sarif
+            from .export import check_markdown
 
-                text = json.dumps(sarif.from_check(doc), indent=2, ensure_ascii=False) + "\n"
-            else:
-                from .export import check_markdown
+            texts.append((path, check_markdown.render(doc, timestamp=stamp)))
+    if args.format == "terminal":
+        from .export import check_terminal
 
-                text = check_markdown.render(doc, timestamp=stamp)
-            if args.output:
-                write_atomic(Path(args.output), text)
-            else:
-                sys.stdout.write(text)
-    except OSError as e:
-        print(f"aitrail: error: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
-        return EXIT_ERROR
+        text = _console_text(lambda con: check_terminal.render(doc, con), to_file=bool(args.output))
+    elif args.format == "json":
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    elif args.format == "sarif":
+        from .export import sarif
+
+        text = json.dumps(sarif.from_check(doc), indent=2, ensure_ascii=False) + "\n"
+    else:
+        from .export import check_markdown
+
+        text = check_markdown.render(doc, timestamp=stamp)
+    for path, body in texts:
+        write_atomic(path, body, args.mkdirs)
+    if args.output:
+        write_atomic(Path(args.output), text, args.mkdirs)
+    else:
+        out(text)
     return EXIT_OK if doc["policy"]["passed"] else EXIT_FAIL
 
 
@@ -415,22 +451,26 @@ def _identify(args: argparse.Namespace) -> int:
 
     from .analyze.license_text import identify_file
 
+    for f in args.files:
+        _regular_input(f, "licence text")
     results = [identify_file(f).to_dict() for f in args.files]
     if args.format == "json":
-        sys.stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        out(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
+    lines = []
     for r in results:
         if r.get("error"):
-            print(f"{r['file']}: error: {r['error']}")
+            lines.append(f"{r['file']}: error: {r['error']}")
         elif r["known"]:
             names = " + ".join(x["name"] or x["id"] for x in r["licenses"])
-            print(f"{r['file']}: {names} [{r['id']}] (confidence {r['confidence']:.2f})")
+            lines.append(f"{r['file']}: {names} [{r['id']}] (confidence {r['confidence']:.2f})")
         else:
-            print(f"{r['file']}: {r.get('message', 'unknown licence')}")
+            lines.append(f"{r['file']}: {r.get('message', 'unknown licence')}")
             for c in r.get("contains", []):
-                print(f"    contains: {c['name'] or c['id']}")
+                lines.append(f"    contains: {c['name'] or c['id']}")
             for d in r.get("differences", [])[:5]:
-                print(f"    differs: {d}")
+                lines.append(f"    differs: {d}")
+    out("\n".join(lines) + "\n")
     return EXIT_OK
 
 
@@ -445,68 +485,132 @@ def _openness(args: argparse.Namespace) -> int:
     from .scanner import scan
 
     path = Path(args.path)
-    try:
-        if path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
+    _outputs(args.export_mof, args.badge, mkdirs=args.mkdirs)
+    if path.suffix.lower() in (".yml", ".yaml") and path.is_file():
+        _regular_input(args.path, "declaration")
+        try:
             decls = [mof.from_yaml(path.read_text(encoding="utf-8"), path.name)]
-        else:
-            decls = openness.declarations(scan(path, hash_files=False), path)
-    except (InputError, ManifestError, ValueError, OSError, yamlsafe.YAMLError) as e:
-        print(f"aitrail: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        except (ValueError, OSError, yamlsafe.YAMLError) as e:
+            raise InputError(f"{output._shown(path)}: {e}") from None
+    else:
+        decls = openness.declarations(scan(path, hash_files=False, **_follow(args)), path)
     if not decls:
-        print(f"aitrail: error: {path}: no model found to grade", file=sys.stderr)
-        return EXIT_USAGE
+        raise InputError(f"{output._shown(path)}: no model found to grade")
     results = [openness.assess(d) for d in decls]
     if args.export_mof:
-        write_atomic(Path(args.export_mof), yaml.safe_dump(openness.export_mof(decls[0]), sort_keys=False))
+        write_atomic(Path(args.export_mof), yaml.safe_dump(openness.export_mof(decls[0]), sort_keys=False), args.mkdirs)
     if args.badge:
-        write_atomic(Path(args.badge), openness.badge(results[0]))
+        write_atomic(Path(args.badge), openness.badge(results[0]), args.mkdirs)
     if args.format == "json":
-        sys.stdout.write(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")
+        out(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")
         return EXIT_OK
+    lines = []
     for r in results:
         g = r["mof"]
-        print(
+        lines.append(
             f"{r['model']}: {g['label']}  (progress I {g['progress']['1']:.0f}% · II {g['progress']['2']:.0f}% · "
             f"III {g['progress']['3']:.0f}%)"
         )
-        print(
+        lines.append(
             f"  OSAID 1.0: {r['osaid']['verdict'].replace('_', ' ')}    Open Source AI Index score: "
             f"{r['index']['score']:g}/{r['index']['max']}"
         )
-        for need in g["next_class_needs"]:
-            print(f"  {need}")
-        for p in g["problems"]:
-            print(f"  problem: {p}")
-        for q in g["quirks"]:
-            print(f"  note: {q}")
-        print(f"  {r['summary']}")
+        lines.extend(f"  {need}" for need in g["next_class_needs"])
+        lines.extend(f"  problem: {p}" for p in g["problems"])
+        lines.extend(f"  note: {q}" for q in g["quirks"])
+        lines.append(f"  {r['summary']}")
+    out("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "scan": _scan,
+    "licenses": _licenses,
+    "openness": _openness,
+    "license": _identify,
+    "security": _security,
+    "check": _check,
+}
+
+
+def _terminate_children() -> None:
+    """Stop worker processes (security's pickle walks) instead of leaving them to finish their file."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return
+    try:
+        for child in mp.active_children():
+            child.terminate()
+    except Exception:  # noqa: BLE001 - best effort while exiting
+        pass
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: stop now. No unwinding (a worker thread or process may be mid-file): stop
+    the digests, the worker processes, remove temporary outputs, say so in one line, exit 128+signal."""
+    from . import digest
+
+    digest.STOP.set()
+    output.cleanup()
+    _terminate_children()
+    word = "interrupted" if signum == signal.SIGINT else "terminated"
+    try:
+        os.write(2, f"aitrail: {word}\n".encode())
+    except OSError:
+        pass
+    os._exit(128 + signum)
+
+
+class _Signals:
+    """Install the handlers for the duration of one command (and restore them: main() is also called
+    in-process, by tests and embedders)."""
+
+    def __enter__(self) -> None:
+        self.saved: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.saved[sig] = signal.signal(sig, _on_signal)
+            except (ValueError, OSError):
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "scan":
-            return _scan(args)
-        if args.command == "licenses":
-            return _licenses(args)
-        if args.command == "openness":
-            return _openness(args)
-        if args.command == "license":
-            return _identify(args)
-        if args.command == "security":
-            return _security(args)
-        if args.command == "check":
-            return _check(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:  # noqa: BLE001 - last resort: say what broke instead of a traceback
-        print(f"aitrail: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
-        if os.environ.get("AITRAIL_DEBUG"):
-            raise
-        return EXIT_ERROR
-    return EXIT_USAGE
+    with _Signals():
+        try:
+            return COMMANDS[args.command](args)
+        except AitrailError as e:  # the input or an argument cannot be used: the message names it
+            err(f"aitrail: error: {e}")
+            return EXIT_USAGE
+        except output.OutputFailed as e:
+            err(f"aitrail: error: {e}")
+            return EXIT_ERROR
+        except KeyboardInterrupt:  # without the handler (not the main thread)
+            output.cleanup()
+            err("aitrail: interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # `aitrail scan | head`: the reader left; nothing to report
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
+            except OSError:
+                pass
+            return EXIT_BROKEN_PIPE
+        except Exception as e:  # noqa: BLE001 - last resort: a bug in aitrail, said as one
+            if os.environ.get("AITRAIL_DEBUG"):
+                raise
+            msg = str(e)
+            msg = msg if len(msg) <= 300 else msg[:300] + "…"
+            err(
+                f"aitrail: internal error: {type(e).__name__}: {msg} — a bug in aitrail; run again with "
+                "AITRAIL_DEBUG=1 for the traceback, and please report it"
+            )
+            return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
 CHUNK = 1 << 20
+# Set when the process is being stopped (Ctrl-C, SIGTERM): every digest in progress stops at its
+# next chunk, so no thread keeps the process alive reading the rest of a large file.
+STOP = threading.Event()
 
 
-def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+class Cancelled(Exception):
+    """A digest was stopped before the end of its file (the run is being interrupted or closed)."""
+
+
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> str:
     h = hashlib.sha256()
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
         while n := f.readinto(buf):
+            if STOP.is_set() or (stop is not None and stop.is_set()):
+                raise Cancelled(str(path))
             h.update(view[:n])
             if progress:
                 progress(n)
@@ -67,13 +77,14 @@ class Background:
         from concurrent.futures import ThreadPoolExecutor
 
         order = sorted(dict.fromkeys(paths), key=_size, reverse=True)
+        self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 2), thread_name_prefix="sha")
-        self._jobs = {p: self._pool.submit(self._one, p, progress) for p in order}
+        self._jobs = {p: self._pool.submit(self._one, p, progress, self._stop) for p in order}
 
     @staticmethod
-    def _one(p: Path, progress: Callable[[int], None] | None) -> str | OSError:
+    def _one(p: Path, progress: Callable[[int], None] | None, stop: threading.Event) -> str | OSError:
         try:
-            return sha256_file(p, progress)
+            return sha256_file(p, progress, stop)
         except OSError as e:
             return e
 
@@ -82,4 +93,7 @@ class Background:
         return job.result() if job else None
 
     def close(self) -> None:
+        """Stop: queued digests are dropped and running ones end at their next chunk (an exception
+        unwinding the scan must not wait for a multi-GB file to be read to its end)."""
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)

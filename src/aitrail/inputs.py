@@ -1,9 +1,17 @@
-"""What to scan: a folder, a single file, or a Hugging Face cache (each snapshot one model)."""
+"""What to scan: a folder, a single file, or a Hugging Face cache (each snapshot one model).
+
+Only regular files are ever opened: pipes, devices and sockets are reported and skipped (a FIFO
+named ``config.json`` must not hang a scan). Symbolic links that leave the scanned folder are
+reported and not followed unless asked (``follow_symlinks``). Every cost here is linear in the
+number of files: models are split by one pass over the walked paths.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +19,25 @@ from .errors import InputError
 from .model import Evidence, Finding, Severity
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".hg", ".svn", "node_modules", ".venv"}
+MAX_DEPTH = 64  # folders nested deeper than this are reported (scan.depth-limit), not walked
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
+# Undecodable bytes of a file name (surrogateescape) and control characters (which could forge lines in
+# a terminal or a report) are shown as \xNN; the file itself is still read through its real path.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def escape(name: str) -> str:
+    """A file name as shown to people and written to outputs: always encodable, one line."""
+    if not _UNSAFE.search(name):
+        return name
+
+    def one(m: re.Match[str]) -> str:
+        c = ord(m.group())
+        if 0xDC80 <= c <= 0xDCFF:  # a byte os.fsdecode could not decode
+            return f"\\x{c - 0xDC00:02x}"
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+    return _UNSAFE.sub(one, name)
 
 
 @dataclass
@@ -28,44 +54,73 @@ class Unit:
     files: list[Path] | None = None  # set when resolve() already walked the tree
     findings: list[Finding] = field(default_factory=list)  # from that walk
     orphan: bool = False  # files that belong to no model: inventoried, attached to none
+    follow_symlinks: bool = False  # follow links that leave the scanned folder
+    boundary: Path | None = None  # links may point anywhere inside this folder (default: root)
 
 
-def resolve(target: Path) -> list[Unit]:
+def is_regular(path: Path) -> bool:
+    """Whether ``path`` (followed if a link) is a regular file: check before opening a file that was
+    not listed by walk() (a config.json or aitrail.yaml beside a model may be a pipe that blocks)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def check_target(target: Path) -> None:
+    """Raise InputError unless ``target`` is an existing regular file or folder we may read.
+
+    Nothing is opened: a device, pipe or socket given as the target is refused before any read.
+    """
     if not os.path.lexists(target):
-        raise InputError(f"{target}: no such file or directory")
-    if not target.exists():
-        raise InputError(f"{target}: broken symbolic link")
-    if not (target.is_file() or target.is_dir()):
-        raise InputError(f"{target}: not a regular file or folder (a device, socket or pipe is never read)")
+        raise InputError(f"{escape(str(target))}: no such file or directory")
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        raise InputError(f"{escape(str(target))}: broken symbolic link") from None
+    except OSError as e:
+        raise InputError(f"{escape(str(target))}: cannot read: {e.strerror}") from None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise InputError(
+            f"{escape(str(target))}: not a regular file or folder (a device, socket or pipe is never read)"
+        )
+    if stat.S_ISREG(st.st_mode) and not os.access(target, os.R_OK):
+        raise InputError(f"{escape(str(target))}: permission denied")
+    if stat.S_ISDIR(st.st_mode) and not os.access(target, os.R_OK | os.X_OK):
+        raise InputError(f"{escape(str(target))}: permission denied")
+
+
+def resolve(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
+    check_target(target)
     if target.is_file():
-        if not os.access(target, os.R_OK):
-            raise InputError(f"{target}: permission denied")
-        return [Unit(root=target.parent, prefix="", single_file=target)]
-    if not os.access(target, os.R_OK | os.X_OK):
-        raise InputError(f"{target}: permission denied")
+        return [Unit(root=target.parent, prefix="", single_file=target, follow_symlinks=follow_symlinks)]
     # A snapshot folder itself: .../models--org--name/snapshots/<rev>
     if target.parent.name == "snapshots" and target.parent.parent.name.startswith("models--"):
-        return [_snapshot(target.parent.parent, target, "")]
+        return [_snapshot(target.parent.parent, target, "", follow_symlinks)]
     repos = []
     if target.name.startswith("models--"):
         repos = [target]
     else:
         for cand in (target, target / "hub"):
-            if cand.is_dir():
-                found = sorted(p for p in cand.iterdir() if p.name.startswith("models--") and p.is_dir())
-                if found:
-                    repos = found
-                    break
+            try:
+                with os.scandir(cand) as it:  # names first: a folder of 100,000 files makes no Path objects
+                    found = sorted(cand / e.name for e in it if e.name.startswith("models--") and e.is_dir())
+            except OSError:
+                continue
+            if found:
+                repos = found
+                break
     if repos:
         units = []
         for repo in repos:
             snaps = repo / "snapshots"
             for snap in sorted(snaps.iterdir()) if snaps.is_dir() else []:
                 if snap.is_dir():
-                    units.append(_snapshot(repo, snap, str(snap.relative_to(target)) if snap != target else ""))
+                    prefix = escape(snap.relative_to(target).as_posix()) if snap != target else ""
+                    units.append(_snapshot(repo, snap, prefix, follow_symlinks))
         if units:
             return units
-    return split_models(target)
+    return split_models(target, follow_symlinks=follow_symlinks)
 
 
 # A folder holding one of these directly is a model's folder.
@@ -97,77 +152,138 @@ WEIGHT_SUFFIXES = {
     ".pickle",
     ".llamafile",
 }
+# Weights files that describe a whole model by themselves: several side by side, with nothing tying
+# them together, are several models (a package's data/ folder with three ONNX models).
+SELF_CONTAINED_SUFFIXES = {".safetensors", ".gguf", ".onnx", ".tflite", ".keras", ".llamafile"}
+# Files that make a folder one model whatever weights it holds (besides MARKER_NAMES).
+TYING_NAMES = {"README.md", "MODEL_CARD.md", "model_card.md", "tokenizer.json", "tokenizer_config.json"}
 _GGUF_SHARD = re.compile(r"-\d{5}-of-\d{5}\.gguf$")
+_SHARD = re.compile(r"-\d{5}-of-\d{5}\.[A-Za-z0-9_]+$")
 
 
 def _is_marker(p: Path) -> bool:
-    return p.name in MARKER_NAMES or p.suffix.lower() in WEIGHT_SUFFIXES
+    name = os.path.basename(p)
+    return name in MARKER_NAMES or os.path.splitext(name)[1].lower() in WEIGHT_SUFFIXES
 
 
-def split_models(target: Path) -> list[Unit]:
+def split_models(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
     """One folder may hold one model (the usual case), or several below it (a models folder, a
     package that ships a model in a subfolder). A folder that directly holds weights or a model
     config is one model, with everything beneath it; files outside every model are still
-    inventoried, attached to none. Unrelated GGUF files side by side are one model each (each
-    carries its own metadata).
+    inventoried, attached to none. Independent weights files side by side (GGUF always; ONNX,
+    safetensors and the like when no config, card or index ties them) are one model each.
+
+    One pass over the walked files: each file goes to its top-most marker folder, found by walking
+    up its parents with set lookups (no file-by-model comparisons).
     """
-    whole = Unit(root=target, prefix="")
+    whole = Unit(root=target, prefix="", follow_symlinks=follow_symlinks)
     files, findings = walk(whole)
+    carriers = _CarrierCache()
 
     def in_package(p: Path) -> bool:
         return any(part.endswith(".dist-info") for part in p.relative_to(target).parts)
 
     markers = {p.parent for p in files if _is_marker(p) and not in_package(p)}
     if target in markers or not markers:
-        whole.files, whole.extra_files = files, carrier_files(target)
-        units = _split_ggufs(whole, target)
+        whole.files, whole.extra_files = files, carriers.files(target)
+        units = _split_weights(whole)
     else:
 
-        def between(d: Path) -> list[Path]:  # folders strictly between the target and d
-            return [a for a in d.parents if target in a.parents]
+        def has_marker_above(d: Path) -> bool:  # a marker folder strictly between the target and d
+            for a in d.parents:
+                if a == target or len(a.parts) <= len(target.parts):
+                    return False
+                if a in markers:
+                    return True
+            return False
 
-        roots = sorted(d for d in markers if not any(a in markers for a in between(d)))
-        units, owned = [], set()
-        for root in roots:
-            mine = [p for p in files if root in p.parents]
-            owned.update(mine)
+        roots = {d for d in markers if not has_marker_above(d)}
+        owned: dict[Path, list[Path]] = {r: [] for r in roots}
+        rest: list[Path] = []
+        depth = len(target.parts)
+        for p in files:
+            owner = None
+            for a in p.parents:
+                if len(a.parts) <= depth:
+                    break
+                if a in roots:
+                    owner = a
+                    break
+            (owned[owner] if owner is not None else rest).append(p)
+        units = []
+        for root in sorted(roots):
             unit = Unit(
-                root=root, prefix=root.relative_to(target).as_posix(), files=mine, extra_files=carrier_files(root)
+                root=root,
+                prefix=escape(root.relative_to(target).as_posix()),
+                files=owned[root],
+                extra_files=carriers.files(root),
+                follow_symlinks=follow_symlinks,
+                boundary=target,
             )
-            units.extend(_split_ggufs(unit, target))
-        rest = [p for p in files if p not in owned]
+            units.extend(_split_weights(unit))
         if rest:
-            units.append(Unit(root=target, prefix="", files=rest, orphan=True))
+            units.append(Unit(root=target, prefix="", files=rest, orphan=True, follow_symlinks=follow_symlinks))
     units[0].findings = findings
     return units
 
 
-def _split_ggufs(unit: Unit, target: Path) -> list[Unit]:
+def _split_weights(unit: Unit) -> list[Unit]:
+    """One unit per independent weights file directly in the unit's folder (see split_models)."""
     assert unit.files is not None
-    ggufs = [
-        p
-        for p in unit.files
-        if p.parent == unit.root and p.suffix.lower() == ".gguf" and not _GGUF_SHARD.search(p.name)
-    ]
-    if len(ggufs) < 2:
+    root = os.fspath(unit.root)
+    direct = [p for p in unit.files if os.path.dirname(p) == root]  # strings: no Path made per file
+    names = {os.path.basename(p) for p in direct}
+    tied = any(n in MARKER_NAMES or n in TYING_NAMES or n.endswith(".index.json") or _SHARD.search(n) for n in names)
+    singles_at = (
+        [
+            p
+            for p in direct
+            if (p.suffix.lower() == ".gguf" and not _GGUF_SHARD.search(p.name))
+            or (not tied and p.suffix.lower() in SELF_CONTAINED_SUFFIXES and p.suffix.lower() != ".gguf")
+        ]
+        if len(direct) > 1
+        else []
+    )
+    if len(singles_at) < 2:
         return [unit]
-    singles = [Unit(root=p.parent, prefix=unit.prefix, single_file=p, files=[p]) for p in ggufs]
-    rest = [p for p in unit.files if p not in ggufs]
+    chosen = set(singles_at)
+    singles = [
+        Unit(
+            root=p.parent,
+            prefix=unit.prefix,
+            single_file=p,
+            files=[p],
+            extra_files=unit.extra_files,
+            follow_symlinks=unit.follow_symlinks,
+            boundary=unit.boundary,
+        )
+        for p in singles_at
+    ]
+    rest = [p for p in unit.files if p not in chosen]
     if rest:
-        holds_model = any(_is_marker(p) and p.parent == unit.root for p in rest)
+        holds_model = any(_is_marker(p) and os.path.dirname(p) == root for p in rest)
         singles.append(
-            Unit(root=unit.root, prefix=unit.prefix, files=rest, orphan=not holds_model, extra_files=unit.extra_files)
+            Unit(
+                root=unit.root,
+                prefix=unit.prefix,
+                files=rest,
+                orphan=not holds_model,
+                extra_files=unit.extra_files if holds_model else [],
+                follow_symlinks=unit.follow_symlinks,
+                boundary=unit.boundary,
+            )
         )
     return singles
 
 
-def _snapshot(repo: Path, snap: Path, prefix: str) -> Unit:
+def _snapshot(repo: Path, snap: Path, prefix: str, follow_symlinks: bool = False) -> Unit:
     repo_id = repo.name[len("models--") :].replace("--", "/")
     main = repo / "refs" / "main"
     is_main = None
     try:
-        is_main = main.read_text().strip() == snap.name
-    except OSError:
+        if stat.S_ISREG(os.stat(main).st_mode):  # never open a pipe or device planted there
+            is_main = main.read_text().strip() == snap.name
+    except (OSError, UnicodeDecodeError):
         pass
     return Unit(
         root=snap,
@@ -175,7 +291,86 @@ def _snapshot(repo: Path, snap: Path, prefix: str) -> Unit:
         repo_id=repo_id,
         revision=snap.name if _HEX40.match(snap.name) else snap.name,
         is_main=is_main,
+        follow_symlinks=follow_symlinks,
+        boundary=repo,  # snapshot files are links into ../../blobs of the same repo folder
     )
+
+
+class _CarrierCache:
+    """carrier_files() for many model folders: each folder listed, each RECORD read, once."""
+
+    def __init__(self) -> None:
+        self._infos: dict[Path, list[Path]] = {}
+        self._records: dict[Path, frozenset[str] | None] = {}
+        self._package: dict[Path, list[Path]] = {}
+
+    def infos(self, folder: Path) -> list[Path]:
+        if folder not in self._infos:
+            try:
+                found = (p for p in folder.iterdir() if p.name.endswith(".dist-info") and p.is_dir())
+                self._infos[folder] = sorted(found)
+            except OSError:
+                self._infos[folder] = []
+        return self._infos[folder]
+
+    def record_dirs(self, info: Path) -> frozenset[str] | None:
+        """Every folder (as "a/b/") a package's RECORD lists a file under; None without a RECORD."""
+        if info not in self._records:
+            record = info / "RECORD"
+            dirs: set[str] | None = None
+            try:
+                if stat.S_ISREG(os.stat(record).st_mode):
+                    dirs = set()
+                    with open(record, encoding="utf-8", errors="replace") as fh:
+                        for line in fh:
+                            path = line.split(",", 1)[0]
+                            while "/" in path:
+                                path = path.rsplit("/", 1)[0]
+                                if path + "/" in dirs:
+                                    break
+                                dirs.add(path + "/")
+            except OSError:
+                dirs = None
+            self._records[info] = frozenset(dirs) if dirs is not None else None
+        return self._records[info]
+
+    def files(self, root: Path, levels: int = 3) -> list[Path]:
+        root = root.resolve()
+        for up in list(root.parents)[:levels]:
+            infos = self.infos(up)
+            if not infos:
+                continue
+            rel = root.relative_to(up).as_posix() + "/"
+            top = rel.split("/", 1)[0].lower()
+            for info in infos:
+                try:
+                    dirs = self.record_dirs(info)
+                    if dirs is not None:
+                        owns = rel in dirs
+                    else:  # no RECORD (a copied tree): wheels put package "a-b" in folder "a_b"
+                        owns = info.name.split("-", 1)[0].lower().replace(".", "_") == top
+                    if owns:
+                        if info not in self._package:
+                            self._package[info] = _package_files(info)
+                        return list(self._package[info])
+                except OSError:
+                    continue
+        return []
+
+
+def _package_files(info: Path) -> list[Path]:
+    def regular(p: Path) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(p).st_mode)
+        except OSError:
+            return False
+
+    files = [info / "METADATA"] if regular(info / "METADATA") else []
+    lic = info / "licenses"
+    if lic.is_dir():
+        files += sorted(p for p in lic.rglob("*") if regular(p))
+    files += sorted(p for p in info.iterdir() if p.name.upper().startswith(("LICENSE", "COPYING")) and regular(p))
+    return files
 
 
 def carrier_files(root: Path, levels: int = 3) -> list[Path]:
@@ -184,40 +379,20 @@ def carrier_files(root: Path, levels: int = 3) -> list[Path]:
     A model inside site-packages belongs to the distribution whose RECORD lists it; that
     package's licence is the packager's, which may differ from the model card's.
     """
-    root = root.resolve()
-    for up in list(root.parents)[:levels]:
-        try:
-            infos = [p for p in up.iterdir() if p.name.endswith(".dist-info") and p.is_dir()]
-        except OSError:
-            continue
-        if not infos:
-            continue
-        rel = root.relative_to(up).as_posix() + "/"
-        top = rel.split("/", 1)[0].lower()
-        for info in infos:
-            record = info / "RECORD"
-            try:
-                if record.exists():
-                    with open(record, encoding="utf-8", errors="replace") as fh:
-                        owns = any(line.startswith(rel) for line in fh)
-                else:  # no RECORD (a copied tree): wheels put package "a-b" in folder "a_b"
-                    owns = info.name.split("-", 1)[0].lower().replace(".", "_") == top
-                if owns:
-                    files = [info / "METADATA"] if (info / "METADATA").exists() else []
-                    lic = info / "licenses"
-                    if lic.is_dir():
-                        files += sorted(p for p in lic.rglob("*") if p.is_file())
-                    files += sorted(
-                        p for p in info.iterdir() if p.is_file() and p.name.upper().startswith(("LICENSE", "COPYING"))
-                    )
-                    return files
-            except OSError:
-                continue
-    return []
+    return _CarrierCache().files(root, levels)
+
+
+def _inside(real: str, bound: str) -> bool:
+    return real == bound or real.startswith(bound.rstrip(os.sep) + os.sep)
 
 
 def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
-    """Every regular file of a unit, following symlinks safely (loops and dangling links reported)."""
+    """Every regular file of a unit. Nothing is opened here: entry types come from the folder
+    listing and stat, so pipes, devices and sockets are reported and skipped. Symbolic links are
+    followed while they stay inside the unit's boundary (the scanned folder; for a Hugging Face
+    snapshot, its repo folder), unless ``unit.follow_symlinks``; loops, dangling links, unreadable
+    folders and the depth limit are findings.
+    """
     if unit.files is not None:
         return unit.files, unit.findings
     if unit.single_file:
@@ -225,98 +400,116 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
     files: list[Path] = []
     findings: list[Finding] = []
     seen: set[tuple[int, int]] = set()
+    bound = os.path.realpath(unit.boundary or unit.root)
 
     def rel(p: Path) -> str:
         return join_path(unit.prefix, p.relative_to(unit.root).as_posix())
 
+    def add(severity: Severity, rule: str, p: Path, message: str) -> None:
+        shown = rel(p)
+        findings.append(Finding(severity, rule, f"{shown}: {message}", shown, Evidence(shown)))
+
     def visit(d: Path, depth: int) -> None:
         try:
-            st = d.stat()
+            st = os.stat(d)
         except OSError as e:
-            findings.append(
-                Finding(
-                    Severity.LOW,
-                    "scan.unreadable",
-                    f"{rel(d)}: cannot read folder: {e.strerror}",
-                    rel(d),
-                    Evidence(rel(d)),
-                )
-            )
+            add(Severity.HIGH, "scan.unreadable", d, f"cannot read folder: {e.strerror}; its files were not scanned")
             return
-        if (st.st_dev, st.st_ino) in seen or depth > 64:
-            findings.append(
-                Finding(
-                    Severity.LOW,
-                    "scan.symlink-loop",
-                    f"{rel(d)}: symbolic link loop (folder already visited); skipped",
-                    rel(d),
-                    Evidence(rel(d)),
-                )
-            )
+        if (st.st_dev, st.st_ino) in seen:
+            add(Severity.LOW, "scan.symlink-loop", d, "symbolic link loop (folder already visited); skipped")
+            return
+        if depth > MAX_DEPTH:
+            add(Severity.MEDIUM, "scan.depth-limit", d, f"folders nested deeper than {MAX_DEPTH} levels; not scanned")
             return
         seen.add((st.st_dev, st.st_ino))
         try:
-            entries = sorted(os.scandir(d), key=lambda entry: entry.name)
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda entry: entry.name)
         except OSError as err:
-            findings.append(
-                Finding(
-                    Severity.LOW,
-                    "scan.unreadable",
-                    f"{rel(d)}: cannot list folder: {err.strerror}",
-                    rel(d),
-                    Evidence(rel(d)),
-                )
-            )
+            add(Severity.HIGH, "scan.unreadable", d, f"cannot list folder: {err.strerror}; its files were not scanned")
             return
         for entry in entries:
             p = Path(entry.path)
             try:
-                if entry.is_dir(follow_symlinks=True):
+                if entry.is_symlink():
+                    link(p, depth)
+                elif entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIP_DIRS:
                         visit(p, depth + 1)
-                elif entry.is_file(follow_symlinks=True):
+                elif entry.is_file(follow_symlinks=False):
                     files.append(p)
-                elif entry.is_symlink():
-                    findings.append(
-                        Finding(
-                            Severity.LOW,
-                            "scan.broken-symlink",
-                            f"{rel(p)}: symbolic link to {os.readlink(p)!r}, which does not exist",
-                            rel(p),
-                            Evidence(rel(p)),
-                        )
-                    )
                 else:
-                    findings.append(
-                        Finding(
-                            Severity.LOW,
-                            "scan.not-regular-file",
-                            f"{rel(p)}: not a regular file (device, socket or pipe); not read",
-                            rel(p),
-                            Evidence(rel(p)),
-                        )
+                    add(
+                        Severity.MEDIUM,
+                        "scan.not-regular-file",
+                        p,
+                        "not a regular file (device, socket or pipe); never opened",
                     )
             except OSError as err:
-                findings.append(
-                    Finding(Severity.LOW, "scan.unreadable", f"{rel(p)}: {err.strerror}", rel(p), Evidence(rel(p)))
-                )
+                add(Severity.HIGH, "scan.unreadable", p, f"cannot read: {err.strerror}; not scanned")
+
+    def link(p: Path, depth: int) -> None:
+        to = escape(os.readlink(p))
+        try:
+            st = os.stat(p)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                add(Severity.LOW, "scan.symlink-loop", p, f"symbolic link to {to!r} loops; skipped")
+            elif err.errno in (errno.ENOENT, errno.ENOTDIR):
+                add(Severity.LOW, "scan.broken-symlink", p, f"symbolic link to {to!r}, which does not exist")
+            else:
+                add(Severity.HIGH, "scan.unreadable", p, f"symbolic link to {to!r} cannot be read: {err.strerror}")
+            return
+        real = os.path.realpath(p)
+        if stat.S_ISDIR(st.st_mode) and _inside(bound, real) and real != bound:
+            # a link to a parent of the scanned folder (a link to /): following it would walk the disk
+            add(
+                Severity.MEDIUM,
+                "scan.symlink-outside",
+                p,
+                f"symbolic link to {to!r} ({escape(real)}) contains the scanned folder; not followed",
+            )
+            return
+        if not unit.follow_symlinks and not _inside(real, bound):
+            add(
+                Severity.MEDIUM,
+                "scan.symlink-outside",
+                p,
+                f"symbolic link to {to!r} ({escape(real)}) leaves the scanned folder; not followed "
+                "(--follow-symlinks to follow it)",
+            )
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if p.name not in SKIP_DIRS:
+                visit(p, depth + 1)
+        elif stat.S_ISREG(st.st_mode):
+            files.append(p)
+        else:
+            add(
+                Severity.MEDIUM,
+                "scan.not-regular-file",
+                p,
+                f"symbolic link to {to!r}, not a regular file (device, socket or pipe); never opened",
+            )
 
     visit(unit.root, 0)
     return files, findings
 
 
 def join_path(prefix: str, rel: str) -> str:
+    prefix, rel = escape(prefix), escape(rel)
     return f"{prefix}/{rel}" if prefix and rel != "." else (prefix or rel)
 
 
 def display_path(unit: Unit, target: Path, p: Path) -> tuple[str, str]:
-    """(path shown to users, relative to the target; path inside the unit)."""
+    """(path shown to users, relative to the target; path inside the unit). Undecodable bytes and
+    control characters in names are escaped (\\xNN); ``p`` itself is what is read."""
     if unit.single_file:
-        return join_path(unit.prefix, p.name), p.name
+        return join_path(unit.prefix, p.name), escape(p.name)
     try:
         local = p.relative_to(unit.root).as_posix()
-        return join_path(unit.prefix, local), local
+        return join_path(unit.prefix, local), escape(local)
     except ValueError:
         # a file outside the unit (the carrier package's metadata): show it relative to the target
-        shown = os.path.relpath(p, target if target.is_dir() else target.parent)
-        return Path(shown).as_posix(), Path(shown).as_posix()
+        shown = escape(Path(os.path.relpath(p, target if target.is_dir() else target.parent)).as_posix())
+        return shown, shown
