@@ -460,3 +460,13 @@ def test_dependency_manifests_are_bounded(tmp_path):
     by = {(f.path, f.rule) for f in inv.findings}
     assert ("requirements.txt", "scan.limit-exceeded") in by and ("pyproject.toml", "scan.limit-exceeded") in by
     assert sum(c.type == "library" and c.name.startswith("pkg") for c in inv.components) == 5000
+
+
+def test_safetensors_header_value_count_is_bounded_before_parsing(tmp_path):
+    from aitrail.catalog import safetensors as st
+
+    header = b'{"a": [' + b"0," * st.MAX_HEADER_VALUES + b"0]}"
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    inv = aitrail.scan(tmp_path)
+    [f] = [f for f in inv.findings if f.rule == "scan.limit-exceeded"]
+    assert f.path == "model.safetensors" and "JSON values" in f.message

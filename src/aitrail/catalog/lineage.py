@@ -18,6 +18,8 @@ def text(value: Any, n: int = 200) -> str:
     always encodable (JSON strings may hold lone surrogates such as ``"\\ud800"``, which no UTF-8
     output can write: they are escaped, the rest of the text kept). Built without the value's full
     repr: a list of a million items, or an integer too long to print, costs what is shown."""
+    if type(value) is str and len(value) <= n and value.isprintable():  # the usual case, cheaply
+        return value
     s = _short(_bounded_repr(value, n), n).replace("\n", " ").replace("\r", " ")
     return s.encode("utf-8", "backslashreplace").decode("utf-8")
 

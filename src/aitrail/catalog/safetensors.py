@@ -23,6 +23,10 @@ MAX_LISTED = 20  # findings of one rule per file; the rest are counted in one mo
 MAX_METADATA_KEYS = 100  # __metadata__ entries copied to the inventory
 MAX_DTYPES = 64  # distinct dtype names counted (the format defines about fifteen)
 MAX_SHARDS = 10_000  # shard names read from a sharded index
+# JSON values in a header, bounded before parsing by counting ',', '{' and '[' (in C): parsed JSON
+# takes up to ~250 bytes per value, so this keeps a hostile header's parse near 200 MB, while real
+# headers (~9 per tensor) stay far below it (100,000 tensors; a 5 GB shard holds a few thousand).
+MAX_HEADER_VALUES = 1_000_000
 
 
 class _Limited:
@@ -32,11 +36,21 @@ class _Limited:
         self.out, self.f, self.counts = out, f, Counter[str]()
         self.severity: dict[str, Severity] = {}
 
-    def add(self, severity: Severity, rule: str, message: str, key: str | None = None) -> None:
+    def listed(self, rule: str) -> bool:
+        """Count one finding of ``rule``; whether it is listed (only then is its message built)."""
         self.counts[rule] += 1
+        return self.counts[rule] <= MAX_LISTED
+
+    def add(self, severity: Severity, rule: str, message: str, key: str | None = None, counted: bool = False) -> None:
+        if not counted:
+            self.counts[rule] += 1
         self.severity[rule] = severity
         if self.counts[rule] <= MAX_LISTED:
             self.out.finding(severity, rule, message, self.f.ev(key=key), SPEC)
+
+    def skip(self, severity: Severity, rule: str) -> None:
+        """A finding counted (``listed`` was False) but not built."""
+        self.severity[rule] = severity
 
     def close(self) -> None:
         for rule, n in self.counts.items():
@@ -73,6 +87,14 @@ def catalog(f: FileRef) -> Found:
     with open(f.path, "rb") as fh:
         fh.seek(8)
         raw = fh.read(n)
+    values = raw.count(b",") + raw.count(b"{") + raw.count(b"[")
+    if values > MAX_HEADER_VALUES:
+        raise CatalogError(
+            f"{f.rel}: safetensors header holds about {values:,} JSON values, more than the "
+            f"{MAX_HEADER_VALUES:,} aitrail parses; not read",
+            rule="scan.limit-exceeded",
+            offset=8,
+        )
     try:
         header = jsonsafe.loads(raw)
     except jsonsafe.ShapeError as e:
@@ -94,18 +116,19 @@ def catalog(f: FileRef) -> Found:
     params = 0
     spans = []
     for name, t in header.items():
-        shown = text(name)
         if not (
             isinstance(t, dict)
             and isinstance(t.get("shape"), list)
             and isinstance(t.get("data_offsets"), list)
             and len(t["data_offsets"]) == 2
         ):
-            found.add(
+            _problem(
+                found,
                 Severity.MEDIUM,
                 "scan.safetensors.bad-tensor",
-                f"{f.rel}: tensor {shown!r} has no valid dtype/shape/data_offsets",
-                shown,
+                f.rel,
+                name,
+                "has no valid dtype/shape/data_offsets",
             )
             continue
         dtype = text(t.get("dtype"), 32)
@@ -117,31 +140,32 @@ def catalog(f: FileRef) -> Found:
         if all(type(d) is int and 0 <= d < 1 << 63 for d in shape) and len(shape) <= 64:
             params += math.prod(shape)
         else:
-            found.add(
-                Severity.MEDIUM,
-                "scan.safetensors.bad-tensor",
-                f"{f.rel}: tensor {shown!r} has an invalid shape {text(shape, 100)}",
-                shown,
-            )
+            _problem(found, Severity.MEDIUM, "scan.safetensors.bad-tensor", f.rel, name, "has an invalid shape", shape)
         begin, end = t["data_offsets"]
         if not (type(begin) is int and type(end) is int and 0 <= begin <= end <= data_len):
-            found.add(
+            _problem(
+                found,
                 Severity.HIGH,
                 "scan.safetensors.offset-out-of-range",
-                f"{f.rel}: tensor {shown!r} data_offsets {text([begin, end], 100)} fall outside the {data_len}-byte "
-                "data section",
-                shown,
+                f.rel,
+                name,
+                "data_offsets",
+                [begin, end],
+                f" fall outside the {data_len}-byte data section",
             )
         else:
             spans.append((begin, end, name))
     spans.sort()
     for (_b1, e1, n1), (b2, _e2, n2) in zip(spans, spans[1:], strict=False):
-        if b2 < e1:
+        if b2 < e1 and not found.listed("scan.safetensors.overlapping-tensors"):
+            found.skip(Severity.HIGH, "scan.safetensors.overlapping-tensors")
+        elif b2 < e1:
             found.add(
                 Severity.HIGH,
                 "scan.safetensors.overlapping-tensors",
                 f"{f.rel}: tensors {text(n1)!r} and {text(n2)!r} overlap in the data section",
                 text(n2),
+                counted=True,
             )
     found.close()
     out.properties.update(
@@ -159,6 +183,25 @@ def catalog(f: FileRef) -> Found:
     out.fact("parameter_count", params, f.ev(key="header"))
     out.fact("dtype", "/".join(sorted(dtypes)), f.ev(key="header"))
     return out
+
+
+def _problem(
+    found: _Limited,
+    severity: Severity,
+    rule: str,
+    rel: str,
+    name: str,
+    what: str,
+    value: object = None,
+    after: str = "",
+) -> None:
+    """One tensor's problem; its message is built only if it is listed (a header may hold millions)."""
+    if not found.listed(rule):
+        found.skip(severity, rule)
+        return
+    shown = text(name)
+    tail = f" {text(value, 100)}" if value is not None else ""
+    found.add(severity, rule, f"{rel}: tensor {shown!r} {what}{tail}{after}", shown, counted=True)
 
 
 # -- sharded index -------------------------------------------------------------
