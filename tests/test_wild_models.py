@@ -685,3 +685,10 @@ def test_bulleted_description_is_a_fallback():
 def test_bullet_with_a_link_is_not_a_label():
     body = "- This model forked from [kobart](https://huggingface.co/hyunwoongko/kobart) for fine tuning\n"
     assert first_paragraph(body) == body.strip()
+
+
+def test_prose_after_a_bold_contents_label_ends_the_toc():
+    body = "**Contents**\n- [Uses](#uses)\n- [Training](#training)\nIntroduction\n\n"
+    body += "The model tags legal text in German.\n"
+    body += "\nSecond paragraph here.\n"
+    assert first_paragraph(body) == "The model tags legal text in German."

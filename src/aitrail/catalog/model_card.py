@@ -156,7 +156,7 @@ def catalog(f: FileRef) -> Found:
     title = next((t for _i, level, t in heads if level == 1), None)
     named = title_name(title) if title else None
     if named:
-        out.fact("card_title", named, f.ev(key="# title", value=title))
+        out.fact("card_title", named, f.ev(key="# title", value=title[:200]))
     desc = first_paragraph(body)
     out.fact("description", desc, f.ev(key="(first paragraph)"))
     if desc is None and body.count("\n") >= MAX_DESCRIPTION_LINES:
@@ -285,7 +285,10 @@ def first_paragraph(body: str) -> str | None:
             continue
         elif not s or s.startswith(("|", "<", "!", "[!")) or _LIST_ITEM.match(s) and not _is_prose(s):
             ends = True
-        elif not skip_section:
+        elif skip_section and (_LIST_ITEM.match(s) or not _is_prose(s)):
+            continue  # still the table of contents; a prose line ends it even without a heading
+        else:
+            skip_section = False
             para.append(s)
             size += len(s)
             ends = size > 4000
