@@ -153,7 +153,7 @@ def catalog(f: FileRef) -> Found:
     if "license" in secs:
         _license_section(f, secs["license"], out)
     # only the first level-1 heading: a later one is a section ("# Usage"), not the title
-    title = next((t for _i, level, t in heads if level == 1), None)
+    title = next((t for _i, level, t in heads if level == 1), "")
     named = title_name(title) if title else None
     if named:
         out.fact("card_title", named, f.ev(key="# title", value=title[:200]))
