@@ -470,3 +470,36 @@ def test_safetensors_header_value_count_is_bounded_before_parsing(tmp_path):
     inv = aitrail.scan(tmp_path)
     [f] = [f for f in inv.findings if f.rule == "scan.limit-exceeded"]
     assert f.path == "model.safetensors" and "JSON values" in f.message
+
+
+def test_gguf_arrays_past_the_item_limit(tmp_path, monkeypatch):
+    from aitrail.catalog import gguf
+
+    monkeypatch.setattr(gguf, "MAX_ARRAY_ITEMS", 1000)
+    _gguf_with_string_array(tmp_path / "v.gguf", 1001)
+    inv = aitrail.scan(tmp_path)
+    sev = {f.rule: f.severity for f in inv.findings}
+    assert sev["scan.limit-exceeded"] == "medium" and sev["security.gguf.malformed"] == "high"  # templates unjudged
+
+
+def test_big_tokenizer_json_is_named_from_its_text(tmp_path, monkeypatch):
+    from aitrail.catalog import tokenizer
+
+    monkeypatch.setattr(tokenizer, "MAX_JSON", 1000)
+    vocab = ",".join(f'"t{i}": {i}' for i in range(1000))
+    (tmp_path / "tokenizer.json").write_text('{"added_tokens": [], "model": {"type": "BPE", "vocab": {' + vocab + "}}}")
+    safetensors_file(tmp_path / "model.safetensors")
+    inv = aitrail.scan(tmp_path)
+    [c] = [c for c in inv.components if c.path == "tokenizer.json"]
+    assert c.properties["kind"] == "BPE" and "vocab_size" not in c.properties
+    assert any(f.rule == "scan.limit-exceeded" and f.path == "tokenizer.json" for f in inv.findings)
+
+
+def test_modelfile_instructions_and_size_are_bounded(tmp_path):
+    gguf_file(tmp_path / "m.gguf")
+    (tmp_path / "Modelfile").write_text("FROM ./m.gguf\n" + "PARAMETER stop x\n" * 2000)
+    (tmp_path / "big.modelfile").write_text("FROM ./m.gguf\n" + "#" * (5 << 20))
+    inv = aitrail.scan(tmp_path)
+    assert crashes(inv) == []
+    by = {(f.path, f.rule) for f in inv.findings}
+    assert ("Modelfile", "scan.limit-exceeded") in by and ("big.modelfile", "scan.too-large") in by

@@ -25,7 +25,7 @@ MAX_TENSORS = 262_144
 MAX_STRING_KEEP = 1 << 20  # general.* and chat-template strings longer than this are skipped (length kept)
 MAX_OTHER_KEEP = 1 << 10  # other strings (token lists aside): only their start is ever shown
 MAX_ARRAY_KEEP = 64  # longer arrays are summarised as {"array_of", "length"}, their items skipped
-MAX_ARRAY_ITEMS = 16_000_000  # string-array items walked (real vocabularies hold < 1M)
+MAX_ARRAY_ITEMS = 4_000_000  # string-array items walked (real vocabularies and merges hold < 1M)
 MAX_NAME = 200  # characters of a name quoted in a message
 
 

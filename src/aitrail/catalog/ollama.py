@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found
 from .lineage import is_repo_id, model_component, text
 
 MAX_INSTRUCTIONS = 1_000  # instructions read from one Modelfile (real ones: tens)
+MAX_MODELFILE = 4 << 20  # bytes (real Modelfiles are a few KB; templates a few hundred lines)
 
 INSTRUCTIONS = {"FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "REQUIRES"}
 
@@ -22,39 +24,51 @@ def matches(f: FileRef) -> bool:
 
 
 def _parse(text: str) -> list[tuple[str, str, int]]:
-    out, lines, i = [], text.splitlines(), 0
-    while i < len(lines):
-        line = lines[i].strip()
+    """(INSTRUCTION, argument, line) in order. Lines are read one at a time (no list of every line),
+    and a triple-quoted block is collected in one buffer, only its newest line searched for the
+    closing quotes: linear in the file, whatever its shape."""
+    out = []
+    lines = io.StringIO(text)
+    i = 0
+    for raw in lines:
         i += 1
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         word, _, rest = line.partition(" ")
         start = i
         rest = rest.strip()
         if rest.startswith('"""'):
-            # Lines are collected and joined once, and only the newest line is searched for the
-            # closing quotes: linear however long the block (a growing string searched whole was not).
-            body = [rest[3:]]
-            while '"""' not in body[-1] and i < len(lines):
-                body.append(lines[i])
+            body = io.StringIO()
+            body.write(rest[3:])
+            last = rest[3:]
+            while '"""' not in last:
+                nxt = lines.readline()
+                if not nxt:
+                    break
                 i += 1
-            rest = "\n".join(body).split('"""', 1)[0]
+                last = nxt.rstrip("\r\n")
+                body.write("\n" + last)
+            rest = body.getvalue().split('"""', 1)[0]
         out.append((word.upper(), rest, start))
+        if len(out) > MAX_INSTRUCTIONS:
+            break
     return out
 
 
 def catalog(f: FileRef) -> Found:
     out = Found(file_type=ComponentType.CONFIG, format="ollama-modelfile")
     params: dict[str, str] = {}
-    instructions = [x for x in _parse(f.read_text()) if x[0] in INSTRUCTIONS]
-    if len(instructions) > MAX_INSTRUCTIONS:
+    parsed = _parse(f.read_text(MAX_MODELFILE))
+    if len(parsed) > MAX_INSTRUCTIONS:
         out.finding(
             Severity.MEDIUM,
             "scan.limit-exceeded",
-            f"{f.rel}: {len(instructions)} instructions; the first {MAX_INSTRUCTIONS} read",
-            f.ev(line=instructions[MAX_INSTRUCTIONS][2]),
+            f"{f.rel}: more than {MAX_INSTRUCTIONS} instructions; the first {MAX_INSTRUCTIONS} read",
+            f.ev(line=parsed[MAX_INSTRUCTIONS][2]),
         )
-    for word, arg, line in instructions[:MAX_INSTRUCTIONS]:
+    instructions = [x for x in parsed[:MAX_INSTRUCTIONS] if x[0] in INSTRUCTIONS]
+    for word, arg, line in instructions:
         ev = f.ev(key=word, line=line, value=text(arg))
         if word == "FROM":
             out.properties["from"] = text(arg, 500)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..model import ComponentType, Severity
 from .base import FileRef, Found, read_json
 from .lineage import text
 
 MAX_LINES_COUNTED = 256 << 20  # bytes of vocab.txt / merges.txt whose lines are counted
+# JSON files parsed: parsed JSON takes ~12 bytes of memory per byte of text, so this keeps a parse
+# near 200 MB; larger tokenizer.json files (a 262k vocabulary with merges is ~33 MB) are named from
+# their text and their vocabulary size left to config.json.
+MAX_JSON = 16 << 20
+_MODEL_TYPE = re.compile(rb'"model"\s*:\s*\{[^{}]{0,200}?"type"\s*:\s*"([A-Za-z]{1,40})"')
 
 NAMES = {
     "tokenizer.json",
@@ -47,6 +53,20 @@ def _template(out: Found, f: FileRef, tmpl: object, key: str) -> None:
 def catalog(f: FileRef) -> Found:
     name = f.rel.rsplit("/", 1)[-1]
     out = Found(file_type=ComponentType.TOKENIZER, format=name.rsplit(".", 1)[-1])
+    if name.endswith(".json") and f.size > MAX_JSON:
+        out.finding(
+            Severity.LOW,
+            "scan.limit-exceeded",
+            f"{f.rel}: {f.size} bytes, more than the {MAX_JSON} bytes of JSON aitrail parses: not parsed",
+            f.ev(),
+        )
+        if name == "tokenizer.json":
+            with open(f.path, "rb") as fh:
+                m = _MODEL_TYPE.search(fh.read(4 << 20))
+            if m:
+                out.properties["kind"] = m.group(1).decode()
+                out.fact("tokenizer", out.properties["kind"], f.ev(key="model.type", value=out.properties["kind"]))
+        return out
     if name == "tokenizer.json":
         doc = read_json(f)
         m = doc.get("model") if isinstance(doc, dict) else None
