@@ -66,6 +66,7 @@ def test_resolution_paths():
     assert L.licence_verdict(r, "redistribute")[0] == "allowed_with_obligations"
     unknown = L.resolve("my-company-eula")
     assert not unknown.known and unknown.id == "LicenseRef-my-company-eula"
+    assert L.resolve("LicenseRef-my-company-eula").id == "LicenseRef-my-company-eula"  # not prefixed twice
 
 
 @pytest.mark.parametrize(

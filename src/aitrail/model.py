@@ -249,7 +249,12 @@ class Inventory:
         for k, v in comp.properties.items():
             have.properties.setdefault(k, v)
         have.licenses.extend(x for x in comp.licenses if x not in have.licenses)
-        have.evidence.extend(x for x in comp.evidence if x not in have.evidence)
+        if comp.evidence:  # a shared dataset or base named by thousands of models: a set, not a list scan
+            seen = set(have.evidence)
+            for x in comp.evidence:
+                if x not in seen:
+                    seen.add(x)
+                    have.evidence.append(x)
         return have
 
     def add_relationship(self, rel: Relationship) -> None:

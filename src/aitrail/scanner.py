@@ -325,7 +325,7 @@ def _assemble(
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
         _check_extension(ref, detected, inv)
-        security_max = _security(ref, p, inv, rules, p.resolve() in remote, results)
+        security_max = _security(ref, p, inv, rules, bool(remote) and p.resolve() in remote, results)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )

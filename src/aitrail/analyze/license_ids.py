@@ -31,5 +31,8 @@ def to_spdx(value: str) -> str | None:
 
 def license_ref(value: str) -> str:
     """A ``LicenseRef-`` id for a licence SPDX does not list (idstring: letters, digits, '.', '-')."""
-    slug = re.sub(r"[^A-Za-z0-9.\-]+", "-", value.strip()).strip("-") or "unknown"
+    value = value.strip()
+    if value.startswith("LicenseRef-"):  # already one: keep it, never "LicenseRef-LicenseRef-x"
+        value = value[len("LicenseRef-") :]
+    slug = re.sub(r"[^A-Za-z0-9.\-]+", "-", value).strip("-") or "unknown"
     return f"LicenseRef-{slug[:64]}"
