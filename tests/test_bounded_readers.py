@@ -62,3 +62,9 @@ def test_open_regular_refuses_pipes_and_devices(tmp_path):
     (tmp_path / "big.yaml").write_text("x" * 100)
     with pytest.raises(OSError, match="larger than"):
         fsutil.read_text(tmp_path / "big.yaml", limit=10)
+
+
+def test_lone_surrogates_are_kept_as_escapes_and_encodable():
+    doc = jsonsafe.loads(r'{"a\ud800": ["x\udfffy", "\u00e9\ud83d\ude00"]}')
+    assert doc == {"a\\ud800": ["x\\udfffy", "é😀"]}  # a valid pair is a character; a lone half its escape
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # strict UTF-8 never fails on it

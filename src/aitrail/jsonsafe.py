@@ -11,6 +11,7 @@ walk would see them (aliases expanded) and stops at :data:`MAX_NODES`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # Real configs nest a few tens of levels (Keras functional models ~20); 128 leaves ample room and
@@ -36,7 +37,31 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise ShapeError(f"nested deeper than {max_depth} levels (aitrail's JSON limit)", "depth") from None
     check_depth(doc, max_depth)
+    # "\ud800" escapes decode to lone surrogates, which no output can encode: written as the escape
+    # instead (the text is kept, and every writer stays strict UTF-8).
+    if _SURROGATE_ESCAPE.search(text if isinstance(text, str) else text.decode("latin-1")):
+        doc = scrub(doc)
     return doc
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE = re.compile(r"[\ud800-\udfff]")
+
+
+def scrub_text(s: str) -> str:
+    """``s`` with each lone surrogate written as its ``\\uXXXX`` escape (encodable as UTF-8)."""
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", s) if _LONE.search(s) else s
+
+
+def scrub(obj: Any) -> Any:
+    """A copy of a parsed document whose strings (keys too) hold no lone surrogates."""
+    if isinstance(obj, str):
+        return scrub_text(obj)
+    if isinstance(obj, dict):
+        return {scrub(k): scrub(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(v) for v in obj]
+    return obj
 
 
 def check_depth(doc: Any, max_depth: int = MAX_DEPTH) -> None:
