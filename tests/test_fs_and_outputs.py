@@ -439,6 +439,62 @@ def test_a_signal_stops_check_while_it_hashes_a_large_file(tmp_path, sig, code, 
     assert not out.exists() and not report.exists() and no_temp_files(tmp_path)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists() or (os.cpu_count() or 1) < 2,
+    reason="needs /proc to see the worker processes, and two cores for security to start them",
+)
+def test_ctrl_c_stops_security_worker_processes(tmp_path):
+    """Large pickle walks run in worker processes: Ctrl-C terminates them too, with one line on stderr
+    (no traceback from a worker, no warning from multiprocessing's resource tracker)."""
+    import collections
+    import pickle
+
+    data = pickle.dumps([collections.OrderedDict()] + [(i, i + 1) for i in range(3_000_000)], protocol=2)
+    for name in ("a.pkl", "b.pkl", "c.pkl"):  # 3 x 48 MB: over the size that starts worker processes
+        (tmp_path / name).write_bytes(data)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aitrail.cli", "security", str(tmp_path), "--no-digest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 3:  # the resource tracker and two workers
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no worker processes started"
+            time.sleep(0.05)
+        kids = _children(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
+        stdout, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and stderr == "aitrail: interrupted\n" and stdout == ""
+    deadline = time.monotonic() + 10
+    while any(_running(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(k) for k in kids)
+
+
 def test_closing_background_digests_does_not_read_files_to_the_end(tmp_path):
     big = tmp_path / "big.bin"
     with open(big, "wb") as fh:

@@ -541,6 +541,11 @@ def _terminate_children() -> None:
     try:
         for child in mp.active_children():
             child.terminate()
+        # Unlink the pool's named semaphores now (what exit would do), so the resource tracker that
+        # outlives us has nothing to clean up and prints no warning after our one line.
+        util = sys.modules.get("multiprocessing.util")
+        if util is not None:
+            util._run_finalizers(0)
     except Exception:  # noqa: BLE001 - best effort while exiting
         pass
 
