@@ -503,3 +503,13 @@ def test_modelfile_instructions_and_size_are_bounded(tmp_path):
     assert crashes(inv) == []
     by = {(f.path, f.rule) for f in inv.findings}
     assert ("Modelfile", "scan.limit-exceeded") in by and ("big.modelfile", "scan.too-large") in by
+
+
+def test_big_metadata_files_are_refused_with_a_finding(tmp_path):
+    safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "config.json").write_text('{"model_type": "x", "pad": "' + "x" * (9 << 20) + '"}')
+    (tmp_path / "mergekit_config.yml").write_text("merge_method: slerp\n#" + "x" * (2 << 20) + "\n")
+    inv = aitrail.scan(tmp_path)
+    by = {(f.path, f.rule) for f in inv.findings}
+    assert ("config.json", "scan.limit-exceeded") in by and ("mergekit_config.yml", "scan.limit-exceeded") in by
+    assert S.auto_map_files(tmp_path) == set()

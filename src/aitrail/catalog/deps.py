@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import ComponentType, Relationship, RelationshipKind, Severity
 from .base import MODEL, CatalogError, FileRef, Found, read_yaml
-from .lineage import library_component, text
+from .lineage import check_size, library_component, text
 
 MAX_DEPS = 5_000  # dependencies read from one manifest (real ones: tens to a few hundred)
 MAX_NAME = 200  # longer "package names" are not names
@@ -40,6 +40,7 @@ def catalog(f: FileRef) -> Found:
     name = f.rel.rsplit("/", 1)[-1].lower()
     out = Found(file_type=ComponentType.CONFIG, format="dependency-manifest")
     deps: list[tuple[str, str | None, int | None, str]] = []  # name, spec, line, ecosystem
+    check_size(f, "a dependency manifest", (8 << 20) if name.startswith("requirements") else (1 << 20))
     if name == "pyproject.toml":
         try:
             doc = tomllib.loads(f.read_text())

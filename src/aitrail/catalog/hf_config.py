@@ -11,9 +11,10 @@ from typing import Any
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found, read_json
-from .lineage import is_repo_id, model_component, text
+from .lineage import check_size, is_repo_id, model_component, text
 
 REMOTE_CODE = "transformers docs, 'Customizing models: sharing custom models' (auto_map, trust_remote_code)"
+MAX_CONFIG = 8 << 20  # real config.json files are a few KB; the remote-code rules read the same
 MAX_REFS = 64  # auto_map references kept (real configs name fewer than ten)
 # One segment of a module path: what a Python module file can be called (transformers joins the
 # module path to the model folder, so "/", ".." or a drive would reach outside it).
@@ -22,7 +23,7 @@ _SEGMENT = re.compile(r"^[\w\-]+$")
 
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1]
-    return name in ("config.json", "generation_config.json") and f.size < (8 << 20)
+    return name in ("config.json", "generation_config.json")
 
 
 def scalar(value: Any) -> Any:
@@ -68,6 +69,7 @@ def auto_map_refs(auto_map: Any) -> list[str]:
 
 
 def catalog(f: FileRef) -> Found:
+    check_size(f, "a model configuration", MAX_CONFIG)
     doc = read_json(f)
     out = Found(file_type=ComponentType.CONFIG, format="json")
     if not isinstance(doc, dict):

@@ -7,7 +7,21 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import Component, ComponentType, Evidence
-from .base import _short
+from .base import CatalogError, FileRef, _short
+
+# Parsed JSON or YAML takes ~12 bytes of memory per byte of text (YAML more): metadata files are
+# read up to this size so that a parse stays near 200 MB whatever the file holds.
+MAX_PARSED = 16 << 20
+
+
+def check_size(f: FileRef, what: str, limit: int = MAX_PARSED) -> None:
+    """Refuse a metadata file larger than ``limit`` before reading it (a finding, not a silent skip)."""
+    if f.size > limit:
+        raise CatalogError(
+            f"{f.rel}: {f.size} bytes, more than the {limit} aitrail reads for {what}; not read",
+            rule="scan.limit-exceeded",
+        )
+
 
 # A Hugging Face repo id: "name" or "org/name" (letters, digits, - _ .), no path tricks.
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]{0,95}/)?[A-Za-z0-9][\w.\-]{0,95}$")

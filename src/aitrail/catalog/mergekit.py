@@ -6,7 +6,7 @@ from typing import Any
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found, read_yaml
-from .lineage import is_repo_id, model_component, text
+from .lineage import check_size, is_repo_id, model_component, text
 
 
 def matches(f: FileRef) -> bool:
@@ -44,6 +44,7 @@ def _models(doc: Any) -> list[str]:
 
 
 def catalog(f: FileRef) -> Found:
+    check_size(f, "a merge configuration", 1 << 20)
     doc = read_yaml(f)
     out = Found(file_type=ComponentType.CONFIG, format="yaml")
     if not isinstance(doc, dict):

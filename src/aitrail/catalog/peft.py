@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found, read_json
 from .hf_config import scalar
-from .lineage import is_repo_id, library_component, model_component, text
+from .lineage import check_size, is_repo_id, library_component, model_component, text
 
 
 def matches(f: FileRef) -> bool:
@@ -13,6 +13,7 @@ def matches(f: FileRef) -> bool:
 
 
 def catalog(f: FileRef) -> Found:
+    check_size(f, "an adapter configuration")
     doc = read_json(f)
     out = Found(file_type=ComponentType.CONFIG, format="json")
     if not isinstance(doc, dict):

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..model import ComponentType, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found, read_json
-from .lineage import library_component, text
+from .lineage import check_size, library_component, text
 
 
 def matches(f: FileRef) -> bool:
@@ -18,6 +18,7 @@ def matches(f: FileRef) -> bool:
 
 
 def catalog(f: FileRef) -> Found:
+    check_size(f, "a sentence-transformers configuration")
     doc = read_json(f)
     out = Found(file_type=ComponentType.CONFIG, format="json")
     name = f.rel.rsplit("/", 1)[-1]

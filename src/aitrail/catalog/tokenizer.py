@@ -7,13 +7,13 @@ import re
 
 from ..model import ComponentType, Severity
 from .base import FileRef, Found, read_json
-from .lineage import text
+from .lineage import MAX_PARSED, text
 
 MAX_LINES_COUNTED = 256 << 20  # bytes of vocab.txt / merges.txt whose lines are counted
 # JSON files parsed: parsed JSON takes ~12 bytes of memory per byte of text, so this keeps a parse
 # near 200 MB; larger tokenizer.json files (a 262k vocabulary with merges is ~33 MB) are named from
 # their text and their vocabulary size left to config.json.
-MAX_JSON = 16 << 20
+MAX_JSON = MAX_PARSED
 _MODEL_TYPE = re.compile(rb'"model"\s*:\s*\{[^{}]{0,200}?"type"\s*:\s*"([A-Za-z]{1,40})"')
 
 NAMES = {

@@ -59,7 +59,6 @@ RISKY_MODULES = {
     "multiprocessing",
 }
 MAX_CALLS_LISTED = 20
-MAX_CONFIG = 8 << 20  # config.json files read for auto_map (the cataloger's limit)
 
 
 def remote_code(rep: FileReport, path: Path) -> None:
@@ -176,6 +175,7 @@ def _auto_map(cfg: Path) -> object:
     import stat
 
     from ... import jsonsafe
+    from ...catalog.hf_config import MAX_CONFIG
 
     try:
         if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
