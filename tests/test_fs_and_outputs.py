@@ -117,7 +117,7 @@ def test_file_arguments_that_are_pipes_are_refused(tmp_path, capsys):
     d = small_model(tmp_path / "m")
     os.mkfifo(tmp_path / "policy.yaml")
     assert main(["check", str(d), "--policy", str(tmp_path / "policy.yaml")]) == 2
-    assert "policy.yaml: not a regular file" in capsys.readouterr().err
+    assert "policy.yaml: a named pipe, not a regular file" in capsys.readouterr().err
     assert main(["license", "identify", str(tmp_path / "policy.yaml")]) == 2
 
 

@@ -217,7 +217,7 @@ def _regular_input(path: str | None, what: str) -> None:
     except OSError:
         return  # missing or unreadable: the reader says so, naming the file
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{what} {output._shown(path)}: not a regular file (a device, socket or pipe is never read)")
+        raise InputError(f"{what} {output._shown(path)}: {output._kind(st.st_mode)}, not a regular file (never read)")
 
 
 def _outputs(*paths: str | None, mkdirs: bool = False) -> None:
@@ -559,11 +559,20 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     output.cleanup()
     _terminate_children()
     word = "interrupted" if signum == signal.SIGINT else "terminated"
+    # On a terminal, the progress bar may hold the line and have hidden the cursor: clear and restore.
+    tty = "\r\x1b[2K\x1b[?25h" if _stderr_tty() else ""
     try:
-        os.write(2, f"aitrail: {word}\n".encode())
+        os.write(2, f"{tty}aitrail: {word}\n".encode())
     except OSError:
         pass
     os._exit(128 + signum)
+
+
+def _stderr_tty() -> bool:
+    try:
+        return os.isatty(2)
+    except OSError:
+        return False
 
 
 class _Signals:
