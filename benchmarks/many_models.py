@@ -58,7 +58,7 @@ PLACEHOLDERS = {
 
 
 def load_rows(n: int, parquet: Path = PARQUET) -> list[dict[str, Any]]:
-    """The first ``n`` models (file order) with a real card and an ``org/name`` id."""
+    """The first ``n`` models (file order) with a real card and an ``org/name`` id that fits a file name."""
     import pyarrow.parquet as pq
 
     cols = ["model_id", "sha", "siblings", "config_json", "config_architectures", "config_model_type", "card"]
@@ -69,6 +69,8 @@ def load_rows(n: int, parquet: Path = PARQUET) -> list[dict[str, Any]]:
             card = r["card"] or ""
             # the scrape stored "Error: the path 'README.md' does not exist ..." for repos without a card
             if "/" not in r["model_id"] or not card.strip() or card.startswith("Error: the path"):
+                continue
+            if len(("models--" + folder_name(r["model_id"])).encode()) > 255:  # a few 2022 espnet ids: NAME_MAX
                 continue
             rows.append(r)
             if len(rows) == n:

@@ -90,6 +90,10 @@ def test_cli_run_and_table(tmp_path: Path, rows: list[dict]) -> None:
     doc = json.loads(out.read_text())
     assert len([c for c in doc["inventory"]["components"] if c["type"] == "model"]) == N
     assert cli.rss_mb and cli.rss_mb > 0
+    term = mm.run_cli(target, timeout=300, out_file=tmp_path / "check.txt", fmt="terminal")
+    assert term.error is None, term.error
+    shown = (tmp_path / "check.txt").read_text().splitlines()
+    assert sum(line.startswith("model ") for line in shown) == N  # one block per model
 
     case = mm.Case("folders", N, api=mm.run_api(target, timeout=300), cli={"json": cli})
     text = mm.table([case, mm.Case("folders", 10 * N, skipped="extrapolates to ~900 s (> 600 s budget)")])
