@@ -20,3 +20,7 @@ class ManifestError(AitrailError):
 
 class PolicyError(AitrailError):
     """A policy file is malformed; the message names the file and the key."""
+
+
+class NothingToScan(InputError):
+    """No file in the target is one aitrail recognises: a gate pointed at the wrong folder must fail."""

@@ -6,12 +6,12 @@ Identified by content, with what their headers say; arrays and pickles are never
 from __future__ import annotations
 
 import ast
-import json
 import struct
 import zipfile
 import zlib
 from typing import IO
 
+from .. import guard, jsonsafe
 from ..model import ComponentType, Severity
 from . import pickles
 from .base import CatalogError, FileRef, Found
@@ -64,12 +64,25 @@ def catalog_npy(f: FileRef) -> Found:
             arrays[f.path.name] = _npy_props(parse_npy_header(fh, f.rel))
     else:
         try:
-            with zipfile.ZipFile(f.path) as z:
-                for name in z.namelist()[:10_000]:
-                    with z.open(name) as fh:
+            z = zipfile.ZipFile(f.path)
+        except pickles.ARCHIVE_ERRORS as e:
+            raise CatalogError(f"{f.rel}: corrupt .npz archive: {guard.describe(e)}", rule="scan.zip.corrupt") from None
+        with z:
+            for info in z.infolist()[:10_000]:
+                name = info.filename
+                try:
+                    with z.open(info) as fh:
                         arrays[name] = _npy_props(parse_npy_header(fh, f"{f.rel}:{name}"))
-        except zipfile.BadZipFile as e:
-            raise CatalogError(f"{f.rel}: corrupt .npz archive: {e}", rule="scan.zip.corrupt") from None
+                except CatalogError as e:
+                    out.finding(Severity.MEDIUM, e.rule, str(e), f.ev(key=name), NPY_SPEC)
+                except pickles.ARCHIVE_ERRORS as e:
+                    # each member on its own: one unreadable array does not hide the others
+                    out.finding(
+                        Severity.MEDIUM,
+                        "scan.zip.unreadable-member",
+                        f"{f.rel}: member {name!r} cannot be read ({guard.describe(e)})",
+                        f.ev(key=name),
+                    )
     out.properties["arrays"] = dict(list(arrays.items())[:100])
     out.properties["array_count"] = len(arrays)
     for name, a in arrays.items():
@@ -85,67 +98,36 @@ def catalog_npy(f: FileRef) -> Found:
     return out
 
 
-class _Inflate:
-    """Stream a zlib-compressed file (compressed joblib dumps) without inflating it all.
-
-    Offers just what ``pickletools.genops`` uses: read, readline and tell.
-    """
-
-    def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.z, self.buf, self.pos = fh, zlib.decompressobj(), b"", 0
-
-    def _fill(self, n: int) -> None:
-        while len(self.buf) < n:
-            if self.z.unconsumed_tail:
-                self.buf += self.z.decompress(self.z.unconsumed_tail, 1 << 20)
-                continue
-            chunk = self.fh.read(1 << 16)
-            if not chunk:
-                self.buf += self.z.flush()
-                return
-            self.buf += self.z.decompress(chunk, 1 << 20)
-
-    def read(self, n: int = -1) -> bytes:
-        if n < 0:
-            raise ValueError("unbounded read of a compressed stream")
-        self._fill(n)
-        out, self.buf = self.buf[:n], self.buf[n:]
-        self.pos += len(out)
-        return out
-
-    def readline(self, limit: int = 1 << 24) -> bytes:
-        while b"\n" not in self.buf:
-            before = len(self.buf)
-            self._fill(before + 4096)
-            if len(self.buf) == before or len(self.buf) > limit:
-                break
-        i = self.buf.find(b"\n")
-        return self.read(min(i + 1 if i >= 0 else len(self.buf), limit))
-
-    def tell(self) -> int:
-        return self.pos
+def _Inflate(fh: IO[bytes]) -> pickles.Decompressed:  # noqa: N802 - kept for callers of the old name
+    """A zlib-compressed joblib stream, bounded (see pickles.Decompressed)."""
+    return pickles.Decompressed(fh, "zlib", getattr(fh, "name", "stream"))
 
 
 def matches_pickle(f: FileRef) -> bool:
-    return f.format in ("pickle", "joblib") or (
-        f.head[:1] == b"x" and f.rel.lower().endswith((".joblib", ".pkl", ".pickle"))
-    )
+    return f.format in ("pickle", "joblib") or pickles.compression(f.head) is not None
 
 
 def catalog_pickle(f: FileRef) -> Found:
-    compressed = f.format not in ("pickle", "joblib")
+    codec = None if f.format in ("pickle", "joblib") else pickles.compression(f.head)
     with open(f.path, "rb") as raw:
-        stream: IO[bytes] = _Inflate(raw) if compressed else raw  # type: ignore[assignment]
+        stream: IO[bytes] = pickles.Decompressed(raw, codec, f.rel) if codec else raw  # type: ignore[assignment]
         try:
-            s = pickles.walk(stream, lean=True)  # only its globals are reported: no values kept
-        except (ValueError, EOFError, zlib.error) as e:
+            # The same reader as the security walk (joblib framing: array bytes after each wrapper).
+            s = (
+                pickles.walk_joblib(stream)
+                if pickles.is_joblib(f.format, f.rel, codec)
+                else pickles.walk(stream, lean=True)
+            )
+        except pickles.LimitExceeded as e:
+            raise CatalogError(f"{f.rel}: pickle not read to its end: {e}", rule="scan.pickle.limit-exceeded") from None
+        except (ValueError, EOFError, OSError, zlib.error, NotImplementedError) as e:
             raise CatalogError(f"{f.rel}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
-    joblib = f.format == "joblib" or compressed or any(g.startswith("joblib.") for g in s.globals)
+    joblib = f.format == "joblib" or codec is not None or any(g.startswith("joblib.") for g in s.globals)
     modules = {g.split(".", 1)[0] for g in s.globals}
     ml = modules & {"torch", "sklearn", "xgboost", "lightgbm", "numpy", "keras", "tensorflow", "catboost"}
     out = Found(
         file_type=ComponentType.WEIGHTS if ml else ComponentType.DATA,
-        format=("joblib" + ("-zlib" if compressed else "")) if joblib else "pickle",
+        format=("joblib" + (f"-{codec}" if codec else "")) if joblib else "pickle",
     )
     out.properties.update(
         {"pickle_globals": sorted(s.globals)[:500], "pickle_protocol": s.protocol, "frameworks": sorted(ml)}
@@ -177,7 +159,7 @@ def catalog_keras(f: FileRef) -> Found:
         with zipfile.ZipFile(f.path) as z:
             for member in ("metadata.json", "config.json"):
                 if member in z.namelist() and z.getinfo(member).file_size < 64 << 20:
-                    doc = json.loads(z.read(member))
+                    doc = jsonsafe.loads(z.read(member).decode("utf-8"))
                     if member == "metadata.json" and isinstance(doc, dict):
                         out.properties["keras_version"] = doc.get("keras_version")
                     elif isinstance(doc, dict):
@@ -187,6 +169,8 @@ def catalog_keras(f: FileRef) -> Found:
                         )
                         if isinstance(layers, list):
                             out.properties["layer_count"] = len(layers)
-    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{f.rel}: malformed .keras archive: {e}", rule="scan.keras.malformed") from None
+    except pickles.ARCHIVE_ERRORS as e:  # JSON errors and jsonsafe.ShapeError are ValueErrors
+        raise CatalogError(
+            f"{f.rel}: malformed .keras archive: {guard.describe(e)}", rule="scan.keras.malformed"
+        ) from None
     return out

@@ -8,9 +8,15 @@ imports or calls what the pickle names.
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import pickletools
 import re
+import struct
+import tarfile
 import time
+import zipfile
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
@@ -22,6 +28,14 @@ MAX_MEMO = 2_000_000
 LEAN_MEMO = 200_000
 LEAN_STACK = 200_000  # a lean walk folds deeper stack entries into counters (see Folded)
 LEAN_MARKS = 1_000_000  # MARKs are kept (pop-to-mark needs them): more is a limit finding
+MAX_GLOBALS = 100_000  # distinct globals in one pickle (real ones name hundreds): more is a limit finding
+MAX_NAME = 200  # characters of a global's module or name kept (longer ones are cut, marked with "…")
+MAX_NESTING = 16  # pickles inside pickles (joblib object arrays) followed this deep
+# Opcodes a decompressed stream may cost, per compressed byte read (plus a floor): a small compressed
+# file cannot make the walk run for minutes, while real compressed pickles (a few opcode bytes per
+# compressed byte) walk fully.
+OPS_FLOOR = 1_000_000
+OPS_PER_COMPRESSED_BYTE = 32
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {
@@ -55,6 +69,25 @@ MARK = _Mark()
 
 class LimitExceeded(ValueError):
     """A limit of the walk was reached (opcodes, open MARKs): what follows is not judged."""
+
+
+class DecompressionLimit(LimitExceeded):
+    """A compressed stream inflated past the size or ratio limit: what follows is not judged."""
+
+
+def op_budget(compressed_bytes: int) -> int:
+    """Opcodes a walk may cost for ``compressed_bytes`` of compressed input (see OPS_PER_COMPRESSED_BYTE)."""
+    return min(MAX_OPS, OPS_FLOOR + OPS_PER_COMPRESSED_BYTE * compressed_bytes)
+
+
+def bounded_name(x: Any) -> str:
+    """A global's module or name as a bounded string: a symbolic value (the result of a call, an unknown
+    value) is named by its kind, never by its repr, which can double in size at each nesting level."""
+    if isinstance(x, str):
+        return x if len(x) <= MAX_NAME else x[:MAX_NAME] + "…"
+    if x is None:
+        return "<unknown>"
+    return f"<{type(x).__name__}>"
 
 
 class Folded:
@@ -231,6 +264,7 @@ class PickleSummary:
     memo_count: int = 0  # MEMOIZE numbers memo slots by how many were filled before
     protocol: int | None = None
     truncated: bool = False  # listing stopped at a cap
+    nesting: int = 0  # pickles inside pickles being walked (joblib object arrays)
     root: Any = None
 
 
@@ -239,6 +273,7 @@ def walk(
     summary: PickleSummary | None = None,
     on_build: Callable[[Obj, IO[bytes], PickleSummary], None] | None = None,
     lean: bool = False,
+    max_ops: int = MAX_OPS,
 ) -> PickleSummary:
     """Walk one pickle (up to its STOP) from ``fh``. Raises ValueError on malformed input.
 
@@ -247,6 +282,8 @@ def walk(
     ``lean`` (security scans) builds no values and keeps a bounded memo of names only, least
     recently used first out: memory stays flat whatever the file size. A name evicted and then
     fetched resolves to an unknown global, which is reported: the walk fails closed.
+    ``max_ops`` bounds the opcodes (see op_budget for compressed members); a stream with an
+    ``op_budget()`` method (Decompressed) bounds them by the compressed bytes it has read.
     """
     s = summary or PickleSummary()
     started = time.monotonic()
@@ -298,23 +335,42 @@ def walk(
             return None
         return stack.pop()
 
+    def add_global(g: Global) -> None:
+        s.globals.add(g.dotted)
+        if len(s.globals) > MAX_GLOBALS:
+            s.truncated = True
+            raise LimitExceeded(f"more than {MAX_GLOBALS} distinct globals")
+
     def call(func: Any, args: Any) -> Obj:
         if isinstance(func, Global):
             s.calls.add(func.dotted)
         return Obj(func, args)
 
     # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
+    budget = getattr(fh, "op_budget", None)
+    limit = min(max_ops, MAX_OPS, budget() if budget else MAX_OPS)
     for op, arg, _pos in iter_ops(fh, 64 << 10 if lean else MAX_ARG):
         s.op_count += 1
-        if s.op_count > MAX_OPS:
-            s.truncated = True
-            raise LimitExceeded(f"more than {MAX_OPS} opcodes")
-        if lean and len(stack) > fold_at[0]:
+        if s.op_count > limit:
+            if budget and budget() > limit:  # more compressed input read since: a larger budget
+                limit = min(max_ops, budget())
+            else:
+                s.truncated = True
+                raise LimitExceeded(
+                    f"more than {limit} opcodes"
+                    + (" for the compressed bytes read (op_budget)" if budget or max_ops < MAX_OPS else "")
+                )
+        if len(stack) > fold_at[0]:
+            if not lean:
+                s.truncated = True  # values below the fold are lost: the listing is partial
             fold()
         if not s.op_count & 0xFFFFF and time.monotonic() - started > MAX_SECONDS:
             s.truncated = True
             raise LimitExceeded(f"more than {MAX_SECONDS:g} s")
         name = op.name
+        if name in _LITERALS:  # the commonest opcodes first: one set lookup, not the chain below
+            stack.append(arg)
+            continue
         if name == "PROTO":
             s.protocol = arg
         elif name in ("FRAME",):
@@ -326,20 +382,20 @@ def walk(
             break
         elif name in ("GLOBAL", "INST"):
             mod, _, nm = (arg if isinstance(arg, str) else "<oversized> <oversized>").partition(" ")
-            g = Global(mod, nm)
-            s.globals.add(g.dotted)
+            g = Global(bounded_name(mod), bounded_name(nm))
+            add_global(g)
             if name == "INST":
                 stack.append(call(g, tuple(pop_mark())))
             else:
                 stack.append(g)
         elif name == "STACK_GLOBAL":
             nm, mod = pop(), pop()
-            g = Global(str(mod), str(nm))
-            s.globals.add(g.dotted)
+            g = Global(bounded_name(mod), bounded_name(nm))
+            add_global(g)
             stack.append(g)
         elif name in ("EXT1", "EXT2", "EXT4"):
-            g = Global("copyreg._extension_registry", str(arg))
-            s.globals.add(g.dotted)
+            g = Global("copyreg._extension_registry", bounded_name(str(arg)))
+            add_global(g)
             stack.append(g)
         elif name == "REDUCE":
             args = pop()
@@ -460,6 +516,12 @@ def walk(
     return s
 
 
+_LITERALS = frozenset(
+    "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
+    "SHORT_BINUNICODE BINUNICODE8 FLOAT BINFLOAT".split()
+)
+
+
 def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
     """Follow joblib's framing: after BUILD of a NumpyArrayWrapper, the array's bytes sit in the file
     (raw, after optional alignment padding), or, for object arrays, a nested pickle (walked too)."""
@@ -473,16 +535,23 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
     dtype = st.get("dtype")
     code = dtype.args[0] if isinstance(dtype, Obj) and isinstance(dtype.args, tuple) and dtype.args else None
     if isinstance(code, str) and code.lstrip("<>|=") in ("O", "O8"):
-        walk(fh, s, joblib_arrays)  # an object array: a whole pickle, judged like the rest
+        # An object array: a whole pickle, judged like the rest (its opcodes count in the same summary).
+        s.nesting += 1
+        if s.nesting > MAX_NESTING:
+            raise LimitExceeded(f"joblib object arrays nested more than {MAX_NESTING} deep")
+        try:
+            walk(fh, s, joblib_arrays)
+        finally:
+            s.nesting -= 1
         return
-    m = re.search(r"(\d+)$", code) if isinstance(code, str) else None
-    if not m:
-        raise ValueError(f"joblib array of unknown dtype {code!r}")
+    size = _itemsize(code) if isinstance(code, str) else None
+    if size is None:
+        raise ValueError(f"joblib array of unknown dtype {bounded_name(code)!r}")
     if st.get("numpy_array_alignment_bytes") is not None:
         pad = fh.read(1)
         if pad:
             fh.read(pad[0])
-    remaining = count * int(m.group(1))
+    remaining = count * size
     while remaining > 0:
         got = len(fh.read(min(remaining, 1 << 20)))
         if not got:
@@ -490,8 +559,25 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
         remaining -= got
 
 
+def _itemsize(code: str) -> int | None:
+    """Bytes per element of a numpy dtype string as joblib pickles it ('<f4', '<U21', '|b1', '?', 'V16')."""
+    m = re.fullmatch(r"[<>|=]?([a-zA-Z?])(\d*)(?:\[\w+\])?", code)
+    if not m:
+        return None
+    kind, n = m.group(1), int(m.group(2) or 1)
+    if kind == "?":
+        return 1
+    return 4 * n if kind in "Uw" else n  # unicode: UCS-4 code points
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _key(k: Any) -> Any:
-    return k if isinstance(k, (str, int, float, bool, type(None), tuple)) else repr(type(k))
+    # Only flat keys are hashed: hashing a tuple nested a million deep recurses in C.
+    if isinstance(k, _SCALARS) or (isinstance(k, tuple) and all(isinstance(x, _SCALARS) for x in k)):
+        return k
+    return f"<{type(k).__name__}>"
 
 
 def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
@@ -610,3 +696,207 @@ def data_only(buf: Any, pos: int = 0) -> int | None:
         else:
             return None  # anything else (including every opcode that imports or calls): full walk
     return None
+
+
+# -- compressed pickles (joblib's compressors; pandas.read_pickle opens the same) -------------------
+MAX_DECOMPRESSED = 16 << 30  # bytes one compressed stream may inflate to
+RATIO_FLOOR = 64 << 20  # the ratio limit applies only past this many decompressed bytes
+# Above DEFLATE's ceiling (~1032:1), so zlib and gzip streams, even of zeros, never reach it; bz2 and
+# xz of long zero runs can (a documented false alarm, high: the rest is not judged).
+MAX_RATIO = 1100
+_OUT_CHUNK = 1 << 18  # decompressed bytes per step: memory stays flat whatever the stream says
+
+# Magic numbers of the compressors joblib writes (and pandas infers), checked on content, not names.
+COMPRESSION_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x5d\x00\x00", "lzma"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+def compression(head: bytes) -> str | None:
+    """The compressor of a compressed *pickle* from its first bytes (its head is inflated and must
+    start like a pickle, protocol 2 or later), or None."""
+    codec = next((c for m, c in COMPRESSION_MAGIC if head.startswith(m)), None)
+    if codec is None and head[:1] == b"x" and len(head) > 1 and (head[0] * 256 + head[1]) % 31 == 0:
+        codec = "zlib"
+    if codec is None:
+        return None
+    import io
+
+    try:
+        first = Decompressed(io.BytesIO(head), codec, "head").read(2)
+    except (ValueError, EOFError, OSError, LimitExceeded, zlib.error, lzma.LZMAError):
+        return None
+    return codec if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") else None
+
+
+class Decompressed:
+    """A compressed stream, inflated a bounded chunk at a time, offering what the walk uses (read,
+    readline, tell, a one-byte step back) and nothing it would need to seek for.
+
+    Every stream has two limits (each a DecompressionLimit): MAX_DECOMPRESSED bytes in all, and
+    MAX_RATIO decompressed bytes per compressed byte once past RATIO_FLOOR. ``op_budget()`` tells the
+    walk how many opcodes the compressed bytes read so far may cost. Concatenated streams are read on,
+    as gzip, bz2, lzma and joblib's zlib reader do."""
+
+    def __init__(self, fh: IO[bytes], codec: str, where: str) -> None:
+        self.fh, self.codec, self.where = fh, codec, where
+        self.buf = bytearray()
+        self.off = 0  # read position in buf
+        self.pos = 0  # decompressed bytes handed out
+        self.compressed = 0
+        self.out = 0
+        self.pending = b""  # compressed input the decompressor has not taken yet
+        self.done = False
+        self.d: Any = self._new()
+
+    def _new(self) -> Any:
+        c = self.codec
+        if c in ("zlib", "gzip"):
+            return zlib.decompressobj(31 if c == "gzip" else 15)
+        if c == "bz2":
+            return bz2.BZ2Decompressor()
+        if c in ("xz", "lzma"):
+            return lzma.LZMADecompressor()
+        if c == "lz4":
+            try:
+                import lz4.frame  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            except ImportError:
+                raise LimitExceeded(f"{self.where} is lz4-compressed and the lz4 package is not installed") from None
+            return lz4.frame.LZ4FrameDecompressor()
+        raise LimitExceeded(f"{self.where} is {c}-compressed, which aitrail cannot decompress")
+
+    def op_budget(self) -> int:
+        return op_budget(self.compressed)
+
+    def _step(self) -> None:
+        d = self.d
+        zl = self.codec in ("zlib", "gzip")
+        if self.pending or (not zl and not d.needs_input and not d.eof):
+            data, self.pending = self.pending, b""
+        else:
+            data = self.fh.read(1 << 16)
+            self.compressed += len(data)
+            if not data:
+                self.done = True
+                if zl:
+                    self._emit(d.flush())
+                    if not d.eof:
+                        raise EOFError(f"{self.codec} stream in {self.where} is truncated")
+                elif not d.eof:
+                    raise EOFError(f"{self.codec} stream in {self.where} is truncated")
+                return
+        self._emit(d.decompress(data, _OUT_CHUNK))
+        if zl:
+            self.pending = d.unconsumed_tail
+        if d.eof:
+            rest = d.unused_data or b""
+            if rest.strip(b"\x00") or (not rest and self._more_input()):
+                self.d = self._new()  # another stream follows (trailing junk fails in the next step)
+                self.pending = rest
+            elif rest:
+                self.done = True  # zero padding after the last stream (gzip readers skip it)
+
+    def _more_input(self) -> bool:
+        data = self.fh.read(1 << 16)
+        self.compressed += len(data)
+        if not data:
+            self.done = True
+            return False
+        self.pending = data
+        return True
+
+    def _emit(self, data: bytes) -> None:
+        if not data:
+            return
+        self.out += len(data)
+        if self.out > MAX_DECOMPRESSED:
+            raise DecompressionLimit(f"{self.codec} stream in {self.where} inflates past {MAX_DECOMPRESSED >> 30} GiB")
+        if self.out > RATIO_FLOOR and self.out > MAX_RATIO * max(self.compressed, 1):
+            raise DecompressionLimit(
+                f"{self.codec} stream in {self.where} inflates more than {MAX_RATIO}:1 "
+                f"({self.compressed} compressed bytes to over {self.out >> 20} MiB)"
+            )
+        if self.off > (1 << 20):  # drop what was read (amortised: no quadratic copying)
+            del self.buf[: self.off]
+            self.off = 0
+        self.buf += data
+
+    def _fill(self, n: int) -> None:
+        while len(self.buf) - self.off < n and not self.done:
+            self._step()
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            raise ValueError("unbounded read of a compressed stream")
+        self._fill(n)
+        out = bytes(self.buf[self.off : self.off + n])
+        self.off += len(out)
+        self.pos += len(out)
+        return out
+
+    def readline(self, limit: int = 1 << 24) -> bytes:
+        scanned = self.off
+        while True:
+            i = self.buf.find(b"\n", scanned)
+            if i >= 0:
+                return self.read(min(i + 1 - self.off, limit))
+            scanned = len(self.buf)
+            if scanned - self.off >= limit or self.done:
+                return self.read(min(scanned - self.off, limit))
+            before = len(self.buf) - self.off
+            self._step()
+            scanned = self.off + before  # _step may compact the buffer
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # Only the one-byte step back of walk_all's "is there another pickle?" probe.
+        if whence != 1 or offset > 0 or -offset > self.off:
+            raise OSError("a compressed stream only steps back within its buffer")
+        self.off += offset
+        self.pos += offset
+        return self.pos
+
+
+def is_joblib(fmt: str | None, name: str, codec: str | None = None) -> bool:
+    """Whether a pickle file is read with joblib's framing (raw array bytes after each wrapper)."""
+    return fmt == "joblib" or codec is not None or name.lower().endswith(".joblib")
+
+
+def walk_joblib(fh: IO[bytes], summary: PickleSummary | None = None) -> PickleSummary:
+    """One pickle read the way joblib.load reads it: the one reader of the inventory and the security walk."""
+    return walk(fh, summary, joblib_arrays, lean=False)
+
+
+# What reading a pickle, a compressed stream or an archive member can raise on hostile bytes (besides
+# LimitExceeded): each becomes a finding naming the member, never an exception. RuntimeError covers
+# zipfile's encrypted members and lz4's errors; struct.error and OverflowError hostile zip headers.
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    lzma.LZMAError,
+    OverflowError,
+    struct.error,
+    zipfile.LargeZipFile,
+)
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """A pickle of protocol 2 or later starts with PROTO and its number (what content sniffing trusts)."""
+    return head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+
+
+ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (*READ_ERRORS, zipfile.BadZipFile, tarfile.TarError)

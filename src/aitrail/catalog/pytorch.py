@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
-import zlib
 from collections import Counter
 
+from .. import guard
 from ..model import ComponentType, Severity
 from . import pickles
 from .base import CatalogError, FileRef, Found
@@ -60,8 +60,10 @@ def _describe(f: FileRef, out: Found, s: pickles.PickleSummary) -> None:
 def _zip(f: FileRef) -> Found:
     try:
         z = zipfile.ZipFile(f.path)
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise CatalogError(f"{f.rel}: corrupt or truncated zip archive: {e}", rule="scan.zip.corrupt") from None
+    except pickles.ARCHIVE_ERRORS as e:
+        raise CatalogError(
+            f"{f.rel}: corrupt or truncated zip archive: {guard.describe(e)}", rule="scan.zip.corrupt"
+        ) from None
     with z:
         names = z.namelist()
         if f.format == "zip":  # some other archive: listed, not read
@@ -82,13 +84,17 @@ def _zip(f: FileRef) -> Found:
                 )
             if not pkl:
                 return out
+        info = z.getinfo(pkl[0])
+        packed = info.compress_type != zipfile.ZIP_STORED
         try:
-            with z.open(pkl[0]) as fh:
-                s = pickles.walk(fh)
-                fh.read()  # to the end of the member, so that zipfile checks its CRC
-        except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+            with z.open(info) as fh:
+                s = pickles.walk(fh, max_ops=pickles.op_budget(info.compress_size) if packed else pickles.MAX_OPS)
+                while fh.read(1 << 20):  # to the end of the member, so that zipfile checks its CRC
+                    pass
+        except pickles.ARCHIVE_ERRORS as e:  # LimitExceeded is a ValueError
             raise CatalogError(
-                f"{f.rel}: {pkl[0]}: malformed pickle or archive member: {e}", rule="scan.pickle.malformed"
+                f"{f.rel}: {pkl[0]}: malformed pickle or archive member: {guard.describe(e)}",
+                rule="scan.pickle.malformed",
             ) from None
         _describe(f, out, s)
         out.properties["data_pkl"] = pkl[0]
@@ -105,9 +111,10 @@ def _legacy(f: FileRef) -> Found:
                 pickles.walk(fh)
             stage = "object"
             s = pickles.walk(fh)
-        except (ValueError, EOFError) as e:
+        except pickles.READ_ERRORS as e:
             raise CatalogError(
-                f"{f.rel}: malformed legacy PyTorch pickle ({stage}): {e}", rule="scan.pickle.malformed"
+                f"{f.rel}: malformed legacy PyTorch pickle ({stage}): {guard.describe(e)}",
+                rule="scan.pickle.malformed",
             ) from None
     _describe(f, out, s)
     return out
@@ -124,7 +131,9 @@ def _tar(f: FileRef) -> Found:
             if member is None:
                 raise CatalogError(f"{f.rel}: legacy torch tar has no readable 'pickle' member")
             s = pickles.walk(member)
-    except (tarfile.TarError, ValueError, EOFError) as e:
-        raise CatalogError(f"{f.rel}: malformed legacy PyTorch tar: {e}", rule="scan.pickle.malformed") from None
+    except pickles.ARCHIVE_ERRORS as e:
+        raise CatalogError(
+            f"{f.rel}: malformed legacy PyTorch tar: {guard.describe(e)}", rule="scan.pickle.malformed"
+        ) from None
     _describe(f, out, s)
     return out

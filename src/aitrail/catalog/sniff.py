@@ -59,8 +59,9 @@ def sniff(path: Path, head: bytes) -> str | None:
         if b"joblib" in head:
             return "joblib"
         return "pickle"
-    # Protocol 0/1 pickles have no PROTO opcode: their first opcode, and a pickle-ish name, tell.
-    if head[:1] in PROTO0_STARTS and path.suffix.lower() in PICKLE_SUFFIXES:
+    # Protocol 0/1 pickles have no PROTO opcode: their first opcode, and a pickle-ish name, tell
+    # (an lzma-compressed pickle starts with "]" too: compressed pickles are pickles.compression's).
+    if head[:1] in PROTO0_STARTS and path.suffix.lower() in PICKLE_SUFFIXES and not _compressed_pickle(head):
         return "pickle"
     if _looks_like_onnx(head):
         return "onnx"
@@ -82,7 +83,7 @@ def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - hostile headers raise many kinds; the zip rules report each
         return "zip"
     base = {n.split("/", 1)[1] if "/" in n else n for n in names}
     if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) or any(
@@ -96,3 +97,9 @@ def _sniff_zip(path: Path) -> str:
     if names and all(n.endswith(".npy") for n in names):
         return "numpy-npz"
     return "zip"
+
+
+def _compressed_pickle(head: bytes) -> bool:
+    from .pickles import compression
+
+    return compression(head) is not None

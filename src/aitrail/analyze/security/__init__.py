@@ -14,19 +14,32 @@ remote_code.py (auto_map Python files), report.py (FileReport, the versioned rul
 
 from __future__ import annotations
 
-import json
 import os
+import stat
+import sys
 import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ... import guard, jsonsafe
 from ...catalog.base import CatalogError, FileRef
+from ...catalog.pickles import ARCHIVE_ERRORS, Decompressed, LimitExceeded, compression, is_joblib
 from ...catalog.sniff import read_head, sniff
 from ...digest import sha256_file
 from .datasets import URL_LIST_SUFFIXES, DatasetPolicy, dns_resolves, url_list, url_risks
 from .formats import MAX_SCAN_BYTES, from_catalog, from_catalog_error, gguf_templates, keras_config, search_bytes
-from .pickles import all_data, judge_globals, npy, scan_tar, scan_zip, walk_all
+from .pickles import (
+    all_data,
+    judge_globals,
+    limit_finding,
+    member_limit,
+    member_ops,
+    npy,
+    scan_tar,
+    scan_zip,
+    walk_all,
+)
 from .remote_code import auto_map_files, remote_code
 from .report import SEVERITIES, FileReport, SecurityFinding, rules
 
@@ -53,12 +66,18 @@ __all__ = [
 def scan_file(
     path: Path, shown: str, unknown_severity: str = "high", hash_file: bool = True, policy: DatasetPolicy | None = None
 ) -> FileReport:
+    """One file's report. Never raises: what cannot be read or judged is a finding that fails closed."""
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end: never opened
+            rep = FileReport(shown, None, None)
+            rep.add("medium", "file.not-regular", "not a regular file (device, socket or pipe); never opened")
+            return rep
         head = read_head(path)
         fmt = sniff(path, head)
     except OSError as e:
         rep = FileReport(shown, None, None)
-        rep.add("low", "file.unreadable", f"cannot read ({e.strerror})")
+        rep.add("high", "file.unreadable", f"cannot read ({e.strerror or guard.describe(e)}): it is not judged")
         return rep
     # The digest ties the verdict to the content; it is computed beside the analysis (hashlib
     # releases the GIL), so a large file costs max(hash, analysis), not their sum.
@@ -73,7 +92,7 @@ def scan_file(
         try:
             rep.sha256 = hasher.result()
         except OSError as e:
-            rep.add("low", "file.unreadable", f"cannot hash ({e.strerror})")
+            rep.add("high", "file.unreadable", f"cannot hash ({e.strerror or guard.describe(e)})")
     return rep
 
 
@@ -85,10 +104,86 @@ def analyse(
     unknown_severity: str = "high",
     policy: DatasetPolicy | None = None,
 ) -> FileReport:
-    """The rules for one file whose head and format the caller has read; no digest (the caller's)."""
+    """The rules for one file whose head and format the caller has read; no digest (the caller's).
+
+    The one guard of the security rules: nothing raises out of here. A file the rules could not
+    read to the end is high for formats whose loading can run code (what was not read may hide it).
+    """
     rep = FileReport(shown, None, fmt)
-    _analyse(rep, path, shown, head, fmt, unknown_severity, policy)
+    codec = compression(head) if fmt is None else None
+    try:
+        _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy)
+    except CatalogError as e:
+        from_catalog_error(rep, e.rule, str(e))
+    except LimitExceeded as e:
+        limit_finding(rep, shown, e)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except ARCHIVE_ERRORS as e:
+        if isinstance(e, RecursionError):  # not a format error: a reader of ours recursed (a bug)
+            _incomplete(rep, path, fmt, codec, e)
+        else:
+            sev = guard.SECURITY_INCOMPLETE if _runs_code(path, fmt, codec) else "medium"
+            rep.add(sev, "file.malformed", f"the {_family(path, fmt, codec)} cannot read it ({guard.describe(e)})")
+    except Exception as e:  # noqa: BLE001 - the net under every rule: fail closed, never crash
+        _incomplete(rep, path, fmt, codec, e)
+    except BaseException as e:  # MemoryError is an Exception; this is for the rest (never swallowed quietly)
+        _incomplete(rep, path, fmt, codec, e)
+        raise
     return rep
+
+
+# Formats whose loading can run code: a file of these that the rules could not finish is high.
+CODE_FORMATS = {
+    "pickle",
+    "joblib",
+    "pytorch-legacy",
+    "pytorch-zip",
+    "pytorch-tar",
+    "torchscript",
+    "zip",
+    "tar",
+    "numpy-npz",
+    "numpy-npy",
+    "keras",
+    "hdf5",
+    "tensorflow-savedmodel",
+}
+
+
+def _runs_code(path: Path, fmt: str | None, codec: str | None) -> bool:
+    return fmt in CODE_FORMATS or codec is not None or path.name == "saved_model.pb"
+
+
+def _family(path: Path, fmt: str | None, codec: str | None) -> str:
+    if codec or fmt in ("pickle", "joblib", "pytorch-legacy"):
+        return "pickle rules"
+    if fmt in ("pytorch-zip", "torchscript", "zip"):
+        return "zip and pickle rules"
+    if fmt in ("numpy-npz", "numpy-npy"):
+        return "numpy rules"
+    if fmt == "tar":
+        return "tar rules"
+    if fmt in ("keras", "hdf5") or path.name == "saved_model.pb":
+        return "Keras/TensorFlow rules"
+    if fmt == "gguf":
+        return "GGUF template rules"
+    if fmt in ("onnx", "safetensors"):
+        return f"{fmt} rules"
+    return "security rules"
+
+
+def _incomplete(rep: FileReport, path: Path, fmt: str | None, codec: str | None, e: BaseException) -> None:
+    if os.environ.get("AITRAIL_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    rep.add(
+        guard.SECURITY_INCOMPLETE,
+        "security.incomplete",
+        f"the {_family(path, fmt, codec)} did not finish ({guard.describe(e)}); the file is not judged: "
+        + guard.HOW_TO_REPORT,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +199,7 @@ def _analyse(
     shown: str,
     head: bytes,
     fmt: str | None,
+    codec: str | None,
     unknown_severity: str,
     policy: DatasetPolicy | None,
 ) -> None:
@@ -112,104 +208,151 @@ def _analyse(
         rep.add(
             "high", "format.pickle-disguised", f"a pickle named *{ext}: tools that trust the name load it unscanned"
         )
-    try:
-        if fmt in ("pickle", "joblib", "pytorch-legacy") or (head[:1] == b"x" and ext in (".joblib", ".pkl")):
-            frameworks = ("numpy", "torch", "sklearn") if fmt == "joblib" or ext == ".joblib" else ("numpy", "torch")
-            if fmt == "pickle" and all_data(path):
-                return  # data opcodes only: nothing to import or call (checked without the walk)
-            with open(path, "rb") as raw:
-                if fmt is None:
-                    from ...catalog.arrays import _Inflate
-
-                    walk_all(rep, _Inflate(raw), shown, frameworks, unknown_severity)  # type: ignore[arg-type]
-                else:
-                    walk_all(
-                        rep, raw, shown, frameworks, unknown_severity, min_pickles=4 if fmt == "pytorch-legacy" else 1
-                    )
-        elif fmt in ("pytorch-zip", "torchscript", "zip"):
-            scan_zip(rep, path, ("numpy", "torch"), unknown_severity)
-        elif fmt == "numpy-npz":
-            try:
-                with zipfile.ZipFile(path) as z:
-                    for name in z.namelist():
-                        with z.open(name) as fh:
-                            npy(rep, fh, f"{shown}:{name}", unknown_severity)  # type: ignore[arg-type]
-            except zipfile.BadZipFile as e:
-                rep.add("high", "zip.corrupt", f"corrupt .npz ({e})")
-        elif fmt == "numpy-npy":
-            with open(path, "rb") as fh:
-                npy(rep, fh, shown, unknown_severity)
-        elif fmt == "tar":
-            scan_tar(rep, path, unknown_severity)
-        elif fmt == "keras":
-            with zipfile.ZipFile(path) as z:
-                if "config.json" in z.namelist() and z.getinfo("config.json").file_size < MAX_SCAN_BYTES:
-                    keras_config(rep, json.loads(z.read("config.json")), f"{shown}:config.json")
-        elif fmt == "hdf5":
-            # The Keras model config is a JSON string attribute inside the HDF5 file: found by its bytes,
-            # at any nesting depth (h5py is not needed to see it).
-            hits = search_bytes(
-                path,
-                [
-                    b'"class_name": "Lambda"',
-                    b'"class_name":"Lambda"',
-                    b'"module": "subprocess',
-                    b'"module": "os"',
-                    b'"module": "builtins"',
-                ],
+    if fmt in ("pickle", "joblib", "pytorch-legacy") or codec:
+        joblib = is_joblib(fmt, path.name, codec)
+        frameworks = ("numpy", "torch", "sklearn") if joblib else ("numpy", "torch")
+        if fmt == "pickle" and not joblib and all_data(path):
+            return  # data opcodes only: nothing to import or call (checked without the walk)
+        with open(path, "rb") as raw:
+            if codec:
+                walk_all(rep, Decompressed(raw, codec, shown), shown, frameworks, unknown_severity)  # type: ignore[arg-type]
+            else:
+                walk_all(rep, raw, shown, frameworks, unknown_severity, min_pickles=4 if fmt == "pytorch-legacy" else 1)
+    elif fmt in ("pytorch-zip", "torchscript", "zip"):
+        scan_zip(rep, path, ("numpy", "torch"), unknown_severity)
+    elif fmt == "numpy-npz":
+        _npz(rep, path, shown, unknown_severity)
+    elif fmt == "numpy-npy":
+        with open(path, "rb") as fh:
+            npy(rep, fh, shown, unknown_severity)
+    elif fmt == "tar":
+        scan_tar(rep, path, unknown_severity)
+    elif fmt == "keras":
+        _keras(rep, path, shown)
+    elif fmt == "hdf5":
+        # The Keras model config is a JSON string attribute inside the HDF5 file: found by its bytes,
+        # at any nesting depth (h5py is not needed to see it).
+        hits = search_bytes(
+            path,
+            [
+                b'"class_name": "Lambda"',
+                b'"class_name":"Lambda"',
+                b'"module": "subprocess',
+                b'"module": "os"',
+                b'"module": "builtins"',
+            ],
+        )
+        if any(b"Lambda" in h for h in hits):
+            rep.add(
+                "critical",
+                "keras.lambda",
+                "Keras HDF5 model config holds a Lambda layer: its Python "
+                "code (marshalled) runs when the model is loaded or called",
             )
-            if any(b"Lambda" in h for h in hits):
-                rep.add(
-                    "critical",
-                    "keras.lambda",
-                    "Keras HDF5 model config holds a Lambda layer: its Python "
-                    "code (marshalled) runs when the model is loaded or called",
-                )
-            if any(b"module" in h for h in hits):
-                rep.add(
-                    "critical",
-                    "keras.module-injection",
-                    "Keras HDF5 model config resolves an object from a non-Keras module",
-                )
-        elif path.name == "saved_model.pb":
-            ops = rules()["tensorflow"]["dangerous_ops"]
-            needles = [b"\x12" + bytes([len(op)]) + op.encode() for op in ops]
-            for n in sorted(search_bytes(path, needles)):
+        if any(b"module" in h for h in hits):
+            rep.add(
+                "critical",
+                "keras.module-injection",
+                "Keras HDF5 model config resolves an object from a non-Keras module",
+            )
+    elif path.name == "saved_model.pb":
+        ops = rules()["tensorflow"]["dangerous_ops"]
+        needles = [b"\x12" + bytes([len(op)]) + op.encode() for op in ops]
+        for n in sorted(search_bytes(path, needles)):
+            rep.add(
+                "high",
+                "tensorflow.file-or-python-op",
+                f"graph uses the {n[2:].decode()} op: it reads or "
+                "writes files, or runs Python, when the model is called",
+            )
+    elif fmt == "gguf":
+        gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+    elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
+        url_list(rep, path, head, policy or DatasetPolicy())
+    elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
+        from ...manifest import ManifestError, load
+
+        try:
+            man = load(path)
+        except ManifestError as e:
+            rep.add("low", "manifest.invalid", str(e))
+        else:
+            urls = [
+                (d["url"], f"{shown}: datasets[{i}].url")
+                for i, d in enumerate(man.data.get("datasets") or [])
+                if d.get("url")
+            ]
+            url_risks(rep, urls, policy or DatasetPolicy())
+    elif fmt in ("onnx", "safetensors"):
+        from ...catalog import onnx as onnx_cat
+        from ...catalog import safetensors as st_cat
+
+        cat = onnx_cat if fmt == "onnx" else st_cat
+        found = cat.catalog(FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+        from_catalog(rep, found.findings)
+
+
+def _npz(rep: FileReport, path: Path, shown: str, unknown_severity: str) -> None:
+    """Every member of an .npz, each error a finding naming the member (numpy.load opens any of them)."""
+    try:
+        z = zipfile.ZipFile(path)
+    except Exception as e:  # noqa: BLE001 - zipfile raises many kinds on hostile headers; each is a finding
+        rep.add("high", "zip.corrupt", f"corrupt .npz ({guard.describe(e)}): a loader may read it differently")
+        return
+    with z:
+        for info in z.infolist():
+            where = f"{shown}:{info.filename}"
+            why = member_limit(info)
+            if why:
                 rep.add(
                     "high",
-                    "tensorflow.file-or-python-op",
-                    f"graph uses the {n[2:].decode()} op: it reads or "
-                    "writes files, or runs Python, when the model is called",
+                    "archive.decompression-limit",
+                    f"member {info.filename!r} {why}: not inflated, not judged",
+                    where,
                 )
-        elif fmt == "gguf":
-            gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
-        elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
-            url_list(rep, path, head, policy or DatasetPolicy())
-        elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
-            from ...manifest import ManifestError, load
-
+                continue
             try:
-                man = load(path)
-            except ManifestError as e:
-                rep.add("low", "manifest.invalid", str(e))
-            else:
-                urls = [
-                    (d["url"], f"{shown}: datasets[{i}].url")
-                    for i, d in enumerate(man.data.get("datasets") or [])
-                    if d.get("url")
-                ]
-                url_risks(rep, urls, policy or DatasetPolicy())
-        elif fmt in ("onnx", "safetensors"):
-            from ...catalog import onnx as onnx_cat
-            from ...catalog import safetensors as st_cat
+                with z.open(info) as fh:
+                    npy(rep, fh, where, unknown_severity, max_ops=member_ops(info))  # type: ignore[arg-type]
+            except LimitExceeded as e:
+                limit_finding(rep, where, e)
+            except ARCHIVE_ERRORS as e:
+                if isinstance(e, RecursionError):
+                    raise
+                rep.add(
+                    "high",
+                    "zip.unreadable-member",
+                    f"member {info.filename!r} cannot be read ({guard.describe(e)}): it is not judged",
+                    where,
+                )
 
-            cat = onnx_cat if fmt == "onnx" else st_cat
-            found = cat.catalog(FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
-            from_catalog(rep, found.findings)
-    except CatalogError as e:
-        from_catalog_error(rep, e.rule, str(e))
-    except (OSError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
-        rep.add("medium", "file.malformed", f"cannot be analysed ({type(e).__name__}: {e})")
+
+def _keras(rep: FileReport, path: Path, shown: str) -> None:
+    with zipfile.ZipFile(path) as z:
+        try:
+            info = z.getinfo("config.json")
+        except KeyError:
+            return
+        why = member_limit(info)
+        if why or info.file_size >= MAX_SCAN_BYTES:
+            rep.add(
+                "high",
+                "archive.decompression-limit",
+                f"config.json {why or f'is larger than {MAX_SCAN_BYTES} bytes'}: the model config is not judged",
+                f"{shown}:config.json",
+            )
+            return
+        try:
+            doc = jsonsafe.loads(z.read(info).decode("utf-8"))
+        except jsonsafe.ShapeError as e:
+            rep.add(
+                "high",
+                "keras.config-limit",
+                f"config.json is past a parsing limit ({guard.describe(e)}): the model config is not judged",
+                f"{shown}:config.json",
+            )
+            return
+        keras_config(rep, doc, f"{shown}:config.json")
 
 
 def scan(
@@ -218,21 +361,36 @@ def scan(
     workers: int = 2,
     policy: DatasetPolicy | None = None,
     hash_files: bool = True,
+    follow_symlinks: bool = False,
 ) -> dict[str, Any]:
-    """``aitrail security`` over a file or folder: one report per file, in parallel across files."""
-    from ...inputs import InputError, Unit, walk
+    """``aitrail security`` over a file or folder: one report per file, in parallel across files.
+
+    Raises InputError for a target that is not a regular file or folder (nothing is opened) and
+    NothingToScan, before any hashing, when no file is one the rules judge."""
+    from ...inputs import Unit, check_target, escape, walk
 
     root = Path(target)
-    if not root.exists():
-        raise InputError(f"{target}: no such file or directory")
-    files, _ = walk(
-        Unit(root=root if root.is_dir() else root.parent, prefix="", single_file=None if root.is_dir() else root)
+    check_target(root)
+    is_dir = root.is_dir()
+    files, walked = walk(
+        Unit(
+            root=root if is_dir else root.parent,
+            prefix="",
+            single_file=None if is_dir else root,
+            follow_symlinks=follow_symlinks,
+        )
     )
-    shown = [p.name if not root.is_dir() else p.relative_to(root).as_posix() for p in files]
+    shown = [escape(p.name if not is_dir else p.relative_to(root).as_posix()) for p in files]
+    fmts = [_sniffed(f) for f in files]
+    remote = auto_map_files(root) if is_dir and any(f.name == "config.json" for f in files) else set()
+    if not any(_judged(f, k, remote) for f, k in zip(files, fmts)) and not any(
+        w.severity.value in ("high", "critical") for w in walked
+    ):
+        _nothing(target, shown)
     jobs = [(f, n, unknown_severity, hash_files, policy) for f, n in zip(files, shown)]
     if len(files) == 1:  # nothing to run in parallel: no pool to start
         reports = [_scan_job(jobs[0])]
-    elif _walked_bytes(files) >= PROCESS_MIN_BYTES and workers > 1 and (os.cpu_count() or 1) > 1:
+    elif _walked_bytes(files, fmts) >= PROCESS_MIN_BYTES and workers > 1 and (os.cpu_count() or 1) > 1:
         # Pickle walks are Python code and hold the GIL: several large ones need processes to use
         # several cores. Only aitrail's own FileReports cross the process boundary, never scanned data.
         import multiprocessing
@@ -247,12 +405,53 @@ def scan(
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             reports = list(pool.map(_scan_job, jobs))
-    remote = auto_map_files(root)
     for p, rep in zip(files, reports):
         if p.resolve() in remote:
             remote_code(rep, p)
+    for w in walked:  # what the walk could not read or follow fails or warns like any finding
+        where = w.path or str(target)
+        wrep = FileReport(where, None, None)
+        wrep.findings.append(SecurityFinding(w.severity.value, w.rule, w.message, where))
+        reports.append(wrep)
     worst = max((f.severity for r in reports for f in r.findings), key=SEVERITIES.index, default=None)
     return {"rules_version": rules()["rules_version"], "files": [r.to_dict() for r in reports], "max_severity": worst}
+
+
+# Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
+JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "config.json", "tokenizer_config.json", "saved_model.pb"}
+
+
+def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:
+    """(format, compressor, head) of a file, or None when it cannot be read (judged: it fails closed)."""
+    try:
+        head = read_head(path)
+        fmt = sniff(path, head)
+    except OSError:
+        return None
+    return fmt, compression(head) if fmt is None else None, head
+
+
+def _judged(path: Path, sniffed: tuple[str | None, str | None, bytes] | None, remote: set[Path]) -> bool:
+    if sniffed is None:
+        return True  # unreadable: scan_file reports it (high)
+    fmt, codec, head = sniffed
+    name = path.name
+    if fmt or codec or name in JUDGED_NAMES or name.endswith(".jinja"):
+        return True
+    if path.suffix.lower() in URL_LIST_SUFFIXES and (b"http://" in head or b"https://" in head):
+        return True
+    return path.suffix == ".py" and path.resolve() in remote
+
+
+def _nothing(target: str | Path, shown: list[str]) -> None:
+    from ...errors import NothingToScan
+
+    some = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    listed = f" ({len(shown)} files: {some})" if shown else " (no files)"
+    raise NothingToScan(
+        f"{target}: nothing here is recognisable as a model file that aitrail's security rules judge{listed}; "
+        "point aitrail at a model's folder or file (weights, pickles, checkpoints, config.json, aitrail.yaml)"
+    )
 
 
 # Formats whose analysis walks the whole file in Python (the rest read headers or are hashed).
@@ -265,15 +464,15 @@ def _scan_job(job: tuple[Path, str, str, bool, DatasetPolicy | None]) -> FileRep
     return scan_file(path, shown, unknown, hash_file, policy)
 
 
-def _walked_bytes(files: list[Path]) -> int:
+def _walked_bytes(files: list[Path], fmts: list[tuple[str | None, str | None, bytes] | None] | None = None) -> int:
     """Bytes in files that need a pickle walk, if at least two do (else 0: nothing to spread)."""
     sizes = []
-    for f in files:
-        try:
-            if sniff(f, read_head(f)) in WALKED_FORMATS:
+    for f, k in zip(files, fmts if fmts is not None else [_sniffed(f) for f in files]):
+        if k is not None and (k[0] in WALKED_FORMATS or k[1]):
+            try:
                 sizes.append(f.stat().st_size)
-        except OSError:
-            continue
+            except OSError:
+                continue
     return sum(sizes) if len(sizes) >= 2 else 0
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from ...model import Severity
 
 SEVERITIES = [s.value for s in Severity]
+MAX_MESSAGE = 1_000  # characters of one finding's message or location (the last net: rules bound theirs)
+MAX_FINDINGS = 1_000  # findings kept per file; the rest are counted in one finding at their worst severity
 
 
 @lru_cache(maxsize=1)
@@ -19,6 +21,10 @@ def rules() -> dict[str, Any]:
     doc = json.loads(resources.files("aitrail.knowledge").joinpath("security.json").read_text("utf-8"))
     doc.pop("_generated_from", None)
     return doc  # type: ignore[no-any-return]
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 @dataclass
@@ -38,9 +44,26 @@ class FileReport:
     sha256: str | None
     format: str | None
     findings: list[SecurityFinding] = field(default_factory=list)
+    dropped: int = 0  # findings past MAX_FINDINGS, counted in the last one
 
     def add(self, severity: str, rule: str, message: str, location: str | None = None) -> None:
-        self.findings.append(SecurityFinding(severity, rule, f"{self.path}: {message}", location or self.path))
+        text = _bounded(f"{self.path}: {message}")
+        where = _bounded(location or self.path)
+        if len(self.findings) < MAX_FINDINGS:
+            self.findings.append(SecurityFinding(severity, rule, text, where))
+            return
+        # Past the cap one summary finding stands for the rest, at the worst severity among them, so
+        # that output stays bounded and the verdict does not change.
+        self.dropped += 1
+        if self.dropped == 1:
+            self.findings.append(SecurityFinding(severity, "report.findings-limit", "", self.path))
+        last = self.findings[-1]
+        if SEVERITIES.index(severity) > SEVERITIES.index(last.severity):
+            last.severity = severity
+        last.message = (
+            f"{self.path}: {self.dropped} more findings not listed (at most {MAX_FINDINGS} per file); "
+            f"the worst of them is {last.severity}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
