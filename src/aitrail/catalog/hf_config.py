@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind, Severity
-from .base import MODEL, FileRef, Found, read_json
-from .lineage import check_size, is_repo_id, model_component, text
+from .base import MODEL, FileRef, Found
+from .lineage import check_size, is_repo_id, model_component, read_json, text
 
 REMOTE_CODE = "transformers docs, 'Customizing models: sharing custom models' (auto_map, trust_remote_code)"
 MAX_CONFIG = 8 << 20  # real config.json files are a few KB; the remote-code rules read the same

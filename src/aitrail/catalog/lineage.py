@@ -14,6 +14,17 @@ from .base import CatalogError, FileRef, _short
 MAX_PARSED = 16 << 20
 
 
+def read_json(f: FileRef) -> Any:
+    """``base.read_json``, plus what it lets through: Python refuses integers of more than 4,300 digits
+    with a plain ValueError (not a JSONDecodeError). A finding, not a crash."""
+    from . import base
+
+    try:
+        return base.read_json(f)
+    except ValueError as e:
+        raise CatalogError(f"{f.rel}: not valid JSON ({text(e, 200)})", rule="scan.json") from None
+
+
 def check_size(f: FileRef, what: str, limit: int = MAX_PARSED) -> None:
     """Refuse a metadata file larger than ``limit`` before reading it (a finding, not a silent skip)."""
     if f.size > limit:

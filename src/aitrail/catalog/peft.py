@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind
-from .base import MODEL, FileRef, Found, read_json
+from .base import MODEL, FileRef, Found
 from .hf_config import scalar
-from .lineage import check_size, is_repo_id, library_component, model_component, text
+from .lineage import check_size, is_repo_id, library_component, model_component, read_json, text
 
 
 def matches(f: FileRef) -> bool:

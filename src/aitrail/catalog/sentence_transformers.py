@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import ComponentType, Relationship, RelationshipKind
-from .base import MODEL, FileRef, Found, read_json
-from .lineage import check_size, library_component, text
+from .base import MODEL, FileRef, Found
+from .lineage import check_size, library_component, read_json, text
 
 
 def matches(f: FileRef) -> bool:

@@ -6,8 +6,8 @@ import hashlib
 import re
 
 from ..model import ComponentType, Severity
-from .base import FileRef, Found, read_json
-from .lineage import MAX_PARSED, text
+from .base import FileRef, Found
+from .lineage import MAX_PARSED, read_json, text
 
 MAX_LINES_COUNTED = 256 << 20  # bytes of vocab.txt / merges.txt whose lines are counted
 # JSON files parsed: parsed JSON takes ~12 bytes of memory per byte of text, so this keeps a parse
