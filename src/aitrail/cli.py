@@ -595,8 +595,8 @@ class _Signals:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     with _Signals():
+        args = _parser().parse_args(argv)
         try:
             return COMMANDS[args.command](args)
         except AitrailError as e:  # the input or an argument cannot be used: the message names it
