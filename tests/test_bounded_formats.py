@@ -70,9 +70,16 @@ def test_integers_too_long_to_convert_are_a_finding(tmp_path):
     header = '{"t": {"dtype": "F32", "shape": [' + "9" * 5000 + '], "data_offsets": [0, 4]}}'
     (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header.encode() + b"\0" * 4)
     (tmp_path / "model.safetensors.index.json").write_text('{"weight_map": {}, "metadata": ' + "1" * 5000 + "}")
+    (tmp_path / "config.json").write_text('{"model_type": "x", "hidden_size": ' + "1" * 5000 + "}")
+    (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": ' + "1" * 5000 + "}")
     inv = aitrail.scan(tmp_path)
     assert crashes(inv) == []
     assert {"scan.safetensors.bad-header", "scan.json"} <= rules_of(inv)
+    assert {f.path for f in inv.findings if f.rule == "scan.json"} == {
+        "model.safetensors.index.json",
+        "config.json",
+        "tokenizer_config.json",
+    }
 
 
 def test_absurd_shapes_do_not_reach_outputs(tmp_path):

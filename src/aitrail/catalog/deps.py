@@ -72,16 +72,10 @@ def catalog(f: FileRef) -> Found:
             if isinstance(d, str) and len(d) <= 1000:
                 m = re.match(r"^([A-Za-z0-9][\w.\-]{0,199})\s*([=<>!~].{0,200})?$", d.split("::")[-1].strip())
                 if m:
-                    deps.append(
-                        (
-                            m.group(1),
-                            (m.group(2) or "").replace("=", "==", 1)
-                            if m.group(2) and not m.group(2).startswith(("==", ">", "<", "!", "~"))
-                            else m.group(2),
-                            None,
-                            "conda",
-                        )
-                    )
+                    spec = text(m.group(2)) if m.group(2) else None
+                    if spec and not spec.startswith(("==", ">", "<", "!", "~")):
+                        spec = spec.replace("=", "==", 1)  # conda's "=1.2" pins like pip's "==1.2"
+                    deps.append((m.group(1), spec, None, "conda"))
             elif isinstance(d, dict) and isinstance(d.get("pip"), list):
                 for p in d["pip"][:MAX_DEPS]:
                     r = _req(p) if isinstance(p, str) else None
