@@ -34,8 +34,8 @@ MAX_NESTING = 16  # pickles inside pickles (joblib object arrays) followed this 
 # Opcodes a decompressed stream may cost, per compressed byte read (plus a floor): a small compressed
 # file cannot make the walk run for minutes, while real compressed pickles (a few opcode bytes per
 # compressed byte) walk fully.
-OPS_FLOOR = 1_000_000
-OPS_PER_COMPRESSED_BYTE = 32
+OPS_FLOOR = 500_000
+OPS_PER_COMPRESSED_BYTE = 16
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {
@@ -371,6 +371,9 @@ def walk(
         if name in _LITERALS:  # the commonest opcodes first: one set lookup, not the chain below
             stack.append(arg)
             continue
+        if name in _CONSTANTS:
+            stack.append(_CONSTANTS[name])
+            continue
         if name == "PROTO":
             s.protocol = arg
         elif name in ("FRAME",):
@@ -516,6 +519,7 @@ def walk(
     return s
 
 
+_CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
 _LITERALS = frozenset(
     "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
     "SHORT_BINUNICODE BINUNICODE8 FLOAT BINFLOAT".split()
