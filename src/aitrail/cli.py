@@ -610,9 +610,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             err("aitrail: interrupted")
             return EXIT_INTERRUPTED
         except BrokenPipeError:  # `aitrail scan | head`: the reader left; nothing to report
-            try:
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
-            except OSError:
+            try:  # so the interpreter's final flush of stdout is quiet (the Python docs' recipe)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):
                 pass
             return EXIT_BROKEN_PIPE
         except Exception as e:  # noqa: BLE001 - last resort: a bug in aitrail, said as one
