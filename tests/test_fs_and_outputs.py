@@ -164,6 +164,9 @@ def test_hf_cache_links_stay_in_their_repo_folder(tmp_path):
     os.symlink(other_blob, hub / "models--acme--tiny" / "snapshots" / rev / "stolen.txt")
     [f] = rules(aitrail.scan(hub))["scan.symlink-outside"]
     assert f.path.endswith("stolen.txt")
+    # the snapshots folder itself is scanned as its repo's snapshots (its links leave it for ../blobs)
+    inv = aitrail.scan(hub / "models--acme--tiny" / "snapshots")
+    assert [m.name for m in inv.models()] == ["acme/tiny"] and f"{rev}/model.safetensors" in paths(inv)
 
 
 # -- 3. unreadable files and folders fail the default policy -----------------------------------------

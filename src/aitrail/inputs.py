@@ -100,6 +100,8 @@ def resolve(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
     repos = []
     if target.name.startswith("models--"):
         repos = [target]
+    elif target.name == "snapshots" and target.parent.name.startswith("models--"):
+        repos = [target.parent]  # its snapshots link into ../../blobs: the repo folder is the boundary
     else:
         for cand in (target, target / "hub"):
             try:
