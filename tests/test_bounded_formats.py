@@ -520,3 +520,66 @@ def test_big_metadata_files_are_refused_with_a_finding(tmp_path):
     by = {(f.path, f.rule) for f in inv.findings}
     assert ("config.json", "scan.limit-exceeded") in by and ("mergekit_config.yml", "scan.limit-exceeded") in by
     assert S.auto_map_files(tmp_path) == set()
+
+
+# -- chat templates ---------------------------------------------------------------------------------
+
+BENIGN_TEMPLATES = [
+    # Llama 3, ChatML, Mistral, one with tools and a namespace, one with transformers' generation tag
+    "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "
+    "message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
+    "'\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}"
+    "{{ message['content'] + eos_token}}{% endif %}{% endfor %}",
+    "{% set ns = namespace(is_first=false, system_prompt='') %}{% for message in messages %}{% if message['role'] == "
+    "'system' %}{% set ns.system_prompt = message['content'] %}{% endif %}{% endfor %}{{ ns.system_prompt }}"
+    "{% if tools %}{% for tool in tools %}{{ tool | tojson }}{% endfor %}{% endif %}"
+    "{% for m in messages %}{% if m.tool_calls %}{% for c in m.tool_calls %}{{ c.function.name }}{% endfor %}"
+    "{% endif %}{% if loop.last %}{% break %}{% endif %}{% endfor %}",
+    "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}"
+    "{% else %}{{ m.content }}{% endif %}{% endfor %}",
+]
+ESCAPES = [
+    "{{ ''|attr('__cla' ~ 'ss__') }}",
+    "{{ cycler['__in' + 'it__']['__glo' ~ 'bals__'] }}",
+    "{{ x|attr(name) }}",
+    "{{ messages._private }}",
+]
+
+
+@pytest.mark.parametrize("tmpl", BENIGN_TEMPLATES)
+def test_real_chat_templates_pass(tmpl):
+    from aitrail.analyze.security.formats import chat_template
+
+    rep = FileReport("tokenizer_config.json", None, None)
+    chat_template(rep, tmpl, "chat template", "w")
+    assert rep.findings == []
+
+
+@pytest.mark.parametrize("tmpl", ESCAPES)
+def test_chat_template_escapes_by_any_spelling(tmpl, tmp_path):
+    from aitrail.analyze.security.formats import chat_template_file
+
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": [{"name": "x", "template": tmpl}]}))
+    rep = FileReport("tokenizer_config.json", None, None)
+    chat_template_file(rep, tmp_path / "tokenizer_config.json", "tokenizer_config.json")
+    assert rep.findings and all(f.severity in ("high", "critical") for f in rep.findings), rep.findings
+
+
+def test_chat_templates_too_large_or_deep_are_high():
+    from aitrail.analyze.security.formats import MAX_TEMPLATE, chat_template
+
+    rep = FileReport("c", None, None)
+    chat_template(rep, "{{ x }}" + " " * MAX_TEMPLATE, "t", "w")
+    chat_template(rep, "{{ " + "(" * 5000 + "x" + ")" * 5000 + " }}", "t", "w")
+    chat_template(rep, "{% if x %}", "t", "w")  # does not parse: never rendered either
+    assert [(f.rule, f.severity) for f in rep.findings] == [
+        ("chat-template.limit-exceeded", "high"),
+        ("chat-template.limit-exceeded", "high"),
+        ("chat-template.unparsable", "medium"),
+    ]

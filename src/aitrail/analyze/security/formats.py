@@ -4,6 +4,7 @@ and what the ONNX and safetensors catalogers found."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -169,27 +170,167 @@ def gguf_templates(report: FileReport, ref: FileRef) -> None:
             f"{str(e).split(': ', 1)[-1]} (its chat templates could not be judged)",
         )
         return
-    bad = rules()["jinja"]["dangerous"]
     for key, val in kv.items():
         if not key.startswith("tokenizer.chat_template"):
             continue
+        where = f"{ref.rel}:{text(key, 100)}"
         if isinstance(val, Skipped):
             report.add(
                 "high",
                 "gguf.limit-exceeded",
                 f"chat template {text(key, 100)} is {val.length} bytes, more than aitrail reads: not judged",
-                f"{ref.rel}:{text(key, 100)}",
+                where,
             )
         elif isinstance(val, str):
-            hits = sorted({b for b in bad if b in val})
-            if hits:
-                report.add(
-                    "critical",
-                    "gguf.chat-template-injection",
-                    f"chat template {text(key, 100)} uses {', '.join(hits[:5])}: Jinja sandbox escape "
-                    "(server-side template injection, CVE-2024-34359)",
-                    f"{ref.rel}:{text(key, 100)}",
-                )
+            chat_template(report, val, f"chat template {text(key, 100)}", where, "gguf")
+
+
+MAX_TEMPLATE = 1 << 20  # characters of a chat template judged (real ones: a few KB)
+MAX_TEMPLATE_NODES = 200_000
+
+
+def chat_template(report: FileReport, tmpl: str, what: str, where: str, prefix: str = "chat-template") -> None:
+    """Judge a Jinja chat template without rendering it: known sandbox-escape spellings by text, then
+    Jinja's own parser, walked (iteratively) for attribute or item access to names starting with '_'
+    however the name is spelt ('__cla' ~ 'ss__', |attr(...), [...]) and for |attr with a computed
+    name. A template too large or too deep to parse is high: it is rendered, and we could not judge it."""
+    if len(tmpl) > MAX_TEMPLATE:
+        report.add(
+            "high",
+            f"{prefix}.limit-exceeded",
+            f"{what} is {len(tmpl)} characters, more than the {MAX_TEMPLATE} aitrail judges: not judged",
+            where,
+        )
+        return
+    bad = rules()["jinja"]["dangerous"]
+    hits = sorted({b for b in bad if b in tmpl})
+    if hits:
+        report.add(
+            "critical",
+            f"{prefix}.chat-template-injection" if prefix == "gguf" else f"{prefix}.injection",
+            f"{what} uses {', '.join(hits[:5])}: Jinja sandbox escape (server-side template injection, CVE-2024-34359)",
+            where,
+        )
+    for severity, why in _template_walk(tmpl)[:5]:
+        if severity == "unparsable":
+            report.add("medium", f"{prefix}.unparsable", f"{what} does not parse as Jinja ({why})", where)
+        elif severity == "limit":
+            report.add("high", f"{prefix}.limit-exceeded", f"{what}: {why}: not judged", where)
+        elif not hits or severity != "critical":
+            report.add(
+                severity,
+                f"{prefix}.chat-template-injection" if prefix == "gguf" else f"{prefix}.injection",
+                f"{what} {why}: Jinja sandbox escape (server-side template injection)",
+                where,
+            )
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Any:
+    """A Jinja environment that parses what chat templates use: loop controls, and transformers'
+    {% generation %} blocks (assistant masks). It is only ever asked to parse, never to render."""
+    from jinja2 import Environment, nodes
+    from jinja2.ext import Extension
+
+    class Generation(Extension):
+        tags = {"generation"}
+
+        def parse(self, parser: Any) -> Any:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            return nodes.Scope(body, lineno=lineno)
+
+    return Environment(extensions=["jinja2.ext.loopcontrols", Generation])
+
+
+TEMPLATE_FILES = ("tokenizer_config.json", "chat_template.json", "chat_template.jinja")
+
+
+def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
+    """The chat templates of a tokenizer_config.json, chat_template.json or chat_template.jinja (the
+    files transformers renders them from), judged like a GGUF's. Unreadable files are left to their
+    cataloger (a JSON file that does not parse is never rendered)."""
+    from ... import jsonsafe
+
+    name = path.name
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_SCAN_BYTES + 1)
+    if len(raw) > MAX_SCAN_BYTES:
+        report.add("high", "chat-template.limit-exceeded", f"more than {MAX_SCAN_BYTES} bytes: templates not judged")
+        return
+    if name.endswith(".jinja"):
+        chat_template(report, raw.decode("utf-8", "replace"), "chat template", shown)
+        return
+    try:
+        doc = jsonsafe.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    tmpl = doc.get("chat_template") if isinstance(doc, dict) else None
+    named = [("chat_template", tmpl)] if isinstance(tmpl, str) else []
+    if isinstance(tmpl, list):  # [{"name": ..., "template": ...}]
+        named = [
+            (f"chat_template[{text(t.get('name'), 60)}]", t["template"])
+            for t in tmpl[:64]
+            if isinstance(t, dict) and isinstance(t.get("template"), str)
+        ]
+    for key, body in named:
+        chat_template(report, body, f"chat template {key}", f"{shown}:{key}")
+
+
+def _template_walk(tmpl: str) -> list[tuple[str, str]]:
+    """(severity, why) for what the parsed template does; ("unparsable"|"limit", why) when it cannot be
+    parsed. Parsing never renders: no template code runs."""
+    from jinja2 import TemplateSyntaxError, nodes
+
+    try:
+        tree = _jinja().parse(tmpl)
+    except TemplateSyntaxError as e:
+        return [("unparsable", f"line {e.lineno}: {text(e.message, 100)}")]
+    except (RecursionError, MemoryError):
+        return [("limit", "nested too deeply for Jinja's parser")]
+
+    def const(n: Any) -> str | None:
+        """The string an expression always evaluates to, when it is made of constants only."""
+        parts: list[Any] = [n]
+        out = ""
+        budget = 1000
+        while parts and budget:
+            budget -= 1
+            x = parts.pop()
+            if isinstance(x, nodes.Const) and isinstance(x.value, str):
+                out = x.value + out  # popped right to left
+            elif isinstance(x, nodes.Concat):
+                parts.extend(x.nodes)
+            elif isinstance(x, nodes.Add):
+                parts.extend([x.left, x.right])
+            else:
+                return None
+        return out if not parts else None
+
+    found: list[tuple[str, str]] = []
+    todo: list[Any] = [tree]
+    walked = 0
+    while todo:
+        n = todo.pop()
+        walked += 1
+        if walked > MAX_TEMPLATE_NODES:
+            found.append(("limit", f"more than {MAX_TEMPLATE_NODES:,} nodes"))
+            break
+        name: str | None = None
+        if isinstance(n, nodes.Getattr):
+            name = n.attr
+        elif isinstance(n, nodes.Getitem):
+            name = const(n.arg)
+        elif isinstance(n, nodes.Name) and n.name.startswith("__"):
+            name = n.name
+        elif isinstance(n, nodes.Filter) and n.name == "attr":
+            name = const(n.args[0]) if n.args else None
+            if name is None:
+                found.append(("high", "reads an attribute whose name is computed when rendered (|attr)"))
+        if name is not None and name.startswith("_"):
+            found.append(("critical" if name.startswith("__") else "high", f"reaches the attribute {text(name, 60)!r}"))
+        todo.extend(n.iter_child_nodes())
+    return found
 
 
 # -- dataset risks: URL lists and declared download locations ---------------------------------
