@@ -412,3 +412,60 @@ def test_scan_reports_links_leaving_the_folder_and_can_follow_them(tmp_path):
     assert doc["max_severity"] != "critical"
     assert any(f["rule"] == "scan.symlink-outside" for r in doc["files"] for f in r["findings"])
     assert S.scan(inside, follow_symlinks=True)["max_severity"] == "critical"
+
+
+def _nested_joblib(levels: int) -> bytes:
+    """A real joblib object-array dump, its wrapper prefix repeated: each object array's pickle holds
+    another wrapper (joblib.load follows them the same way)."""
+    import io
+
+    joblib = pytest.importorskip("joblib")
+    buf = io.BytesIO()
+    joblib.dump({"o": np.array([1, "x", None], dtype=object)}, buf)
+    data = buf.getvalue()
+    at: list[int] = []
+
+    def hook(obj, fh, s):
+        if isinstance(obj.func, pickles.Global) and obj.func.name == "NumpyArrayWrapper":
+            at.append(fh.tell())
+        pickles.joblib_arrays(obj, fh, s)
+
+    pickles.walk(io.BytesIO(data), None, hook)
+    inner = io.BytesIO(data[at[0] :])
+    pickles.walk(inner)
+    a, mid, b = data[: at[0]], data[at[0] : at[0] + inner.tell()], data[at[0] + inner.tell() :]
+    return a * levels + mid + b * levels
+
+
+@pytest.mark.parametrize("levels", [3, pickles.MAX_NESTING + 4])
+def test_joblib_object_arrays_nest_to_a_limit(tmp_path, levels):
+    p = tmp_path / "nested.joblib"
+    p.write_bytes(_nested_joblib(levels))
+    rep = S.scan_file(p, p.name)
+    if levels <= pickles.MAX_NESTING:
+        assert worst(rep) in (None, "info", "low", "medium"), rep.findings
+    else:
+        [f] = [f for f in rep.findings if f.rule == "pickle.limit-exceeded"]
+        assert "nested more than" in f.message
+
+
+def test_a_keras_config_nested_past_the_json_limit_is_high(tmp_path):
+    p = tmp_path / "model.keras"
+    deep = '{"class_name": "Lambda", "config": ' + "[" * 5000 + "]" * 5000 + "}"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("config.json", deep)
+        z.writestr("metadata.json", '{"keras_version": "3.0.0"}')
+        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+    rep = S.scan_file(p, p.name)
+    assert [(f.rule, f.severity) for f in rep.findings] == [("keras.config-limit", "high")]
+    inv = aitrail.scan(tmp_path, require_model=False)
+    assert [f for f in inv.findings if f.rule == "scan.internal-error"] == []
+
+
+def test_an_npy_header_with_a_hostile_shape_is_malformed_not_copied(tmp_path):
+    p = tmp_path / "shape.npy"
+    p.write_bytes(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "9," * 20_000 + "), }", b""))
+    rep = S.scan_file(p, p.name)
+    assert rules(rep) == {"npy.malformed"} and len(rep.findings[0].message) < MAX_MESSAGE
+    inv = aitrail.scan(tmp_path, require_model=False)
+    assert len(json.dumps(inv.to_dict(), default=str)) < 200_000

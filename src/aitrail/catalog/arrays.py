@@ -39,16 +39,20 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
         raise CatalogError(f"{rel}: .npy header is not a Python literal", rule="scan.npy.bad-header") from None
     if not isinstance(header, dict) or "descr" not in header or "shape" not in header:
         raise CatalogError(f"{rel}: .npy header lacks descr/shape", rule="scan.npy.bad-header")
+    shape = header["shape"]
+    # numpy allows at most 64 dimensions: a longer shape is hostile, and would be copied into reports
+    if not isinstance(shape, tuple) or len(shape) > 64 or not all(isinstance(d, int) for d in shape):
+        raise CatalogError(f"{rel}: .npy header has an implausible shape", rule="scan.npy.bad-header")
     return header
 
 
 def _npy_props(header: dict) -> dict:
-    descr = header["descr"]
+    descr = str(header["descr"])
     return {
-        "dtype": str(descr),
-        "shape": list(header["shape"]) if isinstance(header["shape"], tuple) else [],
+        "dtype": descr if len(descr) <= 200 else descr[:199] + "…",
+        "shape": list(header["shape"]),
         "fortran_order": bool(header.get("fortran_order")),
-        "object_array": "O" in str(descr),
+        "object_array": "O" in descr,
     }
 
 
