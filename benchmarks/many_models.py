@@ -1,6 +1,7 @@
 """Many models, many files: does `aitrail check` stay linear? (issue 10, item 5)
 
     .venv/bin/python benchmarks/many_models.py                 # Markdown table for BENCHMARKS.md
+    .venv/bin/python benchmarks/many_models.py --exports          # also every writer (BOMs, reports) per case
     .venv/bin/python benchmarks/many_models.py --profile folders:1000 --profile files:20000
 
 Inputs are made from real Hugging Face model cards (hub-metadata/hf-hub-2022-snapshot/models.parquet,
@@ -14,8 +15,9 @@ a 2022 Hub scrape; read with pyarrow) and built once under benchmarks/work/many-
   files named by SHA-256, others by their git blob SHA-1, as huggingface_hub does);
 - `files-N/`: one model folder with config.json, a real card and N small text files.
 
-Each run is a fresh process (`aitrail.check.check(path)` in Python; the CLI `aitrail check PATH
---format json` on the cases that take under a minute in Python); its peak RSS comes from wait4().
+Each run is a fresh process: `aitrail.check.check(path)` in Python (import excluded, each stage
+timed), then the CLI `aitrail check PATH` in the terminal (default) and json formats; peak RSS is
+each process's own VmHWM.
 The issue's bar: seconds per model flat within 1.5x from 100 to 10,000 folders; 100,000 files in
 one folder checked in under 60 s. A size is skipped (and the table says so) when the previous sizes
 extrapolate past the time budget (default 600 s), and a run is killed at 1.5x the budget.
@@ -315,6 +317,15 @@ def run_cli(target: Path, timeout: float, out_file: Path, fmt: str = "json") -> 
 
 
 SRC: Path | None = None
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    if SRC:  # measure another version of aitrail (e.g. `git archive <commit> src | tar -x -C DIR`)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    return env
+
+
 # terminal is what a person sees (and builds the per-model summary the reports share); json what CI reads
 CLI_FORMATS = ("terminal", "json")
 
@@ -322,10 +333,7 @@ CLI_FORMATS = ("terminal", "json")
 def _spawn(cmd: list[str], timeout: float, stdout: Any = None) -> tuple[int | None, str, str, float]:
     """Run ``cmd``: (exit code, or None when killed at ``timeout``; stdout; stderr; wall seconds)."""
     t0 = time.perf_counter()
-    env = dict(os.environ)
-    if SRC:  # measure another version of aitrail (e.g. `git archive <commit> src | tar -x -C DIR`)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(cmd, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -344,6 +352,7 @@ class Case:
     n: int
     api: Run | None = None
     cli: dict[str, Run] = field(default_factory=dict)  # by --format
+    exports: dict[str, float | str] = field(default_factory=dict)  # seconds, or why not measured
     skipped: str | None = None
     build_note: str = ""
 
@@ -428,7 +437,11 @@ def verdicts(cases: list[Case]) -> list[str]:
 
 def predict(done: list[Case], n: int) -> float | None:
     """Seconds a next size would take, extrapolated from the measured ones of the same kind."""
-    pts = [(c.n, c.api.seconds) for c in done if c.api and c.api.seconds]
+    return extrapolate([(c.n, c.api.seconds) for c in done if c.api and c.api.seconds], n)
+
+
+def extrapolate(pts: list[tuple[int, float]], n: int) -> float | None:
+    """From (size, seconds) points: the last two give the growth exponent (never below linear)."""
     if not pts:
         return None
     if len(pts) == 1:
@@ -442,7 +455,11 @@ def predict(done: list[Case], n: int) -> float | None:
 
 
 def run_cases(
-    specs: list[tuple[str, int]], budget: float, cli_under: float, work: Path = WORK, log: Any = sys.stderr
+    specs: list[tuple[str, int]],
+    budget: float,
+    work: Path = WORK,
+    log: Any = sys.stderr,
+    exports: bool = False,
 ) -> list[Case]:
     cases: list[Case] = []
     need = max((n for k, n in specs if k in ("folders", "hfcache")), default=1)
@@ -462,14 +479,95 @@ def run_cases(
         print(f"{case.label()}: check() ...", file=log, flush=True)
         case.api = run_api(target, timeout=budget * 1.5)
         print(f"  {case.api.seconds} s, {case.api.rss_mb} MB, {case.api.error or case.api.info}", file=log, flush=True)
-        if case.api.seconds is not None and case.api.seconds < cli_under:
-            for fmt in CLI_FORMATS:
-                out = work / f"{kind}-{n}.check.{fmt}"
-                run = case.cli[fmt] = run_cli(target, timeout=budget * 1.5, out_file=out, fmt=fmt)
-                print(f"  CLI -f {fmt}: {run.seconds} s {run.error or ''}", file=log, flush=True)
-                if run.seconds is None or run.seconds > budget:
-                    break
+        if case.api.seconds is None:
+            continue
+        for fmt in CLI_FORMATS:
+            pts = [(c.n, r.seconds) for c in same if (r := c.cli.get(fmt)) and r.seconds]
+            guess = extrapolate(pts, n) if pts else case.api.seconds * 2
+            if guess is not None and guess > budget:
+                case.cli[fmt] = Run(error=f"skipped: extrapolates to ~{guess:.0f} s")
+                continue
+            out = work / f"{kind}-{n}.check.{fmt}"
+            run = case.cli[fmt] = run_cli(target, timeout=budget * 1.5, out_file=out, fmt=fmt)
+            print(f"  CLI -f {fmt}: {run.seconds} s {run.error or ''}", file=log, flush=True)
+        if exports:
+            skip = {}
+            for name in EXPORTS:
+                pts = [(c.n, v) for c in same if isinstance(v := c.exports.get(name), float)]
+                guess = extrapolate(pts, n) if pts else None
+                if guess is not None and guess > budget:
+                    skip[name] = f"skipped: extrapolates to ~{guess:.0f} s"
+            case.exports = run_exports(target, budget * 1.5, skip)
+            print(f"  exports: {case.exports}", file=log, flush=True)
     return cases
+
+
+EXPORTS = ("json_inventory", "cyclonedx", "spdx", "check_html", "check_markdown", "sarif")
+# Every writer on one check result, each timed; one JSON line per writer as it ends (so a run killed
+# at the time limit still tells what it finished).
+EXPORTS_PROBE = r"""
+import json, sys, time
+from aitrail.check import check
+skip = set(sys.argv[2].split(",")) - {""}
+r = check(sys.argv[1])
+doc = r.to_dict()
+from aitrail.export import json_inventory, cyclonedx, spdx, check_html, check_markdown, sarif
+for name, fn in [("json_inventory", lambda: json_inventory.dumps(r.inventory)),
+                 ("cyclonedx", lambda: cyclonedx.dumps(r.inventory)),
+                 ("spdx", lambda: spdx.dumps(r.inventory)),
+                 ("check_html", lambda: check_html.render(doc)),
+                 ("check_markdown", lambda: check_markdown.render(doc)),
+                 ("sarif", lambda: json.dumps(sarif.from_check(doc)))]:
+    if name in skip:
+        continue
+    print(json.dumps({"name": name, "started": True}), flush=True)
+    t0 = time.perf_counter()
+    try:
+        fn()
+        print(json.dumps({"name": name, "seconds": time.perf_counter() - t0}), flush=True)
+    except Exception as e:
+        print(json.dumps({"name": name, "error": f"{type(e).__name__}: {str(e)[:120]}"}), flush=True)
+"""
+
+
+def run_exports(target: Path, timeout: float, skip: dict[str, str]) -> dict[str, float | str]:
+    out: dict[str, float | str] = dict(skip)
+    env = _env()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EXPORTS_PROBE, str(target), ",".join(skip)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, _ = proc.communicate()
+    for line in stdout.splitlines():
+        rec = json.loads(line)
+        if "seconds" in rec:
+            out[rec["name"]] = rec["seconds"]
+        elif "error" in rec:
+            out[rec["name"]] = rec["error"]
+        else:
+            out[rec["name"]] = f"killed after {time.perf_counter() - t0:.0f} s (whole run)"
+    return out
+
+
+def exports_table(cases: list[Case]) -> str:
+    lines = ["| input | " + " | ".join(EXPORTS) + " |", "|---|" + "---|" * len(EXPORTS)]
+    for c in cases:
+        if not c.exports:
+            continue
+        cells = []
+        for name in EXPORTS:
+            v = c.exports.get(name)
+            cells.append(_fmt_s(v) if isinstance(v, float) else (v or "—"))
+        lines.append(f"| {c.label()} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- profile
@@ -553,9 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="*", type=parse_spec, help=f"default: {' '.join(DEFAULT_CASES)}")
     ap.add_argument("--budget", type=float, default=600, help="seconds one run may take (extrapolated)")
-    ap.add_argument("--cli-under", type=float, default=60, help="also run the CLI when check() took less")
     ap.add_argument("--profile", action="append", type=parse_spec, default=[], help="cProfile this case instead")
-    ap.add_argument("--exports", action="store_true", help="with --profile: also time every export")
+    ap.add_argument("--exports", action="store_true", help="also time every writer (BOMs, reports) on each case")
     ap.add_argument("--work", type=Path, default=WORK)
     ap.add_argument("--src", type=Path, help="import aitrail from this src/ folder (default: the installed one)")
     args = ap.parse_args(argv)
@@ -567,10 +664,14 @@ def main(argv: list[str] | None = None) -> int:
             print(profile(kind, n, args.budget, args.exports, args.work))
         return 0
     specs = args.cases or [parse_spec(s) for s in DEFAULT_CASES]
-    cases = run_cases(specs, args.budget, args.cli_under, args.work)
+    cases = run_cases(specs, args.budget, args.work, exports=args.exports)
     print(f"aitrail from {SRC or 'the installed package'}; {os.cpu_count()} cores; budget {args.budget:.0f} s a run\n")
     print(table(cases))
     print()
+    if args.exports:
+        print("Writers on the same check result (seconds each, in one process after check()):\n")
+        print(exports_table(cases))
+        print()
     print("\n".join(verdicts(cases)))
     return 0
 

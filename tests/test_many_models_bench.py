@@ -113,3 +113,15 @@ def test_budget_skips_a_size_that_extrapolates_past_it() -> None:
     lines = mm.verdicts([done(100, 1.0), done(1000, 20.0), mm.Case("files", 100_000, skipped="too slow")])
     assert any("NOT met" in line and "per-model" in line for line in lines)
     assert any("100,000 files" in line and "NOT shown" in line for line in lines)
+
+
+def test_every_writer_runs_on_the_real_cards(tmp_path: Path, rows: list[dict]) -> None:
+    # the writers validate what they produce (CycloneDX and SPDX schemas): an error here is a real bug
+    target = mm.build("folders", N, tmp_path, rows)
+    got = mm.run_exports(target, timeout=300, skip={"check_markdown": "skipped: extrapolates to ~900 s"})
+    assert got["check_markdown"] == "skipped: extrapolates to ~900 s"
+    assert {k: type(v) for k, v in got.items() if k != "check_markdown"} == {
+        k: float for k in mm.EXPORTS if k != "check_markdown"
+    }, got
+    case = mm.Case("folders", N, exports=got)
+    assert "skipped: extrapolates" in mm.exports_table([case])
