@@ -9,11 +9,18 @@ from ..model import Component, Inventory
 from . import licenses, openness
 
 
+def use_verdict(inv: Inventory, m: Component, use: str) -> str:
+    """``licenses.report(inv, use, models=[m])["verdict"]`` without the rest of the report.
+
+    The full report also lists every licence finding of the inventory: per model and use that made the
+    BOMs quadratic in models x findings.
+    """
+    own = [e.verdict for e in licenses.entries(inv, m, use) if e.role in ("model", "base-model")]
+    return licenses._worst([licenses._worst(own)])
+
+
 def for_model(inv: Inventory, m: Component) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for use in licenses.USES:
-        rep = licenses.report(inv, use, models=[m])
-        out.append((f"license.verdict.{use}", rep["verdict"]))
+    out: list[tuple[str, str]] = [(f"license.verdict.{use}", use_verdict(inv, m, use)) for use in licenses.USES]
     a = openness.assess(openness.declaration_from_inventory(inv, m))
     out += [
         ("openness.mof.class", str(a["mof"]["class"])),

@@ -56,11 +56,19 @@ class MofKnowledge:
     source: str
     spdx_ids: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        # looked up for every component of every model graded: dicts, not list scans (first one wins)
+        self._by_name: dict[str, MofComponent] = {}
+        self._by_id: dict[int, MofComponent] = {}
+        for c in self.components:
+            self._by_name.setdefault(c.name, c)
+            self._by_id.setdefault(c.id, c)
+
     def by_name(self, name: str) -> MofComponent | None:
-        return next((c for c in self.components if c.name == name), None)
+        return self._by_name.get(name)
 
     def by_id(self, cid: int) -> MofComponent:
-        return next(c for c in self.components if c.id == cid)
+        return self._by_id[cid]  # ids come from by_name: an unknown one is a bug (KeyError)
 
     def required(self, klass: int) -> list[int]:
         return [c.id for c in self.components if c.klass == klass and c.required]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from functools import lru_cache
 from typing import Any
 
 from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
@@ -287,9 +288,10 @@ def dumps(inv: Inventory, spec_version: str = "1.6", **_: Any) -> str:
         # the library warns when the described model depends on nothing; for a bare weights file that is true
         warnings.filterwarnings("ignore", message=".*has no defined dependencies.*")
         doc = json.loads(writer(build(inv)).output_as_string())
+    refs = _by_ref(doc)
     for m in inv.models():
         card = model_card(inv, m)
-        target = _find(doc, m.id)
+        target = refs.get(m.id)
         if target is not None and card:
             target["modelCard"] = card
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -299,19 +301,61 @@ def dumps(inv: Inventory, spec_version: str = "1.6", **_: Any) -> str:
     return text
 
 
-def _find(doc: dict[str, Any], ref: str) -> dict[str, Any] | None:
+def _by_ref(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every component by bom-ref, walked once (a walk per model was quadratic); the first met wins."""
+    out: dict[str, dict[str, Any]] = {}
     todo = [doc.get("metadata", {}).get("component")] + list(doc.get("components", []))
     while todo:
         c = todo.pop()
         if not c:
             continue
-        if c.get("bom-ref") == ref:
-            return c
+        ref = c.get("bom-ref")
+        if ref is not None:
+            out.setdefault(ref, c)
         todo.extend(c.get("components", []))
-    return None
+    return out
 
 
 def validate(text: str, spec_version: str = "1.6") -> str | None:
-    """None when ``text`` is valid CycloneDX JSON of that version, else the first error (offline)."""
-    err = JsonStrictValidator(VERSIONS[spec_version][1]).validate_str(text)
-    return None if err is None else str(err)
+    """None when ``text`` is valid CycloneDX JSON of that version, else the first error (offline).
+
+    jsonschema-rs, when installed, checks the same strict schema with its formats in milliseconds;
+    python-jsonschema parses every IRI with an Earley grammar (0.16 s each with the format extra) and
+    took ~40 s more on a 1,000-model BOM.
+    """
+    rs = _rs_validator(spec_version)
+    if rs is not None:
+        err = next(iter(rs.iter_errors(json.loads(text))), None)
+        return None if err is None else f"{err.message} (at /{'/'.join(map(str, err.instance_path))})"
+    found = JsonStrictValidator(VERSIONS[spec_version][1]).validate_str(text)
+    return None if found is None else str(found)
+
+
+@lru_cache(maxsize=None)
+def _rs_validator(spec_version: str) -> Any:
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    if not hasattr(jsonschema_rs, "Registry"):  # older than 0.30: no offline references, use the library's
+        return None
+    from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
+
+    def load(path: str | None) -> Any:
+        with open(str(path), encoding="utf-8") as f:
+            return json.load(f)
+
+    # the references the library's own validator registers, so nothing is fetched
+    prefix = "http://cyclonedx.org/schema/"
+    registry = jsonschema_rs.Registry(
+        [
+            (f"{prefix}spdx.SNAPSHOT.schema.json", load(SPDX_JSON)),
+            (f"{prefix}jsf-0.82.SNAPSHOT.schema.json", load(JSF)),
+            (f"{prefix}cryptography-defs.SNAPSHOT.schema.json", load(CRYPTOGRAPHY_DEFS)),
+        ]
+    )
+    schema = load(BOM_JSON_STRICT[VERSIONS[spec_version][1]])
+    try:
+        return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True, offline=True)
+    except TypeError:  # no `offline` switch yet: the registry alone resolves every reference
+        return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)

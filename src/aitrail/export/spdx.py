@@ -74,6 +74,7 @@ class _Doc:
         self.ns = f"https://spdx.org/spdxdocs/aitrail-{uuid.UUID(seed[:32])}"
         self.graph: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
+        self.emitted: set[str] = set()  # spdxIds already in the graph: a graph scan per element was quadratic
         self.n = 0
 
     def id(self, key: str, kind: str) -> str:
@@ -86,6 +87,8 @@ class _Doc:
     def add(self, el: dict[str, Any]) -> dict[str, Any]:
         el.setdefault("creationInfo", "_:creationinfo")
         self.graph.append(el)
+        if "spdxId" in el:
+            self.emitted.add(el["spdxId"])
         return el
 
     def rel(self, src: str, kind: str, to: list[str], comment: str | None = None) -> None:
@@ -102,13 +105,13 @@ class _Doc:
 
     def agent(self, name: str, kind: str = "Organization") -> str:
         sid = self.id(f"agent:{kind}:{name}", kind)
-        if not any(e.get("spdxId") == sid for e in self.graph):
+        if sid not in self.emitted:
             self.add({"type": kind, "spdxId": sid, "name": name})
         return sid
 
     def license(self, expr: str) -> str:
         sid = self.id(f"lic:{expr}", "License")
-        if not any(e.get("spdxId") == sid for e in self.graph):
+        if sid not in self.emitted:
             self.add(
                 {"type": "simplelicensing_LicenseExpression", "spdxId": sid, "simplelicensing_licenseExpression": expr}
             )
@@ -298,7 +301,7 @@ def _file(doc: _Doc, f: Component) -> str:
 
 def _package(doc: _Doc, c: Component) -> str:
     sid = doc.id(c.id, "Package")
-    if any(e.get("spdxId") == sid for e in doc.graph):
+    if sid in doc.emitted:
         return sid
     el: dict[str, Any] = {
         "type": "software_Package",
@@ -318,7 +321,7 @@ def _package(doc: _Doc, c: Component) -> str:
 
 def _dataset(doc: _Doc, d: Component, created: str) -> str:
     sid = doc.id(d.id, "Dataset")
-    if any(e.get("spdxId") == sid for e in doc.graph):
+    if sid in doc.emitted:
         return sid
     missing = ["releaseTime", "builtTime"]
     url = d.properties.get("url")

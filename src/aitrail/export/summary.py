@@ -61,6 +61,7 @@ class ModelFacts:
     missing: list[dict[str, Any]] = field(default_factory=list)
     present_count: int = 0
     element_count: int = 0
+    elements: list[dict[str, Any]] = field(default_factory=list)  # its completeness items, in document order
 
 
 def _ev(e: dict[str, Any] | None) -> str:
@@ -77,13 +78,25 @@ def _ev(e: dict[str, Any] | None) -> str:
 def models(doc: dict[str, Any]) -> list[ModelFacts]:
     inv = doc["inventory"]
     by_id = {c["id"]: c for c in inv["components"]}
-    rels = inv["relationships"]
     verdicts = {m["model"]: m["verdict"] for m in doc["licenses"]["models"]}
     scanned = [c for c in inv["components"] if c["type"] == "model" and c.get("properties", {}).get("scanned")]
+    # Group once (relationships by source and kind, completeness items by model) so the report stays
+    # linear in the number of models: a scan per model made 1,000 models take minutes.
+    out_rels: dict[tuple[str, str], list[Any]] = {}
+    for r in inv["relationships"]:
+        out_rels.setdefault((r["source"], r["kind"]), []).append(r)
+    items_by_model: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+    shared: list[tuple[int, dict[str, Any]]] = []  # items naming no model belong to every model
+    for n, c in enumerate(inv["completeness"]):
+        if "model" in c:
+            items_by_model.setdefault(c["model"], []).append((n, c))
+        else:
+            shared.append((n, c))
     out = []
     for i, m in enumerate(scanned):
         p = m.get("properties", {})
-        files = [by_id[r["target"]] for r in rels if r["source"] == m["id"] and r["kind"] == "contains"]
+        mid = m["id"]
+        files = [by_id[r["target"]] for r in out_rels.get((mid, "contains"), [])]
         files = [f for f in files if f.get("path")]
         weights = sorted({f.get("format") or "?" for f in files if f["type"] == "weights"})
         bases = [
@@ -92,18 +105,14 @@ def models(doc: dict[str, Any]) -> list[ModelFacts]:
                 HOW.get(r.get("derivation") or "unknown", r.get("derivation")),
                 [_ev(e) for e in r.get("evidence", [])],
             )
-            for r in rels
-            if r["source"] == m["id"] and r["kind"] == "derived-from"
+            for r in out_rels.get((mid, "derived-from"), [])
         ]
-        datasets = [
-            by_id.get(r["target"], {}).get("name", r["target"])
-            for r in rels
-            if r["source"] == m["id"] and r["kind"] == "trained-on"
-        ]
-        items = [c for c in inv["completeness"] if c.get("model", m["id"]) == m["id"]]
+        datasets = [by_id.get(r["target"], {}).get("name", r["target"]) for r in out_rels.get((mid, "trained-on"), [])]
+        own = items_by_model.get(mid, [])
+        items = [c for _, c in (sorted(own + shared, key=lambda x: x[0]) if shared else own)]
         out.append(
             ModelFacts(
-                id=m["id"],
+                id=mid,
                 name=m["name"],
                 version=m.get("version"),
                 architecture=p.get("architecture"),
@@ -115,11 +124,12 @@ def models(doc: dict[str, Any]) -> list[ModelFacts]:
                 licences=[f"{lic['value']} ({_ev(lic.get('evidence'))})" for lic in m.get("licenses", [])],
                 bases=bases,
                 datasets=datasets,
-                licence_verdict=verdicts.get(m["id"], "unknown"),
+                licence_verdict=verdicts.get(mid, "unknown"),
                 openness=doc["openness"][i] if i < len(doc["openness"]) else None,
                 missing=[c for c in items if not c["present"]],
                 present_count=sum(1 for c in items if c["present"]),
                 element_count=len(items),
+                elements=items,
             )
         )
     return out
