@@ -469,3 +469,22 @@ def test_an_npy_header_with_a_hostile_shape_is_malformed_not_copied(tmp_path):
     assert rules(rep) == {"npy.malformed"} and len(rep.findings[0].message) < MAX_MESSAGE
     inv = aitrail.scan(tmp_path, require_model=False)
     assert len(json.dumps(inv.to_dict(), default=str)) < 200_000
+
+
+def test_a_legacy_torch_tar_whose_pickle_is_a_link_is_a_finding(tmp_path):
+    import io
+
+    p = tmp_path / "model.tar"
+    with tarfile.open(p, "w") as t:
+        link = tarfile.TarInfo("pickle")
+        link.type = tarfile.SYMTYPE  # linkname '' : extractfile would raise KeyError
+        t.addfile(link)
+        for name in ("storages", "tensors"):
+            data = pickle.dumps(0, protocol=2)
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    inv = aitrail.scan(tmp_path, require_model=False)
+    assert [f for f in inv.findings if f.rule == "scan.internal-error"] == []
+    assert any(f.rule == "scan.pickle.malformed" and "model.tar" in f.message for f in inv.findings)
+    assert "security.incomplete" not in rules(S.scan_file(p, p.name))

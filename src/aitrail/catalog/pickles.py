@@ -34,8 +34,8 @@ MAX_NESTING = 16  # pickles inside pickles (joblib object arrays) followed this 
 # Opcodes a decompressed stream may cost, per compressed byte read (plus a floor): a small compressed
 # file cannot make the walk run for minutes, while real compressed pickles (a few opcode bytes per
 # compressed byte) walk fully.
-OPS_FLOOR = 500_000
-OPS_PER_COMPRESSED_BYTE = 16
+OPS_FLOOR = 250_000
+OPS_PER_COMPRESSED_BYTE = 8
 
 # torch storage class -> dtype (what torch.save writes in persistent ids)
 STORAGE_DTYPES = {

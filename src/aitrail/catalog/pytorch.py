@@ -14,6 +14,7 @@ from ..model import ComponentType, Severity
 from . import pickles
 from .base import CatalogError, FileRef, Found
 
+MAX_PARAMS = 1 << 63  # parameters counted per tensor at most (int64, as torch itself)
 FORMATS = {"pytorch-zip", "pytorch-legacy", "torchscript", "tar", "zip"}
 
 
@@ -37,7 +38,9 @@ def _describe(f: FileRef, out: Found, s: pickles.PickleSummary) -> None:
         n = 1
         for d in t.shape:
             n *= d
-        params += n
+            if n > MAX_PARAMS:  # hostile shapes: a product with thousands of digits is not a count
+                break
+        params += min(n, MAX_PARAMS)
     out.properties.update(
         {
             "tensor_count": len(tensors),
@@ -127,9 +130,13 @@ def _tar(f: FileRef) -> Found:
             if not {"pickle", "storages", "tensors"} <= set(names):
                 return Found(file_type=ComponentType.FILE, format="tar", properties={"members": len(names)})
             out = Found(file_type=ComponentType.WEIGHTS, format="pytorch-tar")
-            member = t.extractfile("pickle")
+            info = t.getmember("pickle")
+            # a link or a device named "pickle": extractfile would follow or fail (KeyError on a bad link)
+            member = t.extractfile(info) if info.isfile() else None
             if member is None:
-                raise CatalogError(f"{f.rel}: legacy torch tar has no readable 'pickle' member")
+                raise CatalogError(
+                    f"{f.rel}: legacy torch tar has no readable 'pickle' member", rule="scan.pickle.malformed"
+                )
             s = pickles.walk(member)
     except pickles.ARCHIVE_ERRORS as e:
         raise CatalogError(
