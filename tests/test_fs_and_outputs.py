@@ -191,10 +191,6 @@ def test_an_unreadable_folder_is_a_high_finding(tmp_path, monkeypatch):
     assert f.severity == "high" and f.path == "sub" and "Permission denied" in f.message
 
 
-@pytest.mark.xfail(
-    reason="the policy judges security reports only: scan.unreadable (high) must reach them (scanner.py, lead)",
-    strict=False,
-)
 def test_an_unreadable_folder_fails_check(tmp_path, monkeypatch, capsys):
     d = small_model(tmp_path / "m")
     _unreadable_sub(d, monkeypatch)
@@ -215,10 +211,6 @@ def _can_run_as_nobody() -> bool:
         return False
 
 
-@pytest.mark.xfail(
-    reason="the policy judges security reports only: scan.unreadable (high) must reach them (scanner.py, lead)",
-    strict=False,
-)
 @pytest.mark.skipif(
     not _can_run_as_nobody() and (not hasattr(os, "geteuid") or os.geteuid() == 0),
     reason="running as root, and user nobody cannot run this interpreter (covered by the scandir test)",

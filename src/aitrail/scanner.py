@@ -139,6 +139,18 @@ def scan_all(
             if ref:
                 refs.append((ref, p))
         per_unit.append((unit, refs))
+    # What could not be read is not judged: it joins the security reports at its severity, so the
+    # policy that gates on security fails closed on it (a model may hide in an unreadable folder).
+    unread = [
+        security.FileReport(
+            f.path or ".",
+            None,
+            None,
+            [security.SecurityFinding(str(f.severity), "file.unreadable", f.message, f.path or ".")],
+        )
+        for f in inv.findings
+        if f.rule == "scan.unreadable" and f.severity.rank >= Severity.HIGH.rank
+    ]
     if require_model:
         _require_recognisable(target, [ref for _, refs in per_unit for ref, _ in refs])
 
@@ -148,7 +160,7 @@ def scan_all(
         total = sum(r.size for _, refs in per_unit for r, _ in refs)
         tick = progress(total, len(all_paths)) if progress else None
         digests = digest.Background(all_paths, progress=tick)
-    result = ScanResult(inv)
+    result = ScanResult(inv, unread)
     result.paths = {ref.rel: p for _, refs in per_unit for ref, p in refs}
     rules = _SecurityRules(unknown_severity, dataset_policy or security.DatasetPolicy(), result.security)
     try:
