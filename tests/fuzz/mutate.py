@@ -30,7 +30,7 @@ def b_flip(r: Random, d: bytes) -> bytes:
 
 
 def b_int(r: Random, d: bytes) -> bytes:
-    if len(d) < 8:
+    if len(d) <= 8:
         return d + b"\xff" * 8
     i = r.randrange(len(d) - 8)
     size, vals = r.choice([(1, [0, 0x7F, 0x80, 0xFF]), (2, U16), (4, U32), (8, U64)])

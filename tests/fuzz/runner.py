@@ -74,13 +74,14 @@ def classify(raw: dict[str, Any]) -> tuple[str, str]:
         where = raw.get("raised_in") or (raw.get("frames") or ["?"])[-1]
         if exc == "MemoryError" and raw.get("rss", 0) > MEM_LIMIT // 2:
             return "big", f"MemoryError at the {MEM_LIMIT >> 20} MB address-space limit, in {where}"
-        return "crash", f"{exc}: {str(raw.get('message'))[:200]} @ {where}"
+        return "crash", f"{exc}: {str(raw.get('message'))[:400]} @ {where}"
     internal = raw.get("internal") or []
     if any(i["exception"] == "MemoryError" for i in internal) and raw.get("rss", 0) > MEM_LIMIT // 2:
         return "big", "MemoryError caught by a guard: " + internal[0]["message"][:200]
     if internal:
         i = internal[0]
-        return "internal", f"{i['rule']}: {i['exception']}: {i['message'][:200]}"
+        where = f" @ {raw['raised_in']}" if raw.get("raised_in") else ""
+        return "internal", f"{i['rule']}: {i['exception']}: {i['message'][:300]}{where}"
     if raw.get("rss", 0) > BIG_RSS:
         return "big", f"peak RSS {raw['rss'] >> 20} MB"
     if raw.get("out_bytes", 0) > BIG_OUT:
@@ -283,7 +284,7 @@ def save(res: Result, case: Case | None = None, root: Path = REGRESSIONS) -> Pat
         p.write_bytes(data)
     else:
         p = root / f"{stem}.recipe.json"
-        p.write_text(json.dumps({**case.recipe, "detail": res.detail[:300]}, indent=1) + "\n")
+        p.write_text(json.dumps({**case.recipe, "detail": res.detail[:500]}, indent=1) + "\n")
     return p
 
 

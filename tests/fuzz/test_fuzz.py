@@ -25,13 +25,23 @@ def worker():
     w.close()
 
 
+@pytest.fixture(scope="module")
+def regression_results() -> dict[str, R.Result]:
+    """All saved regressions in one batch on two workers (a known hang costs the full watchdog)."""
+    cases = [R.load_regression(p) for p in REGRESSIONS]
+    names = {id(c): p.name for c, p in zip(cases, REGRESSIONS)}
+    return {names[id(r.case)]: r for r in R.run_cases(cases, workers=2)}
+
+
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])
-def test_regressions(path: Path, worker: R.Worker, tmp_path: Path) -> None:
-    res = R.run_case(worker, R.load_regression(path), tmp_path)
+def test_regressions(path: Path, regression_results: dict[str, R.Result]) -> None:
+    res = regression_results[path.name]
     if path.name in KNOWN:
-        if res.verdict in R.FAILING:
+        # Fixed means ok: a known hang that is merely slow on this machine is not fixed yet (and
+        # whether it is killed at the watchdog or finishes at 50 s must not flip the test).
+        if res.verdict != "ok":
             pytest.xfail(f"known failure ({KNOWN[path.name]}): {res.line()}")
-        pytest.fail(f"{path.name} is fixed ({res.verdict}): remove its line from tests/fuzz/known_failures.txt")
+        pytest.fail(f"{path.name} is fixed: remove its line from tests/fuzz/known_failures.txt")
     assert res.verdict not in R.FAILING, f"{path.name}: {res.line()}"
 
 
@@ -51,6 +61,8 @@ def _known_signatures() -> set[tuple[str, str, str]]:
         first = reason.split(":", 1)[0].strip()
         exc = first if first.endswith(("Error", "Exception")) else ""
         out.add((parts[0], parts[1], exc))
+        if parts[0] in ("slow", "hang"):  # which of the two a slow input gets depends on the machine
+            out |= {("slow", parts[1], exc), ("hang", parts[1], exc)}
     return out
 
 

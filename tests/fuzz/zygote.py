@@ -41,6 +41,40 @@ def _internal(doc: object, out: list[dict[str, str]]) -> None:
             stack.extend(d)
 
 
+def _encode(text: str, doc: object, what: str) -> bytes:
+    """Strict UTF-8, as the CLI writes files; on failure, name where in the document the lone
+    surrogate sits so the fix can find its source."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        stack: list[tuple[str, object]] = [("", doc)]
+        where = "?"
+        while stack:
+            path, d = stack.pop()
+            if isinstance(d, dict):
+                for k, v in d.items():
+                    if isinstance(k, str) and _bad(k):
+                        where = f"{path}/<key {k!r}>"
+                        stack.clear()
+                        break
+                    stack.append((f"{path}/{k}", v))
+            elif isinstance(d, list):
+                stack.extend((f"{path}[{i}]", v) for i, v in enumerate(d))
+            elif isinstance(d, str) and _bad(d):
+                where = f"{path} = {d[:80]!r}"
+                break
+        e.reason = f"{e.reason}; {what} at {where}"
+        raise
+
+
+def _bad(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 def pipeline(target: str) -> dict[str, object]:
     """Everything a user can run on ``target``: check (JSON), security, and the three exports."""
     from aitrail import check as check_mod
@@ -70,7 +104,7 @@ def pipeline(target: str) -> dict[str, object]:
     if doc is not None:
         # As `aitrail check --format json` writes it (ensure_ascii=False), encoded strictly: a lone
         # surrogate that reaches the output is a crash when the CLI writes the file.
-        out_bytes += len(json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+        out_bytes += len(_encode(json.dumps(doc, ensure_ascii=False), doc, "check JSON"))
         _internal(doc, internal)
     try:
         sec = security.scan(target, workers=1)
@@ -80,17 +114,55 @@ def pipeline(target: str) -> dict[str, object]:
         refused.append(f"security: {type(e).__name__}: {str(e)[:200]}")
     if inv is not None:
         for mod in (cyclonedx, spdx, markdown):
-            out_bytes += len(mod.dumps(inv).encode("utf-8"))
+            out_bytes += len(_encode(mod.dumps(inv), inv.to_dict(), mod.__name__))
     return {"out_bytes": out_bytes, "internal": internal, "refused": refused}
+
+
+CAUGHT: list[str] = []  # where the exceptions that guards turned into findings were raised
+
+
+def _where(tb: object) -> str | None:
+    frames = traceback.extract_tb(tb)  # type: ignore[arg-type]
+    src = next((f for f in reversed(frames) if "/aitrail/" in f.filename), None)
+    return f"{src.filename.split('/src/')[-1]}:{src.lineno} {src.name}" if src else None
+
+
+def record_guards() -> None:
+    """Wrap the two ways a guard reports a caught exception so the report can say which aitrail
+    function raised it: the guard runs inside its ``except`` block, so the exception is current."""
+    from aitrail import model
+    from aitrail.analyze.security import report
+
+    init = model.Finding.__init__
+    add = report.FileReport.add
+
+    def finding_init(self: object, *a: object, **k: object) -> None:
+        init(self, *a, **k)  # type: ignore[arg-type]
+        if getattr(self, "rule", None) in INTERNAL_RULES and sys.exc_info()[2] is not None:
+            CAUGHT.append(_where(sys.exc_info()[2]) or "?")
+
+    def report_add(self: object, severity: str, rule: str, *a: object, **k: object) -> None:
+        add(self, severity, rule, *a, **k)  # type: ignore[arg-type]
+        if rule in INTERNAL_RULES and sys.exc_info()[2] is not None:
+            CAUGHT.append(_where(sys.exc_info()[2]) or "?")
+
+    model.Finding.__init__ = finding_init  # type: ignore[method-assign]
+    report.FileReport.add = report_add  # type: ignore[method-assign]
 
 
 def child(target: str, result_path: str, mem: int) -> None:
     if mem:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    try:
+        record_guards()
+    except Exception:  # noqa: BLE001 - only a nicer report is lost
+        pass
     t0 = time.monotonic()
     try:
         res = pipeline(target)
         res["status"] = "done"
+        if CAUGHT and res.get("internal"):
+            res["raised_in"] = CAUGHT[0]
     except BaseException as e:  # noqa: BLE001 - any escape is the finding
         tb = traceback.extract_tb(e.__traceback__)
         frames = [
