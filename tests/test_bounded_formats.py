@@ -583,3 +583,15 @@ def test_chat_templates_too_large_or_deep_are_high():
         ("chat-template.limit-exceeded", "high"),
         ("chat-template.unparsable", "medium"),
     ]
+
+
+def test_keras_functions_inside_keras_that_load_or_download():
+    node = {"module": "keras.utils", "class_name": "function", "config": "get_file", "registered_name": "function"}
+    rep = FileReport("m.keras", None, "keras")
+    keras_config(rep, {"layers": [{"class_name": "Dense", "config": {"activation": node}}]}, "w")
+    keras_config(rep, {"layers": [{"class_name": "TFSMLayer", "module": "keras.layers", "config": {}}]}, "w")
+    keras_config(rep, {"layers": [{"class_name": "Dense", "config": {"activation": "relu"}}]}, "w")
+    assert [(f.rule, f.severity) for f in rep.findings] == [
+        ("keras.dangerous-function", "critical"),
+        ("keras.external-loader", "high"),
+    ]

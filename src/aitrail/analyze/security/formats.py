@@ -42,6 +42,20 @@ _BUILTIN_CODE = {
 }
 
 
+# Functions inside Keras itself that a config can name and loading then calls: downloads, turning
+# safe mode off, loading another model (CVE-2025-8747, CVE-2025-9905/9906 and their variants).
+_KERAS_GADGETS = {
+    "get_file",
+    "enable_unsafe_deserialization",
+    "load_model",
+    "load_weights",
+    "set_value",
+    "deserialize_keras_object",
+}
+# Layers that load code or graphs from outside the file when the model is built.
+_KERAS_LOADERS = {"TFSMLayer"}
+
+
 def keras_config(report: FileReport, doc: Any, where: str) -> None:
     """Judge every object of a Keras config, at any nesting depth (an explicit stack, no recursion):
     Lambda layers, objects resolved from modules outside Keras, builtins that run code."""
@@ -81,6 +95,20 @@ def keras_config(report: FileReport, doc: Any, where: str) -> None:
                     "critical",
                     "keras.module-injection",
                     f"builtins.{node['config']} as a {text(cls, 100)}: Python code runs when the model is loaded",
+                )
+            elif cls == "function" and isinstance(node.get("config"), str) and node["config"] in _KERAS_GADGETS:
+                add(
+                    "critical",
+                    "keras.dangerous-function",
+                    f"{text(mod, 100)}.{node['config']} named as a function: loading calls it (downloads, "
+                    "safe-mode off or another model loaded)",
+                )
+            if cls in _KERAS_LOADERS:
+                add(
+                    "high",
+                    "keras.external-loader",
+                    f"{text(cls, 100)} layer: building the model loads a SavedModel from a path in the config, "
+                    "outside this file",
                 )
             todo.extend(v for v in node.values() if isinstance(v, (dict, list)))
         elif isinstance(node, list):
