@@ -595,3 +595,14 @@ def test_keras_functions_inside_keras_that_load_or_download():
         ("keras.dangerous-function", "critical"),
         ("keras.external-loader", "high"),
     ]
+
+
+def test_auto_map_files_in_a_hugging_face_cache(tmp_path):
+    from builders import hf_cache
+
+    cfg = json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.X"}}).encode()
+    hf_cache(tmp_path, "org/m", "a" * 40, {"config.json": cfg, "modeling_x.py": b"import os\nos.system('x')\n"})
+    snap = next(tmp_path.rglob("snapshots")) / ("a" * 40)
+    assert (snap / "config.json").is_symlink()  # snapshot files link into ../../blobs
+    assert S.auto_map_files(tmp_path) == {(snap / "modeling_x.py").resolve()}
+    assert S.auto_map_files(snap) == {(snap / "modeling_x.py").resolve()}

@@ -153,9 +153,13 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
     if files is None:
         if not root.is_dir():
             return set()
-        from ...inputs import Unit, walk
+        from ...errors import InputError
+        from ...inputs import resolve, walk
 
-        files = walk(Unit(root=root, prefix=""))[0]
+        try:  # the same units (and symlink boundaries: a cache snapshot links into its repo) as a scan
+            files = [p for unit in resolve(root) for p in walk(unit)[0]]
+        except (InputError, OSError):
+            return set()
     out: set[Path] = set()
     for cfg in files:
         if cfg.name != "config.json":
