@@ -606,3 +606,16 @@ def test_auto_map_files_in_a_hugging_face_cache(tmp_path):
     assert (snap / "config.json").is_symlink()  # snapshot files link into ../../blobs
     assert S.auto_map_files(tmp_path) == {(snap / "modeling_x.py").resolve()}
     assert S.auto_map_files(snap) == {(snap / "modeling_x.py").resolve()}
+
+
+def test_tokenizer_auto_map_is_remote_code(tmp_path):
+    safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "config.json").write_text('{"model_type": "x"}')
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"auto_map": {"AutoTokenizer": ["tokenization_x.XTokenizer", None]}})
+    )
+    (tmp_path / "tokenization_x.py").write_text("import subprocess\nsubprocess.run(['id'])\n")
+    inv = aitrail.scan(tmp_path)
+    rules = {(f.path, f.rule) for f in inv.findings}
+    assert ("tokenizer_config.json", "scan.remote-code") in rules
+    assert ("tokenization_x.py", "security.remote-code.risky-call") in rules

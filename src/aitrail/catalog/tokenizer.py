@@ -82,6 +82,10 @@ def catalog(f: FileRef) -> Found:
     elif name == "tokenizer_config.json":
         doc = read_json(f)
         if isinstance(doc, dict):
+            if isinstance(doc.get("auto_map"), dict):  # AutoTokenizer: [slow, fast] classes in this repo
+                from .hf_config import _auto_map
+
+                _auto_map(out, f, doc["auto_map"])
             for k in ("tokenizer_class", "model_max_length", "do_lower_case"):
                 if k in doc and isinstance(doc[k], (str, int, float, bool)):
                     v = doc[k]

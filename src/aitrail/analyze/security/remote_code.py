@@ -59,6 +59,8 @@ RISKY_MODULES = {
     "multiprocessing",
 }
 MAX_CALLS_LISTED = 20
+# Files whose auto_map transformers follows: the model's, the tokenizer's and the processors'.
+AUTO_MAP_FILES = {"config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json"}
 
 
 def remote_code(rep: FileReport, path: Path) -> None:
@@ -141,7 +143,8 @@ def _err(e: BaseException) -> str:
 
 
 def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
-    """Python files a config.json's auto_map makes transformers import (real paths).
+    """Python files the auto_map of a config.json (or a tokenizer's or processor's config) makes
+    transformers import (real paths).
 
     ``files``: the files already walked under ``root`` (the walk decides which files are regular and
     which links may be followed); without it, ``root`` is walked the same way. Only references inside
@@ -162,7 +165,7 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
             return set()
     out: set[Path] = set()
     for cfg in files:
-        if cfg.name != "config.json":
+        if cfg.name not in AUTO_MAP_FILES:
             continue
         for ref in auto_map_refs(_auto_map(cfg)):
             path, problem = module_file(ref)
