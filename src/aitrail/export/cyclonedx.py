@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component as CxComponent
 from cyclonedx.model.component import ComponentType as CxType
 from cyclonedx.model.component import Pedigree
+from cyclonedx.model.dependency import Dependable, Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 from cyclonedx.schema import SchemaVersion
@@ -33,6 +35,38 @@ TEXT_TASKS = ("text", "sentence", "token", "fill-mask", "question", "summarizati
 
 class ValidationError(Exception):
     pass
+
+
+def _index_dependencies(bom: Bom) -> Bom:
+    """The library's ``register_dependency`` finds the target's entry by scanning every dependency, and
+    ``Bom.validate`` calls it for each component: quadratic over a BOM of many models. The same, indexed
+    (set on the instance: the serialiser works from the class, so a subclass would not be written)."""
+    index: dict[str, Dependency] = {}
+
+    def register_dependency(target: Dependable, depends_on: Iterable[Dependable] | None = None) -> None:
+        ref = target.bom_ref
+        if len(index) != len(bom.dependencies):  # entries added some other way: index them (first wins)
+            index.clear()
+            for d in bom.dependencies:
+                if d.ref.value is not None:
+                    index.setdefault(d.ref.value, d)
+        if ref.value is not None:
+            have = index.get(ref.value)
+        else:  # a ref without a value only matches itself, as in the library
+            have = next((d for d in bom.dependencies if d.ref is ref), None)
+        deps = list(depends_on or ())
+        if have is not None:
+            have.dependencies.update(Dependency(ref=d.bom_ref) for d in deps)
+        else:
+            entry = Dependency(ref=ref, dependencies=[Dependency(ref=d.bom_ref) for d in deps])
+            bom.dependencies.add(entry)
+            if ref.value is not None and len(index) + 1 == len(bom.dependencies):
+                index.setdefault(ref.value, entry)
+        for d in deps:
+            register_dependency(d)
+
+    setattr(bom, "register_dependency", register_dependency)  # noqa: B010 (mypy: no assigning to a method)
+    return bom
 
 
 def _licenses(lics: list[DeclaredLicense]) -> list[Any]:
@@ -247,7 +281,7 @@ def model_card(inv: Inventory, m: Component) -> dict[str, Any]:
 
 
 def build(inv: Inventory) -> Bom:
-    bom = Bom()
+    bom = _index_dependencies(Bom())
     bom.metadata.tools.components.add(
         CxComponent(type=CxType.APPLICATION, name="aitrail", version=__version__, bom_ref="tool:aitrail")
     )
