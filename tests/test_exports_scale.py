@@ -225,3 +225,23 @@ def test_boms_are_linear_and_complete(built, monkeypatch):
     assert calls["report"] == 0  # a full licence report per model and use walked every finding
     walks = [w.walks for w in lists]
     assert max(walks) <= MAX_WALKS, walks
+
+
+def test_cyclonedx_validation_without_jsonschema_rs(monkeypatch):
+    # python-jsonschema stands in when jsonschema-rs is absent (a runtime install): still strict, and
+    # uniqueItems found by hashing, where the library compared every pair of components
+    inv, _ = _inventory(30)
+    text = cyclonedx.dumps(inv)
+    assert cyclonedx._rs_validator("1.6") is not None  # the test extra has it: the rest is the fallback
+    monkeypatch.setattr(cyclonedx, "_rs_validator", lambda version: None)
+    assert cyclonedx.validate(text) is None
+    doc = json.loads(text)
+    doc["components"].append(dict(doc["components"][3]))
+    assert "non-unique" in (cyclonedx.validate(json.dumps(doc)) or "")
+    doc = json.loads(text)
+    doc["components"][0]["bogus"] = 1
+    assert "bogus" in (cyclonedx.validate(json.dumps(doc)) or "")
+    doc = json.loads(text)
+    doc["metadata"]["timestamp"] = "yesterday"
+    assert "date-time" in (cyclonedx.validate(json.dumps(doc)) or "")
+    assert cyclonedx._same([1, {"a": True}]) == cyclonedx._same([1.0, {"a": True}]) != cyclonedx._same([True, {}])

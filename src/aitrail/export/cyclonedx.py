@@ -21,7 +21,7 @@ from cyclonedx.model.dependency import Dependable, Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
 from packageurl import PackageURL
 
 from .. import __version__
@@ -361,8 +361,71 @@ def validate(text: str, spec_version: str = "1.6") -> str | None:
     if rs is not None:
         err = next(iter(rs.iter_errors(json.loads(text))), None)
         return None if err is None else f"{err.message} (at /{'/'.join(map(str, err.instance_path))})"
-    found = JsonStrictValidator(VERSIONS[spec_version][1]).validate_str(text)
-    return None if found is None else str(found)
+    found = next(iter(_py_validator(spec_version).iter_errors(json.loads(text))), None)
+    return None if found is None else f"{found.message} (at /{'/'.join(map(str, found.absolute_path))})"
+
+
+def _same(x: Any) -> Any:
+    """A hashable stand-in with JSON Schema's equality (true is not 1, 1 is 1.0, key order is moot)."""
+    if isinstance(x, bool) or x is None:
+        return ("b", x)
+    if isinstance(x, (int, float, str)):
+        return ("v", x)
+    if isinstance(x, list):
+        return ("l", tuple(_same(i) for i in x))
+    if isinstance(x, dict):
+        return ("d", frozenset((k, _same(v)) for k, v in x.items()))
+    return ("o", repr(x))
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    # python-jsonschema compares unsortable items (objects) pairwise: quadratic in a BOM's components
+    from jsonschema import ValidationError as SchemaError
+
+    if unique and validator.is_type(instance, "array"):
+        seen: set[Any] = set()
+        for item in instance:
+            key = _same(item)
+            if key in seen:
+                yield SchemaError(f"{instance!r} has non-unique elements")
+                return
+            seen.add(key)
+
+
+@lru_cache(maxsize=None)
+def _py_validator(spec_version: str) -> Any:
+    """The library's strict validator, with a linear uniqueItems and without the IRI formats: the
+    format extra parses each IRI with an Earley grammar (0.16 s an IRI); without that extra they are
+    not checked at all."""
+    import jsonschema  # imported on use: with the format extra it takes seconds, jsonschema-rs milliseconds
+    import jsonschema.validators
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT7
+
+    schema = _load(BOM_JSON_STRICT[VERSIONS[spec_version][1]])
+    registry: Registry[Any] = Registry().with_resources(
+        (uri, DRAFT7.create_resource(_load(path))) for uri, path in _REFERENCED
+    )
+    formats = jsonschema.FormatChecker()
+    formats.checkers = {
+        k: v for k, v in jsonschema.Draft7Validator.FORMAT_CHECKER.checkers.items() if k not in ("iri", "iri-reference")
+    }
+    cls = jsonschema.validators.extend(jsonschema.Draft7Validator, {"uniqueItems": _unique_items})
+    return cls(schema, registry=registry, format_checker=formats)
+
+
+def _load(path: str | None) -> Any:
+    with open(str(path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+# the schemas the BOM schema refers to, as the library's own validator registers them: nothing is fetched
+_PREFIX = "http://cyclonedx.org/schema/"
+_REFERENCED = (
+    (f"{_PREFIX}spdx.SNAPSHOT.schema.json", SPDX_JSON),
+    (f"{_PREFIX}jsf-0.82.SNAPSHOT.schema.json", JSF),
+    (f"{_PREFIX}cryptography-defs.SNAPSHOT.schema.json", CRYPTOGRAPHY_DEFS),
+)
 
 
 @lru_cache(maxsize=None)
@@ -373,22 +436,8 @@ def _rs_validator(spec_version: str) -> Any:
         return None
     if not hasattr(jsonschema_rs, "Registry"):  # older than 0.30: no offline references, use the library's
         return None
-    from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
-
-    def load(path: str | None) -> Any:
-        with open(str(path), encoding="utf-8") as f:
-            return json.load(f)
-
-    # the references the library's own validator registers, so nothing is fetched
-    prefix = "http://cyclonedx.org/schema/"
-    registry = jsonschema_rs.Registry(
-        [
-            (f"{prefix}spdx.SNAPSHOT.schema.json", load(SPDX_JSON)),
-            (f"{prefix}jsf-0.82.SNAPSHOT.schema.json", load(JSF)),
-            (f"{prefix}cryptography-defs.SNAPSHOT.schema.json", load(CRYPTOGRAPHY_DEFS)),
-        ]
-    )
-    schema = load(BOM_JSON_STRICT[VERSIONS[spec_version][1]])
+    registry = jsonschema_rs.Registry([(uri, _load(path)) for uri, path in _REFERENCED])
+    schema = _load(BOM_JSON_STRICT[VERSIONS[spec_version][1]])
     try:
         return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True, offline=True)
     except TypeError:  # no `offline` switch yet: the registry alone resolves every reference
