@@ -488,3 +488,18 @@ def test_a_legacy_torch_tar_whose_pickle_is_a_link_is_a_finding(tmp_path):
     assert [f for f in inv.findings if f.rule == "scan.internal-error"] == []
     assert any(f.rule == "scan.pickle.malformed" and "model.tar" in f.message for f in inv.findings)
     assert "security.incomplete" not in rules(S.scan_file(p, p.name))
+
+
+def test_names_in_security_findings_are_always_encodable():
+    rep = FileReport("m\udcff.tar", None, "tar")
+    rep.add("high", "tar.corrupt", "member 'x\ud800' cannot be read", "m\udcff.tar:x\ud800")
+    f = rep.findings[0]
+    (f.message + f.location).encode("utf-8")  # no lone surrogate reaches a report
+    assert "\\udcff" in f.message and "\\ud800" in f.location
+
+
+def test_an_npy_descr_with_a_lone_surrogate_is_escaped(tmp_path):
+    p = tmp_path / "s.npy"
+    p.write_bytes(npy_with("{'descr': '\\ud800', 'fortran_order': False, 'shape': (1,), }", b""))
+    inv = aitrail.scan(tmp_path, require_model=False)
+    json.dumps(inv.to_dict(), default=str, ensure_ascii=False).encode("utf-8")

@@ -47,7 +47,8 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
 
 
 def _npy_props(header: dict) -> dict:
-    descr = str(header["descr"])
+    # the header is attacker text: lone surrogates in a descr string must not reach the reports
+    descr = str(header["descr"]).encode("utf-8", "backslashreplace").decode("utf-8")
     return {
         "dtype": descr if len(descr) <= 200 else descr[:199] + "…",
         "shape": list(header["shape"]),

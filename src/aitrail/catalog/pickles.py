@@ -164,6 +164,7 @@ class _Lines:
         return self.fh.read(n)
 
 
+_OPS = [pickletools.code2op.get(chr(i)) for i in range(256)]  # type: ignore[attr-defined]  # by byte value
 _PREFIX = {-2: (1, False), -3: (4, True), -4: (4, False), -5: (8, False)}  # length prefix: size, signed
 
 
@@ -173,16 +174,17 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
     Decodes opcodes only; nothing is imported or called."""
     import pickle
 
-    code2op = pickletools.code2op  # type: ignore[attr-defined]  # public in practice, untyped
+    ops = _OPS
+    read, tell = fh.read, getattr(fh, "tell", None)
     while True:
         try:
-            pos = fh.tell()
-        except (OSError, AttributeError, ValueError):
+            pos = tell() if tell else -1
+        except (OSError, ValueError):
             pos = -1
-        c = fh.read(1)
+        c = read(1)
         if not c:
             raise ValueError("pickle exhausted before seeing STOP")
-        op = code2op.get(c.decode("latin-1"))
+        op = ops[c[0]]
         if op is None:
             raise ValueError(f"at position {pos}, opcode {c!r} unknown")
         arg = op.arg
@@ -374,59 +376,7 @@ def walk(
         if name in _CONSTANTS:
             stack.append(_CONSTANTS[name])
             continue
-        if name == "PROTO":
-            s.protocol = arg
-        elif name in ("FRAME",):
-            pass
-        elif name == "MARK":
-            stack.append(MARK)
-        elif name == "STOP":
-            s.root = stack[-1] if stack else None
-            break
-        elif name in ("GLOBAL", "INST"):
-            mod, _, nm = (arg if isinstance(arg, str) else "<oversized> <oversized>").partition(" ")
-            g = Global(bounded_name(mod), bounded_name(nm))
-            add_global(g)
-            if name == "INST":
-                stack.append(call(g, tuple(pop_mark())))
-            else:
-                stack.append(g)
-        elif name == "STACK_GLOBAL":
-            nm, mod = pop(), pop()
-            g = Global(bounded_name(mod), bounded_name(nm))
-            add_global(g)
-            stack.append(g)
-        elif name in ("EXT1", "EXT2", "EXT4"):
-            g = Global("copyreg._extension_registry", bounded_name(str(arg)))
-            add_global(g)
-            stack.append(g)
-        elif name == "REDUCE":
-            args = pop()
-            func = pop()
-            stack.append(_reduce(func, args, s) if track else call(func, args))
-        elif name in ("NEWOBJ",):
-            args = pop()
-            cls = pop()
-            stack.append(call(cls, args))
-        elif name == "NEWOBJ_EX":
-            pop()
-            args = pop()
-            cls = pop()
-            stack.append(call(cls, args))
-        elif name == "OBJ":
-            items = pop_mark()
-            if not items:
-                raise ValueError("OBJ with no class")
-            stack.append(call(items[0], tuple(items[1:])))
-        elif name == "BUILD":
-            state = pop()
-            if stack and isinstance(stack[-1], Obj):
-                stack[-1].state = state
-                if on_build is not None:
-                    on_build(stack[-1], fh, s)
-        elif name in ("BINPERSID", "PERSID"):
-            stack.append(PersId(pop() if name == "BINPERSID" else arg))
-        elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+        if name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
             if not stack:
                 raise ValueError("memoize on an empty stack")
             # MEMOIZE takes the next slot (the memo's size); PUT names its slot. A lean memo drops
@@ -497,6 +447,58 @@ def walk(
             _setitems(stack, [k, v], track)
         elif name == "SETITEMS":
             _setitems(stack, pop_mark(), track)
+        elif name == "PROTO":
+            s.protocol = arg
+        elif name in ("FRAME",):
+            pass
+        elif name == "MARK":
+            stack.append(MARK)
+        elif name == "STOP":
+            s.root = stack[-1] if stack else None
+            break
+        elif name in ("GLOBAL", "INST"):
+            mod, _, nm = (arg if isinstance(arg, str) else "<oversized> <oversized>").partition(" ")
+            g = Global(bounded_name(mod), bounded_name(nm))
+            add_global(g)
+            if name == "INST":
+                stack.append(call(g, tuple(pop_mark())))
+            else:
+                stack.append(g)
+        elif name == "STACK_GLOBAL":
+            nm, mod = pop(), pop()
+            g = Global(bounded_name(mod), bounded_name(nm))
+            add_global(g)
+            stack.append(g)
+        elif name in ("EXT1", "EXT2", "EXT4"):
+            g = Global("copyreg._extension_registry", bounded_name(str(arg)))
+            add_global(g)
+            stack.append(g)
+        elif name == "REDUCE":
+            args = pop()
+            func = pop()
+            stack.append(_reduce(func, args, s) if track else call(func, args))
+        elif name in ("NEWOBJ",):
+            args = pop()
+            cls = pop()
+            stack.append(call(cls, args))
+        elif name == "NEWOBJ_EX":
+            pop()
+            args = pop()
+            cls = pop()
+            stack.append(call(cls, args))
+        elif name == "OBJ":
+            items = pop_mark()
+            if not items:
+                raise ValueError("OBJ with no class")
+            stack.append(call(items[0], tuple(items[1:])))
+        elif name == "BUILD":
+            state = pop()
+            if stack and isinstance(stack[-1], Obj):
+                stack[-1].state = state
+                if on_build is not None:
+                    on_build(stack[-1], fh, s)
+        elif name in ("BINPERSID", "PERSID"):
+            stack.append(PersId(pop() if name == "BINPERSID" else arg))
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
             stack.append(("<bytes>", len(arg or b"")))
         elif isinstance(arg, Oversized):

@@ -24,7 +24,9 @@ def rules() -> dict[str, Any]:
 
 
 def _bounded(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    """At most MAX_MESSAGE characters, always encodable (lone surrogates from file or member names escaped)."""
+    text = text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
