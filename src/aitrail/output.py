@@ -189,8 +189,15 @@ def safe(text: str, stream: object | None = None) -> str:
 
 def out(text: str) -> None:
     """Every write to standard output goes through here: never fails on what cannot be encoded."""
-    sys.stdout.write(safe(text, sys.stdout))
-    sys.stdout.flush()
+    stream = sys.stdout
+    raw = getattr(stream, "buffer", None)
+    if raw is None:
+        stream.write(safe(text, stream))
+        stream.flush()
+        return
+    stream.flush()  # one encoding pass, straight to the bytes (a large JSON is not copied twice)
+    raw.write(text.encode(getattr(stream, "encoding", None) or "utf-8", "backslashreplace"))
+    raw.flush()
 
 
 def err(text: str) -> None:
