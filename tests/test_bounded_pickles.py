@@ -12,7 +12,6 @@ import json
 import lzma
 import os
 import pickle
-import resource
 import struct
 import subprocess
 import sys
@@ -42,11 +41,15 @@ def rules(rep: S.FileReport) -> set[str]:
 
 
 def run(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess[bytes], int]:
-    """``aitrail ARGS`` in a child; its output and its peak RSS in bytes (Linux: ru_maxrss in KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    r = subprocess.run([str(AITRAIL), *args], capture_output=True, timeout=timeout)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return r, max(after, before) * 1024 if after > before else after * 1024
+    """``aitrail ARGS`` in a child; its output and its own peak RSS in bytes. A fresh wrapper process
+    waits for it, so the RSS is this child's alone (ru_maxrss of RUSAGE_CHILDREN is a max over all)."""
+    wrapper = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "sys.stderr.write('\\nRSS %d' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
+    )
+    r = subprocess.run([sys.executable, "-c", wrapper, str(AITRAIL), *args], capture_output=True, timeout=timeout)
+    rss = int(r.stderr.rsplit(b"RSS ", 1)[1]) * 1024  # Linux: KiB
+    return r, rss
 
 
 def nested_pickle(levels: int) -> bytes:
