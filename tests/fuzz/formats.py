@@ -1234,6 +1234,132 @@ def tar_field(r: Random, d: bytes) -> bytes:
     return out
 
 
+# -- smaller readers: HDF5, shard indexes, adapters, merges, Modelfiles, requirements, licences --------
+def st_index_seed() -> dict[str, bytes]:
+    idx = {
+        "metadata": {"total_size": 16},
+        "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors"},
+    }
+    return {"index": json.dumps(idx).encode()}
+
+
+def st_index_evil(r: Random) -> bytes:
+    shard = r.choice(
+        [
+            "../../../etc/passwd",
+            "/etc/passwd",
+            "a\x00.safetensors",
+            "\ud800.safetensors",
+            "",
+            "x" * 100000,
+            ["a"],
+            5,
+            None,
+            M.DEEP,
+            "model.safetensors/../../x",
+            "C:\\x.safetensors",
+        ]
+    )
+    wm = {f"t{i}": shard for i in range(r.choice([1, 3, 100000]))}
+    return M.json_bytes(r, {"metadata": {"total_size": r.choice([2**64, -1, "x", M.BIGINT])}, "weight_map": wm})
+
+
+def adapter_seed() -> dict[str, bytes]:
+    return {
+        "lora": json.dumps(
+            {
+                "base_model_name_or_path": "meta-llama/Llama-3.1-8B",
+                "peft_type": "LORA",
+                "r": 8,
+                "lora_alpha": 16,
+                "target_modules": ["q_proj", "v_proj"],
+                "task_type": "CAUSAL_LM",
+            }
+        ).encode()
+    }
+
+
+MERGE_SEED = b"""merge_method: ties
+base_model: mistralai/Mistral-7B-v0.1
+models:
+  - model: org/a
+    parameters: {density: 0.5, weight: 0.5}
+  - model: org/b
+dtype: bfloat16
+"""
+
+
+def yaml_evil(r: Random, d: bytes) -> bytes:
+    n = r.choice([100, 1000, 10000, 100000])
+    return r.choice(
+        [
+            lambda: laughs(r).split(b"---")[1],
+            lambda: b"models: " + b"[" * n + b"]" * n,
+            lambda: b"models:\n" + b"".join(b"  " * i + b"- model:\n" for i in range(min(n, 3000))),
+            lambda: b"base_model: !!python/object/apply:os.system ['echo hi']\n",
+            lambda: b"a: &a [*a]\nbase_model: *a\n",
+            lambda: d.replace(b"org/a", b"\x00\xff\xfe", 1),
+            lambda: d + b"\nbase_model: " + b"x" * 1_000_000,
+            lambda: b"\t\x00: [\n",
+            lambda: d.replace(b"models:", b"models: 5\nmodels:", 1),
+        ]
+    )()
+
+
+MODELFILE = b"""FROM ./llama-2-tiny-random.gguf
+TEMPLATE \"\"\"{{ .System }} {{ .Prompt }}\"\"\"
+PARAMETER stop "</s>"
+LICENSE \"\"\"MIT License\"\"\"
+ADAPTER ./adapter.gguf
+"""
+
+
+def modelfile_evil(r: Random, d: bytes) -> bytes:
+    return r.choice(
+        [
+            lambda: d + b'LICENSE """' + b"x" * 2_000_000,
+            lambda: d + b'TEMPLATE """unterminated',
+            lambda: b"FROM " + b"../" * 10000 + b"etc/passwd\n",
+            lambda: b"FROM /dev/zero\nADAPTER /etc/passwd\n",
+            lambda: d + b"PARAMETER " * 100000,
+            lambda: d.replace(b"FROM", b"FR\x00OM\xff", 1),
+            lambda: b"FROM x\n" * 200000,
+        ]
+    )()
+
+
+def requirements_evil(r: Random, d: bytes) -> bytes:
+    return r.choice(
+        [
+            lambda: d + b"\n-r requirements.txt\n-r ../../../etc/passwd\n",
+            lambda: d + b"\n" + b"torch" + b"[" * 10000 + b"\n",
+            lambda: d + b"\ntorch" + b">=1" * 100000 + b"\n",
+            lambda: d + b"\n\xff\xfe\x00torch==\ud800\n".replace(b"\ud800", b"\xed\xa0\x80"),
+            lambda: d + b"\ngit+https://[::1/x.git#egg=\n",
+            lambda: d + b"\n" + b"-e " * 10000 + b"\n",
+            lambda: (d + b"\n") * 100000,
+        ]
+    )()
+
+
+def license_evil(r: Random, d: bytes) -> bytes:
+    return r.choice(
+        [
+            lambda: d * r.choice([100, 2000]),
+            lambda: b"\x00\xff" * 100000,
+            lambda: d.replace(b"MIT", b"M\xed\xa0\x80IT", 1),
+            lambda: ("Apache License " * 100000).encode(),
+            lambda: b"\n" * 1_000_000,
+            lambda: d[: len(d) // 3],
+        ]
+    )()
+
+
+@lru_cache(maxsize=1)
+def hdf5_seeds() -> dict[str, bytes]:
+    return _corpus("k01", "k02")
+
+
 # -- the registry ---------------------------------------------------------------------------
 JSONM: dict[str, Mut] = {"j_mutate": M.j_mutate, "j_text": M.j_text}
 
@@ -1356,6 +1482,29 @@ FORMATS: dict[str, Format] = {
         ),
         Format("urls", "urls.txt", _seed({"urls": URLS}), {"url_lines": url_lines}, binary=False),
         Format("tar", "model.tar", tar_seeds, {"tar_field": tar_field}),
+        Format("hdf5", "model.h5", hdf5_seeds, {}),
+        Format(
+            "stindex", "model.safetensors.index.json", st_index_seed, JSONM, {"st_index": st_index_evil}, binary=False
+        ),
+        Format("adapter", "adapter_config.json", adapter_seed, JSONM, {"json_deep": json_deep}, binary=False),
+        Format("mergekit", "mergekit_config.yml", _seed({"ties": MERGE_SEED}), {"yaml_evil": yaml_evil}, binary=False),
+        Format(
+            "modelfile", "Modelfile", _seed({"modelfile": MODELFILE}), {"modelfile_evil": modelfile_evil}, binary=False
+        ),
+        Format(
+            "requirements",
+            "requirements.txt",
+            _seed({"req": b"torch>=2.1\ntransformers==4.44.0\nnumpy\n"}),
+            {"req_evil": requirements_evil},
+            binary=False,
+        ),
+        Format(
+            "license",
+            "LICENSE",
+            lambda: _real("ollama-llama-2-tiny-random-gguf/LICENSE"),
+            {"license_evil": license_evil},
+            binary=False,
+        ),
     ]
 }
 

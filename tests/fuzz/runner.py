@@ -162,6 +162,7 @@ def warm_folder() -> Path:
 def materialise(case: Case, root: Path) -> Path:
     d = Path(tempfile.mkdtemp(prefix="in-", dir=root))
     for name, data in case.files.items():
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
         (d / name).write_bytes(data)
     return d
 
@@ -266,7 +267,8 @@ def minimise(worker: Worker, res: Result, tmp: Path, budget_s: float = 60.0, max
     return Case(case.recipe, files)
 
 
-EXT = {"hfconfig": "json", "tokcfg": "json", "remotepy": "py", "card": "md", "urls": "txt"}
+EXT = {"hfconfig": "json", "tokcfg": "json", "remotepy": "py", "card": "md", "urls": "txt", "stindex": "json",
+       "adapter": "json", "mergekit": "yml", "modelfile": "txt", "requirements": "txt", "license": "txt"}
 
 
 def save(res: Result, case: Case | None = None, root: Path = REGRESSIONS) -> Path:
