@@ -384,10 +384,10 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> An
 
     if unique and validator.is_type(instance, "array"):
         seen: set[Any] = set()
-        for item in instance:
+        for i, item in enumerate(instance):
             key = _same(item)
-            if key in seen:
-                yield SchemaError(f"{instance!r} has non-unique elements")
+            if key in seen:  # not the whole array in the message: it may hold every component
+                yield SchemaError(f"has non-unique elements: item {i} repeats an earlier one ({str(item)[:200]})")
                 return
             seen.add(key)
 
