@@ -152,6 +152,7 @@ def test_output_is_deterministic_and_timestamps_only_when_asked(tmp_path, capsys
     outs = []
     for i in range(2):
         r = tmp_path / f"run{i}"
+        r.mkdir()  # outputs never create folders (--mkdirs does)
         for fmt in ("json", "sarif", "markdown"):
             assert (
                 main(["check", str(MINILM), "-f", fmt, "-o", str(r / f"out.{fmt}"), "--report", str(r / "r.html")]) == 0
@@ -218,7 +219,9 @@ def test_report_name_and_write_errors(tmp_path, capsys):
     assert code == 2 and "*.html or *.md" in err
     (tmp_path / "file").write_text("")
     code, _, err = run(capsys, str(MINILM), "-f", "json", "-o", str(tmp_path / "file" / "out.json"))
-    assert code == 3 and "cannot write" in err
+    assert code == 2 and "is not a folder" in err  # refused before the scan
+    code, _, err = run(capsys, str(MINILM), "-f", "json", "-o", str(tmp_path / "missing" / "out.json"))
+    assert code == 2 and "does not exist" in err
 
 
 def _chromium() -> str | None:

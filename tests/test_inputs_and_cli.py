@@ -155,7 +155,7 @@ def test_cli_version(capsys):
 @pytest.mark.parametrize("fmt", ["json", "cyclonedx", "spdx", "markdown"])
 def test_cli_formats_write_files(tmp_path, fmt):
     out = tmp_path / "out" / f"bom.{fmt}"
-    assert main(["scan", str(MINILM), "--format", fmt, "-o", str(out)]) == 0
+    assert main(["scan", str(MINILM), "--format", fmt, "-o", str(out), "--mkdirs"]) == 0  # out/ is created
     text = out.read_text()
     assert "all-MiniLM-L6-v2" in text
     if fmt == "spdx":
@@ -173,7 +173,8 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert main(["scan", str(tmp_path), "--manifest", str(tmp_path / "aitrail.yaml")]) == 2
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main(["scan", str(MINILM), "-f", "json", "-o", str(blocker / "x.json"), "--no-hash"]) == 3
+    assert main(["scan", str(MINILM), "-f", "json", "-o", str(blocker / "x.json"), "--no-hash"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["scan"])
     assert e.value.code == 2

@@ -305,11 +305,11 @@ def _model_name(unit: inputs.Unit, facts: dict[str, list[tuple[Any, Evidence]]],
         if facts.get(key):
             return str(facts[key][0][0])
     if unit.single_file:
-        return unit.single_file.stem
+        return inputs.escape(unit.single_file.stem)
     root = unit.root.resolve()
     if root.name.lower() in _GENERIC_DIRS and root.parent.name:
-        return f"{root.parent.name}/{root.name}"
-    return root.name or "model"
+        return inputs.escape(f"{root.parent.name}/{root.name}")
+    return inputs.escape(root.name) or "model"
 
 
 def _assemble(
@@ -349,7 +349,11 @@ def _assemble(
         elif isinstance(d, OSError):
             inv.findings.append(
                 Finding(
-                    Severity.LOW, "scan.unreadable", f"{ref.rel}: cannot hash: {d.strerror}", ref.rel, Evidence(ref.rel)
+                    Severity.HIGH,
+                    "scan.unreadable",
+                    f"{ref.rel}: cannot hash: {d.strerror or guard.describe(d)}; the content is not tied to a digest",
+                    ref.rel,
+                    Evidence(ref.rel),
                 )
             )
         for r in results:
