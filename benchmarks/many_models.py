@@ -483,6 +483,7 @@ def run_cases(
     work: Path = WORK,
     log: Any = sys.stderr,
     exports: bool = False,
+    cli: bool = True,
 ) -> list[Case]:
     cases: list[Case] = []
     need = max((n for k, n in specs if k in ("folders", "hfcache")), default=1)
@@ -504,7 +505,7 @@ def run_cases(
         print(f"  {case.api.seconds} s, {case.api.rss_mb} MB, {case.api.error or case.api.info}", file=log, flush=True)
         if case.api.seconds is None:
             continue
-        for fmt in CLI_FORMATS:
+        for fmt in CLI_FORMATS if cli else ():
             pts = [(c.n, r.seconds) for c in same if (r := c.cli.get(fmt)) and r.seconds]
             guess = extrapolate(pts, n) if pts else case.api.seconds * 2
             if guess is not None and guess > budget:
@@ -676,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=600, help="seconds one run may take (extrapolated)")
     ap.add_argument("--profile", action="append", type=parse_spec, default=[], help="cProfile this case instead")
     ap.add_argument("--exports", action="store_true", help="also time every writer (BOMs, reports) on each case")
+    ap.add_argument("--no-cli", action="store_true", help="time check() (and --exports) only, not the CLI")
     ap.add_argument("--work", type=Path, default=WORK)
     ap.add_argument("--src", type=Path, help="import aitrail from this src/ folder (default: the installed one)")
     args = ap.parse_args(argv)
@@ -687,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
             print(profile(kind, n, args.budget, args.exports, args.work))
         return 0
     specs = args.cases or [parse_spec(s) for s in DEFAULT_CASES]
-    cases = run_cases(specs, args.budget, args.work, exports=args.exports)
+    cases = run_cases(specs, args.budget, args.work, exports=args.exports, cli=not args.no_cli)
     print(f"aitrail from {SRC or 'the installed package'}; {os.cpu_count()} cores; budget {args.budget:.0f} s a run\n")
     print(table(cases))
     print()
