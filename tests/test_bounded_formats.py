@@ -638,3 +638,13 @@ def test_tokenizer_auto_map_is_remote_code(tmp_path):
     rules = {(f.path, f.rule) for f in inv.findings}
     assert ("tokenizer_config.json", "scan.remote-code") in rules
     assert ("tokenization_x.py", "security.remote-code.risky-call") in rules
+
+
+def test_license_of_a_million_blank_lines_finishes(tmp_path):
+    """A copyright-line pattern starting with \\s spanned every following blank line: quadratic (a hang)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "LICENSE").write_text("\n" * 1_000_000 + "MIT\n")
+    code = "import sys; from aitrail.analyze.license_text import identify_file; identify_file(sys.argv[1])"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "LICENSE")], check=True, timeout=60)

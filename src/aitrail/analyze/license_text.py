@@ -41,7 +41,7 @@ from .licenses import LicenseFacts, knowledge
 SHINGLE = 5
 KNOWN_AT = 0.90  # coverage needed to consider a licence at all
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
-_COPYRIGHT = re.compile(r"^\s*(copyright|\(c\)|©)[^\n]*$", re.I | re.M)
+_COPYRIGHT = re.compile(r"^[^\S\n]*(copyright|\(c\)|©)[^\n]*$", re.I | re.M)  # \s would span blank lines: quadratic
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # List numbering ("1.", "b.", "iv)", "(a)") differs between copies of one licence: not content.
 _MARKER = re.compile(r"(?m)^[ \t>#*_-]*(?:\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)]+[ \t]*)+(?=\S)")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import email.parser
 
 from ..analyze.license_text import identify_text
-from ..model import Component, ComponentType, DeclaredLicense
+from ..model import Component, ComponentType, DeclaredLicense, Severity
 from .base import FileRef, Found
 from .lineage import text
 
+MAX_HEADERS = 1 << 20  # characters of headers read (a whole licence text in License: ~30 KB)
 LONG_TEXT = 200  # longer than any licence name or expression: a pasted licence text
 
 
@@ -18,8 +19,20 @@ def matches(f: FileRef) -> bool:
 
 
 def catalog(f: FileRef) -> Found:
-    msg = email.parser.Parser().parsestr(f.read_text(8 << 20), headersonly=True)
     out = Found(file_type=ComponentType.CONFIG, format="python-metadata")
+    # Only the headers are read (the body is the package's long description); the email parser
+    # would still split a body into lines, so it is cut off first, and the headers are bounded.
+    headers = f.read_text(8 << 20).replace("\r\n", "\n").partition("\n\n")[0]
+    if len(headers) > MAX_HEADERS:
+        cut = headers.rfind("\n", 0, MAX_HEADERS)
+        headers = headers[: cut if cut > 0 else MAX_HEADERS]
+        out.finding(
+            Severity.LOW,
+            "scan.limit-exceeded",
+            f"{f.rel}: metadata headers longer than {MAX_HEADERS} characters; the rest not read",
+            f.ev(),
+        )
+    msg = email.parser.Parser().parsestr(headers, headersonly=True)
     name, version = msg.get("Name"), msg.get("Version")
     if not isinstance(name, str) or not name.strip():
         return out
