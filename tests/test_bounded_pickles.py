@@ -506,3 +506,14 @@ def test_an_npy_descr_with_a_lone_surrogate_is_escaped(tmp_path):
     p.write_bytes(npy_with("{'descr': '\\ud800', 'fortran_order': False, 'shape': (1,), }", b""))
     inv = aitrail.scan(tmp_path, require_model=False)
     json.dumps(inv.to_dict(), default=str, ensure_ascii=False).encode("utf-8")
+
+
+def test_a_chain_of_calls_keeps_no_chain_in_memory():
+    import io
+
+    chain = b"\x80\x02cfuzzmod\nf\n" + b"N\x85R" * 1000 + b"."
+    lean = pickles.walk(io.BytesIO(chain), lean=True)
+    assert lean.root.func is None and lean.root.args is None  # each result forgets the one before
+    assert lean.calls == {"fuzzmod.f"}
+    full = pickles.walk(io.BytesIO(chain))  # the catalog's walk builds values, up to MAX_VALUE_OPS
+    assert isinstance(full.root.func, pickles.Obj) and not full.truncated

@@ -25,6 +25,7 @@ MAX_OPS = 20_000_000
 MAX_SECONDS = 120.0  # wall time one pickle's walk may take (checked every 2**20 opcodes)
 MAX_TENSORS = 200_000
 MAX_MEMO = 2_000_000
+MAX_VALUE_OPS = 4_000_000  # a value-building walk stops building values (not walking) past this many opcodes
 LEAN_MEMO = 200_000
 LEAN_STACK = 200_000  # a lean walk folds deeper stack entries into counters (see Folded)
 LEAN_MARKS = 1_000_000  # MARKs are kept (pop-to-mark needs them): more is a limit finding
@@ -112,13 +113,13 @@ class Global:
         return f"{self.module}.{self.name}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Obj:
     """The result of a call or instantiation the pickle asks for (never performed)."""
 
     func: Any
     args: Any
-    items: dict = field(default_factory=dict)
+    items: dict | None = None  # made on the first SETITEM (most objects never get one)
     state: Any = None
 
 
@@ -346,7 +347,9 @@ def walk(
     def call(func: Any, args: Any) -> Obj:
         if isinstance(func, Global):
             s.calls.add(func.dotted)
-        return Obj(func, args)
+        elif lean or not track:
+            func = None  # no values kept: a chain of calls on results must not pile up in memory
+        return Obj(func, None if lean or not track else args)
 
     # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
     budget = getattr(fh, "op_budget", None)
@@ -513,8 +516,8 @@ def walk(
                 if name not in ("NONE", "NEWTRUE", "NEWFALSE")
                 else {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name]
             )
-        if len(s.tensors) >= MAX_TENSORS:
-            track = False
+        if len(s.tensors) >= MAX_TENSORS or (track and s.op_count > MAX_VALUE_OPS):
+            track = False  # values past here are not built (memory): globals and calls are still judged
             s.truncated = True
     else:
         raise ValueError("pickle ended without STOP")
@@ -590,6 +593,8 @@ def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
     if not (track and stack):
         return
     target = stack[-1]
+    if isinstance(target, Obj) and target.items is None:
+        target.items = {}
     d = target if isinstance(target, dict) else target.items if isinstance(target, Obj) else None
     if d is not None:
         for k, v in zip(items[::2], items[1::2]):
@@ -635,7 +640,8 @@ def collect_tensors(root: Any, limit: int = MAX_TENSORS) -> dict[str, Tensor]:
             continue
         seen.add(id(v))
         if isinstance(v, Obj):
-            todo.append((prefix, v.items, depth + 1))
+            if v.items:
+                todo.append((prefix, v.items, depth + 1))
             if v.state is not None:
                 todo.append((prefix, v.state, depth + 1))
             if isinstance(v.args, tuple):
