@@ -89,6 +89,15 @@ def catalog(f: FileRef) -> Found:
             f.ev(),
         )
         deps = deps[:MAX_DEPS]
+    # A dependency listed twice is one dependency (the first line that names it is the evidence).
+    seen: set[tuple[str, str | None, str]] = set()
+    unique = []
+    for d in deps:
+        key = (re.sub(r"[-_.]+", "-", d[0]).lower(), d[1], d[3])
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    deps = unique
     out.properties["dependency_count"] = len(deps)
     for dep, spec, line, eco in deps:
         ev = f.ev(key=dep, line=line, value=f"{dep}{spec or ''}")
