@@ -261,22 +261,35 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     full = len(text)
     if full > MAX_TEXT:
         text = text[:MAX_TEXT]
-    first = _identify(text, file, exclude, extended=False)
-    result = first if first.known or first.error else _identify(text, file, exclude, extended=True)
+    toks = tokens(text)
+    windows = window_hashes(toks)  # once for both passes: the costly part on a long text
+    first = _identify(text, file, exclude, extended=False, toks=toks, windows=windows)
+    result = (
+        first
+        if first.known or first.error
+        else _identify(text, file, exclude, extended=True, toks=toks, windows=windows)
+    )
     if full > MAX_TEXT:
         result.truncated = full
     return result
 
 
-def _identify(text: str, file: str, exclude: frozenset[str], extended: bool) -> Identification:
+def _identify(
+    text: str,
+    file: str,
+    exclude: frozenset[str],
+    extended: bool,
+    toks: list[str] | None = None,
+    windows: list[int] | None = None,
+) -> Identification:
     """Identify ``text``. ``exclude`` hides licences from the reference set (leave-one-out testing).
 
     A licence is named only when (1) nearly all of it is in the text (at most max(8, 1%) of its
     5-grams missing) and (2) what the text has beyond it is noise: no uncovered number (versions,
     dates, user caps), no uncovered run of six words or more, at most 2% of the words uncovered.
     """
-    toks = tokens(text)
-    windows = window_hashes(toks)
+    toks = tokens(text) if toks is None else toks
+    windows = window_hashes(toks) if windows is None else windows
     s = set(windows)
     if not s:
         return Identification(file, False, error="no words to identify")
