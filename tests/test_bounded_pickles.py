@@ -517,3 +517,12 @@ def test_a_chain_of_calls_keeps_no_chain_in_memory():
     assert lean.calls == {"fuzzmod.f"}
     full = pickles.walk(io.BytesIO(chain))  # the catalog's walk builds values, up to MAX_VALUE_OPS
     assert isinstance(full.root.func, pickles.Obj) and not full.truncated
+
+
+def test_lz4_without_its_package_fails_closed(tmp_path, monkeypatch):
+    p = tmp_path / "model.joblib"
+    p.write_bytes(_compress("lz4", pickle.dumps({"a": 1}, protocol=4)))
+    monkeypatch.setitem(sys.modules, "lz4.frame", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "lz4", None)
+    rep = S.scan_file(p, p.name)
+    assert worst(rep) == "high" and "lz4 package is not installed" in rep.findings[0].message

@@ -741,7 +741,11 @@ def compression(head: bytes) -> str | None:
 
     try:
         first = Decompressed(io.BytesIO(head), codec, "head").read(2)
-    except (ValueError, EOFError, OSError, LimitExceeded, zlib.error, lzma.LZMAError):
+    except LimitExceeded:
+        # lz4 without its package: cannot look inside, so judged as a compressed pickle (fail closed:
+        # the walk then reports it cannot decompress it, high); zstd is not read at all
+        return codec if codec == "lz4" else None
+    except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
         return None
     return codec if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") else None
 
