@@ -46,6 +46,8 @@ def replay(path: Path, timeout: float) -> int:
         finally:
             w.close()
     print(res.line())
+    if res.raw.get("raised_in"):
+        print("    raised in", res.raw["raised_in"])
     for f in res.raw.get("frames") or []:
         print("   ", f)
     for i in res.raw.get("internal") or []:

@@ -234,7 +234,7 @@ def gguf_fields(d: bytes, cap: int = 4000) -> list[tuple[int, int, str]]:
             out.append((i, 4, "ggmltype"))
             out.append((i + 4, 8, "offset"))
             i += 12
-    except (struct.error, ValueError, IndexError):
+    except (struct.error, ValueError, IndexError, OverflowError):
         pass
     return out
 
@@ -251,7 +251,7 @@ def gguf_field(r: Random, d: bytes) -> bytes:
         v = r.choice(M.U64 + [len(d), len(d) + 1, 1 << 30])
     else:
         v = r.choice([0, 1, 2, 3, 8, 9, 13, 14, 30, 255, 2**31, 2**32 - 1])
-    return d[:off] + v.to_bytes(size, "little") + d[off + size :]
+    return d[:off] + (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little") + d[off + size :]
 
 
 def _gguf_write(kv: dict[str, Any], tensors: bool = True, template: str | None = None) -> bytes:
@@ -1337,7 +1337,7 @@ def requirements_evil(r: Random, d: bytes) -> bytes:
             lambda: d + b"\n\xff\xfe\x00torch==\ud800\n".replace(b"\ud800", b"\xed\xa0\x80"),
             lambda: d + b"\ngit+https://[::1/x.git#egg=\n",
             lambda: d + b"\n" + b"-e " * 10000 + b"\n",
-            lambda: (d + b"\n") * 100000,
+            lambda: (d + b"\n") * max(1, (4 << 20) // (len(d) + 1)),  # ~4 MB of lines
         ]
     )()
 

@@ -267,8 +267,19 @@ def minimise(worker: Worker, res: Result, tmp: Path, budget_s: float = 60.0, max
     return Case(case.recipe, files)
 
 
-EXT = {"hfconfig": "json", "tokcfg": "json", "remotepy": "py", "card": "md", "urls": "txt", "stindex": "json",
-       "adapter": "json", "mergekit": "yml", "modelfile": "txt", "requirements": "txt", "license": "txt"}
+EXT = {
+    "hfconfig": "json",
+    "tokcfg": "json",
+    "remotepy": "py",
+    "card": "md",
+    "urls": "txt",
+    "stindex": "json",
+    "adapter": "json",
+    "mergekit": "yml",
+    "modelfile": "txt",
+    "requirements": "txt",
+    "license": "txt",
+}
 
 
 def save(res: Result, case: Case | None = None, root: Path = REGRESSIONS) -> Path:
@@ -283,10 +294,12 @@ def save(res: Result, case: Case | None = None, root: Path = REGRESSIONS) -> Pat
     if len(data) < 64 << 10:
         ext = EXT.get(fmt) or Path(next(iter(case.files))).suffix.lstrip(".") or "bin"
         p = root / f"{stem}.{ext}"
-        p.write_bytes(data)
+        if not p.exists():
+            p.write_bytes(data)
     else:
         p = root / f"{stem}.recipe.json"
-        p.write_text(json.dumps({**case.recipe, "detail": res.detail[:500]}, indent=1) + "\n")
+        if not p.exists():  # the same bytes from another recipe: keep the first (others may replay it)
+            p.write_text(json.dumps({**case.recipe, "detail": res.detail[:500]}, indent=1) + "\n")
     return p
 
 
