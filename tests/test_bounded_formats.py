@@ -610,6 +610,7 @@ def test_keras_functions_inside_keras_that_load_or_download():
     keras_config(rep, {"layers": [{"class_name": "Dense", "config": {"activation": node}}]}, "w")
     keras_config(rep, {"layers": [{"class_name": "TFSMLayer", "module": "keras.layers", "config": {}}]}, "w")
     keras_config(rep, {"layers": [{"class_name": "Dense", "config": {"activation": "relu"}}]}, "w")
+    keras_config(rep, {"class_name": ["not", "a", "name"], "module": {"x": 1}, "config": [1]}, "w")  # odd types
     assert [(f.rule, f.severity) for f in rep.findings] == [
         ("keras.dangerous-function", "critical"),
         ("keras.external-loader", "high"),

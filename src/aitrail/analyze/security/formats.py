@@ -103,7 +103,7 @@ def keras_config(report: FileReport, doc: Any, where: str) -> None:
                     f"{text(mod, 100)}.{node['config']} named as a function: loading calls it (downloads, "
                     "safe-mode off or another model loaded)",
                 )
-            if cls in _KERAS_LOADERS:
+            if isinstance(cls, str) and cls in _KERAS_LOADERS:  # any JSON type may stand where a name should
                 add(
                     "high",
                     "keras.external-loader",
