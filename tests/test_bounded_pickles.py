@@ -526,3 +526,20 @@ def test_lz4_without_its_package_fails_closed(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "lz4", None)
     rep = S.scan_file(p, p.name)
     assert worst(rep) == "high" and "lz4 package is not installed" in rep.findings[0].message
+
+
+def test_counted_positions_equal_pickletools():
+    """iter_ops counts positions instead of calling tell() per opcode; they must be the real ones."""
+    import io
+    import pickle
+    import pickletools
+
+    from aitrail.catalog.pickles import iter_ops
+
+    obj = {"a": [1, 2.5, "x" * 300, b"y" * 70000, None, True, (1, 2)], "b": 10**30, "s": "z" * 70000}
+    for proto in range(6):
+        data = pickle.dumps(obj, protocol=proto)
+        want = [(op.name, pos) for op, _, pos in pickletools.genops(data)]
+        for max_arg in (64 << 10, 64 << 20):  # skipped (lean walk) and read arguments
+            got = [(op.name, pos) for op, _, pos in iter_ops(io.BufferedReader(io.BytesIO(data)), max_arg)]
+            assert got == want, (proto, max_arg)

@@ -150,19 +150,24 @@ class Oversized:
 
 
 class _Lines:
-    """Bounded readline for protocol-0 arguments (pickletools would read an unbounded line)."""
+    """Bounded readline for protocol-0 arguments (pickletools would read an unbounded line); counts
+    what it reads, so positions need no tell()."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self.fh = fh
+        self.consumed = 0
 
     def readline(self) -> bytes:
         line = self.fh.readline(MAX_LINE + 1)
+        self.consumed += len(line)
         if len(line) > MAX_LINE:
             raise ValueError(f"a protocol-0 argument longer than {MAX_LINE} bytes")
         return line
 
     def read(self, n: int) -> bytes:
-        return self.fh.read(n)
+        data = self.fh.read(n)
+        self.consumed += len(data)
+        return data
 
 
 _OPS = [pickletools.code2op.get(chr(i)) for i in range(256)]  # type: ignore[attr-defined]  # by byte value
@@ -176,12 +181,16 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
     import pickle
 
     ops = _OPS
-    read, tell = fh.read, getattr(fh, "tell", None)
+    read = fh.read
+    # Positions are counted, not asked for: BufferedReader.tell() is a system call, and was a
+    # quarter of a walk's time. They serve error messages only.
+    try:
+        pos = fh.tell() if hasattr(fh, "tell") else -1
+    except (OSError, ValueError):
+        pos = -1
+    nxt = pos
     while True:
-        try:
-            pos = tell() if tell else -1
-        except (OSError, ValueError):
-            pos = -1
+        pos = nxt
         c = read(1)
         if not c:
             raise ValueError("pickle exhausted before seeing STOP")
@@ -191,7 +200,7 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
         arg = op.arg
         val: Any = None
         if arg is None:
-            pass
+            nxt = pos + 1 if pos >= 0 else -1
         elif arg.n in _PREFIX:
             size, signed = _PREFIX[arg.n]
             raw = fh.read(size)
@@ -213,6 +222,7 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                         raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
                     left -= got
                 val = Oversized(arg.name, n)
+                nxt = pos + 1 + size + n if pos >= 0 else -1
             else:
                 data = fh.read(n)
                 if len(data) < n:
@@ -228,10 +238,12 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                     val = bytearray(data)
                 else:
                     val = data
+                nxt = pos + 1 + size + n if pos >= 0 else -1
         elif arg.n == -1 and arg.name in ("decimalnl_short", "decimalnl_long"):
             # The C unpickler parses protocol-0 INT/LONG with strtol(base 0): "0x..." loads there while
             # pickletools rejects it. Follow the loader, or a hex integer hides everything after it.
             line = _Lines(fh).readline()
+            nxt = pos + 1 + len(line) if pos >= 0 else -1
             text = line.strip().rstrip(b"L").decode("latin-1")
             if not line.endswith(b"\n"):
                 raise ValueError(f"unterminated {op.name} at position {pos}")
@@ -243,9 +255,12 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                 except ValueError:
                     raise ValueError(f"bad integer {text[:40]!r} for {op.name} at position {pos}") from None
         elif arg.n == -1:
-            val = arg.reader(_Lines(fh))
+            lines = _Lines(fh)
+            val = arg.reader(lines)
+            nxt = pos + 1 + lines.consumed if pos >= 0 else -1
         else:
             val = arg.reader(fh)
+            nxt = pos + 1 + arg.n if pos >= 0 else -1
         yield op, val, pos
         if op.name == "STOP":
             return
