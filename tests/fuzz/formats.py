@@ -1334,7 +1334,7 @@ def requirements_evil(r: Random, d: bytes) -> bytes:
             lambda: d + b"\n-r requirements.txt\n-r ../../../etc/passwd\n",
             lambda: d + b"\n" + b"torch" + b"[" * 10000 + b"\n",
             lambda: d + b"\ntorch" + b">=1" * 100000 + b"\n",
-            lambda: d + b"\n\xff\xfe\x00torch==\ud800\n".replace(b"\ud800", b"\xed\xa0\x80"),
+            lambda: d + b"\n\xff\xfe\x00torch==\xed\xa0\x80\n",
             lambda: d + b"\ngit+https://[::1/x.git#egg=\n",
             lambda: d + b"\n" + b"-e " * 10000 + b"\n",
             lambda: (d + b"\n") * max(1, (4 << 20) // (len(d) + 1)),  # ~4 MB of lines
