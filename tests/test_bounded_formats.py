@@ -541,6 +541,16 @@ def test_big_metadata_files_are_refused_with_a_finding(tmp_path):
     assert S.auto_map_files(tmp_path) == set()
 
 
+@pytest.mark.parametrize("pad", ['"x" * 9 MB', "1,000-deep array"])
+def test_remote_code_of_a_config_too_big_or_deep_to_parse_is_still_reviewed(tmp_path, pad):
+    filler = '"' + "x" * (9 << 20) + '"' if pad.startswith('"x"') else deep_json()
+    (tmp_path / "config.json").write_text(
+        '{"model_type": "x", "pad": ' + filler + ', "auto_map": {"AutoModel": "modeling_x.X"}}'
+    )
+    (tmp_path / "modeling_x.py").write_text("import os\nos.system('id')\n")
+    assert S.auto_map_files(tmp_path) == {(tmp_path / "modeling_x.py").resolve()}
+
+
 # -- chat templates ---------------------------------------------------------------------------------
 
 BENIGN_TEMPLATES = [

@@ -8,6 +8,7 @@ leave the model folder are never read (catalog/hf_config.module_file).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -177,8 +178,15 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
     return out
 
 
+# A config too large or too deep to parse may still name remote code that transformers (which has no
+# such limits) imports: its auto_map object is then found by its text and parsed alone.
+MAX_CONFIG_SEARCHED = 64 << 20
+_AUTO_MAP = re.compile(rb'"auto_map"\s*:\s*(\{[^{}]{0,65536}\})')
+
+
 def _auto_map(cfg: Path) -> object:
-    """The auto_map of a config.json, or None when it cannot be read (its cataloger says why)."""
+    """The auto_map of a config.json, or None when it has none or cannot be read (its cataloger says
+    why)."""
     import stat
 
     from ... import jsonsafe
@@ -188,10 +196,19 @@ def _auto_map(cfg: Path) -> object:
         if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
             return None
         with open(cfg, "rb") as fh:
-            raw = fh.read(MAX_CONFIG + 1)
-        if len(raw) > MAX_CONFIG:
-            return None
-        doc = jsonsafe.loads(raw)
-    except (OSError, ValueError, RecursionError):  # ValueError: JSON errors, depth limit, bad UTF-8
+            raw = fh.read(MAX_CONFIG_SEARCHED)
+    except (OSError, ValueError):
         return None
-    return doc.get("auto_map") if isinstance(doc, dict) else None
+    try:
+        if len(raw) <= MAX_CONFIG:
+            doc = jsonsafe.loads(raw)
+            return doc.get("auto_map") if isinstance(doc, dict) else None
+    except jsonsafe.ShapeError:
+        pass  # too deep: search its text below
+    except (ValueError, RecursionError):  # not JSON at all (bad syntax or UTF-8): nothing loads it
+        return None
+    m = _AUTO_MAP.search(raw)
+    try:
+        return jsonsafe.loads(m.group(1)) if m else None
+    except (ValueError, RecursionError):
+        return None
