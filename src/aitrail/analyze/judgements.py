@@ -15,8 +15,7 @@ def use_verdict(inv: Inventory, m: Component, use: str) -> str:
     The full report also lists every licence finding of the inventory: per model and use that made the
     BOMs quadratic in models x findings.
     """
-    own = [e.verdict for e in licenses.entries(inv, m, use) if e.role in ("model", "base-model")]
-    return licenses._worst([licenses._worst(own)])
+    return licenses.model_verdict(licenses.entries(inv, m, use))
 
 
 def for_model(inv: Inventory, m: Component) -> list[tuple[str, str]]:

@@ -367,6 +367,12 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     return out
 
 
+def model_verdict(es: list[Entry]) -> str:
+    """A model's verdict from its entries: its own declarations and its bases'. If they conflict the
+    stricter one governs until resolved."""
+    return _worst([e.verdict for e in es if e.role in ("model", "base-model")])
+
+
 def report(inv: Inventory, use: str, models: list[Component] | None = None) -> dict[str, Any]:
     """The ``aitrail licenses --use`` answer: verdict, obligations, components, findings."""
     if use not in USES:
@@ -376,9 +382,7 @@ def report(inv: Inventory, use: str, models: list[Component] | None = None) -> d
     for m in inv.models() if models is None else models:
         es = entries(inv, m, use)
         all_entries += es
-        # The model's own declarations: if they conflict the stricter one governs until resolved.
-        own = [e.verdict for e in es if e.role in ("model", "base-model")]
-        per_model.append({"model": m.id, "verdict": _worst(own)})
+        per_model.append({"model": m.id, "verdict": model_verdict(es)})
     verdict = _worst([p["verdict"] for p in per_model]) if per_model else "unknown"
     obligations = []
     seen = set()
