@@ -330,6 +330,14 @@ def _assemble(
     weights_params: dict[str, int] = defaultdict(int)
 
     for ref, p in refs:
+        pre = None
+        if ref.format not in _CATALOGER_REPORTS:
+            # The security rules read first, and hand their pickle walk to the pickle cataloger: the
+            # same bytes are walked once (a hostile pickle costs one walk, not two).
+            keep: list[Any] = []
+            pre = _analyse_guarded(ref, p, rules, keep)
+            if keep:
+                ref.pickle_walk = keep[0]
         results = run_catalogers(ref)
         ftype = next((r.file_type for r in results if r.file_type != ComponentType.FILE), ComponentType.FILE)
         detected = next((r.format for r in results if r.format), None) or ref.format
@@ -337,7 +345,7 @@ def _assemble(
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
         _check_extension(ref, detected, inv)
-        security_max = _security(ref, p, inv, rules, bool(remote) and p.resolve() in remote, results)
+        security_max = _security(ref, p, inv, rules, bool(remote) and p.resolve() in remote, results, pre)
         comp = Component(
             id=f"file:{ref.rel}", type=ftype, name=ref.rel.rsplit("/", 1)[-1], path=ref.rel, size=ref.size, format=fmt
         )
@@ -508,21 +516,13 @@ def _ext_format(rel: str) -> str | None:
 _CATALOGER_REPORTS = {"onnx", "safetensors"}
 
 
-def _security(
-    ref: FileRef, p: Path, inv: Inventory, rules: _SecurityRules, remote_code: bool, found: list[Found]
-) -> str | None:
-    """Run the security rules on one file (the same as `aitrail security`); return the worst severity."""
-    if ref.format in _CATALOGER_REPORTS:  # judged from what the cataloger found: not read a second time
-        rep = security.FileReport(ref.rel, None, ref.format)
-        for r in found:
-            for problem in r.findings:
-                if (problem.source or "").endswith(" cataloger"):  # the cataloger could not parse the file
-                    security.from_catalog_error(rep, problem.rule, problem.message)
-            security.from_catalog(rep, r.findings)
-        rules.reports.append(rep)
-        return None  # the cataloger's findings are in the inventory already
+def _analyse_guarded(
+    ref: FileRef, p: Path, rules: _SecurityRules, keep: list[Any] | None = None
+) -> security.FileReport:
     try:
-        rep = security.analyse(p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy)
+        return security.analyse(
+            p, ref.rel, ref.head, ref.format, rules.unknown_severity, rules.dataset_policy, keep=keep
+        )
     except Exception as e:  # noqa: BLE001 - the guard: a bug in one rule must not end the scan, nor pass the file
         if os.environ.get("AITRAIL_DEBUG"):
             raise
@@ -533,6 +533,30 @@ def _security(
             f"the security rules could not finish ({guard.describe(e)}), so what they look for may be there; "
             f"{guard.HOW_TO_REPORT}",
         )
+        return rep
+
+
+def _security(
+    ref: FileRef,
+    p: Path,
+    inv: Inventory,
+    rules: _SecurityRules,
+    remote_code: bool,
+    found: list[Found],
+    pre: security.FileReport | None = None,
+) -> str | None:
+    """Run the security rules on one file (the same as `aitrail security`), or take their report
+    (``pre``) when they ran before the catalogers; return the worst severity."""
+    if ref.format in _CATALOGER_REPORTS:  # judged from what the cataloger found: not read a second time
+        rep = security.FileReport(ref.rel, None, ref.format)
+        for r in found:
+            for problem in r.findings:
+                if (problem.source or "").endswith(" cataloger"):  # the cataloger could not parse the file
+                    security.from_catalog_error(rep, problem.rule, problem.message)
+            security.from_catalog(rep, r.findings)
+        rules.reports.append(rep)
+        return None  # the cataloger's findings are in the inventory already
+    rep = pre if pre is not None else _analyse_guarded(ref, p, rules)
     if remote_code:
         try:
             security.remote_code(rep, p)
@@ -557,7 +581,7 @@ def _security(
         inv.findings.append(
             Finding(
                 Severity(f.severity),
-                f"security.{f.rule}",
+                f.rule if f.rule.startswith("security.") else f"security.{f.rule}",
                 f.message,
                 ref.rel,
                 Evidence(ref.rel, key=f.location if f.location != ref.rel else None),

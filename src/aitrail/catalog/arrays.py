@@ -114,19 +114,7 @@ def matches_pickle(f: FileRef) -> bool:
 
 def catalog_pickle(f: FileRef) -> Found:
     codec = None if f.format in ("pickle", "joblib") else pickles.compression(f.head)
-    with open(f.path, "rb") as raw:
-        stream: IO[bytes] = pickles.Decompressed(raw, codec, f.rel) if codec else raw  # type: ignore[assignment]
-        try:
-            # The same reader as the security walk (joblib framing: array bytes after each wrapper).
-            s = (
-                pickles.walk_joblib(stream)
-                if pickles.is_joblib(f.format, f.rel, codec)
-                else pickles.walk(stream, lean=True)
-            )
-        except pickles.LimitExceeded as e:
-            raise CatalogError(f"{f.rel}: pickle not read to its end: {e}", rule="scan.pickle.limit-exceeded") from None
-        except (ValueError, EOFError, OSError, zlib.error, NotImplementedError) as e:
-            raise CatalogError(f"{f.rel}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
+    s = _walked(f) if f.pickle_walk is not None else _walk(f, codec)
     joblib = f.format == "joblib" or codec is not None or any(g.startswith("joblib.") for g in s.globals)
     modules = {g.split(".", 1)[0] for g in s.globals}
     ml = modules & {"torch", "sklearn", "xgboost", "lightgbm", "numpy", "keras", "tensorflow", "catboost"}
@@ -145,6 +133,34 @@ def catalog_pickle(f: FileRef) -> Found:
         "Python pickle docs, 'Warning: The pickle module is not secure'",
     )
     return out
+
+
+def _walk(f: FileRef, codec: str | None) -> pickles.PickleSummary:
+    with open(f.path, "rb") as raw:
+        stream: IO[bytes] = pickles.Decompressed(raw, codec, f.rel) if codec else raw  # type: ignore[assignment]
+        try:
+            # The same reader as the security walk (joblib framing: array bytes after each wrapper).
+            return (
+                pickles.walk_joblib(stream)
+                if pickles.is_joblib(f.format, f.rel, codec)
+                else pickles.walk(stream, lean=True)
+            )
+        except pickles.LimitExceeded as e:
+            raise CatalogError(f"{f.rel}: pickle not read to its end: {e}", rule="scan.pickle.limit-exceeded") from None
+        except (ValueError, EOFError, OSError, zlib.error, NotImplementedError) as e:
+            raise CatalogError(f"{f.rel}: malformed pickle: {e}", rule="scan.pickle.malformed") from None
+
+
+def _walked(f: FileRef) -> pickles.PickleSummary:
+    """What the security walk of the same bytes found (the same reader, run once by scanner.py)."""
+    if f.pickle_walk == "data-only":  # data opcodes only: no globals, nothing to walk for
+        return pickles.PickleSummary(protocol=f.head[1] if f.head[:1] == b"\x80" and len(f.head) > 1 else None)
+    s, ended = f.pickle_walk
+    if isinstance(ended, pickles.LimitExceeded):
+        raise CatalogError(f"{f.rel}: pickle not read to its end: {ended}", rule="scan.pickle.limit-exceeded")
+    if ended is not None:
+        raise CatalogError(f"{f.rel}: malformed pickle: {ended}", rule="scan.pickle.malformed")
+    return s  # type: ignore[no-any-return]
 
 
 def matches_keras(f: FileRef) -> bool:

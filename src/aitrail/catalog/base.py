@@ -48,6 +48,9 @@ class FileRef:
     head: bytes  # the first bytes of the file (up to 4 KiB)
     format: str | None = None  # sniffed by content (see sniff.py)
     local: str = ""  # path inside the model's folder ("../x" for files outside it)
+    # The security rules' walk of this pickle, when they ran first: (summary, how it ended) or
+    # "data-only". The pickle cataloger uses it instead of walking the same bytes again.
+    pickle_walk: Any = None
 
     def read_text(self, limit: int = MAX_METADATA_BYTES) -> str:
         """Read a small text file, refusing binaries and anything larger than ``limit``."""

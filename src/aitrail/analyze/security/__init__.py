@@ -103,16 +103,18 @@ def analyse(
     fmt: str | None,
     unknown_severity: str = "high",
     policy: DatasetPolicy | None = None,
+    keep: list[Any] | None = None,
 ) -> FileReport:
     """The rules for one file whose head and format the caller has read; no digest (the caller's).
 
     The one guard of the security rules: nothing raises out of here. A file the rules could not
     read to the end is high for formats whose loading can run code (what was not read may hide it).
+    ``keep`` receives the walk of a plain or compressed pickle file (see walk_all), or "data-only".
     """
     rep = FileReport(shown, None, fmt)
     codec = compression(head) if fmt is None else None
     try:
-        _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy)
+        _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy, keep)
     except CatalogError as e:
         from_catalog_error(rep, e.rule, str(e))
     except LimitExceeded as e:
@@ -202,6 +204,7 @@ def _analyse(
     codec: str | None,
     unknown_severity: str,
     policy: DatasetPolicy | None,
+    keep: list[Any] | None = None,
 ) -> None:
     ext = path.suffix.lower()
     if fmt in ("pickle", "joblib", "pytorch-legacy") and ext in (".safetensors", ".gguf", ".onnx", ".npy", ".json"):
@@ -212,12 +215,18 @@ def _analyse(
         joblib = is_joblib(fmt, path.name, codec)
         frameworks = ("numpy", "torch", "sklearn") if joblib else ("numpy", "torch")
         if fmt == "pickle" and not joblib and all_data(path):
+            if keep is not None:
+                keep.append("data-only")
             return  # data opcodes only: nothing to import or call (checked without the walk)
+        if fmt == "pytorch-legacy":
+            keep = None  # the inventory reads legacy checkpoints its own way (tensor listing)
         with open(path, "rb") as raw:
             if codec:
-                walk_all(rep, Decompressed(raw, codec, shown), shown, frameworks, unknown_severity)  # type: ignore[arg-type]
+                stream = Decompressed(raw, codec, shown)
+                walk_all(rep, stream, shown, frameworks, unknown_severity, keep=keep)  # type: ignore[arg-type]
             else:
-                walk_all(rep, raw, shown, frameworks, unknown_severity, min_pickles=4 if fmt == "pytorch-legacy" else 1)
+                legacy = fmt == "pytorch-legacy"
+                walk_all(rep, raw, shown, frameworks, unknown_severity, min_pickles=4 if legacy else 1, keep=keep)
     elif fmt in ("pytorch-zip", "torchscript", "zip"):
         scan_zip(rep, path, ("numpy", "torch"), unknown_severity)
     elif fmt == "numpy-npz":

@@ -51,16 +51,20 @@ def walk_all(
     min_pickles: int = 1,
     max_ops: int = pickles.MAX_OPS,
     malformed: str = "high",
+    keep: list[tuple[pickles.PickleSummary, BaseException | None]] | None = None,
 ) -> int:
     """Walk every pickle in a stream, one after the other; return how many were read whole.
 
     ``malformed`` is the severity of a stream that breaks before ``min_pickles`` pickles (high: a
     more lenient loader may read on; lower for members only sniffed as pickles by their first bytes).
+    ``keep`` receives the first pickle's summary and how its walk ended, for the inventory to use
+    instead of walking the same bytes again (one reader, two uses).
     """
     n = 0
     joblib = "sklearn" in frameworks
     while True:
         s = pickles.PickleSummary()
+        ended: BaseException | None = None
         try:
             # joblib's framing needs the wrappers' state: the same reader as the inventory's
             if joblib:
@@ -71,10 +75,16 @@ def walk_all(
             judge_globals(report, s, where, frameworks, unknown)
             raise  # tampering with the container: reported by the caller
         except pickles.LimitExceeded as e:
+            ended = e
+            if keep is not None and n == 0:
+                keep.append((s, e))
             limit_finding(report, where, e)  # first: it stays listed when the globals pass the findings cap
             judge_globals(report, s, where, frameworks, unknown)
             return n
         except READ_ERRORS as e:
+            ended = e
+            if keep is not None and n == 0:
+                keep.append((s, e))
             judge_globals(report, s, where, frameworks, unknown)  # what ran before the break still ran
             if n < min_pickles:
                 # Fail closed: a stream aitrail cannot read past may be one a more lenient loader reads on
@@ -87,6 +97,8 @@ def walk_all(
                     where,
                 )
             return n
+        if keep is not None and n == 0 and ended is None:
+            keep.append((s, None))
         judge_globals(report, s, where, frameworks, unknown)
         n += 1
         if n >= min_pickles and not fh.read(1):
