@@ -78,8 +78,13 @@ class FileRef:
 
 
 def _short(value: Any, n: int = 200) -> str:
-    s = value if isinstance(value, str) else repr(value)
-    return s if len(s) <= n else s[: n - 1] + "…"
+    """A value quoted in evidence: at most ``n`` characters, always encodable (lone surrogates escaped);
+    containers through reprlib, so a huge value is never rendered whole."""
+    import reprlib
+
+    s = value if isinstance(value, str) else reprlib.repr(value)
+    s = s if len(s) <= n else s[: n - 1] + "…"
+    return s.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -125,6 +130,8 @@ def read_json(f: FileRef) -> Any:
         ) from None
     except jsonsafe.ShapeError as e:
         raise CatalogError(f"{f.rel}: {e}; not read", rule="scan.limit-exceeded") from None
+    except ValueError as e:  # e.g. an integer past Python's 4,300-digit limit: not a JSONDecodeError
+        raise CatalogError(f"{f.rel}: not valid JSON ({_short(str(e))})", rule="scan.json") from None
 
 
 def read_yaml(f: FileRef, text: str | None = None) -> Any:
