@@ -350,22 +350,7 @@ def _small_safetensors(tmp_path) -> bytes:
     return (tmp_path / "seed.safetensors").read_bytes()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                reason="zip rules: a member with an empty name makes ZipInfo.is_dir() raise IndexError "
-                "(analyze/security/pickles.py scan_zip; reported to its owner)",
-                strict=False,
-            ),
-        )
-        if n == "m.keras"
-        else n
-        for n in sorted(MUTATED)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MUTATED))
 def test_mutated_real_files_never_crash(tmp_path, name):
     data = _small_safetensors(tmp_path) if name.endswith(".safetensors") else MUTATED[name].read_bytes()
     if name.endswith(".gguf"):

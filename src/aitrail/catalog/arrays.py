@@ -163,6 +163,9 @@ def _walked(f: FileRef) -> pickles.PickleSummary:
     return s  # type: ignore[no-any-return]
 
 
+MAX_KERAS_MEMBER = 64 << 20  # bytes of a .keras metadata.json or config.json read (real ones: KBs to a few MB)
+
+
 def matches_keras(f: FileRef) -> bool:
     return f.format in ("keras", "hdf5") or f.rel.endswith("saved_model.pb")
 
@@ -179,17 +182,32 @@ def catalog_keras(f: FileRef) -> Found:
     try:
         with zipfile.ZipFile(f.path) as z:
             for member in ("metadata.json", "config.json"):
-                if member in z.namelist() and z.getinfo(member).file_size < 64 << 20:
-                    doc = jsonsafe.loads(z.read(member).decode("utf-8"))
-                    if member == "metadata.json" and isinstance(doc, dict):
-                        out.properties["keras_version"] = doc.get("keras_version")
-                    elif isinstance(doc, dict):
-                        out.properties["class_name"] = doc.get("class_name")
-                        layers = (
-                            (doc.get("config") or {}).get("layers") if isinstance(doc.get("config"), dict) else None
-                        )
-                        if isinstance(layers, list):
-                            out.properties["layer_count"] = len(layers)
+                if member not in z.namelist():
+                    continue
+                info = z.getinfo(member)
+                # Both sizes are the archive's word: a stored member declaring a 2 GiB compressed size
+                # would have zipfile allocate that much for one read.
+                if max(info.file_size, info.compress_size) > MAX_KERAS_MEMBER:
+                    out.finding(
+                        Severity.MEDIUM,
+                        "scan.keras.malformed",
+                        f"{f.rel}: {member} declares {max(info.file_size, info.compress_size)} bytes, past the "
+                        f"{MAX_KERAS_MEMBER >> 20} MiB read limit: not read",
+                        f.ev(key=member),
+                    )
+                    continue
+                with z.open(info) as fh:
+                    raw = fh.read(MAX_KERAS_MEMBER + 1)
+                if len(raw) > MAX_KERAS_MEMBER:
+                    raise ValueError(f"{member} inflates past {MAX_KERAS_MEMBER >> 20} MiB")
+                doc = jsonsafe.loads(raw.decode("utf-8"))
+                if member == "metadata.json" and isinstance(doc, dict):
+                    out.properties["keras_version"] = doc.get("keras_version")
+                elif isinstance(doc, dict):
+                    out.properties["class_name"] = doc.get("class_name")
+                    layers = (doc.get("config") or {}).get("layers") if isinstance(doc.get("config"), dict) else None
+                    if isinstance(layers, list):
+                        out.properties["layer_count"] = len(layers)
     except pickles.ARCHIVE_ERRORS as e:  # JSON errors and jsonsafe.ShapeError are ValueErrors
         raise CatalogError(
             f"{f.rel}: malformed .keras archive: {guard.describe(e)}", rule="scan.keras.malformed"

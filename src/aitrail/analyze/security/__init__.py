@@ -22,13 +22,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ... import guard, jsonsafe
+from ... import guard
 from ...catalog.base import CatalogError, FileRef
 from ...catalog.pickles import ARCHIVE_ERRORS, Decompressed, LimitExceeded, compression, is_joblib
 from ...catalog.sniff import read_head, sniff
 from ...digest import sha256_file
 from .datasets import URL_LIST_SUFFIXES, DatasetPolicy, dns_resolves, url_list, url_risks
-from .formats import MAX_SCAN_BYTES, from_catalog, from_catalog_error, gguf_templates, keras_config, search_bytes
+from .formats import (
+    MAX_SCAN_BYTES,
+    TEMPLATE_FILES,
+    chat_template_file,
+    from_catalog,
+    from_catalog_error,
+    gguf_templates,
+    keras_config_bytes,
+    search_bytes,
+)
 from .pickles import (
     all_data,
     judge_globals,
@@ -40,7 +49,7 @@ from .pickles import (
     scan_zip,
     walk_all,
 )
-from .remote_code import auto_map_files, remote_code
+from .remote_code import AUTO_MAP_FILES, auto_map_files, remote_code
 from .report import SEVERITIES, FileReport, SecurityFinding, rules
 
 __all__ = [
@@ -276,6 +285,8 @@ def _analyse(
             )
     elif fmt == "gguf":
         gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
+    elif fmt is None and path.name in TEMPLATE_FILES:
+        chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
     elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
         url_list(rep, path, head, policy or DatasetPolicy())
     elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
@@ -337,31 +348,32 @@ def _npz(rep: FileReport, path: Path, shown: str, unknown_severity: str) -> None
 
 
 def _keras(rep: FileReport, path: Path, shown: str) -> None:
+    where = f"{shown}:config.json"
     with zipfile.ZipFile(path) as z:
         try:
             info = z.getinfo("config.json")
         except KeyError:
             return
         why = member_limit(info)
-        if why or info.file_size >= MAX_SCAN_BYTES:
+        if why:
             rep.add(
                 "high",
                 "archive.decompression-limit",
-                f"config.json {why or f'is larger than {MAX_SCAN_BYTES} bytes'}: the model config is not judged",
-                f"{shown}:config.json",
+                f"config.json {why}: the model config is not judged",
+                where,
             )
             return
-        try:
-            doc = jsonsafe.loads(z.read(info).decode("utf-8"))
-        except jsonsafe.ShapeError as e:
+        if info.file_size >= MAX_SCAN_BYTES or info.compress_size >= MAX_SCAN_BYTES:
             rep.add(
                 "high",
                 "keras.config-limit",
-                f"config.json is past a parsing limit ({guard.describe(e)}): the model config is not judged",
-                f"{shown}:config.json",
+                f"{where}: larger than {MAX_SCAN_BYTES} bytes: the model config is not judged",
+                where,
             )
             return
-        keras_config(rep, doc, f"{shown}:config.json")
+        # One reader for configs that parse and those that do not (too deep, malformed): a Lambda
+        # layer beside a deep array is still found in the text (critical), not only "unreadable".
+        keras_config_bytes(rep, z.read(info), where)
 
 
 def scan(
@@ -391,7 +403,9 @@ def scan(
     )
     shown = [escape(p.name if not is_dir else p.relative_to(root).as_posix()) for p in files]
     fmts = [_sniffed(f) for f in files]
-    remote = auto_map_files(root) if is_dir and any(f.name == "config.json" for f in files) else set()
+    # The files already walked (the walk decides which links count), and every file transformers reads
+    # an auto_map from, as scanner.py does.
+    remote = auto_map_files(root, files) if is_dir and any(f.name in AUTO_MAP_FILES for f in files) else set()
     if not any(_judged(f, k, remote) for f, k in zip(files, fmts)) and not any(
         w.severity.value in ("high", "critical") for w in walked
     ):
@@ -427,7 +441,7 @@ def scan(
 
 
 # Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
-JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "config.json", "tokenizer_config.json", "saved_model.pb"}
+JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "config.json", "saved_model.pb", *TEMPLATE_FILES}
 
 
 def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:

@@ -164,6 +164,12 @@ def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknow
                 "zip.duplicate-member",
                 "the archive holds two members with the same name: loaders disagree on which one they read",
             )
+        if "" in names:  # no loader can name it; ZipInfo.is_dir() even fails on it (IndexError)
+            report.add(
+                "high",
+                "zip.corrupt",
+                f"{path.name}: a member has an empty name: loaders disagree on what it is (it is still judged)",
+            )
         for n in names:
             if n.startswith("/") or ".." in n.split("/"):
                 report.add("high", "zip.path-traversal", f"member {n!r} points outside the archive", f"{path}:{n}")
@@ -187,7 +193,7 @@ def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknow
                 )
                 continue
             named = info.filename.endswith((".pkl", ".pickle"))
-            if not named and (info.is_dir() or (torch and _torch_storage(info.filename))):
+            if not named and (info.filename.endswith("/") or (torch and _torch_storage(info.filename))):
                 continue
             why = member_limit(info)
             if why:
