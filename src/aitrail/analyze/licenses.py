@@ -463,6 +463,7 @@ def check(inv: Inventory) -> None:
 
 
 def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicense, Resolution]], source: str) -> None:
+    said: set[tuple[str, str]] = set()  # a dataset with several licence entries is one finding, not one each
     for e in entries(inv, m, "commercial"):
         if e.role == "base-model" and e.resolution.facts:
             base = e.resolution.facts
@@ -493,7 +494,9 @@ def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicen
                     )
         if e.role == "dataset" and e.resolution.facts and e.resolution.facts.commercial == "no":
             commercial = [(lic, r) for lic, r in resolved if r.facts and r.facts.commercial == "yes"]
-            if commercial:
+            key = (e.component.id, e.resolution.id)
+            if commercial and key not in said:
+                said.add(key)
                 where = next((ev for ev in e.component.evidence if ev.path), commercial[0][0].evidence)
                 inv.findings.append(
                     Finding(
