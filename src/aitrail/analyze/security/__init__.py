@@ -421,7 +421,9 @@ def scan(
 
         # "spawn": forking a process that runs hashing threads can deadlock the child.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=ctx) as procs:
+        n = min(workers, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as procs:
+            _start_deaf_to_ctrl_c(procs, n)
             reports = list(procs.map(_scan_job, jobs))
     else:
         from concurrent.futures import ThreadPoolExecutor  # hashing and small files: threads suffice
@@ -475,6 +477,23 @@ def _nothing(target: str | Path, shown: list[str]) -> None:
         f"{target}: nothing here is recognisable as a model file that aitrail's security rules judge{listed}; "
         "point aitrail at a model's folder or file (weights, pickles, checkpoints, config.json, aitrail.yaml)"
     )
+
+
+def _start_deaf_to_ctrl_c(procs: Any, n: int) -> None:
+    """Start the workers with SIGINT ignored (kept across exec, and Python then installs no handler):
+    Ctrl-C in a terminal reaches the whole process group, and is the parent's to handle (it stops
+    the workers) — not one traceback per worker caught mid-start."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(n):  # each submit with no idle worker starts one (fork and exec happen here)
+            procs.submit(os.getpid)
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 # Formats whose analysis walks the whole file in Python (the rest read headers or are hashed).
