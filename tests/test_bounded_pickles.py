@@ -461,7 +461,10 @@ def test_a_keras_config_nested_past_the_json_limit_is_still_judged(tmp_path):
         z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
     rep = S.scan_file(p, p.name)
     # not parsed (too deep), so high; and its text still shows the Lambda layer, which is critical
-    assert {(f.rule, f.severity) for f in rep.findings} == {("keras.config-unreadable", "high"), ("keras.lambda", "critical")}
+    assert {(f.rule, f.severity) for f in rep.findings} == {
+        ("keras.config-unreadable", "high"),
+        ("keras.lambda", "critical"),
+    }
     inv = aitrail.scan(tmp_path, require_model=False)
     assert [f for f in inv.findings if f.rule == "scan.internal-error"] == []
 
