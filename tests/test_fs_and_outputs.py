@@ -694,3 +694,16 @@ def test_escape_keeps_ordinary_names_and_escapes_the_rest():
     assert inputs.escape(os.fsdecode(b"a\xff")) == "a\\xff"
     assert inputs.escape("a\nb\x1b[31m") == "a\\x0ab\\x1b[31m"
     assert inputs.escape("\ud800") == "\\ud800"
+
+
+def test_json_is_streamed_in_blocks_with_the_same_bytes(tmp_path):
+    """A large check document is written from json's iterencode pieces, never joined whole."""
+    from aitrail import output
+    from aitrail.cli import _json_chunks
+
+    doc = {"a": ["x" * 1000] * 3000, "s": "\ud800 é"}  # > 1 MiB: several blocks; a lone surrogate escaped
+    out = tmp_path / "doc.json"
+    output.write(out, _json_chunks(doc))
+    want = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+    assert out.read_bytes() == want
+    assert len(list(output._blocks(_json_chunks(doc)))) >= 2

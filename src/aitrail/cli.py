@@ -20,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__, output
 from .errors import AitrailError, InputError
@@ -203,7 +203,15 @@ def _progress(enabled: bool) -> Callable[[int, int], Callable[[int], None]] | No
     return start
 
 
-def write_atomic(path: Path, text: str, mkdirs: bool = False) -> None:
+def _json_chunks(doc: object) -> Iterable[str]:
+    """The JSON document in pieces, for output.write/out to stream: never one giant string."""
+    import itertools
+    import json
+
+    return itertools.chain(json.JSONEncoder(indent=2, ensure_ascii=False, default=str).iterencode(doc), ["\n"])
+
+
+def write_atomic(path: Path, text: str | Iterable[str], mkdirs: bool = False) -> None:
     """Write all of ``text`` or nothing, to a regular file only (aitrail.output.write)."""
     output.write(path, text, mkdirs=mkdirs)
 
@@ -423,12 +431,13 @@ def _check(args: argparse.Namespace) -> int:
             from .export import check_markdown
 
             texts.append((path, check_markdown.render(doc, timestamp=stamp)))
+    text: str | Iterable[str]
     if args.format == "terminal":
         from .export import check_terminal
 
         text = _console_text(lambda con: check_terminal.render(doc, con), to_file=bool(args.output))
     elif args.format == "json":
-        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+        text = _json_chunks(doc)
     elif args.format == "sarif":
         from .export import sarif
 

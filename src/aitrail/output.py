@@ -19,6 +19,7 @@ import secrets
 import stat
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import AitrailError
@@ -99,7 +100,28 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def write(path: str | os.PathLike[str], text: str | bytes, *, mkdirs: bool = False) -> None:
+def _blocks(text: str | bytes | Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """``text`` as encoded blocks of about ``size`` bytes. A chunked text (json's iterencode) is never
+    joined whole: a 10,000-model document written with indent=2 would otherwise cost gigabytes."""
+    if isinstance(text, bytes):
+        yield text
+        return
+    if isinstance(text, str):
+        yield encode(text)
+        return
+    buf: list[str] = []
+    n = 0
+    for chunk in text:
+        buf.append(chunk)
+        n += len(chunk)
+        if n >= size:
+            yield encode("".join(buf))
+            buf, n = [], 0
+    if buf:
+        yield encode("".join(buf))
+
+
+def write(path: str | os.PathLike[str], text: str | bytes | Iterable[str], *, mkdirs: bool = False) -> None:
     """Write all of ``text`` to ``path`` or nothing (see the module's docstring).
 
     Raises OutputRefused (exit 2) for a destination aitrail does not write to and OutputFailed
@@ -107,7 +129,6 @@ def write(path: str | os.PathLike[str], text: str | bytes, *, mkdirs: bool = Fal
     """
     dest = destination(path, mkdirs=mkdirs)
     shown = _shown(path)
-    data = text if isinstance(text, bytes) else encode(text)
     if mkdirs:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -124,10 +145,11 @@ def write(path: str | os.PathLike[str], text: str | bytes, *, mkdirs: bool = Fal
             raise OutputFailed(f"cannot write {shown}: {e.strerror}") from None
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
+                for data in _blocks(text):
+                    view = memoryview(data)
+                    while view:
+                        n = os.write(fd, view)
+                        view = view[n:]
                 os.fsync(fd)
                 try:  # keep an existing file's permissions; a new one gets 0666 minus the umask
                     os.fchmod(fd, stat.S_IMODE(os.stat(dest).st_mode))
@@ -187,16 +209,20 @@ def safe(text: str, stream: object | None = None) -> str:
             return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def out(text: str) -> None:
+def out(text: str | Iterable[str]) -> None:
     """Every write to standard output goes through here: never fails on what cannot be encoded."""
     stream = sys.stdout
     raw = getattr(stream, "buffer", None)
+    chunks = [text] if isinstance(text, str) else text
     if raw is None:
-        stream.write(safe(text, stream))
+        for chunk in chunks:
+            stream.write(safe(chunk, stream))
         stream.flush()
         return
     stream.flush()  # one encoding pass, straight to the bytes (a large JSON is not copied twice)
-    raw.write(text.encode(getattr(stream, "encoding", None) or "utf-8", "backslashreplace"))
+    enc = getattr(stream, "encoding", None) or "utf-8"
+    for chunk in chunks:
+        raw.write(chunk.encode(enc, "backslashreplace"))
     raw.flush()
 
 
