@@ -164,12 +164,16 @@ def catalog(f: FileRef) -> Found:
     try:
         fh = open(f.path, "rb")
     except OSError as e:
-        raise CatalogError(f"{f.rel}: cannot open ({e.strerror or e})", rule="scan.unreadable") from None
+        raise CatalogError(
+            f"{f.rel}: cannot open ({e.strerror or e})", rule="scan.unreadable", severity=Severity.HIGH
+        ) from None
     with fh:
         try:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:  # unmappable, or emptied since it was listed
-            raise CatalogError(f"{f.rel}: cannot map the file ({e})", rule="scan.unreadable") from None
+            raise CatalogError(
+                f"{f.rel}: cannot map the file ({e})", rule="scan.unreadable", severity=Severity.HIGH
+            ) from None
         with mm:
             return _walk(f, mm)
 

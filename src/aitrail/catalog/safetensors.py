@@ -70,7 +70,10 @@ def matches(f: FileRef) -> bool:
 
 def catalog(f: FileRef) -> Found:
     if f.size < 8:
-        raise CatalogError(f"{f.rel}: safetensors file is {f.size} bytes, shorter than its 8-byte header length")
+        raise CatalogError(
+            f"{f.rel}: safetensors file is {f.size} bytes, shorter than its 8-byte header length",
+            rule="scan.safetensors.truncated",
+        )
     (n,) = struct.unpack_from("<Q", f.head, 0)
     if n > MAX_HEADER:
         raise CatalogError(

@@ -12,7 +12,7 @@ from ...catalog.base import CatalogError, FileRef
 from ...catalog.lineage import text
 from ...guard import describe
 from ...model import Finding, Severity
-from .report import FileReport, rules
+from .report import SEVERITIES, FileReport, rules
 
 MAX_SCAN_BYTES = 64 << 20  # byte searches (HDF5 configs, SavedModel graphs) read at most this much
 
@@ -62,8 +62,11 @@ def keras_config(report: FileReport, doc: Any, where: str) -> None:
     allowed = [a.rstrip(".") for a in rules()["keras"]["allowed_modules"] if a]
     counts: dict[str, int] = {}
 
+    severity_of: dict[str, str] = {}
+
     def add(severity: str, rule: str, message: str) -> None:
         counts[rule] = counts.get(rule, 0) + 1
+        severity_of[rule] = max(severity_of.get(rule, severity), severity, key=SEVERITIES.index)
         if counts[rule] <= MAX_KERAS_LISTED:
             report.add(severity, rule, f"{where}: {message}", where)
 
@@ -115,7 +118,9 @@ def keras_config(report: FileReport, doc: Any, where: str) -> None:
             todo.extend(v for v in node if isinstance(v, (dict, list)))
     for rule, n in counts.items():
         if n > MAX_KERAS_LISTED:
-            report.add("critical", rule, f"{where}: {n - MAX_KERAS_LISTED} more {rule} findings not listed", where)
+            report.add(
+                severity_of[rule], rule, f"{where}: {n - MAX_KERAS_LISTED} more {rule} findings not listed", where
+            )
 
 
 # Fallback when the config cannot be parsed (nested deeper than the JSON limit, malformed): the
@@ -372,5 +377,12 @@ def from_catalog(rep: FileReport, findings: list[Finding]) -> None:
 
 
 def from_catalog_error(rep: FileReport, rule: str, message: str) -> None:
-    """A file its cataloger cannot parse: a loader may read it differently, so it is worth a look."""
-    rep.add("medium", rule.replace("scan.", ""), message.split(": ", 1)[-1])
+    """A file its cataloger cannot parse: a loader may read it differently, so it is worth a look.
+    For ONNX and safetensors the cataloger *is* the security check: if it crashed or could not read
+    the file, nothing was judged (high, fail closed)."""
+    if rule == "scan.internal-error":
+        rep.add("high", "security.incomplete", message.split(": ", 1)[-1])
+    elif rule == "scan.unreadable":
+        rep.add("high", "file.unreadable", message.split(": ", 1)[-1])
+    else:
+        rep.add("medium", rule.replace("scan.", ""), message.split(": ", 1)[-1])
