@@ -189,6 +189,7 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
     except (OSError, ValueError):
         pos = -1
     nxt = pos
+    frame_end = -1  # where the current frame's bytes end (-1: not in a frame, or positions unknown)
     while True:
         pos = nxt
         c = read(1)
@@ -254,6 +255,18 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                     val = int(text, 0) if text.lower().lstrip("+-").startswith(("0x", "0o", "0b")) else int(text)
                 except ValueError:
                     raise ValueError(f"bad integer {text[:40]!r} for {op.name} at position {pos}") from None
+        elif arg.n == -1 and arg.name == "stringnl_noescape_pair":
+            # GLOBAL / INST: two lines, module and name, each UTF-8 up to its newline, exactly as both
+            # unpicklers read them (pickletools joins them with a space, which a module name may hold).
+            lines = _Lines(fh)
+            pair = []
+            for _ in range(2):
+                line = lines.readline()
+                if not line.endswith(b"\n"):
+                    raise ValueError(f"unterminated {op.name} argument at position {pos}")
+                pair.append(line[:-1].decode("utf-8", "surrogateescape"))
+            val = (pair[0], pair[1])
+            nxt = pos + 1 + lines.consumed if pos >= 0 else -1
         elif arg.n == -1:
             lines = _Lines(fh)
             val = arg.reader(lines)
@@ -261,6 +274,18 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
         else:
             val = arg.reader(fh)
             nxt = pos + 1 + arg.n if pos >= 0 else -1
+        if frame_end >= 0 and pos < frame_end:
+            # Picklers never let an opcode straddle a frame, and loaders disagree on one that does: the
+            # C unpickler (reading a file without peek) drops the rest of the frame and reads on after
+            # it, with prefetch it reads straight across, Python's raises. Each reading names other
+            # globals, so none can be trusted: stop here (reported high, what came before is judged).
+            if nxt > frame_end or op.code == "\x95":
+                raise ValueError(
+                    f"at position {pos}, {op.name} {'starts a frame inside' if op.code == chr(0x95) else 'reads past'}"
+                    f" the frame ending at {frame_end}: loaders read what follows differently"
+                )
+        if op.code == "\x95" and nxt >= 0 and isinstance(val, int):
+            frame_end = nxt + val
         yield op, val, pos
         if op.name == "STOP":
             return
@@ -475,7 +500,7 @@ def walk(
             s.root = stack[-1] if stack else None
             break
         elif name in ("GLOBAL", "INST"):
-            mod, _, nm = (arg if isinstance(arg, str) else "<oversized> <oversized>").partition(" ")
+            mod, nm = arg
             g = Global(bounded_name(mod), bounded_name(nm))
             add_global(g)
             if name == "INST":
@@ -700,9 +725,15 @@ def data_only(buf: Any, pos: int = 0) -> int | None:
     n = len(buf)
     i = pos
     fixed, noarg, len1, len4, len8 = _FIXED, _NOARG, _LEN1, _LEN4, _LEN8
+    frame_end = -1
     while i < n:
+        start = i
         c = buf[i]
         i += 1
+        if c == 0x95:  # FRAME: a new frame inside the current one is a loader differential too
+            if start < frame_end or i + 8 > n:
+                return None
+            frame_end = i + 8 + int.from_bytes(buf[i : i + 8], "little")
         if c in noarg:
             if c == 0x2E:  # STOP
                 return i
@@ -722,6 +753,8 @@ def data_only(buf: Any, pos: int = 0) -> int | None:
             i += 8 + int.from_bytes(buf[i : i + 8], "little")
         else:
             return None  # anything else (including every opcode that imports or calls): full walk
+        if start < frame_end < i:  # this opcode straddled the frame's end: loaders disagree; full walk
+            return None
     return None
 
 
