@@ -264,7 +264,8 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                 line = lines.readline()
                 if not line.endswith(b"\n"):
                     raise ValueError(f"unterminated {op.name} argument at position {pos}")
-                pair.append(line[:-1].decode("utf-8", "surrogateescape"))
+                # not UTF-8: both loaders refuse it; kept as escaped text (outputs stay encodable)
+                pair.append(line[:-1].decode("utf-8", "backslashreplace"))
             val = (pair[0], pair[1])
             nxt = pos + 1 + lines.consumed if pos >= 0 else -1
         elif arg.n == -1:
