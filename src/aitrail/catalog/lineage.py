@@ -7,22 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import Component, ComponentType, Evidence
-from .base import CatalogError, FileRef, _short
+from .base import CatalogError, FileRef, _short, read_json  # noqa: F401 - read_json re-exported for the catalogers
 
 # Parsed JSON or YAML takes ~12 bytes of memory per byte of text (YAML more): metadata files are
 # read up to this size so that a parse stays near 200 MB whatever the file holds.
 MAX_PARSED = 16 << 20
-
-
-def read_json(f: FileRef) -> Any:
-    """``base.read_json``, plus what it lets through: Python refuses integers of more than 4,300 digits
-    with a plain ValueError (not a JSONDecodeError). A finding, not a crash."""
-    from . import base
-
-    try:
-        return base.read_json(f)
-    except ValueError as e:
-        raise CatalogError(f"{f.rel}: not valid JSON ({text(e, 200)})", rule="scan.json") from None
 
 
 def check_size(f: FileRef, what: str, limit: int = MAX_PARSED) -> None:
