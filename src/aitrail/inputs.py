@@ -58,15 +58,6 @@ class Unit:
     boundary: Path | None = None  # links may point anywhere inside this folder (default: root)
 
 
-def is_regular(path: Path) -> bool:
-    """Whether ``path`` (followed if a link) is a regular file: check before opening a file that was
-    not listed by walk() (a config.json or aitrail.yaml beside a model may be a pipe that blocks)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def check_target(target: Path) -> None:
     """Raise InputError unless ``target`` is an existing regular file or folder we may read.
 
