@@ -13,6 +13,7 @@ Exit codes (docs/ci.md):
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import stat
@@ -28,6 +29,9 @@ from .output import err, out
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 130, 143, 141
+# Each module has ``register(subparsers, common) -> {command: handler}``; it must import only argparse
+# at module level (start-up time), its handlers import the package's code when run.
+EXTENSIONS: list[str] = []
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--export-mof", metavar="FILE", help="write the MOF declaration (the MOT's YAML format)")
     op.add_argument("--badge", metavar="FILE", help="write an SVG badge")
     _common(op, writes=True)
+    for name in EXTENSIONS:  # packages built on the core add their own commands (argparse only: no heavy imports)
+        COMMANDS.update(importlib.import_module(name).register(sub, _common))
     return p
 
 
