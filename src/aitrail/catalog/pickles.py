@@ -299,10 +299,31 @@ def _seekable(fh: IO[bytes]) -> bool:
         return False
 
 
+MAX_USES = 10_000  # call records (who calls whom with which globals) kept per pickle; more: truncated
+CALLED, RECONSTRUCTED, REFERENCED = "called", "reconstructed", "referenced"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One use the pickle makes of a global: how (CALLED by REDUCE / INST / OBJ with arguments,
+    RECONSTRUCTED by NEWOBJ / NEWOBJ_EX / OBJ without arguments), the globals among its top-level
+    arguments by position, and its first string argument (attribute and method names)."""
+
+    func: str
+    how: str
+    arg_globals: tuple[tuple[int, str], ...] = ()
+    first_str: str | None = None
+
+
 @dataclass
 class PickleSummary:
     globals: set[str] = field(default_factory=set)  # "module.name" of every import
     calls: set[str] = field(default_factory=set)  # imports that are also called (REDUCE/NEWOBJ/OBJ/INST)
+    uses: set[CallRecord] = field(default_factory=set)  # how each global is used (bounded: MAX_USES)
+    # What the walk saw that no allowlist can vouch for: (kind, detail), e.g. ("indirect-call", ...),
+    # ("build-on-global", "mod.name"), ("dunder-state", "__setstate__"), ("nested-pickle", where)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    nested: list[PickleSummary] = field(default_factory=list)  # pickles found inside bytes arguments
     tensors: dict[str, Tensor] = field(default_factory=dict)
     op_count: int = 0
     memo_count: int = 0  # MEMOIZE numbers memo slots by how many were filled before
@@ -385,7 +406,30 @@ def walk(
             s.truncated = True
             raise LimitExceeded(f"more than {MAX_GLOBALS} distinct globals")
 
-    def call(func: Any, args: Any) -> Obj:
+    def note(kind: str, detail: str) -> None:
+        if len(s.notes) < 100:
+            s.notes.append((kind, detail[:MAX_NAME]))
+
+    def record(func: Any, how: str, args: Any) -> None:
+        """How ``func`` is used, with the globals among its arguments: judged later by the rules."""
+        if isinstance(func, Global):
+            argg: tuple[tuple[int, str], ...] = ()
+            first: str | None = None
+            if isinstance(args, tuple):
+                argg = tuple((i, a.dotted) for i, a in enumerate(args[:8]) if isinstance(a, Global))
+                first = next((a[:MAX_NAME] for a in args[:4] if isinstance(a, str)), None)
+            if len(s.uses) < MAX_USES:
+                s.uses.add(CallRecord(func.dotted, how, argg, first))
+            else:
+                s.truncated = True
+        elif isinstance(func, Obj):
+            inner = func.func.dotted if isinstance(func.func, Global) else "<unknown>"
+            note("indirect-call", inner)
+        else:
+            note("indirect-call", "<unknown>" if func is None else f"<{type(func).__name__}>")
+
+    def call(func: Any, args: Any, how: str = CALLED) -> Obj:
+        record(func, how, args)
         if isinstance(func, Global):
             s.calls.add(func.dotted)
         elif lean or not track:
@@ -505,7 +549,9 @@ def walk(
             g = Global(bounded_name(mod), bounded_name(nm))
             add_global(g)
             if name == "INST":
-                stack.append(call(g, tuple(pop_mark())))
+                # _pickle.c instantiate(): no arguments and a class -> cls.__new__(cls); else cls(*args)
+                items = tuple(pop_mark())
+                stack.append(call(g, items, CALLED if items else RECONSTRUCTED))
             else:
                 stack.append(g)
         elif name == "STACK_GLOBAL":
@@ -520,27 +566,57 @@ def walk(
         elif name == "REDUCE":
             args = pop()
             func = pop()
-            stack.append(_reduce(func, args, s) if track else call(func, args))
+            if (
+                isinstance(func, Global)
+                and func.dotted in _GETATTR
+                and isinstance(args, tuple)
+                and len(args) == 2
+                and isinstance(args[0], Global)
+                and isinstance(args[1], str)
+            ):
+                # getattr(G, "n") is the global G.n, as a dotted STACK_GLOBAL name would be (enums pickle
+                # this way): followed, so its later use (called, referenced) is judged on G.n itself
+                record(func, CALLED, args)
+                derived = Global(args[0].module, bounded_name(f"{args[0].name}.{args[1]}"))
+                add_global(derived)
+                stack.append(derived)
+                continue
+            if track:
+                record(func, CALLED, args)
+                stack.append(_reduce(func, args, s))
+            else:
+                stack.append(call(func, args))
         elif name in ("NEWOBJ",):
             args = pop()
             cls = pop()
-            stack.append(call(cls, args))
+            stack.append(call(cls, args, RECONSTRUCTED))
         elif name == "NEWOBJ_EX":
-            pop()
+            kwargs = pop()
             args = pop()
             cls = pop()
-            stack.append(call(cls, args))
+            if isinstance(kwargs, dict) and isinstance(args, tuple):
+                args = args + tuple(v for v in kwargs.values() if isinstance(v, Global))
+            stack.append(call(cls, args, RECONSTRUCTED))
         elif name == "OBJ":
             items = pop_mark()
             if not items:
                 raise ValueError("OBJ with no class")
-            stack.append(call(items[0], tuple(items[1:])))
+            stack.append(call(items[0], tuple(items[1:]), CALLED if len(items) > 1 else RECONSTRUCTED))
         elif name == "BUILD":
             state = pop()
-            if stack and isinstance(stack[-1], Obj):
-                stack[-1].state = state
+            target = stack[-1] if stack else None
+            if isinstance(target, Global):
+                # BUILD on a module-level object (a class, a module attribute): setattr on it changes code
+                # that everything else in the process runs
+                note("build-on-global", target.dotted)
+            for key in _dunder_keys(state):
+                # A BUILD whose state sets a dunder (__setstate__, __reduce__...) on the object: the next
+                # BUILD or call runs whatever was stored there
+                note("dunder-state", key)
+            if isinstance(target, Obj):
+                target.state = state
                 if on_build is not None:
-                    on_build(stack[-1], fh, s)
+                    on_build(target, fh, s)
         elif name in ("BINPERSID", "PERSID"):
             stack.append(PersId(pop() if name == "BINPERSID" else arg))
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
@@ -566,6 +642,7 @@ def walk(
 
 
 _CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+_GETATTR = frozenset({"builtins.getattr", "__builtin__.getattr"})
 _LITERALS = frozenset(
     "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
     "SHORT_BINUNICODE BINUNICODE8 FLOAT BINFLOAT".split()
@@ -630,7 +707,23 @@ def _key(k: Any) -> Any:
     return f"<{type(k).__name__}>"
 
 
+def _dunder_keys(state: Any) -> list[str]:
+    """Dunder keys a BUILD state would set on its object (a dict, or the (dict, slotstate) pair)."""
+    dicts = [state] if isinstance(state, dict) else [d for d in state[:2] if isinstance(d, dict)] if (
+        isinstance(state, tuple)
+    ) else []
+    return [k for d in dicts for k in d if isinstance(k, str) and k.startswith("__") and k.endswith("__")][:8]
+
+
 def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
+    if stack and not track and isinstance(stack[-1], dict):
+        # A lean walk keeps no values, but keeps dunder keys (and their values) of dicts: a BUILD state
+        # that sets __setstate__ must still be seen (see _dunder_keys). Bounded: 8 per dict.
+        d = stack[-1]
+        for k, v in zip(items[::2], items[1::2]):
+            if isinstance(k, str) and k.startswith("__") and len(d) < 8:
+                d[k[:MAX_NAME]] = v if isinstance(v, (Global, str)) else None
+        return
     if not (track and stack):
         return
     target = stack[-1]
@@ -778,9 +871,12 @@ COMPRESSION_MAGIC = (
 )
 
 
-def compression(head: bytes) -> str | None:
+def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
     """The compressor of a compressed *pickle* from its first bytes (its head is inflated and must
-    start like a pickle, protocol 2 or later), or None."""
+    start like a pickle, protocol 2 or later), or None.
+
+    bz2 and zstd emit nothing before a whole block (up to ~900 KB) is read, so a head may be too short
+    to tell: then ``reopen`` (the file or member again) is read further, at most HEAD_PROBE bytes."""
     codec = next((c for m, c in COMPRESSION_MAGIC if head.startswith(m)), None)
     if codec is None and head[:1] == b"x" and len(head) > 1 and (head[0] * 256 + head[1]) % 31 == 0:
         codec = "zlib"
@@ -789,14 +885,35 @@ def compression(head: bytes) -> str | None:
     import io
 
     try:
-        first = Decompressed(io.BytesIO(head), codec, "head").read(2)
+        try:
+            first = Decompressed(io.BytesIO(head), codec, "head").read(2)
+        except EOFError:
+            if reopen is None:
+                raise
+            with reopen() as fh:
+                first = Decompressed(_Capped(fh, HEAD_PROBE), codec, "head").read(2)
     except LimitExceeded:
-        # lz4 without its package: cannot look inside, so judged as a compressed pickle (fail closed:
-        # the walk then reports it cannot decompress it, high); zstd is not read at all
-        return codec if codec == "lz4" else None
+        # lz4/zstd without their packages: cannot look inside, so judged as a compressed pickle (fail
+        # closed: the walk then reports it cannot decompress it, high)
+        return codec if codec in ("lz4", "zstd") else None
     except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
         return None
     return codec if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") else None
+
+
+HEAD_PROBE = 8 << 20  # compressed bytes read to find a compressed stream's first output bytes
+
+
+class _Capped:
+    """At most ``left`` bytes of a stream."""
+
+    def __init__(self, fh: IO[bytes], left: int) -> None:
+        self.fh, self.left = fh, left
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(min(n if n >= 0 else self.left, self.left))
+        self.left -= len(data)
+        return data
 
 
 class Decompressed:
@@ -833,12 +950,21 @@ class Decompressed:
             except ImportError:
                 raise LimitExceeded(f"{self.where} is lz4-compressed and the lz4 package is not installed") from None
             return lz4.frame.LZ4FrameDecompressor()
+        if c == "zstd":  # pandas.read_pickle opens .zst pickles transparently
+            try:
+                import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            except ImportError:
+                raise LimitExceeded(f"{self.where} is zstd-compressed and zstandard is not installed") from None
+            return zstandard.ZstdDecompressor().decompressobj()
         raise LimitExceeded(f"{self.where} is {c}-compressed, which aitrail cannot decompress")
 
     def op_budget(self) -> int:
         return op_budget(self.compressed)
 
     def _step(self) -> None:
+        if self.codec == "zstd":
+            self._step_zstd()
+            return
         d = self.d
         zl = self.codec in ("zlib", "gzip")
         if self.pending or (not zl and not d.needs_input and not d.eof):
@@ -865,6 +991,29 @@ class Decompressed:
                 self.pending = rest
             elif rest:
                 self.done = True  # zero padding after the last stream (gzip readers skip it)
+
+    def _step_zstd(self) -> None:
+        # zstandard's decompressobj has no output bound per call: feeding 1 KiB at a time bounds one
+        # call's output (~32 MiB at zstd's best ratio) before the size and ratio checks run.
+        data, self.pending = (self.pending[:1024], self.pending[1024:]) if self.pending else (b"", b"")
+        if not data:
+            data = self.fh.read(1024)
+            self.compressed += len(data)
+            if not data:
+                self.done = True
+                if not self.d.eof:
+                    raise EOFError(f"zstd stream in {self.where} is truncated")
+                return
+        if self.d.eof:  # another frame follows (zstd readers read across frames)
+            self.d = self._new()
+        import zstandard
+
+        try:
+            self._emit(self.d.decompress(data))
+        except zstandard.ZstdError as e:
+            raise ValueError(f"zstd stream in {self.where}: {e}") from None
+        if self.d.eof and self.d.unused_data:
+            self.pending = self.d.unused_data + self.pending
 
     def _more_input(self) -> bool:
         data = self.fh.read(1 << 16)

@@ -61,7 +61,7 @@ def sniff(path: Path, head: bytes) -> str | None:
         return "pickle"
     # Protocol 0/1 pickles have no PROTO opcode: their first opcode, and a pickle-ish name, tell
     # (an lzma-compressed pickle starts with "]" too: compressed pickles are pickles.compression's).
-    if head[:1] in PROTO0_STARTS and path.suffix.lower() in PICKLE_SUFFIXES and not _compressed_pickle(head):
+    if head[:1] in PROTO0_STARTS and path.suffix.lower() in PICKLE_SUFFIXES and not _compressed_pickle(head, path):
         return "pickle"
     if _looks_like_onnx(head):
         return "onnx"
@@ -99,7 +99,7 @@ def _sniff_zip(path: Path) -> str:
     return "zip"
 
 
-def _compressed_pickle(head: bytes) -> bool:
+def _compressed_pickle(head: bytes, path: Path | None = None) -> bool:
     from .pickles import compression
 
-    return compression(head) is not None
+    return compression(head, (lambda: open(path, "rb")) if path is not None else None) is not None

@@ -208,7 +208,7 @@ def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknow
                 if not named:  # any other member is judged by its first bytes, whatever its name
                     with z.open(info) as fh:
                         head = fh.read(4096)
-                    codec = pickles.compression(head)
+                    codec = pickles.compression(head, lambda: z.open(info))  # noqa: B023 - called here
                     if not (codec or pickles.looks_like_pickle(head)):
                         continue
                 with z.open(info) as fh:
