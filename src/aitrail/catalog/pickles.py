@@ -550,8 +550,8 @@ def walk(
             add_global(g)
             if name == "INST":
                 # _pickle.c instantiate(): no arguments and a class -> cls.__new__(cls); else cls(*args)
-                items = tuple(pop_mark())
-                stack.append(call(g, items, CALLED if items else RECONSTRUCTED))
+                inst_args = tuple(pop_mark())
+                stack.append(call(g, inst_args, CALLED if inst_args else RECONSTRUCTED))
             else:
                 stack.append(g)
         elif name == "STACK_GLOBAL":
@@ -719,10 +719,10 @@ def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
     if stack and not track and isinstance(stack[-1], dict):
         # A lean walk keeps no values, but keeps dunder keys (and their values) of dicts: a BUILD state
         # that sets __setstate__ must still be seen (see _dunder_keys). Bounded: 8 per dict.
-        d = stack[-1]
+        lean_d: dict = stack[-1]
         for k, v in zip(items[::2], items[1::2]):
-            if isinstance(k, str) and k.startswith("__") and len(d) < 8:
-                d[k[:MAX_NAME]] = v if isinstance(v, (Global, str)) else None
+            if isinstance(k, str) and k.startswith("__") and len(lean_d) < 8:
+                lean_d[k[:MAX_NAME]] = v if isinstance(v, (Global, str)) else None
         return
     if not (track and stack):
         return
@@ -891,7 +891,7 @@ def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> s
             if reopen is None:
                 raise
             with reopen() as fh:
-                first = Decompressed(_Capped(fh, HEAD_PROBE), codec, "head").read(2)
+                first = Decompressed(_Capped(fh, HEAD_PROBE), codec, "head").read(2)  # type: ignore[arg-type]
     except LimitExceeded:
         # lz4/zstd without their packages: cannot look inside, so judged as a compressed pickle (fail
         # closed: the walk then reports it cannot decompress it, high)
