@@ -3,22 +3,19 @@
 A model-signing bundle is a DSSE envelope whose in-toto statement lists every signed file with its
 SHA-256. The `model-signing` library's verifier hashes every file again; `aitrail check` has those
 digests already (each byte is read once), so it verifies the envelope's signature with
-`cryptography` and compares the signed digests with its own. Key-based signatures (elliptic-curve
-public keys, as `model_signing sign key` makes) are verified; Sigstore keyless and certificate
-bundles are recognised and reported as not verified offline (they need a trust root).
+`cryptography` and compares the signed digests with its own. The bundle is read, and its signature
+checked, by :mod:`aitrail.provenance.oms` (the one OMS implementation; ``aitrail verify`` uses it
+too). Key-based signatures are verified here; Sigstore keyless and certificate bundles are
+recognised and reported as not verified (``aitrail verify --trust-root`` checks them).
 """
 
 from __future__ import annotations
 
-import base64
-import fnmatch
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SPEC = "OpenSSF model signing v1 (DSSE envelope, in-toto statement, predicate https://model_signing/signature/v1.0)"
-IGNORED = (".git", ".gitattributes", ".gitignore", ".github/*", ".git/*")  # model_signing's default ignores
+SPEC = "OpenSSF model signing v1.0 (DSSE envelope, in-toto statement, predicate https://model_signing/signature/v1.0)"
 
 
 @dataclass
@@ -38,106 +35,58 @@ class SignatureCheck:
         return d
 
 
-class SignatureError(ValueError):
-    """The signature cannot be read, or does not verify; the message says which and why."""
-
-
-def _pae(payload_type: bytes, payload: bytes) -> bytes:
-    """DSSE pre-authentication encoding (the bytes the signature covers)."""
-    return b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(payload), payload)
-
-
-def verify_envelope(bundle: dict[str, Any], public_key_pem: bytes) -> dict[str, Any]:
-    """Verify a model-signing bundle's DSSE signature with an EC public key; return its statement."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    try:
-        env = bundle["dsseEnvelope"]
-        payload = base64.b64decode(env["payload"], validate=True)
-        payload_type = str(env["payloadType"]).encode()
-        sigs = [base64.b64decode(s["sig"], validate=True) for s in env["signatures"]]
-    except (KeyError, TypeError, ValueError) as e:
-        raise SignatureError(f"not a DSSE envelope ({type(e).__name__}: {e})") from None
-    try:
-        key = serialization.load_pem_public_key(public_key_pem)
-    except ValueError as e:
-        raise SignatureError(f"the public key is not a PEM public key ({e})") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise SignatureError("only elliptic-curve public keys are supported (as model signing's key method makes)")
-    # model_signing picks the hash by curve size: P-256 SHA-256, P-384 SHA-384, P-521 SHA-512
-    algo = {256: hashes.SHA256(), 384: hashes.SHA384(), 521: hashes.SHA512()}.get(key.curve.key_size)
-    if algo is None:
-        raise SignatureError(f"unsupported curve {key.curve.name}")
-    for sig in sigs:
-        try:
-            key.verify(sig, _pae(payload_type, payload), ec.ECDSA(algo))
-            break
-        except InvalidSignature:
-            continue
-    else:
-        raise SignatureError(
-            "the signature does not verify with this public key (wrong key, or the statement was changed)"
-        )
-    try:
-        statement: dict[str, Any] = json.loads(payload)
-    except ValueError as e:
-        raise SignatureError(f"the signed statement is not JSON ({e})") from None
-    return statement
-
-
 def check(
     sig_path: Path, shown: str, sha256: str | None, digests: dict[str, str | None], public_key_pem: bytes | None
 ) -> SignatureCheck:
     """Check one signature file. ``digests`` maps each file's path (as shown) to the scan's SHA-256."""
+    from ..provenance import oms
+
     out = SignatureCheck(shown, sha256, None, "present, not verified")
     try:
-        bundle = json.loads(sig_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        out.status = "present, not verified: not a model-signing bundle (JSON)"
+        bundle = oms.loads(sig_path.read_bytes())
+    except OSError as e:
+        out.status = f"present, not verified: cannot read it ({e.strerror})"
         return out
-    if not isinstance(bundle, dict) or "dsseEnvelope" not in bundle:
-        out.status = "present, not verified: not a DSSE bundle"
+    except oms.BundleError as e:
+        out.status = f"present, not verified: not a model-signing bundle ({e})"
         return out
-    material = bundle.get("verificationMaterial") or {}
-    if "publicKey" not in material:
+    if bundle.method != "key":
         out.status = (
-            "present, not verified: a Sigstore keyless or certificate signature needs a trust root; verify it "
-            "with `model_signing verify`"
+            f"present, not verified: a {bundle.method} signature needs a trust root; verify it with "
+            "`aitrail verify --trust-root`"
         )
         return out
     if public_key_pem is None:
         out.status = "present, not verified: pass the signer's public key (--signature-key)"
         return out
     try:
-        statement = verify_envelope(bundle, public_key_pem)
-    except SignatureError as e:
+        oms.verify_with_key(bundle, oms.load_public_key(public_key_pem))
+        man = oms.manifest(bundle)
+    except (oms.BundleError, oms.VerificationFailed, oms.NeedsMore) as e:
         out.verified = False
         out.status = f"INVALID: {e}"
         out.findings.append(("critical", "integrity.signature-invalid", f"signature {shown}: {e} ({SPEC})"))
         return out
-    resources = (statement.get("predicate") or {}).get("resources")
-    if not isinstance(resources, list):
+    if man.method != "files" or man.hash_type != "sha256":
+        # The scan has one SHA-256 per whole file; other digests need `aitrail verify`, which hashes again.
         out.verified = False
-        out.status = "INVALID: the statement lists no signed files (shard serialisation is not supported)"
+        out.status = (
+            f"INVALID: the signature's digests are {man.method}/{man.hash_type}, not whole-file SHA-256 as the scan "
+            "computes; verify it with `aitrail verify`"
+        )
         out.findings.append(("high", "integrity.signature-unsupported", f"signature {shown}: {out.status}"))
         return out
     base = shown.rsplit("/", 1)[0] + "/" if "/" in shown else ""
-    signed: dict[str, str] = {}
-    for r in resources:
-        if isinstance(r, dict) and r.get("algorithm") == "sha256":
-            signed[base + str(r.get("name"))] = str(r.get("digest"))
+    signed = {base + name: d for name, d in man.resources.items()}
     out.signed_files = len(signed)
     for path, digest in sorted(signed.items()):
         if path not in digests:
             out.missing.append(path)
         elif digests[path] != digest:
             out.mismatched.append(path)
+    ignores = list(oms.DEFAULT_IGNORES) + man.ignore_paths
     own = {p for p in digests if p.startswith(base)} - {shown}
-    out.unsigned = sorted(
-        p for p in own - set(signed) if not any(fnmatch.fnmatchcase(p[len(base) :], g) for g in IGNORED)
-    )
+    out.unsigned = sorted(p for p in own - set(signed) if not oms.is_ignored(p[len(base) :], ignores))
     for p in out.mismatched:
         out.findings.append(
             ("critical", "integrity.file-not-as-signed", f"{p}: its SHA-256 differs from the one signed in {shown}")
