@@ -1,0 +1,508 @@
+"""Benign ML files made with the real libraries, for the security scan's false-alarm floor (issue 11).
+
+Each file is what a real repository holds (a Trainer checkpoint, whole saved modules, fitted
+estimators, compressed joblib, TorchScript, tokenizers...), written by the library itself, tiny.
+Output: tests/data/security/benign/<family>/<file>, a manifest.csv (file,kind,malicious,technique,
+source — as ../shared/data/security-corpus) and VERSIONS.txt. The tests read only those files.
+
+The libraries live in a separate venv (never in the project's .venv):
+
+    python3.11 -m venv benchmarks/work/fixturegen
+    benchmarks/work/fixturegen/bin/pip install torch transformers accelerate peft scikit-learn scipy \\
+        pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard
+    benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
+
+The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
+are listed as skipped, never faked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.metadata
+import io
+import pickle
+import shutil
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "data" / "security" / "benign"
+
+LIBS = [
+    "torch", "transformers", "accelerate", "peft", "scikit-learn", "scipy", "pandas", "numpy", "joblib",
+    "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard",
+]  # fmt: skip
+
+# A user's own model code: pickles of it name `tinylm.TinyLM`, which a loader must import.
+TINYLM = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+    class TinyLM(nn.Module):
+        def __init__(self, vocab=16, dim=8):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, dim)
+            self.norm = nn.LayerNorm(dim)
+            self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(0.1))
+            self.head = nn.Linear(dim, vocab, bias=False)
+
+        def forward(self, ids):
+            return self.head(self.mlp(self.norm(self.embed(ids))))
+    """
+)
+
+
+def version(dist: str) -> str | None:
+    if dist == "python":
+        return sys.version.split()[0]
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+class Out:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rows: list[dict[str, str]] = []
+        self.skipped: list[str] = []
+
+    def path(self, rel: str) -> Path:
+        p = self.root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def row(self, rel: str, kind: str, technique: str, *libs: str) -> None:
+        assert (self.root / rel).is_file(), rel
+        src = "; ".join(f"{lib} {version(lib)}" for lib in libs)
+        self.rows.append({"file": rel, "kind": kind, "malicious": "0", "technique": technique, "source": src})
+
+    def pickle(self, rel: str, obj: Any, technique: str, *libs: str, protocol: int = 4) -> None:
+        self.path(rel).write_bytes(pickle.dumps(obj, protocol=protocol))
+        self.row(rel, "pickle", technique, *libs)
+
+    def torch(self, rel: str, obj: Any, technique: str, *libs: str, legacy: bool = False) -> None:
+        import torch
+
+        torch.save(obj, self.path(rel), _use_new_zipfile_serialization=not legacy)
+        self.row(rel, "pytorch-legacy" if legacy else "pytorch-zip", technique, "torch", *libs)
+
+
+def tiny_bert_config() -> Any:
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=32, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+        max_position_embeddings=16, type_vocab_size=2, num_labels=2,
+    )  # fmt: skip
+
+
+def trainer_checkpoint(o: Out) -> None:
+    """A real Trainer run of two steps: the checkpoint folder exactly as transformers writes it."""
+    import torch
+    from transformers import BertForSequenceClassification, Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(tiny_bert_config())
+    data = [
+        {"input_ids": torch.tensor([1, 5, 7, 2]), "attention_mask": torch.ones(4, dtype=torch.long),
+         "labels": torch.tensor(i % 2)}
+        for i in range(4)
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp, max_steps=2, save_steps=2, save_strategy="steps", per_device_train_batch_size=2,
+            report_to="none", use_cpu=True, logging_strategy="no", seed=0, learning_rate=1e-3,
+        )  # fmt: skip
+        Trainer(model=model, args=args, train_dataset=data).train()
+        ckpt = Path(tmp) / "checkpoint-2"
+        kinds = {".bin": "pytorch-zip", ".pt": "pytorch-zip", ".pth": "pytorch-zip", ".json": "json",
+                 ".safetensors": "safetensors"}  # fmt: skip
+        for f in sorted(ckpt.iterdir()):
+            rel = f"trainer/checkpoint-2/{f.name}"
+            shutil.copyfile(f, o.path(rel))
+            o.row(rel, kinds.get(f.suffix, "other"), f"HF Trainer checkpoint file {f.name}", "transformers", "torch",
+                  "accelerate")  # fmt: skip
+
+
+def torch_modules(o: Out, tmp: Path) -> None:
+    import torch
+    from torch import nn
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    o.torch("torch/whole_bert_module.pt", BertModel(tiny_bert_config()), "whole nn.Module: tiny BERT (transformers)",
+            "transformers")  # fmt: skip
+    mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 2), nn.Softmax(dim=-1))
+    o.torch("torch/whole_mlp_module.pt", mlp, "whole nn.Module: MLP (nn.Sequential)")
+    conv = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(), nn.Linear(2, 3),
+    )  # fmt: skip
+    o.torch("torch/whole_convnet_module.pt", conv, "whole nn.Module: convnet (Conv2d, BatchNorm2d, pools)")
+    rnn = nn.ModuleDict({
+        "lstm": nn.LSTM(4, 4, batch_first=True), "gru": nn.GRU(4, 4),
+        "enc": nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, batch_first=True),
+    })  # fmt: skip
+    o.torch("torch/whole_rnn_transformer_modules.pt", rnn, "whole nn.Module: LSTM, GRU, TransformerEncoderLayer")
+    (tmp / "tinylm.py").write_text(TINYLM)
+    sys.path.insert(0, str(tmp))
+    import tinylm  # type: ignore[import-not-found]
+
+    o.torch("torch/whole_user_class_tinylm.pt", tinylm.TinyLM(), "whole nn.Module of a user class tinylm.TinyLM")
+    o.torch("torch/whole_user_class_tinylm_legacy.pt", tinylm.TinyLM(), "legacy torch.save of user class tinylm.TinyLM",
+            legacy=True)  # fmt: skip
+    o.torch("torch/whole_mlp_module_legacy.pt", mlp, "legacy (non-zip) torch.save of a whole MLP", legacy=True)
+    o.torch("torch/state_dict_legacy.pt", mlp.state_dict(), "legacy (non-zip) torch.save of a state_dict", legacy=True)
+
+
+def torch_tensors(o: Out) -> None:
+    import torch
+
+    x = torch.linspace(-1, 1, 8)
+    f8 = {name: x.to(getattr(torch, name)) for name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+                                                         "float8_e5m2fnuz") if hasattr(torch, name)}  # fmt: skip
+    o.torch("torch/float8_tensors.pt", f8, "torch.float8_* tensors (e4m3fn, e5m2, fnuz)")
+    o.torch("torch/float8_dtypes_as_values.pt", {"compute_dtype": torch.float8_e4m3fn,
+            "dtypes": [torch.float8_e5m2, torch.bfloat16, torch.float16]}, "torch dtypes stored as values")  # fmt: skip
+    dense = torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, 0.0]])
+    sparse = {"coo": dense.to_sparse(), "csr": dense.to_sparse_csr(), "csc": dense.to_sparse_csc(),
+              "bsr": dense.to_sparse_bsr((1, 1))}  # fmt: skip
+    o.torch("torch/sparse_tensors.pt", sparse, "sparse COO/CSR/CSC/BSR tensors")
+    o.torch("torch/layouts_as_values.pt", {"layouts": [torch.strided, torch.sparse_coo, torch.sparse_csr,
+            torch.sparse_csc]}, "torch layouts as values (torch.serialization._get_layout)")  # fmt: skip
+    q = torch.quantize_per_tensor(x, 0.1, 0, torch.qint8)
+    qc = torch.quantize_per_channel(dense, torch.tensor([0.1, 0.2]), torch.tensor([0, 0]), 0, torch.quint8)
+    o.torch("torch/quantized_tensors.pt", {"per_tensor": q, "per_channel": qc}, "quantized tensors (qint8, quint8)")
+    o.torch("torch/misc_values.pt", {"size": torch.Size([2, 3]), "device": torch.device("cpu"), "half": x.half(),
+            "bf16": x.bfloat16(), "complex": torch.complex(x, x), "bool": x > 0, "int": x.long(),
+            "param": torch.nn.Parameter(x), "view": dense[:, 1:]},
+            "torch.Size, device, Parameter, views, assorted dtypes")  # fmt: skip
+    o.torch("torch/rng_state.pth", {"cpu": torch.get_rng_state(), "python": __import__("random").getstate()},
+            "RNG states as Trainer saves them (torch + python random)")  # fmt: skip
+
+
+def torch_training_state(o: Out) -> None:
+    import argparse as ap
+    import functools
+
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    m = nn.Linear(4, 2)
+    for cls, kw in ((torch.optim.Adam, {"lr": 1e-3}), (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+                    (torch.optim.AdamW, {"lr": 1e-3, "weight_decay": 0.01})):  # fmt: skip
+        opt = cls(m.parameters(), **kw)
+        m(torch.ones(1, 4)).sum().backward()
+        opt.step()
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+        sched.step()
+        o.torch(f"torch/optimizer_{cls.__name__.lower()}_state.pt", {"optimizer": opt.state_dict(),
+                "lr_scheduler": sched.state_dict()}, f"torch.save of {cls.__name__} + StepLR state_dict")  # fmt: skip
+    lam = torch.optim.lr_scheduler.OneCycleLR(torch.optim.SGD(m.parameters(), lr=0.1), max_lr=0.1, total_steps=10)
+    o.torch("torch/onecycle_scheduler_state.pt", lam.state_dict(), "OneCycleLR state_dict (stores functools.partial"
+            " anneal functions)")  # fmt: skip
+    scaler = torch.amp.GradScaler("cpu", enabled=True)
+    o.torch("torch/gradscaler_state.pt", scaler.state_dict(), "torch.amp.GradScaler state_dict")
+    args = ap.Namespace(arch="transformer_lm", lr=[0.0005], max_tokens=2048, optimizer="adam", adam_betas="(0.9, 0.98)",
+                        seed=1, fp16=True, task="language_modeling", data="data-bin/wiki")  # fmt: skip
+    o.torch("torch/fairseq_style_checkpoint.pt", {
+        "args": args, "cfg": None, "model": m.state_dict(),
+        "optimizer_history": [{"criterion_name": "CrossEntropyCriterion", "optimizer_name": "FairseqAdam",
+                               "lr_scheduler_state": {"best": 3.2}, "num_updates": 10}],
+        "extra_state": {"epoch": 2, "val_loss": 3.2, "train_iterator": {"epoch": 2, "iterations_in_epoch": 5}},
+        "last_optimizer_state": torch.optim.Adam(m.parameters()).state_dict(),
+    }, "fairseq-style checkpoint with argparse.Namespace args")  # fmt: skip
+    o.torch("torch/functools_partial_round.pt", {"state": m.state_dict(), "postprocess": functools.partial(round,
+            ndigits=2)}, "functools.partial(round, ndigits=2) inside a saved state")  # fmt: skip
+
+
+def torchscript(o: Out) -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    traced = torch.jit.trace(net.eval(), torch.zeros(1, 1, 4, 4))
+    torch.jit.save(traced, o.path("torchscript/traced_convnet.pt"))
+    o.row("torchscript/traced_convnet.pt", "torchscript", "torch.jit.trace of a convnet, torch.jit.save", "torch")
+
+    class Gate(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if x.sum() > 0:
+                return self.lin(x)
+            return x.flip([0])
+
+    torch.jit.save(torch.jit.script(Gate()), o.path("torchscript/scripted_gate.pt"))
+    o.row("torchscript/scripted_gate.pt", "torchscript", "torch.jit.script with control flow, torch.jit.save", "torch")
+
+
+def peft_accelerate(o: Out) -> None:
+    import torch
+    from accelerate.utils import DataLoaderConfiguration, GradientAccumulationPlugin, ProjectConfiguration
+    from peft import LoraConfig, get_peft_model
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    cfg = LoraConfig(r=2, lora_alpha=4, target_modules=["query", "value"], lora_dropout=0.0)
+    o.pickle("peft/lora_config.pkl", cfg, "peft.LoraConfig pickled", "peft")
+    pm = get_peft_model(BertModel(tiny_bert_config()), cfg)
+    o.torch("peft/whole_peft_lora_model.pt", pm, "whole PeftModel (LoRA on tiny BERT) torch.save", "peft",
+            "transformers")  # fmt: skip
+    o.pickle("accelerate/accelerate_configs.pkl", {
+        "dataloader": DataLoaderConfiguration(), "project": ProjectConfiguration(project_dir="runs"),
+        "grad_acc": GradientAccumulationPlugin(num_steps=2)}, "accelerate config dataclasses pickled", "accelerate")
+
+
+def sklearn_models(o: Out) -> dict[str, Any]:
+    import joblib
+    import numpy as np
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    df = pd.DataFrame({"age": rng.integers(18, 80, 20), "city": ["a", "b", "c", "a"] * 5, "score": X[:, 1]})
+    texts = ["good model", "bad model", "great work", "awful bug", "nice result", "terrible loss"] * 2
+    labels = [1, 0, 1, 0, 1, 0] * 2
+    models: dict[str, Any] = {
+        "pipeline_scaler_logreg": Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y),
+        "columntransformer_pipeline": Pipeline([
+            ("prep", ColumnTransformer([("num", StandardScaler(), ["age", "score"]),
+                                        ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"])])),
+            ("clf", LogisticRegression())]).fit(df, y),
+        "svc_rbf": SVC(probability=False).fit(X, y),
+        "tfidf_text_classifier": Pipeline([("tfidf", TfidfVectorizer()), ("nb", MultinomialNB())]).fit(texts, labels),
+        "random_forest": RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y),
+        "gradient_boosting": GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(X, y),
+        "kmeans": KMeans(n_clusters=2, n_init=1, random_state=0).fit(X),
+        "standard_scaler": StandardScaler().fit(X),
+        "logistic_regression": LogisticRegression().fit(X, y),
+    }  # fmt: skip
+    for name, est in models.items():
+        o.pickle(f"sklearn/{name}.pkl", est, f"scikit-learn {type(est).__name__} pickled", "scikit-learn")
+        joblib.dump(est, o.path(f"sklearn/{name}.joblib"))
+        o.row(f"sklearn/{name}.joblib", "joblib", f"scikit-learn {type(est).__name__} joblib.dump", "scikit-learn",
+              "joblib")  # fmt: skip
+    for proto in (0, 2, 5):
+        o.pickle(f"sklearn/logistic_regression_protocol{proto}.pkl", models["logistic_regression"],
+                 f"LogisticRegression pickled with protocol {proto}", "scikit-learn", protocol=proto)  # fmt: skip
+    return models
+
+
+def joblib_compressors(o: Out, models: dict[str, Any]) -> None:
+    import joblib
+
+    est = models["columntransformer_pipeline"]
+    plan = [("zlib", 1), ("zlib", 3), ("zlib", 9), ("gzip", 1), ("gzip", 9), ("bz2", 1), ("bz2", 9),
+            ("lzma", 3), ("xz", 0), ("xz", 9), ("lz4", 0), ("lz4", 3), ("lz4", 9)]  # fmt: skip
+    for method, level in plan:
+        rel = f"joblib/pipeline_{method}_{level}.joblib"
+        joblib.dump(est, o.path(rel), compress=(method, level))
+        o.row(rel, "joblib", f"joblib.dump compress=({method!r}, {level})", "joblib", "scikit-learn",
+              *(["lz4"] if method == "lz4" else []))  # fmt: skip
+    joblib.dump(est, o.path("joblib/pipeline_compress_true.joblib"), compress=True)
+    o.row("joblib/pipeline_compress_true.joblib", "joblib", "joblib.dump compress=True (zlib 3)", "joblib")
+    for ext in ("gz", "bz2", "xz", "lzma", "lz4", "z"):  # joblib picks the compressor from the name
+        rel = f"joblib/pipeline_by_extension.joblib.{ext}"
+        joblib.dump(est, o.path(rel))
+        o.row(rel, "joblib", f"joblib.dump compressor inferred from .{ext}", "joblib")
+
+
+def numpy_scipy(o: Out) -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    gens = {
+        "generator_pcg64": np.random.default_rng(1), "random_state": np.random.RandomState(1),
+        "pcg64": np.random.PCG64(1), "pcg64dxsm": np.random.PCG64DXSM(1), "mt19937": np.random.MT19937(1),
+        "philox": np.random.Philox(1), "sfc64": np.random.SFC64(1), "seed_sequence": np.random.SeedSequence(1),
+        "generator_philox": np.random.Generator(np.random.Philox(2)),
+    }  # fmt: skip
+    o.pickle("numpy/random_generators.pkl", gens, "numpy Generator, RandomState, every bit generator, SeedSequence",
+             "numpy")  # fmt: skip
+    o.pickle("numpy/legacy_global_random_state.pkl", np.random.get_state(), "np.random.get_state() tuple", "numpy")
+    scalars = {
+        "f64": np.float64(1.5), "f32": np.float32(2.5), "f16": np.float16(0.5), "i64": np.int64(7), "i8": np.int8(-3),
+        "u32": np.uint32(9), "bool": np.bool_(True), "c128": np.complex128(1 + 2j), "str": np.str_("x"),
+        "bytes": np.bytes_(b"y"), "dt64": np.datetime64("2026-01-02T03:04"), "td64": np.timedelta64(5, "s"),
+        "longdouble": np.longdouble(1.25),
+    }  # fmt: skip
+    o.pickle("numpy/scalars.pkl", scalars, "numpy scalars of every kind", "numpy")
+    dtypes = {"float64_type": np.float64, "int32_type": np.int32, "dtype_f8": np.dtype("float64"),
+              "dtype_struct": np.dtype([("x", "<f4"), ("y", "<i2", (2,))]), "dtype_be": np.dtype(">u2"),
+              "dtype_dt": np.dtype("M8[ns]"), "dtype_unicode": np.dtype("U4")}  # fmt: skip
+    o.pickle("numpy/dtypes_and_scalar_types.pkl", dtypes, "numpy.float64 as a type value and np.dtype objects",
+             "numpy")  # fmt: skip
+    arrays = {"f": rng.normal(size=(3, 2)), "fortran": np.asfortranarray(np.ones((2, 3))),
+              "masked": np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), "record": np.rec.array([(1, 2.0)],
+              dtype=[("a", "i4"), ("b", "f8")]), "matrix": np.asmatrix(np.eye(2))}  # fmt: skip
+    o.pickle("numpy/arrays_masked_record_matrix.pkl", arrays, "ndarray, Fortran order, masked, record array, matrix",
+             "numpy", protocol=5)  # fmt: skip
+    dense = np.array([[0, 1.5, 0], [2, 0, 0], [0, 0, 3]])
+    mats = {
+        "csr": sp.csr_matrix(dense), "csc": sp.csc_matrix(dense), "coo": sp.coo_matrix(dense),
+        "lil": sp.lil_matrix(dense), "dok": sp.dok_matrix(dense), "bsr": sp.bsr_matrix(dense),
+        "dia": sp.dia_matrix(dense), "csr_array": sp.csr_array(dense), "coo_array": sp.coo_array(dense),
+    }  # fmt: skip
+    o.pickle("scipy/sparse_matrices.pkl", mats, "scipy.sparse matrices and arrays of every format", "scipy")
+
+
+def pandas_frames(o: Out) -> None:
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame({
+        "f": [1.5, 2.5, np.nan], "i": pd.array([1, None, 3], dtype="Int64"), "s": pd.array(["a", None, "c"],
+        dtype="string"), "cat": pd.Categorical(["x", "y", "x"]), "when": pd.date_range("2026-01-01", periods=3,
+        tz="UTC"), "delta": pd.to_timedelta([1, 2, 3], unit="h"), "b": [True, False, True],
+    }, index=pd.Index(["r1", "r2", "r3"], name="row"))  # fmt: skip
+    o.pickle("pandas/dataframe.pkl", df, "pandas DataFrame with nullable, categorical, tz datetimes", "pandas")
+    ser = pd.Series([1, 2, 3], index=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)]), name="n")
+    o.pickle("pandas/series_multiindex.pkl", ser, "pandas Series with MultiIndex", "pandas")
+    df.to_pickle(o.path("pandas/dataframe_to_pickle.pkl"))
+    o.row("pandas/dataframe_to_pickle.pkl", "pickle", "DataFrame.to_pickle (no compression)", "pandas")
+    comps = ["gzip", "bz2", "xz", "zip", "tar"]
+    if version("zstandard"):
+        comps.append("zstd")
+    else:
+        o.skipped.append("pandas to_pickle zstd: zstandard not installed")
+    for comp in comps:
+        rel = f"pandas/dataframe_to_pickle_{comp}.pkl.{ {'gzip': 'gz', 'zstd': 'zst'}.get(comp, comp)}"
+        df.to_pickle(o.path(rel), compression=comp)
+        o.row(rel, f"pickle-{comp}", f"DataFrame.to_pickle(compression={comp!r})", "pandas",
+              *(["zstandard"] if comp == "zstd" else []))  # fmt: skip
+
+
+def boosters(o: Out) -> None:
+    import lightgbm as lgb
+    import numpy as np
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = xgb.XGBClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y)
+    o.pickle("xgboost/xgbclassifier.pkl", clf, "xgboost XGBClassifier pickled", "xgboost")
+    o.pickle("xgboost/booster.pkl", clf.get_booster(), "xgboost Booster pickled", "xgboost")
+    lg = lgb.LGBMClassifier(n_estimators=2, num_leaves=3, min_child_samples=2, verbose=-1).fit(X, y)
+    o.pickle("lightgbm/lgbmclassifier.pkl", lg, "lightgbm LGBMClassifier pickled", "lightgbm")
+    o.pickle("lightgbm/booster.pkl", lg.booster_, "lightgbm Booster pickled", "lightgbm")
+    try:
+        import catboost
+    except ImportError:
+        o.skipped.append("catboost: not installed")
+        return
+    cb = catboost.CatBoostClassifier(iterations=2, depth=2, verbose=False, random_seed=0, allow_writing_files=False)
+    o.pickle("catboost/catboostclassifier.pkl", cb.fit(X, y), "catboost CatBoostClassifier pickled", "catboost")
+
+
+def tokenizer_objects(o: Out) -> None:
+    import sentencepiece as spm
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    corpus = ["the model reads files", "a scanner never loads them", "tokens are pieces of words"] * 20
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus), model_writer=buf, vocab_size=30,
+                                   model_type="unigram", minloglevel=2)  # fmt: skip
+    sp = spm.SentencePieceProcessor(model_proto=buf.getvalue())
+    o.pickle("tokenizers/sentencepiece_processor.pkl", sp, "SentencePieceProcessor pickled", "sentencepiece")
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=40, special_tokens=["[UNK]"], show_progress=False))
+    o.pickle("tokenizers/hf_tokenizers_bpe.pkl", tok, "tokenizers.Tokenizer (BPE) pickled", "tokenizers")
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]")
+    o.pickle("tokenizers/transformers_fast_tokenizer.pkl", fast, "transformers PreTrainedTokenizerFast pickled",
+             "transformers", "tokenizers")  # fmt: skip
+
+
+def stdlib_objects(o: Out) -> None:
+    import argparse as ap
+    import collections
+    import datetime as dt
+    import decimal
+    import fractions
+    import pathlib
+    import re
+    import time
+    import uuid
+
+    objs = {
+        "datetime": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "date": dt.date(2026, 1, 2),
+        "time": dt.time(3, 4), "timedelta": dt.timedelta(hours=5), "tz": dt.timezone(dt.timedelta(hours=2), "X"),
+        "decimal": decimal.Decimal("3.14"), "fraction": fractions.Fraction(1, 3),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "pure_posix": pathlib.PurePosixPath("runs/exp1"), "posix": pathlib.PosixPath("/data/train.csv"),
+        "pure_windows": pathlib.PureWindowsPath(r"C:\\runs"),
+        "ordered": collections.OrderedDict(a=1), "default": collections.defaultdict(list, {"k": [1]}),
+        "counter": collections.Counter("aab"), "deque": collections.deque([1, 2], maxlen=5),
+        "namespace": ap.Namespace(lr=0.1), "set": {1, 2}, "frozenset": frozenset({3}), "complex": 1 + 2j,
+        "bytearray": bytearray(b"ab"), "range": range(3), "slice": slice(1, 5, 2),
+        "enum": re.IGNORECASE, "struct_time": time.gmtime(0),
+    }  # fmt: skip
+    for proto in (0, 2, 4):
+        o.pickle(f"stdlib/stdlib_objects_protocol{proto}.pkl", objs, "datetime, decimal, uuid, pathlib, "
+                 f"collections, argparse objects (protocol {proto})", "python", protocol=proto)  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    out: Path = args.out
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    o = Out(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer_checkpoint(o)
+        torch_modules(o, Path(tmp))
+        torch_tensors(o)
+        torch_training_state(o)
+        torchscript(o)
+        peft_accelerate(o)
+        models = sklearn_models(o)
+        joblib_compressors(o, models)
+        numpy_scipy(o)
+        pandas_frames(o)
+        boosters(o)
+        tokenizer_objects(o)
+        stdlib_objects(o)
+    o.rows.sort(key=lambda r: r["file"])
+    with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["file", "kind", "malicious", "technique", "source"], lineterminator="\n")
+        w.writeheader()
+        w.writerows(o.rows)
+    lines = [f"python {sys.version.split()[0]}"] + [f"{lib} {version(lib)}" for lib in LIBS if version(lib)]
+    (out / "VERSIONS.txt").write_text("\n".join(lines) + "\n")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"{len(o.rows)} files, {size / 1e6:.2f} MB in {out}")
+    for s in o.skipped:
+        print("skipped:", s)
+
+
+if __name__ == "__main__":
+    main()
