@@ -429,8 +429,12 @@ def parse_statement(st: Any) -> Manifest:
     if not isinstance(symlinks, bool):
         raise BundleError("serialization.allow_symlinks is missing or not true/false")
     shard = ser.get("shard_size")
+    if isinstance(shard, float) and shard.is_integer():  # model_signing 1.1.1 writes 4194304.0 (protobuf JSON)
+        shard = int(shard)
     if method == "shards" and (not isinstance(shard, int) or isinstance(shard, bool) or shard <= 0):
         raise BundleError("serialization.shard_size must be a positive integer for the shards method")
+    # model_signing 1.1.1 names shard digests "sha256-sharded-<size>"; the spec's name is the hash type
+    algorithms = {hash_type, f"{hash_type}-sharded-{shard}"} if method == "shards" else {hash_type}
     ignores = ser.get("ignore_paths", [])
     if not isinstance(ignores, list) or not all(isinstance(p, str) and p for p in ignores):
         raise BundleError("serialization.ignore_paths is not a list of paths")
@@ -441,7 +445,7 @@ def parse_statement(st: Any) -> Manifest:
     for r in pred["resources"]:
         if not isinstance(r, dict) or not isinstance(r.get("name"), str) or not _hexstr(r.get("digest")):
             raise BundleError(f"resource {r!r:.120} has no name or no hex digest")
-        if r.get("algorithm") != hash_type:
+        if r.get("algorithm") not in algorithms:
             raise BundleError(f"resource {r['name']!r}: algorithm {r.get('algorithm')!r} is not {hash_type}")
         path = shard_path(r["name"])[0] if method == "shards" else r["name"]
         if canonical_name(path) != path:
