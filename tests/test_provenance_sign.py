@@ -393,3 +393,12 @@ def test_enumeration_refuses_what_oms_cannot_record(tmp_path):
 def test_verify_api_never_raises_on_a_missing_model(keys, tmp_path, signed):
     v = verify.verify(tmp_path / "nowhere", signed / "model.sig", key_pem=keys["p256"][1].read_bytes())
     assert v.status in (1, 2) and not v.passed and "nowhere" in v.problems[0]
+
+
+def test_hostile_bundles_are_refused_not_crashed_on(signed, keys, capsys, tmp_path):
+    deep = tmp_path / "deep.sig"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    code, doc = verify_json(capsys, signed, deep, "--key", keys["p256"][1])
+    assert code == 2 and "deep" in doc["problems"][0]
+    code, doc = verify_json(capsys, signed, tmp_path, "--key", keys["p256"][1])  # a folder given as the bundle
+    assert code == 2 and "not a regular file" in doc["problems"][0]

@@ -43,7 +43,7 @@ def check(
 
     out = SignatureCheck(shown, sha256, None, "present, not verified")
     try:
-        bundle = oms.loads(sig_path.read_bytes())
+        bundle = oms.read(sig_path)
     except OSError as e:
         out.status = f"present, not verified: cannot read it ({e.strerror})"
         return out

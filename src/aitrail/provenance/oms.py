@@ -13,10 +13,15 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+from .. import jsonsafe
 
 SPEC = "OpenSSF model signing v1.0 (ossf/model-signing-spec)"
 PREDICATE_TYPE = "https://model_signing/signature/v1.0"
@@ -214,6 +219,17 @@ def bundle(stmt: dict[str, Any], private_key: Any) -> dict[str, Any]:
 # --- reading -------------------------------------------------------------------------------------
 
 
+def read(path: Path) -> Bundle:
+    """:func:`loads` of a file, refusing before reading one that is not a regular file or is too large."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise BundleError("not a regular file (a folder, pipe or device), so not a signature bundle")
+    if st.st_size > MAX_BUNDLE:
+        raise BundleError(f"{st.st_size} bytes, over the {MAX_BUNDLE >> 20} MiB limit for a signature bundle")
+    with open(path, "rb") as f:
+        return loads(f.read(MAX_BUNDLE + 1))
+
+
 def loads(data: bytes) -> Bundle:
     """§8.1: parse and structurally check a bundle; BundleError says what is wrong with it."""
     if len(data) > MAX_BUNDLE:
@@ -221,7 +237,9 @@ def loads(data: bytes) -> Bundle:
     if not data.strip():
         raise BundleError("empty file, not a signature bundle")
     try:
-        raw = json.loads(data)
+        raw = jsonsafe.loads(data)
+    except jsonsafe.ShapeError as e:
+        raise BundleError(f"not a signature bundle: {e}") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise BundleError(f"not JSON, so not a Sigstore bundle (truncated or another format?): {e}") from None
     if not isinstance(raw, dict):
@@ -394,8 +412,8 @@ def _needs(method: str) -> str:
 def manifest(b: Bundle) -> Manifest:
     """§8.3: the verified payload as an OMS statement; BundleError for anything that is not one."""
     try:
-        st = json.loads(b.payload)
-    except (UnicodeDecodeError, ValueError) as e:
+        st = jsonsafe.loads(b.payload)
+    except (UnicodeDecodeError, ValueError) as e:  # ShapeError is a ValueError
         raise BundleError(f"the signed payload is not JSON ({e})") from None
     return parse_statement(st)
 

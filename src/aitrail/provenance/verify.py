@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .. import jsonsafe
 from . import files, oms
 from .sign import BOM_PREDICATE, CHECK_PREDICATE, attestation_paths
 
@@ -64,7 +65,7 @@ def verify(
     root, sig = Path(model), Path(signature)
     v = Verdict(str(model), str(signature))
     try:
-        b = oms.loads(sig.read_bytes())
+        b = oms.read(sig)
         v.method = b.method
         v.signer = _check_signature(b, key_pem, trust_root, identity, issuer, at)
         man = oms.manifest(b)
@@ -202,13 +203,13 @@ def _attestations(v: Verdict, sig: Path, b: oms.Bundle, man: oms.Manifest, key_p
         entry: dict[str, Any] = {"path": str(path), "predicateType": ptype, "verified": False}
         v.attestations.append(entry)
         try:
-            att = oms.loads(path.read_bytes())
+            att = oms.read(path)
             if att.material != b.material:
                 raise oms.VerificationFailed("not signed with the signature's verification material")
             if b.method != "key" or key_pem is None:
                 raise oms.NeedsMore("attestations are checked for key-signed models only")
             oms.verify_with_key(att, oms.load_public_key(key_pem))
-            st = json.loads(att.payload)
+            st = jsonsafe.loads(att.payload)
             if not isinstance(st, dict) or st.get("predicateType") != ptype:
                 raise oms.BundleError(f"its predicateType is not {ptype}")
             subj = st.get("subject")
