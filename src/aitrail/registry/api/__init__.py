@@ -1,0 +1,1 @@
+"""The HTTP side: the FastAPI app (main), its dependencies (deps) and routes."""

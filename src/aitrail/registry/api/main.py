@@ -1,0 +1,61 @@
+"""The registry's ASGI app: ``create_app(Settings(...))`` (``aitrail serve`` runs it under uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from aitrail import __version__
+
+from ..core.config import Settings, knowledge_version
+from ..core.db import Database
+from . import problems
+from .deps import State
+from .routes import ingest, models
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    db = db or Database(settings.db_url)
+    if migrate:
+        db.migrate()
+    policy = None
+    if settings.policy_path:
+        from aitrail import policy as policy_mod
+
+        policy = policy_mod.load(settings.policy_path)
+    app = FastAPI(
+        title="aitrail registry", version=__version__, openapi_url="/openapi.json", docs_url=None, redoc_url=None
+    )
+    app.state.registry = State(settings=settings, db=db, policy=policy)
+    problems.install(app)
+    app.include_router(ingest.router)
+    app.include_router(models.router)
+    for name in ("manage", "tea", "ui"):
+        try:
+            mod = __import__(f"{__package__}.routes.{name}", fromlist=["router"])
+        except ModuleNotFoundError:
+            continue
+        app.include_router(mod.router)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health(request: Request) -> Any:
+        from sqlalchemy import text
+
+        try:
+            with db.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception as e:  # noqa: BLE001 - any failure to reach the database is "unavailable"
+            return JSONResponse({"status": "unavailable", "detail": type(e).__name__}, status_code=503)
+        return {"status": "ok", "version": __version__, "knowledge_version": knowledge_version()}
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Routes: ingest (uploads), models (queries), deployments and policies, tea, ui."""

@@ -1,0 +1,123 @@
+"""``aitrail serve``, ``aitrail token create`` and ``aitrail push``: argparse only at import time."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+DB_HELP = "database: a SQLite file (default aitrail-registry.db) or postgresql://user@host/db"
+
+
+def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argparse.Namespace], int]]:
+    s = sub.add_parser("serve", help="run the organisation's registry (REST API, TEA, web UI)")
+    s.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--policy", metavar="FILE", help="a policy YAML judged on every ingest (default: built-in)")
+    s.add_argument("--require-read-token", action="store_true", help="reads need a token with the read scope")
+    s.add_argument("--max-upload-mb", type=int, default=32, help="refuse larger uploads (413); default 32")
+    s.add_argument("--write-rate", type=float, default=200.0, help="uploads per second per token (0: no limit)")
+    common(s, writes=False)
+    t = sub.add_parser("token", help="API tokens of the registry")
+    tsub = t.add_subparsers(dest="token_command", required=True)
+    tc = tsub.add_parser("create", help="create a token and print it (shown once; stored hashed)")
+    tc.add_argument("--scope", required=True, choices=["read", "write", "admin"])
+    tc.add_argument("--name", help="who or what the token is for")
+    tc.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    p = sub.add_parser("push", help="check a model locally and upload the document and BOMs to a registry")
+    p.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
+    p.add_argument("--to", required=True, metavar="URL", help="the registry, e.g. http://registry:8080")
+    p.add_argument("--token", required=True, help="a token with the write scope (aitrail token create)")
+    p.add_argument("--name", action="append", default=[], help="a label for this version (repeatable)")
+    p.add_argument("--policy", metavar="FILE", help="the policy to check with locally")
+    common(p, writes=False)
+    return {"serve": serve, "token": token, "push": push}
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from aitrail.output import err
+
+    from .api.main import create_app
+    from .core.config import MiB, Settings
+
+    settings = Settings(
+        db_url=args.db,
+        max_upload_bytes=args.max_upload_mb * MiB,
+        read_token_required=args.require_read_token,
+        write_rate=args.write_rate,
+        policy_path=args.policy,
+    )
+    app = create_app(settings)
+    if not args.quiet:
+        where = app.state.registry.db.url.split("@")[-1]  # never print a password from the URL
+        err(f"aitrail registry on http://{args.host}:{args.port}/ (database: {where})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    from aitrail.output import out
+
+    from .crud.tokens import create
+
+    out(create(args.db, args.scope, args.name) + "\n")
+    return 0
+
+
+def push(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from aitrail import policy as policy_mod
+    from aitrail.check import check
+    from aitrail.errors import InputError
+    from aitrail.export import writer
+    from aitrail.output import err, out
+
+    from .client import RegistryError, request
+
+    pol = policy_mod.load(args.policy) if args.policy else None
+    result = check(args.path, policy=pol, follow_symlinks=args.follow_symlinks)
+    doc = result.to_dict()
+    boms = {
+        "cyclonedx": _json(writer("cyclonedx")(result.inventory, spec_version="1.6")),
+        "spdx": _json(writer("spdx")(result.inventory)),
+    }
+    card = _card(Path(args.path))
+    body = {"document": doc, "boms": boms, "labels": args.name, "card": card}
+    try:
+        resp = request(args.to, "POST", "/api/v1/documents", token=args.token, body=body)
+    except RegistryError as e:
+        raise InputError(f"push to {args.to}: {e}") from None
+    if not args.quiet:
+        state = (
+            "already stored" if resp.get("duplicate") else ("new version" if resp.get("created") else "known version")
+        )
+        err(f"aitrail: {state} {resp['version']} ({resp['identity']}), labels: {', '.join(resp['labels'])}")
+        for w in resp.get("warnings", []):
+            err(f"aitrail: warning: {w}")
+    import json
+
+    out(json.dumps(resp, indent=2) + "\n")
+    return 0
+
+
+def _json(text: Any) -> Any:
+    import json
+
+    return json.loads(text if isinstance(text, str) else "".join(text))
+
+
+def _card(path: Any) -> str | None:
+    """The model card's text (README.md beside the model), bounded; the server renders it sanitised."""
+    from aitrail import fsutil
+
+    card = path / "README.md" if path.is_dir() else None
+    if card is None or not card.is_file():
+        return None
+    try:
+        with fsutil.open_regular(card) as f:
+            return f.read(256 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return None

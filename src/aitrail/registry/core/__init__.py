@@ -1,0 +1,1 @@
+"""Settings, database access and token security of the registry."""

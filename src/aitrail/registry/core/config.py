@@ -1,0 +1,46 @@
+"""The registry's settings: one frozen value built by ``aitrail serve`` (or a test) and handed to the app."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+DEFAULT_DB = "aitrail-registry.db"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_DB
+    max_upload_bytes: int = 32 * MiB  # a request body above this is refused (413) before it is parsed
+    read_token_required: bool = False  # when true, reads need a token with the read scope too
+    write_rate: float = 200.0  # uploads per second per token (token bucket); 0 turns the limit off
+    write_burst: int = 400
+    policy_path: str | None = None  # a policy YAML judged on every ingest (default: aitrail's built-in)
+    max_page: int = 500
+
+
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL from what a user types: a file path means SQLite; postgresql:// means psycopg 3."""
+    if "://" not in value:
+        return "sqlite:///" + os.path.abspath(value)
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value
+
+
+@lru_cache(maxsize=1)
+def knowledge_version() -> str:
+    """A digest of aitrail's knowledge files and version: stored beside each document so the registry
+    knows which documents were judged with older knowledge (and re-judges them)."""
+    from aitrail import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    root = resources.files("aitrail.knowledge")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and not entry.name.endswith(".py"):
+            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"

@@ -1,0 +1,1 @@
+"""Reading uploads into rows (extract, boms), storing them (ingest) and asking questions (queries)."""

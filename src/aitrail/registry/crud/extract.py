@@ -1,0 +1,134 @@
+"""What the registry keeps of an upload, as plain data: the same shape from an ``aitrail check``
+document, a CycloneDX BOM or an SPDX 3 BOM (crud/boms.py), so ingest has one path."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_NAME = 300  # labels, dataset and base names longer than this are cut (and said so)
+
+
+class UploadError(ValueError):
+    """The upload cannot be stored: the message names what is wrong (a 4xx, nothing stored)."""
+
+
+@dataclass
+class Extracted:
+    kind: str  # check | cyclonedx | spdx
+    name: str
+    labels: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # path, sha256, size, format
+    datasets: list[dict[str, Any]] = field(default_factory=list)  # name, relation
+    licenses: list[dict[str, Any]] = field(default_factory=list)  # component, role, license, verdict, evidence
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # base, relation, evidence, resolver
+    findings: list[dict[str, Any]] = field(default_factory=list)  # rule, severity, path, message
+    use: str | None = None
+    verdict: str | None = None
+    mof_class: int | None = None
+    rules_version: int | None = None
+    card: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def identity(self, document_digest: str) -> tuple[str, str]:
+        """(identity, kind): the digest of the sorted file digests when every file has one; with some
+        missing, of those present ("partial", and a warning); with none, the document's own digest."""
+        digests = sorted({f["sha256"] for f in self.files if f.get("sha256")})
+        missing = [f["path"] for f in self.files if not f.get("sha256")]
+        if not digests:
+            self.warnings.append("no file digests: identified by the document's digest, not by the model's bytes")
+            return "document:" + document_digest, "document"
+        h = hashlib.sha256("\n".join(digests).encode()).hexdigest()
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            self.warnings.append(f"{len(missing)} file(s) without a SHA-256 left out of the identity: {shown}")
+            return "partial:sha256:" + h, "partial"
+        return "sha256:" + h, "files"
+
+
+def _short(value: Any, warnings: list[str], what: str) -> str:
+    s = str(value)
+    if len(s) > MAX_NAME:
+        warnings.append(f"{what} longer than {MAX_NAME} characters, cut: {s[:60]!r}…")
+        return s[:MAX_NAME]
+    return s
+
+
+def _evidence(e: Any) -> str:
+    if not isinstance(e, dict):
+        return str(e)
+    where = e.get("path") or ""
+    return where + (f" [{e['key']}]" if e.get("key") else "") + (f" = {e['value']}" if e.get("value") else "")
+
+
+def from_check(doc: Any) -> Extracted:
+    """Rows from an ``aitrail check --format json`` document (schemas/check.schema.json)."""
+    if not isinstance(doc, dict) or "inventory" not in doc or "security" not in doc:
+        raise UploadError("not an aitrail check document: 'inventory' and 'security' are required")
+    from aitrail.check import validate
+
+    errors = validate(doc)
+    if errors:
+        raise UploadError("the check document does not match schemas/check.schema.json: " + "; ".join(errors[:5]))
+    inv = doc["inventory"]
+    comps = {c["id"]: c for c in inv["components"]}
+    rels = inv.get("relationships", [])
+    owners = {r["source"] for r in rels if r["kind"] == "contains"}
+    models = [c for c in inv["components"] if c["type"] == "model" and c["id"] in owners]
+    if not models:
+        models = [c for c in inv["components"] if c["type"] == "model"]
+    if not models:
+        raise UploadError("the check document names no model component")
+    main = models[0]
+    w: list[str] = []
+    ex = Extracted("check", _short(main["name"], w, "model name"), warnings=w)
+    for m in models:
+        ex.labels.append(_short(m["name"], w, "model name"))
+        if m.get("purl", "").startswith("pkg:huggingface/"):
+            ex.labels.append(_short(m["purl"].split("/", 1)[1].split("@")[0], w, "hub id"))
+    ex.files = [
+        {"path": c["path"], "sha256": c.get("sha256"), "size": c.get("size"), "format": c.get("format")}
+        for c in inv["components"]
+        if c.get("path")
+    ]
+    for r in rels:
+        tgt = comps.get(r["target"])
+        if tgt is None:
+            continue
+        if r["kind"] in ("trained-on", "tested-on") and tgt["type"] == "dataset":
+            ex.datasets.append({"name": _short(tgt["name"], w, "dataset"), "relation": r["kind"]})
+        elif r["kind"] == "derived-from":
+            props = tgt.get("properties") or {}
+            ev = "; ".join(_evidence(e) for e in (r.get("evidence") or tgt.get("evidence") or [])[:3]) or None
+            ex.lineage.append(
+                {
+                    "base": _short(tgt["name"], w, "base model"),
+                    "relation": str(r.get("derivation") or props.get("derivation") or "unknown"),
+                    "evidence": ev,
+                    "resolver": "aitrail check (the model's folder)",
+                }
+            )
+    lic = doc.get("licenses") or {}
+    ex.use, ex.verdict = lic.get("use"), lic.get("verdict")
+    for c in lic.get("components", []):
+        ex.licenses.append(
+            {
+                "component": c.get("name") or c.get("component") or "",
+                "role": c.get("role") or "",
+                "license": c.get("license") or c.get("declared"),
+                "verdict": c.get("verdict"),
+                "evidence": "; ".join(c.get("evidence") or []) or None,
+            }
+        )
+    classes = [o["mof"]["class"] for o in doc.get("openness") or [] if isinstance(o.get("mof"), dict)]
+    ex.mof_class = classes[0] if classes else None
+    sec = doc["security"]
+    ex.rules_version = sec.get("rules_version")
+    for f in sec.get("files", []):
+        for x in f.get("findings", []):
+            ex.findings.append(
+                {"rule": x["rule"], "severity": x["severity"], "path": f.get("path"), "message": x.get("message", "")}
+            )
+    ex.card = main.get("description")
+    return ex

@@ -1,0 +1,214 @@
+"""Storing an upload: one transaction, idempotent by content, children inserted in batches.
+
+The same request body twice changes nothing (``uploads.sha256``); the same files under a new name
+add a label to the existing version; a known name with new bytes is a new version, and the response
+says so with the difference (a re-registered hub name becomes visible, not silently merged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..core.config import knowledge_version
+from ..core.db import Database
+from ..models import Bom, Dataset, Event, File, FindingRow, Label, Licence, Lineage, Upload, Version
+from .boms import spec_version
+from .extract import Extracted
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def judge(policy: Any, document: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """The policy's verdict on a stored document (aitrail.policy, the code ``aitrail check`` uses)."""
+    if document is None or kind != "check":
+        return {"passed": None, "violations": [], "reason": "a BOM alone is not judged: push the model (aitrail push)"}
+    from aitrail import policy as policy_mod
+
+    return policy_mod.evaluate(policy or policy_mod.DEFAULT, document)
+
+
+def ingest(
+    db: Database,
+    ex: Extracted,
+    *,
+    body_digest: str,
+    document: dict[str, Any],
+    boms: list[tuple[str, dict[str, Any], str]] = (),  # type: ignore[assignment]
+    labels: list[str] = (),  # type: ignore[assignment]
+    token_id: int | None = None,
+    policy: Any = None,
+) -> dict[str, Any]:
+    """Store ``ex`` (with the original ``document`` and BOMs as (format, doc, digest)); the response."""
+    for attempt in range(3):
+        try:
+            with db.write() as s:
+                return _store(s, ex, body_digest, document, list(boms), list(labels), token_id, policy)
+        except IntegrityError:  # a concurrent upload of the same content won the race: retry, it now exists
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store(
+    s: Session,
+    ex: Extracted,
+    body_digest: str,
+    document: dict[str, Any],
+    boms: list[tuple[str, dict[str, Any], str]],
+    labels: list[str],
+    token_id: int | None,
+    policy: Any,
+) -> dict[str, Any]:
+    done = s.scalar(select(Upload).where(Upload.sha256 == body_digest))
+    if done is not None:
+        v = s.get(Version, done.version_id)
+        assert v is not None
+        return _response(s, v, created=False, duplicate=True, warnings=[], moved=[])
+    identity, identity_kind = ex.identity(body_digest)
+    v = s.scalar(select(Version).where(Version.identity == identity))
+    created = v is None
+    t = now()
+    if v is None:
+        verdict = judge(policy, document if ex.kind == "check" else None, ex.kind)
+        worst = max((SEVERITIES.index(f["severity"]) for f in ex.findings if f["severity"] in SEVERITIES), default=-1)
+        v = Version(
+            identity=identity,
+            identity_kind=identity_kind,
+            name=ex.name,
+            name_key=ex.name.lower(),
+            source_kind=ex.kind,
+            created_at=t,
+            use=ex.use,
+            verdict=ex.verdict,
+            mof_class=ex.mof_class,
+            max_severity=SEVERITIES[worst] if worst >= 0 else None,
+            rules_version=ex.rules_version,
+            policy_passed=verdict["passed"],
+            policy=verdict,
+            knowledge_version=knowledge_version(),
+            card=ex.card,
+            document=document,
+        )
+        s.add(v)
+        s.flush()
+        _children(s, v.id, ex)
+    elif ex.kind == "check" and v.source_kind != "check":
+        # the same bytes, now with aitrail's full judgement: the check document replaces a BOM-only record
+        _upgrade(s, v, ex, document, policy)
+    all_labels = list(dict.fromkeys([*labels, *ex.labels]))
+    moved = _labels(s, v, all_labels, t, created)
+    for fmt, bom, dg in boms:
+        if s.scalar(select(Bom.id).where(Bom.version_id == v.id, Bom.format == fmt, Bom.sha256 == dg)) is None:
+            s.add(Bom(version_id=v.id, format=fmt, spec_version=spec_version(fmt, bom), sha256=dg, content=bom))
+    s.add(Upload(sha256=body_digest, version_id=v.id, kind=ex.kind, token_id=token_id, created_at=t))
+    s.flush()
+    return _response(s, v, created=created, duplicate=False, warnings=ex.warnings, moved=moved)
+
+
+def _children(s: Session, vid: int, ex: Extracted) -> None:
+    """Batched inserts (one executemany per table): a 1,000-file BOM is a handful of statements."""
+    rows: list[tuple[Any, list[dict[str, Any]]]] = [
+        (File, [{"version_id": vid, **f} for f in ex.files]),
+        (Dataset, [{"version_id": vid, "key": d["name"].lower(), **d} for d in ex.datasets]),
+        (
+            Licence,
+            [{"version_id": vid, "key": (x["license"] or "").lower() or None, **x} for x in ex.licenses],
+        ),
+        (Lineage, [{"version_id": vid, "key": x["base"].lower(), **x} for x in ex.lineage]),
+        (FindingRow, [{"version_id": vid, "rules_version": ex.rules_version, **f} for f in ex.findings]),
+    ]
+    for table, values in rows:
+        if values:
+            s.execute(insert(table), values)
+
+
+def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], policy: Any) -> None:
+    for table in (File, Dataset, Licence, Lineage, FindingRow):
+        s.query(table).filter(table.version_id == v.id).delete()  # type: ignore[attr-defined]
+    _children(s, v.id, ex)
+    verdict = judge(policy, document, "check")
+    v.source_kind, v.document, v.use, v.verdict, v.mof_class = "check", document, ex.use, ex.verdict, ex.mof_class
+    v.rules_version, v.policy, v.policy_passed = ex.rules_version, verdict, verdict["passed"]
+    v.card = ex.card or v.card
+    v.knowledge_version = knowledge_version()
+
+
+def _labels(s: Session, v: Version, names: list[str], t: datetime, created: bool) -> list[dict[str, Any]]:
+    moved = []
+    for name in names:
+        key = name.lower()
+        others = s.scalars(
+            select(Label.version_id).where(Label.key == key, Label.version_id != v.id).order_by(Label.id.desc())
+        ).all()
+        have = s.scalar(select(Label.id).where(Label.key == key, Label.version_id == v.id))
+        if have is None:
+            s.add(Label(version_id=v.id, name=name, key=key, created_at=t))
+        if others and have is None:
+            prev = others[0]
+            change = {"label": name, "previous_version": prev, "diff": diff(s, prev, v.id)}
+            moved.append(change)
+            s.add(Event(version_id=v.id, kind="label-moved", detail=change, created_at=t))
+    return moved
+
+
+def diff(s: Session, old: int, new: int) -> dict[str, Any]:
+    """What changed between two versions: files by path, licences, verdict, policy."""
+    s.flush()
+
+    def files(vid: int) -> dict[str, str | None]:
+        return {p: h for p, h in s.execute(select(File.path, File.sha256).where(File.version_id == vid))}
+
+    def lics(vid: int) -> set[str]:
+        return {x for x in s.scalars(select(Licence.license).where(Licence.version_id == vid)) if x}
+
+    a, b = files(old), files(new)
+    va, vb = s.get(Version, old), s.get(Version, new)
+    out: dict[str, Any] = {
+        "files_added": sorted(set(b) - set(a)),
+        "files_removed": sorted(set(a) - set(b)),
+        "files_changed": sorted(p for p in set(a) & set(b) if a[p] != b[p]),
+        "licenses_added": sorted(lics(new) - lics(old)),
+        "licenses_removed": sorted(lics(old) - lics(new)),
+    }
+    if va and vb:
+        for col in ("verdict", "policy_passed", "mof_class", "max_severity"):
+            if getattr(va, col) != getattr(vb, col):
+                out[col] = {"from": getattr(va, col), "to": getattr(vb, col)}
+    return out
+
+
+def _response(
+    s: Session, v: Version, *, created: bool, duplicate: bool, warnings: list[str], moved: list[dict[str, Any]]
+) -> dict[str, Any]:
+    s.flush()
+    labels = list(s.scalars(select(Label.name).where(Label.version_id == v.id).order_by(Label.id)))
+    out: dict[str, Any] = {
+        "version": v.id,
+        "identity": v.identity,
+        "identity_kind": v.identity_kind,
+        "created": created,
+        "duplicate": duplicate,
+        "labels": labels,
+        "policy": v.policy,
+        "warnings": list(warnings),
+    }
+    if moved:
+        out["label_moved"] = moved
+        out["warnings"].extend(
+            f"label {m['label']!r} was on version {m['previous_version']}: these are different bytes" for m in moved
+        )
+    return out

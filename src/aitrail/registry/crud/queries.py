@@ -1,0 +1,187 @@
+"""The registry's questions: which versions use dataset X / licence Y / base model Z (through the
+lineage, transitively) / a file digest / a rule; one version in full; a label's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Bom, Dataset, Deployment, Event, File, FindingRow, Label, Licence, Lineage, Version
+
+
+@dataclass(frozen=True)
+class Filters:
+    license: str | None = None
+    dataset: str | None = None
+    base_model: str | None = None
+    digest: str | None = None
+    rule: str | None = None
+    label: str | None = None
+    q: str | None = None
+    environment: str | None = None
+    policy_passed: bool | None = None
+
+
+def _bases_cte(base: str) -> Any:
+    """Every name that derives, through any number of stored hops, from ``base``: a version whose
+    lineage names a base joins through its labels, so its own descendants are found too."""
+    names = select(literal(base.lower()).label("key")).cte("bases", recursive=True)
+    step = (
+        select(Label.key).join(Lineage, Lineage.version_id == Label.version_id).join(names, Lineage.key == names.c.key)
+    )
+    return names.union(step)  # UNION (not ALL): a cycle in the lineage ends the recursion
+
+
+def _filtered(f: Filters) -> Select[Any]:
+    q = select(Version.id)
+    if f.license:
+        q = q.where(Version.id.in_(select(Licence.version_id).where(Licence.key == f.license.lower())))
+    if f.dataset:
+        q = q.where(Version.id.in_(select(Dataset.version_id).where(Dataset.key == f.dataset.lower())))
+    if f.base_model:
+        bases = _bases_cte(f.base_model)
+        q = q.where(Version.id.in_(select(Lineage.version_id).where(Lineage.key.in_(select(bases.c.key)))))
+    if f.digest:
+        q = q.where(
+            Version.id.in_(select(File.version_id).where(File.sha256 == f.digest.lower().removeprefix("sha256:")))
+        )
+    if f.rule:
+        q = q.where(Version.id.in_(select(FindingRow.version_id).where(FindingRow.rule == f.rule)))
+    if f.label:
+        q = q.where(Version.id.in_(select(Label.version_id).where(Label.key == f.label.lower())))
+    if f.environment:
+        q = q.where(Version.id.in_(select(Deployment.version_id).where(Deployment.environment == f.environment)))
+    if f.policy_passed is not None:
+        q = q.where(Version.policy_passed.is_(f.policy_passed))
+    if f.q:
+        like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(
+            or_(
+                Version.name_key.like(like, escape="\\"),
+                Version.id.in_(select(Label.version_id).where(Label.key.like(like, escape="\\"))),
+                func.lower(Version.card).like(like, escape="\\"),
+            )
+        )
+    return q
+
+
+def summary(s: Session, v: Version) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "name": v.name,
+        "identity": v.identity,
+        "identity_kind": v.identity_kind,
+        "source": v.source_kind,
+        "created_at": v.created_at.isoformat(),
+        "use": v.use,
+        "verdict": v.verdict,
+        "mof_class": v.mof_class,
+        "max_severity": v.max_severity,
+        "policy_passed": v.policy_passed,
+        "knowledge_version": v.knowledge_version,
+    }
+
+
+def list_models(s: Session, f: Filters, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    ids = _filtered(f).subquery()
+    total = s.scalar(select(func.count()).select_from(ids)) or 0
+    rows = s.scalars(
+        select(Version).where(Version.id.in_(select(ids.c.id))).order_by(Version.id.desc()).limit(limit).offset(offset)
+    ).all()
+    labels: dict[int, list[str]] = {}
+    if rows:
+        for vid, name in s.execute(
+            select(Label.version_id, Label.name).where(Label.version_id.in_([r.id for r in rows])).order_by(Label.id)
+        ):
+            labels.setdefault(vid, []).append(name)
+    return [{**summary(s, r), "labels": labels.get(r.id, [])} for r in rows], total
+
+
+def _rows(s: Session, table: Any, vid: int, cols: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {c: getattr(r, c) for c in cols}
+        for r in s.scalars(select(table).where(table.version_id == vid).order_by(table.id))
+    ]
+
+
+def detail(s: Session, vid: int) -> dict[str, Any] | None:
+    v = s.get(Version, vid)
+    if v is None:
+        return None
+    out = summary(s, v)
+    out["labels"] = _rows(s, Label, vid, ("name", "created_at"))
+    for lab in out["labels"]:
+        lab["created_at"] = lab["created_at"].isoformat()
+    out["files"] = _rows(s, File, vid, ("path", "sha256", "size", "format"))
+    out["datasets"] = _rows(s, Dataset, vid, ("name", "relation"))
+    out["licenses"] = _rows(s, Licence, vid, ("component", "role", "license", "verdict", "evidence"))
+    out["lineage"] = _rows(s, Lineage, vid, ("base", "relation", "evidence", "resolver"))
+    out["findings"] = _rows(s, FindingRow, vid, ("rule", "severity", "path", "message", "rules_version"))
+    out["deployments"] = deployments(s, vid)
+    out["policy"] = v.policy
+    out["boms"] = [
+        {"format": f, "spec_version": sv}
+        for f, sv in s.execute(select(Bom.format, Bom.spec_version).where(Bom.version_id == vid))
+    ]
+    out["events"] = [
+        {"kind": e.kind, "detail": e.detail, "at": e.created_at.isoformat()}
+        for e in s.scalars(select(Event).where(Event.version_id == vid).order_by(Event.id))
+    ]
+    doc = v.document if isinstance(v.document, dict) else {}
+    out["obligations"] = (doc.get("licenses") or {}).get("obligations", [])
+    out["openness"] = doc.get("openness", [])
+    out["card"] = v.card
+    return out
+
+
+def deployments(s: Session, vid: int) -> list[dict[str, Any]]:
+    cols = (
+        "id",
+        "environment",
+        "service",
+        "owner",
+        "since",
+        "support_status",
+        "end_of_life",
+        "policy_passed",
+        "policy",
+    )
+    return _rows(s, Deployment, vid, cols)
+
+
+def history(s: Session, label: str) -> list[dict[str, Any]]:
+    """Every version a label was pushed under, oldest first."""
+    vids = s.execute(
+        select(Label.version_id, Label.created_at)
+        .where(Label.key == label.lower())
+        .order_by(Label.created_at, Label.id)
+    ).all()
+    out = []
+    for vid, at in vids:
+        v = s.get(Version, vid)
+        if v is not None:
+            out.append({**summary(s, v), "labelled_at": at.isoformat()})
+    return out
+
+
+def resolve(s: Session, model_id: str) -> dict[str, Any] | None:
+    """The newest version labelled ``model_id``, as resolver facts (licences, bases, datasets)."""
+    vid = s.scalar(select(Label.version_id).where(Label.key == model_id.lower()).order_by(Label.id.desc()).limit(1))
+    if vid is None:
+        return None
+    v = s.get(Version, vid)
+    assert v is not None
+    lic = s.scalars(select(Licence).where(Licence.version_id == vid, Licence.role == "model")).all()
+    return {
+        "model_id": model_id,
+        "version": vid,
+        "identity": v.identity,
+        "licenses": [
+            {"value": x.license, "source": x.evidence or "registry", "location": x.component} for x in lic if x.license
+        ],
+        "bases": _rows(s, Lineage, vid, ("base", "relation", "evidence")),
+        "datasets": [d["name"] for d in _rows(s, Dataset, vid, ("name",))],
+    }

@@ -1,0 +1,172 @@
+"""The registry's tables (SQLAlchemy 2). Migrations in ``migrations/versions`` create exactly these
+(a test compares them). ``*_key`` columns hold the lower-cased value the queries match on, so one
+index serves case-insensitive lookups on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), index=True)
+
+
+class Version(Base):
+    """One model version, identified by the digests of its files (``identity``)."""
+
+    __tablename__ = "versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(80), unique=True)
+    identity_kind: Mapped[str] = mapped_column(String(16))  # files | partial | document
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))  # check | cyclonedx | spdx
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    use: Mapped[str | None] = mapped_column(String(32))
+    verdict: Mapped[str | None] = mapped_column(String(40), index=True)
+    mof_class: Mapped[int | None] = mapped_column(Integer)
+    max_severity: Mapped[str | None] = mapped_column(String(16))
+    rules_version: Mapped[int | None] = mapped_column(Integer)
+    policy_passed: Mapped[bool | None] = mapped_column(Boolean)
+    policy: Mapped[Any] = mapped_column(JSON, nullable=True)
+    knowledge_version: Mapped[str] = mapped_column(String(64))
+    card: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[Any] = mapped_column(JSON)
+
+
+class Label(Base):
+    """A name a version was pushed under (a hub repo id, a project name): one version, many labels."""
+
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class File(Base):
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    format: Mapped[str | None] = mapped_column(String(64))
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    relation: Mapped[str] = mapped_column(String(32))  # trained-on | tested-on
+
+
+class Licence(Base):
+    """Licence evidence and the verdict for the document's use, per component (model, base, dataset...)."""
+
+    __tablename__ = "licenses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    component: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    license: Mapped[str | None] = mapped_column(String(300))
+    key: Mapped[str | None] = mapped_column(String(300), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(40))
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class Lineage(Base):
+    """A base model this version derives from, with the evidence and the source that supplied it."""
+
+    __tablename__ = "lineage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    base: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    relation: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    resolver: Mapped[str] = mapped_column(String(64))
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    rule: Mapped[str] = mapped_column(String(120), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    rules_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class Bom(Base):
+    __tablename__ = "boms"
+    __table_args__ = (UniqueConstraint("version_id", "format", "sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    format: Mapped[str] = mapped_column(String(16))  # cyclonedx | spdx
+    spec_version: Mapped[str | None] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[Any] = mapped_column(JSON)
+
+
+class Upload(Base):
+    """Every accepted request body, by digest: the same body again changes nothing (idempotent)."""
+
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    version_id: Mapped[int] = _fk()
+    kind: Mapped[str] = mapped_column(String(16))
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Deployment(Base):
+    """Where a version runs and who answers for it."""
+
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    environment: Mapped[str] = mapped_column(String(100), index=True)
+    service: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))
+    since: Mapped[str | None] = mapped_column(String(40))
+    support_status: Mapped[str | None] = mapped_column(String(40))
+    end_of_life: Mapped[str | None] = mapped_column(String(40))
+    policy_passed: Mapped[bool | None] = mapped_column(Boolean)
+    policy: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """What changed: a verdict or policy result after a re-judgement, a label moved to new bytes."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
