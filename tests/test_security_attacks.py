@@ -23,23 +23,9 @@ SHOWN = "target"  # the name shown in messages: never the fixture's own name, wh
 NOT_A_REASON = {"pickle.unknown-global", "pickle.malformed", "file.malformed", "security.incomplete"}
 
 AWAITING: dict[str, str] = {
-    "a01_mailcap_findmatch.pkl": "mailcap.findmatch caught only as an unknown global",
-    "a02_pydoc_locate.pkl": "pydoc.locate caught only as an unknown global",
-    "a03_numpy_testing_runstring.pkl": "numpy.testing runstring caught only as an unknown global",
-    "a04_numpy_f2py_getlincoef.pkl": "numpy.f2py caught only as an unknown global",
-    "a05_pathlib_write_text.pkl": "pathlib.Path.write_text caught only as an unknown global",
-    "a06_pathlib_dotted_os_system.pkl": "'pathlib' + 'os.system' not resolved to os.system (unknown global)",
-    "a07_subinterpreter_run_string.pkl": "_xxsubinterpreters caught only as an unknown global",
-    "a08_uuid_get_command_stdout.pkl": "uuid._get_command_stdout caught only as an unknown global",
     "a09_osx_support_read_output.pkl": "_osx_support caught only as an unknown global",
-    "a10_imaplib_imap4_stream.pkl": "imaplib.IMAP4_stream caught only as an unknown global",
-    "a24_io_fileio_write.pkl": "_io.FileIO caught only as an unknown global",
     "j03_chat_template/chat_template.jinja": "'%c%c'|format(95, 95) ~ names: no finding",
     "o01_frame_straddle.pkl": "frame straddle reported as malformed; the buried os.system is not named",
-    "o02_copyreg_ext_registry.pkl": "copyreg.add_extension + EXT1: unknown globals only (the registry is not followed)",
-    "o07_proto0_commands_fix_imports.pkl": "fix_imports (commands -> subprocess) not applied: unknown global",
-    "o09_nested_bytearray8.pkl": "nested pickle not walked: only pickle.loads is named",
-    "o10_nested_zlib_binbytes.pkl": "compressed nested pickle not walked: only _pickle.loads is named",
     "z02_zip_in_zip.zip": "zip inside a zip not opened: no finding",
 }
 
