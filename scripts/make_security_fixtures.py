@@ -9,7 +9,7 @@ The libraries live in a separate venv (never in the project's .venv):
 
     python3.11 -m venv benchmarks/work/fixturegen
     benchmarks/work/fixturegen/bin/pip install torch transformers accelerate peft scikit-learn scipy \\
-        pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard
+        pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard lightning trl pyarrow
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
@@ -35,7 +35,7 @@ OUT = ROOT / "tests" / "data" / "security" / "benign"
 
 LIBS = [
     "torch", "transformers", "accelerate", "peft", "scikit-learn", "scipy", "pandas", "numpy", "joblib",
-    "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard",
+    "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard", "lightning", "trl", "pyarrow",
 ]  # fmt: skip
 
 # A user's own model code: pickles of it name `tinylm.TinyLM`, which a loader must import.
@@ -439,6 +439,238 @@ def tokenizer_objects(o: Out) -> None:
              "transformers", "tokenizers")  # fmt: skip
 
 
+TINYLIT = textwrap.dedent(
+    """
+    import lightning as L
+    import torch
+    from torch import nn
+
+    class TinyLit(L.LightningModule):
+        def __init__(self, dim=4, lr=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = nn.Linear(dim, 1)
+
+        def training_step(self, batch, _):
+            x, y = batch
+            return nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+            return {"optimizer": opt, "lr_scheduler": torch.optim.lr_scheduler.StepLR(opt, 1)}
+    """
+)
+
+
+def torch_more(o: Out) -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    o.torch("torch/generator_object.pt", {"generator": torch.Generator().manual_seed(1)}, "torch.Generator object")
+    o.torch("torch/meta_and_nested_tensors.pt", {
+        "meta": torch.empty(3, 4, device="meta"),
+        "nested": torch.nested.nested_tensor([torch.ones(2), torch.ones(3)]),
+        "jagged": torch.nested.nested_tensor([torch.ones(2, 4), torch.ones(3, 4)], layout=torch.jagged),
+    }, "meta tensors, nested tensors (strided and jagged layouts)")  # fmt: skip
+    more = [getattr(torch, n) for n in ("float8_e8m0fnu", "float4_e2m1fn_x2", "uint16", "uint32", "uint64", "int4",
+                                        "uint4", "complex32", "bits8") if hasattr(torch, n)]  # fmt: skip
+    o.torch("torch/rare_dtypes_as_values.pt", {"dtypes": more, "e8m0": torch.ones(2).to(torch.float8_e8m0fnu)},
+            "rare torch dtypes as values (e8m0, fp4, uint16-64, int4, complex32, bits8)")  # fmt: skip
+    o.torch("torch/whole_swa_averaged_model.pt", torch.optim.swa_utils.AveragedModel(nn.Linear(3, 3)),
+            "whole torch.optim.swa_utils.AveragedModel")  # fmt: skip
+    qd = torch.ao.quantization.quantize_dynamic(nn.Sequential(nn.Linear(4, 4)), {nn.Linear}, dtype=torch.qint8)
+    o.torch("torch/whole_dynamic_quantized_module.pt", qd, "whole dynamically quantized module (torch.ao)")
+    o.torch("torch/dynamic_quantized_state_dict.pt", qd.state_dict(), "dynamically quantized state_dict (packed)")
+    sd = nn.utils.parametrizations.weight_norm(nn.Linear(3, 3)).state_dict()
+    o.torch("torch/weight_norm_state_dict.pt", sd, "state_dict of a weight_norm parametrized module")
+
+
+def sklearn_more(o: Out) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest, StackingClassifier, VotingClassifier
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, LabelEncoder, PolynomialFeatures
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = np.abs(rng.normal(size=(20, 3)))
+    y = (X[:, 0] > X[:, 0].mean()).astype(int)
+    texts = ["good model", "bad model", "great work", "awful bug"] * 3
+    models: dict[str, Any] = {
+        "function_transformer_log1p": make_pipeline(FunctionTransformer(np.log1p), Ridge()).fit(X, y),
+        "grid_search_cv": GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2, scoring="accuracy").fit(X, y),
+        "knn_kd_tree": KNeighborsClassifier(3, algorithm="kd_tree").fit(X, y),
+        "kd_and_ball_trees": {"kd": KDTree(X), "ball": BallTree(X)},
+        "hist_gradient_boosting": HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y),
+        "mlp_classifier": MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y),
+        "count_and_hashing_vectorizers": {"count": CountVectorizer().fit(texts),
+                                          "hash": HashingVectorizer(n_features=8)},
+        "imputer_pca_svd_poly": make_pipeline(SimpleImputer(), PolynomialFeatures(2), PCA(2), TruncatedSVD(1)).fit(X),
+        "isolation_forest": IsolationForest(n_estimators=3, random_state=0).fit(X),
+        "voting_and_stacking": {
+            "vote": VotingClassifier([("lr", LogisticRegression()), ("knn", KNeighborsClassifier(3))]).fit(X, y),
+            "stack": StackingClassifier([("lr", LogisticRegression())], cv=2).fit(X, y)},
+        "calibrated_classifier": CalibratedClassifierCV(LogisticRegression(), cv=2).fit(X, y),
+        "label_encoder": LabelEncoder().fit(["cat", "dog", "fish"]),
+        "decision_tree_regressor": DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, y),
+    }  # fmt: skip
+    for name, est in models.items():
+        o.pickle(f"sklearn/{name}.pkl", est, f"scikit-learn {name.replace('_', ' ')} pickled", "scikit-learn")
+    for name in ("grid_search_cv", "hist_gradient_boosting", "function_transformer_log1p"):
+        joblib.dump(models[name], o.path(f"sklearn/{name}.joblib"), compress=3)
+        o.row(f"sklearn/{name}.joblib", "joblib", f"scikit-learn {name.replace('_', ' ')} joblib.dump compress=3",
+              "scikit-learn", "joblib")  # fmt: skip
+
+
+def accelerate_state(o: Out) -> None:
+    """accelerate's save_state folder: model, optimizer, scheduler, RNG states, a registered object."""
+    import torch
+    from accelerate import Accelerator
+    from torch import nn
+
+    class Counter:  # what users register for checkpointing: anything with state_dict/load_state_dict
+        def __init__(self) -> None:
+            self.steps = 3
+
+        def state_dict(self) -> dict[str, int]:
+            return {"steps": self.steps}
+
+        def load_state_dict(self, d: dict[str, int]) -> None:
+            self.steps = d["steps"]
+
+    torch.manual_seed(0)
+    acc = Accelerator(cpu=True)
+    model = nn.Linear(3, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.LinearLR(opt)
+    model, opt, sched = acc.prepare(model, opt, sched)
+    model(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    acc.register_for_checkpointing(Counter())
+    with tempfile.TemporaryDirectory() as tmp:
+        acc.save_state(tmp)
+        for f in sorted(Path(tmp).iterdir()):
+            rel = f"accelerate/save_state/{f.name}"
+            shutil.copyfile(f, o.path(rel))
+            kind = "safetensors" if f.suffix == ".safetensors" else "pytorch-zip"
+            o.row(rel, kind, f"accelerate Accelerator.save_state file {f.name}", "accelerate", "torch")
+
+
+def lightning_checkpoint(o: Out, tmp: Path) -> None:
+    import lightning as L
+    import torch
+
+    (tmp / "tinylit.py").write_text(TINYLIT)
+    if str(tmp) not in sys.path:
+        sys.path.insert(0, str(tmp))
+    import tinylit  # type: ignore[import-not-found]
+
+    torch.manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.ones(4, 4), torch.zeros(4, 1))
+    with tempfile.TemporaryDirectory() as root:
+        trainer = L.Trainer(max_steps=2, accelerator="cpu", logger=False, enable_progress_bar=False,
+                            enable_model_summary=False, default_root_dir=root)  # fmt: skip
+        trainer.fit(tinylit.TinyLit(), torch.utils.data.DataLoader(data, batch_size=2))
+        ckpts = sorted(Path(root).rglob("*.ckpt"))
+        assert ckpts, "lightning wrote no checkpoint"
+        shutil.copyfile(ckpts[-1], o.path("lightning/epoch_checkpoint.ckpt"))
+    o.row("lightning/epoch_checkpoint.ckpt", "pytorch-zip", "Lightning Trainer checkpoint (.ckpt) with hparams, "
+          "callbacks, loops, optimizer and scheduler states", "lightning", "torch")  # fmt: skip
+
+
+def transformers_more(o: Out) -> None:
+    import torch
+    from transformers import BertForSequenceClassification, GenerationConfig, Seq2SeqTrainingArguments
+    from trl import SFTConfig
+
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        s2s = Seq2SeqTrainingArguments(output_dir=tmp, report_to="none", use_cpu=True,
+                                       generation_config=GenerationConfig(max_new_tokens=8))  # fmt: skip
+        o.torch("transformers/seq2seq_training_args.bin", s2s, "Seq2SeqTrainingArguments with a GenerationConfig "
+                "(as Seq2SeqTrainer writes training_args.bin)", "transformers")  # fmt: skip
+        sft = SFTConfig(output_dir=tmp, report_to="none", use_cpu=True, max_length=64)
+        o.torch("transformers/trl_sft_training_args.bin", sft, "TRL SFTConfig (as SFTTrainer writes training_args.bin)",
+                "trl", "transformers")  # fmt: skip
+    o.pickle("transformers/generation_config.pkl", GenerationConfig(do_sample=True, top_p=0.9),
+             "transformers GenerationConfig pickled", "transformers")  # fmt: skip
+    model = BertForSequenceClassification(tiny_bert_config())
+    o.torch("transformers/pytorch_model.bin", model.state_dict(), "HF-style pytorch_model.bin (state_dict)")
+    o.pickle("transformers/bert_config.pkl", tiny_bert_config(), "transformers BertConfig pickled", "transformers")
+
+
+def pandas_more(o: Out) -> None:
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame({
+        "period": pd.period_range("2026-01", periods=3, freq="M"),
+        "interval": pd.IntervalIndex.from_breaks([0, 1, 2, 3]),
+        "sparse": pd.arrays.SparseArray([0, 0, 1]),
+        "arrow_str": pd.array(["a", "b", None], dtype="string[pyarrow]"),
+        "arrow_int": pd.array([1, 2, None], dtype=pd.ArrowDtype(__import__("pyarrow").int64())),
+        "bool_na": pd.array([True, None, False], dtype="boolean"),
+        "float32": pd.array([1.0, None, 2.0], dtype="Float32"),
+    }, index=pd.DatetimeIndex(["2026-01-01", "2026-01-02", "2026-01-03"], freq="D"))  # fmt: skip
+    o.pickle("pandas/dataframe_period_interval_sparse_arrow.pkl", df, "DataFrame with Period, Interval, Sparse, "
+             "pyarrow-backed and masked columns, DatetimeIndex", "pandas", "pyarrow")  # fmt: skip
+    scalars = {"ts": pd.Timestamp("2026-01-01", tz="UTC"), "td": pd.Timedelta("1h"), "nat": pd.NaT, "na": pd.NA,
+               "period": pd.Period("2026-01", freq="M"), "interval": pd.Interval(0, 1), "offset": pd.offsets.Day(2),
+               "range_index": pd.RangeIndex(5), "cat_index": pd.CategoricalIndex(["a", "b"]),
+               "nan": np.nan}  # fmt: skip
+    o.pickle("pandas/scalars_offsets_indexes.pkl", scalars, "pandas Timestamp, Timedelta, NaT, NA, Period, Interval, "
+             "DateOffset, RangeIndex, CategoricalIndex", "pandas")  # fmt: skip
+
+
+def numpy_containers(o: Out) -> None:
+    import datetime as dt
+
+    import joblib
+    import numpy as np
+
+    obj = np.array([{"label": "cat", "score": 0.9}, ("box", [1, 2]), dt.date(2026, 1, 1), None], dtype=object)
+    np.save(o.path("numpy/object_array.npy"), obj, allow_pickle=True)
+    o.row("numpy/object_array.npy", "numpy-npy-object", "np.save of an object array (pickle inside .npy)", "numpy")
+    np.savez_compressed(o.path("numpy/object_and_numeric_arrays.npz"), labels=obj, weights=np.ones((2, 2)))
+    o.row("numpy/object_and_numeric_arrays.npz", "numpy-npz", "np.savez_compressed with an object array member",
+          "numpy")  # fmt: skip
+    joblib.dump({"labels": obj, "weights": np.arange(6.0).reshape(2, 3), "ints": np.arange(4)},
+                o.path("joblib/object_and_numeric_arrays.joblib"))  # fmt: skip
+    o.row("joblib/object_and_numeric_arrays.joblib", "joblib", "joblib.dump of object and numeric arrays (a pickle "
+          "nested in joblib's array records)", "joblib", "numpy")  # fmt: skip
+    joblib.dump({"labels": obj, "w": np.ones(3)}, o.path("joblib/object_and_numeric_arrays_lz4.joblib"),
+                compress=("lz4", 3))  # fmt: skip
+    o.row("joblib/object_and_numeric_arrays_lz4.joblib", "joblib", "lz4-compressed joblib with an object array",
+          "joblib", "numpy", "lz4")  # fmt: skip
+
+
+def boosters_more(o: Out) -> None:
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+    import xgboost as xgb
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.normal(size=40), "c": pd.Categorical(rng.choice(["a", "b"], 40))})
+    y = df["x"] * 2
+    o.pickle("xgboost/xgbregressor_categorical.pkl", xgb.XGBRegressor(n_estimators=2, max_depth=2,
+             enable_categorical=True, tree_method="hist").fit(df, y), "XGBRegressor on a categorical DataFrame",
+             "xgboost", "pandas")  # fmt: skip
+    o.pickle("lightgbm/lgbmregressor_categorical.pkl", lgb.LGBMRegressor(n_estimators=2, num_leaves=3,
+             min_child_samples=2, verbose=-1).fit(df, y), "LGBMRegressor on a categorical DataFrame", "lightgbm",
+             "pandas")  # fmt: skip
+
+
 def stdlib_objects(o: Out) -> None:
     import argparse as ap
     import collections
@@ -491,6 +723,14 @@ def main() -> None:
         boosters(o)
         tokenizer_objects(o)
         stdlib_objects(o)
+        torch_more(o)
+        sklearn_more(o)
+        accelerate_state(o)
+        lightning_checkpoint(o, Path(tmp))
+        transformers_more(o)
+        pandas_more(o)
+        numpy_containers(o)
+        boosters_more(o)
     o.rows.sort(key=lambda r: r["file"])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["file", "kind", "malicious", "technique", "source"], lineterminator="\n")
