@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,32 @@ def check_doc(path: Path) -> dict:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def live_server(url: str, **settings: object) -> Iterator[tuple[str, object]]:
+    """The registry under uvicorn on a free loopback port, in a thread (for clients that use real HTTP)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from aitrail.registry.api.main import create_app
+    from aitrail.registry.core.config import Settings
+
+    app = create_app(Settings(db_url=url, **settings))  # type: ignore[arg-type]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the registry server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        app.state.registry.db.dispose()

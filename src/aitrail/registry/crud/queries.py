@@ -167,9 +167,15 @@ def history(s: Session, label: str) -> list[dict[str, Any]]:
     return out
 
 
-def resolve(s: Session, model_id: str) -> dict[str, Any] | None:
-    """The newest version labelled ``model_id``, as resolver facts (licences, bases, datasets)."""
-    vid = s.scalar(select(Label.version_id).where(Label.key == model_id.lower()).order_by(Label.id.desc()).limit(1))
+def resolve(s: Session, model_id: str, revision: str | None = None) -> dict[str, Any] | None:
+    """The newest version labelled ``model_id`` (``model_id@revision`` first when a revision is given),
+    as resolver facts (licences, bases, datasets)."""
+    vid = None
+    for key in ([f"{model_id}@{revision}"] if revision else []) + [model_id]:
+        q = select(Label.version_id).where(Label.key == key.lower()).order_by(Label.id.desc()).limit(1)
+        vid = s.scalar(q)
+        if vid is not None:
+            break
     if vid is None:
         return None
     v = s.get(Version, vid)

@@ -87,9 +87,9 @@ def get_history(request: Request, label: str, _c: Reader) -> dict[str, Any]:
 
 
 @router.get("/resolve", summary="lineage facts for a model id (what RegistryResolver asks)")
-def resolve(request: Request, model_id: str, _c: Reader) -> dict[str, Any]:
+def resolve(request: Request, model_id: str, _c: Reader, revision: str | None = None) -> dict[str, Any]:
     with state(request).db.read() as s:
-        facts = queries.resolve(s, model_id)
+        facts = queries.resolve(s, model_id, revision)
     if facts is None:
         raise Problem(404, "unknown model", f"no version is labelled {model_id!r}", "not-found")
     facts["source"] = str(request.url_for("get_model", vid=facts["version"]))

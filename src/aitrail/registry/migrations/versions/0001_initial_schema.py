@@ -210,7 +210,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_uploads_version_id"), ["version_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_uploads_version_id"))

@@ -1,0 +1,110 @@
+"""``aitrail serve / token / push`` and the registry resolver, against a real server on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from test_registry_support import db_url, live_server, make_token, pg_cluster, tiny_model  # noqa: F401
+
+from aitrail.resolvers import Chain, ModelFacts, Resolver, ResolverError
+from aitrail.resolvers.registry import RegistryResolver
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict]:
+    from aitrail.cli import _common
+    from aitrail.registry import cli
+
+    p = argparse.ArgumentParser(prog="aitrail")
+    sub = p.add_subparsers(dest="command", required=True)
+    return p, cli.register(sub, _common)
+
+
+def test_register_adds_serve_token_push() -> None:
+    p, handlers = _parser()
+    assert set(handlers) == {"serve", "token", "push"}
+    a = p.parse_args(["serve", "--db", "postgresql://u@h/db", "--port", "9000"])
+    assert a.db == "postgresql://u@h/db" and a.port == 9000 and a.host == "127.0.0.1"
+    a = p.parse_args(["push", "m", "--to", "http://x", "--token", "t", "--name", "a", "--name", "b"])
+    assert a.name == ["a", "b"]
+    with pytest.raises(SystemExit):
+        p.parse_args(["token", "create", "--scope", "root"])
+
+
+def test_token_create_prints_a_token_stored_hashed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import select
+
+    from aitrail.registry.core.db import Database
+    from aitrail.registry.core.security import token_hash
+    from aitrail.registry.models import Token
+
+    p, handlers = _parser()
+    db = str(tmp_path / "r.db")
+    assert handlers["token"](p.parse_args(["token", "create", "--scope", "write", "--db", db])) == 0
+    tok = capsys.readouterr().out.strip()
+    assert tok.startswith("ait_") and len(tok) > 40
+    d = Database(db)
+    with d.read() as s:
+        rows = s.execute(select(Token.hash, Token.scope)).all()
+    d.dispose()
+    assert rows == [(token_hash(tok), "write")]
+
+
+def test_push_and_resolve_over_http(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    base = tiny_model(tmp_path / "base", license="mit", datasets=("acme/corpus",), size=2)
+    child = tiny_model(tmp_path / "child", license="apache-2.0", base="acme/base-model", size=3)
+    tok = make_token(db_url, "write")
+    with live_server(db_url) as (url, _app):
+        p, handlers = _parser()
+        args = p.parse_args(["push", str(base), "--to", url, "--token", tok, "--name", "acme/base-model"])
+        assert handlers["push"](args) == 0
+        resp = json.loads(capsys.readouterr().out)
+        assert resp["created"] and "acme/base-model" in resp["labels"]
+        args = p.parse_args(["push", str(child), "--to", url, "--token", tok, "--name", "acme/child"])
+        assert handlers["push"](args) == 0
+        capsys.readouterr()
+
+        r = RegistryResolver(url)
+        assert isinstance(r, Resolver)
+        facts = r.lookup("acme/base-model")
+        assert isinstance(facts, ModelFacts) and facts.resolver == "registry"
+        assert [x.value for x in facts.licences] == ["MIT"] and facts.datasets == ("acme/corpus",)
+        assert facts.source.startswith(url + "/api/v1/models/")
+        kid = r.lookup("ACME/child")
+        assert kid is not None and [b.model_id for b in kid.bases] == ["acme/base-model"]
+        assert r.lookup("nobody/knows") is None
+        ans = Chain([RegistryResolver(url)]).lookup("acme/base-model")
+        assert ans.facts is not None and ans.tried == ["registry"]
+        # the stored document with its BOMs and card
+        from aitrail.registry.client import request
+
+        d = request(url, "GET", f"/api/v1/models/{resp['version']}")
+        assert {b["format"] for b in d["boms"]} == {"cyclonedx", "spdx"} and d["card"].startswith("---")
+
+
+def test_push_errors_name_the_registry(tmp_path: Path) -> None:
+    from aitrail.errors import InputError
+
+    m = tiny_model(tmp_path / "m")
+    p, handlers = _parser()
+    with live_server(str(tmp_path / "r.db")) as (url, _app):
+        args = p.parse_args(["push", str(m), "--to", url, "--token", "ait_wrong"])
+        with pytest.raises(InputError, match="401"):
+            handlers["push"](args)
+
+
+def test_resolver_fails_closed(tmp_path: Path) -> None:
+    from test_registry_support import _free_port
+
+    dead = RegistryResolver(f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(ResolverError, match="127.0.0.1"):
+        dead.lookup("acme/x")
+    ans = Chain([dead]).lookup("acme/x")
+    assert ans.facts is None and ans.errors and ans.errors[0].startswith("registry: ")
+    db = str(tmp_path / "r.db")
+    with live_server(db, read_token_required=True) as (url, _app):
+        with pytest.raises(ResolverError, match="401"):
+            RegistryResolver(url).lookup("acme/x")
+        assert RegistryResolver(url, token=make_token(db, "read")).lookup("acme/x") is None
