@@ -63,9 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         "its packager's) for an intended use, with the clause behind every obligation.",
     )
     lic.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
-    lic.add_argument("--use", choices=["commercial", "research", "internal", "redistribute"], default="commercial")
+    lic.add_argument(
+        "--use", choices=["commercial", "research", "internal", "redistribute", "host"], default="commercial"
+    )
     lic.add_argument("--format", "-f", choices=["text", "json"], default="text")
     lic.add_argument("--manifest", help="an aitrail.yaml to use instead of the one beside the model")
+    _resolver_args(lic)
     _common(lic, writes=False)
     li = sub.add_parser("license", help="licence texts: identify them against the knowledge base")
     lisub = li.add_subparsers(dest="license_command", required=True)
@@ -127,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ck.add_argument(
         "--use",
-        choices=["commercial", "research", "internal", "redistribute"],
+        choices=["commercial", "research", "internal", "redistribute", "host"],
         default=None,
         help="intended use (default: the policy's, else commercial)",
     )
@@ -150,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PEM",
         help="the signer's public key: verify a model.sig (OpenSSF model signing) against the scanned files",
     )
+    _resolver_args(ck)
     _common(ck, writes=True)
     op = sub.add_parser(
         "openness",
@@ -165,6 +169,51 @@ def _parser() -> argparse.ArgumentParser:
     for name in EXTENSIONS:  # packages built on the core add their own commands (argparse only: no heavy imports)
         COMMANDS.update(importlib.import_module(name).register(sub, _common))
     return p
+
+
+def _resolver_args(p: argparse.ArgumentParser) -> None:
+    """Where base models' licences may also be looked up (docs/verdicts.md); none of them by default."""
+    g = p.add_argument_group("lineage resolvers (beyond the models scanned together and aitrail's curated facts)")
+    g.add_argument("--online", action="store_true", help="ask the Hugging Face Hub API (cached on disk by revision)")
+    g.add_argument("--hub-index", metavar="DIR", help="a local hub index (aitrail hub index)")
+    g.add_argument("--registry", metavar="URL", help="an aitrail registry")
+
+
+def _with_resolvers(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from .analyze import licenses
+
+        token = _configure_resolvers(args)
+        try:
+            return run(args)
+        finally:
+            licenses._EXTRA.reset(token)
+
+    return handler
+
+
+def _configure_resolvers(args: argparse.Namespace) -> Any:
+    """Build the resolvers the options ask for and hand them to the licence analysis (for this command)."""
+    from .analyze import licenses
+
+    made: dict[str, Any] = {}
+    if getattr(args, "hub_index", None):
+        try:
+            from .resolvers.hub_index import HubIndexResolver
+        except ImportError as e:
+            raise InputError(f"--hub-index: the hub index resolver is not available in this build ({e})") from None
+        made["hub_index"] = HubIndexResolver(Path(args.hub_index))
+    if getattr(args, "registry", None):
+        try:
+            from .resolvers.registry import RegistryResolver
+        except ImportError as e:
+            raise InputError(f"--registry: the registry resolver is not available in this build ({e})") from None
+        made["registry"] = RegistryResolver(args.registry, token=None)
+    if getattr(args, "online", False):
+        from .resolvers.online import DEFAULT_ENDPOINT, HubAPIResolver
+
+        made["online"] = HubAPIResolver(os.environ.get("AITRAIL_HUB_ENDPOINT", DEFAULT_ENDPOINT))
+    return licenses.configure(**made)
 
 
 def _common(p: argparse.ArgumentParser, writes: bool) -> None:
@@ -540,11 +589,11 @@ def _openness(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": _scan,
-    "licenses": _licenses,
+    "licenses": _with_resolvers(_licenses),
     "openness": _openness,
     "license": _identify,
     "security": _security,
-    "check": _check,
+    "check": _with_resolvers(_check),
 }
 
 

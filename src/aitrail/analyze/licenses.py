@@ -7,16 +7,31 @@ The facts are data (``knowledge/licenses.yaml``); this module only reads and com
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from .. import yamlsafe
-from ..model import Component, ComponentType, DeclaredLicense, Finding, Inventory, RelationshipKind, Severity
+from ..model import (
+    Component,
+    ComponentType,
+    DeclaredLicense,
+    Evidence,
+    Finding,
+    Inventory,
+    RelationshipKind,
+    Severity,
+)
 from .license_ids import license_ref, to_spdx
 
-USES = ("commercial", "research", "internal", "redistribute")
+# commercial: in a business's products or services; research: non-commercial research; internal: inside a
+# business, not offered to others (commercial where the licence says so, e.g. CC BY-NC §1(i));
+# redistribute: giving copies of the model or a derivative; host: offering the model to others as a
+# network service (judged as commercial use plus the licence's hosting terms: AGPL §13, Gemma §1.1(b),
+# OpenRAIL "Distribution"). docs/verdicts.md.
+USES = ("commercial", "research", "internal", "redistribute", "host")
 VERDICTS = ("allowed", "allowed_with_obligations", "unknown", "not_allowed")  # from best to worst
 KB_SOURCE = "aitrail licence knowledge base"
 
@@ -49,6 +64,13 @@ class LicenseFacts:
     verified: bool = True
     terms: tuple[Term, ...] = ()
     keys: tuple[str, ...] = ()  # every spelling that resolves to this licence
+    internal: str = "unknown"  # internal use by a business: yes | no | unknown
+    internal_clause: str | None = None
+    hosting_clause: str | None = None  # set when the licence counts a hosted service as distribution
+    derivatives: tuple[str, ...] | None = None  # licences a derivative may carry (None: any)
+    derivatives_clause: str | None = None
+    family: str = ""  # the root of the entry's ``base`` chain (Llama 2..4 are one family)
+    links: tuple[str, ...] = ()  # URLs of the licence text (a card's license_link)
 
 
 @dataclass
@@ -56,11 +78,20 @@ class KnowledgeBase:
     version: int
     licenses: dict[str, LicenseFacts]
     index: dict[str, str]  # lower-cased spelling -> licence id
-    bases: list[tuple[re.Pattern[str], str, str]]  # repo-id pattern -> licence id, source
+    links: dict[str, str] = field(default_factory=dict)  # normalised licence URL -> licence id
 
     def lookup(self, key: str) -> LicenseFacts | None:
         lid = self.index.get(key.strip().lower())
         return self.licenses.get(lid) if lid else None
+
+    def by_link(self, url: str) -> LicenseFacts | None:
+        lid = self.links.get(_norm_link(url))
+        return self.licenses.get(lid) if lid else None
+
+
+def _norm_link(url: str) -> str:
+    u = url.strip().lower().split("#", 1)[0].rstrip("/")
+    return re.sub(r"^https?://(www\.)?", "", u)
 
 
 @lru_cache(maxsize=1)
@@ -74,16 +105,26 @@ def knowledge() -> KnowledgeBase:
 
     def merged(e: dict[str, Any], depth: int = 0) -> dict[str, Any]:
         if "base" not in e or depth > 8:
-            return e
+            return {**e, "family": e["id"]}
         parent = merged(entries[e["base"]], depth + 1)
-        out = {k: v for k, v in parent.items() if k not in ("hf", "aliases", "id", "name", "scancode", "spdx")}
+        keep = ("hf", "aliases", "id", "name", "scancode", "spdx", "links", "derivatives", "derivatives_clause")
+        out = {k: v for k, v in parent.items() if k not in keep}
         out.update({k: v for k, v in e.items() if k != "base"})
         return out
 
     licenses: dict[str, LicenseFacts] = {}
     index: dict[str, str] = {}
+    links: dict[str, str] = {}
     for lid, e in entries.items():
         m = merged(e)
+        commercial = str(m.get("commercial", "unknown"))
+        # Internal use by a business is commercial use unless the licence says otherwise (CC BY-NC §1(i)).
+        internal = str(m.get("internal", "no" if commercial == "no" else commercial))
+        internal_clause = m.get("internal_clause") or (
+            f"{m.get('commercial_clause') or 'licence grant'} (internal use by a business is commercial use)"
+            if internal == "no"
+            else None
+        )
         terms = tuple(
             Term(
                 t["id"],
@@ -110,18 +151,26 @@ def knowledge() -> KnowledgeBase:
             kind=m.get("kind", "software"),
             osi=bool(m.get("osi")),
             open_data=bool(m.get("open_data")),
-            commercial=str(m.get("commercial", "unknown")),
+            commercial=commercial,
             commercial_clause=m.get("commercial_clause"),
             redistribution=str(m.get("redistribution", "unknown")),
             redistribution_clause=m.get("redistribution_clause"),
             verified=m.get("verified", True),
             terms=terms,
             keys=tuple(keys),
+            internal=internal,
+            internal_clause=internal_clause,
+            hosting_clause=m.get("hosting_clause"),
+            derivatives=tuple(m["derivatives"]) if m.get("derivatives") is not None else None,
+            derivatives_clause=m.get("derivatives_clause"),
+            family=m["family"],
+            links=tuple(m.get("links") or [m["source"]]),
         )
         for k in keys:
             index.setdefault(k.lower(), lid)
-    bases = [(re.compile(b["pattern"], re.I), b["license"], b["source"]) for b in raw.get("bases") or []]
-    return KnowledgeBase(raw["version"], licenses, index, bases)
+        for url in licenses[lid].links:
+            links.setdefault(_norm_link(url), lid)
+    return KnowledgeBase(raw["version"], licenses, index, links)
 
 
 @dataclass
@@ -143,6 +192,11 @@ class Resolution:
 def resolve(value: str, name: str | None = None, link: str | None = None) -> Resolution:
     kb = knowledge()
     v = (value or "").strip()
+    # license_link names the exact text: it beats a name that several versions share (Falcon 2 / Falcon 3).
+    if link and v.lower() in ("other", "unknown", "", "noassertion"):
+        facts = kb.by_link(link)
+        if facts:
+            return Resolution(v or link, facts.id, facts, "license_link")
     if v.lower() in ("other", "unknown", "", "noassertion") and name:
         r = resolve(name)
         r.declared, r.matched_by = v or name, f"license_name ({r.matched_by})"
@@ -193,12 +247,15 @@ def of(lic: DeclaredLicense) -> Resolution:
 
 
 def base_licence(repo_id: str) -> tuple[LicenseFacts, str] | None:
-    """The licence of a well-known base model, from its repository name (knowledge base ``bases``)."""
-    kb = knowledge()
-    for pattern, lid, source in kb.bases:
-        if pattern.search(repo_id):
-            return kb.licenses[lid], source
-    return None
+    """The licence of a well-known base model family, from its repository id (the curated facts in
+    knowledge/base_models.yaml), with the fact's source."""
+    from ..resolvers.curated import CuratedResolver
+
+    facts = CuratedResolver().lookup(repo_id)
+    if facts is None:
+        return None
+    lic = knowledge().lookup(facts.licences[0].value)
+    return (lic, facts.source) if lic else None
 
 
 @lru_cache(maxsize=1)
@@ -275,13 +332,25 @@ def licence_verdict(r: Resolution, use: str, inherited: bool = False) -> tuple[s
     f = r.facts
     if f is None or not f.verified:
         return "unknown", [], None
-    if use == "commercial" and f.commercial == "no":
+    if use in ("commercial", "host") and f.commercial == "no":
         return "not_allowed", [], f.commercial_clause or "licence grant"
-    if use == "redistribute" and f.redistribution == "no":
+    if use == "internal" and f.internal == "no":
+        return "not_allowed", [], f.internal_clause or "licence grant"
+    hosted_is_distribution = use == "host" and f.hosting_clause is not None
+    if (use == "redistribute" or hosted_is_distribution) and f.redistribution == "no":
         return "not_allowed", [], f.redistribution_clause or "licence grant"
-    if (use == "commercial" and f.commercial == "unknown") or (use == "redistribute" and f.redistribution == "unknown"):
+    stances = {
+        "commercial": (f.commercial,),
+        "internal": (f.internal,),
+        "redistribute": (f.redistribution,),
+        "host": (f.commercial, f.redistribution) if hosted_is_distribution else (f.commercial,),
+    }
+    if "unknown" in stances.get(use, ()):
         return "unknown", [], None
-    terms = [t for t in f.terms if use in t.uses and (t.flows_down or not inherited)]
+    triggers = {use} | ({"commercial"} if use == "host" else set())
+    if hosted_is_distribution:
+        triggers.add("redistribute")
+    terms = [t for t in f.terms if triggers & set(t.uses) and (t.flows_down or not inherited)]
     return ("allowed_with_obligations" if terms else "allowed"), terms, None
 
 
@@ -297,6 +366,8 @@ class Entry:
     terms: list[Term]
     deciding_clause: str | None
     evidence: list[str]
+    resolved_by: str | None = "scan"  # which resolver supplied the licence: scan, siblings, curated, ...
+    depth: int = 0  # 0: the model itself; 1: a direct base; 2: its base...
 
     def to_dict(self) -> dict[str, Any]:
         f = self.resolution.facts
@@ -313,58 +384,166 @@ class Entry:
             "deciding_clause": self.deciding_clause,
             "source": f.source if f else None,
             "evidence": self.evidence,
+            "resolved_by": self.resolved_by,
+            "depth": self.depth,
         }
+
+
+# -- lineage --------------------------------------------------------------------------------
+
+_EXTRA: ContextVar[dict[str, Any] | None] = ContextVar("aitrail_resolvers", default=None)
+RESOLVER_ORDER = ("siblings", "registry", "hub-index", "curated", "online")
+
+
+def configure(**resolvers: Any) -> Token[dict[str, Any] | None]:
+    """Add resolvers beyond the defaults (siblings and curated facts), by slot: ``registry=``,
+    ``hub_index=``, ``online=``. Returns a token for ``_EXTRA.reset`` (the CLI sets them per command)."""
+    return _EXTRA.set({k.replace("_", "-"): v for k, v in resolvers.items() if v is not None})
+
+
+def resolvers_for(inv: Inventory) -> list[Any]:
+    from ..resolvers.curated import CuratedResolver
+    from ..resolvers.siblings import SiblingResolver
+
+    slots: dict[str, Any] = {"siblings": SiblingResolver(inv), "curated": CuratedResolver(), **(_EXTRA.get() or {})}
+    return [slots[n] for n in RESOLVER_ORDER if n in slots]
+
+
+def lineage(inv: Inventory, model: Component) -> list[Any]:
+    """Every ancestor of ``model`` as :class:`aitrail.resolvers.lineage.Hop` (cached on the inventory:
+    the verdicts for five uses and the findings walk it once)."""
+    from ..resolvers import BaseRef
+    from ..resolvers.lineage import walk
+
+    cache: dict[tuple[str, int], list[Any]] = inv.__dict__.setdefault("_aitrail_lineage", {})
+    key = (model.id, id(_EXTRA.get()))
+    if key not in cache:
+        starts = []
+        for rel in inv.outgoing(model.id, RelationshipKind.DERIVED_FROM):
+            base = inv.component(rel.target)
+            if base is None:
+                continue
+            if base.id == model.id and all(e.key == "_name_or_path" for e in rel.evidence):
+                continue  # config.json naming the checkpoint the model itself was saved as
+            starts.append(BaseRef(base.name, str(rel.derivation or "unknown"), ", ".join(map(str, rel.evidence))))
+        resolvers = resolvers_for(inv)
+        # config.json's _name_or_path in the base's own folder names the folder's model itself.
+        sib = resolvers[0]
+        starts = [
+            b
+            for b in starts
+            if not (b.evidence.endswith("[_name_or_path]") and (sib._find(b.model_id, None) or (None,))[0] is model)
+        ]
+        direct = {b.model_id.lower(): inv.component(f"model:{b.model_id}") for b in starts}
+        # A base the scan itself carries a licence for (the manifest's base_models) is the scan's fact.
+        declared = _DeclaredBases(direct)
+        cache[key] = walk(_identity(model), starts, [declared, *resolvers])
+    return cache[key]
+
+
+def _identity(model: Component) -> str:
+    return str(model.properties.get("repo_id") or model.name)
+
+
+class _DeclaredBases:
+    """Licences the scan found on a base model's own component (the manifest's ``base_models``)."""
+
+    name = "scan"
+
+    def __init__(self, comps: dict[str, Component | None]) -> None:
+        self.comps = {
+            k: c for k, c in comps.items() if c is not None and c.licenses and not c.properties.get("scanned")
+        }
+
+    def lookup(self, model_id: str, revision: str | None = None) -> Any:
+        from ..resolvers import LicenceEvidence, ModelFacts
+
+        c = self.comps.get(model_id.lower())
+        if c is None:
+            return None
+        lics = tuple(LicenceEvidence(x.value, "declared", str(x.evidence), x.name, x.link) for x in c.licenses)
+        return ModelFacts(model_id, "scan", "the scan's own declarations", licences=lics)
+
+
+def _is_companion(r: Resolution) -> bool:
+    """A use policy (Llama AUP, Gemma PUP) is part of its licence, not a licence of its own."""
+    return r.facts is not None and r.facts.kind == "policy"
 
 
 def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     out: list[Entry] = []
 
-    def add(c: Component, role: str, lic: DeclaredLicense | None, r: Resolution, evidence: list[str]) -> None:
+    def add(
+        c: Component,
+        role: str,
+        lic: DeclaredLicense | None,
+        r: Resolution,
+        evidence: list[str],
+        resolved_by: str | None = "scan",
+        depth: int = 0,
+    ) -> None:
         # A derivative contains its base (weights, or needs it to run): all of the base licence applies.
         # Training data is not contained: only the terms that must flow down reach the model.
+        if _is_companion(r):
+            role = "use-policy"
         verdict, terms, clause = licence_verdict(r, use, inherited=role == "dataset")
-        out.append(Entry(c, role, lic, r, verdict, terms, clause, evidence))
+        out.append(Entry(c, role, lic, r, verdict, terms, clause, evidence, resolved_by, depth))
 
-    def add_known(c: Component, role: str, facts: LicenseFacts, how: str, evidence: list[str]) -> None:
+    def add_known(c: Component, role: str, facts: LicenseFacts, how: str, evidence: list[str], by: str) -> None:
         """A licence aitrail knows from its own data (not declared by the artefact)."""
-        add(c, role, None, Resolution(facts.name, facts.id, facts, how), evidence)
+        add(c, role, None, Resolution(facts.name, facts.id, facts, how), evidence, by)
 
     for lic in model.licenses:
         add(model, "model", lic, of(lic), [str(lic.evidence)])
-    if not model.licenses:
+    if not [lic for lic in model.licenses if not _is_companion(of(lic))]:
         add(model, "model", None, Resolution("", "NOASSERTION", None, "none declared"), ["no licence declared"])
-    for rel in inv.outgoing(model.id, RelationshipKind.DERIVED_FROM):
-        base = inv.component(rel.target)
-        if base is None:
+    for hop in lineage(inv, model):
+        comp = inv.component(f"model:{hop.model_id}") or Component(
+            id=f"model:{hop.model_id}", type=ComponentType.MODEL, name=hop.model_id
+        )
+        how = hop.relation if hop.relation not in ("", "unknown") else "derived"
+        via = f"{hop.parent} {how} from {hop.model_id}" + (f" ({hop.evidence})" if hop.evidence else "")
+        if hop.problem or hop.facts is None:
+            add(
+                comp,
+                "base-model",
+                None,
+                Resolution("", "NOASSERTION", None, f"unresolved ({hop.problem})"),
+                [via, _hop_problem(hop)],
+                None,
+                hop.depth,
+            )
             continue
-        via = f"{model.name} {rel.derivation or 'derived'} from {base.name} ({', '.join(map(str, rel.evidence))})"
-        if base.licenses:
-            for lic in base.licenses:
-                add(base, "base-model", lic, of(lic), [via, str(lic.evidence)])
-        else:
-            known = base_licence(base.name)
-            if known:
-                facts, source = known
-                add_known(
-                    base,
-                    "base-model",
-                    facts,
-                    "base model repository name",
-                    [via, f"licence of {base.name} from its repository name ({source})"],
-                )
+        for ev in hop.facts.licences:
+            r = resolve(ev.value, ev.name, ev.link)
+            where = f"{ev.location or ev.source} [{hop.facts.resolver}: {hop.facts.source}]"
+            add(comp, "base-model", None, r, [via, where], hop.facts.resolver, hop.depth)
     for ds in inv.related(model.id, RelationshipKind.TRAINED_ON):
         for lic in ds.licenses:
             add(ds, "dataset", lic, of(lic), [f"{model.name} trained on {ds.name}", str(lic.evidence)])
         audit = None if ds.licenses else audited_dataset(ds.name)
         if audit:
             facts, where = audit
-            add_known(ds, "dataset", facts, "dataset licence catalogue", [f"{model.name} trained on {ds.name}", where])
+            add_known(
+                ds, "dataset", facts, "dataset licence catalogue", [f"{model.name} trained on {ds.name}", where], "dpi"
+            )
     for rel in inv.incoming(model.id, RelationshipKind.CONTAINS):
         pkg = inv.component(rel.source)
         if pkg is not None and pkg.type == ComponentType.LIBRARY:
             for lic in pkg.licenses:
                 add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
     return out
+
+
+def _hop_problem(hop: Any) -> str:
+    if hop.problem in ("unresolved", "no-licence"):
+        tried = ", ".join(hop.tried) or "none"
+        failed = f"; failed: {'; '.join(hop.errors)}" if hop.errors else ""
+        known = f" (known to {hop.facts.resolver}, which has no licence for it)" if hop.facts else ""
+        return f"base {hop.model_id}: licence unresolved{known} (resolvers tried: {tried}{failed})"
+    if hop.problem in ("cycle", "self-loop"):
+        return f"base {hop.model_id}: lineage {hop.problem} ({'; '.join(hop.tried)})"
+    return f"base {hop.model_id}: lineage not followed further ({hop.problem} reached at depth {hop.depth})"
 
 
 def model_verdict(es: list[Entry]) -> str:
@@ -423,10 +602,12 @@ def report(inv: Inventory, use: str, models: list[Component] | None = None) -> d
 
 
 def check(inv: Inventory) -> None:
-    """Conflicting declarations, packager differences, laundering, non-commercial training data."""
+    """Conflicting declarations, packager differences, unresolved or cyclic lineage, laundering,
+    non-commercial training data."""
     source = f"{KB_SOURCE} v{knowledge().version}"
     for m in inv.models():
         resolved = [(lic, of(lic)) for lic in m.licenses]
+        resolved = [(lic, r) for lic, r in resolved if not _is_companion(r)]
         ids = {r.id for _, r in resolved}
         if len(ids) > 1:
             where = "; ".join(f"{lic.value} ({lic.evidence})" for lic, _ in resolved)
@@ -434,7 +615,7 @@ def check(inv: Inventory) -> None:
                 Finding(
                     Severity.MEDIUM,
                     "license.conflict",
-                    f"{m.name}: declared licences disagree: {where}",
+                    f"{m.name}: declared licences disagree: {where}; the verdict takes the strictest reading",
                     resolved[0][0].evidence.path,
                     resolved[0][0].evidence,
                     source,
@@ -459,39 +640,93 @@ def check(inv: Inventory) -> None:
                         source,
                     )
                 )
-        _laundering(inv, m, resolved, source)
+        _lineage_findings(inv, m, source)
+        _laundering(inv, m, resolved)
+        _noncommercial_data(inv, m, resolved)
 
 
-def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicense, Resolution]], source: str) -> None:
+_PROBLEM_RULES = {
+    "unresolved": "license.base-unresolved",
+    "no-licence": "license.base-unresolved",
+    "cycle": "license.lineage-cycle",
+    "self-loop": "license.lineage-cycle",
+    "depth-limit": "license.lineage-limit",
+    "width-limit": "license.lineage-limit",
+}
+
+
+def _where(m: Component) -> tuple[str | None, Evidence | None]:
+    ev = next((lic.evidence for lic in m.licenses), None) or next(iter(m.evidence), None)
+    return (ev.path if ev else None), ev
+
+
+def _lineage_findings(inv: Inventory, m: Component, source: str) -> None:
+    path, ev = _where(m)
+    for hop in lineage(inv, m):
+        if hop.problem:
+            inv.findings.append(
+                Finding(
+                    Severity.MEDIUM,
+                    _PROBLEM_RULES[hop.problem],
+                    f"{m.name}: {_hop_problem(hop)}; the licence verdict is unknown until it is resolved",
+                    path,
+                    ev,
+                    source,
+                )
+            )
+
+
+def carries(declared: LicenseFacts, ancestor: LicenseFacts) -> bool:
+    """Does a derivative declared under ``declared`` keep the terms of its ancestor's licence?"""
+    if declared.id == ancestor.id:
+        return True
+    if ancestor.derivatives is not None:  # the licence's own list (copyleft compatibility, NC)
+        return declared.id in ancestor.derivatives or (
+            "non-commercial" in ancestor.derivatives and declared.commercial == "no"
+        )
+    if ancestor.commercial != "no" and not any(t.flows_down for t in ancestor.terms):
+        return True  # permissive: a derivative may carry any licence
+    return declared.family == ancestor.family  # model licences: only their own family carries their terms
+
+
+def binding_terms(f: LicenseFacts) -> list[str]:
+    out = [f"{f.commercial_clause or 'grant'}: non-commercial"] if f.commercial == "no" else []
+    if f.derivatives_clause:
+        out.append(f.derivatives_clause)
+    out += [f"{t.clause}: {t.id}" for t in f.terms if t.flows_down]
+    return out
+
+
+def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicense, Resolution]]) -> None:
+    """Any ancestor's binding terms the declared licence does not carry (NC dropped, share-alike dropped,
+    copyleft relicensed, a model licence replaced by OpenRAIL or Apache), with the clause."""
+    said: set[tuple[str, str]] = set()
+    for e in entries(inv, m, "commercial"):
+        base = e.resolution.facts
+        if e.role != "base-model" or base is None or not base.verified and base.commercial != "no":
+            continue
+        for lic, r in resolved:
+            if r.facts is None or carries(r.facts, base) or (r.id, base.id) in said:
+                continue
+            said.add((r.id, base.id))
+            chain = " <- ".join(e.evidence[:1])
+            inv.findings.append(
+                Finding(
+                    Severity.HIGH,
+                    "license.laundering",
+                    f"{m.name}: declares {r.declared} ({r.facts.name}), but its ancestor {e.component.name} "
+                    f"({chain}; resolved by {e.resolved_by}) is under {base.name}, whose terms bind derivatives "
+                    f"({'; '.join(binding_terms(base)[:5])}) and {r.facts.name} does not carry them",
+                    lic.evidence.path,
+                    lic.evidence,
+                    f"{base.name}, {base.source}",
+                )
+            )
+
+
+def _noncommercial_data(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicense, Resolution]]) -> None:
     said: set[tuple[str, str]] = set()  # a dataset with several licence entries is one finding, not one each
     for e in entries(inv, m, "commercial"):
-        if e.role == "base-model" and e.resolution.facts:
-            base = e.resolution.facts
-            binding = [t for t in base.terms if t.flows_down] + (
-                [Term("commercial", f"commercial use is {base.commercial}", base.commercial_clause or "grant", USES)]
-                if base.commercial in ("no", "conditional")
-                else []
-            )
-            if not binding:
-                continue
-            for lic, r in resolved:
-                if (
-                    r.facts
-                    and r.facts.id != base.id
-                    and not any(t.flows_down for t in r.facts.terms)
-                    and r.facts.commercial == "yes"
-                ):
-                    inv.findings.append(
-                        Finding(
-                            Severity.HIGH,
-                            "license.laundering",
-                            f"{m.name}: declares {r.declared} ({r.facts.name}), but {'; '.join(e.evidence)}: "
-                            f"{base.name} binds derivatives ({', '.join(f'{t.clause}: {t.id}' for t in binding[:4])})",
-                            lic.evidence.path,
-                            lic.evidence,
-                            f"{base.name}, {base.source}",
-                        )
-                    )
         if e.role == "dataset" and e.resolution.facts and e.resolution.facts.commercial == "no":
             commercial = [(lic, r) for lic, r in resolved if r.facts and r.facts.commercial == "yes"]
             key = (e.component.id, e.resolution.id)

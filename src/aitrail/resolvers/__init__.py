@@ -21,6 +21,8 @@ class LicenceEvidence:
     value: str
     source: str  # what kind of evidence: "card license", "LICENSE file", "gguf general.license", ...
     location: str = ""  # file, key or line, or the index row / registry URL it came from
+    name: str | None = None  # the card's license_name, when value is "other"
+    link: str | None = None  # the card's license_link
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,242 @@
+"""Lineage followed to the root through the resolvers, fail closed, with laundering as constraints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from builders import gguf_file, hf_cache
+from conftest import SHARED
+
+import aitrail
+from aitrail.analyze import licenses as L
+from aitrail.cli import main
+from aitrail.resolvers import BaseRef, LicenceEvidence, ModelFacts, ResolverError
+
+TEXTS = SHARED / "data" / "licenses" / "texts"
+
+
+def card(lic: str, base: str | None = None, extra: str = "") -> bytes:
+    return (f"---\nlicense: {lic}\n" + (f"base_model: {base}\n" if base else "") + extra + "---\n# m\n").encode()
+
+
+def rules(inv) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in inv.findings:
+        out.setdefault(f.rule, []).append(f.message)
+    return out
+
+
+def test_gguf_of_a_laundered_llama_fine_tune_in_an_hf_cache(tmp_path):
+    """The whole chain in the cache: GGUF (apache) <- fine-tune (apache) <- Llama 3.1 (llama3.1)."""
+    root = tmp_path / "hub"
+    hf_cache(root, "meta-llama/Llama-3.1-8B", "a" * 40, {"README.md": card("llama3.1"), "config.json": b"{}"})
+    hf_cache(root, "someone/llama-ft", "b" * 40, {"README.md": card("apache-2.0", "meta-llama/Llama-3.1-8B")})
+    gguf = gguf_file(tmp_path / "q.gguf")
+    hf_cache(
+        root,
+        "quant/llama-ft-GGUF",
+        "c" * 40,
+        {
+            "README.md": card("apache-2.0", "someone/llama-ft", "base_model_relation: quantized\n"),
+            "m.gguf": gguf.read_bytes(),
+        },
+    )
+    inv = aitrail.scan(root, hash_files=False)
+    quant = next(m for m in inv.models() if m.name == "quant/llama-ft-GGUF")
+    rep = L.report(inv, "commercial", models=[quant])
+    chain = [(c["name"], c["depth"], c["resolved_by"]) for c in rep["components"] if c["role"] == "base-model"]
+    assert chain == [("someone/llama-ft", 1, "siblings"), ("meta-llama/Llama-3.1-8B", 2, "siblings")]
+    assert rep["verdict"] == "allowed_with_obligations"  # Llama's terms reach the GGUF
+    assert any(o["term"] == "acceptable-use" for o in rep["obligations"])
+    laundering = [m for m in rules(inv)["license.laundering"] if m.startswith("quant/llama-ft-GGUF")]
+    assert laundering and "Llama 3.1 Community License" in laundering[0] and "§1.b.iv" in laundering[0]
+    # without the root in the cache the curated facts still know it
+    inv2 = aitrail.scan(root / "models--quant--llama-ft-GGUF", hash_files=False)
+    comps = L.report(inv2, "commercial")["components"]
+    assert [c["resolved_by"] for c in comps if c["role"] == "base-model"] == [None]  # someone/llama-ft: unknown
+
+
+def test_a_base_no_resolver_knows_makes_the_verdict_unknown(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: mit\nbase_model: nobody/knows-this\n---\n# m\n")
+    inv = aitrail.scan(tmp_path)
+    rep = L.report(inv, "commercial")
+    assert rep["verdict"] == "unknown"
+    [msg] = rules(inv)["license.base-unresolved"]
+    assert "base nobody/knows-this: licence unresolved (resolvers tried: scan, siblings, curated)" in msg
+    base = next(c for c in rep["components"] if c["role"] == "base-model")
+    assert base["resolved_by"] is None and base["verdict"] == "unknown"
+
+
+def test_cycles_are_findings(tmp_path):
+    root = tmp_path / "hub"
+    hf_cache(root, "x/a", "b" * 40, {"README.md": card("mit", "x/b"), "config.json": b"{}"})
+    hf_cache(root, "x/b", "c" * 40, {"README.md": card("mit", "x/a"), "config.json": b"{}"})
+    inv = aitrail.scan(root, hash_files=False)
+    msgs = rules(inv)["license.lineage-cycle"]
+    assert any(m.startswith("x/a:") and "x/a -> x/b -> x/a" in m for m in msgs)
+    assert L.report(inv, "commercial")["verdict"] == "unknown"
+
+
+class Facts:
+    """A resolver answering from a dict: id -> (licence, [bases])."""
+
+    name = "test"
+
+    def __init__(self, table):
+        self.table = table
+
+    def lookup(self, model_id, revision=None):
+        if model_id not in self.table:
+            return None
+        lic, bases = self.table[model_id]
+        return ModelFacts(model_id, "test", "table", licences=(LicenceEvidence(lic, "t"),),
+                          bases=tuple(BaseRef(b, "fine-tune") for b in bases))
+
+
+def test_walk_self_loops_depth_and_diamonds():
+    from aitrail.resolvers.lineage import MAX_DEPTH, walk
+
+    hops = walk("m", [BaseRef("a")], [Facts({"a": ("mit", ["a"])})])
+    assert [(h.model_id, h.problem) for h in hops] == [("a", None), ("a", "self-loop")]
+    deep = {f"d{i}": ("mit", [f"d{i + 1}"]) for i in range(MAX_DEPTH + 5)}
+    hops = walk("m", [BaseRef("d0")], [Facts(deep)])
+    assert hops[-1].problem == "depth-limit" and len(hops) == MAX_DEPTH + 1
+    diamond = {"a": ("mit", ["c"]), "b": ("mit", ["c"]), "c": ("apache-2.0", [])}
+    hops = walk("m", [BaseRef("a"), BaseRef("b")], [Facts(diamond)])
+    assert [h.model_id for h in hops] == ["a", "b", "c"]  # the shared base judged once
+
+
+def test_a_failing_resolver_is_named_and_the_next_one_asked():
+    from aitrail.resolvers.lineage import ask
+
+    class Broken:
+        name = "broken"
+
+        def lookup(self, model_id, revision=None):
+            raise ResolverError("index unreadable")
+
+    hop = ask([Broken(), Facts({"a": ("mit", [])})], "a")
+    assert hop.facts.resolver == "test" and hop.errors == ["broken: index unreadable"]
+    hop = ask([Broken()], "a")
+    assert hop.problem == "unresolved" and hop.tried == ["broken"]
+
+
+def test_a_base_card_in_a_sibling_folder(tmp_path):
+    (tmp_path / "Llama-3.1-8B").mkdir()
+    (tmp_path / "Llama-3.1-8B" / "README.md").write_text("---\nlicense: llama3.1\n---\n# Llama\n")
+    (tmp_path / "Llama-3.1-8B" / "config.json").write_text('{"_name_or_path": "meta-llama/Llama-3.1-8B"}')
+    (tmp_path / "ft").mkdir()
+    (tmp_path / "ft" / "README.md").write_text("---\nlicense: mit\nbase_model: meta-llama/Llama-3.1-8B\n---\n# ft\n")
+    (tmp_path / "ft" / "config.json").write_text("{}")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    ft = next(m for m in inv.models() if m.name == "ft")
+    [base] = [c for c in L.report(inv, "commercial", models=[ft])["components"] if c["role"] == "base-model"]
+    assert base["resolved_by"] == "siblings" and "Llama-3.1-8B/README.md" in base["evidence"][1]
+    assert any(m.startswith("ft:") for m in rules(inv)["license.laundering"])
+    assert "license.lineage-cycle" not in rules(inv)  # _name_or_path naming the folder's own model is no loop
+
+
+@pytest.mark.parametrize(
+    "base,declared,verdict",
+    [
+        ("facebook/wav2vec2-base-10k-voxpopuli", "apache-2.0", "not_allowed"),  # CC BY-NC research model
+        ("microsoft/layoutlmv2-base-uncased", "apache-2.0", "not_allowed"),  # CC BY-NC-SA
+        ("Qwen/Qwen-1_8B", "apache-2.0", "not_allowed"),  # research licence, not Tongyi Qianwen
+        ("Qwen/Qwen-7B", "apache-2.0", "allowed_with_obligations"),  # laundered: §5(b) dropped
+        ("CohereLabs/c4ai-command-r-08-2024", "apache-2.0", "not_allowed"),
+        ("mistralai/Mistral-7B-v0.1", "apache-2.0", "allowed"),
+    ],
+)
+def test_curated_base_families(tmp_path, base, declared, verdict):
+    (tmp_path / "README.md").write_text(f"---\nlicense: {declared}\nbase_model: {base}\n---\n# m\n")
+    inv = aitrail.scan(tmp_path)
+    rep = L.report(inv, "commercial")
+    assert rep["verdict"] == verdict
+    [b] = [c for c in rep["components"] if c["role"] == "base-model"]
+    assert b["resolved_by"] == "curated" and "base_models.yaml [curated: http" in b["evidence"][1]
+    assert ("license.laundering" in rules(inv)) == (not base.startswith("mistralai/"))
+
+
+@pytest.mark.parametrize(
+    "ancestor,declared,laundered",
+    [
+        ("agpl-3.0", "mit", True),  # copyleft relicensed
+        ("agpl-3.0", "gpl-3.0", True),  # §13 dropped
+        ("gpl-3.0", "agpl-3.0", False),
+        ("cc-by-sa-4.0", "apache-2.0", True),  # share-alike dropped
+        ("cc-by-sa-4.0", "cc-by-sa-4.0", False),
+        ("llama3.1", "creativeml-openrail-m", True),  # Llama terms replaced by OpenRAIL
+        ("gemma", "apache-2.0", True),
+        ("llama3", "llama3.1", False),  # one family
+        ("cc-by-nc-4.0", "cc-by-nc-sa-4.0", False),  # NC kept
+        ("cc-by-nc-4.0", "llama2", True),  # NC dropped
+        ("mit", "apache-2.0", False),
+        ("apache-2.0", "mit", False),
+        ("creativeml-openrail-m", "bigscience-openrail-m", False),  # OpenRAIL carries its restrictions
+    ],
+)
+def test_laundering_is_any_ancestor_constraint_dropped(tmp_path, ancestor, declared, laundered):
+    (tmp_path / "README.md").write_text(f"---\nlicense: {declared}\nbase_model: acme/base\n---\n# m\n")
+    manifest = f"base_models:\n  - {{id: acme/base, relation: fine-tune, license: {ancestor}}}\n"
+    (tmp_path / "aitrail.yaml").write_text(manifest)
+    inv = aitrail.scan(tmp_path)
+    found = rules(inv).get("license.laundering", [])
+    assert bool(found) == laundered, found
+    if laundered:
+        assert "§" in found[0] or "grant" in found[0]  # the clause that binds
+
+
+def test_a_use_policy_is_a_companion_not_a_licence(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: llama3.2\n---\n# m\n")
+    (tmp_path / "LICENSE").write_text((TEXTS / "llama3.2.txt").read_text())
+    (tmp_path / "USE_POLICY.md").write_text((TEXTS / "llama3.2-use-policy.txt").read_text())
+    inv = aitrail.scan(tmp_path)
+    assert "license.conflict" not in rules(inv)
+    rep = L.report(inv, "commercial")
+    assert rep["verdict"] == "allowed_with_obligations"
+
+
+def test_license_link_names_the_exact_licence():
+    r = L.resolve("other", "falcon-llm-license", "https://falconllm.tii.ae/falcon-terms-and-conditions.html")
+    assert r.matched_by == "license_link" and "Falcon 3" in r.facts.name
+    assert L.resolve("falcon2-11b-license").facts.id == "LicenseRef-aitrail-falcon-2"
+
+
+@pytest.mark.parametrize(
+    "declared,use,verdict,clause",
+    [
+        ("cc-by-nc-4.0", "internal", "not_allowed", "§1(i)"),  # a business's internal use is commercial
+        ("cc-by-nc-4.0", "research", "allowed", None),
+        ("agpl-3.0", "host", "allowed_with_obligations", "§13"),
+        ("gemma", "host", "allowed_with_obligations", "§1.1(b), §3.1-3.2"),
+        ("creativeml-openrail-m", "host", "allowed_with_obligations", "§1 (Distribution), §4(a)"),
+        ("mit", "host", "allowed", None),
+        ("llama", "redistribute", "allowed_with_obligations", "§1.b"),  # LLaMA 1: for research, with its licence
+        ("llama", "commercial", "not_allowed", None),
+    ],
+)
+def test_uses(tmp_path, declared, use, verdict, clause):
+    (tmp_path / "README.md").write_text(f"---\nlicense: {declared}\n---\n# m\n")
+    rep = L.report(aitrail.scan(tmp_path), use)
+    assert rep["verdict"] == verdict
+    if clause and verdict == "not_allowed":
+        assert rep["components"][0]["deciding_clause"].startswith(clause)
+    elif clause:
+        assert clause in {o["clause"] for o in rep["obligations"]}
+
+
+def test_every_qwen_notice_and_agpl_source_obligation_has_its_clause():
+    q = {t.id: t.clause for t in L.resolve("qwen").facts.terms}
+    assert q["notice"] == "§3(c)"
+    a = {t.id: t.clause for t in L.resolve("agpl-3.0").facts.terms}
+    assert a["source"] == "§6" and a["network-source"] == "§13"
+
+
+def test_cli_components_carry_resolved_by(tmp_path, capsys):
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: Qwen/Qwen-1_8B\n---\n# m\n")
+    assert main(["licenses", str(tmp_path), "--format", "json", "--use", "host"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert all("resolved_by" in c for c in rep["components"])
+    assert {c["role"]: c["resolved_by"] for c in rep["components"]} == {"model": "scan", "base-model": "curated"}
+    assert main(["licenses", str(tmp_path), "--hub-index", str(tmp_path / "missing")]) in (0, 2)
