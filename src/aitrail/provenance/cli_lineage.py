@@ -78,8 +78,9 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def text(doc: dict[str, Any]) -> str:
+    kind = f" ({doc['kind']})" if doc["kind"] else ""
     lines = [
-        f"verdict: {doc['verdict']}" + (f" ({doc['kind']})" if doc["kind"] else "") + f", confidence {doc['confidence']}",
+        f"verdict: {doc['verdict']}{kind}, confidence {doc['confidence']}",
         f"base:    {doc['base']['path']} ({doc['base']['format']}, {doc['base']['tensors']} tensors)",
         f"derived: {doc['derived']['path']} ({doc['derived']['format']}, {doc['derived']['tensors']} tensors)",
         f"read {doc['bytes_read']:,} of {doc['bytes_total']:,} bytes ({doc['fraction_read']:.2%}), seed {doc['seed']}",
