@@ -402,3 +402,23 @@ def test_hostile_bundles_are_refused_not_crashed_on(signed, keys, capsys, tmp_pa
     assert code == 2 and "deep" in doc["problems"][0]
     code, doc = verify_json(capsys, signed, tmp_path, "--key", keys["p256"][1])  # a folder given as the bundle
     assert code == 2 and "not a regular file" in doc["problems"][0]
+
+
+def test_one_file_models_both_ways(model, keys, capsys, tmp_path):
+    import model_signing.signing
+
+    weights = model / "model.safetensors"
+    theirs = tmp_path / "theirs.sig"
+    # model_signing 1.1.1 names a one-file model's resource "." (the spec: its basename); both are read
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(keys["p256"][0])).sign(weights, theirs)
+    assert verify_json(capsys, weights, theirs, "--key", keys["p256"][1])[0] == 0
+    assert run(capsys, "sign", weights, "--key", keys["p256"][0], "--no-attestations")[0] == 0
+    ours = model / "model.safetensors.sig"
+    statement = json.loads(base64.b64decode(json.loads(ours.read_text())["dsseEnvelope"]["payload"]))
+    assert [r["name"] for r in statement["predicate"]["resources"]] == ["model.safetensors"]
+    assert verify_json(capsys, weights, ours, "--key", keys["p256"][1])[0] == 0
+    with open(weights, "r+b") as f:
+        f.seek(-1, 2)
+        f.write(b"\x01")
+    code, doc = verify_json(capsys, weights, ours, "--key", keys["p256"][1])
+    assert code == 1 and doc["changed"] == ["model.safetensors"]

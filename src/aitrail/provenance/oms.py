@@ -62,6 +62,14 @@ class Manifest:
     shard_size: int | None
     resources: dict[str, str]  # name (or "path:start:end") -> hex digest
 
+    def for_file(self, name: str) -> Manifest:
+        """The manifest of a one-file model, its resource named ``name`` (model_signing 1.1.1 writes ".")."""
+        if self.files() != {"."}:
+            return self
+        renamed = {name + n[1:]: d for n, d in self.resources.items()}
+        return Manifest(self.name, self.root_digest, self.method, self.hash_type, self.allow_symlinks,
+                        self.ignore_paths, self.shard_size, renamed)
+
     def files(self) -> set[str]:
         """The file paths the manifest covers (shard names reduced to their path)."""
         if self.method == "files":
@@ -466,12 +474,16 @@ def parse_statement(st: Any) -> Manifest:
         if r.get("algorithm") not in algorithms:
             raise BundleError(f"resource {r['name']!r}: algorithm {r.get('algorithm')!r} is not {hash_type}")
         path = shard_path(r["name"])[0] if method == "shards" else r["name"]
-        if canonical_name(path) != path:
+        if canonical_name(path) != path and path != ".":  # ".": model_signing 1.1.1's name for a one-file model
             raise BundleError(f"resource name {r['name']!r} is not a canonical relative path (§6.1.2)")
         if r["name"] in resources:
             raise BundleError(f"resource {r['name']!r} is listed twice")
         resources[r["name"]] = r["digest"]
         ordered.append((r["name"], r["digest"]))
+    if "." in {shard_path(n)[0] if method == "shards" else n for n in resources} and len(
+        {shard_path(n)[0] if method == "shards" else n for n in resources}
+    ) > 1:
+        raise BundleError("resource name '.' (a one-file model) beside other resources")
     got = root_digest(ordered)
     if got != digest["sha256"]:
         raise BundleError(

@@ -124,15 +124,30 @@ def _attestation(subject: list[dict[str, Any]], predicate_type: str, predicate: 
 def _scan(root: Path, follow_symlinks: bool) -> tuple[Any, dict[str, Any] | None, list[str]]:
     """The check (one read, digests included); a folder that is not recognisably a model still gets
     its BOM and digests, without a check document (said in the notes)."""
+    import threading
+
     from ..check import NothingToCheck, check
     from ..scanner import NothingToScan, scan_all
 
+    # What the check and the BOM need after hashing (the licence knowledge, the CycloneDX writer) is
+    # loaded while the files hash: hashlib releases the GIL, so on a multi-GB model this is free.
+    threading.Thread(target=_preload, daemon=True).start()
     try:
         res = check(root, follow_symlinks=follow_symlinks)
         return res.scan, res.to_dict(), []
     except (NothingToCheck, NothingToScan) as e:
         scan = scan_all(root, hash_files=True, follow_symlinks=follow_symlinks, require_model=False)
         return scan, None, [f"no check attestation: {e}"]
+
+
+def _preload() -> None:
+    try:
+        from ..analyze import licenses
+        from ..export import cyclonedx  # noqa: F401 - imported for its import time only
+
+        licenses.knowledge()
+    except Exception:  # noqa: BLE001 - a warm-up only: the check loads (and reports) it again
+        pass
 
 
 def _inside(root: Path, p: Path) -> str | None:

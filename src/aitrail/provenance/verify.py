@@ -75,6 +75,8 @@ def verify(
         return _stop(v, UNUSABLE, f"{signature}: {e}")
     except oms.VerificationFailed as e:
         return _stop(v, FAILED, f"{signature}: {e}")
+    if root.is_file():
+        man = man.for_file(root.name)
     v.signed_files = len(man.files())
     _compare(v, root, sig, man, ignore_unsigned)
     if v.status != UNUSABLE or not v.problems:
