@@ -17,6 +17,14 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
     s.add_argument("--require-read-token", action="store_true", help="reads need a token with the read scope")
     s.add_argument("--max-upload-mb", type=int, default=32, help="refuse larger uploads (413); default 32")
     s.add_argument("--write-rate", type=float, default=200.0, help="uploads per second per token (0: no limit)")
+    s.add_argument(
+        "--env-policy",
+        action="append",
+        default=[],
+        metavar="ENV=FILE",
+        help="judge deployments to ENV with this policy (repeatable), e.g. production=prod.yaml",
+    )
+    s.add_argument("--webhook", action="append", default=[], metavar="URL", help="POSTed to when a verdict changes")
     common(s, writes=False)
     t = sub.add_parser("token", help="API tokens of the registry")
     tsub = t.add_subparsers(dest="token_command", required=True)
@@ -48,6 +56,8 @@ def serve(args: argparse.Namespace) -> int:
         read_token_required=args.require_read_token,
         write_rate=args.write_rate,
         policy_path=args.policy,
+        env_policies=tuple(_env_policy(x) for x in args.env_policy),
+        webhooks=tuple(args.webhook),
     )
     app = create_app(settings)
     if not args.quiet:
@@ -55,6 +65,15 @@ def serve(args: argparse.Namespace) -> int:
         err(f"aitrail registry on http://{args.host}:{args.port}/ (database: {where})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
     return 0
+
+
+def _env_policy(value: str) -> tuple[str, str]:
+    from aitrail.errors import InputError
+
+    env, sep, path = value.partition("=")
+    if not sep or not env or not path:
+        raise InputError(f"--env-policy {value!r}: expected ENV=FILE")
+    return env, path
 
 
 def token(args: argparse.Namespace) -> int:

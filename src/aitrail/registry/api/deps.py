@@ -22,6 +22,7 @@ class State:
     settings: Settings
     db: Database
     policy: Any = None
+    env_policies: dict[str, Any] = field(default_factory=dict)
     buckets: dict[int | None, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

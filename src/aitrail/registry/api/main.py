@@ -13,7 +13,7 @@ from ..core.config import Settings, knowledge_version
 from ..core.db import Database
 from . import problems
 from .deps import State
-from .routes import ingest, models
+from .routes import ingest, manage, models
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, migrate: bool = True) -> FastAPI:
@@ -21,24 +21,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
     db = db or Database(settings.db_url)
     if migrate:
         db.migrate()
-    policy = None
-    if settings.policy_path:
-        from aitrail import policy as policy_mod
+    from aitrail import policy as policy_mod
 
-        policy = policy_mod.load(settings.policy_path)
+    policy = policy_mod.load(settings.policy_path) if settings.policy_path else None
+    env_policies = {env: policy_mod.load(path) for env, path in settings.env_policies}
     app = FastAPI(
         title="aitrail registry", version=__version__, openapi_url="/openapi.json", docs_url=None, redoc_url=None
     )
-    app.state.registry = State(settings=settings, db=db, policy=policy)
+    app.state.registry = State(settings=settings, db=db, policy=policy, env_policies=env_policies)
     problems.install(app)
-    app.include_router(ingest.router)
-    app.include_router(models.router)
-    for name in ("manage", "tea", "ui"):
-        try:
-            mod = __import__(f"{__package__}.routes.{name}", fromlist=["router"])
-        except ModuleNotFoundError:
-            continue
-        app.include_router(mod.router)
+    for routes in (ingest, models, manage):
+        app.include_router(routes.router)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health(request: Request) -> Any:

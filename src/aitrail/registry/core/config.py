@@ -21,6 +21,8 @@ class Settings:
     write_burst: int = 400
     policy_path: str | None = None  # a policy YAML judged on every ingest (default: aitrail's built-in)
     max_page: int = 500
+    env_policies: tuple[tuple[str, str], ...] = ()  # (environment, policy YAML): judged per deployment
+    webhooks: tuple[str, ...] = ()  # set by the operator at start; told when a stored verdict changes
 
 
 def database_url(value: str) -> str:

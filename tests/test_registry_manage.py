@@ -1,0 +1,100 @@
+"""Deployments, "which are affected" (where, who), per-environment policies, re-judging stored
+documents when the knowledge changed, and webhooks — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from test_registry_support import auth, check_doc, db_url, make_client, make_token, pg_cluster, tiny_model  # noqa: F401
+
+
+def _setup(db_url: str, tmp_path: Path, **settings):  # type: ignore[no-untyped-def]  # noqa: F811
+    prod = tmp_path / "prod.yaml"
+    prod.write_text("aitrail_policy: 1\nlicenses:\n  deny: [MIT]\n")
+    client = make_client(db_url, env_policies=(("production", str(prod)),), **settings)
+    return client, auth(make_token(db_url, "write")), auth(make_token(db_url, "admin"))
+
+
+def test_deployments_affected_and_violations(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    client, w, _ = _setup(db_url, tmp_path)
+    doc = check_doc(tiny_model(tmp_path / "m", license="mit", datasets=("acme/poisoned",)))
+    vid = client.post("/api/v1/documents", json={"document": doc, "labels": ["acme/m"]}, headers=w).json()["version"]
+    dep = {"environment": "production", "service": "search-api", "owner": "team-search", "since": "2026-01-10"}
+    r = client.post(f"/api/v1/models/{vid}/deployments", json=dep, headers=w)
+    assert r.status_code == 201 and r.json()["policy_passed"] is False
+    assert "MIT" in json.dumps(r.json()["policy"]["violations"])
+    staging = {**dep, "environment": "staging"}
+    assert client.post(f"/api/v1/models/{vid}/deployments", json=staging, headers=w).json()["policy_passed"] is None
+    hit = client.get("/api/v1/affected", params={"dataset": "acme/poisoned"}).json()
+    assert hit["total"] == 1
+    assert {(d["environment"], d["owner"]) for d in hit["items"][0]["deployments"]} == {
+        ("production", "team-search"),
+        ("staging", "team-search"),
+    }
+    assert client.get("/api/v1/affected").status_code == 422
+    v = client.get("/api/v1/violations").json()
+    assert [d["environment"] for d in v["deployments"]] == ["production"]
+    assert client.get("/api/v1/models", params={"environment": "production"}).json()["total"] == 1
+    bad = client.post(f"/api/v1/models/{vid}/deployments", json={"environment": ""}, headers=w)
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert client.post("/api/v1/models/99999/deployments", json=dep, headers=w).status_code == 404
+    client.app.state.registry.db.dispose()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        n = int(self.headers["Content-Length"])
+        _Hook.received.append(json.loads(self.rfile.read(n)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *a: object) -> None:
+        pass
+
+
+def test_rejudge_after_knowledge_change_lists_what_changed(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    from aitrail.registry.models import Version
+
+    hook = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    client, w, admin = _setup(db_url, tmp_path, webhooks=(f"http://127.0.0.1:{hook.server_port}/hook",))
+    doc = check_doc(tiny_model(tmp_path / "m", license="mit"))
+    vid = client.post("/api/v1/documents", json={"document": doc}, headers=w).json()["version"]
+    client.post(
+        f"/api/v1/models/{vid}/deployments", json={"environment": "production", "service": "s", "owner": "o"}, headers=w
+    )
+    # nothing judged with other knowledge: nothing to do
+    assert client.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0
+    assert client.post("/api/v1/rejudge", headers=w).status_code == 403
+    # this document was judged by an older knowledge base that did not know MIT allows commercial use
+    with client.app.state.registry.db.write() as s:
+        v = s.get(Version, vid)
+        stale = json.loads(json.dumps(v.document))
+        stale["licenses"]["verdict"] = "unknown"
+        v.document, v.verdict, v.knowledge_version = stale, "unknown", "0.0.1+old"
+    r = client.post("/api/v1/rejudge", headers=admin).json()
+    assert r["judged"] == 1
+    assert r["changed"][0]["from"]["verdict"] == "unknown" and r["changed"][0]["to"]["verdict"] == "allowed"
+    assert r["webhooks"][0]["status"] == 204 and _Hook.received[-1]["changed"][0]["version"] == vid
+    d = client.get(f"/api/v1/models/{vid}").json()
+    assert d["verdict"] == "allowed" and d["events"][-1]["kind"] == "verdict-changed"
+    assert client.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0  # now current
+    assert client.post("/api/v1/rejudge", params={"force": True}, headers=admin).json()["changed"] == []
+    hook.shutdown()
+    client.app.state.registry.db.dispose()
+
+
+def test_stats_for_the_dashboard(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    client, w, _ = _setup(db_url, tmp_path)
+    for i, lic in enumerate(("mit", "mit", "apache-2.0")):
+        doc = check_doc(tiny_model(tmp_path / f"m{i}", license=lic, size=2 + i))
+        client.post("/api/v1/documents", json={"document": doc}, headers=w)
+    st = client.get("/api/v1/stats").json()
+    assert st["versions"] == 3 and st["licenses"] == {"MIT": 2, "Apache-2.0": 1}
+    assert sum(st["versions_by_day"].values()) == 3
+    client.app.state.registry.db.dispose()
