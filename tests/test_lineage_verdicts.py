@@ -240,3 +240,78 @@ def test_cli_components_carry_resolved_by(tmp_path, capsys):
     assert all("resolved_by" in c for c in rep["components"])
     assert {c["role"]: c["resolved_by"] for c in rep["components"]} == {"model": "scan", "base-model": "curated"}
     assert main(["licenses", str(tmp_path), "--hub-index", str(tmp_path / "missing")]) in (0, 2)
+
+
+def test_default_policy_fails_on_laundering_and_unknown_can_fail(tmp_path):
+    from aitrail import policy as P
+    from aitrail.check import check
+
+    (tmp_path / "README.md").write_text("---\nlicense: mit\nbase_model: google/gemma-2-9b\n---\n# m\n")
+    (tmp_path / "config.json").write_text("{}")
+    res = check(tmp_path)
+    keys = [v["policy_key"] for v in res.to_dict()["policy"]["violations"]]
+    assert keys == ["licenses.fail_on_findings"]
+    (tmp_path / "README.md").write_text("---\nlicense: mit\nbase_model: nobody/knows\n---\n# m\n")
+    assert check(tmp_path).to_dict()["policy"]["passed"]  # unknown warns by default
+    strict = P.parse({"aitrail_policy": 1, "licenses": {"unknown": "fail"}}, "test")
+    [v] = check(tmp_path, policy=strict).to_dict()["policy"]["violations"]
+    assert v["policy_key"] == "licenses.unknown" and "nobody/knows" in " ".join(v["evidence"])
+
+
+def test_online_resolver_replays_recorded_hub_answers(tmp_path, capsys):
+    """A local server answers /api/models/<id> with the hub's recorded answers (hub-metadata raw-sample)."""
+    import http.server
+    import threading
+
+    from aitrail.resolvers.online import HubAPIResolver
+
+    sample = SHARED / "data/hub-metadata/hf-hub-2022-snapshot/raw-sample/models"
+    asked: list[str] = []
+
+    class Replay(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            f = sample / self.path.removeprefix("/api/models/") / "infos.json"
+            body = f.read_bytes() if self.path.startswith("/api/models/") and f.is_file() else b""
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Replay)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_port}"
+        r = HubAPIResolver(url, cache_dir=tmp_path / "cache")
+        facts = r.lookup("BaptisteDoyen/camembert-base-xnli")
+        assert facts.resolver == "online" and [e.value for e in facts.licences] == ["mit"]
+        assert r.lookup("no/such-model") is None
+        n = len(asked)
+        again = HubAPIResolver(url, cache_dir=tmp_path / "cache")  # a new process: the disk cache answers
+        assert again.lookup("BaptisteDoyen/camembert-base-xnli").licences == facts.licences
+        assert again.lookup("no/such-model") is None and len(asked) == n
+        # end to end: the CLI with --online, endpoint from the environment
+        model = tmp_path / "m"
+        model.mkdir()
+        (model / "README.md").write_text("---\nlicense: mit\nbase_model: BaptisteDoyen/camembert-base-xnli\n---\n# m\n")
+        import os
+
+        os.environ["AITRAIL_HUB_ENDPOINT"] = url
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+        try:
+            rep = L.report(aitrail.scan(model), "commercial")
+            assert rep["verdict"] == "unknown"  # offline by default
+            capsys.readouterr()
+            assert main(["licenses", str(model), "--online", "--format", "json"]) == 0
+            comps = json.loads(capsys.readouterr().out)["components"]
+            assert [c["resolved_by"] for c in comps if c["role"] == "base-model"] == ["online"]
+        finally:
+            del os.environ["AITRAIL_HUB_ENDPOINT"], os.environ["XDG_CACHE_HOME"]
+    finally:
+        srv.shutdown()
+    from aitrail.resolvers import ResolverError
+
+    with pytest.raises(ResolverError):  # the server is gone and nothing is cached: a named failure
+        HubAPIResolver(url, cache_dir=tmp_path / "c2", timeout=2).lookup("x/y")

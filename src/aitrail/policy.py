@@ -60,6 +60,7 @@ _SCHEMA: dict[str, Any] = {
         "allow": (list, None, "licences the model and its base models may carry"),
         "deny": (list, None, "licences nothing in the model may carry"),
         "fail_on_findings": (list, None, "licence finding rules that fail the policy"),
+        "unknown": (str, ("warn", "fail"), "an unknown verdict or an unresolved base: warn (default) or fail"),
     },
     "openness": {
         "min_mof_class": (int, (1, 2, 3), "worst acceptable MOF class"),
@@ -187,7 +188,15 @@ class Policy:
         return str(self.get("security", "unknown_globals", "high"))
 
 
-DEFAULT = Policy({"aitrail_policy": 1, "security": {"fail_on": "high"}, "licenses": {"verdict": "unknown"}})
+# Fails on a licence that does not allow the use, on laundering (a high licence finding) and on high
+# security findings; an unknown verdict warns (docs/policy.md: licenses.unknown).
+DEFAULT = Policy(
+    {
+        "aitrail_policy": 1,
+        "security": {"fail_on": "high"},
+        "licenses": {"verdict": "unknown", "fail_on_findings": ["license.laundering"], "unknown": "warn"},
+    }
+)
 
 
 def parse(doc: Any, where: str) -> Policy:
@@ -371,6 +380,17 @@ def _licenses(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
         bad = [f"{c['name']} ({c['role']}): {c['license']}" for c in lic["components"] if _licence_in(c, deny)]
         if bad:
             fail("licenses.deny", "a denied licence is present", bad)
+    if policy.get("licenses", "unknown", "warn") == "fail":
+        unknown = [
+            f"{c['name']} ({c['role']}): {c['license'] or 'no licence'} -> unknown" + (
+                f" ({c['evidence'][-1]})" if c.get("evidence") else ""
+            )
+            for c in lic["components"]
+            if c["role"] in ("model", "base-model") and c["verdict"] == "unknown"
+        ]
+        if unknown:
+            fail("licenses.unknown", f"the licence verdict for {lic['use']} use is unknown for part of the lineage",
+                 unknown)
     rules = policy.get("licenses", "fail_on_findings") or []
     bad = [
         f"{f.get('path') or doc['inventory']['target']}: {f['rule']} ({f['message']})"

@@ -484,8 +484,6 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     ) -> None:
         # A derivative contains its base (weights, or needs it to run): all of the base licence applies.
         # Training data is not contained: only the terms that must flow down reach the model.
-        if _is_companion(r):
-            role = "use-policy"
         verdict, terms, clause = licence_verdict(r, use, inherited=role == "dataset")
         out.append(Entry(c, role, lic, r, verdict, terms, clause, evidence, resolved_by, depth))
 
@@ -493,10 +491,15 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         """A licence aitrail knows from its own data (not declared by the artefact)."""
         add(c, role, None, Resolution(facts.name, facts.id, facts, how), evidence, by)
 
-    for lic in model.licenses:
-        add(model, "model", lic, of(lic), [str(lic.evidence)])
-    if not [lic for lic in model.licenses if not _is_companion(of(lic))]:
-        add(model, "model", None, Resolution("", "NOASSERTION", None, "none declared"), ["no licence declared"])
+    own = [(lic, of(lic)) for lic in model.licenses]
+    companions = [f"{r.facts.name if r.facts else r.id} ({lic.evidence}), part of the licence" for lic, r in own
+                  if _is_companion(r)]
+    for lic, r in own:
+        if not _is_companion(r):
+            add(model, "model", lic, r, [str(lic.evidence), *companions])
+    if not out:
+        none = Resolution("", "NOASSERTION", None, "none declared")
+        add(model, "model", None, none, ["no licence declared", *companions])
     for hop in lineage(inv, model):
         comp = inv.component(f"model:{hop.model_id}") or Component(
             id=f"model:{hop.model_id}", type=ComponentType.MODEL, name=hop.model_id
