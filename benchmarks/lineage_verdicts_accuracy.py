@@ -1,0 +1,140 @@
+"""Lineage verdicts on real derivatives: is "may I use it commercially?" ever more permissive than the truth?
+
+    .venv/bin/python benchmarks/lineage_verdicts_accuracy.py [--limit N]
+
+Cases: every LocalAI gallery entry (../shared hub-metadata/localai-gallery, a real inventory) that
+declares a licence and names a Hugging Face repo whose parents in the 2025 hub lineage edges
+(hf-lineage-2025/edges.csv) are all base models of a family in TRUTH below. Each case is scanned as
+a folder holding only its card (licence + base_model): the base is not present, as when a user
+downloads a derivative. The expected commercial verdict and laundering are written here from the
+licences' clauses (TRUTH and CHILD), independently of aitrail's knowledge files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+SHARED = ROOT.parent / "shared" / "data" / "hub-metadata"
+
+import aitrail  # noqa: E402
+from aitrail import yamlsafe  # noqa: E402
+from aitrail.analyze import licenses as L  # noqa: E402
+
+ORDER = ("allowed", "allowed_with_obligations", "unknown", "not_allowed")
+# Root family -> (commercial verdict, licences a derivative may carry without laundering, clause).
+LLAMA = ("allowed_with_obligations", {"llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4"},
+         "Llama Community License §1.b (Agreement, AUP), §2 (700M MAU)")
+TRUTH = [
+    (r"^(meta-llama|unsloth|NousResearch)/(meta-)?llama-(2|3)", LLAMA),
+    (r"^(google|unsloth)/gemma", ("allowed_with_obligations", {"gemma"}, "Gemma ToU §3.1-3.2")),
+    (r"^(Qwen|unsloth)/Qwen2\.5-(Coder-)?3B", ("not_allowed", set(), "Qwen RESEARCH LICENSE: non-commercial")),
+    (r"^(Qwen|unsloth)/Qwen2(\.5)?-72B", ("allowed_with_obligations", {"qwen", "tongyi-qianwen"}, "Qwen §4, §5(b)")),
+    (r"^(Qwen|unsloth)/(Qwen2|Qwen2\.5|Qwen3)-", ("allowed", None, "Apache-2.0")),
+    (r"^(mistralai|unsloth)/(Mistral-7B|mistral-7b|Mixtral|Mistral-Nemo|Mistral-Small-24B)",
+     ("allowed", None, "Apache-2.0")),
+    (r"^(microsoft|unsloth)/(phi-2|Phi-3|Phi-3\.5|phi-4|Phi-4)", ("allowed", None, "MIT")),
+    (r"^(CohereForAI|CohereLabs)/c4ai-command", ("not_allowed", set(), "CC BY-NC 4.0 §1(i)")),
+    (r"^(TinyLlama/TinyLlama|HuggingFaceTB/SmolLM|allenai/OLMo|EleutherAI/pythia)", ("allowed", None, "Apache-2.0")),
+]
+# A derivative's own declared licence, commercial verdict from its clauses.
+CHILD = {"apache-2.0": "allowed", "mit": "allowed", "cc-by-4.0": "allowed", "cc0-1.0": "allowed",
+         "llama2": "allowed_with_obligations", "llama3": "allowed_with_obligations",
+         "llama3.1": "allowed_with_obligations", "llama3.2": "allowed_with_obligations",
+         "llama3.3": "allowed_with_obligations", "gemma": "allowed_with_obligations",
+         "cc-by-nc-4.0": "not_allowed", "cc-by-nc-sa-4.0": "not_allowed", "cc-by-sa-4.0": "allowed"}
+NC = {"cc-by-nc-4.0", "cc-by-nc-sa-4.0"}
+
+
+def truth_for(repo: str) -> tuple[str, set[str] | None, str] | None:
+    for pat, t in TRUTH:
+        if re.search(pat, repo, re.I):
+            return t
+    return None
+
+
+def cases(limit: int | None) -> list[dict]:
+    parents: dict[str, list[str]] = {}
+    for e in csv.DictReader(open(SHARED / "hf-lineage-2025/edges.csv")):
+        parents.setdefault(e["target"].lower(), []).append(e["source"])
+    out, seen = [], set()
+    for g in yamlsafe.load((SHARED / "localai-gallery/index.yaml").read_text("utf-8")):
+        lic = str(g.get("license") or "").strip().lower()
+        if lic not in CHILD:
+            continue
+        for url in g.get("urls") or []:
+            m = re.match(r"https://huggingface\.co/([^/]+/[^/?#]+)", url)
+            if not m or m.group(1).lower() not in parents or m.group(1).lower() in seen:
+                continue
+            ps = parents[m.group(1).lower()]
+            truths = [truth_for(p) for p in ps]
+            seen.add(m.group(1).lower())
+            out.append({"repo": m.group(1), "license": lic, "bases": ps, "truths": truths})
+    return out[:limit] if limit else out
+
+
+def expected(c: dict) -> tuple[str, bool]:
+    verdicts = [CHILD[c["license"]]] + [t[0] for t in c["truths"]]
+    laundered = False
+    for verdict, carriers, _ in c["truths"]:
+        if carriers is None:
+            continue
+        if verdict == "not_allowed":
+            laundered |= c["license"] not in NC
+        else:
+            laundered |= c["license"] not in carriers
+    return max(verdicts, key=ORDER.index), laundered
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int)
+    args = ap.parse_args()
+    cs = cases(args.limit)
+    tally: Counter[str] = Counter()
+    wrong: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, c in enumerate(cs):
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            bases = "".join(f"\n  - {b}" for b in c["bases"])
+            (d / "README.md").write_text(f"---\nlicense: {c['license']}\nbase_model:{bases}\n---\n# {c['repo']}\n")
+            inv = aitrail.scan(d, hash_files=False)
+            got = L.report(inv, "commercial")["verdict"]
+            flagged = any(f.rule == "license.laundering" for f in inv.findings)
+            if not all(c["truths"]):  # a base outside the truth table: its licence is unknown here too
+                tally["uncovered"] += 1
+                tally["uncovered_confident"] += got in ("allowed", "allowed_with_obligations") and not any(
+                    L.base_licence(b) for b in c["bases"]
+                )
+                continue
+            want, laundered = expected(c)
+            tally["cases"] += 1
+            tally["exact"] += got == want
+            if ORDER.index(got) < ORDER.index(want):
+                tally["more_permissive"] += 1
+                wrong.append(f"{c['repo']} ({c['license']} <- {', '.join(c['bases'])}): {got}, truth {want}")
+            tally["laundering_truth"] += laundered
+            tally["laundering_found"] += laundered and flagged
+            tally["laundering_false"] += flagged and not laundered
+    print("| measure | value |\n|---|---|")
+    print(f"| derivative cases (gallery licence + base in hub edges) | {tally['cases']} |")
+    print(f"| exact commercial verdict | {tally['exact']} |")
+    print(f"| more permissive than the truth (goal 0) | {tally['more_permissive']} |")
+    print(f"| laundering recall | {tally['laundering_found']}/{tally['laundering_truth']} |")
+    print(f"| laundering false flags | {tally['laundering_false']} |")
+    print(f"| other derivatives (a base outside the truth table) | {tally['uncovered']} |")
+    print(f"| ... judged allowed though no resolver knows a base (goal 0) | {tally['uncovered_confident']} |")
+    for w in wrong[:20]:
+        print(f"- more permissive: {w}")
+
+
+if __name__ == "__main__":
+    main()
