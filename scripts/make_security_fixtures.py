@@ -13,7 +13,9 @@ The libraries live in a separate venv (never in the project's .venv):
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
-are listed as skipped, never faked.
+are listed as skipped, never faked. Runs give the same bytes except where a library itself writes
+ids, timings, timestamps or padding (legacy torch keys, GridSearchCV times, sklearn vectorizers' id of
+their stop words, np.longdouble, zip dates, catboost).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import csv
 import importlib.metadata
 import io
+import os
 import pickle
 import shutil
 import sys
@@ -115,20 +118,20 @@ def trainer_checkpoint(o: Out) -> None:
          "labels": torch.tensor(i % 2)}
         for i in range(4)
     ]  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, max_steps=2, save_steps=2, save_strategy="steps", per_device_train_batch_size=2,
-            report_to="none", use_cpu=True, logging_strategy="no", seed=0, learning_rate=1e-3,
-        )  # fmt: skip
-        Trainer(model=model, args=args, train_dataset=data).train()
-        ckpt = Path(tmp) / "checkpoint-2"
-        kinds = {".bin": "pytorch-zip", ".pt": "pytorch-zip", ".pth": "pytorch-zip", ".json": "json",
-                 ".safetensors": "safetensors"}  # fmt: skip
-        for f in sorted(ckpt.iterdir()):
-            rel = f"trainer/checkpoint-2/{f.name}"
-            shutil.copyfile(f, o.path(rel))
-            o.row(rel, kinds.get(f.suffix, "other"), f"HF Trainer checkpoint file {f.name}", "transformers", "torch",
-                  "accelerate")  # fmt: skip
+    # main() runs in a scratch folder: relative paths keep the files the same from run to run
+    args = TrainingArguments(
+        output_dir="trainer_output", max_steps=2, save_steps=2, save_strategy="steps", per_device_train_batch_size=2,
+        report_to="none", use_cpu=True, logging_strategy="no", seed=0, learning_rate=1e-3,
+    )  # fmt: skip
+    Trainer(model=model, args=args, train_dataset=data).train()
+    ckpt = Path("trainer_output") / "checkpoint-2"
+    kinds = {".bin": "pytorch-zip", ".pt": "pytorch-zip", ".pth": "pytorch-zip", ".json": "json",
+             ".safetensors": "safetensors"}  # fmt: skip
+    for f in sorted(ckpt.iterdir()):
+        rel = f"trainer/checkpoint-2/{f.name}"
+        shutil.copyfile(f, o.path(rel))
+        o.row(rel, kinds.get(f.suffix, "other"), f"HF Trainer checkpoint file {f.name}", "transformers", "torch",
+              "accelerate")  # fmt: skip
 
 
 def torch_modules(o: Out, tmp: Path) -> None:
@@ -390,7 +393,7 @@ def pandas_frames(o: Out) -> None:
         o.skipped.append("pandas to_pickle zstd: zstandard not installed")
     for comp in comps:
         rel = f"pandas/dataframe_to_pickle_{comp}.pkl.{ {'gzip': 'gz', 'zstd': 'zst'}.get(comp, comp)}"
-        df.to_pickle(o.path(rel), compression=comp)
+        df.to_pickle(o.path(rel), compression={"method": comp, "mtime": 0} if comp == "gzip" else comp)
         o.row(rel, f"pickle-{comp}", f"DataFrame.to_pickle(compression={comp!r})", "pandas",
               *(["zstandard"] if comp == "zstd" else []))  # fmt: skip
 
@@ -557,13 +560,12 @@ def accelerate_state(o: Out) -> None:
     model(torch.ones(1, 3)).sum().backward()
     opt.step()
     acc.register_for_checkpointing(Counter())
-    with tempfile.TemporaryDirectory() as tmp:
-        acc.save_state(tmp)
-        for f in sorted(Path(tmp).iterdir()):
-            rel = f"accelerate/save_state/{f.name}"
-            shutil.copyfile(f, o.path(rel))
-            kind = "safetensors" if f.suffix == ".safetensors" else "pytorch-zip"
-            o.row(rel, kind, f"accelerate Accelerator.save_state file {f.name}", "accelerate", "torch")
+    acc.save_state("accelerate_state")
+    for f in sorted(Path("accelerate_state").iterdir()):
+        rel = f"accelerate/save_state/{f.name}"
+        shutil.copyfile(f, o.path(rel))
+        kind = "safetensors" if f.suffix == ".safetensors" else "pytorch-zip"
+        o.row(rel, kind, f"accelerate Accelerator.save_state file {f.name}", "accelerate", "torch")
 
 
 def lightning_checkpoint(o: Out, tmp: Path) -> None:
@@ -577,13 +579,12 @@ def lightning_checkpoint(o: Out, tmp: Path) -> None:
 
     torch.manual_seed(0)
     data = torch.utils.data.TensorDataset(torch.ones(4, 4), torch.zeros(4, 1))
-    with tempfile.TemporaryDirectory() as root:
-        trainer = L.Trainer(max_steps=2, accelerator="cpu", logger=False, enable_progress_bar=False,
-                            enable_model_summary=False, default_root_dir=root)  # fmt: skip
-        trainer.fit(tinylit.TinyLit(), torch.utils.data.DataLoader(data, batch_size=2))
-        ckpts = sorted(Path(root).rglob("*.ckpt"))
-        assert ckpts, "lightning wrote no checkpoint"
-        shutil.copyfile(ckpts[-1], o.path("lightning/epoch_checkpoint.ckpt"))
+    trainer = L.Trainer(max_steps=2, accelerator="cpu", logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir="lightning_root")  # fmt: skip
+    trainer.fit(tinylit.TinyLit(), torch.utils.data.DataLoader(data, batch_size=2))
+    ckpts = sorted(Path("lightning_root").rglob("*.ckpt"))
+    assert ckpts, "lightning wrote no checkpoint"
+    shutil.copyfile(ckpts[-1], o.path("lightning/epoch_checkpoint.ckpt"))
     o.row("lightning/epoch_checkpoint.ckpt", "pytorch-zip", "Lightning Trainer checkpoint (.ckpt) with hparams, "
           "callbacks, loops, optimizer and scheduler states", "lightning", "torch")  # fmt: skip
 
@@ -594,14 +595,13 @@ def transformers_more(o: Out) -> None:
     from trl import SFTConfig
 
     torch.manual_seed(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        s2s = Seq2SeqTrainingArguments(output_dir=tmp, report_to="none", use_cpu=True,
-                                       generation_config=GenerationConfig(max_new_tokens=8))  # fmt: skip
-        o.torch("transformers/seq2seq_training_args.bin", s2s, "Seq2SeqTrainingArguments with a GenerationConfig "
-                "(as Seq2SeqTrainer writes training_args.bin)", "transformers")  # fmt: skip
-        sft = SFTConfig(output_dir=tmp, report_to="none", use_cpu=True, max_length=64)
-        o.torch("transformers/trl_sft_training_args.bin", sft, "TRL SFTConfig (as SFTTrainer writes training_args.bin)",
-                "trl", "transformers")  # fmt: skip
+    s2s = Seq2SeqTrainingArguments(output_dir="trainer_output", report_to="none", use_cpu=True,
+                                   generation_config=GenerationConfig(max_new_tokens=8))  # fmt: skip
+    o.torch("transformers/seq2seq_training_args.bin", s2s, "Seq2SeqTrainingArguments with a GenerationConfig "
+            "(as Seq2SeqTrainer writes training_args.bin)", "transformers")  # fmt: skip
+    sft = SFTConfig(output_dir="trainer_output", report_to="none", use_cpu=True, max_length=64)
+    o.torch("transformers/trl_sft_training_args.bin", sft, "TRL SFTConfig (as SFTTrainer writes training_args.bin)",
+            "trl", "transformers")  # fmt: skip
     o.pickle("transformers/generation_config.pkl", GenerationConfig(do_sample=True, top_p=0.9),
              "transformers GenerationConfig pickled", "transformers")  # fmt: skip
     model = BertForSequenceClassification(tiny_bert_config())
@@ -704,12 +704,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    out: Path = args.out
+    if os.environ.get("PYTHONHASHSEED") != "0":  # set orders inside pickles follow string hashes
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
+    out: Path = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     o = Out(out)
     with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
         trainer_checkpoint(o)
         torch_modules(o, Path(tmp))
         torch_tensors(o)
