@@ -13,7 +13,7 @@ from ..core.config import Settings, knowledge_version
 from ..core.db import Database
 from . import problems
 from .deps import State
-from .routes import ingest, manage, models
+from .routes import ingest, manage, models, tea
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, migrate: bool = True) -> FastAPI:
@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
     problems.install(app)
     for routes in (ingest, models, manage):
         app.include_router(routes.router)
+    app.include_router(tea.router, prefix="/tea/v1")
+    app.include_router(tea.router, prefix=f"/tea/v{tea.TEA_VERSION}", include_in_schema=False)
+    app.include_router(tea.well_known)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health(request: Request) -> Any:
