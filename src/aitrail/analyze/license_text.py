@@ -24,8 +24,10 @@ that one does not cover the other at 0.9: the leave-one-out test shows each is t
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import re
+import sys
 import zlib
 from array import array
 from collections import Counter
@@ -34,17 +36,28 @@ from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, chain, repeat
 from operator import add
-from typing import Any
+from typing import Any, Callable
 
 from .licenses import LicenseFacts, knowledge
 
 SHINGLE = 5
 KNOWN_AT = 0.90  # coverage needed to consider a licence at all
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
-_COPYRIGHT = re.compile(r"^[^\S\n]*(copyright|\(c\)|©)[^\n]*$", re.I | re.M)  # \s would span blank lines: quadratic
+# A copyright line: "Copyright"/"(c)" with a year, a placeholder for one or "all rights reserved"
+# (up to that phrase when a rewrapped paragraph goes on after it);
+# not "(c) If You Publish..." (a list item) nor "Copyright law, as with..." (prose). [^\S\n], not
+# \s: \s would span blank lines (quadratic).
+_COPYRIGHT = re.compile(
+    r"^[^\S\n]*[>#*_-]*[^\S\n]*(?:©|(?:copyright\b|\(c\))"
+    r"(?=[^\n]*(?:\b(?:19|20)\d\d\b|all rights reserved|\(c\)|©|yyyy|<year>|\[year\])))"
+    r"(?:[^\n]*?all rights reserved[.;]?|[^\n]*$)",
+    re.I | re.M,
+)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-# List numbering ("1.", "b.", "iv)", "(a)") differs between copies of one licence: not content.
-_MARKER = re.compile(r"(?m)^[ \t>#*_-]*(?:\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)]+[ \t]*)+(?=\S)")
+# List numbering ("1.", "b.", "iv)", "(a)") differs between copies of one licence: not content. Found
+# anywhere, not only at a line's start, so that rewrapping (which moves line starts) changes nothing;
+# not after a word, "." or "," ("U.S.", "e.g.", "700,000.").
+_MARKER = re.compile(r"(?<![\w.,])\(?(?:\d{1,3}|[a-zA-Z]|i{2,3}|iv|vi{1,3}|ix|xi{1,3})[.)](?=\s|$)")
 _INLINE_MARKER = re.compile(r"\((?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,5})\)")
 MAX_TEXT = 1 << 20  # characters (and bytes of a file) identified; a longer text is cut there and says so
 MAX_PARAGRAPHS = 5_000  # paragraphs compared when listing where an unknown text differs
@@ -52,7 +65,7 @@ MAX_PARAGRAPHS = 5_000  # paragraphs compared when listing where an unknown text
 
 def tokens(text: str) -> list[str]:
     text = _COPYRIGHT.sub(" ", text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"'))
-    text = _INLINE_MARKER.sub(" ", _MARKER.sub("", _URL.sub(" ", text)))
+    text = _INLINE_MARKER.sub(" ", _MARKER.sub(" ", _URL.sub(" ", text)))
     return _TOKEN.findall(text.lower())
 
 
@@ -97,46 +110,118 @@ class Reference:
     source: str
 
 
-@lru_cache(maxsize=2)
-def references(extended: bool = False) -> tuple[int, list[Reference]]:
-    """The core references (AI licences and the common ones), or those plus the rest of the SPDX list.
+CORE = "license_fingerprints.json"
+LICENSEDB = "license_fingerprints_licensedb.json"
 
-    The extension (~650 texts) loads only when the core set cannot name a text: that keeps the
-    usual case (MIT, Apache, a Llama or RAIL licence) fast.
+
+def _read(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("aitrail.knowledge").joinpath(name).read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def _array(code: str, blob: bytes) -> array[int]:
+    a = array(code)
+    a.frombytes(blob)
+    if sys.byteorder != "little":  # the files are little-endian
+        a.byteswap()
+    return a
+
+
+@lru_cache(maxsize=1)
+def references() -> tuple[int, list[Reference]]:
+    """The core references: AI licences and the common ones, tried first (the usual LICENSE file)."""
+    raw = _read(CORE)
+    return raw["version"], [Reference(r["id"], decode(r["shingles"]), r["source"]) for r in raw["references"]]
+
+
+class LicenseDB:
+    """The rest of ScanCode's LicenseDB (~2,360 texts), for texts the core set cannot name.
+
+    Stored as postings: a table of distinct 5-gram hashes and, for each, the references holding it
+    (``scripts/gen_license_fingerprints.py``). Loading is array decoding, no per-reference sets:
+    cold start stays well under a second. A text's hashes are found in the table by one pass over it
+    (C-speed membership tests) for the first calls, and through a hash -> position dict once enough
+    calls have come to pay for building it (~0.5 s).
     """
-    names = ("license_fingerprints.json",) + (("license_fingerprints_spdx.json",) if extended else ())
-    refs: list[Reference] = []
-    version = 0
-    for name in names:
-        raw = json.loads(resources.files("aitrail.knowledge").joinpath(name).read_text("utf-8"))
-        version = max(version, raw["version"])
-        refs += [Reference(r["id"], decode(r["shingles"]), r["source"]) for r in raw["references"]]
-    return version, refs
+
+    SCAN_CALLS = 4
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.version: int = raw["version"]
+        self.meta: list[dict[str, Any]] = raw["references"]
+        self.table = _array("I", base64.b64decode(raw["table"]))
+        counts = _array("H", zlib.decompress(base64.b64decode(raw["counts"])))
+        self.postings = _array("H", zlib.decompress(base64.b64decode(raw["postings"])))
+        self.offsets = array("I", accumulate(counts, initial=0))
+        self.sources = [f"scancode-licensedb:{m['key']}" for m in self.meta]
+        self.sizes: list[int] = [m["size"] for m in self.meta]
+        self.ids: list[str] = [m["id"] for m in self.meta]
+        self.calls = 0
+        self._pos: dict[int, int] | None = None
+
+    def hits(self, s: set[int]) -> list[int]:
+        """Positions in the table of the text's hashes."""
+        self.calls += 1
+        if self._pos is None and self.calls <= self.SCAN_CALLS:
+            flags = bytes(map(s.__contains__, self.table))
+            return [m.start() for m in re.finditer(b"\x01", flags)]
+        if self._pos is None:
+            self._pos = dict(zip(self.table, range(len(self.table))))
+        return [p for p in map(self._pos.get, s) if p is not None]
+
+    def holders(self, p: int) -> array[int]:
+        return self.postings[self.offsets[p] : self.offsets[p + 1]]
+
+    def overlaps(self, hits: list[int]) -> Counter[int]:
+        return Counter(chain.from_iterable(map(self.holders, hits)))
+
+    def part(self, hits: list[int], ref: int) -> frozenset[int]:
+        """The text's hashes that reference ``ref`` holds."""
+        return frozenset(self.table[p] for p in hits if ref in self.holders(p))
 
 
-_calls: dict[bool, int] = {False: 0, True: 0}
+@lru_cache(maxsize=1)
+def licensedb() -> LicenseDB:
+    return LicenseDB(_read(LICENSEDB))
 
 
-def _overlaps(s: set[int], refs: list[Reference], extended: bool) -> list[int]:
-    """How many of the text's 5-grams each reference has. A scan meets a licence file or two: plain
-    set intersections; past a few calls (``aitrail license identify`` on many files) an inverted
-    index, which costs ~0.1 s to build and then makes each call several times cheaper."""
-    _calls[extended] += 1
-    if _calls[extended] <= 8:
+@lru_cache(maxsize=1)
+def identities() -> dict[str, dict[str, Any]]:
+    """What the LicenseDB says about ids the knowledge base does not describe (name, ScanCode key)."""
+    return {m["id"]: m for m in licensedb().meta}
+
+
+_calls = [0]
+
+
+def _overlaps(s: set[int], refs: list[Reference]) -> list[int]:
+    """How many of the text's 5-grams each core reference has. A scan meets a licence file or two:
+    plain set intersections; past a few calls (``aitrail license identify`` on many files) an
+    inverted index, which is cheap to build and then makes each call several times cheaper."""
+    _calls[0] += 1
+    if _calls[0] <= 8:
         return [len(s & r.shingles) for r in refs]
-    index = _index(extended)
+    index = _index()
     counts = Counter(chain.from_iterable(map(index.get, s, repeat(()))))  # C loops: the hot path
     return [counts.get(i, 0) for i in range(len(refs))]
 
 
-@lru_cache(maxsize=2)
-def _index(extended: bool = False) -> dict[int, list[int]]:
-    """Shingle -> the references that contain it: counting overlaps beats intersecting every set."""
+@lru_cache(maxsize=1)
+def _index() -> dict[int, list[int]]:
+    """Shingle -> the core references that contain it: counting overlaps beats intersecting every set."""
     idx: dict[int, list[int]] = {}
-    for i, r in enumerate(references(extended)[1]):
+    for i, r in enumerate(references()[1]):
         for h in r.shingles:
             idx.setdefault(h, []).append(i)
     return idx
+
+
+def identity(license_id: str) -> tuple[str | None, str | None, str | None]:
+    """(name, SPDX id, ScanCode key) of a licence id: the knowledge base's, else the LicenseDB's."""
+    f: LicenseFacts | None = knowledge().licenses.get(license_id)
+    if f is not None:
+        return f.name, f.spdx, f.scancode
+    m = identities().get(license_id)
+    return (m.get("name"), m.get("spdx"), m.get("key")) if m else (None, None, None)
 
 
 @dataclass
@@ -145,12 +230,12 @@ class Match:
     coverage: float  # share of the licence found in the text
     precision: float  # share of the text that is this licence
     source: str
+    size: int = 0  # the licence's distinct 5-grams
 
     def to_dict(self) -> dict[str, Any]:
-        f = knowledge().licenses.get(self.license_id)
         return {
             "id": self.license_id,
-            "name": f.name if f else None,
+            "name": identity(self.license_id)[0],
             "coverage": round(self.coverage, 4),
             "precision": round(self.precision, 4),
         }
@@ -172,14 +257,15 @@ class Identification:
         return min((m.coverage for m in self.licenses), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        main: LicenseFacts | None = knowledge().licenses.get(self.licenses[0].license_id) if self.licenses else None
+        main = self.licenses[0].license_id if self.licenses else None
+        name, spdx, scancode = identity(main) if main else (None, None, None)
         out: dict[str, Any] = {
             "file": self.file,
             "known": self.known,
-            "id": main.id if main else None,
-            "spdx_id": main.spdx if main else None,
-            "scancode_key": main.scancode if main else None,
-            "name": main.name if main else None,
+            "id": main,
+            "spdx_id": spdx,
+            "scancode_key": scancode,
+            "name": name,
             "confidence": round(self.confidence, 4),
             "licenses": [m.to_dict() for m in self.licenses],
             "closest": [m.to_dict() for m in self.closest],
@@ -293,41 +379,82 @@ def _identify(
     s = set(windows)
     if not s:
         return Identification(file, False, error="no words to identify")
-    _, refs = references(extended)
-    overlap = _overlaps(s, refs, extended)
-    best: dict[str, tuple[Match, Reference]] = {}
-    for r, inter in zip(refs, overlap):
-        if r.license_id in exclude:
+    _, refs = references()
+    # Every reference sharing a 5-gram with the text, as (shared, size, id, source, key): key is the
+    # core reference's 5-grams or the LicenseDB index, to get the text's 5-grams it holds (asked of
+    # a few only). Excluded ones stay as competitors: a hidden licence is still what the text is, so
+    # a relative must not be named in its place.
+    n = len(s)
+    raw: list[Cand] = [
+        (inter, len(r.shingles), r.license_id, r.source, r.shingles)
+        for r, inter in zip(refs, _overlaps(s, refs))
+        if inter
+    ]
+    db = licensedb() if extended else None
+    hits: list[int] = []
+    if db is not None:
+        hits = db.hits(s)
+        sizes, ids, sources = db.sizes, db.ids, db.sources
+        raw += [(inter, sizes[i], ids[i], sources[i], i) for i, inter in db.overlaps(hits).items()]
+
+    def part(c: Cand) -> frozenset[int]:
+        key = c[4]
+        return frozenset(s & key) if isinstance(key, frozenset) else db.part(hits, key)  # type: ignore[union-attr]
+
+    close = [c for c in raw if c[1] - c[0] <= max(8, 0.01 * c[1])]  # nearly all present: candidates, competitors
+    best: dict[str, Cand] = {}
+    for c in close:
+        if c[2] in exclude or c[0] < KNOWN_AT * c[1]:
             continue
-        m = Match(r.license_id, inter / len(r.shingles), inter / len(s), r.source)
-        if r.license_id not in best or m.coverage > best[r.license_id][0].coverage:
-            best[r.license_id] = (m, r)
+        if c[2] not in best or c[0] * best[c[2]][1] > best[c[2]][0] * c[1]:  # higher coverage
+            best[c[2]] = c
     # Among licences nearly all present, the one explaining most of the text comes first: a text
-    # holding MIT also holds all of MIT-0, and must be named MIT.
-    ranked = sorted(
-        best.values(), key=lambda mr: (mr[0].coverage >= KNOWN_AT, mr[0].precision, mr[0].coverage), reverse=True
+    # holding MIT also holds all of MIT-0, and must be named MIT. The rest only name the closest.
+    strong = sorted(best.values(), key=lambda c: (c[0] / n, c[0] / c[1]), reverse=True)
+    weak = heapq.nlargest(
+        6,
+        (c for c in raw if c[2] not in exclude and c[2] not in best),
+        key=lambda c: (c[0] >= KNOWN_AT * c[1], c[0] / n, c[0] / c[1]),
     )
+    ranked = [(Match(c[2], c[0] / c[1], c[0] / n, c[3], c[1]), c) for c in strong + weak]
     found: list[Match] = []
-    union: set[int] = set()
-    for m, r in ranked:
-        if m.coverage < KNOWN_AT:
-            break
-        missing = len(r.shingles) - round(m.coverage * len(r.shingles))
-        if missing > max(8, 0.01 * len(r.shingles)):
-            continue
-        if found and len(r.shingles - union) < 0.5 * len(r.shingles):
+    union: set[int] = set()  # the text's 5-grams explained by the licences found so far
+    for m, c in ranked[: len(strong)]:
+        mine = part(c)
+        if found and len(mine - union) < 0.5 * m.size:
             continue  # its clauses are already explained by a licence found before
+        if not _nearest(c, mine, union, close, part):
+            continue
         found.append(m)
-        union |= r.shingles
+        union |= mine
         if _explained(toks, union, windows):
-            return Identification(file, True, found, [mr[0] for mr in ranked if mr[0] not in found][:3])
-    ident = Identification(file, False, [], [mr[0] for mr in ranked[:3]], contains=found)
+            return Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
+    ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
     if ranked:
-        ident.differences = _differences(text, ranked[0][1].shingles | union)
+        ident.differences = _differences(text, part(ranked[0][1]) | union)
     return ident
 
 
-def _differences(text: str, ref: frozenset[int], limit: int = 8) -> list[str]:
+Cand = tuple[int, int, str, str, "frozenset[int] | int"]
+
+
+def _nearest(
+    c: Cand, mine: frozenset[int], union: set[int], close: list[Cand], part: Callable[[Cand], frozenset[int]]
+) -> bool:
+    """Whether no other reference fits the text as well as candidate ``c``: none lacks as few of its
+    5-grams and explains as much of the text (beyond what earlier licences explain). The LicenseDB
+    holds many near twins (ISC and an X11 variant differing by one misspelt word; BSD-3-Clause and its
+    "without modification" variant): a text that fits a twin as well may be that twin, so ``c`` is
+    not named. Hidden (excluded) references count too: the text may be one of them."""
+    missing = c[1] - c[0]
+    own = len(mine - union)
+    for o in close:
+        if o[2] != c[2] and o[1] - o[0] <= missing and len(part(o) - union) >= own:
+            return False
+    return True
+
+
+def _differences(text: str, ref: frozenset[int] | set[int], limit: int = 8) -> list[str]:
     """Paragraphs of ``text`` mostly absent from the reference: where the unknown text differs."""
     out = []
     paragraphs = re.split(r"\n\s*\n|\n(?=\s*(?:\d+\.|[a-z]\.|[ivx]+\.)\s)", text)
