@@ -315,3 +315,44 @@ def test_online_resolver_replays_recorded_hub_answers(tmp_path, capsys):
 
     with pytest.raises(ResolverError):  # the server is gone and nothing is cached: a named failure
         HubAPIResolver(url, cache_dir=tmp_path / "c2", timeout=2).lookup("x/y")
+
+
+def test_evidence_from_onnx_metadata_and_the_package_reaches_the_verdict(tmp_path, capsys):
+    """An AGPL ONNX model whose package METADATA says MIT but whose classifier and LICENSE file say AGPL."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    site = tmp_path / "site"
+    (site / "ultra" / "weights").mkdir(parents=True)
+    di = site / "ultra-8.0.dist-info"
+    (di / "licenses").mkdir(parents=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    m = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]))
+    helper.set_model_props(m, {"license": "AGPL-3.0 License (https://ultralytics.com/license)"})
+    onnx.save(m, str(site / "ultra" / "weights" / "yolo.onnx"))
+    (di / "licenses" / "LICENSE").write_text((TEXTS / "scancode-db" / "agpl-3.0.txt").read_text())
+    (di / "METADATA").write_text(
+        "Metadata-Version: 2.4\nName: ultra\nVersion: 8.0\nLicense: MIT\n"
+        "Classifier: License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)\n"
+        "License-File: LICENSE\n\n"
+    )
+    (di / "RECORD").write_text("ultra/weights/yolo.onnx,,\nultra-8.0.dist-info/licenses/LICENSE,,\n")
+    inv = aitrail.scan(site, hash_files=False)
+    rep = L.report(inv, "host")
+    model = next(c for c in rep["components"] if c["role"] == "model")
+    assert model["license"] == "AGPL-3.0" and "free text" in model["matched_by"]
+    assert "§13" in {o["clause"] for o in rep["obligations"]}
+    pkg = {c["license"] for c in rep["components"] if c["role"] == "package"}
+    assert pkg == {"MIT", "AGPL-3.0"}
+    assert any(f.rule == "license.conflict" and "ultra:" in f.message for f in inv.findings)
+    policy = tmp_path / "p.yaml"
+    policy.write_text("aitrail_policy: 1\nlicenses: {deny: [AGPL-3.0]}\n")
+    assert main(["check", str(site), "--policy", str(policy), "--format", "json"]) == 1
+    violations = json.loads(capsys.readouterr().out)["policy"]["violations"]
+    assert [v["policy_key"] for v in violations] == ["licenses.deny"]
+
+
+def test_free_text_is_read_only_when_it_is_a_whole_licence_name():
+    assert L.resolve("Apache License, Version 2.0 (see LICENSE)").id == "Apache-2.0"
+    assert not L.resolve("Free for research; contact us for MIT-style terms").known

@@ -214,7 +214,34 @@ def resolve(value: str, name: str | None = None, link: str | None = None) -> Res
                 parts = [resolve(p.strip("() ")) for p in _split(spdx, op)]
                 return Resolution(v, spdx, None, "SPDX expression", parts, op.strip())
         return Resolution(v, spdx, None, "SPDX id (not in the knowledge base)")
+    loose = _loose(v)
+    if loose is not None:
+        return loose
     return Resolution(v, license_ref(name or v), None, "unknown")
+
+
+_URL = re.compile(r"https?://[^\s)]+")
+
+
+def _loose(v: str) -> Resolution | None:
+    """Free text naming one licence: "AGPL-3.0 License (https://ultralytics.com/license)",
+    "Apache License, Version 2.0". Only a whole known name after dropping the URL, parentheses and a
+    trailing "license" counts: a sentence that merely mentions a licence stays unknown."""
+    kb = knowledge()
+    bare = _URL.sub("", v)
+    bare = re.sub(r"\([^)]*\)", "", bare).strip(" .,;:-")
+    for cand in (bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip()):
+        if cand and cand != v and len(cand) <= 80:
+            facts = kb.lookup(cand)
+            spdx = None if facts else to_spdx(cand)
+            facts = facts or (kb.lookup(spdx) if spdx and " " not in spdx else None)
+            if facts:
+                return Resolution(v, facts.id, facts, f"licence named in free text ({cand!r})")
+    for url in _URL.findall(v):
+        facts = kb.by_link(url.rstrip(".,;"))
+        if facts:
+            return Resolution(v, facts.id, facts, "licence URL in free text")
+    return None
 
 
 def _split(expr: str, op: str) -> list[str]:
@@ -533,9 +560,32 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     for rel in inv.incoming(model.id, RelationshipKind.CONTAINS):
         pkg = inv.component(rel.source)
         if pkg is not None and pkg.type == ComponentType.LIBRARY:
-            for lic in pkg.licenses:
+            for lic in package_licences(inv, pkg):
                 add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
     return out
+
+
+def package_licences(inv: Inventory, pkg: Component) -> list[DeclaredLicense]:
+    """A package's licence evidence: METADATA License / License-Expression, its licence classifiers,
+    and the licence files inside its dist-info folder (License-File), each identified by its text."""
+    out = list(pkg.licenses)
+    meta = next((e.path for e in pkg.evidence if e.path and e.path.endswith("/METADATA")), None)
+    for c in pkg.properties.get("license_classifiers") or []:
+        if meta and knowledge().lookup(str(c)) is not None:  # "License :: OSI Approved :: MIT License"
+            out.append(DeclaredLicense(str(c), Evidence(meta, key="Classifier", value=str(c))))
+    if meta:
+        folder = meta.rsplit("/", 1)[0] + "/"
+        for c in inv.components:
+            if c.path and c.path.startswith(folder) and c.type == ComponentType.LICENSE:
+                out.extend(c.licenses)
+    seen: set[str] = set()
+    unique = []
+    for lic in out:  # the same licence from two places is one entry (the first evidence)
+        rid = of(lic).id
+        if rid not in seen:
+            seen.add(rid)
+            unique.append(lic)
+    return unique
 
 
 def _hop_problem(hop: Any) -> str:
@@ -551,8 +601,11 @@ def _hop_problem(hop: Any) -> str:
 
 def model_verdict(es: list[Entry]) -> str:
     """A model's verdict from its entries: its own declarations and its bases'. If they conflict the
-    stricter one governs until resolved."""
-    return _worst([e.verdict for e in es if e.role in ("model", "base-model")])
+    stricter one governs until resolved. A model that declares nothing itself is read by the licence
+    of the package that ships it (the strictest credible reading, not "no licence")."""
+    own = any(e.role == "model" and e.declared is not None for e in es)
+    roles = ("model", "base-model") if own else ("model", "base-model", "package")
+    return _worst([e.verdict for e in es if e.role in roles])
 
 
 def report(inv: Inventory, use: str, models: list[Component] | None = None) -> dict[str, Any]:
@@ -626,9 +679,25 @@ def check(inv: Inventory) -> None:
             )
         for rel in inv.incoming(m.id, RelationshipKind.CONTAINS):
             pkg = inv.component(rel.source)
-            if pkg is None or not pkg.licenses:
+            if pkg is None or pkg.type != ComponentType.LIBRARY:
                 continue
-            pids = {of(lic).id for lic in pkg.licenses}
+            plics = package_licences(inv, pkg)
+            if not plics:
+                continue
+            pids = {of(lic).id for lic in plics}
+            if len(pids) > 1:
+                where = "; ".join(f"{lic.value} ({lic.evidence})" for lic in plics)
+                inv.findings.append(
+                    Finding(
+                        Severity.MEDIUM,
+                        "license.conflict",
+                        f"{pkg.name}: the package's licence evidence disagrees: {where}; the verdict takes the "
+                        "strictest reading",
+                        plics[0].evidence.path,
+                        plics[0].evidence,
+                        source,
+                    )
+                )
             if ids and not pids & ids:
                 lic = pkg.licenses[0]
                 inv.findings.append(
