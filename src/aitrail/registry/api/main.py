@@ -13,7 +13,7 @@ from ..core.config import Settings, knowledge_version
 from ..core.db import Database
 from . import problems
 from .deps import State
-from .routes import ingest, manage, models, tea
+from .routes import ingest, manage, models, tea, ui
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, migrate: bool = True) -> FastAPI:
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
     app.include_router(tea.router, prefix="/tea/v1")
     app.include_router(tea.router, prefix=f"/tea/v{tea.TEA_VERSION}", include_in_schema=False)
     app.include_router(tea.well_known)
+    app.include_router(ui.router)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health(request: Request) -> Any:
