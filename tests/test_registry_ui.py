@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_registry_support import auth, check_doc, live_server, make_token, tiny_model
+from test_registry_support import check_doc, live_server, make_token, tiny_model
 
 HOSTILE = """# Friendly model
 <script>window.__pwned = 1</script>
