@@ -9,7 +9,8 @@ The libraries live in a separate venv (never in the project's .venv):
 
     python3.11 -m venv benchmarks/work/fixturegen
     benchmarks/work/fixturegen/bin/pip install torch transformers accelerate peft scikit-learn scipy \\
-        pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard lightning trl pyarrow
+        pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard \\
+        lightning trl pyarrow fastai
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
@@ -39,6 +40,7 @@ OUT = ROOT / "tests" / "data" / "security" / "benign"
 LIBS = [
     "torch", "transformers", "accelerate", "peft", "scikit-learn", "scipy", "pandas", "numpy", "joblib",
     "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard", "lightning", "trl", "pyarrow",
+    "fastai", "torchvision",
 ]  # fmt: skip
 
 # A user's own model code: pickles of it name `tinylm.TinyLM`, which a loader must import.
@@ -671,6 +673,31 @@ def boosters_more(o: Out) -> None:
              "pandas")  # fmt: skip
 
 
+def fastai_torchvision(o: Out) -> None:
+    """fastai's Learner.export (the export.pkl of many hub repos: a whole Learner) and torchvision transforms."""
+    import numpy as np
+    import pandas as pd
+    import torch
+    from fastai.tabular.all import Categorify, FillMissing, Normalize, TabularDataLoaders, accuracy, tabular_learner
+    from torchvision import transforms as T
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"age": rng.integers(18, 80, 32).astype(float), "city": rng.choice(["a", "b", "c"], 32),
+                       "y": rng.choice(["no", "yes"], 32)})  # fmt: skip
+    dls = TabularDataLoaders.from_df(df, path=".", procs=[Categorify, FillMissing, Normalize], cat_names=["city"],
+                                     cont_names=["age"], y_names="y", bs=8)  # fmt: skip
+    learn = tabular_learner(dls, layers=[4], metrics=accuracy)
+    with learn.no_bar(), learn.no_logging():
+        learn.fit(1)
+    learn.export(o.path("fastai/export.pkl"))
+    o.row("fastai/export.pkl", "pytorch-zip", "fastai Learner.export of a tabular learner (whole Learner, procs, "
+          "DataLoaders)", "fastai", "torch", "pandas")  # fmt: skip
+    tf = T.Compose([T.Resize(32), T.CenterCrop(28), T.ToTensor(), T.Normalize([0.5], [0.5])])
+    o.torch("torchvision/transforms_compose.pt", {"transform": tf}, "torchvision transforms.Compose saved with "
+            "torch.save", "torchvision")  # fmt: skip
+
+
 def stdlib_objects(o: Out) -> None:
     import argparse as ap
     import collections
@@ -734,6 +761,7 @@ def main() -> None:
         pandas_more(o)
         numpy_containers(o)
         boosters_more(o)
+        fastai_torchvision(o)
     o.rows.sort(key=lambda r: r["file"])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["file", "kind", "malicious", "technique", "source"], lineterminator="\n")

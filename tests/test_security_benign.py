@@ -28,6 +28,7 @@ ROWS = list(csv.DictReader(open(BENIGN / "manifest.csv", encoding="utf-8")))
 AWAITING: dict[str, str] = {
     "accelerate/accelerate_configs.pkl": "accelerate.utils.dataclasses.DataLoaderConfiguration +2 more",
     "catboost/catboostclassifier.pkl": "catboost.core.CatBoostClassifier",
+    "fastai/export.pkl": "__builtin__.bytearray +62 more",
     "joblib/pipeline_by_extension.joblib.bz2": "numpy.float64",
     "joblib/pipeline_by_extension.joblib.gz": "numpy.float64",
     "joblib/pipeline_by_extension.joblib.lz4": "numpy.float64",
@@ -127,6 +128,7 @@ AWAITING: dict[str, str] = {
     "torch/whole_user_class_tinylm_legacy.pt": "tinylm.TinyLM +6 more",
     "torchscript/scripted_gate.pt": "torch.jit._pickle.build_intlist (critical) +2 more",
     "torchscript/traced_convnet.pt": "torch.jit._pickle.build_intlist (critical) +6 more",
+    "torchvision/transforms_compose.pt": "torchvision.transforms.functional.InterpolationMode +5 more",
     "trainer/checkpoint-2/training_args.bin": "accelerate.state.PartialState +8 more",
     "transformers/bert_config.pkl": "transformers.models.bert.configuration_bert.BertConfig",
     "transformers/generation_config.pkl": "transformers.generation.configuration_utils.GenerationConfig",
@@ -176,7 +178,7 @@ def test_covers_the_issue_families() -> None:
         "peft/", "accelerate/", "stdlib/", "accelerate/save_state/random_states_0.pkl", "lightning/", ".ckpt",
         "seq2seq_training_args", "trl_sft_training_args", "object_array.npy", "grid_search_cv", "knn_kd_tree",
         "function_transformer_log1p", "hist_gradient_boosting", "generator_object", "nested_tensors",
-        "dynamic_quantized", "arrow",
+        "dynamic_quantized", "arrow", "fastai/export.pkl", "torchvision/",
     ):  # fmt: skip
         assert needle in files, needle
 
