@@ -1,6 +1,6 @@
 """Lineage verdicts on real derivatives: is "may I use it commercially?" ever more permissive than the truth?
 
-    .venv/bin/python benchmarks/lineage_verdicts_accuracy.py [--limit N]
+    .venv/bin/python benchmarks/lineage_verdicts_accuracy.py [--limit N] [--hub-index DIR]
 
 Cases: every LocalAI gallery entry (../shared hub-metadata/localai-gallery, a real inventory) that
 declares a licence and names a Hugging Face repo whose parents in the 2025 hub lineage edges
@@ -96,7 +96,12 @@ def expected(c: dict) -> tuple[str, bool]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--hub-index", help="also resolve through a local hub index (aitrail.hub.index.build)")
     args = ap.parse_args()
+    if args.hub_index:
+        from aitrail.resolvers.hub_index import HubIndexResolver
+
+        L.configure(hub_index=HubIndexResolver(args.hub_index))
     cs = cases(args.limit)
     tally: Counter[str] = Counter()
     wrong: list[str] = []
@@ -107,13 +112,18 @@ def main() -> None:
             bases = "".join(f"\n  - {b}" for b in c["bases"])
             (d / "README.md").write_text(f"---\nlicense: {c['license']}\nbase_model:{bases}\n---\n# {c['repo']}\n")
             inv = aitrail.scan(d, hash_files=False)
-            got = L.report(inv, "commercial")["verdict"]
+            rep = L.report(inv, "commercial")
+            got = rep["verdict"]
+            hops = [comp for comp in rep["components"] if comp["role"] == "base-model"]
+            tally["hops"] += len(hops)
+            for comp in hops:
+                tally[f"by:{comp['resolved_by']}"] += 1
             flagged = any(f.rule == "license.laundering" for f in inv.findings)
             if not all(c["truths"]):  # a base outside the truth table: its licence is unknown here too
                 tally["uncovered"] += 1
-                tally["uncovered_confident"] += got in ("allowed", "allowed_with_obligations") and not any(
-                    L.base_licence(b) for b in c["bases"]
-                )
+                unresolved = any(comp["resolved_by"] is None for comp in hops)
+                tally["uncovered_confident"] += got in ("allowed", "allowed_with_obligations") and unresolved
+                tally[f"uncovered:{got}"] += 1
                 continue
             want, laundered = expected(c)
             tally["cases"] += 1
@@ -131,7 +141,11 @@ def main() -> None:
     print(f"| laundering recall | {tally['laundering_found']}/{tally['laundering_truth']} |")
     print(f"| laundering false flags | {tally['laundering_false']} |")
     print(f"| other derivatives (a base outside the truth table) | {tally['uncovered']} |")
-    print(f"| ... judged allowed though no resolver knows a base (goal 0) | {tally['uncovered_confident']} |")
+    print(f"| ... allowed though a base in the lineage is unresolved (goal 0) | {tally['uncovered_confident']} |")
+    dist = ", ".join(f"{v} {n}" for v in ORDER if (n := tally[f"uncovered:{v}"]))
+    print(f"| ... their verdicts | {dist} |")
+    by = ", ".join(f"{k[3:]} {n}" for k, n in sorted(tally.items()) if k.startswith("by:"))
+    print(f"| lineage hops judged, by resolver (None = unresolved) | {tally['hops']}: {by} |")
     for w in wrong[:20]:
         print(f"- more permissive: {w}")
 
