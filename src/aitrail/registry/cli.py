@@ -39,7 +39,33 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
     p.add_argument("--name", action="append", default=[], help="a label for this version (repeatable)")
     p.add_argument("--policy", metavar="FILE", help="the policy to check with locally")
     common(p, writes=False)
-    return {"serve": serve, "token": token, "push": push}
+    r = sub.add_parser("registry", help="registry maintenance: backup and restore")
+    rsub = r.add_subparsers(dest="registry_command", required=True)
+    b = rsub.add_parser("backup", help="copy the database consistently while the server runs")
+    b.add_argument("-o", "--output", required=True, help="the backup file (written atomically)")
+    b.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    rs = rsub.add_parser("restore", help="restore a backup into the database (stop writers first)")
+    rs.add_argument("file", help="a backup made by aitrail registry backup")
+    rs.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    return {"serve": serve, "token": token, "push": push, "registry": maintenance}
+
+
+def maintenance(args: argparse.Namespace) -> int:
+    from aitrail.errors import InputError
+    from aitrail.output import err
+
+    from .crud.backup import BackupError, backup, restore
+
+    try:
+        if args.registry_command == "backup":
+            kind = backup(args.db, args.output)
+            err(f"aitrail: {kind} backup written to {args.output}")
+        else:
+            kind = restore(args.file, args.db)
+            err(f"aitrail: {kind} database restored from {args.file}")
+    except BackupError as e:
+        raise InputError(str(e)) from None
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
