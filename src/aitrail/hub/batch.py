@@ -1,0 +1,353 @@
+"""Judge hub model records in batches with the single-model judgements.
+
+Each record becomes the smallest inventory the single-model path would have built for that model
+(the card's front matter read by ``catalog.model_card``, the hub's file list as file components), and
+the same functions grade it: ``licenses.entries``/``model_verdict`` and ``licenses.check`` for the use
+verdicts and licence findings, ``completeness.assess`` for the minimum elements,
+``openness.declaration_from_inventory``/``assess`` for the MOF class and OSAID verdict. Nothing touches
+the filesystem per record; knowledge is loaded once per process; pure judgements are memoised on
+exactly what they read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .. import __version__
+from ..analyze import completeness, licenses, openness
+from ..catalog import model_card
+from ..catalog.base import CatalogError, FileRef, Found, read_yaml
+from ..catalog.lineage import hub_purl
+from ..model import (
+    Component,
+    ComponentType,
+    DeclaredLicense,
+    Evidence,
+    Inventory,
+    Relationship,
+    RelationshipKind,
+    Severity,
+)
+from . import frontmatter
+
+MAX_CARD = 16 << 20  # characters of a card judged; a larger one is an error row (absurd size)
+USES = licenses.USES
+WEIGHTS = {
+    ".safetensors": "safetensors",
+    ".bin": "pickle",
+    ".pt": "pickle",
+    ".pth": "pickle",
+    ".ckpt": "pickle",
+    ".pkl": "pickle",
+    ".h5": "keras-h5",
+    ".msgpack": "flax-msgpack",
+    ".onnx": "onnx",
+    ".gguf": "gguf",
+    ".tflite": "tflite",
+}
+_CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[\w.\-]{1,100}/[\w.\-]{1,100}")
+_ARXIV = re.compile(r"arxiv(?:\.org/(?:abs|pdf)/|:)\s*(\d{4}\.\d{4,5})", re.I)
+
+RESULT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("sha", pa.string()),
+        ("last_modified", pa.string()),
+        ("year", pa.int16()),
+        ("org", pa.string()),
+        ("source", pa.string()),
+        ("row", pa.int64()),
+        ("has_card", pa.bool_()),
+        ("card_chars", pa.int64()),
+        ("has_front_matter", pa.bool_()),
+        ("licenses", pa.list_(pa.string())),
+        ("license_evidence", pa.string()),
+        ("license_id", pa.string()),
+        ("license_spdx", pa.string()),
+        ("license_known", pa.bool_()),
+        ("license_matched_by", pa.string()),
+        *[(f"verdict_{u}", pa.string()) for u in USES],
+        ("bases", pa.list_(pa.string())),
+        ("relation", pa.string()),
+        ("datasets", pa.list_(pa.string())),
+        ("task", pa.string()),
+        ("library", pa.string()),
+        ("architecture", pa.string()),
+        ("completeness_present", pa.int16()),
+        ("completeness_total", pa.int16()),
+        ("completeness_missing", pa.list_(pa.string())),
+        ("mof_class", pa.int8()),
+        ("osaid", pa.string()),
+        ("openness_score", pa.float32()),
+        ("open_weights_licence", pa.bool_()),
+        ("data_declared", pa.bool_()),
+        ("code_linked", pa.bool_()),
+        ("paper", pa.bool_()),
+        ("evaluation", pa.bool_()),
+        ("weights_formats", pa.list_(pa.string())),
+        ("findings", pa.list_(pa.string())),
+    ]
+)
+FINDING_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("severity", pa.string()),
+        ("rule", pa.string()),
+        ("message", pa.string()),
+        ("evidence", pa.string()),
+        ("rule_source", pa.string()),
+    ]
+)
+ERROR_SCHEMA = pa.schema(
+    [("id", pa.string()), ("source", pa.string()), ("row", pa.int64()), ("rule", pa.string()), ("message", pa.string())]
+)
+
+
+class _CardRef(FileRef):
+    """A model card held in memory: the cataloger's FileRef without a file behind it."""
+
+    def __init__(self, model_id: str, text: str) -> None:
+        super().__init__(Path(model_id), f"{model_id}/README.md", len(text), b"", "model-card", "README.md")
+        self.text = text
+
+    def read_text(self, limit: int = 0) -> str:
+        return self.text
+
+
+def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
+    """What ``model_card.catalog`` reads from a card's front matter and headings: (found, meta, body).
+
+    The front matter is parsed by :func:`frontmatter.parse` (a fast path proven identical to the safe
+    loader, falling back to it), then handed to the cataloger's own front-matter reader.
+    """
+    ref = _CardRef(model_id, text)
+    found = Found(file_type=ComponentType.DOCUMENTATION, format="model-card")
+    try:
+        yml, body, body_line = model_card.split_front_matter(text)
+    except CatalogError as e:
+        found.finding(Severity.MEDIUM, e.rule, f"{ref.rel}: {e}", ref.ev(line=1), model_card.CARD_SPEC)
+        yml, body, body_line = None, text, 1
+    meta: dict[str, Any] = {}
+    if yml is not None:
+        try:
+            loaded = frontmatter.parse(yml, lambda y: read_yaml(ref, y))
+        except CatalogError as e:
+            found.finding(
+                Severity.MEDIUM, "scan.card.front-matter", f"{e} (in the front matter)", ref.ev(line=1),
+                model_card.CARD_SPEC,
+            )
+            loaded = None
+        if isinstance(loaded, dict):
+            meta = loaded
+        elif loaded is not None:
+            found.finding(
+                Severity.LOW, "scan.card.front-matter", f"{ref.rel}: front matter is not a mapping of keys",
+                ref.ev(line=1), model_card.CARD_SPEC,
+            )
+    found.properties["has_front_matter"] = bool(meta)
+    model_card._front_matter(ref, meta, found)
+    if "#" in body:
+        for k, v in model_card.sections(body, body_line).items():
+            found.fact(f"card.{k}", v["excerpt"] or v["heading"], ref.ev(key=v["heading"], line=v["line"]))
+    return found, meta, body
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One hub record's judgements (a RESULT_SCHEMA row) and its findings (FINDING_SCHEMA rows).
+
+    Raises ValueError for a record that cannot be judged (no id, binary or absurdly large card).
+    """
+    mid = _str(rec.get("id"))
+    if mid is None:
+        raise ValueError("no model id")
+    card = rec.get("card")
+    if card is not None and not isinstance(card, str):
+        raise ValueError(f"card is {type(card).__name__}, not text")
+    card = card or ""
+    if len(card) > MAX_CARD:
+        raise ValueError(f"card of {len(card):,} characters, more than the {MAX_CARD:,} judged")
+    if "\x00" in card[:8192]:
+        raise ValueError("card holds NUL bytes: binary content, not text")
+    if card.startswith("Error: the path 'README.md' does not exist"):  # the 2022 scrape's marker for "no card"
+        card = ""
+    card = card.lstrip("\ufeff")
+    found, meta, body = read_card(mid, card)
+    facts: dict[str, Any] = {}
+    for f in found.facts:
+        facts.setdefault(f.key, f.value)
+    sha = _str(rec.get("sha"))
+    model = Component(
+        id=f"model:{mid}", type=ComponentType.MODEL, name=mid, version=sha, purl=hub_purl(mid, sha)
+    )
+    model.properties.update(facts)
+    model.properties.update(scanned=True, root=".", repo_id=mid, download_location=f"https://huggingface.co/{mid}")
+    task = facts.get("task") or _str(rec.get("pipeline_tag"))
+    library = facts.get("library") or _str(rec.get("library_name"))
+    archs = rec.get("config_architectures") or []
+    arch = ", ".join(a for a in archs if isinstance(a, str)) or None
+    for key, val in (("task", task), ("library", library), ("architecture", arch)):
+        if val:
+            model.properties[key] = val
+    lic_source = "card license"
+    model.licenses = list(found.licenses)
+    if not model.licenses:
+        ltags = [t for t in rec.get("license_tags") or [] if isinstance(t, str) and t]
+        ltags = ltags or [t[8:] for t in rec.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
+        model.licenses = [DeclaredLicense(t, Evidence(path=f"{mid}", key="hub tag license", value=t)) for t in ltags]
+        lic_source = "hub tag license" if ltags else ""
+    inv = Inventory(target=mid, tool_version=__version__)
+    inv.add_component(model)
+    if card:
+        doc = Component(id=f"file:{mid}/README.md", type=ComponentType.DOCUMENTATION, name="README.md",
+                        path="README.md", format="model-card")
+        inv.add_component(doc)
+        inv.add_relationship(Relationship(model.id, doc.id, RelationshipKind.CONTAINS))
+    formats: list[str] = []
+    for s in rec.get("siblings") or []:
+        if not isinstance(s, str):
+            continue
+        fmt = WEIGHTS.get(s[s.rfind("."):].lower()) if "." in s else None
+        if fmt:
+            formats.append(fmt)
+            w = Component(id=f"file:{mid}/{s}", type=ComponentType.WEIGHTS, name=s, path=s, format=fmt)
+            inv.add_component(w)
+            inv.add_relationship(Relationship(model.id, w.id, RelationshipKind.CONTAINS))
+    for c in found.components:
+        inv.add_component(c)
+    for r in found.relationships:
+        inv.add_relationship(Relationship(model.id, r.target, r.kind, r.derivation, r.evidence))
+    licenses.check(inv)
+    verdicts = {u: licenses.model_verdict(licenses.entries(inv, model, u)) for u in USES}
+    completeness.assess(inv)
+    missing = [c.element for c in inv.completeness if not c.present]
+    decl = openness.declaration_from_inventory(inv, model)
+    mof_class, osaid, score, open_weights = _openness(decl)
+    bases = [c.name for c in inv.related(model.id, RelationshipKind.DERIVED_FROM)]
+    rels = inv.outgoing(model.id, RelationshipKind.DERIVED_FROM)
+    datasets = [c.name for c in inv.related(model.id, RelationshipKind.TRAINED_ON)]
+    first = licenses.of(model.licenses[0]) if model.licenses else None
+    tags = " ".join(str(t) for t in (rec.get("tags") or []) + list(facts.get("tags") or []))
+    lm = _str(rec.get("last_modified"))
+    year = int(lm[:4]) if lm and lm[:4].isdigit() else None
+    fnds = [*found.findings, *inv.findings]
+    out = {
+        "id": mid,
+        "sha": sha,
+        "last_modified": lm,
+        "year": year,
+        "org": mid.split("/", 1)[0] if "/" in mid else None,
+        "source": source,
+        "row": row,
+        "has_card": bool(card.strip()),
+        "card_chars": len(card),
+        "has_front_matter": bool(found.properties.get("has_front_matter")),
+        "licenses": [x.value for x in model.licenses],
+        "license_evidence": lic_source or None,
+        "license_id": first.id if first else None,
+        "license_spdx": _spdx(first),
+        "license_known": first.known if first else False,
+        "license_matched_by": first.matched_by if first else None,
+        **{f"verdict_{u}": verdicts[u] for u in USES},
+        "bases": bases,
+        "relation": str(rels[0].derivation) if rels and rels[0].derivation else None,
+        "datasets": datasets,
+        "task": task,
+        "library": library,
+        "architecture": arch,
+        "completeness_present": len(inv.completeness) - len(missing),
+        "completeness_total": len(inv.completeness),
+        "completeness_missing": missing,
+        "mof_class": mof_class,
+        "osaid": osaid,
+        "openness_score": score,
+        "open_weights_licence": open_weights,
+        "data_declared": bool(datasets),
+        "code_linked": bool(_CODE_LINK.search(body)) if body else False,
+        "paper": bool(_ARXIV.search(tags) or (body and _ARXIV.search(body))),
+        "evaluation": bool(facts.get("evaluation_results")),
+        "weights_formats": sorted(set(formats)),
+        "findings": sorted({f.rule for f in fnds}),
+    }
+    findings = [
+        {
+            "id": mid,
+            "severity": str(f.severity),
+            "rule": f.rule,
+            "message": f.message,
+            "evidence": str(f.evidence) if f.evidence else None,
+            "rule_source": f.source,
+        }
+        for f in fnds
+    ]
+    return out, findings
+
+
+def _spdx(r: licenses.Resolution | None) -> str | None:
+    if r is None:
+        return None
+    return r.facts.spdx if r.facts else r.id if r.parts else None
+
+
+def _openness(decl: Any) -> tuple[int, str, float, bool]:
+    key = (
+        tuple(decl.components),
+        tuple(sorted(decl.component_licenses.items())),
+        tuple(sorted(decl.global_licenses.items())),
+    )
+    return _assess(key, decl)
+
+
+_OPENNESS: dict[tuple[Any, ...], tuple[int, str, float, bool]] = {}
+
+
+def _assess(key: tuple[Any, ...], decl: Any) -> tuple[int, str, float, bool]:
+    """openness.assess is a pure function of the declaration's components and licences: memoised on them."""
+    hit = _OPENNESS.get(key)
+    if hit is None:
+        a = openness.assess(decl)
+        kb = openness.mof.knowledge()
+        released, lic = openness._component_licence(decl, "Model parameters (Final)")
+        hit = (int(a["mof"]["class"]), str(a["osaid"]["verdict"]), float(a["index"]["score"]),
+               bool(released and lic and kb.is_open(lic)))
+        if len(_OPENNESS) < 65536:
+            _OPENNESS[key] = hit
+    return hit
+
+
+def judge_batch(batch: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(results, findings, errors) of one normalised batch; a record that cannot be judged is an error row."""
+    rows: list[dict[str, Any]] = []
+    fnds: list[dict[str, Any]] = []
+    errs: list[dict[str, Any]] = []
+    for i, rec in enumerate(batch.to_pylist()):
+        n = first_row + i
+        rid = rec.get("id") if isinstance(rec.get("id"), str) else None
+        if rec.get("__error__"):
+            errs.append({"id": rid, "source": source, "row": n, "rule": "hub.row.malformed",
+                         "message": rec["__error__"]})
+            continue
+        try:
+            out, f = judge(rec, source, n)
+        except (ValueError, RecursionError, MemoryError) as e:
+            errs.append({"id": rid, "source": source, "row": n, "rule": "hub.row.malformed", "message": str(e)[:500]})
+            continue
+        rows.append(out)
+        fnds += f
+        if out["findings"] and any(r in out["findings"] for r in ("scan.yaml", "scan.card.front-matter",
+                                                                  "scan.limit-exceeded")):
+            bad = next(x for x in f if x["rule"] in ("scan.yaml", "scan.card.front-matter", "scan.limit-exceeded"))
+            errs.append({"id": rid, "source": source, "row": n, "rule": "hub.card.front-matter",
+                         "message": bad["message"][:500]})
+    return (
+        pa.Table.from_pylist(rows, RESULT_SCHEMA),
+        pa.Table.from_pylist(fnds, FINDING_SCHEMA),
+        pa.Table.from_pylist(errs, ERROR_SCHEMA),
+    )

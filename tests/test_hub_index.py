@@ -1,0 +1,92 @@
+"""The hub index: built from hub tables and edge lists, updated incrementally, read as a Resolver."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pyarrow.parquet as pq
+import pytest
+from test_hub import EDGES, hub_main, real_rows
+
+from aitrail.hub import index
+from aitrail.resolvers import Chain, Resolver, ResolverError
+from aitrail.resolvers.hub_index import HubIndexResolver
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hubidx")
+    t = real_rows(400, "card like '---%'")
+    pq.write_table(t, d / "m.parquet")
+    edges = d / "edges.csv"
+    edges.write_text("\n".join(EDGES.read_text("utf-8").splitlines()[:2001]) + "\n", "utf-8")
+    return d, t
+
+
+def test_index_answers_as_a_resolver(table, tmp_path):
+    d, t = table
+    out = tmp_path / "ix"
+    assert hub_main(["hub", "index", str(d / "m.parquet"), "--out", str(out), "--lineage", str(d / "edges.csv"),
+                     "-q"]) == 0
+    r = HubIndexResolver(out)
+    assert isinstance(r, Resolver)
+    rec = next(x for x in t.to_pylist() if x["license_tags"])
+    facts = r.lookup(rec["model_id"])
+    assert facts is not None and facts.resolver == "hub index" and facts.revision == rec["sha"]
+    assert [x.value for x in facts.licences] == rec["license_tags"][:1] or facts.licences[0].source == "card license"
+    assert "m.parquet" in facts.source and "README.md" in facts.licences[0].location
+    assert r.lookup(rec["model_id"], revision="0" * 40) is None  # another revision: not answered for
+    assert r.lookup("nobody/nothing") is None
+    # a model known only from the edge list: its bases with relation and the file line as evidence
+    parent, child, kind = EDGES.read_text("utf-8").splitlines()[1].split(",")
+    f2 = r.lookup(child)
+    assert f2 is not None and f2.bases[0].model_id == parent and f2.bases[0].relation == "merge"
+    assert "edges.csv line 2" in f2.bases[0].evidence
+    ans = Chain([HubIndexResolver(tmp_path / "missing"), r]).lookup(child)
+    assert ans.facts == f2 and ans.errors and "no hub index" in ans.errors[0]
+
+
+def test_bases_and_datasets_from_cards(tmp_path):
+    p = tmp_path / "m.jsonl"
+    p.write_text('{"id": "a/ft", "sha": "1", "card": "---\\nlicense: apache-2.0\\nbase_model: meta-llama/Llama-3.1-8B'
+                 '\\nbase_model_relation: adapter\\ndatasets: [squad]\\n---\\n"}\n', "utf-8")
+    index.build([str(p)], tmp_path / "ix")
+    f = HubIndexResolver(tmp_path / "ix").lookup("a/ft")
+    assert f is not None
+    assert [(b.model_id, b.relation) for b in f.bases] == [("meta-llama/Llama-3.1-8B", "adapter")]
+    assert "base_model" in f.bases[0].evidence and f.datasets == ("squad",)
+    assert [(x.value, x.source) for x in f.licences] == [("apache-2.0", "card license")]
+
+
+def test_incremental_update_rejudges_only_changed_rows(table, tmp_path):
+    d, t = table
+    out = tmp_path / "ix"
+    s1 = index.build([str(d / "m.parquet")], out)
+    assert s1["judged"] == 400 and s1["unchanged"] == 0
+    s2 = index.build([str(d / "m.parquet")], out)
+    assert s2["judged"] == 0 and s2["unchanged"] == 400 and s2["models"] == 400
+    rows = t.to_pylist()
+    rows[0]["sha"] = "f" * 40
+    rows[0]["card"] = "---\nlicense: mit\n---\n"
+    import pyarrow as pa
+
+    pq.write_table(pa.Table.from_pylist(rows, t.schema), tmp_path / "m2.parquet")
+    s3 = index.build([str(tmp_path / "m2.parquet")], out)
+    assert (s3["judged"], s3["unchanged"], s3["models"]) == (1, 399, 400)
+    f = HubIndexResolver(out).lookup(rows[0]["model_id"])
+    assert f is not None and f.revision == "f" * 40 and f.licences[0].value == "mit"
+
+
+def test_broken_or_foreign_index_fails_closed(tmp_path):
+    (tmp_path / "index.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ResolverError, match="not a readable hub index"):
+        HubIndexResolver(tmp_path).lookup("a/b")
+    other = tmp_path / "o"
+    other.mkdir()
+    con = sqlite3.connect(other / "index.sqlite")
+    con.executescript(index.SCHEMA)
+    con.execute("insert into meta values ('format', '99')")
+    con.commit()
+    con.close()
+    with pytest.raises(ResolverError, match="format 99"):
+        HubIndexResolver(other).lookup("a/b")
