@@ -356,3 +356,19 @@ def test_evidence_from_onnx_metadata_and_the_package_reaches_the_verdict(tmp_pat
 def test_free_text_is_read_only_when_it_is_a_whole_licence_name():
     assert L.resolve("Apache License, Version 2.0 (see LICENSE)").id == "Apache-2.0"
     assert not L.resolve("Free for research; contact us for MIT-style terms").known
+
+
+def test_every_licence_whose_text_is_in_shared_has_checked_facts():
+    import csv
+
+    keys = {r["expected_scancode_key"] for r in csv.DictReader(open(TEXTS / "MANIFEST.csv"))} - {""}
+    unchecked = [f.id for f in L.knowledge().licenses.values() if f.scancode in keys and not f.verified]
+    policies = [i for i in unchecked if L.knowledge().licenses[i].kind == "policy"]  # companions of a licence
+    assert sorted(set(unchecked) - set(policies)) == []
+
+
+def test_text_output_says_why_a_verdict_is_unknown_first(tmp_path, capsys):
+    (tmp_path / "README.md").write_text("---\nlicense: mit\nbase_model: nobody/base\n---\n# m\n")
+    assert main(["licenses", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("UNKNOWN") and lines[1].startswith("  unknown because: m: base nobody/base")

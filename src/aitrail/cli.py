@@ -350,6 +350,9 @@ def _scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+UNKNOWN_RULES = ("license.base-unresolved", "license.lineage-cycle", "license.lineage-limit")
+
+
 def _licenses(args: argparse.Namespace) -> int:
     import json
 
@@ -363,11 +366,16 @@ def _licenses(args: argparse.Namespace) -> int:
         out(json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     lines = [f"use: {args.use}    verdict: {rep['verdict'].replace('_', ' ').upper()}"]
+    if rep["verdict"] == "unknown":  # why it is unknown comes first (issue 12: unknown is shown first)
+        why = [f for f in rep["findings"] if f["rule"] in UNKNOWN_RULES]
+        lines += [f"  unknown because: {f['message']}" for f in why]
     for c in rep["components"]:
         lic = c["license_name"] or c["license"] or "none declared"
+        by = c.get("resolved_by")
         lines.append(
             f"  {c['role']:<10} {c['name']}: {lic} -> {c['verdict'].replace('_', ' ')}"
             + (f" ({c['deciding_clause']})" if c["deciding_clause"] else "")
+            + (f"  [via {by}]" if c["role"] == "base-model" and by else "")
         )
         for ev in c["evidence"]:
             lines.append(f"               evidence: {ev}")
