@@ -90,3 +90,33 @@ def test_broken_or_foreign_index_fails_closed(tmp_path):
     con.close()
     with pytest.raises(ResolverError, match="format 99"):
         HubIndexResolver(other).lookup("a/b")
+
+
+def test_licenses_hub_index_resolves_the_middle_hop(tmp_path, capsys):
+    """A fine-tune of a fine-tune of Llama: without the index the middle hop is unresolved (unknown);
+    with it the chain reaches Llama and the laundering is found, the hop naming the hub index."""
+    import json
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    mid = {"id": "someone/llama-ft", "sha": "b" * 40,
+           "card": "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n# ft\n"}
+    (tmp_path / "t.jsonl").write_text(json.dumps(mid) + "\n", "utf-8")
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: someone/llama-ft\n---\n# mine\n", "utf-8")
+    save_file({"w": np.zeros(2, np.float32)}, str(m / "model.safetensors"))
+    assert hub_main(["hub", "index", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "ix"), "-q"]) == 0
+    capsys.readouterr()
+    results = []
+    for extra in ([], ["--hub-index", str(tmp_path / "ix")]):
+        hub_main(["licenses", str(m), "--use", "commercial", "--format", "json", *extra])
+        results.append(json.loads(capsys.readouterr().out))
+    without, with_index = results
+    assert without["verdict"] == "unknown"
+    assert {f["rule"] for f in without["findings"]} == {"license.base-unresolved"}
+    assert "license.laundering" in {f["rule"] for f in with_index["findings"]}
+    hop = next(c for c in with_index["components"] if c["name"] == "someone/llama-ft")
+    assert hop["resolved_by"] == "hub index"
+    assert any(c["name"] == "meta-llama/Llama-3.1-8B" for c in with_index["components"])

@@ -1,0 +1,97 @@
+"""Lineage at hub scale: closure with self-loops and cycles, licences down chains, laundering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_hub import EDGES
+
+from aitrail.hub import lineage, run
+
+
+def graph(edges: list[tuple[str, str, str]]) -> lineage.Graph:
+    g = lineage.Graph()
+    for child, parent, rel in edges:
+        g.add(child, parent, rel, "test")
+    return g
+
+
+def test_closure_with_self_loops_and_cycles():
+    g = graph([("b", "a", "fine-tune"), ("c", "b", "quantization"), ("b", "b", "fine-tune"),
+               ("x", "y", "merge"), ("y", "x", "merge"), ("z", "y", "fine-tune"), ("c", "z", "merge")])
+    cl = lineage.close(g)
+    at = {m: i for i, m in enumerate(g.ids)}
+    assert g.self_loops == ["b"]
+    assert cl.cycles == 1 and cl.in_cycle[at["x"]] and cl.in_cycle[at["y"]] and not cl.in_cycle[at["c"]]
+    assert cl.depth[at["a"]] == 0 and cl.depth[at["b"]] == 1 and cl.depth[at["c"]] == 2
+    assert cl.n_ancestors[at["c"]] == 5  # b, a, z, and the x<->y cycle
+    assert cl.n_descendants[at["a"]] == 2 and cl.n_descendants[at["x"]] == 3  # y (its cycle), z, c
+    assert sorted(g.ids[r] for r in cl.roots[at["c"]]) == ["a", "x"]
+
+
+def test_real_edges_closure():
+    g = lineage.Graph()
+    lineage.read_edges(g, EDGES)
+    assert g.edges() == 30_341  # 30,383 rows less 42 self-loops (no duplicates)
+    assert len(g.self_loops) == 42
+    cl = lineage.close(g)
+    at = g.index
+    assert cl.n_descendants[at["unsloth/llama-3-8b-bnb-4bit"]] >= 738
+    assert max(cl.depth) == 16  # the longest chain once self-loops are dropped (data README)
+
+
+def test_licence_inheritance_and_laundering_with_examples():
+    g = graph([("org/ft", "meta-llama/Llama-3.1-8B", "fine-tune"), ("q/ft-GGUF", "org/ft", "quantization"),
+               ("ok/bert-ft", "google-bert/bert-base-uncased", "fine-tune")])
+    inh = lineage.inherit(g, {"org/ft": "llama3.1", "q/ft-GGUF": "apache-2.0", "ok/bert-ft": "mit"})
+    la = inh["laundering"]
+    assert [x["model"] for x in la] == ["q/ft-GGUF"]
+    assert la[0]["chain"] == ["q/ft-GGUF", "org/ft"] and "llama-3.1" in la[0]["base_licence"] and la[0]["binds"]
+    assert inh["drift"][("llama3.1", "apache-2.0")] == 1
+
+
+def test_curated_base_family_binds_when_the_index_holds_no_licence():
+    g = graph([("org/ft", "meta-llama/Llama-3.1-8B", "fine-tune")])
+    la = lineage.inherit(g, {"org/ft": "apache-2.0"})["laundering"]
+    assert la and la[0]["base"] == "meta-llama/Llama-3.1-8B"
+
+
+def test_run_with_lineage_writes_closure_and_summary(tmp_path):
+    rows = [
+        {"id": "meta-llama/Llama-3.1-8B", "card": "---\nlicense: llama3.1\n---\n"},
+        {"id": "a/ft", "card": "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n"},
+        {"id": "a/ft-GGUF", "card": "---\nlicense: mit\nbase_model: a/ft\nbase_model_relation: quantized\n---\n"},
+        {"id": "b/self", "card": "---\nlicense: mit\nbase_model: b/self\n---\n"},
+        {"id": "c/model-GPTQ", "card": "---\nlicense: mit\n---\n"},
+    ]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    out = tmp_path / "run"
+    run.run([str(tmp_path / "t.jsonl")], out)
+    s = lineage.build(out, [])
+    assert s["edges"] == 2 and s["self_loops"]["examples"] == ["b/self"]
+    assert s["laundering"]["count"] == 2  # a/ft and a/ft-GGUF, both below Llama
+    assert {e["model"] for e in s["laundering"]["examples"]} == {"a/ft", "a/ft-GGUF"}
+    assert s["orphaned_quantizations"]["examples"] == ["c/model-GPTQ"]
+    assert s["max_depth"] == 2
+    from aitrail.hub import query
+
+    got = json.loads(query.run(out, "select id, depth, bound_by from closure order by id", "json"))
+    assert {r["id"]: r["bound_by"] for r in got}["a/ft-GGUF"] == "meta-llama/Llama-3.1-8B"
+    rel = json.loads(query.run(out, "select relation from lineage where child = 'a/ft-GGUF'", "json"))
+    assert rel == [{"relation": "quantization"}]
+
+
+@pytest.mark.parametrize("bad", ["source,target\n,x\n", "a,b\n1,2\n"])
+def test_malformed_edge_lists(tmp_path, bad):
+    p = tmp_path / "e.csv"
+    p.write_text(bad, "utf-8")
+    g = lineage.Graph()
+    if bad.startswith("a,b"):
+        from aitrail.errors import InputError
+
+        with pytest.raises(InputError, match="source and target"):
+            lineage.read_edges(g, p)
+    else:
+        lineage.read_edges(g, p)
+        assert g.malformed and g.edges() == 0
