@@ -372,3 +372,15 @@ def test_text_output_says_why_a_verdict_is_unknown_first(tmp_path, capsys):
     assert main(["licenses", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("UNKNOWN") and lines[1].startswith("  unknown because: m: base nobody/base")
+
+
+def test_an_ancestors_training_data_reaches_the_model(tmp_path):
+    root = tmp_path / "hub"
+    hf_cache(root, "x/base", "a" * 40, {"README.md": card("mit", extra="datasets: [ms_marco]\n"), "config.json": b"{}"})
+    hf_cache(root, "x/ft", "b" * 40, {"README.md": card("mit", "x/base"), "config.json": b"{}"})
+    inv = aitrail.scan(root, hash_files=False)
+    ft = next(m for m in inv.models() if m.name == "x/ft")
+    rep = L.report(inv, "commercial", models=[ft])
+    [ds] = [c for c in rep["components"] if c["role"] == "dataset"]
+    assert ds["name"] == "ms_marco" and ds["verdict"] == "not_allowed" and ds["depth"] == 1
+    assert any(f.rule == "license.noncommercial-data" and f.message.startswith("x/ft:") for f in inv.findings)

@@ -432,7 +432,12 @@ def resolvers_for(inv: Inventory) -> list[Any]:
     from ..resolvers.curated import CuratedResolver
     from ..resolvers.siblings import SiblingResolver
 
-    slots: dict[str, Any] = {"siblings": SiblingResolver(inv), "curated": CuratedResolver(), **(_EXTRA.get() or {})}
+    # One sibling index per inventory (an HF cache of thousands of snapshots is indexed once, not per model).
+    key = ("_aitrail_siblings", len(inv.components), len(inv.relationships))
+    cached = inv.__dict__.get("_aitrail_siblings")
+    if cached is None or cached[0] != key:
+        cached = inv.__dict__["_aitrail_siblings"] = (key, SiblingResolver(inv))
+    slots: dict[str, Any] = {"siblings": cached[1], "curated": CuratedResolver(), **(_EXTRA.get() or {})}
     return [slots[n] for n in RESOLVER_ORDER if n in slots]
 
 
@@ -442,8 +447,8 @@ def lineage(inv: Inventory, model: Component) -> list[Any]:
     from ..resolvers import BaseRef
     from ..resolvers.lineage import walk
 
-    cache: dict[tuple[str, int], list[Any]] = inv.__dict__.setdefault("_aitrail_lineage", {})
-    key = (model.id, id(_EXTRA.get()))
+    cache: dict[tuple[Any, ...], list[Any]] = inv.__dict__.setdefault("_aitrail_lineage", {})
+    key = (model.id, *sorted((k, id(v)) for k, v in (_EXTRA.get() or {}).items()))
     if key not in cache:
         starts = []
         for rel in inv.outgoing(model.id, RelationshipKind.DERIVED_FROM):
@@ -527,6 +532,7 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     if not out:
         none = Resolution("", "NOASSERTION", None, "none declared")
         add(model, "model", None, none, ["no licence declared", *companions])
+    own_data = {c.name for c in inv.related(model.id, RelationshipKind.TRAINED_ON)}
     for hop in lineage(inv, model):
         comp = inv.component(f"model:{hop.model_id}") or Component(
             id=f"model:{hop.model_id}", type=ComponentType.MODEL, name=hop.model_id
@@ -548,6 +554,15 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
             r = resolve(ev.value, ev.name, ev.link)
             where = f"{ev.location or ev.source} [{hop.facts.resolver}: {hop.facts.source}]"
             add(comp, "base-model", None, r, [via, where], hop.facts.resolver, hop.depth)
+        for name in hop.facts.datasets:  # an ancestor's training data: its audited terms that flow down
+            audit = audited_dataset(name)
+            if audit and name not in own_data:
+                own_data.add(name)
+                facts, where = audit
+                ds = inv.component(f"dataset:{name}") or Component(f"dataset:{name}", ComponentType.DATASET, name)
+                res = Resolution(facts.name, facts.id, facts, "dataset licence catalogue")
+                ev = [f"{hop.model_id} trained on {name} ({hop.facts.resolver})", where]
+                add(ds, "dataset", None, res, ev, "dpi", hop.depth)
     for ds in inv.related(model.id, RelationshipKind.TRAINED_ON):
         for lic in ds.licenses:
             add(ds, "dataset", lic, of(lic), [f"{model.name} trained on {ds.name}", str(lic.evidence)])
