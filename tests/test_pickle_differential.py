@@ -124,11 +124,23 @@ def _c_globals(data: bytes) -> list[tuple[str, str]]:
 def _walk(data: bytes) -> tuple[set[str], bool]:
     """aitrail's globals, and whether its walk read the pickle to its STOP."""
     s = pickles.PickleSummary()
+    errors = (ValueError, EOFError, OverflowError, IndexError, KeyError, TypeError)
     try:
         pickles.walk(io.BufferedReader(io.BytesIO(data)), s, lean=True)  # type: ignore[arg-type]
-        return s.globals, True
-    except (ValueError, EOFError, OverflowError, IndexError, KeyError, TypeError):
-        return s.globals, False
+        whole = True
+    except errors:
+        whole = False
+    if s.straddles:
+        # an opcode straddles its frame: file loaders read on from the frame's end, and the security
+        # scan walks that reading too (analyze/security/pickles.py other_reading)
+        cut, resume = s.straddles[0]
+        s2 = pickles.PickleSummary()
+        try:
+            pickles.walk(pickles.Spliced(io.BytesIO(data), 0, cut, resume), s2, lean=True)  # type: ignore[arg-type]
+        except errors:
+            whole = False
+        return s.globals | s2.globals, whole
+    return s.globals, whole
 
 
 def _run(cases: int) -> dict[str, list]:

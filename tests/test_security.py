@@ -45,7 +45,8 @@ def test_report_contract_ties_verdicts_to_content(capsys):
     data = (CORPUS / "files" / "m01_os_system_global_reduce_p0.pkl").read_bytes()
     assert f["sha256"] == hashlib.sha256(data).hexdigest() and f["format"] == "pickle"
     x = f["findings"][0]
-    assert set(x) == {"severity", "rule", "message", "location"} and "os.system" in x["message"]
+    assert set(x) == {"severity", "rule", "message", "location", "evidence"} and "os.system" in x["message"]
+    assert x["evidence"]["how"] == "called" and x["evidence"]["global"] == "os.system"
 
 
 def test_fail_on_and_exit_codes(tmp_path, capsys):
@@ -60,12 +61,17 @@ def test_fail_on_and_exit_codes(tmp_path, capsys):
 
 
 def test_unknown_globals_are_tunable(tmp_path):
-    import fractions  # noqa: F401  (a class on no list: stands in for any unknown callable)
-
+    # unknown.thing called (REDUCE): code aitrail does not know runs with the pickle's arguments
     p = tmp_path / "u.pkl"
-    p.write_bytes(b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x07unknown\x94\x8c\x05Thing\x94\x93\x94)\x81\x94.")
+    p.write_bytes(b"\x80\x04\x8c\x07unknown\x94\x8c\x05thing\x94\x93\x94)R\x94.")
     assert worst(S.scan_file(p, "u.pkl")) == "high"
     assert worst(S.scan_file(p, "u.pkl", unknown_severity="low")) == "low"
+    # unknown.Thing only rebuilt (NEWOBJ): a user class, medium whatever --unknown-severity says
+    p.write_bytes(b"\x80\x04\x8c\x07unknown\x94\x8c\x05Thing\x94\x93\x94)\x81\x94.")
+    rep = S.scan_file(p, "u.pkl")
+    assert worst(rep) == "medium" and rep.findings[0].rule == "pickle.user-class"
+    ev = rep.findings[0].evidence
+    assert ev is not None and ev["how"] == "reconstructed" and ev["global"] == "unknown.Thing"
 
 
 def test_sarif_output(capsys):
@@ -274,10 +280,10 @@ def test_folded_stacks_keep_names_and_pops_aligned(tmp_path):
     rep = S.scan_file(p, "fold.pkl", hash_file=False)
     assert any(f.rule == "pickle.dangerous-global" and "os.system" in f.message for f in rep.findings)
     # the counts matter: one pop too few or too many and the names would be wrong
-    body = _short("os") + _short("system") + _short("builtins") + _short("len") + b"K\x01" * n + b"0" * n
+    body = _short("os") + _short("system") + _short("builtins") + _short("print") + b"K\x01" * n + b"0" * n
     p.write_bytes(b"\x80\x04" + body + b"\x93" + b"0" + b"\x93" + _short("id") + b"\x85R.")
     rep = S.scan_file(p, "fold.pkl", hash_file=False)
-    assert any("builtins.len" in f.message for f in rep.findings)
+    assert any("builtins.print" in f.message for f in rep.findings)
     assert any("os.system" in f.message and f.severity == "critical" for f in rep.findings)
 
 

@@ -144,6 +144,7 @@ class Oversized:
 
     kind: str
     length: int
+    head: bytes = b""
 
     def __len__(self) -> int:
         return self.length
@@ -174,10 +175,14 @@ _OPS = [pickletools.code2op.get(chr(i)) for i in range(256)]  # type: ignore[att
 _PREFIX = {-2: (1, False), -3: (4, True), -4: (4, False), -5: (8, False)}  # length prefix: size, signed
 
 
-def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
+def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str, int, int]] | None = None) -> Any:
     """Like ``pickletools.genops``, with memory bounded: arguments longer than ``max_arg`` are
     skipped (``Oversized``; by seeking where the file allows), protocol-0 lines are capped.
-    Decodes opcodes only; nothing is imported or called."""
+    Decodes opcodes only; nothing is imported or called.
+
+    An opcode straddling its frame raises, unless ``frame_issues`` is given: then (issue, cut, resume)
+    is appended there and the stream is read on across the frame, as ``pickle.loads`` does; a file
+    loader (``pickle.load``, torch.load) instead reads bytes up to ``cut``, then from ``resume``."""
     import pickle
 
     ops = _OPS
@@ -211,9 +216,12 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
             if n < 0:
                 raise ValueError(f"negative length {n} for {op.name} at position {pos}")
             if n > max_arg:
-                left = n
+                head = fh.read(16)  # kept: a payload that is itself a pickle is reported (not walked)
+                left = n - len(head)
+                if len(head) < 16:
+                    raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
                 if _seekable(fh):  # a plain file: jump over the bytes, then check they were there
-                    fh.seek(n - 1, 1)
+                    fh.seek(left - 1, 1)
                     if not fh.read(1):
                         raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
                     left = 0
@@ -222,7 +230,7 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
                     if not got:
                         raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
                     left -= got
-                val = Oversized(arg.name, n)
+                val = Oversized(arg.name, n, head)
                 nxt = pos + 1 + size + n if pos >= 0 else -1
             else:
                 data = fh.read(n)
@@ -260,8 +268,10 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
             # unpicklers read them (pickletools joins them with a space, which a module name may hold).
             lines = _Lines(fh)
             pair = []
+            first_line = 0
             for _ in range(2):
                 line = lines.readline()
+                first_line = first_line or len(line)
                 if not line.endswith(b"\n"):
                     raise ValueError(f"unterminated {op.name} argument at position {pos}")
                 # not UTF-8: both loaders refuse it; kept as escaped text (outputs stay encodable)
@@ -279,12 +289,23 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG) -> Any:
             # Picklers never let an opcode straddle a frame, and loaders disagree on one that does: the
             # C unpickler (reading a file without peek) drops the rest of the frame and reads on after
             # it, with prefetch it reads straight across, Python's raises. Each reading names other
-            # globals, so none can be trusted: stop here (reported high, what came before is judged).
+            # globals: the caller either stops (raise) or reads across and reports the disagreement.
             if nxt > frame_end or op.code == "\x95":
-                raise ValueError(
+                issue = (
                     f"at position {pos}, {op.name} {'starts a frame inside' if op.code == chr(0x95) else 'reads past'}"
                     f" the frame ending at {frame_end}: loaders read what follows differently"
                 )
+                if frame_issues is None:
+                    raise ValueError(issue)
+                # Where a file loader's read leaves the frame: the first read of this opcode that does not
+                # fit in it comes from the file at the frame's end (_pickle.c drops the rest of its buffer)
+                cut = pos + 1
+                if arg is not None and arg.n in _PREFIX and pos + 1 + _PREFIX[arg.n][0] <= frame_end:
+                    cut = pos + 1 + _PREFIX[arg.n][0]
+                elif arg is not None and arg.name == "stringnl_noescape_pair" and pos + 1 + first_line <= frame_end:
+                    cut = pos + 1 + first_line
+                frame_issues.append((issue, cut, frame_end))
+                frame_end = -1
         if op.code == "\x95" and nxt >= 0 and isinstance(val, int):
             frame_end = nxt + val
         yield op, val, pos
@@ -301,6 +322,7 @@ def _seekable(fh: IO[bytes]) -> bool:
 
 MAX_USES = 10_000  # call records (who calls whom with which globals) kept per pickle; more: truncated
 CALLED, RECONSTRUCTED, REFERENCED = "called", "reconstructed", "referenced"
+RESOLVED = "resolved"  # getattr(G, "n") followed as the global G.n: judged there, not as a getattr call
 
 
 @dataclass(frozen=True)
@@ -324,6 +346,7 @@ class PickleSummary:
     # ("build-on-global", "mod.name"), ("dunder-state", "__setstate__"), ("nested-pickle", where)
     notes: list[tuple[str, str]] = field(default_factory=list)
     nested: list[PickleSummary] = field(default_factory=list)  # pickles found inside bytes arguments
+    straddles: list[tuple[int, int]] = field(default_factory=list)  # (cut, resume): see iter_ops
     tensors: dict[str, Tensor] = field(default_factory=dict)
     op_count: int = 0
     memo_count: int = 0  # MEMOIZE numbers memo slots by how many were filled before
@@ -422,6 +445,10 @@ def walk(
                 s.uses.add(CallRecord(func.dotted, how, argg, first))
             else:
                 s.truncated = True
+        elif isinstance(func, PersId) and _persid_class(func) is not None:
+            # torch's legacy format stores a whole module's class as ('module', cls, file, source): its
+            # persistent_load returns cls, which the pickle then calls or rebuilds
+            record(_persid_class(func), how, args)
         elif isinstance(func, Obj):
             inner = func.func.dotted if isinstance(func.func, Global) else "<unknown>"
             note("indirect-call", inner)
@@ -439,7 +466,17 @@ def walk(
     # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
     budget = getattr(fh, "op_budget", None)
     limit = min(max_ops, MAX_OPS, budget() if budget else MAX_OPS)
-    for op, arg, _pos in iter_ops(fh, 64 << 10 if lean else MAX_ARG):
+    frame_issues: list[tuple[str, int, int]] = []
+    for op, arg, _pos in iter_ops(fh, 64 << 10 if lean else MAX_ARG, frame_issues):
+        if frame_issues:
+            # pickle.loads reads straight across frames; a file loader drops the rest of the frame instead.
+            # This walk reads across; the caller walks the file loader's reading too (s.straddles), and the
+            # disagreement itself is a finding (pickle.frame-straddle)
+            issue, cut, resume = frame_issues.pop()
+            note("frame-straddle", issue)
+            if not s.straddles:
+                s.straddles.append((cut, resume))
+            frame_issues.clear()
         s.op_count += 1
         if s.op_count > limit:
             if budget and budget() > limit:  # more compressed input read since: a larger budget
@@ -576,7 +613,7 @@ def walk(
             ):
                 # getattr(G, "n") is the global G.n, as a dotted STACK_GLOBAL name would be (enums pickle
                 # this way): followed, so its later use (called, referenced) is judged on G.n itself
-                record(func, CALLED, args)
+                record(func, RESOLVED, args)
                 derived = Global(args[0].module, bounded_name(f"{args[0].name}.{args[1]}"))
                 add_global(derived)
                 stack.append(derived)
@@ -621,6 +658,8 @@ def walk(
             stack.append(PersId(pop() if name == "BINPERSID" else arg))
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
             stack.append(("<bytes>", len(arg or b"")))
+            if len(arg or b"") >= 4:
+                _nested(arg, s, lean, note)
         elif isinstance(arg, Oversized):
             stack.append(f"<{arg.length} bytes, not read>")
         elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
@@ -705,6 +744,53 @@ def _key(k: Any) -> Any:
     if isinstance(k, _SCALARS) or (isinstance(k, tuple) and all(isinstance(x, _SCALARS) for x in k)):
         return k
     return f"<{type(k).__name__}>"
+
+
+_STRONG_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18", b"\x28\xb5\x2f\xfd")
+
+
+def _nested(arg: Any, s: PickleSummary, lean: bool, note: Callable[[str, str], None]) -> None:
+    """A bytes argument that is itself a pickle (plain or compressed) is a payload that whatever
+    unpickles it later runs (torch.storage._load_from_bytes, __setstate__ methods that pickle.loads
+    their state): walked into ``s.nested`` and judged like the outer pickle."""
+    import io
+
+    if isinstance(arg, Oversized):
+        h = arg.head
+        if (looks_like_pickle(h) and h[2:3] in _PICKLE_SECOND) or h.startswith(_STRONG_MAGIC):
+            note("nested-not-walked", f"{arg.length} bytes")
+        return
+    data = bytes(arg)
+    codec = compression(data[:4096]) if data[:1] not in (b"\x80",) else None
+    if not (codec or (looks_like_pickle(data) and data[2:3] in _PICKLE_SECOND)):
+        return
+    if s.nesting >= MAX_NESTING:
+        note("nested-not-walked", f"nested more than {MAX_NESTING} deep")
+        return
+    sub = PickleSummary(nesting=s.nesting + 1)
+    stream: Any = io.BytesIO(data) if codec is None else Decompressed(io.BytesIO(data), codec, "nested pickle")
+    try:
+        walk(stream, sub, lean=True, max_ops=op_budget(len(data)))
+    except LimitExceeded:
+        note("nested-not-walked", "a limit was reached")
+    except (ValueError, EOFError, OSError, struct.error, zlib.error, lzma.LZMAError, RuntimeError):
+        if not sub.globals:
+            return  # bytes that only start like a pickle: nothing a loader could import from them
+    if len(s.nested) < 100:
+        s.nested.append(sub)
+    else:
+        note("nested-not-walked", "more than 100 nested pickles")
+
+
+# opcodes a real pickle has right after PROTO: FRAME, MARK, EMPTY_DICT/LIST/TUPLE, a GLOBAL, a string
+_PICKLE_SECOND = frozenset(bytes([b]) for b in b"\x95(}])\x8c\x93cX\x80KJMN\x88\x89")
+
+
+def _persid_class(p: PersId) -> Global | None:
+    pid = p.pid
+    if isinstance(pid, tuple) and len(pid) >= 2 and pid[0] == "module" and isinstance(pid[1], Global):
+        return pid[1]
+    return None
 
 
 def _dunder_keys(state: Any) -> list[str]:
@@ -902,6 +988,39 @@ def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> s
 
 
 HEAD_PROBE = 8 << 20  # compressed bytes read to find a compressed stream's first output bytes
+
+
+class Spliced:
+    """A stream read from ``start`` to ``cut``, then from ``resume`` on: how a file loader reads a pickle
+    whose opcode straddles its frame (see iter_ops)."""
+
+    def __init__(self, fh: IO[bytes], start: int, cut: int, resume: int) -> None:
+        self.fh, self.cut, self.resume, self.jumped = fh, cut, resume, False
+        fh.seek(start)
+
+    def read(self, n: int = -1) -> bytes:
+        # a read that does not fit before the cut comes whole from the file at resume (as in _pickle.c)
+        if not self.jumped and (n < 0 or self.fh.tell() + n > self.cut):
+            self.fh.seek(self.resume)
+            self.jumped = True
+        return self.fh.read(n)
+
+    def readline(self, limit: int = -1) -> bytes:
+        if not self.jumped:
+            start = self.fh.tell()
+            room = self.cut - start
+            line = self.fh.readline(room if limit < 0 else min(limit, room))
+            if line.endswith(b"\n"):
+                return line
+            self.fh.seek(self.resume)  # no newline before the cut: the loader reads a whole line from the file
+            self.jumped = True
+        return self.fh.readline(limit)
+
+    def tell(self) -> int:
+        return -1
+
+    def seekable(self) -> bool:
+        return False
 
 
 class _Capped:

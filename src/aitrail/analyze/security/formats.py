@@ -310,6 +310,9 @@ def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
         chat_template(report, body, f"chat template {key}", f"{shown}:{key}")
 
 
+_ROOTS = frozenset({"cycler", "joiner", "lipsum", "namespace", "self", "range", "dict", "config", "request"})
+
+
 def _template_walk(tmpl: str) -> list[tuple[str, str]]:
     """(severity, why) for what the parsed template does; ("unparsable"|"limit", why) when it cannot be
     parsed. Parsing never renders: no template code runs."""
@@ -322,23 +325,55 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
     except (RecursionError, MemoryError):
         return [("limit", "nested too deeply for Jinja's parser")]
 
-    def const(n: Any) -> str | None:
-        """The string an expression always evaluates to, when it is made of constants only."""
-        parts: list[Any] = [n]
-        out = ""
-        budget = 1000
-        while parts and budget:
-            budget -= 1
-            x = parts.pop()
-            if isinstance(x, nodes.Const) and isinstance(x.value, str):
-                out = x.value + out  # popped right to left
-            elif isinstance(x, nodes.Concat):
-                parts.extend(x.nodes)
-            elif isinstance(x, nodes.Add):
-                parts.extend([x.left, x.right])
-            else:
+    # Names set to constant strings ({% set u = '%c%c'|format(95, 95) %}): attribute names built from
+    # them are followed, so `x[u ~ 'init' ~ u]` is read as `x['__init__']`.
+    known: dict[str, str] = {}
+
+    def const(n: Any, depth: int = 0) -> str | None:
+        """The string an expression always evaluates to, when it is made of constants, names set to
+        constants, ~ / + and the string filters below; None otherwise. Never renders anything."""
+        if depth > 50:
+            return None
+        if isinstance(n, nodes.Const):
+            return n.value if isinstance(n.value, str) else None
+        if isinstance(n, nodes.Name):
+            return known.get(n.name)
+        if isinstance(n, nodes.Concat):
+            parts = [const(x, depth + 1) for x in n.nodes]
+            return None if None in parts else "".join(parts)  # type: ignore[arg-type]
+        if isinstance(n, nodes.Add):
+            a, b = const(n.left, depth + 1), const(n.right, depth + 1)
+            return a + b if a is not None and b is not None else None
+        if isinstance(n, nodes.Filter) and n.node is not None:
+            base = const(n.node, depth + 1)
+            if base is None and n.name == "join" and isinstance(n.node, (nodes.List, nodes.Tuple)):
+                items = [const(x, depth + 1) for x in n.node.items]
+                sep = const(n.args[0], depth + 1) if n.args else ""
+                return None if None in items or sep is None else sep.join(items)  # type: ignore[arg-type]
+            if base is None:
                 return None
-        return out if not parts else None
+            if n.name == "format" and "%" in base:
+                vals = [x.value for x in n.args if isinstance(x, nodes.Const)]
+                if len(vals) != len(n.args):
+                    return None
+                try:
+                    return str(base % tuple(vals))[:200]
+                except (TypeError, ValueError, OverflowError):
+                    return None
+            if n.name in ("lower", "upper", "trim", "string", "e", "reverse"):
+                return {"lower": base.lower(), "upper": base.upper(), "trim": base.strip(), "reverse": base[::-1]}.get(
+                    n.name, base
+                )
+            if n.name == "replace" and len(n.args) >= 2:
+                a, b = const(n.args[0], depth + 1), const(n.args[1], depth + 1)
+                return base.replace(a, b)[:200] if a is not None and b is not None else None
+        return None
+
+    for a in tree.find_all(nodes.Assign):
+        if isinstance(a.target, nodes.Name):
+            v = const(a.node)
+            if v is not None:
+                known[a.target.name] = v
 
     found: list[tuple[str, str]] = []
     todo: list[Any] = [tree]
@@ -362,6 +397,10 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
                 found.append(("high", "reads an attribute whose name is computed when rendered (|attr)"))
         if name is not None and name.startswith("_"):
             found.append(("critical" if name.startswith("__") else "high", f"reaches the attribute {text(name, 60)!r}"))
+        if isinstance(n, (nodes.Getattr, nodes.Getitem)) and isinstance(n.node, nodes.Name) and n.node.name in _ROOTS:
+            # Jinja's own global objects hold no data a chat template needs: reaching into one is how
+            # sandbox escapes start (cycler.__init__.__globals__, lipsum.__globals__...)
+            found.append(("critical", f"reaches into Jinja's global {n.node.name!r}"))
         todo.extend(n.iter_child_nodes())
     return found
 

@@ -3,43 +3,38 @@ every global a pickle would import, judged against the allowlist."""
 
 from __future__ import annotations
 
-import fnmatch
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ... import guard
 from ...catalog import pickles
 from ...catalog.base import CatalogError
 from ...catalog.pickles import ARCHIVE_ERRORS, READ_ERRORS
-from .report import FileReport, rules
-
-
-def _matches(name: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+from . import pickle_rules
+from .report import FileReport
 
 
 def judge_globals(
-    report: FileReport, summary: pickles.PickleSummary, where: str, frameworks: tuple[str, ...], unknown_severity: str
+    report: FileReport,
+    summary: pickles.PickleSummary,
+    where: str,
+    frameworks: tuple[str, ...],
+    unknown_severity: str,
+    reading: str = "",
 ) -> None:
-    r = rules()["pickle"]
-    allow = [p for fw in ("common", *frameworks) for p in r["allow"].get(fw, [])]
-    what = "the pickle" if where == report.path else where.split(":", 1)[-1]
-    for g in sorted(summary.globals):
-        called = "calls" if g in summary.calls else "imports"
-        if _matches(g, r["dangerous"]):
-            report.add(
-                "critical", "pickle.dangerous-global", f"{what} {called} {g}, which runs code when loaded", where
-            )
-        elif not _matches(g, allow):
-            report.add(
-                unknown_severity,
-                "pickle.unknown-global",
-                f"{what} {called} {g}, which is on no allowlist for this format: loading it runs "
-                "code aitrail cannot vouch for",
-                where,
-            )
+    """Findings for what loading the pickle would do with its globals (analyze/security/pickle_rules.py);
+    pickles found inside its bytes values are judged the same way. ``frameworks`` chose the walk's
+    framing (joblib); the rules know every framework by its modules."""
+    what = ("the pickle" if where == report.path else where.split(":", 1)[-1]) + reading
+    todo = [(summary, what)]
+    while todo:
+        s, label = todo.pop()
+        for g, v in pickle_rules.judge().judge(s, unknown_severity):
+            ev = {"how": v.how, "framework": v.framework or "", "global": g, "why": v.why}
+            report.add(v.severity, v.rule, f"{label} {v.message}", where, ev)
+        todo.extend((n, f"{label} (a pickle inside one of its bytes values)") for n in s.nested)
 
 
 def walk_all(
@@ -66,6 +61,10 @@ def walk_all(
         s = pickles.PickleSummary()
         ended: BaseException | None = None
         try:
+            start = fh.tell()
+        except (OSError, ValueError, AttributeError):
+            start = -1
+        try:
             # joblib's framing needs the wrappers' state: the same reader as the inventory's
             if joblib:
                 pickles.walk(fh, s, pickles.joblib_arrays, lean=False, max_ops=max_ops)
@@ -73,6 +72,7 @@ def walk_all(
                 pickles.walk(fh, s, lean=True, max_ops=max_ops)
         except zipfile.BadZipFile:
             judge_globals(report, s, where, frameworks, unknown)
+            other_reading(report, fh, s, start, where, unknown)
             raise  # tampering with the container: reported by the caller
         except pickles.LimitExceeded as e:
             ended = e
@@ -80,12 +80,14 @@ def walk_all(
                 keep.append((s, e))
             limit_finding(report, where, e)  # first: it stays listed when the globals pass the findings cap
             judge_globals(report, s, where, frameworks, unknown)
+            other_reading(report, fh, s, start, where, unknown)
             return n
         except READ_ERRORS as e:
             ended = e
             if keep is not None and n == 0:
                 keep.append((s, e))
-            judge_globals(report, s, where, frameworks, unknown)  # what ran before the break still ran
+            judge_globals(report, s, where, frameworks, unknown)
+            other_reading(report, fh, s, start, where, unknown)  # what ran before the break still ran
             if n < min_pickles:
                 # Fail closed: a stream aitrail cannot read past may be one a more lenient loader reads on
                 # (a loader-parser differential), and whatever follows would run unjudged.
@@ -100,6 +102,7 @@ def walk_all(
         if keep is not None and n == 0 and ended is None:
             keep.append((s, None))
         judge_globals(report, s, where, frameworks, unknown)
+        other_reading(report, fh, s, start, where, unknown)
         n += 1
         if n >= min_pickles and not fh.read(1):
             return n
@@ -107,6 +110,38 @@ def walk_all(
             fh.seek(-1, 1)
         except (OSError, ValueError):
             return n
+
+
+def other_reading(
+    report: FileReport, fh: IO[bytes], s: pickles.PickleSummary, start: int, where: str, unknown: str
+) -> None:
+    """A pickle with an opcode straddling its frame is read one way by pickle.loads (the walk's way) and
+    another by file loaders (pickle.load, torch.load): the file loaders' reading is walked and judged too."""
+    if not s.straddles:
+        return
+    import io
+
+    cut, resume = s.straddles[0]
+    name = getattr(fh, "name", None)
+    if isinstance(fh, io.BytesIO):
+        again: IO[bytes] = io.BytesIO(fh.getbuffer())
+    elif isinstance(name, str) and start >= 0 and not hasattr(fh, "_fileobj"):
+        again = open(name, "rb")
+    else:
+        report.add(
+            "high",
+            "pickle.frame-straddle",
+            f"{where}: how a file loader reads past the straddled frame could not be judged here",
+            where,
+        )
+        return
+    s2 = pickles.PickleSummary()
+    with again:
+        try:
+            pickles.walk(pickles.Spliced(again, max(start, 0), cut, resume), s2, lean=True)  # type: ignore[arg-type]
+        except (pickles.LimitExceeded, *READ_ERRORS):
+            pass  # what was read before the break is judged; the straddle itself is already high
+    judge_globals(report, s2, where, (), unknown, reading=" (read as pickle.load and torch.load read it)")
 
 
 def limit_finding(report: FileReport, where: str, e: pickles.LimitExceeded) -> None:
@@ -148,9 +183,17 @@ def _torch_storage(name: str) -> bool:
     return len(parts) >= 2 and parts[-2] == "data" and parts[-1].isdigit()
 
 
-def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknown: str) -> None:
+MAX_ZIP_DEPTH = 4  # zips inside zips followed this deep (more: a limit finding)
+MAX_INNER_ZIP = 512 << 20  # an inner zip is read into memory to be opened: larger ones are a limit finding
+
+
+def scan_zip(
+    report: FileReport, path: Path, frameworks: tuple[str, ...], unknown: str, source: Any = None, depth: int = 0
+) -> None:
+    """Every member of a zip judged by its bytes, whatever its name; zips inside it (wheels in wheels,
+    a .pt inside a .zip) opened in turn. ``source`` is an inner zip's bytes, ``path`` its shown name."""
     try:
-        z = zipfile.ZipFile(path)
+        z = zipfile.ZipFile(path if source is None else source)
     except Exception as e:  # noqa: BLE001 - zipfile raises many kinds on hostile headers; each is a finding
         report.add(
             "high", "zip.corrupt", f"corrupt zip archive ({guard.describe(e)}): a loader may read it differently"
@@ -208,6 +251,9 @@ def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknow
                 if not named:  # any other member is judged by its first bytes, whatever its name
                     with z.open(info) as fh:
                         head = fh.read(4096)
+                    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+                        _inner_zip(report, z, info, path, frameworks, unknown, depth)
+                        continue
                     codec = pickles.compression(head, lambda: z.open(info))  # noqa: B023 - called here
                     if not (codec or pickles.looks_like_pickle(head)):
                         continue
@@ -237,6 +283,29 @@ def scan_zip(report: FileReport, path: Path, frameworks: tuple[str, ...], unknow
                     f"member {info.filename!r} cannot be read ({guard.describe(e)}): it is not judged",
                     where,
                 )
+
+
+def _inner_zip(
+    report: FileReport,
+    z: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    path: Path,
+    frameworks: tuple[str, ...],
+    unknown: str,
+    depth: int,
+) -> None:
+    import io
+
+    where = f"{path.name}:{info.filename}"
+    if depth + 1 > MAX_ZIP_DEPTH or info.file_size > MAX_INNER_ZIP:
+        why = f"nested more than {MAX_ZIP_DEPTH} deep" if depth + 1 > MAX_ZIP_DEPTH else "larger than 512 MiB"
+        report.add(
+            "high", "archive.nesting-limit", f"zip member {info.filename!r} is a zip {why}: not judged", where
+        )
+        return
+    with z.open(info) as fh:
+        data = fh.read(MAX_INNER_ZIP + 1)
+    scan_zip(report, Path(where), frameworks, unknown, source=io.BytesIO(data), depth=depth + 1)
 
 
 def scan_tar(report: FileReport, path: Path, unknown: str) -> None:

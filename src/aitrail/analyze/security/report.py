@@ -35,9 +35,14 @@ class SecurityFinding:
     rule: str
     message: str
     location: str  # file, and member or key inside it
+    evidence: dict[str, str] | None = None  # how the global is used, its framework, why the rule fires
 
-    def to_dict(self) -> dict[str, str]:
-        return {"severity": self.severity, "rule": self.rule, "message": self.message, "location": self.location}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"severity": self.severity, "rule": self.rule, "message": self.message}
+        d["location"] = self.location
+        if self.evidence:
+            d["evidence"] = self.evidence
+        return d
 
 
 @dataclass
@@ -48,11 +53,14 @@ class FileReport:
     findings: list[SecurityFinding] = field(default_factory=list)
     dropped: int = 0  # findings past MAX_FINDINGS, counted in the last one
 
-    def add(self, severity: str, rule: str, message: str, location: str | None = None) -> None:
+    def add(
+        self, severity: str, rule: str, message: str, location: str | None = None, evidence: dict[str, str] | None = None
+    ) -> None:
         text = _bounded(f"{self.path}: {message}")
         where = _bounded(location or self.path)
         if len(self.findings) < MAX_FINDINGS:
-            self.findings.append(SecurityFinding(severity, rule, text, where))
+            ev = {k: _bounded(v) for k, v in evidence.items() if v} if evidence else None
+            self.findings.append(SecurityFinding(severity, rule, text, where, ev))
             return
         # Past the cap one summary finding stands for the rest, at the worst severity among them, so
         # that output stays bounded and the verdict does not change.
