@@ -237,7 +237,8 @@ def _worse(v: Verdict, than: Verdict | None) -> bool:
 def _renamed(v: Verdict | None, alias: str, g: str) -> Verdict | None:
     if v is None:
         return None
-    return Verdict(v.severity, v.rule, v.message.replace(alias, f"{g} (that is, {alias})", 1), v.how, v.framework, v.why)
+    message = v.message.replace(alias, f"{g} (that is, {alias})", 1)
+    return Verdict(v.severity, v.rule, message, v.how, v.framework, v.why)
 
 
 def _camel(name: str) -> bool:

@@ -54,7 +54,12 @@ class FileReport:
     dropped: int = 0  # findings past MAX_FINDINGS, counted in the last one
 
     def add(
-        self, severity: str, rule: str, message: str, location: str | None = None, evidence: dict[str, str] | None = None
+        self,
+        severity: str,
+        rule: str,
+        message: str,
+        location: str | None = None,
+        evidence: dict[str, str] | None = None,
     ) -> None:
         text = _bounded(f"{self.path}: {message}")
         where = _bounded(location or self.path)
