@@ -125,7 +125,7 @@ class Judge:
             # Python 2 modules do not exist in Python 3: the loader imports the alias, so the alias is
             # judged instead (unless the name as written is itself known dangerous)
             v = self._verdict(alias, how, unknown)
-            if best is None or best.severity != "critical" or _worse(v, best):
+            if best is None or best.severity != "critical" or (v is not None and _worse(v, best)):
                 best = _renamed(v, alias, g)
         segs = g.split(".")
         for i in range(1, len(segs) - 1):
