@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 
 import pytest
@@ -123,3 +124,120 @@ def test_the_rest_of_the_spdx_list_and_an_added_restriction():
     assert r["known"] and r["id"] == "JSON" and r["spdx_id"] == "JSON"
     assert L.resolve("JSON").facts is not None and L.licence_verdict(L.resolve("JSON"), "commercial")[0] == "unknown"
     assert len(L.knowledge().licenses) > 600  # the SPDX list, identity at least
+
+
+# -- the whole LicenseDB, near twins, reformatted copies (issue 12, item 5) ----------------------
+
+MIT_REAL = REAL / "ollama-llama-2-tiny-random-gguf" / "LICENSE"
+# The paragraph Moonshot AI appends to MIT for Kimi K2 (as ScanCode's LicenseDB records it,
+# moonshot-ai-modified-mit-2025): a licence only the LicenseDB set knows.
+MOONSHOT = (
+    "Our only modification part is that, if the Software (or any derivative works\nthereof) is used for any of "
+    "your commercial products or services that have\nmore than 100 million monthly active users, or more than 20 "
+    "million US dollars\n(or equivalent in other currencies) in monthly revenue, you shall prominently\ndisplay "
+    '"Kimi K2" on the user interface of such product or service.\n'
+)
+
+
+def test_a_licence_only_the_licencedb_knows_is_named_with_its_scancode_identity():
+    d = T.identify_text("Modified MIT License\n\n" + MIT_REAL.read_text() + "\n" + MOONSHOT).to_dict()
+    assert d["known"] and d["id"] == "LicenseRef-scancode-moonshot-ai-modified-mit-2025"
+    assert d["scancode_key"] == "moonshot-ai-modified-mit-2025" and d["name"] == "Moonshot AI Modified MIT 2025"
+    # the verdict side knows nothing of it: unknown, never "MIT"
+    assert L.resolve(d["id"]).facts is None or not L.resolve(d["id"]).facts.verified
+
+
+def test_a_changed_number_in_the_modification_is_a_near_miss_not_moonshot_nor_mit():
+    d = T.identify_text(MIT_REAL.read_text() + "\n" + MOONSHOT.replace("100 million", "500 million")).to_dict()
+    assert not d["known"] and d["id"] is None
+    assert d["closest"][0]["id"] in ("LicenseRef-scancode-moonshot-ai-modified-mit-2025", "MIT")
+
+
+def test_near_twins_in_the_licencedb_are_not_named_for_each_other():
+    """ISC and X11-Acer differ by one misspelt word, BSD-3-Clause and its 'without modification'
+    variant by two: with the right licence hidden, the twin must not be named."""
+    for file, lid in (("scancode-db/isc.txt", "ISC"), ("scancode-db/bsd-new.txt", "BSD-3-Clause")):
+        text = (TEXTS / file).read_text()
+        assert T.identify_text(text).licenses[0].license_id == lid
+        hidden = T.identify_text(text, exclude=frozenset([lid]))
+        assert not hidden.known and hidden.closest
+
+
+def _rewrap(t: str) -> str:
+    out = []
+    for para in re.split(r"\n\s*\n", t):
+        lines, cur = [], ""
+        for w in para.split():
+            if len(cur) + len(w) > 62:
+                lines.append(cur)
+                cur = w
+            else:
+                cur = f"{cur} {w}".strip()
+        out.append("\n".join([*lines, cur]))
+    return "\n\n".join(out)
+
+
+def _markdown(t: str) -> str:
+    paras = re.split(r"\n\s*\n", t.strip())
+    head = f"# {paras[0].strip()}" if len(paras[0]) < 120 else paras[0]
+    return "\n\n".join([head, *(f"**{p.strip()}**" if p.strip().isupper() and len(p) < 200 else p for p in paras[1:])])
+
+
+def _renumber(t: str) -> str:
+    n = iter(range(1, 10_000))
+    t = re.sub(r"(?m)^(\s*)(\d{1,2})\.(\s)", lambda m: f"{m.group(1)}{next(n)})" + m.group(3), t)
+    return re.sub(r"(?m)^(\s*)\(?([a-h])\)(\s)", lambda m: f"{m.group(1)}{m.group(2).upper()}.{m.group(3)}", t)
+
+
+def _smart_quotes(t: str) -> str:
+    return re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", t).replace("'", "\u2019")
+
+
+def _copyright(t: str) -> str:
+    line = "Copyright (c) 2025 Example Holdings, Ltd. and contributors"
+    pattern = r"(?im)^\s*copyright\s*(?:\(c\)|©|\d{4}).*$"
+    return re.sub(pattern, line, t, count=1) if re.search(pattern, t) else line + "\n\n" + t
+
+
+@pytest.mark.parametrize(
+    "transform,at_least",
+    [(_rewrap, 0.9), (_markdown, 1.0), (_renumber, 1.0), (_smart_quotes, 1.0), (_copyright, 1.0)],
+    ids=["rewrapped", "markdown", "renumbered", "smart-quotes", "copyright-line"],
+)
+def test_reformatted_copies_of_every_shared_text_identify_and_never_wrongly(transform, at_least):
+    exact = 0
+    for row in ROWS:
+        r = T.identify_text(transform((TEXTS / row["file"]).read_text(encoding="utf-8")), row["file"])
+        if r.known:
+            assert r.licenses[0].license_id == expected(row), row["file"]  # unknown is allowed, wrong is not
+            exact += 1
+    assert exact >= at_least * len(ROWS)
+
+
+def test_list_items_and_prose_starting_with_c_or_copyright_are_content_not_copyright_lines():
+    toks = T.tokens("(c) If You Publish Data You Receive\nCopyright law is national law.\nCopyright (c) 2020 X")
+    assert toks[:3] == ["if", "you", "publish"] and "law" in toks and "2020" not in toks
+
+
+def test_the_licencedb_index_is_compact_and_attributed():
+    path = ROOT / "src" / "aitrail" / "knowledge" / T.LICENSEDB
+    assert path.stat().st_size < 8_000_000
+    raw = json.loads(path.read_text())
+    assert raw["license"] == "CC-BY-4.0" and "ScanCode LicenseDB" in raw["attribution"]
+    assert len(raw["references"]) > 2_300 and "text" not in raw["references"][0]
+
+
+WHEEL = sorted((ROOT / "benchmarks/work/scancode/lib").glob("python3*/site-packages/licensedcode/data/licenses"))
+
+
+@pytest.mark.skipif(not WHEEL, reason="scancode-toolkit-mini not installed in benchmarks/work/scancode")
+def test_licencedb_texts_from_the_wheel_identify_and_stay_unknown_when_hidden():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from license_ident_bench import db_texts
+
+    for key, want, text in db_texts(WHEEL[0], 60) + [
+        t for t in db_texts(WHEEL[0], None) if t[0] in ("exaone-ai-model-1.1-nc", "moonshot-ai-modified-mit-2025")
+    ]:
+        r = T.identify_text(text, key)
+        assert r.known and (r.licenses[0].license_id == want or L.knowledge().lookup(want)), key
+        assert not T.identify_text(text, key, exclude=frozenset([r.licenses[0].license_id])).known, key
