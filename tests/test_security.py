@@ -315,3 +315,20 @@ def test_a_pickle_past_the_time_limit_is_a_limit_finding(tmp_path, monkeypatch):
     p.write_bytes(b"\x80\x04" + _short("collections") + _short("OrderedDict") + b"\x93" + b"K\x01" * (1 << 21) + b".")
     rep = S.scan_file(p, "slow.pkl", hash_file=False)
     assert any(f.rule == "pickle.limit-exceeded" and "s)" in f.message for f in rep.findings)
+
+
+def test_compressed_joblib_under_its_own_name_is_no_format_mismatch(tmp_path):
+    """joblib.dump(..., "m.joblib", compress=...) writes a compressed pickle under .joblib: that name
+    promises it, and a pickle it stays (the completeness check counts it as pickle weights)."""
+    import joblib
+    import numpy as np
+
+    from aitrail import scan
+    from aitrail.analyze.completeness import PICKLE_FORMATS
+
+    for codec in ("zlib", "gzip", "bz2", "xz", "lz4"):
+        joblib.dump({"w": np.arange(8.0)}, tmp_path / f"m_{codec}.joblib", compress=(codec, 3))
+    inv = scan(tmp_path)
+    assert not [f for f in inv.findings if f.rule == "scan.format-mismatch"]
+    formats = {c.format for c in inv.components if c.format and c.format.startswith("joblib")}
+    assert formats and formats <= PICKLE_FORMATS

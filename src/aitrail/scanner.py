@@ -48,8 +48,10 @@ EXTENSION_FORMATS = {
     ".ckpt": {"pytorch-zip", "pytorch-legacy", "pickle", "zip"},
     ".keras": {"keras", "zip"},
     ".h5": {"hdf5"},
-    ".pkl": {"pickle", "joblib", "joblib-zlib"},
-    ".joblib": {"pickle", "joblib", "joblib-zlib"},
+    # joblib.dump(..., "x.joblib", compress=...) and pandas' to_pickle write compressed pickles under these
+    # names: every compressor the pickle reader follows is what such a name promises
+    ".pkl": {"pickle", "joblib", *(f"joblib-{c}" for c in ("zlib", "gzip", "bz2", "xz", "lzma", "lz4", "zstd"))},
+    ".joblib": {"pickle", "joblib", *(f"joblib-{c}" for c in ("zlib", "gzip", "bz2", "xz", "lzma", "lz4", "zstd"))},
 }
 
 

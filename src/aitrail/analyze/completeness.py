@@ -12,7 +12,9 @@ from typing import Any, Callable
 from .. import yamlsafe
 from ..model import CompletenessItem, Component, ComponentType, Inventory, RelationshipKind
 
-PICKLE_FORMATS = {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pickle", "joblib", "joblib-zlib", "torchscript"}
+PICKLE_FORMATS = {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pickle", "joblib", "torchscript"} | {
+    f"joblib-{c}" for c in ("zlib", "gzip", "bz2", "xz", "lzma", "lz4", "zstd")  # compressed pickles are pickles
+}
 
 
 @lru_cache(maxsize=1)
