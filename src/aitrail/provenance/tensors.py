@@ -87,7 +87,10 @@ class Weights:
     def _map(self, path: Path) -> Any:
         if path not in self._maps:
             with open(path, "rb") as fh:
-                self._maps[path] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+                m: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+            if hasattr(m, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+                m.madvise(mmap.MADV_RANDOM)  # rows are scattered: the kernel's read-ahead would read far more
+            self._maps[path] = m
         return self._maps[path]
 
     def raw_rows(self, t: TensorRef, rows: Sequence[int]) -> list[bytes]:
