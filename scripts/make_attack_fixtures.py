@@ -532,6 +532,76 @@ def _c09(p: Path) -> None:
     joblib.dump({"coef": np.arange(3.0), "objects": arr}, p)
 
 
+@fixture(
+    "a30_lib2to3_grammar_loads.pkl",
+    "pickle",
+    "lib2to3.pgen2.grammar.Grammar.loads(Grammar(), bytes) pickle.loads a nested pickle (posix.system)",
+    "picklescan GHSA-f54q-57x4-jg88",
+    "lib2to3|system",
+)
+def _a30() -> bytes:
+    grammar = call(sg("lib2to3.pgen2.grammar", "Grammar"))
+    inner = binbytes(dumps(Reduce(os.system, SH)))
+    return P4 + call(sg("lib2to3.pgen2.grammar", "Grammar.loads"), grammar, inner) + STOP
+
+
+@fixture(
+    "a31_ensurepip_run_pip.pkl",
+    "pickle",
+    "ensurepip._run_pip(args) runs pip in a subprocess with the pickle's arguments (here: --log writes a file)",
+    "picklescan GHSA-xp4f-hrf8-rxw7",
+    "ensurepip",
+)
+def _a31() -> bytes:
+    import ensurepip
+
+    return dumps(Reduce(ensurepip._run_pip, ["--log", MARK, "list"]))  # type: ignore[attr-defined]
+
+
+@fixture(
+    "a32_test_support_assert_python_ok.pkl",
+    "pickle",
+    "test.support.script_helper.assert_python_ok('-c', source) spawns a Python that runs it",
+    "picklescan GHSA-g38g-8gr9-h9xp (test)",
+    "test.support",
+)
+def _a32() -> bytes:
+    return P4 + call(sg("test.support.script_helper", "assert_python_ok"), u("-c"), u(PY)) + STOP
+
+
+@fixture(
+    "a33_venv_create.pkl",
+    "pickle",
+    "venv.create(path) creates a virtual environment (a folder, interpreter links, activation scripts)",
+    "picklescan / fickling (venv)",
+    "venv",
+)
+def _a33() -> bytes:
+    return P4 + call(sg("venv", "create"), u(MARK)) + STOP
+
+
+@fixture(
+    "a34_bdb_run.pkl",
+    "pickle",
+    "bdb.Bdb.run(Bdb(), source) exec()s it under a tracer",
+    "picklescan / modelscan ('bdb': *)",
+    "bdb",
+)
+def _a34() -> bytes:
+    return P4 + call(sg("bdb", "Bdb.run"), call(sg("bdb", "Bdb")), u(PY)) + STOP
+
+
+@fixture(
+    "a35_idlelib_calltip_get_entity.pkl",
+    "pickle",
+    "idlelib.calltip.get_entity(expression) eval()s it",
+    "picklescan GHSA-9xph-j2h6-g47v",
+    "idlelib",
+)
+def _a35() -> bytes:
+    return P4 + call(sg("idlelib.calltip", "get_entity"), u(PY)) + STOP
+
+
 # --- opcode-level tricks: what the walker must follow ---------------------------------------------
 @fixture(
     "o01_frame_straddle.pkl",
