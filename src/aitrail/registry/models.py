@@ -1,13 +1,14 @@
 """The registry's tables (SQLAlchemy 2). Migrations in ``migrations/versions`` create exactly these
 (a test compares them). ``*_key`` columns hold the lower-cased value the queries match on, so one
-index serves case-insensitive lookups on SQLite and PostgreSQL alike."""
+index serves case-insensitive lookups on SQLite and PostgreSQL alike; (key, version_id) indexes
+let a filter count and page its matches from the index alone."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -46,30 +47,32 @@ class Label(Base):
     """A name a version was pushed under (a hub repo id, a project name): one version, many labels."""
 
     __tablename__ = "labels"
-    __table_args__ = (UniqueConstraint("version_id", "key"),)
+    __table_args__ = (UniqueConstraint("version_id", "key"), Index("ix_labels_key_version", "key", "version_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
     name: Mapped[str] = mapped_column(String(300))
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class File(Base):
     __tablename__ = "files"
+    __table_args__ = (Index("ix_files_sha256_version", "sha256", "version_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
     path: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(BigInteger)
     format: Mapped[str | None] = mapped_column(String(64))
 
 
 class Dataset(Base):
     __tablename__ = "datasets"
+    __table_args__ = (Index("ix_datasets_key_version", "key", "version_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
     name: Mapped[str] = mapped_column(String(300))
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    key: Mapped[str] = mapped_column(String(300))
     relation: Mapped[str] = mapped_column(String(32))  # trained-on | tested-on
 
 
@@ -77,12 +80,13 @@ class Licence(Base):
     """Licence evidence and the verdict for the document's use, per component (model, base, dataset...)."""
 
     __tablename__ = "licenses"
+    __table_args__ = (Index("ix_licenses_key_version", "key", "version_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
     component: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(32))
     license: Mapped[str | None] = mapped_column(String(300))
-    key: Mapped[str | None] = mapped_column(String(300), index=True)
+    key: Mapped[str | None] = mapped_column(String(300))
     verdict: Mapped[str | None] = mapped_column(String(40))
     evidence: Mapped[str | None] = mapped_column(Text)
 
@@ -91,10 +95,11 @@ class Lineage(Base):
     """A base model this version derives from, with the evidence and the source that supplied it."""
 
     __tablename__ = "lineage"
+    __table_args__ = (Index("ix_lineage_key_version", "key", "version_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
     base: Mapped[str] = mapped_column(String(300))
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    key: Mapped[str] = mapped_column(String(300))
     relation: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[str | None] = mapped_column(Text)
     resolver: Mapped[str] = mapped_column(String(64))
@@ -102,9 +107,10 @@ class Lineage(Base):
 
 class FindingRow(Base):
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_rule_version", "rule", "version_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = _fk()
-    rule: Mapped[str] = mapped_column(String(120), index=True)
+    rule: Mapped[str] = mapped_column(String(120))
     severity: Mapped[str] = mapped_column(String(16))
     path: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)

@@ -4,6 +4,7 @@ lineage, transitively) / a file digest / a rule; one version in full; a label's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -68,36 +69,77 @@ def _filtered(f: Filters) -> Select[Any]:
     return q
 
 
+SUMMARY = (
+    "id",
+    "name",
+    "identity",
+    "identity_kind",
+    "source_kind",
+    "created_at",
+    "use",
+    "verdict",
+    "mof_class",
+    "max_severity",
+    "policy_passed",
+    "knowledge_version",
+)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    d = {c: getattr(row, c) for c in SUMMARY}
+    d["source"] = d.pop("source_kind")
+    at = d["created_at"]
+    d["created_at"] = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat()
+    return d
+
+
 def summary(s: Session, v: Version) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "name": v.name,
-        "identity": v.identity,
-        "identity_kind": v.identity_kind,
-        "source": v.source_kind,
-        "created_at": v.created_at.isoformat(),
-        "use": v.use,
-        "verdict": v.verdict,
-        "mof_class": v.mof_class,
-        "max_severity": v.max_severity,
-        "policy_passed": v.policy_passed,
-        "knowledge_version": v.knowledge_version,
+    return _summary(v)
+
+
+def _single(f: Filters) -> tuple[Any, Any, str] | None:
+    """(version_id column, key column, value) when ``f`` is one exact-match filter on a child table."""
+    given = {k: v for k, v in f.__dict__.items() if v is not None}
+    if len(given) != 1:
+        return None
+    ((name, value),) = given.items()
+    simple = {
+        "license": (Licence.version_id, Licence.key, str(value).lower()),
+        "dataset": (Dataset.version_id, Dataset.key, str(value).lower()),
+        "digest": (File.version_id, File.sha256, str(value).lower().removeprefix("sha256:")),
+        "rule": (FindingRow.version_id, FindingRow.rule, str(value)),
+        "label": (Label.version_id, Label.key, str(value).lower()),
     }
+    return simple.get(name)
 
 
 def list_models(s: Session, f: Filters, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    ids = _filtered(f).subquery()
-    total = s.scalar(select(func.count()).select_from(ids)) or 0
-    rows = s.scalars(
-        select(Version).where(Version.id.in_(select(ids.c.id))).order_by(Version.id.desc()).limit(limit).offset(offset)
-    ).all()
+    cols = [getattr(Version, c) for c in SUMMARY]  # columns only: never the stored document or card
+    one = _single(f)
+    if one is not None:
+        # the common case, answered from the (key, version_id) index alone: count and page of ids
+        vid, key, value = one
+        total = s.scalar(select(func.count(func.distinct(vid))).where(key == value)) or 0
+        page = select(vid).where(key == value).distinct().order_by(vid.desc()).limit(limit).offset(offset)
+        ids = list(s.scalars(page))
+        rows = s.execute(select(*cols).where(Version.id.in_(ids)).order_by(Version.id.desc())).all() if ids else []
+    else:
+        sub = _filtered(f).subquery()
+        total = s.scalar(select(func.count()).select_from(sub)) or 0
+        rows = s.execute(
+            select(*cols)
+            .where(Version.id.in_(select(sub.c.id)))
+            .order_by(Version.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
     labels: dict[int, list[str]] = {}
     if rows:
         for vid, name in s.execute(
             select(Label.version_id, Label.name).where(Label.version_id.in_([r.id for r in rows])).order_by(Label.id)
         ):
             labels.setdefault(vid, []).append(name)
-    return [{**summary(s, r), "labels": labels.get(r.id, [])} for r in rows], total
+    return [{**_summary(r), "labels": labels.get(r.id, [])} for r in rows], total
 
 
 def _rows(s: Session, table: Any, vid: int, cols: tuple[str, ...]) -> list[dict[str, Any]]:
