@@ -4,7 +4,8 @@
 
 Generates safetensors shards with numpy (random float16, incompressible) in
 benchmarks/work/sign_bench/ (git-ignored) plus a config and a card, then, alternating the tools
-round by round (so neither always meets a warmer page cache), times in a fresh process each:
+round by round (so neither always meets a warmer page cache), times in a fresh process each
+(wall and CPU seconds: on a shared machine the CPU time is the steadier measure):
 ``aitrail sign`` (the full check: digests, catalogers, security rules, BOM and check attestations),
 ``aitrail verify``, ``model_signing`` sign and verify with the same EC P-256 key. Each tool
 verifies the other's bundle too. Prints a Markdown table (median wall seconds, GB/s, peak RSS)
@@ -84,8 +85,8 @@ def keys(d: Path) -> tuple[Path, Path]:
     return priv, pub
 
 
-def timed(args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) of this child alone (wait4), exit code."""
+def timed(args: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads), peak RSS (MB) of this child alone (wait4), exit code."""
     t = time.perf_counter()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert p.stdout is not None
@@ -95,7 +96,7 @@ def timed(args: list[str]) -> tuple[float, float, int]:
     p.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         print(f"  exit {code}: {' '.join(args[3:5])}\n{out.decode(errors='replace')[-2000:]}", file=sys.stderr)
-    return wall, usage.ru_maxrss / 1024, code
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
 
 
 def main() -> int:
@@ -118,7 +119,7 @@ def main() -> int:
         size = int(gen.stdout.strip())
         priv, pub = keys(WORK)
         ours, theirs = WORK / "aitrail.sig", WORK / "model_signing.sig"
-        runs: dict[str, list[tuple[float, float, int]]] = {}
+        runs: dict[str, list[tuple[float, float, float, int]]] = {}
         steps = {
             "aitrail sign (check + BOM/check attestations)": [PY, "-c", AITRAIL, "sign", str(model), "--key", str(priv),
                                                             "--signature", str(ours), "-q"],
@@ -138,12 +139,15 @@ def main() -> int:
         gb = size / 1e9
         print(f"\nmodel: {len(list(model.iterdir()))} files, {gb:.2f} GB; {os.cpu_count()} CPUs; "
               f"{a.rounds} round(s), page cache warm after generation\n")
-        print("| step | median s | GB/s | peak RSS MB | exit codes |")
-        print("|---|---:|---:|---:|---|")
+        print("| step | median wall s | GB/s (wall) | median CPU s | peak RSS MB | exit codes |")
+        print("|---|---:|---:|---:|---:|---|")
         for name, rs in runs.items():
-            med = statistics.median(w for w, _, _ in rs)
-            print(f"| {name} | {med:.2f} | {gb / med:.2f} | {max(p for _, p, _ in rs):.0f} | "
-                  f"{','.join(str(c) for _, _, c in rs)} |")
+            wall = statistics.median(r[0] for r in rs)
+            cpu = statistics.median(r[1] for r in rs)
+            print(f"| {name} | {wall:.2f} | {gb / wall:.2f} | {cpu:.2f} | {max(r[2] for r in rs):.0f} | "
+                  f"{','.join(str(r[3]) for r in rs)} |")
+        load = os.getloadavg()[0]
+        print(f"\nload average at the end: {load:.1f} (a shared machine: CPU seconds are the steadier measure)")
     finally:
         if not a.keep:
             shutil.rmtree(WORK, ignore_errors=True)

@@ -422,3 +422,29 @@ def test_one_file_models_both_ways(model, keys, capsys, tmp_path):
         f.write(b"\x01")
     code, doc = verify_json(capsys, weights, ours, "--key", keys["p256"][1])
     assert code == 1 and doc["changed"] == ["model.safetensors"]
+
+
+def test_sign_refuses_empty_models_bad_ignores_and_locked_keys(tmp_path, keys, capsys, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+
+    empty = tmp_path / "empty"
+    (empty / ".git").mkdir(parents=True)
+    (empty / ".git" / "HEAD").write_text("x")  # only what OMS excludes
+    code, _, err = run(capsys, "sign", empty, "--key", keys["p256"][0], "--no-attestations")
+    assert code == 2 and "no file to sign" in err
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "config.json").write_text("{}")
+    code, _, err = run(capsys, "sign", m, "--key", keys["p256"][0], "--ignore-path", "../x")
+    assert code == 2 and "../x" in err
+    key = serialization.load_pem_private_key(keys["p256"][0].read_bytes(), None)
+    locked = tmp_path / "locked.key"
+    locked.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.BestAvailableEncryption(b"s3cret")))
+    code, _, err = run(capsys, "sign", m, "--key", locked)
+    assert code == 2 and "password" in err.lower()
+    monkeypatch.setenv("AITRAIL_TEST_PW", "s3cret")
+    assert run(capsys, "sign", m, "--key", locked, "--password-env", "AITRAIL_TEST_PW", "--ignore-path", "notes")[0] == 0
+    statement = json.loads(base64.b64decode(json.loads((m / "model.sig").read_text())["dsseEnvelope"]["payload"]))
+    assert "notes" in statement["predicate"]["serialization"]["ignore_paths"]
+    assert verify_json(capsys, m, m / "model.sig", "--key", keys["p256"][1])[0] == 0
