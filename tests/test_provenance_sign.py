@@ -444,7 +444,8 @@ def test_sign_refuses_empty_models_bad_ignores_and_locked_keys(tmp_path, keys, c
     code, _, err = run(capsys, "sign", m, "--key", locked)
     assert code == 2 and "password" in err.lower()
     monkeypatch.setenv("AITRAIL_TEST_PW", "s3cret")
-    code, _, err = run(capsys, "sign", m, "--key", locked, "--password-env", "AITRAIL_TEST_PW", "--ignore-path", "notes")
+    pw = ["--password-env", "AITRAIL_TEST_PW"]
+    code, _, err = run(capsys, "sign", m, "--key", locked, *pw, "--ignore-path", "notes")
     assert code == 0, err
     statement = json.loads(base64.b64decode(json.loads((m / "model.sig").read_text())["dsseEnvelope"]["payload"]))
     assert "notes" in statement["predicate"]["serialization"]["ignore_paths"]
