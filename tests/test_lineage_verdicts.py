@@ -384,3 +384,20 @@ def test_an_ancestors_training_data_reaches_the_model(tmp_path):
     [ds] = [c for c in rep["components"] if c["role"] == "dataset"]
     assert ds["name"] == "ms_marco" and ds["verdict"] == "not_allowed" and ds["depth"] == 1
     assert any(f.rule == "license.noncommercial-data" and f.message.startswith("x/ft:") for f in inv.findings)
+
+
+def test_a_modified_licence_text_is_a_finding_and_makes_the_verdict_unknown(tmp_path):
+    from test_licenses import MIT_TEXT
+
+    clause = "copies or substantial portions of the Software."
+    modified = MIT_TEXT.replace(clause, clause + " Products with over 100 million users must display our name.")
+    (tmp_path / "LICENSE").write_text(modified)
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# m\n")
+    (tmp_path / "config.json").write_text("{}")
+    inv = aitrail.scan(tmp_path)
+    [msg] = rules(inv)["license.unidentified-text"]
+    assert "LICENSE" in msg and "closest: MIT" in msg
+    assert L.report(inv, "commercial")["verdict"] == "unknown"
+    (tmp_path / "LICENSE").write_text(MIT_TEXT)  # the plain text: identified, no finding
+    inv = aitrail.scan(tmp_path)
+    assert "license.unidentified-text" not in rules(inv) and L.report(inv, "commercial")["verdict"] == "allowed"

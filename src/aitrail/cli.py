@@ -350,7 +350,12 @@ def _scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-UNKNOWN_RULES = ("license.base-unresolved", "license.lineage-cycle", "license.lineage-limit")
+UNKNOWN_RULES = (
+    "license.base-unresolved",
+    "license.lineage-cycle",
+    "license.lineage-limit",
+    "license.unidentified-text",
+)
 
 
 def _licenses(args: argparse.Namespace) -> int:

@@ -529,6 +529,9 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
     for lic, r in own:
         if not _is_companion(r):
             add(model, "model", lic, r, [str(lic.evidence), *companions])
+    for path, why in unidentified_texts(inv, model):
+        r = Resolution("", license_ref(path.rsplit("/", 1)[-1]), None, "unidentified licence text")
+        add(model, "model", DeclaredLicense("", Evidence(path)), r, [f"{path}: {why}"])
     if not out:
         none = Resolution("", "NOASSERTION", None, "none declared")
         add(model, "model", None, none, ["no licence declared", *companions])
@@ -577,6 +580,22 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         if pkg is not None and pkg.type == ComponentType.LIBRARY:
             for lic in package_licences(inv, pkg):
                 add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
+    return out
+
+
+def unidentified_texts(inv: Inventory, model: Component) -> list[tuple[str, str]]:
+    """Licence texts in the model (LICENSE files, a text pasted into GGUF general.license) that could not
+    be identified: (path, what is closest). Each makes the verdict unknown; none is dropped in silence."""
+    out = []
+    for c in inv.related(model.id, RelationshipKind.CONTAINS):
+        ident = c.properties.get("identification") if c.type == ComponentType.LICENSE else None
+        if c.path and isinstance(ident, dict) and not ident.get("known"):
+            closest = ", ".join(
+                f"{x.get('id')} ({float(x.get('coverage') or 0):.0%} of its text)" for x in ident.get("closest") or []
+            )[:300]
+            out.append((c.path, f"a licence text aitrail cannot identify (closest: {closest or 'none'})"))
+        elif c.path and c.properties.get("license_text_unidentified"):
+            out.append((c.path, f"an unidentified licence text ({c.properties['license_text_unidentified']})"))
     return out
 
 
@@ -727,6 +746,17 @@ def check(inv: Inventory) -> None:
                         source,
                     )
                 )
+        for path, why in unidentified_texts(inv, m):
+            inv.findings.append(
+                Finding(
+                    Severity.MEDIUM,
+                    "license.unidentified-text",
+                    f"{m.name}: {path}: {why}; the licence verdict is unknown until the text is read",
+                    path,
+                    Evidence(path),
+                    source,
+                )
+            )
         _lineage_findings(inv, m, source)
         _laundering(inv, m, resolved)
         _noncommercial_data(inv, m, resolved)
