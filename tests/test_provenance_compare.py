@@ -354,3 +354,31 @@ def test_identify_picks_the_base(tmp_path: Path, base: dict) -> None:
     assert res["base"] == str(cands / "minilm")
     verdicts = {Path(c["path"]).name: c["verdict"] for c in res["candidates"]}
     assert verdicts == {"minilm": "derived", "other-bert": "architecture_only", "tiny-llama.gguf": "unrelated"}
+
+
+def test_structured_pruning(tmp_path: Path, base: dict) -> None:
+    """A third of each feed-forward block's hidden units removed (rows, bias and columns)."""
+    rng = np.random.default_rng(9)
+    small = dict(base)
+    for k in base:
+        if k.endswith("intermediate.dense.weight"):
+            pre = k[: -len("intermediate.dense.weight")]
+            keep = np.sort(rng.choice(1536, size=1024, replace=False))
+            small[k] = base[k][keep]
+            small[pre + "intermediate.dense.bias"] = base[pre + "intermediate.dense.bias"][keep]
+            small[pre + "output.dense.weight"] = base[pre + "output.dense.weight"][:, keep]
+    res = check(MINILM, save(small, tmp_path / "small.safetensors"), "derived", "pruned")
+    assert res["structure"]["shape_mismatch_count"] == 12  # output.dense: fewer columns; the biases
+
+
+def test_low_rank_full_fine_tune_is_a_fine_tune(tmp_path: Path, base: dict) -> None:
+    """Low-rank deltas on every matrix and dense ones on every vector: nothing left bit-identical."""
+    rng = np.random.default_rng(10)
+    ft = fine_tune(base, 0.02)
+    for k in matrices(base):
+        w = base[k]
+        delta = rng.standard_normal((w.shape[0], 4)).astype(np.float32) @ rng.standard_normal((4, w.shape[1])).astype(
+            np.float32
+        )
+        ft[k] = w + delta * (0.05 * float(np.linalg.norm(w)) / float(np.linalg.norm(delta)))
+    check(MINILM, save(ft, tmp_path / "lowrank.safetensors"), "derived", "fine-tune")

@@ -74,6 +74,7 @@ class Layer:
     zeros_added: float | None = None
     low_rank: bool | None = None
     note: str | None = None
+    base_rows: int | None = None  # when the derived holds another number of rows
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if v is not None}
@@ -278,6 +279,7 @@ def _plan(
             layer.derived_name = td.name
         if tb.shape != td.shape:
             layer.note = f"rows differ: base {tb.shape[0]}, derived {td.shape[0]}; the common rows compared"
+            layer.base_rows = tb.shape[0]
         problem = tb.problem or td.problem
         if problem:
             layer.status, layer.note = "unreadable", problem
@@ -464,13 +466,13 @@ def _rows_permuted(wb: Weights, wd: Weights, tb: TensorRef, td: TensorRef, limit
     """Rows in another order: m fresh rows of each side, m = sqrt(8 R), hold about 8 pairs of the same
     unit (the birthday bound) without reading the whole tensor. Derived rows whose best match among the
     base rows is far above the best match against the base with its columns rolled are such pairs."""
-    n = min(tb.rows, td.rows)
-    m = min(n, math.ceil(math.sqrt(8 * n)))
+    n = tb.rows  # the derived may hold fewer rows (structured pruning): each is somewhere in the base
+    m = min(n, td.rows, math.ceil(math.sqrt(8 * n)))
     if m < 4 or wb.bytes_read + wd.bytes_read + m * (tb.row_bytes + td.row_bytes) > limit:
         return None
     rng = np.random.default_rng([SEED, zlib.crc32(tb.name.encode()), 1])
     rows_b = sorted(rng.choice(n, size=m, replace=False).tolist())
-    rows_d = sorted(rng.choice(n, size=m, replace=False).tolist())
+    rows_d = sorted(rng.choice(td.rows, size=m, replace=False).tolist())
     try:
         b, d = wb.rows(tb, rows_b), wd.rows(td, rows_d)
     except ValueError:
@@ -576,10 +578,15 @@ def _kind(res: Comparison, same: list[Layer], wb: Weights, wd: Weights) -> str:
             f"median relative change {_med(changed, 'change'):.2g})"
         )
         return "quantized"
+    shrunk = _shrunk(res)
+    if shrunk:
+        res.reasons.append(f"{shrunk} tensors are smaller than the base's, their remaining rows the base's")
+        return "pruned"
     low = [lay for lay in changed if lay.low_rank]
     tested = [lay for lay in changed if lay.low_rank is not None]
-    if tested and len(low) >= 0.8 * len(tested):
-        ident = sum(1 for lay in same if lay.status == "identical")
+    ident = sum(1 for lay in same if lay.status == "identical")
+    # a merged adapter leaves what it did not target bit-identical; a low-rank full fine-tune does not
+    if tested and len(low) >= 0.8 * len(tested) and ident:
         res.reasons.append(
             f"{len(low)} changed matrices differ from the base by a low-rank delta; {ident} tensors unchanged"
         )
@@ -590,6 +597,19 @@ def _kind(res: Comparison, same: list[Layer], wb: Weights, wd: Weights) -> str:
         + (f"; {frozen} frozen (bit-identical)" if frozen else "")
     )
     return "fine-tune"
+
+
+def _shrunk(res: Comparison) -> int:
+    """Tensors the derived holds fewer rows of (its rows found in the base), or smaller in every dim."""
+    n = sum(
+        1
+        for lay in res.layers
+        if lay.base_rows is not None and lay.shape[0] < lay.base_rows and lay.status in ("similar", "permuted")
+    )
+    for m in res.structure.get("shape_mismatch", []):
+        if len(m["base"]) == len(m["derived"]) and all(d <= b for b, d in zip(m["base"], m["derived"], strict=True)):
+            n += 1
+    return n
 
 
 def _med(layers: list[Layer], key: str) -> float:
