@@ -53,7 +53,7 @@ def test_research_paper_stands_in_for_technical_report_and_next_class_needs():
     g = mof.grade(d)
     assert g.klass == 3 and g.progress["3"] == 100.0
     assert g.next_class_needs and g.next_class_needs[0].startswith("Class II - Open Tooling Model needs:")
-    assert "Training code: not released" in g.next_class_needs[0]
+    assert "Training code: not declared" in g.next_class_needs[0]  # absent from a declaration: not "not released"
 
 
 def test_mot_quirks_are_reproduced_and_said():
@@ -206,3 +206,87 @@ def test_schema_violations_are_named(doc, field):
     d = mof.from_dict(doc, "d.yml")
     assert any(field in p for p in d.problems), d.problems
     assert mof.grade(d).klass == 0
+
+
+# -- words that are true (issue 12, item 6) -----------------------------------------------------
+
+
+def _decl(stem: str) -> mof.Declaration:
+    return mof.from_yaml((MODELS / f"{stem}.yml").read_text(), f"{stem}.yml")
+
+
+def test_an_omitted_component_is_not_declared_and_unlicensed_is_not_a_licence():
+    """T5's MOT declaration lists two components, both `license: unlicensed`: nothing says the
+    weights were withheld, and `unlicensed` is the MOT's word for "no licence", not a licence."""
+    a = openness.assess(_decl("T5"))
+    s = a["summary"]
+    assert "the declaration does not include the weights" in s and "not released" not in s
+    assert "released without a licence: training methodologies" in s and "not under open licences" not in s
+    items = {it["item"]: it for r in a["osaid"]["requirements"] for it in r["items"]}
+    assert items["Training methodologies and techniques"]["status"] == "unlicensed"
+    assert items["Training methodologies and techniques"]["licenses"] == [None]
+    assert items["Model parameters"]["state"] == "not declared"
+    assert all("unlicensed" not in str(c["license"]) for c in a["mof"]["not_open"])
+
+
+def test_not_released_only_when_the_producer_says_so_and_the_mot_grade_is_unchanged():
+    doc = {
+        "framework": {"name": "Model Openness Framework", "version": "1.0", "date": "2024-12-15"},
+        "release": {
+            "name": "x",
+            "components": [{"name": "Model architecture", "license": "Apache-2.0"}],
+        },
+    }
+    plain = mof.from_dict(doc, "x.yml")
+    said = mof.from_dict({**doc, "release": {**doc["release"], "not_released": ["Model parameters (Final)"]}}, "x.yml")
+    assert mof.grade(plain).progress == mof.grade(said).progress  # the MOT ignores the key
+    assert "does not include the weights" in openness.assess(plain)["summary"]
+    a = openness.assess(said)
+    assert a["summary"].startswith("Not open source AI: the weights are not released")
+    assert a["index"]["dimensions"]["weights_endmodel"]["basis"].startswith("declared not released")
+    assert "Model parameters (Final): not released" in mof.grade(said).next_class_needs[0]
+    bad = mof.from_dict({**doc, "release": {**doc["release"], "not_released": ["Model architecture", "Nope"]}}, "x")
+    assert any("also listed as a released" in p for p in bad.problems) and any("'Nope'" in p for p in bad.problems)
+
+
+def test_a_scanned_folder_says_not_found_in_the_scanned_files(capsys):
+    assert main(["openness", str(MINILM), "--format", "json"]) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert "not found in the scanned files" in a["summary"] and "not released" not in a["summary"]
+    comps = {c["component"]: c for c in a["mof"]["components"]}
+    assert comps["Training code"]["state"] == "not found in the scanned files"
+
+
+def test_a_licence_name_the_mot_does_not_know_is_not_called_closed():
+    needs = mof.grade(_decl("Falcon-40B")).next_class_needs[0]
+    assert "Apache 2.0, which is not an open licence" not in needs
+    assert "aitrail reads it as Apache-2.0" in needs
+    items = {it["item"]: it for r in openness.assess(_decl("Falcon-40B"))["osaid"]["requirements"] for it in r["items"]}
+    assert items["Model architecture"]["status"] == "met"
+
+
+def _with(components: list[tuple[int, str | None]], paths: dict[int, str] | None = None) -> dict:
+    d = mof.Declaration("x", [c for c, _ in components], dict(components), {}, paths=paths or {})
+    return openness.index(d)["dimensions"]
+
+
+def test_index_preprint_is_not_a_peer_reviewed_paper_and_both_can_be_open():
+    paper, report = mof.RESEARCH_PAPER, mof.TECH_REPORT
+    arxiv = _with([(paper, "CC-BY-4.0")], {paper: "https://arxiv.org/abs/2304.01373"})
+    assert arxiv["preprint"]["class"] == "open" and arxiv["paper"]["class"] == "closed"
+    assert "preprint is not a peer-reviewed paper" in arxiv["paper"]["basis"]
+    venue = _with([(paper, "CC-BY-4.0")], {paper: "https://aclanthology.org/2024.acl-long.841/"})
+    assert venue["paper"]["class"] == "open"
+    assert _with([(report, None)])["hardware_architecture"]["class"] == "open"  # no longer capped at partial
+    company = _with([(report, None)])
+    assert company["preprint"]["class"] == "closed" and "not an archived preprint" in company["preprint"]["basis"]
+    nothing = _with([])
+    assert nothing["paper"]["class"] == "closed" and "not declared" in nothing["paper"]["basis"]
+
+
+def test_index_code_documentation_needs_the_processing_and_training_code():
+    kb = mof.knowledge()
+    train, prep = kb.by_name("Training code").id, kb.by_name("Data preprocessing code").id
+    assert _with([(train, "Apache-2.0"), (prep, "MIT")])["code"]["class"] == "open"
+    assert _with([(train, "Apache-2.0")])["code"]["class"] == "partial"
+    assert _with([(kb.by_name("Model architecture").id, "Apache-2.0")])["code"]["class"] == "closed"

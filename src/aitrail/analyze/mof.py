@@ -119,6 +119,17 @@ class Declaration:
     global_licenses: dict[str, str]  # distribution | code | data | document -> licence id
     evidence: dict[int, str] = field(default_factory=dict)  # component id -> where it was declared
     problems: list[str] = field(default_factory=list)
+    paths: dict[int, str] = field(default_factory=dict)  # component id -> its location (component_path)
+    # Components the producer says are not released (aitrail's `release.not_released` list; the MOT
+    # ignores the key, so its grade is the same). Any other component absent is only "not declared".
+    not_released: list[int] = field(default_factory=list)
+    origin: str = "declaration"  # "declaration" (a MOF YAML) or "scan" (built from a folder's files)
+
+    def absent(self, cid: int) -> str:
+        """Why a component is not in the declaration, in words that claim no more than is known."""
+        if cid in self.not_released:
+            return "not released"
+        return "not found in the scanned files" if self.origin == "scan" else "not declared"
 
 
 def _php_search(items: list[int], value: int) -> int | bool:
@@ -258,7 +269,7 @@ def grade(d: Declaration) -> MofGrade:
 
     # Report per component from the Class I evaluation (it covers every component).
     c1 = ev[1]["components"]
-    missing = [{"component": name(c), "class": kb.by_id(c).klass} for c in c1["missing"]]
+    missing = [{"component": name(c), "class": kb.by_id(c).klass, "state": d.absent(c)} for c in c1["missing"]]
     not_open = [entry(c, 1) for c in c1["invalid"]]
     unlicensed = [entry(c, 1) for c in c1["unlicensed"]]
     target = klass - 1 if klass > 1 else (3 if klass == 0 else 0)
@@ -266,9 +277,17 @@ def grade(d: Declaration) -> MofGrade:
     if target:
         comp = ev[target]["components"]
         for c in comp["missing"]:
-            needs.append(f"{name(c)}: not released")
+            needs.append(f"{name(c)}: {d.absent(c)}")
         for c in comp["invalid"]:
-            needs.append(f"{name(c)}: under {ev[target]['licenses'][c]}, which is not an open licence")
+            lic = ev[target]["licenses"][c]
+            meant = reading(lic)
+            if meant and meant != lic and kb.is_open(meant):  # the words must not call Apache 2.0 closed
+                needs.append(
+                    f"{name(c)}: under '{lic}', not a licence id the MOT recognises (aitrail reads it as {meant}, "
+                    "an open licence: declare that id)"
+                )
+            else:
+                needs.append(f"{name(c)}: under {lic}, which is not an open licence")
         for c in comp["unlicensed"]:
             needs.append(f"{name(c)}: released without a licence")
     components = []
@@ -276,8 +295,11 @@ def grade(d: Declaration) -> MofGrade:
         if c.id in d.components:
             lic = ev[1]["licenses"].get(c.id) or ev[3]["licenses"].get(c.id)
             status = "open" if lic and kb.is_open(lic) else "unlicensed" if lic in (None, "unlicensed") else "not open"
+            state = {"unlicensed": "released without a licence", "not open": "released under a licence not open"}.get(
+                status, "released under an open licence"
+            )
         else:
-            lic, status = None, "missing"
+            lic, status, state = None, "missing", d.absent(c.id)
         components.append(
             {
                 "component": c.name,
@@ -287,6 +309,7 @@ def grade(d: Declaration) -> MofGrade:
                 "license": lic,
                 "license_from": ev["license_source"].get(c.id),
                 "status": status,
+                "state": state,
                 "declared_at": d.evidence.get(c.id),
             }
         )
@@ -322,6 +345,21 @@ def grade(d: Declaration) -> MofGrade:
 
 
 # -- reading MOT declarations ----------------------------------------------------------------
+
+
+def reading(lic: str) -> str | None:
+    """The licence id a declared name means when it is not one the MOT knows ("Apache 2.0" ->
+    "Apache-2.0"), from the MOT's lists or aitrail's licence knowledge; None when it is not known."""
+    kb = knowledge()
+    if kb.known_id(lic):
+        return lic
+    hint = kb.suggest(lic)
+    if hint is None:
+        from .licenses import resolve
+
+        r = resolve(lic)
+        hint = (r.facts.spdx or r.facts.id) if r.facts is not None else None
+    return hint
 
 
 def _check_id(kb: MofKnowledge, lic: str, where: str, problems: list[str]) -> None:
@@ -378,6 +416,7 @@ def from_dict(doc: dict[str, Any], where: str) -> Declaration:
     comps: list[int] = []
     comp_lics: dict[int, str | None] = {}
     evidence: dict[int, str] = {}
+    paths: dict[int, str] = {}
     raw = rel.get("components") or []
     if not isinstance(raw, list):
         problems.append(f"{where}: release.components must be a list")
@@ -401,8 +440,24 @@ def from_dict(doc: dict[str, Any], where: str) -> Declaration:
             continue
         comps.append(mc.id)
         evidence[mc.id] = f"{where} release.components[{i}]"
+        if isinstance(c.get("component_path"), str) and c["component_path"].strip():
+            paths[mc.id] = c["component_path"].strip()
         if "license" in c and c["license"] is not None:
-            comp_lics[mc.id] = str(c["license"]) if c["license"] != "" else None
-            if c["license"] not in ("", "unlicensed"):
+            # "unlicensed" is the MOT's keyword for "released without a licence", not a licence name
+            comp_lics[mc.id] = None if c["license"] in ("", "unlicensed") else str(c["license"])
+            if comp_lics[mc.id] is not None:
                 _check_id(kb, str(c["license"]), f"{where}: release.components[{i}].license", problems)
-    return Declaration(name, comps, comp_lics, globals_, evidence, problems)
+    not_released: list[int] = []
+    raw_nr = rel.get("not_released") or []
+    if not isinstance(raw_nr, list):
+        problems.append(f"{where}: release.not_released must be a list of MOF component names")
+        raw_nr = []
+    for i, n in enumerate(raw_nr):
+        mc = kb.by_name(str(n))
+        if mc is None:
+            problems.append(f"{where}: release.not_released[{i}] '{n}' is not a MOF component")
+        elif mc.id in comps:
+            problems.append(f"{where}: release.not_released[{i}] '{n}' is also listed as a released component")
+        else:
+            not_released.append(mc.id)
+    return Declaration(name, comps, comp_lics, globals_, evidence, problems, paths, not_released)

@@ -40,19 +40,43 @@ def osaid(d: mof.Declaration) -> dict[str, Any]:
         items = []
         for it in r["items"]:
             found = [(n, *_component_licence(d, n)) for n in it["components"]]
-            present = [(n, lic) for n, released, lic in found if released]
+            # judged on what the declared name means ("Apache 2.0" is Apache-2.0), unlike the MOF
+            # grade, which follows the MOT's exact-id matching
+            present = [(n, (mof.reading(lic) or lic) if lic else None) for n, released, lic in found if released]
             ok_lic = [
                 (n, lic) for n, lic in present if lic and (kb.is_open(lic) if r["licence"] == "open" else lic in kb.osi)
             ]
+            # "licence": released under terms that do not qualify; "unlicensed": released without a
+            # licence (the MOT's keyword); "missing": absent from the declaration, in the words of
+            # ``state`` (not declared / not found in the scanned files / not released)
             status = (
-                "met" if ok_lic else "licence" if present else "optional-missing" if it.get("optional") else "missing"
+                "met"
+                if ok_lic
+                else "licence"
+                if any(lic for _, lic in present)
+                else "unlicensed"
+                if present
+                else "optional-missing"
+                if it.get("optional")
+                else "missing"
             )
             missing_any |= status == "missing"
-            licence_any |= status == "licence"
+            licence_any |= status in ("licence", "unlicensed")
+            comps = [c for n in it["components"] if (c := kb.by_name(n))]
+            state = (
+                "released"
+                if present
+                else "not released"
+                if comps and all(c.id in d.not_released for c in comps)
+                else d.absent(comps[0].id)
+                if comps
+                else "not declared"
+            )
             items.append(
                 {
                     "item": it["item"],
                     "status": status,
+                    "state": state,
                     "components": [n for n, _ in present],
                     "licenses": [lic for _, lic in present],
                     "evidence": [d.evidence.get(c.id) for n, _ in present if (c := kb.by_name(n))],
@@ -70,56 +94,124 @@ def osaid(d: mof.Declaration) -> dict[str, Any]:
     return {"verdict": verdict, "requirements": reqs, "source": spec["source"]}
 
 
-def index(d: mof.Declaration) -> dict[str, Any]:
+def _host(path: str) -> str:
+    m = re.match(r"(?:https?://)?(?:www\.)?([^/\s]+)(/\S*)?", path.strip().lower())
+    return (m.group(1) + (m.group(2) or "")) if m else ""
+
+
+def _on(path: str | None, hosts: list[str]) -> bool:
+    """Whether a location is on one of ``hosts`` ("arxiv.org", "doi.org/10.1145")."""
+    if not path:
+        return False
+    if path.lower().startswith("arxiv:"):
+        return "arxiv.org" in hosts
+    h = _host(path)
+    return any(h == x or h.startswith(x + "/") or h.startswith(x + ".") or h.endswith("." + x) for x in hosts)
+
+
+def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, Any]) -> tuple[str, str]:
+    """(class, basis) of one Index dimension from the evidence the declaration holds.
+
+    open / partial / closed as the Index uses them. Nothing declared on a dimension is "closed" as
+    the Index counts what it cannot find, and the basis says it was not declared (or not found in
+    the scanned files): absence is not evidence that a thing is withheld, and the words say so.
+    """
     kb = mof.knowledge()
+    rule = dim["grade"]
+    if rule == "licence_only":
+        dist = d.global_licenses.get("distribution")
+        params = _component_licence(d, "Model parameters (Final)")[1]
+        lic = params or dist
+        if not lic:
+            return "closed", "no licence declared"
+        return ("open" if lic in kb.osi | kb.open_data | kb.open_other else "partial"), f"licence {lic}"
+    present = [(n, lic) for n in dim["components"] for released, lic in [_component_licence(d, n)] if released]
+    comps = [c for n in dim["components"] if (c := kb.by_name(n))]
+    if not present:
+        if comps and all(c.id in d.not_released for c in comps):
+            return "closed", "declared not released: " + ", ".join(dim["components"])
+        why = d.absent(comps[0].id) if comps else "not declared"
+        return "closed", f"{', '.join(dim['components'])}: {why} (closed, as the Index counts what it cannot find)"
+    where = {n: d.paths.get(c.id) for n, _ in present if (c := kb.by_name(n))}
+    names = ", ".join(f"{n}" + (f" at {where[n]}" if where.get(n) else "") for n, _ in present)
+    if rule == "available":
+        return "open", f"released: {names}"
+    if rule == "licence":  # open when released under an open licence, partial otherwise
+        opened = [(n, lic) for n, lic in present if lic and kb.is_open(lic)]
+        if opened:
+            return "open", f"{opened[0][0]}: {opened[0][1]}"
+        n, lic = present[0]
+        return "partial", f"{n}: {lic or 'released without a licence'}"
+    if rule == "licence_all":  # open only when every listed component is released under an open licence
+        if len(present) == len(dim["components"]) and all(lic and kb.is_open(lic) for _, lic in present):
+            return "open", "; ".join(f"{n}: {lic}" for n, lic in present)
+        return "partial", "; ".join(f"{n}: {lic or 'released without a licence'}" for n, lic in present) + (
+            "; not all of " + ", ".join(dim["components"]) if len(present) < len(dim["components"]) else ""
+        )
+    if rule == "preprint":  # a research paper, or a report archived on a preprint server
+        for n, _ in present:
+            if n == "Research paper" or _on(where.get(n), spec["preprint_hosts"]):
+                return "open", f"{n}" + (f" at {where[n]}" if where.get(n) else " declared")
+        return "closed", f"{names}: not an archived preprint (no preprint server named)"
+    if rule == "peer_reviewed":  # a preprint is not a peer-reviewed paper
+        for n, _ in present:
+            if _on(where.get(n), spec["peer_reviewed_hosts"]):
+                return "open", f"{n} at {where[n]} (peer-reviewed venue)"
+        return "closed", f"{names}: no peer-reviewed venue named (a preprint is not a peer-reviewed paper)"
+    raise ValueError(f"openness.yaml: unknown grade rule {rule!r}")
+
+
+def index(d: mof.Declaration) -> dict[str, Any]:
     spec = rules()["index"]
     dims: dict[str, Any] = {}
     for dim in spec["dimensions"]:
-        if dim.get("licence_only"):
-            dist = d.global_licenses.get("distribution")
-            params = _component_licence(d, "Model parameters (Final)")[1]
-            lic = params or dist
-            cls = "open" if lic and lic in kb.osi | kb.open_data | kb.open_other else "partial" if lic else "closed"
-            dims[dim["id"]] = {"class": cls, "title": dim["title"], "basis": f"licence {lic}" if lic else "no licence"}
-            continue
-        best = "closed"
-        basis = "not released"
-        for name in dim["components"]:
-            released, lic = _component_licence(d, name)
-            if not released:
-                continue
-            cls = "open" if dim.get("availability") or (lic and kb.is_open(lic)) else "partial"
-            if dim.get("at_most") == "partial":
-                cls = "partial"
-            if cls == "open" or best == "closed":
-                best, basis = cls, f"{name}: {lic or 'unlicensed'}"
-        dims[dim["id"]] = {"class": best, "title": dim["title"], "basis": basis}
+        cls, basis = _grade_dimension(d, dim, spec)
+        dims[dim["id"]] = {"class": cls, "title": dim["title"], "basis": basis}
     score = sum({"open": 1.0, "partial": 0.5}.get(v["class"], 0.0) for v in dims.values())
     return {"dimensions": dims, "score": score, "max": len(dims), "source": spec["source"]}
 
 
+PROPRIETARY = ("proprietary", "closed", "closed source", "not released", "none", "n/a", "commercial")
+
+
 def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> str:
+    """Plain words that claim no more than the evidence: "not declared" (or "not found in the scanned
+    files") is not "not released", and "released without a licence" is not a licence."""
     kb = mof.knowledge()
     weights_released, weights_lic = _component_licence(d, "Model parameters (Final)")
+    weights_lic = (mof.reading(weights_lic) or weights_lic) if weights_lic else None
     open_weights = weights_released and weights_lic is not None and kb.is_open(weights_lic)
     if osaid_["verdict"] == "pass":
         return f"Open source AI: {grade.label}; the training data information, code and weights are openly released."
-    missing = [it["item"].lower() for r in osaid_["requirements"] for it in r["items"] if it["status"] == "missing"]
-    closed = [it["item"].lower() for r in osaid_["requirements"] for it in r["items"] if it["status"] == "licence"]
-    head = (
-        "Open weights, not open source AI"
-        if open_weights
-        else (
-            "Weights released under restrictive terms, not open source AI"
-            if weights_released
-            else "Not open source AI: the weights are not released"
-        )
-    )
+    items = [it for r in osaid_["requirements"] for it in r["items"]]
+    weights_state = next((it["state"] for it in items if it["item"] == "Model parameters"), "not declared")
+    if open_weights:
+        head = "Open weights, not open source AI"
+    elif weights_released and weights_lic and weights_lic.strip().lower() in PROPRIETARY:
+        head = f"Not open source AI: the weights are declared {weights_lic}"
+    elif weights_released and weights_lic:
+        head = "Weights released under restrictive terms, not open source AI"
+    elif weights_released:
+        head = "Weights released without a licence, not open source AI"
+    elif weights_state == "not released":
+        head = "Not open source AI: the weights are not released"
+    elif d.origin == "scan":
+        head = "Not open source AI: no weights found in the scanned files"
+    else:
+        head = "Not open source AI: the declaration does not include the weights"
     why = []
-    if missing:
-        why.append("not released: " + ", ".join(missing[:4]) + (" and more" if len(missing) > 4 else ""))
+    for state in ("not released", "not declared", "not found in the scanned files"):
+        names = [it["item"].lower() for it in items if it["status"] == "missing" and it["state"] == state]
+        if names:
+            why.append(f"{state}: " + ", ".join(names[:4]) + (" and more" if len(names) > 4 else ""))
+    unlicensed = [it["item"].lower() for it in items if it["status"] == "unlicensed"]
+    if unlicensed:
+        more = " and more" if len(unlicensed) > 4 else ""
+        why.append("released without a licence: " + ", ".join(unlicensed[:4]) + more)
+    closed = [it["item"].lower() for it in items if it["status"] == "licence"]
     if closed:
-        why.append("released but not under open licences: " + ", ".join(closed[:4]))
+        more = " and more" if len(closed) > 4 else ""
+        why.append("released but not under open licences: " + ", ".join(closed[:4]) + more)
     return f"{head} ({grade.label}): " + "; ".join(why) + "."
 
 
@@ -190,7 +282,11 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     paper = _ARXIV.search(tags)
     if paper:
         add("Research paper", None, f"found: card tag arxiv:{paper.group(1)} (licence of the paper not known)")
-    d = mof.Declaration(m.name, comps, comp_lics, {"distribution": spdx_model} if spdx_model else {}, evidence)
+    d = mof.Declaration(
+        m.name, comps, comp_lics, {"distribution": spdx_model} if spdx_model else {}, evidence, origin="scan"
+    )
+    if paper:
+        d.paths[mof.RESEARCH_PAPER] = f"arxiv:{paper.group(1)}"
     if overlay is not None:  # the producer's declaration wins where it says something
         for cid in overlay.components:
             if cid not in d.components:
@@ -200,6 +296,8 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
             d.evidence[cid] = overlay.evidence.get(cid, "declared")
         d.global_licenses.update(overlay.global_licenses)
         d.problems += overlay.problems
+        d.paths.update(overlay.paths)
+        d.not_released += [c for c in overlay.not_released if c not in d.components]
     return d
 
 
