@@ -732,6 +732,22 @@ def member(name: str) -> zipfile.ZipInfo:
     return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
 
 
+@fixture(
+    "o11_runtime_built_names.pkl",
+    "pickle",
+    "no dangerous name is a literal: str.join builds 'os' and 'system'; import_module and getattr use them",
+    "protectai/modelscan#331",
+    "import_module|getattr",
+)
+def _o11() -> bytes:
+    def joined(*parts: str) -> bytes:
+        join = call(sg("builtins", "getattr"), sg("builtins", "str"), u("join"))
+        return call(join, u(""), pickle.EMPTY_LIST + pickle.MARK + b"".join(u(x) for x in parts) + pickle.APPENDS)
+
+    mod = call(sg("importlib", "import_module"), joined("o", "s"))
+    return P4 + call(call(sg("builtins", "getattr"), mod, joined("sys", "tem")), u(SH)) + STOP
+
+
 # --- containers and compression --------------------------------------------------------------------
 def _joblib(p: Path, compress: object) -> None:
     import joblib
