@@ -129,6 +129,34 @@ def main() -> None:
         out.append(
             f"| {dim} | {agree_dim[dim]} | {n} | {100 * agree_dim[dim] / n:.0f}% |" if n else f"| {dim} | – | 0 | – |"
         )
+    total_agree, total_seen = sum(agree_dim.values()), sum(seen_dim.values())
+    out += [
+        "",
+        f"All dimensions: **{total_agree} of {total_seen}** ({100 * total_agree / max(total_seen, 1):.0f}%).",
+        "",
+    ]
+    # plain words: what a summary may not say without evidence
+    false_not_released = false_licence = 0
+    for d in decls.values():
+        a = openness.assess(d)
+        text = a["summary"]
+        if "not released" in text and not d.not_released:
+            false_not_released += 1
+        # an item said to be "released but not under open licences" must have a licence, not `unlicensed`
+        listed = re.search(r"released but not under open licences: ([^;.]*)", text)
+        items = {it["item"].lower(): it for r in a["osaid"]["requirements"] for it in r["items"]}
+        if listed and any(
+            all(lic in (None, "unlicensed") for lic in items[n]["licenses"])
+            for n in items
+            if n in listed.group(1) and items[n]["status"] == "licence"
+        ):
+            false_licence += 1
+    out += [
+        f"Plain-words summaries of the {len(decls)} MOT declarations: **{false_not_released}** say \"not released\" "
+        f"without the producer saying so (an omitted component is \"not declared\"); **{false_licence}** treat the MOT "
+        "keyword `unlicensed` as a licence name.",
+        "",
+    ]
     out += [
         "",
         "The index judges the latest release of a family and reads papers and repositories by hand; a MOT "
