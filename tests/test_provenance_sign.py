@@ -450,3 +450,20 @@ def test_sign_refuses_empty_models_bad_ignores_and_locked_keys(tmp_path, keys, c
     statement = json.loads(base64.b64decode(json.loads((m / "model.sig").read_text())["dsseEnvelope"]["payload"]))
     assert "notes" in statement["predicate"]["serialization"]["ignore_paths"]
     assert verify_json(capsys, m, m / "model.sig", "--key", keys["p256"][1])[0] == 0
+
+
+def test_links_outside_the_model_are_warned_of_and_oversized_bundles_are_a_check_finding(model, keys, capsys, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("elsewhere")
+    (model / "linked.txt").symlink_to(outside)
+    code, _, err = run(capsys, "sign", model, "--key", keys["p256"][0], "--allow-symlinks", "--no-attestations")
+    assert code == 0 and "linked.txt: a symbolic link to" in err and "outside the model" in err
+    (model / "linked.txt").unlink()
+    with open(model / "model.sig", "wb") as f:  # sparse: over the limit without writing 256 MiB
+        f.truncate(oms.MAX_BUNDLE + 1)
+    code, out, _ = run(capsys, "check", model, "-f", "json", "--signature-key", keys["p256"][1])
+    doc = json.loads(out)
+    assert "limit" in doc["security"]["signatures"][0]["status"]
+    assert any(f["rule"] == "integrity.signature-limit" for f in doc["inventory"]["findings"])
+    code, v = verify_json(capsys, model, model / "model.sig", "--key", keys["p256"][1])
+    assert code == 2 and "limit" in v["problems"][0]

@@ -47,6 +47,10 @@ def check(
     except OSError as e:
         out.status = f"present, not verified: cannot read it ({e.strerror})"
         return out
+    except oms.LimitReached as e:  # a limit reached is a finding of its own (the signature went unread)
+        out.status = f"present, not verified: {e}"
+        out.findings.append(("medium", "integrity.signature-limit", f"signature {shown}: {e}; not verified"))
+        return out
     except oms.BundleError as e:
         out.status = f"present, not verified: not a model-signing bundle ({e})"
         return out

@@ -141,6 +141,8 @@ def _text(v: Any) -> str:
     lines = [f"{head}: {v.model} against {v.signature}"]
     if v.signer:
         lines.append(f"  signer: {v.signer} ({v.method})")
+    if v.subject:
+        lines.append(f"  signed model: {v.subject['name']} (root digest sha256:{v.subject['root_digest']})")
     if v.signed_files:
         lines.append(f"  files: {v.signed_files} signed, {v.matched} as signed")
     for a in v.attestations:

@@ -26,7 +26,9 @@ class ModelError(ValueError):
         self.rel = rel
 
 
-def enumerate_model(root: Path, ignore_paths: list[str] | tuple[str, ...], allow_symlinks: bool) -> dict[str, Path]:
+def enumerate_model(
+    root: Path, ignore_paths: list[str] | tuple[str, ...], allow_symlinks: bool, warnings: list[str] | None = None
+) -> dict[str, Path]:
     """Every regular file of ``root`` (a folder or one file) by its canonical relative name.
 
     Raises ModelError for a symbolic link when ``allow_symlinks`` is false (§6.1.1), a device,
@@ -59,6 +61,9 @@ def enumerate_model(root: Path, ignore_paths: list[str] | tuple[str, ...], allow
                     tst = os.stat(p)
                 except OSError as err:
                     raise ModelError(rel, f"a symbolic link whose target cannot be read ({err.strerror})") from None
+                if warnings is not None and not _within(p, root):  # §6.1.1: a target outside the model is warned of
+                    out = os.path.realpath(p)
+                    warnings.append(f"{rel}: a symbolic link to {out}, outside the model; its bytes are signed")
             else:
                 tst = e.stat(follow_symlinks=False)
             if stat.S_ISDIR(tst.st_mode):
@@ -71,6 +76,11 @@ def enumerate_model(root: Path, ignore_paths: list[str] | tuple[str, ...], allow
             else:
                 raise ModelError(rel, "not a regular file (device, socket or pipe); OMS signs regular files only")
     return found
+
+
+def _within(p: Path, root: Path) -> bool:
+    real, top = os.path.realpath(p), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
 
 
 _LINK = (

@@ -41,6 +41,10 @@ class BundleError(ValueError):
     """The bundle cannot be used: not JSON, not a Sigstore/DSSE bundle, or not an OMS statement (exit 2)."""
 
 
+class LimitReached(BundleError):
+    """The bundle is larger or deeper than aitrail reads; the message names the limit."""
+
+
 class VerificationFailed(ValueError):
     """The bundle is well formed but does not verify (wrong key, changed payload, bad chain) (exit 1)."""
 
@@ -233,7 +237,7 @@ def read(path: Path) -> Bundle:
     if not stat.S_ISREG(st.st_mode):
         raise BundleError("not a regular file (a folder, pipe or device), so not a signature bundle")
     if st.st_size > MAX_BUNDLE:
-        raise BundleError(f"{st.st_size} bytes, over the {MAX_BUNDLE >> 20} MiB limit for a signature bundle")
+        raise LimitReached(f"{st.st_size} bytes, over the {MAX_BUNDLE >> 20} MiB limit for a signature bundle")
     with open(path, "rb") as f:
         return loads(f.read(MAX_BUNDLE + 1))
 
@@ -241,13 +245,13 @@ def read(path: Path) -> Bundle:
 def loads(data: bytes) -> Bundle:
     """§8.1: parse and structurally check a bundle; BundleError says what is wrong with it."""
     if len(data) > MAX_BUNDLE:
-        raise BundleError(f"{len(data)} bytes, over the {MAX_BUNDLE >> 20} MiB limit for a signature bundle")
+        raise LimitReached(f"{len(data)} bytes, over the {MAX_BUNDLE >> 20} MiB limit for a signature bundle")
     if not data.strip():
         raise BundleError("empty file, not a signature bundle")
     try:
         raw = jsonsafe.loads(data)
     except jsonsafe.ShapeError as e:
-        raise BundleError(f"not a signature bundle: {e}") from None
+        raise LimitReached(f"not read as a signature bundle: {e}") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise BundleError(f"not JSON, so not a Sigstore bundle (truncated or another format?): {e}") from None
     if not isinstance(raw, dict):

@@ -75,11 +75,13 @@ def sign(
             rel = _inside(root, out)
             if rel and rel not in ignores:
                 ignores.append(rel)
-    listed = files.enumerate_model(root, ignores, allow_symlinks)
+    warnings: list[str] = []
+    listed = files.enumerate_model(root, ignores, allow_symlinks, warnings)
     if not listed:
         raise files.ModelError(root.name, "no file to sign after the exclusions (an empty model is refused, §6.1)")
 
     result, check_doc, notes = _scan(root, follow_symlinks)
+    notes = warnings + notes
     by_path: dict[str, str] = {}
     for c in result.inventory.components:
         if c.path and c.sha256 and c.path in result.paths:

@@ -31,6 +31,7 @@ class Verdict:
     status: int = UNUSABLE
     method: str | None = None
     signer: str | None = None
+    subject: dict[str, str] = field(default_factory=dict)  # the signed model's name and root digest
     signed_files: int = 0
     matched: int = 0
     changed: list[str] = field(default_factory=list)
@@ -77,6 +78,7 @@ def verify(
         return _stop(v, FAILED, f"{signature}: {e}")
     if root.is_file():
         man = man.for_file(root.name)
+    v.subject = {"name": man.name, "root_digest": man.root_digest}
     v.signed_files = len(man.files())
     _compare(v, root, sig, man, ignore_unsigned)
     if v.status != UNUSABLE or not v.problems:
