@@ -382,3 +382,55 @@ def test_low_rank_full_fine_tune_is_a_fine_tune(tmp_path: Path, base: dict) -> N
         )
         ft[k] = w + delta * (0.05 * float(np.linalg.norm(w)) / float(np.linalg.norm(delta)))
     check(MINILM, save(ft, tmp_path / "lowrank.safetensors"), "derived", "fine-tune")
+
+
+# -- lineage graph (aitrail lineage PATH) -----------------------------------------------------------------
+
+
+def _model_dir(root: Path, name: str, weights: dict[str, np.ndarray], base_model: str | None) -> Path:
+    d = root / name
+    save(weights, d / "model.safetensors")
+    (d / "config.json").write_text((MINILM.parent / "config.json").read_text())
+    front = f"license: mit\nbase_model: {base_model}\nbase_model_relation: finetune\n" if base_model else "license: mit\n"
+    (d / "README.md").write_text(f"---\n{front}---\n# {name}\n")
+    return d
+
+
+def test_graph_formats_on_the_real_model() -> None:
+    from aitrail.provenance.lineage_graph import build, render
+
+    g = build(MINILM.parent)
+    doc = json.loads(render(g, "json"))
+    edge = next(e for e in doc["edges"] if e["base"] == "nreimers/MiniLM-L6-H384-uncased")
+    assert edge["child"] == "all-MiniLM-L6-v2" and "_name_or_path" in edge["evidence"] and edge["grade"] == "declared"
+    assert "└── nreimers/MiniLM-L6-H384-uncased" in render(g, "tree")
+    assert render(g, "mermaid").startswith("flowchart BT\n") and '-->|"unknown"|' in render(g, "mermaid")
+    assert render(g, "dot").startswith("digraph lineage {") and "->" in render(g, "dot")
+
+
+def test_graph_cycle_reported(tmp_path: Path, base: dict) -> None:
+    from aitrail.provenance.lineage_graph import build
+
+    _model_dir(tmp_path, "a", base, "acme/b")
+    _model_dir(tmp_path, "b", base, "acme/a")
+    problems = build(tmp_path).problems()
+    assert any("cycle" in p for p in problems), problems
+
+
+def test_graph_edges_checked_against_the_weights(tmp_path: Path, base: dict) -> None:
+    from aitrail.provenance.lineage_graph import build
+
+    _model_dir(tmp_path, "base", base, None)
+    _model_dir(tmp_path, "ft", fine_tune(base), "acme/base")
+    _model_dir(tmp_path, "liar", independent(base), "acme/base")
+    edges = {e.child: e for e in build(tmp_path, check_weights=True).edges if e.base == "acme/base"}
+    assert edges["ft"].grade == "weight-similar" and edges["ft"].weights["verdict"] == "derived"
+    assert edges["liar"].grade == "declared" and "weights say architecture only" in (edges["liar"].problem or "")
+
+
+@pytest.mark.xfail(reason="the scanner drops a model's edge to itself: requests-lineage.md #3", strict=False)
+def test_graph_self_loop_reported(tmp_path: Path, base: dict) -> None:
+    from aitrail.provenance.lineage_graph import build
+
+    _model_dir(tmp_path, "selfish", base, "selfish")
+    assert any("self-loop" in p for p in build(tmp_path / "selfish").problems())

@@ -17,15 +17,26 @@ Handler = Callable[[argparse.Namespace], int]
 def register(sub: Any, common: Callable[[argparse.ArgumentParser, bool], None]) -> dict[str, Handler]:
     li = sub.add_parser(
         "lineage",
-        help="lineage checked against the weights: compare BASE DERIVED, identify MODEL --candidates DIR",
-        description="`lineage compare BASE DERIVED`: is DERIVED made from BASE (fine-tune, quantized, adapter "
-        "merged, pruned), the same architecture only, or unrelated? Decided from seeded rows of the weights "
-        "(a few per cent of the bytes). `lineage identify MODEL --candidates DIR`: which of these is its base?",
+        help="lineage graph (PATH), checked against the weights (compare BASE DERIVED, identify MODEL)",
+        usage="aitrail lineage PATH [--format tree|json|mermaid|dot] [--check-weights]\n"
+        "       aitrail lineage compare BASE DERIVED [--format text|json]\n"
+        "       aitrail lineage identify MODEL --candidates DIR [--format text|json]",
+        description="`lineage PATH`: the derived-from graph of the models in PATH (card, config, adapter, GGUF, "
+        "mergekit, manifest, then the resolvers), cycles and self-loops reported. `lineage compare BASE "
+        "DERIVED`: is DERIVED made from BASE (fine-tune, quantized, adapter merged, pruned), the same "
+        "architecture only, or unrelated? Decided from seeded rows of the weights (a few per cent of the "
+        "bytes). `lineage identify MODEL --candidates DIR`: which of these is its base?",
     )
-    li.add_argument("action", choices=["compare", "identify"], help="what to do")
-    li.add_argument("paths", nargs="+", metavar="PATH", help="compare: BASE DERIVED; identify: MODEL")
+    li.add_argument("paths", nargs="+", metavar="ARG", help="PATH, or compare BASE DERIVED, or identify MODEL")
     li.add_argument("--candidates", metavar="DIR", help="identify: a folder of candidate bases (files or folders)")
-    li.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    li.add_argument(
+        "--format", "-f", choices=["text", "tree", "json", "mermaid", "dot"], default=None,
+        help="graph: tree (default), json, mermaid, dot; compare/identify: text (default) or json",
+    )
+    li.add_argument(
+        "--check-weights", action="store_true",
+        help="graph: compare the weights of every edge whose two models are both in PATH",
+    )
     li.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     li.add_argument("--seed", type=int, default=15, help="seed of the sampled rows (default 15)")
     common(li, True)
@@ -61,20 +72,30 @@ def _lineage(args: argparse.Namespace) -> int:
     from ..errors import AitrailError
     from .compare import compare
 
-    if args.action == "compare":
-        if len(args.paths) != 2:
+    action, rest = args.paths[0], args.paths[1:]
+    fmt = args.format
+    if action == "compare":
+        if len(rest) != 2:
             raise AitrailError("lineage compare takes two paths: BASE DERIVED")
-        res = compare(Path(args.paths[0]), Path(args.paths[1]), seed=args.seed)
+        res = compare(Path(rest[0]), Path(rest[1]), seed=args.seed)
         doc = res.to_dict()
-        _emit(args, json.dumps(doc, indent=2) + "\n" if args.format == "json" else text(doc))
+        _emit(args, json.dumps(doc, indent=2) + "\n" if fmt == "json" else text(doc))
         return 1 if res.verdict == "unknown" else 0
-    if len(args.paths) != 1 or not args.candidates:
-        raise AitrailError("lineage identify takes one MODEL and --candidates DIR")
-    from .compare import identify
+    if action == "identify":
+        if len(rest) != 1 or not args.candidates:
+            raise AitrailError("lineage identify takes one MODEL and --candidates DIR")
+        from .compare import identify
 
-    ident = identify(Path(args.paths[0]), Path(args.candidates), seed=args.seed)
-    _emit(args, json.dumps(ident, indent=2) + "\n" if args.format == "json" else identify_text(ident))
-    return 0 if ident["base"] else 1
+        ident = identify(Path(rest[0]), Path(args.candidates), seed=args.seed)
+        _emit(args, json.dumps(ident, indent=2) + "\n" if fmt == "json" else identify_text(ident))
+        return 0 if ident["base"] else 1
+    if rest or not Path(action).exists():
+        raise AitrailError(f"lineage: {action}: no such file or folder (or use: compare BASE DERIVED, identify MODEL)")
+    from .lineage_graph import build, render
+
+    graph = build(Path(action), check_weights=args.check_weights)
+    _emit(args, render(graph, "tree" if fmt in (None, "text") else fmt))
+    return 0
 
 
 def text(doc: dict[str, Any]) -> str:
