@@ -391,7 +391,7 @@ def _model_dir(root: Path, name: str, weights: dict[str, np.ndarray], base_model
     d = root / name
     save(weights, d / "model.safetensors")
     (d / "config.json").write_text((MINILM.parent / "config.json").read_text())
-    front = f"license: mit\nbase_model: {base_model}\nbase_model_relation: finetune\n" if base_model else "license: mit\n"
+    front = "license: mit\n" + (f"base_model: {base_model}\nbase_model_relation: finetune\n" if base_model else "")
     (d / "README.md").write_text(f"---\n{front}---\n# {name}\n")
     return d
 
