@@ -151,6 +151,27 @@ def test_certificate_vector_verifies_to_its_ca_and_not_to_another(tmp_path):
         oms.verify_with_chain(oms.loads(json.dumps(tampered).encode()), ca, when)
 
 
+def test_certificate_bundles_fail_closed_without_a_usable_trust_root(tmp_path, capsys):
+    sig = VECTORS / "valid" / "certificate.bundle.json"
+    m = tmp_path / "m"
+    m.mkdir()
+    code, doc = verify_json(capsys, m, sig)
+    assert code == 2 and "--trust-root" in doc["problems"][0]
+    code, doc = verify_json(capsys, m, sig, "--trust-root", tmp_path / "absent.pem")
+    assert code == 2 and "absent.pem: cannot read" in doc["problems"][0]
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    code, doc = verify_json(capsys, m, sig, "--trust-root", tmp_path / "junk.pem")
+    assert code == 2 and "not PEM certificates" in doc["problems"][0]
+    broken = json.loads(sig.read_text())
+    broken["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"] = "AAAA"
+    (tmp_path / "broken.sig").write_text(json.dumps(broken))
+    code, doc = verify_json(capsys, m, tmp_path / "broken.sig", "--trust-root", tmp_path / "root.pem")
+    assert code == 2
+    (tmp_path / "root.pem").write_bytes(_self_signed_pem())
+    code, doc = verify_json(capsys, m, tmp_path / "broken.sig", "--trust-root", tmp_path / "root.pem")
+    assert code == 2 and "certificate chain cannot be read" in doc["problems"][0]
+
+
 def _self_signed_pem() -> bytes:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -467,3 +488,58 @@ def test_links_outside_the_model_are_warned_of_and_oversized_bundles_are_a_check
     assert any(f["rule"] == "integrity.signature-limit" for f in doc["inventory"]["findings"])
     code, v = verify_json(capsys, model, model / "model.sig", "--key", keys["p256"][1])
     assert code == 2 and "limit" in v["problems"][0]
+
+
+def _ca_chain(d: Path) -> tuple[Path, Path, Path, Path]:
+    """A root CA, an intermediate and a code-signing leaf (P-256), as PEM files: key, leaf, chain, root."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(timezone.utc)
+
+    def cert(name, key, issuer_name, issuer_key, ca):
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            b = b.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+        else:
+            b = b.add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), True)
+            b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    rk, ik, lk = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root = cert("test-root", rk, "test-root", rk, True)
+    inter = cert("test-intermediate", ik, "test-root", rk, True)
+    leaf = cert("signer@example.org", lk, "test-intermediate", ik, False)
+    pem = serialization.Encoding.PEM
+    paths = [d / "leaf.key", d / "leaf.pem", d / "inter.pem", d / "root.pem"]
+    paths[0].write_bytes(lk.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths[1].write_bytes(leaf.public_bytes(pem))
+    paths[2].write_bytes(inter.public_bytes(pem))
+    paths[3].write_bytes(root.public_bytes(pem))
+    return paths[0], paths[1], paths[2], paths[3]
+
+
+def test_model_signing_certificate_bundles_verify_to_the_given_root_only(model, capsys, tmp_path):
+    import model_signing.signing
+
+    key, leaf, inter, root = _ca_chain(tmp_path)
+    sig = tmp_path / "model.sig"
+    model_signing.signing.Config().use_certificate_signer(
+        private_key=key, signing_certificate=leaf, certificate_chain=[inter, root]
+    ).sign(model, sig)
+    code, doc = verify_json(capsys, model, sig, "--trust-root", root)
+    assert code == 0 and doc["method"] == "certificate" and "signer@example.org" in doc["signer"], doc
+    (tmp_path / "other.pem").write_bytes(_self_signed_pem())
+    code, doc = verify_json(capsys, model, sig, "--trust-root", tmp_path / "other.pem")
+    assert code == 1 and "not issued by any certificate of the trust root" in doc["problems"][0]

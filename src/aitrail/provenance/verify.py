@@ -111,12 +111,16 @@ def _check_signature(
         return f"key {oms.key_hint(key)}"
     if trust_root is None:
         raise oms.NeedsMore(f"a {b.method} bundle: " + oms._needs(b.method))
+    try:
+        roots = Path(trust_root).read_bytes()
+    except OSError as e:
+        raise oms.NeedsMore(f"--trust-root {trust_root}: cannot read it ({e.strerror or e})") from None
     if b.method == "certificate":
-        return "certificate " + oms.verify_with_chain(b, Path(trust_root).read_bytes(), at)
-    return _sigstore(b, Path(trust_root), identity, issuer)
+        return "certificate " + oms.verify_with_chain(b, roots, at)
+    return _sigstore(b, Path(trust_root), roots, identity, issuer)
 
 
-def _sigstore(b: oms.Bundle, trust_root: Path, identity: str | None, issuer: str | None) -> str:
+def _sigstore(b: oms.Bundle, trust_root: Path, roots: bytes, identity: str | None, issuer: str | None) -> str:
     """Sigstore keyless, offline: sigstore-python's verifier with the given trust root (Fulcio chain,
     Rekor inclusion, signed timestamps) and an identity policy; nothing is fetched."""
     if not identity or not issuer:
@@ -129,12 +133,11 @@ def _sigstore(b: oms.Bundle, trust_root: Path, identity: str | None, issuer: str
         raise oms.NeedsMore(
             "a Sigstore keyless bundle: verifying it offline needs the sigstore package (pip install sigstore)"
         ) from None
-    text = trust_root.read_text(encoding="utf-8")
     try:
         try:
             root = TrustedRoot.from_file(str(trust_root))
         except Exception:  # noqa: BLE001 - not a bare trusted root: try a client trust config
-            root = ClientTrustConfig.from_json(text).trusted_root
+            root = ClientTrustConfig.from_json(roots.decode("utf-8")).trusted_root
     except Exception as e:  # noqa: BLE001 - any parse failure of the file given
         raise oms.BundleError(f"--trust-root {trust_root}: not a Sigstore trusted root ({type(e).__name__})") from None
     try:
