@@ -9,6 +9,7 @@ imports or calls what the pickle names.
 from __future__ import annotations
 
 import bz2
+import functools
 import lzma
 import pickletools
 import re
@@ -19,7 +20,7 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, NamedTuple
 
 MAX_OPS = 20_000_000
 MAX_SECONDS = 120.0  # wall time one pickle's walk may take (checked every 2**20 opcodes)
@@ -108,8 +109,8 @@ class Global:
     module: str
     name: str
 
-    @property
-    def dotted(self) -> str:
+    @functools.cached_property
+    def dotted(self) -> str:  # cached: asked for at every call the pickle makes
         return f"{self.module}.{self.name}"
 
 
@@ -325,23 +326,21 @@ CALLED, RECONSTRUCTED, REFERENCED = "called", "reconstructed", "referenced"
 RESOLVED = "resolved"  # getattr(G, "n") followed as the global G.n: judged there, not as a getattr call
 
 
-@dataclass(frozen=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     """One use the pickle makes of a global: how (CALLED by REDUCE / INST / OBJ with arguments,
-    RECONSTRUCTED by NEWOBJ / NEWOBJ_EX / OBJ without arguments), the globals among its top-level
-    arguments by position, and its first string argument (attribute and method names)."""
+    RECONSTRUCTED by NEWOBJ / NEWOBJ_EX / OBJ without arguments), and the globals among its top-level
+    arguments by position. (Kept as plain tuples in ``PickleSummary.uses``: one per distinct use.)"""
 
     func: str
     how: str
     arg_globals: tuple[tuple[int, str], ...] = ()
-    first_str: str | None = None
 
 
 @dataclass
 class PickleSummary:
     globals: set[str] = field(default_factory=set)  # "module.name" of every import
     calls: set[str] = field(default_factory=set)  # imports that are also called (REDUCE/NEWOBJ/OBJ/INST)
-    uses: set[CallRecord] = field(default_factory=set)  # how each global is used (bounded: MAX_USES)
+    uses: set[tuple[str, str, tuple[tuple[int, str], ...]]] = field(default_factory=set)  # CallRecords (MAX_USES)
     # What the walk saw that no allowlist can vouch for: (kind, detail), e.g. ("indirect-call", ...),
     # ("build-on-global", "mod.name"), ("dunder-state", "__setstate__"), ("nested-pickle", where)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -429,22 +428,27 @@ def walk(
             s.truncated = True
             raise LimitExceeded(f"more than {MAX_GLOBALS} distinct globals")
 
+    uses = s.uses
+
     def note(kind: str, detail: str) -> None:
         if len(s.notes) < 100:
             s.notes.append((kind, detail[:MAX_NAME]))
 
     def record(func: Any, how: str, args: Any) -> None:
         """How ``func`` is used, with the globals among its arguments: judged later by the rules."""
-        if isinstance(func, Global):
+        if func.__class__ is Global:
             argg: tuple[tuple[int, str], ...] = ()
-            first: str | None = None
-            if isinstance(args, tuple):
-                argg = tuple((i, a.dotted) for i, a in enumerate(args[:8]) if isinstance(a, Global))
-                first = next((a[:MAX_NAME] for a in args[:4] if isinstance(a, str)), None)
-            if len(s.uses) < MAX_USES:
-                s.uses.add(CallRecord(func.dotted, how, argg, first))
-            else:
-                s.truncated = True
+            if args.__class__ is tuple:
+                for a in args[:8]:
+                    if a.__class__ is Global:
+                        argg = tuple((i, a.dotted) for i, a in enumerate(args[:8]) if a.__class__ is Global)
+                        break
+            key = (func.dotted, how, argg)
+            if key not in uses:
+                if len(uses) < MAX_USES:
+                    uses.add(key)
+                else:
+                    s.truncated = True
         elif isinstance(func, PersId) and _persid_class(func) is not None:
             # torch's legacy format stores a whole module's class as ('module', cls, file, source): its
             # persistent_load returns cls, which the pickle then calls or rebuilds
@@ -760,6 +764,8 @@ def _nested(arg: Any, s: PickleSummary, lean: bool, note: Callable[[str, str], N
         if (looks_like_pickle(h) and h[2:3] in _PICKLE_SECOND) or h.startswith(_STRONG_MAGIC):
             note("nested-not-walked", f"{arg.length} bytes")
         return
+    if arg[0] not in _NESTED_FIRST:  # the common case (dates, decimals, array bytes): one lookup
+        return
     data = bytes(arg)
     codec = compression(data[:4096]) if data[:1] not in (b"\x80",) else None
     if not (codec or (looks_like_pickle(data) and data[2:3] in _PICKLE_SECOND)):
@@ -782,6 +788,8 @@ def _nested(arg: Any, s: PickleSummary, lean: bool, note: Callable[[str, str], N
         note("nested-not-walked", "more than 100 nested pickles")
 
 
+# first bytes of a pickle (PROTO) or of a compressed stream (COMPRESSION_MAGIC, zlib's "x")
+_NESTED_FIRST = frozenset(b"\x80\x1fB\xfd\x5d\x04\x28x")
 # opcodes a real pickle has right after PROTO: FRAME, MARK, EMPTY_DICT/LIST/TUPLE, a GLOBAL, a string
 _PICKLE_SECOND = frozenset(bytes([b]) for b in b"\x95(}])\x8c\x93cX\x80KJMN\x88\x89")
 

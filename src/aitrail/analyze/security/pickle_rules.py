@@ -103,11 +103,11 @@ class Judge:
         """Every global with the uses the pickle makes of it (directly, or through a callable that
         passes it on: copyreg._reconstructor rebuilds its first argument, functools.partial calls it)."""
         out: dict[str, set[str]] = {g: set() for g in summary.globals}
-        for rec in summary.uses:
-            out.setdefault(rec.func, set()).add(rec.how)
-            passing = self.passes.get(rec.func)
+        for func, how, arg_globals in summary.uses:
+            out.setdefault(func, set()).add(how)
+            passing = self.passes.get(func)
             if passing:
-                for idx, g in rec.arg_globals:
+                for idx, g in arg_globals:
                     if idx in passing:
                         out.setdefault(g, set()).add(passing[idx])
         return out
