@@ -16,7 +16,7 @@ The libraries live in a separate venv (never in the project's .venv):
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
 are listed as skipped, never faked. Runs give the same bytes except where a library itself writes
 ids, timings, timestamps or padding (legacy torch keys, GridSearchCV times, sklearn vectorizers' id of
-their stop words, np.longdouble, zip dates, catboost).
+their stop words, np.longdouble, zip dates, catboost, fastai's recorder, TorchScript archives).
 """
 
 from __future__ import annotations
@@ -734,9 +734,12 @@ def main() -> None:
     if os.environ.get("PYTHONHASHSEED") != "0":  # set orders inside pickles follow string hashes
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
     out: Path = args.out.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for p in out.iterdir():  # rewritten from scratch; the folder's README is written by hand
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.name != "README.md":
+            p.unlink()
     o = Out(out)
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
