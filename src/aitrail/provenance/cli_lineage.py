@@ -70,7 +70,11 @@ def _lineage(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import AitrailError
-    from .compare import compare
+
+    try:
+        from .compare import compare
+    except ImportError as e:
+        raise AitrailError(f"aitrail lineage needs numpy ({e}): pip install 'aitrail[lineage]'") from None
 
     action, rest = args.paths[0], args.paths[1:]
     fmt = args.format

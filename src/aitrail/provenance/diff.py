@@ -127,8 +127,12 @@ def _files(a: dict[str, Any], b: dict[str, Any], doc: dict[str, Any]) -> dict[st
 def _tensors(a: Side, b: Side, doc: dict[str, Any]) -> dict[str, Any] | None:
     """Folders: the weights compared (sampled); JSONs: the weight files' tensor counts and dtypes."""
     if a.root is not None and b.root is not None:
-        from .compare import compare
-        from .tensors import WeightsError
+        try:
+            from .compare import compare
+            from .tensors import WeightsError
+        except ImportError as e:
+            doc["not_compared"].append(f"tensor values: numpy is not installed ({e}); pip install 'aitrail[lineage]'")
+            return None
 
         try:
             res = compare(a.root, b.root).to_dict()

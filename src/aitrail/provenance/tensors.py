@@ -118,7 +118,10 @@ def decode(data: bytes, t: TensorRef, n: int) -> np.ndarray:
     if t.dtype == "BF16":
         return (np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16).view(np.float32).reshape(n, t.row_elems)
     if t.ggml_type is not None:
-        from gguf import GGMLQuantizationType, quants
+        try:
+            from gguf import GGMLQuantizationType, quants
+        except ImportError:
+            raise ValueError(f"GGUF type {t.dtype} needs the gguf package to dequantize (pip install gguf)") from None
 
         raw = np.frombuffer(data, dtype=np.uint8).reshape(n, t.row_bytes)
         try:
@@ -235,9 +238,15 @@ def _st_header_compat(ref: FileRef) -> tuple[int, dict[str, Any]]:
 
 
 def _gguf(w: Weights, ref: FileRef) -> None:
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
     from ..catalog import gguf as g
+
+    sizes: dict[int, tuple[int, int]] = {}
+    try:
+        from gguf import GGML_QUANT_SIZES
+
+        sizes = {int(k): v for k, v in GGML_QUANT_SIZES.items()}
+    except ImportError:  # plain types are still read; block types are named as not dequantizable
+        pass
 
     _version, kv, tensors, header_end = g.read_header(ref)
     arch = kv.get("general.architecture")
@@ -248,15 +257,15 @@ def _gguf(w: Weights, ref: FileRef) -> None:
     align = align if isinstance(align, int) and 0 < align <= 1 << 20 else 32
     data = -(-header_end // align) * align
     for name, dims, ttype, offset in tensors:
-        tname = g.TENSOR_TYPES.get(ttype, f"type {ttype}")
+        tname = g.TENSOR_TYPES.get(ttype, f"unknown ({ttype})")
         t = TensorRef(name, tname, tuple(reversed(dims)), ref.path, start=data + offset)
         if ttype in g.PLAIN_SIZES and tname in ITEMSIZE:
             _place(w, t, ref.size, ref.rel)
             continue
         t.ggml_type = ttype
-        try:
-            block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
-        except (ValueError, KeyError):
+        if ttype in sizes:
+            block, size = sizes[ttype]
+        else:
             t.problem = f"{ref.rel}: tensor {name!r} has GGUF type {tname}, which aitrail cannot dequantize"
             block, size = 1, 0
         inner = dims[0] if dims else 0
