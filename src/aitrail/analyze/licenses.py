@@ -588,6 +588,8 @@ def unidentified_texts(inv: Inventory, model: Component) -> list[tuple[str, str]
     be identified: (path, what is closest). Each makes the verdict unknown; none is dropped in silence."""
     out = []
     for c in inv.related(model.id, RelationshipKind.CONTAINS):
+        if c.path and ".dist-info/" in c.path:
+            continue  # a package's licence file: the packager's evidence (package_licences), not the model's
         ident = c.properties.get("identification") if c.type == ComponentType.LICENSE else None
         if c.path and isinstance(ident, dict) and not ident.get("known"):
             closest = ", ".join(
