@@ -24,7 +24,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
 
 def test_register_adds_serve_token_push() -> None:
     p, handlers = _parser()
-    assert set(handlers) == {"serve", "token", "push"}
+    assert set(handlers) == {"serve", "token", "push", "registry"}
     a = p.parse_args(["serve", "--db", "postgresql://u@h/db", "--port", "9000"])
     assert a.db == "postgresql://u@h/db" and a.port == 9000 and a.host == "127.0.0.1"
     a = p.parse_args(["push", "m", "--to", "http://x", "--token", "t", "--name", "a", "--name", "b"])

@@ -95,7 +95,8 @@ def from_cyclonedx(bom: dict[str, Any]) -> Extracted:
     main = meta if meta and meta.get("type") == "machine-learning-model" else models[0]
     w: list[str] = []
     ex = Extracted("cyclonedx", _short(main.get("name") or "unnamed", w, "model name"), warnings=w)
-    ex.labels.append(ex.name)
+    if "/" in ex.name:  # hub-style ids are labels; a bare name is only searchable
+        ex.labels.append(ex.name)
     purl = str(main.get("purl") or "")
     if purl.startswith("pkg:huggingface/"):
         ex.labels.append(_short(purl.split("/", 1)[1].split("@")[0], w, "hub id"))
@@ -158,7 +159,8 @@ def from_spdx(doc: dict[str, Any]) -> Extracted:
     main = models[0]
     w: list[str] = []
     ex = Extracted("spdx", _short(main.get("name") or "unnamed", w, "model name"), warnings=w)
-    ex.labels.append(ex.name)
+    if "/" in ex.name:
+        ex.labels.append(ex.name)
     for e in graph:
         if e["type"] == "software_File":
             ex.files.append(

@@ -8,10 +8,11 @@ says so with the difference (a re-registered hub name becomes visible, not silen
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,16 +48,18 @@ def ingest(
     *,
     body_digest: str,
     document: dict[str, Any],
-    boms: list[tuple[str, dict[str, Any], str]] = (),  # type: ignore[assignment]
-    labels: list[str] = (),  # type: ignore[assignment]
+    boms: Sequence[tuple[str, dict[str, Any], str]] = (),
+    labels: Sequence[str] = (),
     token_id: int | None = None,
     policy: Any = None,
 ) -> dict[str, Any]:
     """Store ``ex`` (with the original ``document`` and BOMs as (format, doc, digest)); the response."""
+    # judged before the write transaction: on SQLite the write lock is held only for the inserts
+    verdict = judge(policy, document if ex.kind == "check" else None, ex.kind)
     for attempt in range(3):
         try:
             with db.write() as s:
-                return _store(s, ex, body_digest, document, list(boms), list(labels), token_id, policy)
+                return _store(s, ex, body_digest, document, list(boms), list(labels), token_id, verdict)
         except IntegrityError:  # a concurrent upload of the same content won the race: retry, it now exists
             if attempt == 2:
                 raise
@@ -71,7 +74,7 @@ def _store(
     boms: list[tuple[str, dict[str, Any], str]],
     labels: list[str],
     token_id: int | None,
-    policy: Any,
+    verdict: dict[str, Any],
 ) -> dict[str, Any]:
     done = s.scalar(select(Upload).where(Upload.sha256 == body_digest))
     if done is not None:
@@ -83,7 +86,6 @@ def _store(
     created = v is None
     t = now()
     if v is None:
-        verdict = judge(policy, document if ex.kind == "check" else None, ex.kind)
         worst = max((SEVERITIES.index(f["severity"]) for f in ex.findings if f["severity"] in SEVERITIES), default=-1)
         v = Version(
             identity=identity,
@@ -108,7 +110,7 @@ def _store(
         _children(s, v.id, ex)
     elif ex.kind == "check" and v.source_kind != "check":
         # the same bytes, now with aitrail's full judgement: the check document replaces a BOM-only record
-        _upgrade(s, v, ex, document, policy)
+        _upgrade(s, v, ex, document, verdict)
     all_labels = list(dict.fromkeys([*labels, *ex.labels]))
     moved = _labels(s, v, all_labels, t, created)
     for fmt, bom, dg in boms:
@@ -136,11 +138,10 @@ def _children(s: Session, vid: int, ex: Extracted) -> None:
             s.execute(insert(table), values)
 
 
-def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], policy: Any) -> None:
+def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], verdict: dict[str, Any]) -> None:
     for table in (File, Dataset, Licence, Lineage, FindingRow):
-        s.query(table).filter(table.version_id == v.id).delete()  # type: ignore[attr-defined]
+        s.execute(delete(table).where(table.version_id == v.id))
     _children(s, v.id, ex)
-    verdict = judge(policy, document, "check")
     v.source_kind, v.document, v.use, v.verdict, v.mof_class = "check", document, ex.use, ex.verdict, ex.mof_class
     v.rules_version, v.policy, v.policy_passed = ex.rules_version, verdict, verdict["passed"]
     v.card = ex.card or v.card
