@@ -543,3 +543,12 @@ def test_model_signing_certificate_bundles_verify_to_the_given_root_only(model, 
     (tmp_path / "other.pem").write_bytes(_self_signed_pem())
     code, doc = verify_json(capsys, model, sig, "--trust-root", tmp_path / "other.pem")
     assert code == 1 and "not issued by any certificate of the trust root" in doc["problems"][0]
+
+
+def test_names_from_a_bundle_cannot_drive_the_terminal(model, keys, capsys, tmp_path):
+    (model / "evil\x1b[2Jname.txt").write_text("x")  # a real file whose name holds an escape sequence
+    code, out, _ = run(capsys, "sign", model, "--key", keys["p256"][0], "--no-attestations")
+    assert code == 0
+    (model / "evil\x1b[2Jname.txt").unlink()
+    code, out, _ = run(capsys, "verify", model, "--signature", model / "model.sig", "--key", keys["p256"][1])
+    assert code == 1 and "\x1b" not in out and "evil\\x1b[2Jname.txt: signed but missing" in out

@@ -137,6 +137,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _text(v: Any) -> str:
+    """The verdict for people: one line per fact, every name escaped (names come from the bundle, too)."""
+    from ..inputs import escape
+
+    return "".join(escape(line) + "\n" for line in _lines(v))
+
+
+def _lines(v: Any) -> list[str]:
     head = {0: "VERIFIED", 1: "FAILED", 2: "NOT VERIFIED (unusable input)"}[v.status]
     lines = [f"{head}: {v.model} against {v.signature}"]
     if v.signer:
@@ -148,4 +155,4 @@ def _text(v: Any) -> str:
     for a in v.attestations:
         lines.append(f"  attestation {a['path']}: {'verified' if a['verified'] else 'NOT verified'}")
     lines += [f"  - {p}" for p in v.problems]
-    return "\n".join(lines) + "\n"
+    return lines

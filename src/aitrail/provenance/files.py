@@ -22,7 +22,9 @@ class ModelError(ValueError):
     """The model cannot be listed as OMS requires (a link, a special file, a name that is not UTF-8)."""
 
     def __init__(self, rel: str, message: str) -> None:
-        super().__init__(f"{rel}: {message}")
+        from ..inputs import escape
+
+        super().__init__(f"{escape(rel)}: {message}")
         self.rel = rel
 
 

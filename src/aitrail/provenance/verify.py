@@ -169,7 +169,7 @@ def _compare(v: Verdict, root: Path, sig: Path, man: oms.Manifest, ignore_unsign
         actual = files.hash_files(listed, man.hash_type, man.shard_size)
     except files.ModelError as e:
         v.status = FAILED
-        v.problems.append(f"{root}/{e.rel}: {str(e)[len(e.rel) + 2:]}" if e.rel != "." else str(e))
+        v.problems.append(f"{root}/{e}" if e.rel != "." else str(e))
         return
     except OSError as e:
         v.status = UNUSABLE
