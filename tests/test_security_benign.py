@@ -228,3 +228,14 @@ def test_walk_lists_every_global_the_real_unpickler_resolves(rel: str) -> None:
     for where, data in _pickle_streams(BENIGN / rel):
         theirs, ours = _sequence(data, 5 if legacy else 1)
         assert theirs <= ours, (where, sorted(theirs - ours))
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["trainer/checkpoint-2", "accelerate/save_state", "lightning", "sklearn", "joblib", "torch", "transformers"],
+)
+def test_default_check_passes_on_real_folders(target: str, tmp_path: Path) -> None:
+    """What a platform team runs on a repository: the default `aitrail check` passes these folders."""
+    from aitrail.cli import main
+
+    assert main(["check", str(BENIGN / target), "-q", "-f", "json", "-o", str(tmp_path / "r.json")]) == 0
