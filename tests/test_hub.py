@@ -181,3 +181,31 @@ def test_part_files_are_the_only_output_of_a_batch(tmp_path):
         engines.work(engines._ipc(nb), "x", 0, str(tmp_path), engines.part_key(0, 0))
     assert len(list((tmp_path / "parts" / "results").iterdir())) == 1
     assert query.run(tmp_path, "select count(*) n from results").splitlines()[1] == "50"
+
+
+def test_memoised_judgements_equal_unmemoised_on_all_real_cards(monkeypatch):
+    """Judgements are memoised on the signature of what they read: on every real record the memoised
+    row and findings are the ones computed on the record's own inventory."""
+    from aitrail.hub import inputs
+
+    srcs = inputs.sources([MODELS])
+    recs = [r for _, _, b in inputs.batches(srcs, 4096) for r in b.to_pylist()]
+    assert len(recs) == 29_432
+
+    def all_rows() -> list[object]:
+        out = []
+        for r in recs:
+            try:
+                out.append(batch.judge(r))
+            except ValueError as e:
+                out.append(str(e))
+        return out
+
+    monkeypatch.setattr(batch, "MEMO", False)
+    plain = all_rows()
+    monkeypatch.setattr(batch, "MEMO", True)
+    batch._MEMO.clear()
+    memo = all_rows()
+    assert len(batch._MEMO) < len(recs) // 5  # the memo is hit, not just filled
+    for a, b in zip(plain, memo):
+        assert a == b

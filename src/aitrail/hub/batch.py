@@ -20,7 +20,7 @@ import pyarrow as pa
 from .. import __version__
 from ..analyze import completeness, licenses, openness
 from ..catalog import model_card
-from ..catalog.base import CatalogError, FileRef, Found, read_yaml
+from ..catalog.base import MODEL, CatalogError, FileRef, Found, read_yaml
 from ..catalog.lineage import hub_purl
 from ..model import (
     Component,
@@ -160,6 +160,17 @@ def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+# What the judgements read of a model, besides licences, lineage, datasets and files (completeness.CHECKS,
+# openness.declaration_from_inventory): only whether each is present matters to the results kept here.
+READ_PROPERTIES = (
+    "supplier", "architecture", "task", "card.intended_uses", "intended_use", "card.limitations", "card.bias",
+    "limitations", "library", "training_code", "evaluation_results", "evaluation", "release_time",
+)
+MEMO = True  # judgements memoised on their inputs' signature (tests compare with MEMO = False)
+_MEMO: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+MEMO_MAX = 200_000
+
+
 def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One hub record's judgements (a RESULT_SCHEMA row) and its findings (FINDING_SCHEMA rows).
 
@@ -184,60 +195,56 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
     for f in found.facts:
         facts.setdefault(f.key, f.value)
     sha = _str(rec.get("sha"))
-    model = Component(
-        id=f"model:{mid}", type=ComponentType.MODEL, name=mid, version=sha, purl=hub_purl(mid, sha)
-    )
-    model.properties.update(facts)
-    model.properties.update(scanned=True, root=".", repo_id=mid, download_location=f"https://huggingface.co/{mid}")
     task = facts.get("task") or _str(rec.get("pipeline_tag"))
     library = facts.get("library") or _str(rec.get("library_name"))
     archs = rec.get("config_architectures") or []
     arch = ", ".join(a for a in archs if isinstance(a, str)) or None
     for key, val in (("task", task), ("library", library), ("architecture", arch)):
         if val:
-            model.properties[key] = val
+            facts[key] = val
     lic_source = "card license"
-    model.licenses = list(found.licenses)
-    if not model.licenses:
+    lics = list(found.licenses)
+    if not lics:
         ltags = [t for t in rec.get("license_tags") or [] if isinstance(t, str) and t]
         ltags = ltags or [t[8:] for t in rec.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
-        model.licenses = [DeclaredLicense(t, Evidence(path=f"{mid}", key="hub tag license", value=t)) for t in ltags]
+        lics = [DeclaredLicense(t, Evidence(path=f"{mid}", key="hub tag license", value=t)) for t in ltags]
         lic_source = "hub tag license" if ltags else ""
-    inv = Inventory(target=mid, tool_version=__version__)
-    inv.add_component(model)
-    if card:
-        doc = Component(id=f"file:{mid}/README.md", type=ComponentType.DOCUMENTATION, name="README.md",
-                        path="README.md", format="model-card")
-        inv.add_component(doc)
-        inv.add_relationship(Relationship(model.id, doc.id, RelationshipKind.CONTAINS))
-    formats: list[str] = []
-    for s in rec.get("siblings") or []:
-        if not isinstance(s, str):
-            continue
-        fmt = WEIGHTS.get(s[s.rfind("."):].lower()) if "." in s else None
-        if fmt:
-            formats.append(fmt)
-            w = Component(id=f"file:{mid}/{s}", type=ComponentType.WEIGHTS, name=s, path=s, format=fmt)
-            inv.add_component(w)
-            inv.add_relationship(Relationship(model.id, w.id, RelationshipKind.CONTAINS))
-    for c in found.components:
-        inv.add_component(c)
-    for r in found.relationships:
-        inv.add_relationship(Relationship(model.id, r.target, r.kind, r.derivation, r.evidence))
-    licenses.check(inv)
-    verdicts = {u: licenses.model_verdict(licenses.entries(inv, model, u)) for u in USES}
-    completeness.assess(inv)
-    missing = [c.element for c in inv.completeness if not c.present]
-    decl = openness.declaration_from_inventory(inv, model)
-    mof_class, osaid, score, open_weights = _openness(decl)
-    bases = [c.name for c in inv.related(model.id, RelationshipKind.DERIVED_FROM)]
-    rels = inv.outgoing(model.id, RelationshipKind.DERIVED_FROM)
-    datasets = [c.name for c in inv.related(model.id, RelationshipKind.TRAINED_ON)]
-    first = licenses.of(model.licenses[0]) if model.licenses else None
-    tags = " ".join(str(t) for t in (rec.get("tags") or []) + list(facts.get("tags") or []))
+    weights = [(s, WEIGHTS[s[s.rfind("."):].lower()]) for s in rec.get("siblings") or []
+               if isinstance(s, str) and "." in s and s[s.rfind("."):].lower() in WEIGHTS]
+    rels = _dedupe(found.relationships)
+    derived = [r for r in rels if r.kind == RelationshipKind.DERIVED_FROM]
+    trained = [r.target.removeprefix("dataset:") for r in rels if r.kind == RelationshipKind.TRAINED_ON]
+    tags = " ".join(map(str, facts.get("tags") or []))
+    signature = (
+        tuple((x.value, x.name, x.link) for x in lics),
+        tuple((r.target, r.derivation, r.target == f"model:{mid}") for r in derived),
+        tuple((r.target, r.kind) for r in rels if r.kind != RelationshipKind.DERIVED_FROM),
+        tuple(k for k in READ_PROPERTIES if facts.get(k) not in (None, "", [], {})),
+        sha is not None,
+        bool(card),
+        tuple(f for _, f in weights),
+        bool(openness._ARXIV.search(tags)),
+    )
+    hit = _MEMO.get(signature) if MEMO else None
+    fnds = list(found.findings)
+    if hit is None or hit[-1]:  # a licence finding's message names the model: judged on its own inventory
+        inv, model = _inventory(mid, sha, facts, lics, card, weights, found)
+        licenses.check(inv)
+        fnds += inv.findings
+        if hit is None:
+            verdicts = tuple(licenses.model_verdict(licenses.entries(inv, model, u)) for u in USES)
+            completeness.assess(inv)
+            missing = tuple(c.element for c in inv.completeness if not c.present)
+            first = licenses.of(lics[0]) if lics else None
+            lic_cols = (first.id, _spdx(first), first.known, first.matched_by) if first else (None, None, False, None)
+            hit = (verdicts, missing, len(inv.completeness), _openness(openness.declaration_from_inventory(inv, model)),
+                   lic_cols, tuple(sorted({f.rule for f in inv.findings})))
+            if MEMO and len(_MEMO) < MEMO_MAX:
+                _MEMO[signature] = hit
+    verdicts, missing, total, (mof_class, osaid, score, open_weights), lic_cols, _rules = hit
     lm = _str(rec.get("last_modified"))
     year = int(lm[:4]) if lm and lm[:4].isdigit() else None
-    fnds = [*found.findings, *inv.findings]
+    hub_tags = " ".join(str(t) for t in rec.get("tags") or [])
     out = {
         "id": mid,
         "sha": sha,
@@ -249,31 +256,31 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
         "has_card": bool(card.strip()),
         "card_chars": len(card),
         "has_front_matter": bool(found.properties.get("has_front_matter")),
-        "licenses": [x.value for x in model.licenses],
+        "licenses": [x.value for x in lics],
         "license_evidence": lic_source or None,
-        "license_id": first.id if first else None,
-        "license_spdx": _spdx(first),
-        "license_known": first.known if first else False,
-        "license_matched_by": first.matched_by if first else None,
-        **{f"verdict_{u}": verdicts[u] for u in USES},
-        "bases": bases,
-        "relation": str(rels[0].derivation) if rels and rels[0].derivation else None,
-        "datasets": datasets,
+        "license_id": lic_cols[0],
+        "license_spdx": lic_cols[1],
+        "license_known": lic_cols[2],
+        "license_matched_by": lic_cols[3],
+        **{f"verdict_{u}": v for u, v in zip(USES, verdicts)},
+        "bases": [r.target.removeprefix("model:") for r in derived],
+        "relation": str(derived[0].derivation) if derived and derived[0].derivation else None,
+        "datasets": trained,
         "task": task,
         "library": library,
         "architecture": arch,
-        "completeness_present": len(inv.completeness) - len(missing),
-        "completeness_total": len(inv.completeness),
-        "completeness_missing": missing,
+        "completeness_present": total - len(missing),
+        "completeness_total": total,
+        "completeness_missing": list(missing),
         "mof_class": mof_class,
         "osaid": osaid,
         "openness_score": score,
         "open_weights_licence": open_weights,
-        "data_declared": bool(datasets),
+        "data_declared": bool(trained),
         "code_linked": bool(_CODE_LINK.search(body)) if body else False,
-        "paper": bool(_ARXIV.search(tags) or (body and _ARXIV.search(body))),
+        "paper": bool(_ARXIV.search(tags) or _ARXIV.search(hub_tags) or (body and _ARXIV.search(body))),
         "evaluation": bool(facts.get("evaluation_results")),
-        "weights_formats": sorted(set(formats)),
+        "weights_formats": sorted({f for _, f in weights}),
         "findings": sorted({f.rule for f in fnds}),
     }
     findings = [
@@ -288,6 +295,45 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
         for f in fnds
     ]
     return out, findings
+
+
+def _dedupe(rels: list[Relationship]) -> list[Relationship]:
+    """Relationships as the inventory keeps them: one per (target, kind), in order (Inventory.add_relationship)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in rels:
+        k = (r.target, r.kind)
+        if k not in seen and r.target != MODEL:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def _inventory(
+    mid: str, sha: str | None, facts: dict[str, Any], lics: list[DeclaredLicense], card: str,
+    weights: list[tuple[str, str]], found: Found,
+) -> tuple[Inventory, Component]:
+    """The inventory a scan of this model's folder would hold: the model, its card, weights, bases, datasets."""
+    model = Component(id=f"model:{mid}", type=ComponentType.MODEL, name=mid, version=sha, purl=hub_purl(mid, sha))
+    model.properties.update(facts)
+    model.properties.update(scanned=True, root=".", repo_id=mid, download_location=f"https://huggingface.co/{mid}")
+    model.licenses = lics
+    inv = Inventory(target=mid, tool_version=__version__)
+    inv.add_component(model)
+    if card:
+        doc = Component(id=f"file:{mid}/README.md", type=ComponentType.DOCUMENTATION, name="README.md",
+                        path="README.md", format="model-card")
+        inv.add_component(doc)
+        inv.add_relationship(Relationship(model.id, doc.id, RelationshipKind.CONTAINS))
+    for s, fmt in weights:
+        w = Component(id=f"file:{mid}/{s}", type=ComponentType.WEIGHTS, name=s, path=s, format=fmt)
+        inv.add_component(w)
+        inv.add_relationship(Relationship(model.id, w.id, RelationshipKind.CONTAINS))
+    for c in found.components:
+        inv.add_component(c)
+    for r in found.relationships:
+        inv.add_relationship(Relationship(model.id, r.target, r.kind, r.derivation, r.evidence))
+    return inv, model
 
 
 def _spdx(r: licenses.Resolution | None) -> str | None:
