@@ -280,10 +280,10 @@ def test_folded_stacks_keep_names_and_pops_aligned(tmp_path):
     rep = S.scan_file(p, "fold.pkl", hash_file=False)
     assert any(f.rule == "pickle.dangerous-global" and "os.system" in f.message for f in rep.findings)
     # the counts matter: one pop too few or too many and the names would be wrong
-    body = _short("os") + _short("system") + _short("builtins") + _short("print") + b"K\x01" * n + b"0" * n
+    body = _short("os") + _short("system") + _short("builtins") + _short("dir") + b"K\x01" * n + b"0" * n
     p.write_bytes(b"\x80\x04" + body + b"\x93" + b"0" + b"\x93" + _short("id") + b"\x85R.")
     rep = S.scan_file(p, "fold.pkl", hash_file=False)
-    assert any("builtins.print" in f.message for f in rep.findings)
+    assert any("builtins.dir" in f.message for f in rep.findings)
     assert any("os.system" in f.message and f.severity == "critical" for f in rep.findings)
 
 
@@ -332,3 +332,24 @@ def test_compressed_joblib_under_its_own_name_is_no_format_mismatch(tmp_path):
     assert not [f for f in inv.findings if f.rule == "scan.format-mismatch"]
     formats = {c.format for c in inv.components if c.format and c.format.startswith("joblib")}
     assert formats and formats <= PICKLE_FORMATS
+
+
+def test_cloudpickle_builtin_type_is_followed_as_the_types_attribute(tmp_path):
+    """cloudpickle's _builtin_type("MethodType") only binds a method (fastai's export.pkl does it):
+    judged as types.MethodType, data; _builtin_type("CodeType") builds code from the file: critical."""
+    import pickle
+
+    from cloudpickle import cloudpickle as cp
+
+    class Ref:  # pickled by the real pickler as cloudpickle's own reducers write it
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (cp._builtin_type, (self.name,))
+
+    for name, expected in (("MethodType", None), ("CodeType", "critical")):
+        p = tmp_path / f"{name}.pkl"
+        p.write_bytes(pickle.dumps(Ref(name), protocol=4))
+        rep = S.scan_file(p, p.name)
+        assert worst(rep) == expected, (name, [f.message for f in rep.findings])

@@ -22,10 +22,7 @@ ROWS = list(csv.DictReader((ATTACKS / "manifest.csv").open(encoding="utf-8")))
 SHOWN = "target"  # the name shown in messages: never the fixture's own name, which spells its technique
 NOT_A_REASON = {"pickle.unknown-global", "pickle.malformed", "file.malformed", "security.incomplete"}
 
-AWAITING: dict[str, str] = {
-    "a09_osx_support_read_output.pkl": "_osx_support caught only as an unknown global",
-    "a32_test_support_assert_python_ok.pkl": "test.support.script_helper caught only as an unknown global",
-}
+AWAITING: dict[str, str] = {}
 
 
 def reasons(row: dict[str, str]) -> list[str]:

@@ -607,18 +607,11 @@ def walk(
         elif name == "REDUCE":
             args = pop()
             func = pop()
-            if (
-                isinstance(func, Global)
-                and func.dotted in _GETATTR
-                and isinstance(args, tuple)
-                and len(args) == 2
-                and isinstance(args[0], Global)
-                and isinstance(args[1], str)
-            ):
+            derived = _resolved_name(func, args)
+            if derived is not None:
                 # getattr(G, "n") is the global G.n, as a dotted STACK_GLOBAL name would be (enums pickle
                 # this way): followed, so its later use (called, referenced) is judged on G.n itself
                 record(func, RESOLVED, args)
-                derived = Global(args[0].module, bounded_name(f"{args[0].name}.{args[1]}"))
                 add_global(derived)
                 stack.append(derived)
                 continue
@@ -686,6 +679,19 @@ def walk(
 
 _CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
 _GETATTR = frozenset({"builtins.getattr", "__builtin__.getattr"})
+# cloudpickle's _builtin_type("X") is getattr(types, "X") (MethodType, CodeType...)
+_TYPES_BY_NAME = frozenset({"cloudpickle.cloudpickle._builtin_type", "cloudpickle.cloudpickle_fast._builtin_type"})
+
+
+def _resolved_name(func: Any, args: Any) -> Global | None:
+    """The global a call only looks up by name (getattr(G, "n"), cloudpickle's _builtin_type("X")), or None."""
+    if func.__class__ is not Global or args.__class__ is not tuple:
+        return None
+    if len(args) == 2 and func.dotted in _GETATTR and isinstance(args[0], Global) and isinstance(args[1], str):
+        return Global(args[0].module, bounded_name(f"{args[0].name}.{args[1]}"))
+    if len(args) == 1 and func.dotted in _TYPES_BY_NAME and isinstance(args[0], str):
+        return Global("types", bounded_name(args[0]))
+    return None
 _LITERALS = frozenset(
     "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
     "SHORT_BINUNICODE BINUNICODE8 FLOAT BINFLOAT".split()
