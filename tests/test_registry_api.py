@@ -85,10 +85,14 @@ def test_check_document_ingested_and_queried(reg, minilm_doc: dict) -> None:  # 
     assert reg.get(f"/api/v1/models/{r['version']}/document").json() == minilm_doc
 
 
-def test_idempotent_and_identity_by_content(reg, minilm_doc: dict) -> None:  # type: ignore[no-untyped-def]
+def test_idempotent_and_identity_by_content(reg, minilm_doc: dict, minilm_boms: dict) -> None:  # type: ignore[no-untyped-def]
     a = push(reg, minilm_doc, ["acme/minilm"])
     again = push(reg, minilm_doc, ["acme/minilm"])
     assert again["duplicate"] and again["version"] == a["version"]
+    boms = {"cyclonedx": minilm_boms["cyclonedx"]}
+    for serial in ("urn:uuid:00000000-0000-4000-8000-000000000001", "urn:uuid:00000000-0000-4000-8000-000000000002"):
+        push(reg, minilm_doc, ["acme/minilm"], boms={"cyclonedx": {**boms["cyclonedx"], "serialNumber": serial}})
+    assert [b["format"] for b in reg.get(f"/api/v1/models/{a['version']}").json()["boms"]] == ["cyclonedx"]
     other = push(reg, minilm_doc, ["team-b/embedder"])  # same bytes under another name: one version, two labels
     assert not other["created"] and other["version"] == a["version"]
     assert "team-b/embedder" in other["labels"] and "acme/minilm" in other["labels"]
