@@ -56,6 +56,7 @@ QUANT_NOISE = {
 }
 QUANT_SCALES = ("_scale", ".SCB", "_zero_point", ".absmax", ".quant_map", ".quant_state")
 SEED = 15
+VECTOR_T = 5.0  # a single vector is similar when its correlation is this many standard errors from zero
 MAX_ROW_TESTS = 24  # rows-permutation tests (fresh reads) per comparison
 ROW_TEST_MISSES = 6  # ... stopped after this many failures in a row
 
@@ -350,9 +351,15 @@ def _sample(
         nul = (bc[rolled] * dc).sum(axis=1)[okn] / (nb[rolled][okn] * nd[okn]) if okn.any() else np.zeros(1)
         layer.null = float(np.quantile(np.abs(nul), 0.95))
     else:
-        layer.null = 4.0 / math.sqrt(max(b.shape[1], 1))  # |r| of unrelated vectors: ~N(0, 1/n)
+        # one vector: the r that unrelated vectors of this length reach with t = 5 (Student's t, n - 2 dof)
+        n = b.shape[1]
+        if n < 8:
+            layer.status, layer.note = "uninformative", f"{n} values: too few to judge"
+            return None
+        layer.null = VECTOR_T / math.sqrt(n - 2 + VECTOR_T**2)
     # far above the null, or far closer than the closest other rows (smooth tensors: positions)
-    similar = layer.r >= SIMILAR_R and (layer.r >= layer.null + MARGIN or 1 - layer.r <= 0.2 * (1 - layer.null))
+    above = layer.r >= layer.null + MARGIN or (len(rows) == 1 and layer.r >= layer.null)
+    similar = layer.r >= SIMILAR_R and (above or 1 - layer.r <= 0.2 * (1 - layer.null))
     layer.status = "similar" if similar else "different"
     zb, zd = float((b == 0).mean()), float((d == 0).mean())
     if zd - zb >= 0.01:
