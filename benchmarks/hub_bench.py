@@ -1,0 +1,242 @@
+"""Hub-scale benchmarks (issue 13). Prints Markdown; baselines are measured in the same run.
+
+    .venv/bin/python benchmarks/hub_bench.py --parse            # one core: judging vs PyYAML-C parsing
+    .venv/bin/python benchmarks/hub_bench.py --closure --index  # lineage closure, index lookups
+    .venv/bin/python benchmarks/hub_bench.py --scale DIR        # `aitrail hub run` over DIR (wall, peak RSS)
+    .venv/bin/python benchmarks/hub_bench.py --dask DIR         # Dask LocalCluster: 1 worker vs 2
+
+The synthetic 2.2 M set: ``python scripts/gen_hub_synthetic.py --out benchmarks/work/hub-synth``.
+CPU rates use process CPU time (less sensitive to a shared machine than wall time); wall times and
+peak memory (the sum of the RSS of the run's processes, sampled every 0.2 s) are reported as measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HUB = ROOT.parent / "shared" / "data" / "hub-metadata"
+MODELS = HUB / "hf-hub-2022-snapshot" / "models.parquet"
+EDGES = HUB / "hf-lineage-2025" / "edges.csv"
+WORK = ROOT / "benchmarks" / "work" / "hub"
+
+
+def parse_vs_judge(repeat: int = 3) -> None:
+    from aitrail import yamlsafe
+    from aitrail.catalog import model_card
+    from aitrail.hub import batch, frontmatter, inputs
+
+    batches = list(inputs.batches(inputs.sources([MODELS])))
+    cards = [c for _, _, b in batches for c in b.column("card").to_pylist()]
+
+    def yaml_c() -> float:
+        t0 = time.process_time()
+        for c in cards:
+            if c and c.startswith("---"):
+                try:
+                    y, _, _ = model_card.split_front_matter(c)
+                    if y is not None:
+                        yamlsafe.load(y)
+                except Exception:  # noqa: BLE001 - a baseline: malformed front matter costs what it costs
+                    pass
+        return len(cards) / (time.process_time() - t0)
+
+    def judge(fast: bool, memo: bool) -> float:
+        frontmatter.FAST_ENABLED, batch.MEMO = fast, memo
+        batch._MEMO.clear()
+        t0 = time.process_time()
+        for _, first, b in batches:
+            batch.judge_batch(b, "bench", first)
+        return len(cards) / (time.process_time() - t0)
+
+    ys = [yaml_c() for _ in range(repeat)]
+    base = max(ys)
+    print(f"## One core: {len(cards):,} real cards (hf-hub-2022-snapshot), CPU time, best of {repeat}\n")
+    print("| what | cards / CPU-s | × PyYAML-C parse |\n|---|---:|---:|")
+    print(f"| PyYAML-C (CSafeLoader) front matter parse only | {base:,.0f} | 1.00 |")
+    for fast, memo, what in ((False, False, "all judgements, safe loader, no memo"),
+                             (True, False, "all judgements, fast front matter"),
+                             (True, True, "all judgements, fast front matter + memo (default)")):
+        r = max(judge(fast, memo) for _ in range(repeat))
+        print(f"| {what} | {r:,.0f} | {r / base:.3f} |")
+    print()
+
+
+def closure(repeat: int = 5) -> None:
+    from aitrail.hub import lineage
+
+    best_read = best_close = best_inherit = 1e9
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        g = lineage.Graph()
+        lineage.read_edges(g, EDGES)
+        t1 = time.perf_counter()
+        cl = lineage.close(g)
+        t2 = time.perf_counter()
+        lineage.inherit(g, {})
+        t3 = time.perf_counter()
+        best_read, best_close = min(best_read, t1 - t0), min(best_close, t2 - t1)
+        best_inherit = min(best_inherit, t3 - t2)
+    print(f"## Lineage closure: {g.edges():,} edges of hf-lineage-2025 ({len(g.self_loops)} self-loops dropped), "
+          f"{len(g.ids):,} models, max depth {max(cl.depth)}; wall, best of {repeat}\n")
+    print("| step | seconds |\n|---|---:|")
+    print(f"| read edges.csv | {best_read:.3f} |")
+    print(f"| closure (SCC + ancestors/descendants/depth/roots) | {best_close:.3f} |")
+    print(f"| licence inheritance + laundering | {best_inherit:.3f} |")
+    print(f"| total | {best_read + best_close + best_inherit:.3f} |\n")
+
+
+def index_lookups(n: int = 20_000) -> None:
+    import random
+
+    import pyarrow.parquet as pq
+
+    from aitrail.hub import index
+    from aitrail.resolvers.hub_index import HubIndexResolver
+
+    out = Path(tempfile.mkdtemp(prefix="hubidx-"))
+    try:
+        t0 = time.perf_counter()
+        s = index.build([MODELS], out, [str(EDGES)])
+        built = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        s2 = index.build([MODELS], out)
+        update = time.perf_counter() - t0
+        ids = pq.read_table(MODELS, columns=["model_id"]).column("model_id").to_pylist()
+        rng = random.Random(1)
+        asks = [rng.choice(ids) if i % 4 else f"nobody/missing-{i}" for i in range(n)]
+        r = HubIndexResolver(out)
+        r.lookup(asks[0])
+        times = []
+        for a in asks:
+            t = time.perf_counter()
+            r.lookup(a)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        size = (out / "index.sqlite").stat().st_size
+        print(f"## Hub index: {s['models']:,} models + edges ({size / 1e6:.1f} MB)\n")
+        print("| what | value |\n|---|---:|")
+        print(f"| build (29,432 cards + 30,383 edges) | {built:.1f} s |")
+        print(f"| update, nothing changed ({s2['unchanged']:,} unchanged, {s2['judged']} re-judged) | {update:.1f} s |")
+        print(f"| lookup mean ({n:,}, 1 in 4 unknown) | {1e3 * sum(times) / n:.3f} ms |")
+        print(f"| lookup p99 | {1e3 * times[int(n * 0.99)]:.3f} ms |\n| lookup max | {1e3 * times[-1]:.3f} ms |\n")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS (bytes) of ``pid`` and all its descendants, from /proc."""
+    total = 0
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS of the process tree, exit code)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(p.pid))
+            stop.wait(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    rc = p.wait()
+    stop.set()
+    th.join()
+    return time.perf_counter() - t0, peak, rc
+
+
+def scale(data: Path, workers: int = 2) -> None:
+    import json
+
+    out = WORK / f"scale-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "aitrail.hub", "run", str(data), "--out", str(out), "--workers", str(workers), "-q"]
+    edges = data / "edges.csv"
+    if edges.exists():
+        cmd += ["--lineage", str(edges)]
+    wall, peak, rc = timed(cmd)
+    s = json.loads((out / "summary.json").read_text()) if rc == 0 else {}
+    print(f"## End to end: `python {' '.join(cmd[1:])}`\n")
+    print("| what | value |\n|---|---:|")
+    print(f"| exit code | {rc} |\n| records | {s.get('records', 0):,} |\n| errors | {s.get('errors', 0):,} |")
+    print(f"| wall (incl. lineage closure and summary) | {wall:.0f} s |")
+    print(f"| records / s | {s.get('records', 0) / wall:,.0f} |")
+    print(f"| peak RSS, all processes | {peak / 2**30:.2f} GB |")
+    lin = s.get("lineage", {})
+    if lin:
+        print(f"| lineage: edges / closure seconds | {lin.get('edges', 0):,} / {lin.get('seconds', 0):.1f} |")
+    print()
+
+
+def dask_speedup(data: Path) -> None:
+    res = {}
+    for n in (1, 2):
+        out = WORK / f"dask-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [sys.executable, "-m", "aitrail.hub", "run", str(data), "--out", str(out), "--engine", "dask"]
+        wall, peak, rc = timed([*cmd, "--workers", str(n), "-q"])
+        res[n] = (wall, peak, rc)
+    print(f"## Dask LocalCluster on {data.name}: 1 worker vs 2 (wall, incl. cluster start)\n")
+    print("| workers | wall s | peak RSS GB | exit |\n|---:|---:|---:|---:|")
+    for n, (w, p, rc) in res.items():
+        print(f"| {n} | {w:.1f} | {p / 2**30:.2f} | {rc} |")
+    print(f"\nspeed-up 2 vs 1: {res[1][0] / res[2][0]:.2f}×\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parse", action="store_true")
+    ap.add_argument("--closure", action="store_true")
+    ap.add_argument("--index", action="store_true")
+    ap.add_argument("--scale", metavar="DIR")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--dask", metavar="DIR")
+    a = ap.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"_machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (shared machine)_\n")
+    if a.parse:
+        parse_vs_judge()
+    if a.closure:
+        closure()
+    if a.index:
+        index_lookups()
+    if a.scale:
+        scale(Path(a.scale), a.workers)
+    if a.dask:
+        dask_speedup(Path(a.dask))
+
+
+if __name__ == "__main__":
+    main()
