@@ -160,6 +160,10 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
             res.reasons.append("a model has no readable tensors: nothing to compare")
         return res
     plan = _plan(pairs, total, budget)
+    for (tb, td, _layer), rows in plan:
+        if rows is not None:
+            wb.prefetch(tb, rows)
+            wd.prefetch(td, rows)
     rng_seed = seed
     sampled: dict[str, tuple[np.ndarray, np.ndarray, TensorRef, TensorRef]] = {}
     for (tb, td, layer), rows in plan:
