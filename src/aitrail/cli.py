@@ -31,7 +31,12 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 130, 143, 141
 # Each module has ``register(subparsers, common) -> {command: handler}``; it must import only argparse
 # at module level (start-up time), its handlers import the package's code when run.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "aitrail.provenance.cli_sign",  # sign, verify
+    "aitrail.provenance.cli_lineage",  # lineage, diff
+    "aitrail.hub.cli",  # hub run|query|report|index
+    "aitrail.registry.cli",  # serve, token, push, registry
+]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -133,6 +133,9 @@ class PersId:
 class Tensor:
     dtype: str
     shape: tuple
+    storage: str | None = None  # the persistent id's key: the zip member data/<storage>
+    offset: int = 0  # storage_offset, in elements
+    stride: tuple | None = None
 
 
 MAX_ARG = 64 << 20  # a longer string/bytes argument is skipped, not read into memory
@@ -857,7 +860,16 @@ def _tensor(args: tuple) -> Tensor | None:
     if isinstance(pid, tuple) and len(pid) >= 2 and isinstance(pid[1], Global):
         dtype = STORAGE_DTYPES.get(pid[1].name, pid[1].name)
     shape = args[2] if len(args) > 2 and isinstance(args[2], tuple) else ()
-    return Tensor(dtype, tuple(x for x in shape if isinstance(x, int)))
+    key = pid[2] if isinstance(pid, tuple) and len(pid) >= 3 and isinstance(pid[2], str) else None
+    offset = args[1] if len(args) > 1 and type(args[1]) is int else 0
+    stride = args[3] if len(args) > 3 and isinstance(args[3], tuple) else None
+    return Tensor(
+        dtype,
+        tuple(x for x in shape if isinstance(x, int)),
+        key,
+        offset,
+        tuple(x for x in stride if isinstance(x, int)) if stride is not None else None,
+    )
 
 
 def collect_tensors(root: Any, limit: int = MAX_TENSORS) -> dict[str, Tensor]:

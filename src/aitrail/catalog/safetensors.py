@@ -11,6 +11,7 @@ import math
 import struct
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from .. import jsonsafe
 from ..model import ComponentType, Severity
@@ -68,7 +69,10 @@ def matches(f: FileRef) -> bool:
     return f.format == "safetensors"
 
 
-def catalog(f: FileRef) -> Found:
+def read_header(f: FileRef) -> tuple[int, dict[str, Any]]:
+    """The header length n and the parsed header object (``__metadata__`` still in it); tensor
+    data_offsets are relative to byte 8 + n. Raises CatalogError as catalog() does. The one reader of
+    safetensors headers: the inventory and `aitrail lineage compare` both use it."""
     if f.size < 8:
         raise CatalogError(
             f"{f.rel}: safetensors file is {f.size} bytes, shorter than its 8-byte header length",
@@ -110,7 +114,11 @@ def catalog(f: FileRef) -> Found:
         ) from None
     if not isinstance(header, dict):
         raise CatalogError(f"{f.rel}: safetensors header is not a JSON object", rule="scan.safetensors.bad-header")
+    return n, header
 
+
+def catalog(f: FileRef) -> Found:
+    n, header = read_header(f)
     out = Found(file_type=ComponentType.WEIGHTS, format="safetensors")
     found = _Limited(out, f)
     meta = header.pop("__metadata__", None)
