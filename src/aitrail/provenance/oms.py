@@ -270,7 +270,7 @@ def loads(data: bytes) -> Bundle:
         payload = base64.b64decode(env["payload"], validate=True)
         payload_type = env["payloadType"]
         sigs = [base64.b64decode(s["sig"], validate=True) for s in env["signatures"]]
-    except (KeyError, TypeError, binascii.Error) as e:
+    except (KeyError, TypeError, ValueError) as e:  # binascii.Error, and non-ASCII text, are ValueErrors
         raise BundleError(f"the DSSE envelope is malformed ({type(e).__name__}: {e})") from None
     if not isinstance(payload_type, str) or not payload or not sigs or not all(sigs):
         raise BundleError("the DSSE envelope has no payload, payload type or signature")
@@ -475,7 +475,7 @@ def parse_statement(st: Any) -> Manifest:
     for r in pred["resources"]:
         if not isinstance(r, dict) or not isinstance(r.get("name"), str) or not _hexstr(r.get("digest")):
             raise BundleError(f"resource {r!r:.120} has no name or no hex digest")
-        if r.get("algorithm") not in algorithms:
+        if not isinstance(r.get("algorithm"), str) or r["algorithm"] not in algorithms:
             raise BundleError(f"resource {r['name']!r}: algorithm {r.get('algorithm')!r} is not {hash_type}")
         path = shard_path(r["name"])[0] if method == "shards" else r["name"]
         if canonical_name(path) != path and path != ".":  # ".": model_signing 1.1.1's name for a one-file model
