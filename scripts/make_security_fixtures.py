@@ -10,7 +10,7 @@ The libraries live in a separate venv (never in the project's .venv):
     python3.11 -m venv benchmarks/work/fixturegen
     benchmarks/work/fixturegen/bin/pip install torch transformers accelerate peft scikit-learn scipy \\
         pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard \\
-        lightning trl pyarrow fastai
+        lightning trl pyarrow fastai gensim statsmodels nltk skorch
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
@@ -40,7 +40,7 @@ OUT = ROOT / "tests" / "data" / "security" / "benign"
 LIBS = [
     "torch", "transformers", "accelerate", "peft", "scikit-learn", "scipy", "pandas", "numpy", "joblib",
     "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard", "lightning", "trl", "pyarrow",
-    "fastai", "torchvision",
+    "fastai", "torchvision", "gensim", "statsmodels", "nltk", "skorch",
 ]  # fmt: skip
 
 # A user's own model code: pickles of it name `tinylm.TinyLM`, which a loader must import.
@@ -489,6 +489,12 @@ def torch_more(o: Out) -> None:
     o.torch("torch/dynamic_quantized_state_dict.pt", qd.state_dict(), "dynamically quantized state_dict (packed)")
     sd = nn.utils.parametrizations.weight_norm(nn.Linear(3, 3)).state_dict()
     o.torch("torch/weight_norm_state_dict.pt", sd, "state_dict of a weight_norm parametrized module")
+    # pickle.dumps (not torch.save) of tensors and modules: each storage is a nested torch.save
+    # (torch.storage._load_from_bytes), as in ray, multiprocessing, skorch and many caches
+    o.pickle("torch/tensors_via_plain_pickle.pkl", {"w": torch.ones(2, 2), "ids": torch.arange(3)},
+             "pickle.dumps of torch tensors (nested torch.save per storage)", "torch")  # fmt: skip
+    o.pickle("torch/module_via_plain_pickle.pkl", nn.Sequential(nn.Linear(2, 2), nn.ReLU()),
+             "pickle.dumps of a whole nn.Module", "torch")  # fmt: skip
 
 
 def sklearn_more(o: Out) -> None:
@@ -698,6 +704,39 @@ def fastai_torchvision(o: Out) -> None:
             "torch.save", "torchvision")  # fmt: skip
 
 
+def data_science_libraries(o: Out) -> None:
+    """Other pickles model repositories hold: gensim models, statsmodels results, NLTK's Punkt, skorch nets."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.formula.api as smf
+    import torch
+    from gensim.models import Word2Vec
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+    from skorch import NeuralNetClassifier
+
+    sents = [["the", "model", "reads", "files"], ["a", "scanner", "never", "loads", "them"]] * 10
+    w2v = Word2Vec(sents, vector_size=4, min_count=1, epochs=1, workers=1, seed=0)
+    w2v.save(str(o.path("gensim/word2vec.model")))
+    o.row("gensim/word2vec.model", "pickle", "gensim Word2Vec.save (pickle, arrays inline)", "gensim")
+    w2v.wv.save(str(o.path("gensim/word2vec.kv")))
+    o.row("gensim/word2vec.kv", "pickle", "gensim KeyedVectors.save", "gensim")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) * 2 + rng.normal(size=20)})
+    smf.ols("y ~ x", data=df).fit().save(str(o.path("statsmodels/ols_results.pickle")), remove_data=True)
+    o.row("statsmodels/ols_results.pickle", "pickle", "statsmodels OLS results .save(remove_data=True) from a "
+          "formula", "statsmodels")  # fmt: skip
+    punkt = PunktSentenceTokenizer("Dr. Smith went home. He said hi. Mr. Jones stayed. The end. " * 5)
+    o.pickle("nltk/punkt_tokenizer.pickle", punkt, "NLTK PunktSentenceTokenizer pickled (as nltk_data's punkt)",
+             "nltk", protocol=2)  # fmt: skip
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax(dim=-1)), max_epochs=1,
+                              verbose=0, train_split=None)  # fmt: skip
+    X = rng.normal(size=(8, 3)).astype("float32")
+    net.fit(X, (X[:, 0] > 0).astype("int64"))
+    o.pickle("skorch/neuralnet_classifier.pkl", net, "skorch NeuralNetClassifier pickled (torch module inside "
+             "an sklearn estimator)", "skorch", "torch")  # fmt: skip
+
+
 def stdlib_objects(o: Out) -> None:
     import argparse as ap
     import collections
@@ -765,6 +804,7 @@ def main() -> None:
         numpy_containers(o)
         boosters_more(o)
         fastai_torchvision(o)
+        data_science_libraries(o)
     o.rows.sort(key=lambda r: r["file"])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["file", "kind", "malicious", "technique", "source"], lineterminator="\n")

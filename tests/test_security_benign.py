@@ -27,7 +27,13 @@ OWN_FILES = {"manifest.csv", "VERSIONS.txt", "README.md"}
 ROWS = list(csv.DictReader(open(BENIGN / "manifest.csv", encoding="utf-8")))
 
 # file -> what the scanner still judges high/critical (the first global named, critical ones first)
-AWAITING: dict[str, str] = {}
+AWAITING: dict[str, str] = {
+    # pickle.dumps of a tensor stores each storage as a nested torch.save read by torch.storage._load_from_bytes:
+    # the nested archive is walked and judged too, the outer call is only the way in
+    "skorch/neuralnet_classifier.pkl": "torch.storage._load_from_bytes (critical) +1 more",
+    "torch/module_via_plain_pickle.pkl": "torch.storage._load_from_bytes (critical)",
+    "torch/tensors_via_plain_pickle.pkl": "torch.storage._load_from_bytes (critical)",
+}
 
 
 # The inventory (what `aitrail check` judges) has findings of its own: file -> what is still high there
@@ -76,7 +82,8 @@ def test_covers_the_issue_families() -> None:
         "peft/", "accelerate/", "stdlib/", "accelerate/save_state/random_states_0.pkl", "lightning/", ".ckpt",
         "seq2seq_training_args", "trl_sft_training_args", "object_array.npy", "grid_search_cv", "knn_kd_tree",
         "function_transformer_log1p", "hist_gradient_boosting", "generator_object", "nested_tensors",
-        "dynamic_quantized", "arrow", "fastai/export.pkl", "torchvision/",
+        "dynamic_quantized", "arrow", "fastai/export.pkl", "torchvision/", "gensim/", "statsmodels/", "nltk/",
+        "skorch/", "via_plain_pickle",
     ):  # fmt: skip
         assert needle in files, needle
 
@@ -230,9 +237,17 @@ def test_walk_lists_every_global_the_real_unpickler_resolves(rel: str) -> None:
         assert theirs <= ours, (where, sorted(theirs - ours))
 
 
+def _folder(target: str) -> object:
+    held = sorted(f for f in {**AWAITING, **INVENTORY_AWAITING} if f.startswith(target + "/"))
+    if not held:
+        return pytest.param(target, id=target)
+    return pytest.param(target, id=target, marks=pytest.mark.xfail(strict=True, reason=f"holds {held}"))
+
+
 @pytest.mark.parametrize(
     "target",
-    ["trainer/checkpoint-2", "accelerate/save_state", "lightning", "sklearn", "joblib", "torch", "transformers"],
+    [_folder(t) for t in ("trainer/checkpoint-2", "accelerate/save_state", "lightning", "sklearn", "joblib", "torch",
+                          "transformers", "pandas", "gensim", "statsmodels", "nltk")],  # fmt: skip
 )
 def test_default_check_passes_on_real_folders(target: str, tmp_path: Path) -> None:
     """What a platform team runs on a repository: the default `aitrail check` passes these folders."""
