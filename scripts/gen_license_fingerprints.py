@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import yaml  # noqa: E402
 
-from aitrail.analyze.license_text import encode, shingles, tokens, window_hashes  # noqa: E402
+from aitrail.analyze.license_text import decode, encode, shingles, tokens, window_hashes  # noqa: E402
 from aitrail.analyze.licenses import knowledge  # noqa: E402
 
 OUT = ROOT / "src" / "aitrail" / "knowledge"
@@ -142,6 +142,31 @@ def licensedb(db: Path, skip_keys: set[str], version: str) -> dict[str, Any]:
     }
 
 
+def twins(core_doc: dict[str, Any], db: dict[str, Any]) -> None:
+    """Mark core references that have near twins in the LicenseDB (80 % of each in the other): a text
+    the core set names imperfectly is then checked against the LicenseDB too, where a twin may fit
+    it better (X11-Acer is ISC with one word misspelt)."""
+    from collections import Counter
+    from itertools import accumulate
+
+    table = array("I", base64.b64decode(db["table"]))
+    pos = {h: i for i, h in enumerate(table)}
+    counts = array("H", zlib.decompress(base64.b64decode(db["counts"])))
+    post = array("H", zlib.decompress(base64.b64decode(db["postings"])))
+    off = list(accumulate(counts, initial=0))
+    for ref in core_doc["references"]:
+        hashes = decode(ref["shingles"])
+        inter = Counter(r for h in hashes if (p := pos.get(h)) is not None for r in post[off[p] : off[p + 1]])
+        refs = db["references"]
+        near = [
+            refs[r]["key"]
+            for r, n in inter.items()
+            if n >= 0.8 * len(hashes) and n >= 0.8 * refs[r]["size"] and refs[r]["id"] != ref["id"]
+        ]
+        if near:
+            ref["twins"] = sorted(near)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("texts", type=Path, help="shared/data/licenses/texts (with MANIFEST.csv)")
@@ -152,11 +177,13 @@ def main(argv: list[str] | None = None) -> None:
     if sys.byteorder != "little":
         raise SystemExit("the fingerprint files are little-endian: generate them on a little-endian machine")
     doc, keys = core(args.texts)
+    db = licensedb(args.licensedb, keys, args.scancode_version) if args.licensedb else None
+    if db is not None:
+        twins(doc, db)
     with open(args.out / "license_fingerprints.json", "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=0)
         fh.write("\n")
-    if args.licensedb:
-        db = licensedb(args.licensedb, keys, args.scancode_version)
+    if db is not None:
         with open(args.out / "license_fingerprints_licensedb.json", "w", encoding="utf-8") as fh:
             json.dump(db, fh, indent=0)
             fh.write("\n")

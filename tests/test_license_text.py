@@ -241,3 +241,19 @@ def test_licencedb_texts_from_the_wheel_identify_and_stay_unknown_when_hidden():
         r = T.identify_text(text, key)
         assert r.known and (r.licenses[0].license_id == want or L.knowledge().lookup(want)), key
         assert not T.identify_text(text, key, exclude=frozenset([r.licenses[0].license_id])).known, key
+
+
+def test_a_core_licence_named_imperfectly_is_checked_against_its_licencedb_twins():
+    """ISC with 'TORTIOUS' misspelt is ScanCode's X11-Acer; MIT with a closing sentence tying it
+    to a commercial product is the Embedthis Extension licence: neither may come out as the plain
+    core licence (the core set alone would have named ISC and MIT)."""
+    isc = (TEXTS / "scancode-db/isc.txt").read_text()
+    assert "TORTIOUS" in isc
+    d = T.identify_text(isc.replace("TORTIOUS", "TORTUOUS")).to_dict()
+    assert d["known"] and d["id"] == "LicenseRef-scancode-x11-acer"
+    extended = MIT_REAL.read_text() + (
+        "\nThe Software is used with an Embedthis product licensed under an Embedthis Commercial License.\n"
+    )
+    d = T.identify_text(extended).to_dict()
+    assert d["known"] and d["id"] == "LicenseRef-scancode-embedthis-extension"
+    assert not T.identify_text(extended, exclude=frozenset([d["id"]])).known  # and never plain MIT

@@ -108,6 +108,7 @@ class Reference:
     license_id: str
     shingles: frozenset[int]
     source: str
+    twins: tuple[str, ...] = ()  # LicenseDB keys of near twins (a core reference's only)
 
 
 CORE = "license_fingerprints.json"
@@ -130,7 +131,9 @@ def _array(code: str, blob: bytes) -> array[int]:
 def references() -> tuple[int, list[Reference]]:
     """The core references: AI licences and the common ones, tried first (the usual LICENSE file)."""
     raw = _read(CORE)
-    return raw["version"], [Reference(r["id"], decode(r["shingles"]), r["source"]) for r in raw["references"]]
+    return raw["version"], [
+        Reference(r["id"], decode(r["shingles"]), r["source"], tuple(r.get("twins", ()))) for r in raw["references"]
+    ]
 
 
 class LicenseDB:
@@ -251,6 +254,8 @@ class Identification:
     error: str | None = None
     contains: list[Match] = field(default_factory=list)  # whole licences inside a text not fully explained
     truncated: int | None = None  # the text's full length when only its first MAX_TEXT were identified
+    # named from the core set, imperfectly, as a licence with near twins in the LicenseDB: check there
+    recheck: bool = field(default=False, repr=False)
 
     @property
     def confidence(self) -> float:
@@ -324,23 +329,30 @@ def significant(run: list[str]) -> bool:
     return len(run) >= 6 or any(t.isdigit() for t in run)
 
 
-def _explained(toks: list[str], union: set[int], windows: list[int]) -> bool:
+def _inner(toks: list[str], union: set[int] | frozenset[int], windows: list[int]) -> list[list[str]]:
+    """The text's words no licence found explains, less a short title before the licence ("The MIT
+    License (MIT)") or a few closing words after it: not content, unless they carry a number. A
+    closing sentence is content ("The Software is used with an Embedthis product licensed under…")."""
     runs = uncovered_runs(toks, union, windows)
     if not runs:
-        return True
-    # A short title before the licence ("The MIT License (MIT)") or a closing line after it is not
-    # content, unless it carries a number (a version, a date).
+        return runs
     head, tail = runs[0], runs[-1]
     inner = runs[:]
     if toks[: len(head)] == head and len(head) < 12 and not any(t.isdigit() for t in head):
         inner = inner[1:]
-    if inner and toks[len(toks) - len(tail) :] == tail and len(tail) < 12 and not any(t.isdigit() for t in tail):
+    if inner and toks[len(toks) - len(tail) :] == tail and len(tail) < 6 and not any(t.isdigit() for t in tail):
         inner = inner[:-1]
+    return inner
+
+
+def _explained(toks: list[str], union: set[int], windows: list[int]) -> bool:
+    inner = _inner(toks, union, windows)
     return not any(significant(x) for x in inner) and sum(map(len, inner)) <= 0.02 * len(toks)
 
 
 def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = frozenset()) -> Identification:
-    """Identify ``text`` against the core references, then, if it is not named, the whole SPDX list.
+    """Identify ``text`` against the core references, then, if it is not named (or named imperfectly
+    as a licence with near twins in the LicenseDB), against the whole LicenseDB too.
 
     Only the first MAX_TEXT characters are read (``truncated`` then holds the full length): the cost
     stays bounded whatever a LICENSE file or a METADATA field holds."""
@@ -352,7 +364,7 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     first = _identify(text, file, exclude, extended=False, toks=toks, windows=windows)
     result = (
         first
-        if first.known or first.error
+        if (first.known and not first.recheck) or first.error
         else _identify(text, file, exclude, extended=True, toks=toks, windows=windows)
     )
     if full > MAX_TEXT:
@@ -401,6 +413,7 @@ def _identify(
         key = c[4]
         return frozenset(s & key) if isinstance(key, frozenset) else db.part(hits, key)  # type: ignore[union-attr]
 
+    twinned = {r.license_id: r.twins for r in refs if r.twins}
     close = [c for c in raw if c[1] - c[0] <= max(8, 0.01 * c[1])]  # nearly all present: candidates, competitors
     best: dict[str, Cand] = {}
     for c in close:
@@ -428,7 +441,11 @@ def _identify(
         found.append(m)
         union |= mine
         if _explained(toks, union, windows):
-            return Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
+            ident = Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
+            if db is None and any(twinned.get(f.license_id) for f in found):
+                missing = any(f.size > round(f.coverage * f.size) for f in found)
+                ident.recheck = missing or bool(_inner(toks, union, windows))
+            return ident
     ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
     if ranked:
         ident.differences = _differences(text, part(ranked[0][1]) | union)
