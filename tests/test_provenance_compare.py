@@ -177,8 +177,10 @@ def test_fine_tune_with_frozen_layers(tmp_path: Path, base: dict) -> None:
     assert "embeddings.word_embeddings.weight" in ident and "encoder.layer.0.attention.self.query.weight" in ident
 
 
-def test_merged_low_rank_adapter(tmp_path: Path, base: dict) -> None:
-    res = check(MINILM, save(merged_adapter(base), tmp_path / "merged.safetensors"), "derived", "adapter-merged")
+@pytest.mark.parametrize("rank", [8, 32])
+def test_merged_low_rank_adapter(tmp_path: Path, base: dict, rank: int) -> None:
+    merged = merged_adapter(base, rank)
+    res = check(MINILM, save(merged, tmp_path / "merged.safetensors"), "derived", "adapter-merged")
     low = [lay for lay in res["layers"] if lay.get("low_rank")]
     assert low and all(lay["name"].endswith(("query.weight", "value.weight")) for lay in low)
 
@@ -428,7 +430,6 @@ def test_graph_edges_checked_against_the_weights(tmp_path: Path, base: dict) -> 
     assert edges["liar"].grade == "declared" and "weights say architecture only" in (edges["liar"].problem or "")
 
 
-@pytest.mark.xfail(reason="the scanner drops a model's edge to itself: requests-lineage.md #3", strict=False)
 def test_graph_self_loop_reported(tmp_path: Path, base: dict) -> None:
     from aitrail.provenance.lineage_graph import build
 

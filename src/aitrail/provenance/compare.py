@@ -56,6 +56,8 @@ QUANT_NOISE = {
 }
 QUANT_SCALES = ("_scale", ".SCB", "_zero_point", ".absmax", ".quant_map", ".quant_state")
 SEED = 15
+LOW_RANK_TESTS = 4  # changed matrices re-read with more rows to see a delta's rank
+LOW_RANK_ROWS = 96
 VECTOR_T = 5.0  # a single vector is similar when its correlation is this many standard errors from zero
 MAX_ROW_TESTS = 24  # rows-permutation tests (fresh reads) per comparison
 ROW_TEST_MISSES = 6  # ... stopped after this many failures in a row
@@ -174,6 +176,7 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
         if got is not None:
             sampled[tb.name] = (got[0], got[1], tb, td)
     _permutation_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET), rng_seed)
+    _low_rank_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET))
     res.bytes_read = wb.bytes_read + wd.bytes_read
     _verdict(res, wb, wd)
     return res
@@ -412,6 +415,38 @@ def _low_rank(delta: np.ndarray) -> bool | None:
     return bool(e[:top].sum() / e.sum() >= LOW_RANK_ENERGY)
 
 
+def _low_rank_follow_up(
+    res: Comparison,
+    wb: Weights,
+    wd: Weights,
+    sampled: dict[str, tuple[np.ndarray, np.ndarray, TensorRef, TensorRef]],
+    limit: int,
+) -> None:
+    """A delta of rank r shows as low rank only in more than 2r rows: when something is bit-identical
+    (what a merged adapter leaves) and changed matrices did not look low-rank in their few rows, up to
+    LOW_RANK_TESTS of them get LOW_RANK_ROWS rows in all (adapter ranks up to half that are seen)."""
+    if not any(lay.status == "identical" for lay in res.layers):
+        return
+    todo = [
+        lay for lay in res.layers
+        if lay.status == "similar" and lay.low_rank is False and lay.name in sampled and not _within_cast(lay)
+    ]
+    for lay in sorted(todo, key=lambda x: sampled[x.name][2].row_bytes)[:LOW_RANK_TESTS]:
+        b, d, tb, td = sampled[lay.name]
+        n = min(tb.rows, td.rows)
+        want = min(n, LOW_RANK_ROWS)
+        if want <= lay.rows or wb.bytes_read + wd.bytes_read + want * (tb.row_bytes + td.row_bytes) > limit:
+            continue
+        rng = np.random.default_rng([SEED, zlib.crc32(tb.name.encode()), 2])
+        rows = sorted(rng.choice(n, size=want, replace=False).tolist())
+        try:
+            more_b, more_d = wb.rows(tb, rows), _scaled(wd, td, rows, wd.rows(td, rows))
+        except ValueError:
+            continue
+        lay.rows = want
+        lay.low_rank = _low_rank(more_d - more_b)
+
+
 # -- permutation ----------------------------------------------------------------------------------
 
 
@@ -595,6 +630,7 @@ def _kind(res: Comparison, same: list[Layer], wb: Weights, wd: Weights) -> str:
         return "pruned"
     low = [lay for lay in changed if lay.low_rank]
     tested = [lay for lay in changed if lay.low_rank is not None]
+    tested = [lay for lay in tested if lay.rows > MIN_ROWS] or tested  # re-read with more rows: they decide
     ident = sum(1 for lay in same if lay.status == "identical")
     # a merged adapter leaves what it did not target bit-identical; a low-rank full fine-tune does not
     if tested and len(low) >= 0.8 * len(tested) and ident:
