@@ -237,6 +237,14 @@ def test_sign_writes_a_schema_valid_bundle_from_the_scan_digests_and_attests_bom
         assert st["predicateType"] == ptype and st["subject"] == statement["subject"]
     code, doc = verify_json(capsys, model, sig, "--key", keys["p256"][1])
     assert code == 0 and doc["matched"] == len(names) and all(a["verified"] for a in doc["attestations"])
+    # the attestations describe these bytes: every file they list carries the signed digest
+    assert [a["files_matched"] for a in doc["attestations"]] == [len(names), len(names)]
+    import jsonschema
+
+    docs, registry = _schemas()  # the attestations are OMS-form bundles too (their statements are not OMS ones)
+    for suffix in (".bom.intoto.json", ".check.intoto.json"):
+        a = json.loads((model / f"model.sig{suffix}").read_text())
+        assert list(jsonschema.Draft202012Validator(docs["bundle"], registry=registry).iter_errors(a)) == []
     # `aitrail check --signature-key` reads the same bundle with the same code, and agrees
     code, out, _ = run(capsys, "check", model, "-f", "json", "--signature-key", keys["p256"][1])
     s = json.loads(out)["security"]["signatures"][0]
@@ -362,6 +370,22 @@ def test_a_signature_over_another_folder_fails_and_says_so(signed, keys, capsys,
     (other / "config.json").write_text('{"model_type": "bert"}')
     code, doc = verify_json(capsys, other, signed / "model.sig", "--key", keys["p256"][1])
     assert code == 1 and any("for another model" in p for p in doc["problems"])
+
+
+def test_an_attestation_about_other_bytes_fails_even_when_signed(signed, keys, capsys):
+    """A BOM signed by the right key, about a model of the same name and root digest, that lists another
+    digest for a signed file: refused (the attestation must describe the signed bytes)."""
+    att = signed / "model.sig.bom.intoto.json"
+    st = json.loads(base64.b64decode(json.loads(att.read_text())["dsseEnvelope"]["payload"]))
+    comps = st["predicate"]["metadata"]["component"]["components"]
+    target = next(c for c in comps if c["bom-ref"] == "file:config.json")
+    target["hashes"][0]["content"] = "0" * 64
+    key = oms.load_private_key(keys["p256"][0].read_bytes())
+    b = json.loads(att.read_text())
+    b["dsseEnvelope"] = oms.envelope(st, key)
+    att.write_text(json.dumps(b))
+    code, doc = verify_json(capsys, signed, signed / "model.sig", "--key", keys["p256"][1])
+    assert code == 1 and "config.json another SHA-256" in doc["problems"][0]
 
 
 def test_a_tampered_attestation_fails_verification(signed, keys, capsys):

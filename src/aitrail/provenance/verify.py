@@ -223,11 +223,42 @@ def _attestations(v: Verdict, sig: Path, b: oms.Bundle, man: oms.Manifest, key_p
             want = [{"name": man.name, "digest": {"sha256": man.root_digest}}]
             if subj != want:
                 raise oms.VerificationFailed("it is about another model (its subject is not the signature's)")
+            entry["files_matched"] = _same_digests(st.get("predicate"), ptype, man)
             entry["verified"] = True
         except (OSError, ValueError) as e:
             entry["problem"] = str(e)
             v.problems.append(f"{path}: attestation does not verify: {e}")
             v.status = FAILED
+
+
+def _same_digests(predicate: Any, ptype: str, man: oms.Manifest) -> int:
+    """The files the BOM / check document describe must carry the signed digests: the attestation is
+    about these bytes, not only about a model of that name. Returns how many were compared."""
+    if man.method != "files" or man.hash_type != "sha256":
+        return 0
+    pairs: list[tuple[Any, Any]] = []
+    if ptype == BOM_PREDICATE:  # CycloneDX: file components, bom-ref "file:<path>", hashes [{alg, content}]
+        stack = [predicate]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                ref, hashes = node.get("bom-ref"), node.get("hashes")
+                if isinstance(ref, str) and ref.startswith("file:") and isinstance(hashes, list):
+                    sha = [h.get("content") for h in hashes if isinstance(h, dict) and h.get("alg") == "SHA-256"]
+                    pairs += [(ref[5:], d) for d in sha]
+                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    else:  # the check document: inventory components with path and sha256
+        comps = ((predicate or {}).get("inventory") or {}).get("components") if isinstance(predicate, dict) else None
+        pairs = [(c.get("path"), c.get("sha256")) for c in comps or [] if isinstance(c, dict) and c.get("sha256")]
+    n = 0
+    for path, digest in pairs:
+        if path in man.resources:
+            if man.resources[path] != digest:
+                raise oms.VerificationFailed(f"it gives {path} another SHA-256 than the signature")
+            n += 1
+    return n
 
 
 def _inside(root: Path, p: Path) -> str | None:
