@@ -480,3 +480,20 @@ def test_pytorch_zip_without_storage_keys_is_unknown_not_a_crash(tmp_path: Path)
         assert res["verdict"] == "derived"
     else:
         assert res["verdict"] == "unknown" and any("tiny.pth" in p for p in res["problems"])
+
+
+def test_unmerged_lora_adapter(tmp_path: Path, base: dict) -> None:
+    """A PEFT adapter (lora_A [r, in], lora_B [out, r]) against its base: derived, kind adapter, from shapes;
+    against a model whose modules it does not fit: unrelated."""
+    rng = np.random.default_rng(12)
+    ad = {}
+    for k in matrices(base):
+        if k.endswith(("query.weight", "value.weight")):
+            mod = "base_model.model." + k[: -len(".weight")]
+            out_, in_ = base[k].shape
+            ad[mod + ".lora_A.weight"] = rng.standard_normal((8, in_)).astype(np.float32)
+            ad[mod + ".lora_B.weight"] = rng.standard_normal((out_, 8)).astype(np.float32)
+    path = save(ad, tmp_path / "adapter" / "adapter_model.safetensors")
+    res = compare(MINILM, path.parent).to_dict()
+    assert (res["verdict"], res["kind"]) == ("derived", "adapter") and res["structure"]["adapter_modules"] == 12
+    assert compare(LLAMA_GGUF, path.parent).to_dict()["verdict"] == "unrelated"

@@ -155,7 +155,15 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
     res.seed = seed
     res.problems = wb.problems + wd.problems
     if not pairs:
-        if wb.tensors and wd.tensors:
+        fit = _adapter_fit(wb, wd)
+        if fit:
+            res.verdict, res.kind, res.confidence = "derived", "adapter", 0.7
+            res.structure["adapter_modules"] = fit
+            res.reasons.append(
+                f"DERIVED is an unmerged LoRA adapter whose A/B shapes fit {fit} of the base's modules (shapes only: "
+                "an adapter holds deltas, not the base's weights)"
+            )
+        elif wb.tensors and wd.tensors:
             res.verdict, res.confidence = "unrelated", 0.99
             res.reasons.append("no tensor of one model matches a tensor of the other by name and shape")
         else:
@@ -217,6 +225,36 @@ def match_names(wb: Weights, wd: Weights) -> tuple[list[tuple[TensorRef, TensorR
         "dtype_changed": sum(1 for tb, td in pairs if tb.dtype != td.dtype),
     }
     return pairs, structure
+
+
+_LORA = re.compile(r"^(?:base_model\.model\.)?(.*)\.lora_([AB])(?:\.[^.]+)?\.weight$")
+
+
+def _adapter_fit(wb: Weights, wd: Weights) -> int:
+    """How many base modules an unmerged LoRA adapter (PEFT naming) fits: lora_A is [r, in], lora_B is
+    [out, r] for a base weight [out, in]. 0 unless nine in ten of the adapter's modules fit."""
+    mods: dict[str, dict[str, TensorRef]] = {}
+    for n, t in wd.tensors.items():
+        m = _LORA.match(n)
+        if m:
+            mods.setdefault(m.group(1), {})[m.group(2)] = t
+    if not mods:
+        return 0
+    base = {}
+    for n, t in wb.tensors.items():
+        if n.endswith(".weight") and len(t.shape) == 2:
+            base[n[: -len(".weight")]] = t
+            for cut in range(1, 3):  # the base's own prefixes ("model.") may be absent from the adapter's
+                parts = n[: -len(".weight")].split(".", cut)
+                if len(parts) > cut:
+                    base.setdefault(parts[-1], t)
+    fit = 0
+    for mod, ab in mods.items():
+        tw = base.get(mod) or base.get(mod.split(".", 1)[-1])
+        la, lb = ab.get("A"), ab.get("B")
+        if tw and la and lb and len(la.shape) == 2 and len(lb.shape) == 2 and la.shape[0] == lb.shape[1]:
+            fit += la.shape[1] == tw.shape[1] and lb.shape[0] == tw.shape[0]
+    return fit if fit >= 0.9 * len(mods) else 0
 
 
 def _rows_differ_only(tb: TensorRef, td: TensorRef) -> bool:
