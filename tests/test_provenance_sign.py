@@ -644,3 +644,19 @@ def test_mutated_bundles_never_crash_and_never_pass_unless_the_signed_bytes_are_
     bad["predicate"]["resources"][0]["algorithm"] = {"a": 1}
     with pytest.raises(oms.BundleError, match="algorithm"):
         oms.parse_statement(bad)
+
+
+@pytest.mark.parametrize("algorithm", ["blake2", "blake3"])
+def test_model_signing_blake_digests_verify(model, keys, capsys, tmp_path, algorithm):
+    import model_signing.hashing
+    import model_signing.signing
+
+    sig = tmp_path / "model.sig"
+    hashing = model_signing.hashing.Config().use_file_serialization(hashing_algorithm=algorithm)
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(keys["p256"][0])).set_hashing_config(
+        hashing
+    ).sign(model, sig)
+    assert verify_json(capsys, model, sig, "--key", keys["p256"][1])[0] == 0
+    (model / "vocab.txt").write_text("changed")
+    code, doc = verify_json(capsys, model, sig, "--key", keys["p256"][1])
+    assert code == 1 and doc["changed"] == ["vocab.txt"] and "blake" in doc["problems"][0]
