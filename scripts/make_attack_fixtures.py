@@ -495,7 +495,7 @@ def _a27() -> bytes:
     "pickle",
     "posix.system is an argument, not the REDUCE target: builtins.list(builtins.map(posix.system, [cmd])) runs it",
     "modelaudit PR#1061 (call-graph bypasses: callables handed to iterable consumers)",
-    "system",
+    "posix.system",
 )
 def _a28() -> bytes:
     mapped = call(sg("builtins", "map"), sg("posix", "system"), pickle.EMPTY_LIST + u(SH) + pickle.APPEND)
@@ -520,7 +520,7 @@ def _a29() -> bytes:
     "joblib",
     "joblib.dump of an object ndarray: the array record is a second pickle after the wrapper, holding posix.system",
     "issue 11 (joblib's framing and its numpy array records)",
-    "system",
+    "posix.system",
     LOAD_JOBLIB,
 )
 def _c09(p: Path) -> None:
@@ -537,7 +537,7 @@ def _c09(p: Path) -> None:
     "pickle",
     "lib2to3.pgen2.grammar.Grammar.loads(Grammar(), bytes) pickle.loads a nested pickle (posix.system)",
     "picklescan GHSA-f54q-57x4-jg88",
-    "lib2to3|system",
+    "lib2to3|posix.system",
 )
 def _a30() -> bytes:
     grammar = call(sg("lib2to3.pgen2.grammar", "Grammar"))
@@ -706,7 +706,7 @@ def _o08() -> bytes:
     "pickle",
     "pickle.loads(BYTEARRAY8 holding a second pickle that calls posix.system)",
     "issue 11 (pickles nested in BYTEARRAY8)",
-    "system",
+    "posix.system",
 )
 def _o09() -> bytes:
     inner = dumps(Reduce(os.system, SH), 5)
@@ -718,7 +718,7 @@ def _o09() -> bytes:
     "pickle",
     "pickle.loads(zlib.decompress(BINBYTES)): the nested pickle (posix.system) is compressed",
     "issue 11 (pickles nested in BINBYTES as compressed pickles)",
-    "system",
+    "posix.system",
 )
 def _o10() -> bytes:
     import zlib
@@ -762,7 +762,7 @@ for _n, (_c, _ext) in enumerate(
     fixture(
         f"c{_n:02d}_joblib_{_c}.joblib.{_ext}", "joblib-compressed",
         f"joblib.dump(compress='{_c}') of a dict holding a posix.system REDUCE (joblib.load decompresses it)",
-        "issue 11 (compressed pickles: only zlib is followed)", "system", LOAD_JOBLIB,
+        "issue 11 (compressed pickles: only zlib is followed)", "posix.system", LOAD_JOBLIB,
     )(lambda p, _c=_c: _joblib(p, (_c, 3)))  # type: ignore[misc]
 
 
@@ -771,7 +771,7 @@ for _n, (_c, _ext) in enumerate(
     "zip",
     "a pickle stored as data/weights.bin in a zip (no .pkl name)",
     "issue 11 (zip members walked only when named *.pkl); JFrog CVE-2025-10155",
-    "system",
+    "posix.system",
     LOAD_ZIP_MEMBERS,
 )
 def _z01() -> bytes:
@@ -787,7 +787,7 @@ def _z01() -> bytes:
     "zip",
     "zip holding inner.zip holding model/data.pkl",
     "issue 11 (zip-in-zip)",
-    "system",
+    "posix.system",
     LOAD_ZIP_MEMBERS,
 )
 def _z02() -> bytes:
@@ -940,7 +940,7 @@ def _t02(p: Path) -> None:
     "pytorch-zip",
     "torch datapipes decoder basichandlers('pyd', bytes) pickle.loads a nested pickle (posix.system)",
     "picklescan GHSA-h3qp-7fh3-f8h4; issue 11 (datapipes)",
-    "basichandlers|system",
+    "basichandlers|posix.system",
     LOAD_TORCH,
     "fixturegen",
 )
@@ -970,7 +970,7 @@ def _t04(p: Path) -> None:
     "pickle",
     "STACK_GLOBAL('torch._dynamo', 'config.load_config'): a ConfigModule's bound method pickle.loads a nested pickle",
     "picklescan GHSA-vv6j-3g6g-2pvj",
-    "load_config|system",
+    "load_config|posix.system",
     LOAD_PICKLE,
     "fixturegen",
 )
@@ -983,7 +983,7 @@ def _t05() -> bytes:
     "pytorch-zip",
     "real torch.save zip whose data.pkl is a posix.system call followed by a broken stream (nullifAI)",
     "ReversingLabs nullifAI (2025-02): torch.load runs the payload before the stream breaks",
-    "system",
+    "posix.system",
     LOAD_TORCH,
     "fixturegen",
 )
@@ -1007,7 +1007,7 @@ def _t06(p: Path) -> None:
     "pickle-zstd",
     "pandas.to_pickle(..., compression inferred 'zstd'); pandas.read_pickle decompresses it transparently",
     "issue 11 (compressed pickles: zstd)",
-    "system",
+    "posix.system",
     "import pandas, sys\npandas.read_pickle(sys.argv[1])",
     "fixturegen",
 )
@@ -1022,14 +1022,15 @@ def _c07(p: Path) -> None:
     "pickle-gzip",
     "pandas.to_pickle to .pkl.gz (a plain gzip stream, no joblib framing); read_pickle opens it",
     "issue 11 (compressed pickles: gzip)",
-    "system",
+    "posix.system",
     "import pandas, sys\npandas.read_pickle(sys.argv[1])",
     "fixturegen",
 )
 def _c08(p: Path) -> None:
     import pandas as pd
 
-    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p)
+    gz = {"method": "gzip", "mtime": 0}  # no time in the header: rebuilding gives the same bytes
+    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p, compression=gz)
 
 
 # --- Keras: configs that reach gadgets inside keras itself (allowed modules, safe_mode on) ----------
@@ -1064,6 +1065,8 @@ def _k01(p: Path) -> None:
                 lam["config"]["arguments"] = {"origin": "file:///etc/passwd", "cache_dir": ".", "cache_subdir": "."}
                 lam["inbound_nodes"] = [{"args": [], "kwargs": {"inputs": MARK}}]
                 data = json.dumps(cfg).encode()
+            if info.filename == "metadata.json":
+                data = json.dumps({**json.loads(data), "date_saved": "2020-01-01@00:00:00"}).encode()
             info.date_time = (2020, 1, 1, 0, 0, 0)
             dst.writestr(info, data)
     p.write_bytes(out.getvalue())
