@@ -251,7 +251,7 @@ def test_sign_writes_a_schema_valid_bundle_from_the_scan_digests_and_attests_bom
     assert s["verified"] is True and s["unsigned"] == [] and s["signed_files"] == len(names)
 
 
-def test_files_the_scan_skips_are_signed_too(model, keys):
+def test_files_the_scan_skips_are_signed_too(model, keys, capsys):
     (model / "__pycache__").mkdir()
     (model / "__pycache__" / "x.pyc").write_bytes(b"\0" * 10)
     (model / ".git").mkdir()
@@ -259,6 +259,16 @@ def test_files_the_scan_skips_are_signed_too(model, keys):
     signed = sign.sign(model, keys["p256"][0].read_bytes(), attest=False)
     assert "__pycache__/x.pyc" in signed.manifest.resources and signed.hashed_here == 1
     assert not any(n.startswith(".git") for n in signed.manifest.resources)
+    for path, text in signed.texts():
+        path.write_text(text)
+    # `aitrail check` does not scan __pycache__ but still checks its signed file (not "missing")
+    code, out, _ = run(capsys, "check", model, "-f", "json", "--signature-key", keys["p256"][1])
+    s = json.loads(out)["security"]["signatures"][0]
+    assert s["verified"] is True and s["missing"] == [], s
+    (model / "__pycache__" / "x.pyc").write_bytes(b"\1" * 10)
+    code, out, _ = run(capsys, "check", model, "-f", "json", "--signature-key", keys["p256"][1])
+    s = json.loads(out)["security"]["signatures"][0]
+    assert s["verified"] is False and s["mismatched"] == ["__pycache__/x.pyc"], s
 
 
 # --- round trips with the real model-signing library --------------------------------------------

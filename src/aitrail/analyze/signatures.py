@@ -84,9 +84,10 @@ def check(
     signed = {base + name: d for name, d in man.resources.items()}
     out.signed_files = len(signed)
     for path, digest in sorted(signed.items()):
-        if path not in digests:
+        have = digests[path] if path in digests else _unscanned(sig_path.parent, path[len(base) :])
+        if have is None:
             out.missing.append(path)
-        elif digests[path] != digest:
+        elif have != digest:
             out.mismatched.append(path)
     ignores = list(oms.DEFAULT_IGNORES) + man.ignore_paths
     own = {p for p in digests if p.startswith(base)} - {shown}
@@ -106,3 +107,20 @@ def check(
         else f"INVALID: {len(out.mismatched)} file(s) changed, {len(out.missing)} missing since signing"
     )
     return out
+
+
+def _unscanned(folder: Path, rel: str) -> str | None:
+    """SHA-256 of a signed file the scan does not read (it skips ``__pycache__``, ``node_modules``...), or
+    None when it is not there as a regular file: signed but missing."""
+    import os
+    import stat
+
+    from ..digest import sha256_file
+
+    p = folder / rel
+    try:
+        if not stat.S_ISREG(os.lstat(p).st_mode):
+            return None
+        return sha256_file(p)
+    except OSError:
+        return None
