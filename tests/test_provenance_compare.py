@@ -497,3 +497,11 @@ def test_unmerged_lora_adapter(tmp_path: Path, base: dict) -> None:
     res = compare(MINILM, path.parent).to_dict()
     assert (res["verdict"], res["kind"]) == ("derived", "adapter") and res["structure"]["adapter_modules"] == 12
     assert compare(LLAMA_GGUF, path.parent).to_dict()["verdict"] == "unrelated"
+
+
+def test_links_out_of_a_folder_not_followed_unless_asked(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.safetensors").symlink_to(MINILM)
+    with pytest.raises(WeightsError, match="a link out of the folder, not followed"):
+        compare(MINILM, tmp_path / "m")
+    assert compare(MINILM, tmp_path / "m", follow_symlinks=True).verdict == "derived"

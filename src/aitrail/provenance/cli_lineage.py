@@ -81,7 +81,7 @@ def _lineage(args: argparse.Namespace) -> int:
     if action == "compare":
         if len(rest) != 2:
             raise AitrailError("lineage compare takes two paths: BASE DERIVED")
-        res = compare(Path(rest[0]), Path(rest[1]), seed=args.seed)
+        res = compare(Path(rest[0]), Path(rest[1]), seed=args.seed, follow_symlinks=args.follow_symlinks)
         doc = res.to_dict()
         _emit(args, json.dumps(doc, indent=2) + "\n" if fmt == "json" else text(doc))
         return 1 if res.verdict == "unknown" else 0
@@ -90,14 +90,14 @@ def _lineage(args: argparse.Namespace) -> int:
             raise AitrailError("lineage identify takes one MODEL and --candidates DIR")
         from .compare import identify
 
-        ident = identify(Path(rest[0]), Path(args.candidates), seed=args.seed)
+        ident = identify(Path(rest[0]), Path(args.candidates), seed=args.seed, follow_symlinks=args.follow_symlinks)
         _emit(args, json.dumps(ident, indent=2) + "\n" if fmt == "json" else identify_text(ident))
         return 0 if ident["base"] else 1
     if rest or not Path(action).exists():
         raise AitrailError(f"lineage: {action}: no such file or folder (or use: compare BASE DERIVED, identify MODEL)")
     from .lineage_graph import build, render
 
-    graph = build(Path(action), check_weights=args.check_weights)
+    graph = build(Path(action), check_weights=args.check_weights, follow_symlinks=args.follow_symlinks)
     _emit(args, render(graph, "tree" if fmt in (None, "text") else fmt))
     return 0
 
@@ -130,7 +130,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     from .diff import diff, markdown
 
-    doc = diff(Path(args.old), Path(args.new), tensors=not args.no_tensors)
+    doc = diff(Path(args.old), Path(args.new), tensors=not args.no_tensors, follow_symlinks=args.follow_symlinks)
     _emit(args, json.dumps(doc, indent=2, default=str) + "\n" if args.format == "json" else markdown(doc))
     return 1 if doc["changed"] else 0
 
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def common(q: argparse.ArgumentParser, writes: bool) -> None:
         q.add_argument("--quiet", "-q", action="store_true")
+        q.add_argument("--follow-symlinks", action="store_true")
         if writes:
             q.add_argument("--mkdirs", action="store_true")
 

@@ -126,10 +126,12 @@ class Comparison:
         }
 
 
-def compare(base: Path, derived: Path, seed: int = SEED, budget: float = BUDGET) -> Comparison:
+def compare(
+    base: Path, derived: Path, seed: int = SEED, budget: float = BUDGET, follow_symlinks: bool = False
+) -> Comparison:
     """Compare two models' weights (files or folders). Raises tensors.WeightsError for a path
     holding no weights at all; every other defect is named in the result."""
-    wb, wd = open_weights(Path(base)), open_weights(Path(derived))
+    wb, wd = open_weights(Path(base), follow_symlinks), open_weights(Path(derived), follow_symlinks)
     try:
         return _compare(wb, wd, seed, budget)
     finally:
@@ -729,7 +731,7 @@ def _blocks(w: Weights) -> set[str]:
 MAX_CANDIDATES = 200
 
 
-def identify(model: Path, candidates: Path, seed: int = SEED) -> dict[str, Any]:
+def identify(model: Path, candidates: Path, seed: int = SEED, follow_symlinks: bool = False) -> dict[str, Any]:
     """Which of the models in ``candidates`` (its weights files and subfolders) is ``model``'s base?
     Every candidate is compared; the best derived one is named, or none."""
     from .tensors import WEIGHT_SUFFIXES, WeightsError
@@ -744,7 +746,7 @@ def identify(model: Path, candidates: Path, seed: int = SEED) -> dict[str, Any]:
         if p.resolve() == me:
             continue
         try:
-            res = compare(p, model, seed=seed)
+            res = compare(p, model, seed=seed, follow_symlinks=follow_symlinks)
         except WeightsError as e:
             problems.append(str(e))
             continue

@@ -29,7 +29,7 @@ class Side:
         self.root: Path | None = None  # what the weights are read from
 
 
-def load(path: Path) -> Side:
+def load(path: Path, follow_symlinks: bool = False) -> Side:
     s = Side(path)
     if not path.exists():
         raise InputError(f"{path}: does not exist")
@@ -54,12 +54,12 @@ def load(path: Path) -> Side:
     from ..scanner import scan
 
     s.kind, s.root = "folder", path
-    s.inventory = scan(path).to_dict()
+    s.inventory = scan(path, follow_symlinks=follow_symlinks).to_dict()
     return s
 
 
-def diff(old: Path, new: Path, tensors: bool = True) -> dict[str, Any]:
-    a, b = load(old), load(new)
+def diff(old: Path, new: Path, tensors: bool = True, follow_symlinks: bool = False) -> dict[str, Any]:
+    a, b = load(old, follow_symlinks), load(new, follow_symlinks)
     doc: dict[str, Any] = {
         "old": {"path": str(old), "kind": a.kind},
         "new": {"path": str(new), "kind": b.kind},
@@ -67,7 +67,7 @@ def diff(old: Path, new: Path, tensors: bool = True) -> dict[str, Any]:
         "problems": [],
     }
     doc["files"] = _files(a.inventory, b.inventory, doc)
-    doc["tensors"] = _tensors(a, b, doc) if tensors else None
+    doc["tensors"] = _tensors(a, b, doc, follow_symlinks) if tensors else None
     if not tensors:
         doc["not_compared"].append("tensors: --no-tensors")
     doc["config"] = _configs(a.inventory, b.inventory)
@@ -124,7 +124,7 @@ def _files(a: dict[str, Any], b: dict[str, Any], doc: dict[str, Any]) -> dict[st
     }
 
 
-def _tensors(a: Side, b: Side, doc: dict[str, Any]) -> dict[str, Any] | None:
+def _tensors(a: Side, b: Side, doc: dict[str, Any], follow_symlinks: bool = False) -> dict[str, Any] | None:
     """Folders: the weights compared (sampled); JSONs: the weight files' tensor counts and dtypes."""
     if a.root is not None and b.root is not None:
         try:
@@ -135,7 +135,7 @@ def _tensors(a: Side, b: Side, doc: dict[str, Any]) -> dict[str, Any] | None:
             return None
 
         try:
-            res = compare(a.root, b.root).to_dict()
+            res = compare(a.root, b.root, follow_symlinks=follow_symlinks).to_dict()
         except WeightsError as e:
             doc["problems"].append(f"tensors: {e}")
             return None
@@ -179,8 +179,8 @@ def _weights_props(c: dict[str, Any]) -> dict[str, Any]:
 def _configs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     fa, fb = _file_components(a), _file_components(b)
     out = []
-    for p in sorted(set(fa) | set(fb)):
-        ca, cb = fa.get(p, {}), fb.get(p, {})
+    for p in sorted(set(fa) & set(fb)):  # added and removed files are in the files section
+        ca, cb = fa[p], fb[p]
         if "config" not in (ca.get("type"), cb.get("type")):
             continue
         ch = _dict_changes(ca.get("properties") or {}, cb.get("properties") or {})

@@ -61,13 +61,13 @@ class Graph:
         }
 
 
-def build(path: Path, check_weights: bool = False) -> Graph:
+def build(path: Path, check_weights: bool = False, follow_symlinks: bool = False) -> Graph:
     """The graph of every model in ``path``; ``check_weights`` compares the weights of each edge whose
     two ends were both scanned here (grade ``weight-similar`` when they agree, a problem when not)."""
     from ..analyze import licenses
     from ..scanner import scan
 
-    inv = scan(path, hash_files=False)
+    inv = scan(path, hash_files=False, follow_symlinks=follow_symlinks)
     g = Graph(str(path))
     for m in inv.models():
         if not m.properties.get("scanned"):
@@ -102,11 +102,11 @@ def build(path: Path, check_weights: bool = False) -> Graph:
             g.edges.append(Edge(name, name, "unknown", str(f.evidence or f.path), "scan", problem="self-loop"))
     g.edges = _dedupe(g.edges)
     if check_weights:
-        _check_weights(g, inv, path)
+        _check_weights(g, inv, path, follow_symlinks)
     return g
 
 
-def _check_weights(g: Graph, inv: Any, path: Path) -> None:
+def _check_weights(g: Graph, inv: Any, path: Path, follow_symlinks: bool) -> None:
     from .compare import compare
     from .tensors import WeightsError
 
@@ -129,7 +129,7 @@ def _check_weights(g: Graph, inv: Any, path: Path) -> None:
         if a is None or b is None or a == b or e.problem in ("self-loop",):
             continue
         try:
-            res = compare(base / a, base / b)
+            res = compare(base / a, base / b, follow_symlinks=follow_symlinks)
         except WeightsError as ex:
             e.weights = {"verdict": "unknown", "reason": str(ex)}
             continue

@@ -147,14 +147,17 @@ def decode(data: bytes, t: TensorRef, n: int) -> np.ndarray:
     raise ValueError(f"dtype {t.dtype} cannot be decoded")
 
 
-def open_weights(path: Path) -> Weights:
-    """Every tensor of the model at ``path`` (a weights file, or a folder of shards)."""
+def open_weights(path: Path, follow_symlinks: bool = False) -> Weights:
+    """Every tensor of the model at ``path`` (a weights file, or a folder of shards). In a folder, a
+    symbolic link leading out of it is not followed unless asked (as the scanner)."""
     path = Path(path)
     if not path.exists():
         raise WeightsError(f"{path}: does not exist")
-    files = _weight_files(path) if path.is_dir() else [path]
+    skipped: list[str] = []
+    files = _weight_files(path, follow_symlinks, skipped) if path.is_dir() else [path]
     if not files:
-        raise WeightsError(f"{path}: no safetensors, GGUF or PyTorch weights file in this folder")
+        extra = f" ({skipped[0]})" if skipped else ""
+        raise WeightsError(f"{path}: no safetensors, GGUF or PyTorch weights file in this folder{extra}")
     w: Weights | None = None
     for f in files:
         ref = _ref(f, path)
@@ -174,13 +177,23 @@ def open_weights(path: Path) -> Weights:
         except CatalogError as e:
             w.problems.append(str(e))
     assert w is not None
+    w.problems += skipped
     if not w.tensors and not w.problems:
         w.problems.append(f"{path}: no tensors")
     return w
 
 
-def _weight_files(folder: Path) -> list[Path]:
-    found = sorted(p for p in folder.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+def _weight_files(folder: Path, follow_symlinks: bool, skipped: list[str]) -> list[Path]:
+    root = folder.resolve()
+    found = []
+    for p in sorted(folder.rglob("*")):
+        if p.suffix not in WEIGHT_SUFFIXES or not p.is_file():
+            continue
+        if not follow_symlinks and not p.resolve().is_relative_to(root):
+            rel = p.relative_to(folder).as_posix()
+            skipped.append(f"{rel}: a link out of the folder, not followed (--follow-symlinks)")
+            continue
+        found.append(p)
     for suffix in (".safetensors", ".gguf"):  # one family, as a loader would pick
         same = [p for p in found if p.suffix == suffix]
         if same:
