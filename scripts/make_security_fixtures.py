@@ -10,7 +10,7 @@ The libraries live in a separate venv (never in the project's .venv):
     python3.11 -m venv benchmarks/work/fixturegen
     benchmarks/work/fixturegen/bin/pip install torch transformers accelerate peft scikit-learn scipy \\
         pandas xgboost lightgbm catboost sentencepiece tokenizers joblib numpy lz4 zstandard \\
-        lightning trl pyarrow fastai gensim statsmodels nltk skorch
+        lightning trl pyarrow fastai gensim statsmodels nltk skorch keras h5py onnx onnxscript skl2onnx onnxmltools
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
@@ -40,7 +40,8 @@ OUT = ROOT / "tests" / "data" / "security" / "benign"
 LIBS = [
     "torch", "transformers", "accelerate", "peft", "scikit-learn", "scipy", "pandas", "numpy", "joblib",
     "xgboost", "lightgbm", "catboost", "sentencepiece", "tokenizers", "lz4", "zstandard", "lightning", "trl", "pyarrow",
-    "fastai", "torchvision", "gensim", "statsmodels", "nltk", "skorch",
+    "fastai", "torchvision", "gensim", "statsmodels", "nltk", "skorch", "keras", "h5py", "onnx", "skl2onnx",
+    "onnxmltools", "onnxscript",
 ]  # fmt: skip
 
 # A user's own model code: pickles of it name `tinylm.TinyLM`, which a loader must import.
@@ -737,6 +738,88 @@ def data_science_libraries(o: Out) -> None:
              "an sklearn estimator)", "skorch", "torch")  # fmt: skip
 
 
+def keras_models(o: Out) -> None:
+    """Keras 3 (torch backend) models without Lambda layers: nested functional, a registered custom layer."""
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras
+    import numpy as np
+    from keras import layers
+
+    @keras.saving.register_keras_serializable(package="tinylm")
+    class Scale(layers.Layer):  # a user's registered layer: the config names it, loading needs that code
+        def __init__(self, factor: float = 2.0, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.factor = factor
+
+        def call(self, x: Any) -> Any:
+            return x * self.factor
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "factor": self.factor}
+
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential([layers.Input((4,)), layers.Dense(4, activation="gelu")], name="inner")
+    inp = keras.Input((4,), name="x")
+    h = Scale(0.5)(layers.LayerNormalization()(inner(inp)))
+    model = keras.Model(inp, layers.Dense(2, activation="softmax")(h))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(np.ones((4, 4)), np.zeros(4), epochs=1, verbose=0)
+    model.save(o.path("keras/nested_functional.keras"))
+    o.row("keras/nested_functional.keras", "keras-v3", "Keras 3 .keras: nested Sequential in a functional model, "
+          "registered custom layer, compiled with optimizer state", "keras", "torch")  # fmt: skip
+    model.save(o.path("keras/nested_functional.h5"))
+    o.row("keras/nested_functional.h5", "keras-h5", "legacy HDF5 model.save of the same model", "keras", "h5py")
+    model.save_weights(o.path("keras/nested_functional.weights.h5"))
+    o.row("keras/nested_functional.weights.h5", "keras-weights-h5", "Keras save_weights (.weights.h5)", "keras",
+          "h5py")  # fmt: skip
+    seq = keras.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu"), layers.MaxPooling2D(),
+                            layers.Flatten(), layers.Dropout(0.1), layers.Dense(3)])  # fmt: skip
+    seq.save(o.path("keras/convnet_sequential.keras"))
+    o.row("keras/convnet_sequential.keras", "keras-v3", "Keras 3 .keras: Sequential convnet", "keras", "torch")
+
+
+def onnx_models(o: Out) -> None:
+    """ONNX from the converters: an sklearn pipeline (ai.onnx.ml domain), lightgbm, a torch MLP, external data."""
+    import lightgbm as lgb
+    import numpy as np
+    import onnx
+    import torch
+    from onnxmltools import convert_lightgbm
+    from onnxmltools.convert.common.data_types import FloatTensorType
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    onnx.save(to_onnx(pipe, X[:1], target_opset={"": 17, "ai.onnx.ml": 3}), o.path("onnx/sklearn_pipeline.onnx"))
+    o.row("onnx/sklearn_pipeline.onnx", "onnx", "skl2onnx: Scaler + LinearClassifier + ZipMap (ai.onnx.ml domain)",
+          "skl2onnx", "onnx")  # fmt: skip
+    lg = lgb.LGBMClassifier(n_estimators=2, num_leaves=3, min_child_samples=2, verbose=-1).fit(X, y)
+    lm = convert_lightgbm(lg, initial_types=[("x", FloatTensorType([None, 3]))], target_opset=15, zipmap=False)
+    onnx.save(lm, o.path("onnx/lightgbm.onnx"))
+    o.row("onnx/lightgbm.onnx", "onnx", "onnxmltools: LightGBM TreeEnsembleClassifier (ai.onnx.ml)", "onnxmltools",
+          "onnx")  # fmt: skip
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    torch.onnx.export(net, (torch.zeros(1, 3),), str(o.path("onnx/torch_mlp_legacy_exporter.onnx")), dynamo=False,
+                      input_names=["x"], output_names=["y"])  # fmt: skip
+    o.row("onnx/torch_mlp_legacy_exporter.onnx", "onnx", "torch.onnx.export(dynamo=False) of an MLP", "torch", "onnx")
+    # the default (torch.export-based) exporter writes the weights beside the graph
+    torch.onnx.export(net, (torch.zeros(1, 3),), str(o.path("onnx/torch_mlp.onnx")), input_names=["x"],
+                      output_names=["y"])  # fmt: skip
+    for f in sorted(o.path("onnx").glob("torch_mlp.onnx*")):
+        o.row(f"onnx/{f.name}", "onnx" if f.suffix == ".onnx" else "onnx-external-data",
+              f"torch.onnx.export (torch.export-based, default) wrote {f.name}", "torch", "onnx", "onnxscript")
+    legacy = onnx.load(str(o.path("onnx/torch_mlp_legacy_exporter.onnx")))
+    onnx.save_model(legacy, str(o.path("onnx/external/model.onnx")), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="model.onnx.data", size_threshold=0)  # fmt: skip
+    o.row("onnx/external/model.onnx", "onnx", "ONNX with its weights in external data (model.onnx.data)", "onnx")
+    o.row("onnx/external/model.onnx.data", "onnx-external-data", "the external data file beside it", "onnx")
+
+
 def stdlib_objects(o: Out) -> None:
     import argparse as ap
     import collections
@@ -805,6 +888,8 @@ def main() -> None:
         boosters_more(o)
         fastai_torchvision(o)
         data_science_libraries(o)
+        keras_models(o)
+        onnx_models(o)
     o.rows.sort(key=lambda r: r["file"])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["file", "kind", "malicious", "technique", "source"], lineterminator="\n")

@@ -83,7 +83,7 @@ def test_covers_the_issue_families() -> None:
         "seq2seq_training_args", "trl_sft_training_args", "object_array.npy", "grid_search_cv", "knn_kd_tree",
         "function_transformer_log1p", "hist_gradient_boosting", "generator_object", "nested_tensors",
         "dynamic_quantized", "arrow", "fastai/export.pkl", "torchvision/", "gensim/", "statsmodels/", "nltk/",
-        "skorch/", "via_plain_pickle",
+        "skorch/", "via_plain_pickle", "keras/", ".keras", ".weights.h5", "onnx/", "onnx.data",
     ):  # fmt: skip
         assert needle in files, needle
 
@@ -229,7 +229,7 @@ def _sequence(data: bytes, count: int) -> tuple[set[str], set[str]]:
     return theirs, ours.globals
 
 
-@pytest.mark.parametrize("rel", [r["file"] for r in ROWS if r["kind"] not in ("json", "safetensors")])
+@pytest.mark.parametrize("rel", [r["file"] for r in ROWS if r["kind"].startswith(("pickle", "pytorch", "torchscript"))])
 def test_walk_lists_every_global_the_real_unpickler_resolves(rel: str) -> None:
     legacy = next(r["kind"] for r in ROWS if r["file"] == rel) == "pytorch-legacy"
     for where, data in _pickle_streams(BENIGN / rel):
@@ -247,7 +247,7 @@ def _folder(target: str) -> object:
 @pytest.mark.parametrize(
     "target",
     [_folder(t) for t in ("trainer/checkpoint-2", "accelerate/save_state", "lightning", "sklearn", "joblib", "torch",
-                          "transformers", "pandas", "gensim", "statsmodels", "nltk")],  # fmt: skip
+                          "transformers", "pandas", "gensim", "statsmodels", "nltk", "keras", "onnx")],  # fmt: skip
 )
 def test_default_check_passes_on_real_folders(target: str, tmp_path: Path) -> None:
     """What a platform team runs on a repository: the default `aitrail check` passes these folders."""
