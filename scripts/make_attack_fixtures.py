@@ -1072,6 +1072,161 @@ def _k01(p: Path) -> None:
     p.write_bytes(out.getvalue())
 
 
+# --- framework functions and classes that act when called or rebuilt (what an allowlist of frameworks may miss) --
+PY_HOME = f"import os; open(os.path.join(os.environ['HOME'], {MARK!r}), 'w').close()"  # for a child with another cwd
+
+
+@fixture(
+    "b01_numpy_memmap_newobj.pkl",
+    "pickle",
+    "NEWOBJ numpy.memmap(path, uint8, 'w+', 0, (1,)): rebuilding a numpy class creates (or truncates) a file",
+    "numpy.memmap.__new__ opens the file (issue 11: 'a class reconstructed ... unless it is a known gadget')",
+    "memmap",
+)
+def _b01() -> bytes:
+    args = pickle.MARK + u(MARK) + sg("numpy", "uint8") + u("w+") + pickle.BININT1 + b"\0"
+    args += pickle.BININT1 + b"\1" + T1 + pickle.TUPLE
+    return P4 + sg("numpy", "memmap") + args + pickle.NEWOBJ + STOP
+
+
+@fixture(
+    "b02_numpy_savetxt.pkl",
+    "pickle",
+    "numpy.savetxt(path, [1.0]) writes a file",
+    "framework reading (numpy file writers)",
+    "savetxt",
+)
+def _b02() -> bytes:
+    import numpy as np
+
+    return dumps(Reduce(np.savetxt, MARK, [1.0]))
+
+
+@fixture(
+    "b03_reconstructor_popen_init.pkl",
+    "pickle",
+    "_reconstructor(Popen, Popen, argv) runs Popen.__init__: an allowed rebuilder spawns",
+    "Lib/copyreg.py _reconstructor (base.__init__(obj, state) when base is not object)",
+    "Popen",
+)
+def _b03() -> bytes:
+    argv = pickle.EMPTY_LIST + pickle.MARK + u("touch") + u(MARK) + pickle.APPENDS
+    popen = sg("subprocess", "Popen") + pickle.MEMOIZE
+    return P4 + call(sg("copyreg", "_reconstructor"), popen, pickle.BINGET + b"\0", argv) + STOP
+
+
+@fixture(
+    "b04_reconstructor_mailbox_init.pkl",
+    "pickle",
+    "copyreg._reconstructor(argparse.Namespace, mailbox.Maildir, path): Maildir.__init__ creates a folder tree",
+    "Lib/copyreg.py _reconstructor; Lib/mailbox.py Maildir(create=True)",
+    "mailbox",
+)
+def _b04() -> bytes:
+    maildir = sg("mailbox", "Maildir")
+    return P4 + call(sg("copyreg", "_reconstructor"), sg("argparse", "Namespace"), maildir, u(MARK)) + STOP
+
+
+@fixture(
+    "b05_joblib_dump.pkl",
+    "pickle",
+    "joblib.dump({}, path) called from a pickle: writes a file",
+    "framework reading (joblib is allowed for its array wrappers, not its writers)",
+    "joblib.dump|joblib.numpy_pickle.dump",
+)
+def _b05() -> bytes:
+    import joblib
+
+    return dumps(Reduce(joblib.dump, {}, MARK))
+
+
+@fixture(
+    "b06_sklearn_dump_svmlight_file.pkl",
+    "pickle",
+    "sklearn.datasets.dump_svmlight_file(X, y, path) called from a pickle: writes a file",
+    "framework reading (scikit-learn functions are not estimators)",
+    "dump_svmlight_file",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _b06() -> bytes:
+    from sklearn.datasets import dump_svmlight_file
+
+    return dumps(Reduce(dump_svmlight_file, [[1.0]], [1], MARK))
+
+
+@fixture(
+    "b07_sklearn_run_python_script.pkl",
+    "pickle",
+    "sklearn.utils._testing.assert_run_python_script_without_output(source) runs source in a child Python",
+    "framework reading (test helpers shipped in the wheel, like test.support)",
+    "assert_run_python_script",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _b07() -> bytes:
+    from sklearn.utils._testing import assert_run_python_script_without_output
+
+    return dumps(Reduce(assert_run_python_script_without_output, PY_HOME, ".*"))
+
+
+@fixture(
+    "b08_torch_from_file.pt",
+    "pytorch-zip",
+    "torch.from_file(path, shared=True, size=1) in a state dict: creates (or maps and writes) a file",
+    "framework reading (torch file-backed storages)",
+    "from_file",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _b08(p: Path) -> None:
+    import torch
+
+    _torch_save(Reduce(torch.from_file, MARK, True, 1), p)
+
+
+@fixture(
+    "b09_torch_untypedstorage_from_file.pkl",
+    "pickle",
+    "STACK_GLOBAL('torch', 'UntypedStorage.from_file'): a classmethod of an allowed storage class creates a file",
+    "framework reading (torch.UntypedStorage.from_file)",
+    "from_file",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _b09() -> bytes:
+    size = pickle.BININT1 + b"\1"
+    return P4 + call(sg("torch", "UntypedStorage.from_file"), u(MARK), pickle.NEWTRUE, size) + STOP
+
+
+@fixture(
+    "b10_pandas_to_csv.pkl",
+    "pickle",
+    "pandas.DataFrame.to_csv(DataFrame(), path): a method of an allowed data class writes a file",
+    "framework reading (pandas writers)",
+    "to_csv",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _b10() -> bytes:
+    return P4 + call(sg("pandas", "DataFrame.to_csv"), call(sg("pandas", "DataFrame")), u(MARK)) + STOP
+
+
+@fixture(
+    "b11_transformers_run_command.bin",
+    "pickle",
+    "transformers.testing_utils.run_command(argv) runs a process (subprocess.check_output)",
+    "framework reading (transformers test helpers shipped in the wheel)",
+    "run_command|testing_utils",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _b11(p: Path) -> None:
+    from transformers.testing_utils import run_command
+
+    _torch_save(Reduce(run_command, ["touch", MARK]), p)
+
+
 # --- proof ---------------------------------------------------------------------------------------
 def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
     """Build fx in a fresh directory and load it there in a subprocess; proven when the marker appears."""

@@ -22,7 +22,14 @@ ROWS = list(csv.DictReader((ATTACKS / "manifest.csv").open(encoding="utf-8")))
 SHOWN = "target"  # the name shown in messages: never the fixture's own name, which spells its technique
 NOT_A_REASON = {"pickle.unknown-global", "pickle.malformed", "file.malformed", "security.incomplete"}
 
-AWAITING: dict[str, str] = {}
+AWAITING: dict[str, str] = {
+    "b04_reconstructor_mailbox_init.pkl": "mailbox.Maildir (creates folders when built) caught only as unknown",
+    "b06_sklearn_dump_svmlight_file.pkl": "sklearn.datasets.dump_svmlight_file (file write) caught only as unknown",
+    "b07_sklearn_run_python_script.pkl": "sklearn.utils._testing (runs Python) caught only as unknown",
+    "b08_torch_from_file.pt": "torch.from_file (creates/maps a file) caught only as unknown",
+    "b09_torch_untypedstorage_from_file.pkl": "torch.UntypedStorage.from_file caught only as unknown",
+    "b11_transformers_run_command.bin": "transformers.testing_utils.run_command (a process) caught only as unknown",
+}
 
 
 def reasons(row: dict[str, str]) -> list[str]:
@@ -40,7 +47,8 @@ def named(report: security.FileReport, row: dict[str, str]) -> list[security.Sec
 
 
 def test_manifest_matches_folder() -> None:
-    files = {p.relative_to(ATTACKS).as_posix() for p in ATTACKS.rglob("*") if p.is_file()} - {"manifest.csv", "README.md"}
+    files = {p.relative_to(ATTACKS).as_posix() for p in ATTACKS.rglob("*") if p.is_file()}
+    files -= {"manifest.csv", "README.md"}
     listed = [r["file"] for r in ROWS]
     assert len(listed) == len(set(listed)), "a file listed twice"
     assert set(listed) == files, f"unlisted: {sorted(files - set(listed))}; missing: {sorted(set(listed) - files)}"
