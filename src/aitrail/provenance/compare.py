@@ -78,6 +78,7 @@ class Layer:
     low_rank: bool | None = None
     note: str | None = None
     base_rows: int | None = None  # when the derived holds another number of rows
+    null_passes: bool | None = None  # the null pairs, judged like the matched ones, would pass as similar
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if v is not None}
@@ -102,6 +103,7 @@ class Comparison:
     reasons: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seed: int = SEED
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -121,6 +123,7 @@ class Comparison:
             "derived": self.derived,
             "structure": self.structure,
             "summary": dict(sorted(counts.items())),
+            "calibration": self.calibration,
             "seed": self.seed,
             "layers": [lay.to_dict() for lay in self.layers],
         }
@@ -397,6 +400,9 @@ def _sample(
         okn = ok & ok[rolled]
         nul = (bc[rolled] * dc).sum(axis=1)[okn] / (nb[rolled][okn] * nd[okn]) if okn.any() else np.zeros(1)
         layer.null = float(np.quantile(np.abs(nul), 0.95))
+        # the null judged as if it were the match: how often unrelated rows of these weights would pass
+        nm = float(np.median(nul))
+        layer.null_passes = nm >= SIMILAR_R and (nm >= layer.null + MARGIN or 1 - nm <= 0.2 * (1 - layer.null))
     else:
         # one vector: the r that unrelated vectors of this length reach with t = 5 (Student's t, n - 2 dof)
         n = b.shape[1]
@@ -603,6 +609,13 @@ def _verdict(res: Comparison, wb: Weights, wd: Weights) -> None:
         return
     same = [lay for lay in voting if lay.status in ("identical", "similar", "permuted")]
     frac = len(same) / len(voting)
+    judged = [lay for lay in voting if lay.null_passes is not None]
+    false_pass = sum(1 for lay in judged if lay.null_passes) / len(judged) if judged else 0.0
+    res.calibration = {
+        "null": "derived row i against base row j != i of the same tensor (unrelated rows, matched statistics)",
+        "tensors": len(judged),
+        "null_passing_fraction": round(false_pass, 4),
+    }
     n = len(voting)
     sure = 1 - 0.5 ** min(n, 10)  # a handful of tensors is weaker evidence than hundreds
     res.reasons.append(
@@ -631,6 +644,9 @@ def _verdict(res: Comparison, wb: Weights, wd: Weights) -> None:
         )
     if unread:
         res.confidence *= max(0.3, 1 - len(unread) / max(len(res.layers), 1))
+    if false_pass:  # the weights' own unrelated rows look alike: the similarity calls are weaker evidence
+        res.confidence *= 1 - false_pass
+        res.reasons.append(f"{false_pass:.0%} of tensors' null pairs would pass as similar: confidence lowered")
 
 
 _VOTING = ("identical", "similar", "permuted", "different")
