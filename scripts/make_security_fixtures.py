@@ -490,6 +490,22 @@ def torch_more(o: Out) -> None:
     o.torch("torch/dynamic_quantized_state_dict.pt", qd.state_dict(), "dynamically quantized state_dict (packed)")
     sd = nn.utils.parametrizations.weight_norm(nn.Linear(3, 3)).state_dict()
     o.torch("torch/weight_norm_state_dict.pt", sd, "state_dict of a weight_norm parametrized module")
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+            self.register_buffer("scale", torch.ones(2))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.lin(x) * self.scale
+
+    torch.export.save(torch.export.export(Scaled(), (torch.zeros(1, 3),)), o.path("torch/exported_program.pt2"))
+    o.row("torch/exported_program.pt2", "pytorch-pt2", "torch.export.save archive (.pt2: JSON program, raw weights, "
+          "a torch.save zip of sample inputs inside)", "torch")  # fmt: skip
+    for proto in (4, 5):
+        torch.save({"w": torch.ones(2), "meta": {"epoch": 1}}, o.path(f"torch/state_protocol{proto}.pt"),
+                   pickle_protocol=proto)  # fmt: skip
+        o.row(f"torch/state_protocol{proto}.pt", "pytorch-zip", f"torch.save(pickle_protocol={proto})", "torch")
     # pickle.dumps (not torch.save) of tensors and modules: each storage is a nested torch.save
     # (torch.storage._load_from_bytes), as in ray, multiprocessing, skorch and many caches
     o.pickle("torch/tensors_via_plain_pickle.pkl", {"w": torch.ones(2, 2), "ids": torch.arange(3)},

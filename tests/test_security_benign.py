@@ -83,7 +83,7 @@ def test_covers_the_issue_families() -> None:
         "seq2seq_training_args", "trl_sft_training_args", "object_array.npy", "grid_search_cv", "knn_kd_tree",
         "function_transformer_log1p", "hist_gradient_boosting", "generator_object", "nested_tensors",
         "dynamic_quantized", "arrow", "fastai/export.pkl", "torchvision/", "gensim/", "statsmodels/", "nltk/",
-        "skorch/", "via_plain_pickle", "keras/", ".keras", ".weights.h5", "onnx/", "onnx.data",
+        "skorch/", "via_plain_pickle", "keras/", ".keras", ".weights.h5", "onnx/", "onnx.data", ".pt2", "protocol5.pt",
     ):  # fmt: skip
         assert needle in files, needle
 
