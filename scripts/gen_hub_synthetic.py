@@ -79,8 +79,10 @@ def main() -> None:
         has_base = rng.random(n) < share
         for i in range(n):
             if has_base[i] and (ids_so_far or i):
-                pool = ids_so_far if ids_so_far else ids[:i]
-                base = pick.choice(popular) if popular and pick.random() < 0.5 else pick.choice(pool[-200_000:])
+                pool = ids_so_far if ids_so_far else ids
+                hi = len(ids_so_far) if ids_so_far else i  # an earlier model (recent ones likelier)
+                j = hi - 1 - min(hi - 1, int(pick.expovariate(1 / 50_000)))
+                base = pick.choice(popular) if popular and pick.random() < 0.5 else pool[j]
                 popular.append(base)
                 if len(popular) > 100_000:
                     del popular[: len(popular) // 2]

@@ -102,15 +102,18 @@ def run_local(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: in
             tick(work(*j))
         return
     import multiprocessing as mp
+    from collections import deque
 
     ctx = mp.get_context("spawn")  # no fork of a parent holding a progress bar thread and big buffers
     with ctx.Pool(workers) as pool:
-        for res in pool.imap_unordered(_star, jobs, chunksize=1):
-            tick(res)
-
-
-def _star(args: tuple[Any, ...]) -> dict[str, int]:
-    return work(*args)
+        # a window of batches in flight: Pool.imap would read the whole input into its queue
+        pending: deque[Any] = deque()
+        for j in jobs:
+            pending.append(pool.apply_async(work, j))
+            while len(pending) >= 2 * workers:
+                tick(pending.popleft().get())
+        while pending:
+            tick(pending.popleft().get())
 
 
 def run_dask(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: int, scheduler: str | None,
