@@ -505,3 +505,11 @@ def test_links_out_of_a_folder_not_followed_unless_asked(tmp_path: Path) -> None
     with pytest.raises(WeightsError, match="a link out of the folder, not followed"):
         compare(MINILM, tmp_path / "m")
     assert compare(MINILM, tmp_path / "m", follow_symlinks=True).verdict == "derived"
+
+
+def test_seed_changes_the_rows_not_the_verdict(tmp_path: Path, base: dict) -> None:
+    path = save(fine_tune(base), tmp_path / "ft.safetensors")
+    a, b, c = compare(MINILM, path).to_dict(), compare(MINILM, path).to_dict(), compare(MINILM, path, seed=7).to_dict()
+    assert a["layers"] == b["layers"]  # reproducible
+    assert a["layers"] != c["layers"] and c["seed"] == 7
+    assert a["verdict"] == c["verdict"] == "derived" and a["kind"] == c["kind"] == "fine-tune"

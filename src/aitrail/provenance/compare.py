@@ -174,12 +174,11 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
         else:
             res.reasons.append("a model has no readable tensors: nothing to compare")
         return res
-    plan = _plan(pairs, total, budget)
+    plan = _plan(pairs, total, budget, seed)
     for (tb, td, _layer), rows in plan:
         if rows is not None:
             wb.prefetch(tb, rows)
             wd.prefetch(td, rows)
-    rng_seed = seed
     sampled: dict[str, tuple[np.ndarray, np.ndarray, TensorRef, TensorRef]] = {}
     for (tb, td, layer), rows in plan:
         res.layers.append(layer)
@@ -188,8 +187,8 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
         got = _sample(wb, wd, tb, td, layer, rows)
         if got is not None:
             sampled[tb.name] = (got[0], got[1], tb, td)
-    _permutation_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET), rng_seed)
-    _low_rank_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET))
+    _permutation_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET), seed)
+    _low_rank_follow_up(res, wb, wd, sampled, int(total * HARD_BUDGET), seed)
     res.bytes_read = wb.bytes_read + wd.bytes_read
     _verdict(res, wb, wd)
     return res
@@ -318,7 +317,7 @@ def _strip_prefixes(b: dict[str, str], d: dict[str, str]) -> tuple[dict[str, str
 
 
 def _plan(
-    pairs: list[tuple[TensorRef, TensorRef]], total: int, budget: float
+    pairs: list[tuple[TensorRef, TensorRef]], total: int, budget: float, seed: int = SEED
 ) -> list[tuple[tuple[TensorRef, TensorRef, Layer], list[int] | None]]:
     """Which rows of which tensors are read: MIN_ROWS per matrix (fewer if that would pass the
     budget), whole vectors; tensors beyond the budget are skipped, in a seeded order."""
@@ -343,7 +342,7 @@ def _plan(
         if cost <= limit:
             break
     chosen: set[str] = set()
-    order = sorted(live, key=lambda x: zlib.crc32(x[0].name.encode()))
+    order = sorted(live, key=lambda x: zlib.crc32(f"{seed}:{x[0].name}".encode()))
     spent = 0
     for tb, td, _lay in sorted(order, key=lambda x: min(x[0].rows, x[1].rows) * (x[0].row_bytes + x[1].row_bytes)):
         c = min(want, min(tb.rows, td.rows)) * (tb.row_bytes + td.row_bytes)
@@ -358,7 +357,7 @@ def _plan(
             out.append(((tb, td, lay), None))
             continue
         n = min(tb.rows, td.rows)
-        rng = np.random.default_rng([SEED, zlib.crc32(tb.name.encode())])
+        rng = np.random.default_rng([seed, zlib.crc32(tb.name.encode())])
         rows = sorted(rng.choice(n, size=min(want, n), replace=False).tolist())
         out.append(((tb, td, lay), rows))
     return out
@@ -467,6 +466,7 @@ def _low_rank_follow_up(
     wd: Weights,
     sampled: dict[str, tuple[np.ndarray, np.ndarray, TensorRef, TensorRef]],
     limit: int,
+    seed: int = SEED,
 ) -> None:
     """A delta of rank r shows as low rank only in more than 2r rows: when something is bit-identical
     (what a merged adapter leaves) and changed matrices did not look low-rank in their few rows, up to
@@ -483,7 +483,7 @@ def _low_rank_follow_up(
         want = min(n, LOW_RANK_ROWS)
         if want <= lay.rows or wb.bytes_read + wd.bytes_read + want * (tb.row_bytes + td.row_bytes) > limit:
             continue
-        rng = np.random.default_rng([SEED, zlib.crc32(tb.name.encode()), 2])
+        rng = np.random.default_rng([seed, zlib.crc32(tb.name.encode()), 2])
         rows = sorted(rng.choice(n, size=want, replace=False).tolist())
         try:
             more_b, more_d = wb.rows(tb, rows), _scaled(wd, td, rows, wd.rows(td, rows))
@@ -528,7 +528,7 @@ def _permutation_follow_up(
             lay.note = "rows-permutation test not run (limit of tests reached)"
             continue
         _b, _d, tb, td = sampled[lay.name]
-        how = _rows_permuted(wb, wd, tb, td, hard_limit)
+        how = _rows_permuted(wb, wd, tb, td, hard_limit, seed)
         tests += 1
         if how:
             lay.status, lay.note = "permuted", how
@@ -554,7 +554,7 @@ def _columns_permuted(b: np.ndarray, d: np.ndarray) -> str | None:
     return None
 
 
-def _rows_permuted(wb: Weights, wd: Weights, tb: TensorRef, td: TensorRef, limit: int) -> str | None:
+def _rows_permuted(wb: Weights, wd: Weights, tb: TensorRef, td: TensorRef, limit: int, seed: int) -> str | None:
     """Rows in another order: m fresh rows of each side, m = sqrt(8 R), hold about 8 pairs of the same
     unit (the birthday bound) without reading the whole tensor. Derived rows whose best match among the
     base rows is far above the best match against the base with its columns rolled are such pairs."""
@@ -562,7 +562,7 @@ def _rows_permuted(wb: Weights, wd: Weights, tb: TensorRef, td: TensorRef, limit
     m = min(n, td.rows, math.ceil(math.sqrt(8 * n)))
     if m < 4 or wb.bytes_read + wd.bytes_read + m * (tb.row_bytes + td.row_bytes) > limit:
         return None
-    rng = np.random.default_rng([SEED, zlib.crc32(tb.name.encode()), 1])
+    rng = np.random.default_rng([seed, zlib.crc32(tb.name.encode()), 1])
     rows_b = sorted(rng.choice(n, size=m, replace=False).tolist())
     rows_d = sorted(rng.choice(td.rows, size=m, replace=False).tolist())
     try:
