@@ -8,9 +8,11 @@
    the per-tensor statistics being matched by construction). Bit-identical rows are frozen layers.
 3. When some matrices agree and others look unrelated (a bimodal distribution: a hidden-unit
    permutation), a permutation-aware follow-up: sorted rows (columns permuted) and, within the
-   budget, each sampled row matched against every row of the base tensor (rows permuted).
+   budget, about sqrt(8R) fresh rows of each side, where pairs of the same unit turn up (rows permuted).
 4. Kind, from what the changed tensors look like: values within the precision of a narrower dtype
-   (quantized), new exact zeros (pruned), a low-rank delta (adapter merged), else fine-tune.
+   (quantized), new exact zeros or fewer rows or blocks (pruned), a low-rank delta beside bit-identical
+   tensors (adapter merged), else fine-tune. No pairs at all, but PEFT lora_A/lora_B shapes that fit the
+   base's modules: an unmerged adapter.
 """
 
 from __future__ import annotations
