@@ -2,8 +2,10 @@
 
 Exit codes (docs/ci.md):
   0    success
-  1    `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on
+  1    `aitrail check`: the policy failed; `aitrail security`: a finding reached --fail-on;
+       `aitrail verify`: verification failed (a file changed, added or missing, a wrong key)
   2    usage error: bad arguments, a target that cannot be scanned, an invalid manifest or policy,
+       a signature that cannot be used or a missing key / trust root / identity (`aitrail verify`),
        an output aitrail will not write (a device, pipe, folder, a folder that does not exist)
   3    an output could not be written (no space, permission), or a bug in aitrail (AITRAIL_DEBUG=1
        shows the traceback)
