@@ -14,9 +14,10 @@ The libraries live in a separate venv (never in the project's .venv):
     benchmarks/work/fixturegen/bin/python scripts/make_security_fixtures.py
 
 The folder is rewritten from scratch; optional families (catboost, zstd) whose library is missing
-are listed as skipped, never faked. Runs give the same bytes except where a library itself writes
-ids, timings, timestamps or padding (legacy torch keys, GridSearchCV times, sklearn vectorizers' id of
-their stop words, np.longdouble, zip dates, catboost, fastai's recorder, TorchScript archives).
+are listed as skipped, never faked. Runs give the same bytes except where a library writes ids,
+timings, dates or uninitialised padding (legacy torch storage keys, pickle.dumps of tensors, .keras and
+pandas zip dates, GridSearchCV times, vectorizers' stop-word ids, np.longdouble, gensim, catboost, fastai,
+TorchScript, onnxmltools).
 """
 
 from __future__ import annotations
@@ -320,8 +321,8 @@ def joblib_compressors(o: Out, models: dict[str, Any]) -> None:
     import joblib
 
     est = models["columntransformer_pipeline"]
-    plan = [("zlib", 1), ("zlib", 3), ("zlib", 9), ("gzip", 1), ("gzip", 9), ("bz2", 1), ("bz2", 9),
-            ("lzma", 3), ("xz", 0), ("xz", 9), ("lz4", 0), ("lz4", 3), ("lz4", 9)]  # fmt: skip
+    # every compressor at every level (0 means joblib writes no compression at all)
+    plan = [(m, lvl) for m in ("zlib", "gzip", "bz2", "lzma", "xz", "lz4") for lvl in range(1, 10)] + [("xz", 0)]
     for method, level in plan:
         rel = f"joblib/pipeline_{method}_{level}.joblib"
         joblib.dump(est, o.path(rel), compress=(method, level))
