@@ -748,6 +748,31 @@ def _o11() -> bytes:
     return P4 + call(call(sg("builtins", "getattr"), mod, joined("sys", "tem")), u(SH)) + STOP
 
 
+@fixture(
+    "o12_partial_wraps_numpy_writer.pkl",
+    "pickle",
+    "functools.partial(numpy.savetxt, path) called with ([1.0],): partial must be judged by what it wraps",
+    "issue 11 ('functools.partial ... judged by what they wrap')",
+    "savetxt",
+)
+def _o12() -> bytes:
+    part = call(sg("functools", "partial"), sg("numpy", "savetxt"), u(MARK))
+    return P4 + call(part, pickle.EMPTY_LIST + pickle.BINFLOAT + struct.pack(">d", 1.0) + pickle.APPEND) + STOP
+
+
+@fixture(
+    "o13_copyreg_newobj_memmap.pkl",
+    "pickle",
+    "copyreg.__newobj__(numpy.memmap, path, uint8, 'w+', 0, (1,)) as a REDUCE: an allowed helper maps a file",
+    "Lib/copyreg.py __newobj__ (cls.__new__(cls, *args))",
+    "memmap",
+)
+def _o13() -> bytes:
+    shape = pickle.BININT1 + b"\1" + T1
+    args = (sg("numpy", "memmap"), u(MARK), sg("numpy", "uint8"), u("w+"), pickle.BININT1 + b"\0", shape)
+    return P4 + call(sg("copyreg", "__newobj__"), *args) + STOP
+
+
 # --- containers and compression --------------------------------------------------------------------
 def _joblib(p: Path, compress: object) -> None:
     import joblib
