@@ -345,8 +345,7 @@ def _inner(toks: list[str], union: set[int] | frozenset[int], windows: list[int]
     return inner
 
 
-def _explained(toks: list[str], union: set[int], windows: list[int]) -> bool:
-    inner = _inner(toks, union, windows)
+def _explained(toks: list[str], inner: list[list[str]]) -> bool:
     return not any(significant(x) for x in inner) and sum(map(len, inner)) <= 0.02 * len(toks)
 
 
@@ -443,11 +442,11 @@ def _identify(
             continue
         found.append(m)
         union |= mine
-        if _explained(toks, union, windows):
+        inner = _inner(toks, union, windows)
+        if _explained(toks, inner):
             ident = Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
             if db is None and any(twinned.get(f.license_id) for f in found):
-                missing = any(f.size > round(f.coverage * f.size) for f in found)
-                ident.recheck = missing or bool(_inner(toks, union, windows))
+                ident.recheck = bool(inner) or any(f.size > round(f.coverage * f.size) for f in found)
             return ident
     ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
     if ranked:
