@@ -111,6 +111,9 @@ class Reference:
     twins: tuple[str, ...] = ()  # LicenseDB keys of near twins (a core reference's only)
 
 
+# A reference sharing 5-grams with a text: (shared, size, id, source, key); key is a core reference's
+# 5-grams or a LicenseDB index
+Cand = tuple[int, int, str, str, "frozenset[int] | int"]
 CORE = "license_fingerprints.json"
 LICENSEDB = "license_fingerprints_licensedb.json"
 
@@ -256,6 +259,7 @@ class Identification:
     truncated: int | None = None  # the text's full length when only its first MAX_TEXT were identified
     # named from the core set, imperfectly, as a licence with near twins in the LicenseDB: check there
     recheck: bool = field(default=False, repr=False)
+    core: list[Cand] = field(default_factory=list, repr=False)  # the core set's counts, for a second pass
 
     @property
     def confidence(self) -> float:
@@ -364,8 +368,9 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     result = (
         first
         if (first.known and not first.recheck) or first.error
-        else _identify(text, file, exclude, extended=True, toks=toks, windows=windows)
+        else _identify(text, file, exclude, extended=True, toks=toks, windows=windows, core=first.core)
     )
+    result.core = []
     if full > MAX_TEXT:
         result.truncated = full
     return result
@@ -378,6 +383,7 @@ def _identify(
     extended: bool,
     toks: list[str] | None = None,
     windows: list[int] | None = None,
+    core: list[Cand] | None = None,
 ) -> Identification:
     """Identify ``text``. ``exclude`` hides licences from the reference set (leave-one-out testing).
 
@@ -391,16 +397,16 @@ def _identify(
     if not s:
         return Identification(file, False, error="no words to identify")
     _, refs = references()
-    # Every reference sharing a 5-gram with the text, as (shared, size, id, source, key): key is the
-    # core reference's 5-grams or the LicenseDB index, to get the text's 5-grams it holds (asked of
-    # a few only). Excluded ones stay as competitors: a hidden licence is still what the text is, so
-    # a relative must not be named in its place.
+    # Every reference sharing a 5-gram with the text (Cand); its key gives the text's 5-grams it
+    # holds (asked of a few only). Excluded ones stay as competitors: a hidden licence is still
+    # what the text is, so a relative must not be named in its place.
     n = len(s)
-    raw: list[Cand] = [
+    raw: list[Cand] = list(core) if core else [  # the core set's counts, from the first pass if any
         (inter, len(r.shingles), r.license_id, r.source, r.shingles)
         for r, inter in zip(refs, _overlaps(s, refs))
         if inter
     ]
+    core_raw = raw[:]
     db = licensedb() if extended else None
     hits: list[int] = []
     if db is not None:
@@ -445,16 +451,16 @@ def _identify(
         inner = _inner(toks, union, windows)
         if _explained(toks, inner):
             ident = Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
+            ident.core = core_raw
             if db is None and any(twinned.get(f.license_id) for f in found):
                 ident.recheck = bool(inner) or any(f.size > round(f.coverage * f.size) for f in found)
             return ident
     ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
+    ident.core = core_raw
     if ranked:
         ident.differences = _differences(text, part(ranked[0][1]) | union)
     return ident
 
-
-Cand = tuple[int, int, str, str, "frozenset[int] | int"]
 
 
 def _nearest(
