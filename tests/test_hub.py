@@ -209,3 +209,13 @@ def test_memoised_judgements_equal_unmemoised_on_all_real_cards(monkeypatch):
     assert len(batch._MEMO) < len(recs) // 5  # the memo is hit, not just filled
     for a, b in zip(plain, memo):
         assert a == b
+
+
+def test_a_table_without_ids_is_skipped_with_a_note(tmp_path):
+    """An edge list in the dump folder is not a million malformed rows."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "edges.csv").write_text("source,target,edge\na,b,finetuned\n" * 3, "utf-8")
+    pq.write_table(real_rows(5), tmp_path / "in" / "m.parquet")
+    s = run.run([str(tmp_path / "in")], tmp_path / "out")
+    assert s["records"] == 5 and s["rejected"] == 0
+    assert "no model id column" in s["skipped_inputs"][str(tmp_path / "in" / "edges.csv")]

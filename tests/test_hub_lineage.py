@@ -95,3 +95,19 @@ def test_malformed_edge_lists(tmp_path, bad):
     else:
         lineage.read_edges(g, p)
         assert g.malformed and g.edges() == 0
+
+
+def test_resumed_run_keeps_its_edge_lists(tmp_path):
+    from test_hub import hub_main
+
+    rows = [{"id": "a/ft", "card": "---\nlicense: apache-2.0\n---\n"}]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    (tmp_path / "e.csv").write_text("source,target,edge\nmeta-llama/Llama-3.1-8B,a/ft,finetuned\n", "utf-8")
+    out = tmp_path / "run"
+    args = ["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(out), "-q"]
+    assert hub_main([*args, "--lineage", str(tmp_path / "e.csv")]) == 0
+    first = json.loads((out / "summary.json").read_text())["lineage"]
+    assert first["edges"] == 1 and first["laundering"]["count"] == 1
+    assert hub_main(args) == 0  # again, without --lineage: the same edges, not none
+    again = json.loads((out / "summary.json").read_text())["lineage"]
+    assert again["edges"] == 1 and again["laundering"] == first["laundering"]

@@ -72,7 +72,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.lineage or (out / "lineage").is_dir():
         from . import lineage
 
-        s["lineage"] = lineage.build(out, args.lineage, progress=not args.quiet)
+        # a resumed run without --lineage keeps the edge lists it was given before
+        edges = [str(Path(e).resolve()) for e in args.lineage] or lineage.edge_files(out)
+        s["lineage"] = lineage.build(out, edges, progress=not args.quiet)
         run._write_json(out / "summary.json", s)
     if not args.quiet:
         err(

@@ -45,6 +45,7 @@ class Source:
     path: Path
     kind: str  # parquet | jsonl | csv
     missing: list[str] = field(default_factory=list)  # canonical columns the table lacks
+    skipped: str | None = None  # why the whole table was not read (e.g. no id column: an edge list)
 
 
 def sources(paths: Sequence[str | Path]) -> list[Source]:
@@ -199,8 +200,15 @@ def batches(srcs: list[Source], batch_rows: int = BATCH_ROWS) -> Iterator[tuple[
         row = 0
         buf: list[pa.RecordBatch] = []
         n = 0
-        for b in _reader(src, batch_rows):
-            buf.append(normalise(b, src))
+        for n_read, b in enumerate(_reader(src, batch_rows)):
+            nb = normalise(b, src)
+            if n_read == 0 and "id" in src.missing and "__error__" not in b.schema.names:
+                # a table without model ids (an edge list beside the dumps): one note, not a million bad rows
+                src.skipped = f"no model id column (looked for {', '.join(ALIASES['id'])}); columns: " + ", ".join(
+                    b.schema.names[:12]
+                )
+                break
+            buf.append(nb)
             n += b.num_rows
             while n >= batch_rows:  # readers' own batch sizes vary (CSV blocks): re-cut to batch_rows
                 t = pa.Table.from_batches(buf).combine_chunks()

@@ -282,15 +282,27 @@ def from_results(g: Graph, rows: Iterable[tuple[str, list[str] | None, str | Non
             g.add(mid, b, rel or "unknown", "card base_model")
 
 
+def edge_files(out: Path) -> list[str]:
+    """The edge lists an earlier build of this run used."""
+    import json
+
+    p = out / "lineage" / "inputs.json"
+    return list(json.loads(p.read_text("utf-8"))["edge_files"]) if p.is_file() else []
+
+
 def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str, Any]:
     """DIR/lineage/{lineage,closure}.parquet from the run's results and edge lists; returns the summary."""
+    import json
     import time
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from . import query
+    from .run import _bar
 
+    bar = _bar(progress, "lineage", "steps", total=5)
+    step = (lambda: bar.update(1)) if bar is not None else (lambda: None)
     t0 = time.monotonic()
     con = query.connect(out)
     g = Graph()
@@ -298,11 +310,15 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
     for f in edge_files:
         read_edges(g, f)
     lic = dict(con.execute("select id, licenses[1] from results").fetchall())
+    step()
     cl = close(g)
+    step()
     inh = inherit(g, lic)
+    step()
     t_closure = time.monotonic() - t0
     dest = out / "lineage"
     dest.mkdir(exist_ok=True)
+    (dest / "inputs.json").write_text(json.dumps({"edge_files": edge_files}), "utf-8")
     edges = [(g.ids[c], g.ids[p], rel, ev) for c, ps in enumerate(g.parents) for p, rel, ev in ps]
     pq.write_table(pa.table({"child": [e[0] for e in edges], "parent": [e[1] for e in edges],
                              "relation": [e[2] for e in edges], "evidence": [e[3] for e in edges]}),
@@ -319,6 +335,7 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
         "bound_by": [g.ids[x[0]] if x else None for x in nearest],
         "bound_by_licence": [x[1] if x else None for x in nearest],
     }), dest / "closure.parquet")
+    step()
     laundering = inh["laundering"]
     relations = Counter(rel for ps in g.parents for _, rel, _ in ps)
     n = len(g.ids)
@@ -326,6 +343,9 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
     quant_orphans = [m for m in lic if QUANT_NAME.search(m) and (m not in g.index or not g.parents[g.index[m]])]
     documented = sum(1 for m in lic if m in g.index and g.parents[g.index[m]])
     looks_derived = [m for m in lic if DERIVED_NAME.search(m) and (m not in g.index or not g.parents[g.index[m]])]
+    step()
+    if bar is not None:
+        bar.close()
     return {
         "nodes": n,
         "edges": g.edges(),

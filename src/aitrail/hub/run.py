@@ -50,7 +50,8 @@ def run(
         rows_this_run=done["rows"],
         engine=engine,
         workers=workers,
-        missing_columns={str(x.path): x.missing for x in srcs if x.missing},
+        missing_columns={str(x.path): x.missing for x in srcs if x.missing and not x.skipped},
+        skipped_inputs={str(x.path): x.skipped for x in srcs if x.skipped},
     )
     _write_json(out / "summary.json", s)
     return s
