@@ -121,6 +121,15 @@ def test_base_model_query_is_transitive(reg, tmp_path: Path) -> None:  # type: i
     push(reg, check_doc(tiny_model(tmp_path / "other", base="else/where", size=6)), ["org/other"])
     ids = {x["id"] for x in reg.get("/api/v1/models", params={"base_model": "root/foundation"}).json()["items"]}
     assert ids == {mid["version"], leaf["version"]}
+    # filters combine with AND, whichever drives the query
+    for params, want in (
+        ({"base_model": "root/foundation", "license": "Apache-2.0"}, {mid["version"], leaf["version"]}),
+        ({"base_model": "root/foundation", "label": "org/leaf"}, {leaf["version"]}),
+        ({"license": "apache-2.0", "q": "org/mi", "policy_passed": "true"}, {mid["version"]}),
+        ({"base_model": "root/foundation", "dataset": "none/such"}, set()),
+    ):
+        body = reg.get("/api/v1/models", params=params).json()
+        assert {x["id"] for x in body["items"]} == want and body["total"] == len(want), params
     # a cycle in the stored lineage ends the recursion
     push(reg, check_doc(tiny_model(tmp_path / "cyc", base="org/leaf", size=7)), ["root/foundation"])
     assert reg.get("/api/v1/models", params={"base_model": "root/foundation"}).json()["total"] == 3

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Select, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..models import Bom, Dataset, Deployment, Event, File, FindingRow, Label, Licence, Lineage, Version
 
@@ -36,37 +36,68 @@ def _bases_cte(base: str) -> Any:
     return names.union(step)  # UNION (not ALL): a cycle in the lineage ends the recursion
 
 
-def _filtered(f: Filters) -> Select[Any]:
-    q = select(Version.id)
-    if f.license:
-        q = q.where(Version.id.in_(select(Licence.version_id).where(Licence.key == f.license.lower())))
-    if f.dataset:
-        q = q.where(Version.id.in_(select(Dataset.version_id).where(Dataset.key == f.dataset.lower())))
+# A filter: (selectivity rank, table, version-id column name, condition on an alias of the table).
+_Filter = tuple[int, Any, str, Callable[[Any], Any]]
+
+
+def _conditions(f: Filters) -> list[_Filter]:
+    out: list[_Filter] = []
+    if f.digest:
+        d = f.digest.lower().removeprefix("sha256:")
+        out.append((0, File, "version_id", lambda t: t.sha256 == d))
+    if f.label:
+        lab = f.label.lower()
+        out.append((1, Label, "version_id", lambda t: t.key == lab))
     if f.base_model:
         bases = _bases_cte(f.base_model)
-        q = q.where(Version.id.in_(select(Lineage.version_id).where(Lineage.key.in_(select(bases.c.key)))))
-    if f.digest:
-        q = q.where(
-            Version.id.in_(select(File.version_id).where(File.sha256 == f.digest.lower().removeprefix("sha256:")))
-        )
+        out.append((2, Lineage, "version_id", lambda t: t.key.in_(select(bases.c.key))))
+    if f.dataset:
+        ds = f.dataset.lower()
+        out.append((3, Dataset, "version_id", lambda t: t.key == ds))
     if f.rule:
-        q = q.where(Version.id.in_(select(FindingRow.version_id).where(FindingRow.rule == f.rule)))
-    if f.label:
-        q = q.where(Version.id.in_(select(Label.version_id).where(Label.key == f.label.lower())))
+        rule = f.rule
+        out.append((4, FindingRow, "version_id", lambda t: t.rule == rule))
     if f.environment:
-        q = q.where(Version.id.in_(select(Deployment.version_id).where(Deployment.environment == f.environment)))
+        env = f.environment
+        out.append((5, Deployment, "version_id", lambda t: t.environment == env))
+    if f.license:
+        lic = f.license.lower()
+        out.append((6, Licence, "version_id", lambda t: t.key == lic))
     if f.policy_passed is not None:
-        q = q.where(Version.policy_passed.is_(f.policy_passed))
+        passed = f.policy_passed
+        out.append((7, Version, "id", lambda t: t.policy_passed.is_(passed)))
     if f.q:
         like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(
-            or_(
-                Version.name_key.like(like, escape="\\"),
-                Version.id.in_(select(Label.version_id).where(Label.key.like(like, escape="\\"))),
-                func.lower(Version.card).like(like, escape="\\"),
+        out.append(
+            (
+                8,
+                Version,
+                "id",
+                lambda t: or_(
+                    t.name_key.like(like, escape="\\"),
+                    t.id.in_(select(Label.version_id).where(Label.key.like(like, escape="\\"))),
+                    func.lower(t.card).like(like, escape="\\"),
+                ),
             )
         )
-    return q
+    return sorted(out, key=lambda x: x[0])
+
+
+def _ids(f: Filters) -> Select[Any] | None:
+    """The ids of versions matching every filter, DISTINCT, as one SELECT: the most selective filter
+    drives (read from its (key, version_id) index); every other is an EXISTS probe of its own index
+    for each candidate, so a broad filter (a popular licence) is never materialised."""
+    conds = _conditions(f)
+    if not conds:
+        return None
+    _rank, table, col, cond = conds[0]
+    drv = aliased(table)
+    vid = getattr(drv, col)
+    probes = []
+    for _r, t2, c2, cond2 in conds[1:]:
+        other = aliased(t2)
+        probes.append(exists().where(getattr(other, c2) == vid, cond2(other)))
+    return select(vid.label("id")).where(cond(drv), *probes).distinct()
 
 
 SUMMARY = (
@@ -97,42 +128,18 @@ def summary(s: Session, v: Version) -> dict[str, Any]:
     return _summary(v)
 
 
-def _single(f: Filters) -> tuple[Any, Any, str] | None:
-    """(version_id column, key column, value) when ``f`` is one exact-match filter on a child table."""
-    given = {k: v for k, v in f.__dict__.items() if v is not None}
-    if len(given) != 1:
-        return None
-    ((name, value),) = given.items()
-    simple = {
-        "license": (Licence.version_id, Licence.key, str(value).lower()),
-        "dataset": (Dataset.version_id, Dataset.key, str(value).lower()),
-        "digest": (File.version_id, File.sha256, str(value).lower().removeprefix("sha256:")),
-        "rule": (FindingRow.version_id, FindingRow.rule, str(value)),
-        "label": (Label.version_id, Label.key, str(value).lower()),
-    }
-    return simple.get(name)
-
-
 def list_models(s: Session, f: Filters, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     cols = [getattr(Version, c) for c in SUMMARY]  # columns only: never the stored document or card
-    one = _single(f)
-    if one is not None:
-        # the common case, answered from the (key, version_id) index alone: count and page of ids
-        vid, key, value = one
-        total = s.scalar(select(func.count(func.distinct(vid))).where(key == value)) or 0
-        page = select(vid).where(key == value).distinct().order_by(vid.desc()).limit(limit).offset(offset)
-        ids = list(s.scalars(page))
-        rows = s.execute(select(*cols).where(Version.id.in_(ids)).order_by(Version.id.desc())).all() if ids else []
+    ids = _ids(f)
+    if ids is None:
+        total = s.scalar(select(func.count()).select_from(Version)) or 0
+        rows = s.execute(select(*cols).order_by(Version.id.desc()).limit(limit).offset(offset)).all()
     else:
-        sub = _filtered(f).subquery()
-        total = s.scalar(select(func.count()).select_from(sub)) or 0
-        rows = s.execute(
-            select(*cols)
-            .where(Version.id.in_(select(sub.c.id)))
-            .order_by(Version.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        total = s.scalar(select(func.count()).select_from(ids.subquery())) or 0
+        # ordered on the driving column itself: the database walks its index backwards and stops at the page
+        id_col = ids.selected_columns[0]
+        page = list(s.scalars(ids.order_by(id_col.desc()).limit(limit).offset(offset)))
+        rows = s.execute(select(*cols).where(Version.id.in_(page)).order_by(Version.id.desc())).all() if page else []
     labels: dict[int, list[str]] = {}
     if rows:
         for vid, name in s.execute(
