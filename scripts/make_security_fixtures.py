@@ -61,6 +61,19 @@ TINYLM = textwrap.dedent(
 
         def forward(self, ids):
             return self.head(self.mlp(self.norm(self.embed(ids))))
+
+    # what else user code puts in checkpoints: a namedtuple, a dataclass, a function
+    import collections, dataclasses
+
+    Batch = collections.namedtuple("Batch", ["ids", "labels"])
+
+    @dataclasses.dataclass
+    class Config:
+        vocab: int = 16
+        dim: int = 8
+
+    def clean(X):
+        return X
     """
 )
 
@@ -167,6 +180,18 @@ def torch_modules(o: Out, tmp: Path) -> None:
             legacy=True)  # fmt: skip
     o.torch("torch/whole_mlp_module_legacy.pt", mlp, "legacy (non-zip) torch.save of a whole MLP", legacy=True)
     o.torch("torch/state_dict_legacy.pt", mlp.state_dict(), "legacy (non-zip) torch.save of a state_dict", legacy=True)
+    # (not a user enum member: it pickles as a call of the user's class with its value, which no
+    # scanner can tell from a call of a user function without reading that code)
+    user = {"batch": tinylm.Batch([1, 2], [0]), "config": tinylm.Config(), "postprocess": tinylm.clean}
+    o.torch("torch/user_objects.pt", user, "user code in a checkpoint: namedtuple, dataclass, function (module "
+            "tinylm)")  # fmt: skip
+    o.pickle("torch/user_objects.pkl", user, "the same user objects (module tinylm), plain pickle", "python")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    pipe = make_pipeline(FunctionTransformer(tinylm.clean), StandardScaler()).fit([[0.0, 1.0], [1.0, 0.0]])
+    o.pickle("sklearn/function_transformer_user_function.pkl", pipe, "FunctionTransformer of a user function "
+             "(tinylm.clean)", "scikit-learn")  # fmt: skip
 
 
 def torch_tensors(o: Out) -> None:
