@@ -773,6 +773,19 @@ def _o13() -> bytes:
     return P4 + call(sg("copyreg", "__newobj__"), *args) + STOP
 
 
+@fixture(
+    "o14_setitem_inverted_registry.pkl",
+    "pickle",
+    "operator.setitem(copyreg._inverted_registry, 240, ('os', 'system')), then EXT1 240 resolves os.system",
+    "pickle EXT semantics (Modules/_pickle.c load_extension reads copyreg._inverted_registry)",
+    "os.system|_inverted_registry",
+)
+def _o14() -> bytes:
+    pair = u("os") + u("system") + T2
+    reg = call(sg("operator", "setitem"), sg("copyreg", "_inverted_registry"), pickle.BININT1 + b"\xf0", pair)
+    return P4 + reg + pickle.POP + call(pickle.EXT1 + b"\xf0", u(SH)) + STOP
+
+
 # --- containers and compression --------------------------------------------------------------------
 def _joblib(p: Path, compress: object) -> None:
     import joblib
@@ -1329,6 +1342,32 @@ def _j07() -> bytes:
 )
 def _j08() -> bytes:
     return J_SUBSCRIPT.encode()
+
+
+@fixture(
+    "b12_torch_model_zoo_load_url.pkl",
+    "pickle",
+    "torch.utils.model_zoo.load_url(file:///etc/passwd, model_dir='.', file_name=...): torch.hub's downloader under"
+    " another name fetches a URL to a chosen file (then torch.loads it)",
+    "framework reading (torch.utils.model_zoo re-exports torch.hub.load_state_dict_from_url)",
+    "load_url|model_zoo",
+    LOAD_PICKLE,
+    "fixturegen",
+)
+def _b12() -> bytes:
+    args = (u("file:///etc/passwd"), u("."), pickle.NONE, pickle.NEWFALSE, pickle.NEWFALSE, u(MARK))
+    return P4 + call(sg("torch.utils.model_zoo", "load_url"), *args) + STOP
+
+
+@fixture(
+    "b13_codecs_open_write.pkl",
+    "pickle",
+    "codecs.open(path, 'w') creates (or truncates) a file",
+    "stdlib reading (codecs.open is builtins.open with an encoding)",
+    "codecs",
+)
+def _b13() -> bytes:
+    return P4 + call(sg("codecs", "open"), u(MARK), u("w")) + STOP
 
 
 # --- proof ---------------------------------------------------------------------------------------
