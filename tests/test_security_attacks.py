@@ -29,7 +29,7 @@ AWAITING: dict[str, str] = {
     "b08_torch_from_file.pt": "torch.from_file (creates/maps a file) caught only as unknown",
     "b09_torch_untypedstorage_from_file.pkl": "torch.UntypedStorage.from_file caught only as unknown",
     "b11_transformers_run_command.bin": "transformers.testing_utils.run_command (a process) caught only as unknown",
-    "b12_torch_model_zoo_load_url.pkl": "torch.utils.model_zoo.load_url (= torch.hub's downloader) caught only as unknown",
+    "b12_torch_model_zoo_load_url.pkl": "model_zoo.load_url (torch.hub's downloader) caught only as unknown",
     "b13_codecs_open_write.pkl": "codecs.open (file write) caught only as unknown",
     "j08_additional/additional_chat_templates/tool_use.jinja": "additional_chat_templates/*.jinja not read: no finding",
 }
