@@ -358,6 +358,20 @@ def test_identify_picks_the_base(tmp_path: Path, base: dict) -> None:
     assert verdicts == {"minilm": "derived", "other-bert": "architecture_only", "tiny-llama.gguf": "unrelated"}
 
 
+def test_identify_prefers_the_parent_to_the_grandparent(tmp_path: Path, base: dict) -> None:
+    from aitrail.provenance.compare import identify
+
+    parent = fine_tune(base, 0.1, seed=20)
+    cands = tmp_path / "cands"
+    save(base, cands / "grandparent" / "model.safetensors")
+    save(parent, cands / "parent" / "model.safetensors")
+    model = save(fine_tune(parent, 0.02, seed=21), tmp_path / "child" / "model.safetensors")
+    res = identify(model.parent, cands)
+    assert res["base"] == str(cands / "parent")
+    assert [Path(c["path"]).name for c in res["candidates"]] == ["parent", "grandparent"]
+    assert all(c["verdict"] == "derived" for c in res["candidates"])
+
+
 def test_structured_pruning(tmp_path: Path, base: dict) -> None:
     """A third of each feed-forward block's hidden units removed (rows, bias and columns)."""
     rng = np.random.default_rng(9)

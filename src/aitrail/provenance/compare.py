@@ -770,6 +770,8 @@ def identify(model: Path, candidates: Path, seed: int = SEED, follow_symlinks: b
             continue
         d = res.to_dict()
         same = sum(d["summary"].get(k, 0) for k in ("identical", "similar", "permuted"))
+        close = [lay for lay in res.layers if lay.status in ("identical", "similar")]
+        changes = [lay.change for lay in close if lay.change is not None]
         rows.append(
             {
                 "path": str(p),
@@ -777,12 +779,22 @@ def identify(model: Path, candidates: Path, seed: int = SEED, follow_symlinks: b
                 "kind": d["kind"],
                 "confidence": d["confidence"],
                 "shared_tensors": same,
+                # how far the model moved from this candidate: an ancestor further up is further away
+                "median_change": round(float(np.median(changes)), 6) if changes else None,
                 "bytes_read": d["bytes_read"],
                 "reasons": d["reasons"],
             }
         )
     if len(entries) > MAX_CANDIDATES:
         problems.append(f"{candidates}: {len(entries) - MAX_CANDIDATES} more candidates not compared (limit)")
-    rows.sort(key=lambda r: (r["verdict"] != "derived", -r["confidence"], -r["shared_tensors"]))
+    far = float("inf")
+    rows.sort(
+        key=lambda r: (
+            r["verdict"] != "derived",
+            r["median_change"] if r["median_change"] is not None else far,
+            -r["confidence"],
+            -r["shared_tensors"],
+        )
+    )
     best = rows[0]["path"] if rows and rows[0]["verdict"] == "derived" else None
     return {"model": str(model), "base": best, "candidates": rows, "problems": problems}
