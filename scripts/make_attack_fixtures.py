@@ -851,6 +851,11 @@ J_JOIN = (
     ".system(" + repr(SH) + ") }}"
     "{% endif %}{% endfor %}"
 )
+J_REPLACE = (  # no "__" anywhere in the source: every dunder is built by |replace at render time
+    "{% set d = namespace(i='_x_init_x_'|replace('x', ''), g='_x_globals_x_'|replace('x', ''),"
+    " b='_x_builtins_x_'|replace('x', ''), m='_x_import_x_'|replace('x', '')) %}"
+    "{{ (joiner|attr(d.i)|attr(d.g))[d.b][d.m]('os').system(" + repr(SH) + ") }}"
+)
 J_SUBSCRIPT = (
     "{{ lipsum['__glo' 'bals__']['o' 's']['pop' 'en'](" + repr(SH) + ").read() }}"
     "{% for m in messages %}{{ m['content'] }}{% endfor %}"
@@ -896,6 +901,18 @@ def _gguf(p: Path, template: str) -> None:
 )
 def _j04(p: Path) -> None:
     _gguf(p, J_JOIN)
+
+
+@fixture(
+    "j09_gguf_template_replace_built_names.gguf",
+    "gguf",
+    "GGUF chat template with no '__' in its source: dunder names built by |replace, reached with |attr from joiner",
+    "CVE-2024-34359 / CVE-2026-5760 class, obfuscated",
+    "__globals__|__builtins__|__import__|__init__|computed",  # a fail-closed "computed name" finding is a reason
+    LOAD_GGUF,
+)
+def _j09(p: Path) -> None:
+    _gguf(p, J_REPLACE)
 
 
 @fixture(
