@@ -527,3 +527,50 @@ def test_seed_changes_the_rows_not_the_verdict(tmp_path: Path, base: dict) -> No
     assert a["layers"] == b["layers"]  # reproducible
     assert a["layers"] != c["layers"] and c["seed"] == 7
     assert a["verdict"] == c["verdict"] == "derived" and a["kind"] == c["kind"] == "fine-tune"
+
+
+def test_mutated_files_never_crash(tmp_path: Path) -> None:
+    """Seeded truncations, bit flips and zeroed runs of a real GGUF, a real PyTorch zip and a safetensors:
+    every comparison ends in a verdict (or, for a file that is no longer weights, WeightsError)."""
+    import random
+    import warnings
+
+    small = save({"a.weight": np.random.default_rng(0).standard_normal((64, 32)).astype(np.float32),
+                  "b": np.ones(16, np.float32)}, tmp_path / "small.safetensors")
+    rng = random.Random(15)
+    for i in range(120):
+        src = [LLAMA_GGUF, CREPE, small][i % 3]
+        data = bytearray(src.read_bytes())
+        op = rng.choice(["trunc", "flip", "head", "zeros"])
+        if op == "trunc":
+            data = data[: rng.randrange(len(data))]
+        elif op == "flip":
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif op == "head":
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(min(len(data), 4096))] = rng.randrange(256)
+        else:
+            at = rng.randrange(len(data))
+            data[at : at + 64] = bytes(len(data[at : at + 64]))
+        mutant = tmp_path / f"m{i}{src.suffix}"
+        mutant.write_bytes(bytes(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy overflow warnings are bugs too
+            try:
+                res = compare(src, mutant).to_dict()
+            except WeightsError:
+                continue
+        assert res["verdict"] in ("derived", "architecture_only", "unrelated", "unknown")
+
+
+def test_huge_values_are_judged_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    w = np.random.default_rng(1).standard_normal((64, 32)).astype(np.float32)
+    a = save({"a.weight": w}, tmp_path / "a.safetensors")
+    b = save({"a.weight": np.full_like(w, 3e38)}, tmp_path / "b.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = compare(a, b).to_dict()
+    assert res["verdict"] in ("architecture_only", "unknown")

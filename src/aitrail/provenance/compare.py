@@ -138,7 +138,8 @@ def compare(
     holding no weights at all; every other defect is named in the result."""
     wb, wd = open_weights(Path(base), follow_symlinks), open_weights(Path(derived), follow_symlinks)
     try:
-        return _compare(wb, wd, seed, budget)
+        with np.errstate(all="ignore"):  # hostile values (1e38 after a bit flip) overflow: judged, not warned
+            return _compare(wb, wd, seed, budget)
     finally:
         wb.close()
         wd.close()
