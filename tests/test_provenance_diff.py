@@ -156,3 +156,47 @@ def test_cli_exit_codes(tmp_path: Path, new: Path) -> None:
     bad.write_text("[]")
     p = run(str(bad), str(OLD))
     assert p.returncode == 2 and "x.json" in p.stderr
+
+
+def test_malformed_documents_are_compared_as_far_as_they_hold(tmp_path: Path) -> None:
+    """Seeded structural mutants of a real check document (values swapped for other JSON types at random
+    places): diff never crashes, in either direction."""
+    import random
+
+    from aitrail.check import check
+
+    doc = json.loads(json.dumps(check(OLD).to_dict(), default=str))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(doc))
+    rng = random.Random(15)
+
+    def nodes(x: object, path: tuple = ()) -> list[tuple]:
+        out = [path]
+        if isinstance(x, dict):
+            for k, v in x.items():
+                out += nodes(v, (*path, k))
+        elif isinstance(x, list):
+            for i, v in enumerate(x[:5]):
+                out += nodes(v, (*path, i))
+        return out
+
+    every = nodes(doc)
+    for i in range(60):
+        m = json.loads(json.dumps(doc))
+        for path in rng.sample(every, 6):
+            if not path:
+                continue
+            parent = m
+            try:
+                for k in path[:-1]:
+                    parent = parent[k]
+                parent[path[-1]] = rng.choice([None, 1, "x", [], {}, [1, "y"], {"a": [None]}])
+            except (KeyError, IndexError, TypeError):
+                continue
+        bad = tmp_path / f"m{i}.json"
+        bad.write_text(json.dumps(m))
+        for a, b in ((bad, good), (good, bad)):
+            try:
+                markdown(diff(a, b))
+            except InputError:
+                pass

@@ -43,9 +43,9 @@ def load(path: Path, follow_symlinks: bool = False) -> Side:
         except (ValueError, RecursionError) as e:
             raise InputError(f"{path}: not valid JSON ({str(e)[:200]})") from None
         if isinstance(doc, dict) and isinstance(doc.get("inventory"), dict) and "policy" in doc:
-            s.kind, s.check, s.inventory = "check", doc, doc["inventory"]
+            s.kind, s.check, s.inventory = "check", _clean_check(doc), _clean_inventory(doc["inventory"])
         elif isinstance(doc, dict) and isinstance(doc.get("components"), list):
-            s.kind, s.inventory = "scan", doc
+            s.kind, s.inventory = "scan", _clean_inventory(doc)
         else:
             raise InputError(
                 f"{path}: neither an aitrail scan JSON (components) nor a check document (inventory, policy)"
@@ -56,6 +56,40 @@ def load(path: Path, follow_symlinks: bool = False) -> Side:
     s.kind, s.root = "folder", path
     s.inventory = scan(path, follow_symlinks=follow_symlinks).to_dict()
     return s
+
+
+def _dict(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _dicts(x: Any) -> list[dict[str, Any]]:
+    return [c for c in x if isinstance(c, dict)] if isinstance(x, list) else []
+
+
+def _clean_inventory(inv: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document is untrusted: every list and object the sections read is given its expected type
+    (entries of another type dropped), so a malformed document is compared as far as it holds, never a crash."""
+    comps = [
+        {**c, "properties": _dict(c.get("properties")), "licenses": _dicts(c.get("licenses"))}
+        for c in _dicts(inv.get("components"))
+    ]
+    return {**inv, "components": comps, "relationships": _dicts(inv.get("relationships")),
+            "findings": _dicts(inv.get("findings"))}
+
+
+def _clean_check(doc: dict[str, Any]) -> dict[str, Any]:
+    sec = _dict(doc.get("security"))
+    files = [{**f, "findings": _dicts(f.get("findings"))} for f in _dicts(sec.get("files"))]
+    lic = _dict(doc.get("licenses"))
+    opn = [{**o, "mof": _dict(o.get("mof"))} for o in _dicts(doc.get("openness"))]
+    pol = _dict(doc.get("policy"))
+    return {
+        **doc,
+        "security": {**sec, "files": files},
+        "licenses": {**lic, "models": _dicts(lic.get("models"))},
+        "openness": opn,
+        "policy": {**pol, "violations": pol.get("violations") if isinstance(pol.get("violations"), list) else []},
+    }
 
 
 def diff(old: Path, new: Path, tensors: bool = True, follow_symlinks: bool = False) -> dict[str, Any]:
