@@ -200,6 +200,30 @@ def test_int8_copy_with_scales(tmp_path: Path, base: dict) -> None:
     assert res["structure"]["derived_only_count"] == 0  # the scales are not "new tensors"
 
 
+def bf16_copy(t: dict[str, np.ndarray], path: Path) -> Path:
+    """Every float tensor as bfloat16 (rounded to nearest even), written by the safetensors library."""
+    from safetensors import TensorSpec, serialize_file
+
+    keep, specs = [], {}
+    for k, v in t.items():
+        if v.dtype == np.float32:
+            bits = v.view(np.uint32).astype(np.uint64)
+            v = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+            dtype = "bfloat16"
+        else:
+            dtype = {np.dtype(np.int64): "int64"}[v.dtype]
+        v = np.ascontiguousarray(v)
+        keep.append(v)
+        specs[k] = TensorSpec(dtype=dtype, shape=list(v.shape), data_ptr=v.ctypes.data, data_len=v.nbytes)
+    serialize_file(specs, str(path), None)
+    return path
+
+
+def test_bf16_copy(tmp_path: Path, base: dict) -> None:
+    res = check(MINILM, bf16_copy(base, tmp_path / "bf16.safetensors"), "derived", "quantized")
+    assert res["derived"]["dtypes"] == {"BF16": 103, "I64": 1}
+
+
 @pytest.mark.parametrize("qtype", ["F16", "Q8_0", "Q4_0"])
 def test_gguf_copy(tmp_path: Path, base: dict, qtype: str) -> None:
     path = gguf_copy(base, tmp_path / f"m-{qtype}.gguf", qtype)
