@@ -837,6 +837,70 @@ def _z02() -> bytes:
     return outer.getvalue()
 
 
+LOAD_NPY = "import numpy, sys\nnumpy.load(sys.argv[1], allow_pickle=True)"
+LOAD_NPZ = "import numpy, sys\nz = numpy.load(sys.argv[1], allow_pickle=True)\nfor k in z.files:\n    z[k]"
+
+
+def _object_array(structured: bool = False) -> object:
+    import numpy as np
+
+    if structured:  # an object field inside a record: the dtype is not plain '|O'
+        arr = np.zeros(1, dtype=[("w", "<f4"), ("extra", "O")])
+        arr[0]["extra"] = Reduce(os.system, SH)
+        return arr
+    arr = np.empty(1, dtype=object)
+    arr[0] = Reduce(os.system, SH)
+    return arr
+
+
+@fixture(
+    "n01_npy_structured_object_field.npy",
+    "numpy-npy",
+    "np.save of a structured array with an object field ([('w', '<f4'), ('extra', 'O')]): the array body is a pickle",
+    "numpy format (any dtype with hasobject is pickled); numpy.load(allow_pickle=True) docs warning",
+    "posix.system",
+    LOAD_NPY,
+)
+def _n01(p: Path) -> None:
+    import numpy as np
+
+    np.save(p, _object_array(structured=True))
+
+
+@fixture(
+    "n02_npy_format_v3_object.npy",
+    "numpy-npy",
+    "object array written as .npy format version 3.0 (utf-8 header, 4-byte header length)",
+    "numpy.lib.format versions 1.0 / 2.0 / 3.0",
+    "posix.system",
+    LOAD_NPY,
+)
+def _n02(p: Path) -> None:
+    import numpy as np
+
+    with p.open("wb") as f:
+        np.lib.format.write_array(f, _object_array(), version=(3, 0), allow_pickle=True)
+
+
+@fixture(
+    "n03_npz_member_without_npy_suffix.npz",
+    "numpy-npz",
+    "npz member named 'weights' (no .npy): numpy.load still reads it as an array (magic bytes) and unpickles it",
+    "numpy NpzFile.__getitem__ (members are sniffed by their magic, not their name)",
+    "posix.system",
+    LOAD_NPZ,
+)
+def _n03() -> bytes:
+    import numpy as np
+
+    arr = io.BytesIO()
+    np.lib.format.write_array(arr, _object_array(), allow_pickle=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(member("weights"), arr.getvalue())
+    return buf.getvalue()
+
+
 # --- Jinja chat templates: sandbox escapes spelled so no dunder appears whole ------------------------
 J_ATTR = (
     "{% set b = ()|attr('__cla'~'ss__')|attr('__ba'~'se__') %}"
