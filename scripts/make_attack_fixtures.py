@@ -1152,6 +1152,30 @@ def _c08(p: Path) -> None:
     pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, p, compression=gz)
 
 
+@fixture(
+    "c10_pandas_tar.pkl.tar",
+    "pickle-tar",
+    "pandas.to_pickle to .pkl.tar (compression inferred 'tar'): the pickle is a tar member; read_pickle opens it",
+    "pandas compression='tar' (pandas >= 1.5); issue 11 (tar)",
+    "posix.system",
+    "import pandas, sys\npandas.read_pickle(sys.argv[1])",
+    "fixturegen",
+)
+def _c10(p: Path) -> None:
+    import tarfile
+
+    import pandas as pd
+
+    inner = io.BytesIO()
+    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, inner, compression=None)
+    buf = io.BytesIO()  # written with tarfile (fixed mtime) the way pandas does, so rebuilding gives the same bytes
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("frame.pkl")
+        info.size, info.mtime = len(inner.getvalue()), 1577836800
+        t.addfile(info, io.BytesIO(inner.getvalue()))
+    p.write_bytes(buf.getvalue())
+
+
 # --- Keras: configs that reach gadgets inside keras itself (allowed modules, safe_mode on) ----------
 @fixture(
     "k01_keras_lambda_get_file.keras",
