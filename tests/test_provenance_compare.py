@@ -463,8 +463,11 @@ def test_graph_edges_checked_against_the_weights(tmp_path: Path, base: dict) -> 
     _model_dir(tmp_path, "base", base, None)
     _model_dir(tmp_path, "ft", fine_tune(base), "acme/base")
     _model_dir(tmp_path, "liar", independent(base), "acme/base")
+    _model_dir(tmp_path, "copy", base, "acme/base")
     edges = {e.child: e for e in build(tmp_path, check_weights=True).edges if e.base == "acme/base"}
     assert edges["ft"].grade == "weight-similar" and edges["ft"].weights["verdict"] == "derived"
+    assert "same SHA-256" not in edges["ft"].evidence
+    assert "1 weights file(s) with the same SHA-256" in edges["copy"].evidence
     assert edges["liar"].grade == "declared" and "weights say architecture only" in (edges["liar"].problem or "")
 
 

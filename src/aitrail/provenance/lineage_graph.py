@@ -67,7 +67,7 @@ def build(path: Path, check_weights: bool = False, follow_symlinks: bool = False
     from ..analyze import licenses
     from ..scanner import scan
 
-    inv = scan(path, hash_files=False, follow_symlinks=follow_symlinks)
+    inv = scan(path, hash_files=check_weights, follow_symlinks=follow_symlinks)
     g = Graph(str(path))
     for m in inv.models():
         if not m.properties.get("scanned"):
@@ -123,11 +123,21 @@ def _check_weights(g: Graph, inv: Any, path: Path, follow_symlinks: bool) -> Non
         hit = roots.get(name.lower()) or roots.get(name.lower().rsplit("/", 1)[-1]) or []
         return hit[0] if len(set(hit)) == 1 else None
 
+    digests: dict[str, set[str]] = {}  # model root -> sha256 of its weights files
+    for c in inv.components:
+        if c.type.value == "weights" and c.sha256 and c.path:
+            root = next((r for rs in roots.values() for r in rs if _inside(c.path, r)), None)
+            if root is not None:
+                digests.setdefault(root, set()).add(c.sha256)
     base = path if path.is_dir() else path.parent
     for e in g.edges:
         a, b = where(e.base), where(e.child)
         if a is None or b is None or a == b or e.problem in ("self-loop",):
             continue
+        shared = digests.get(a, set()) & digests.get(b, set())
+        if shared:
+            e.grade = "hash-shared"
+            e.evidence += f"; {len(shared)} weights file(s) with the same SHA-256"
         try:
             res = compare(base / a, base / b, follow_symlinks=follow_symlinks)
         except WeightsError as ex:
