@@ -1438,6 +1438,20 @@ def _j07() -> bytes:
 
 
 @fixture(
+    "j10_processor_config/processor_config.json",
+    "chat-template",
+    "processor_config.json with a chat_template key (where processors kept it before chat_template.json)",
+    "transformers ProcessorMixin (chat_template read from processor_config.json); CVE-2024-34359 class",
+    "__globals__",
+    LOAD_TOKCONFIG,
+)
+def _j10() -> bytes:
+    import json
+
+    return json.dumps({"processor_class": "LlavaProcessor", "chat_template": J_SUBSCRIPT}).encode()
+
+
+@fixture(
     "j08_additional/additional_chat_templates/tool_use.jinja",
     "chat-template",
     "additional_chat_templates/tool_use.jinja (extra named templates saved beside the tokenizer)",
