@@ -98,3 +98,50 @@ def test_stats_for_the_dashboard(db_url: str, tmp_path: Path) -> None:  # noqa: 
     assert st["versions"] == 3 and st["licenses"] == {"MIT": 2, "Apache-2.0": 1}
     assert sum(st["versions_by_day"].values()) == 3
     client.app.state.registry.db.dispose()
+
+
+def test_obligations_across_the_inventory(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    client, w, _ = _setup(db_url, tmp_path)
+    ids = []
+    for i, lic in enumerate(("llama3", "llama3", "mit")):
+        doc = check_doc(tiny_model(tmp_path / f"m{i}", license=lic, size=2 + i))
+        ids.append(client.post("/api/v1/documents", json={"document": doc}, headers=w).json()["version"])
+    dep = {"environment": "production", "service": "chat", "owner": "team-x"}
+    client.post(f"/api/v1/models/{ids[0]}/deployments", json=dep, headers=w)
+    every = client.get("/api/v1/obligations").json()["items"]
+    built_with = [o for o in every if o["term"] == "built-with"]
+    assert built_with and built_with[0]["versions"] == 2 and built_with[0]["clause"]
+    prod = client.get("/api/v1/obligations", params={"environment": "production"}).json()["items"]
+    assert {o["versions"] for o in prod} == {1} and any(o["term"] == "built-with" for o in prod)
+    client.app.state.registry.db.dispose()
+
+
+def test_migration_0003_fills_obligations_of_stored_versions(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import func, insert, select
+
+    from aitrail.registry.core.db import Database
+    from aitrail.registry.crud.extract import from_check
+    from aitrail.registry.models import Obligation, Version
+
+    db = Database(str(tmp_path / "old.db"))
+    cfg = Config()
+    cfg.set_main_option("script_location", "aitrail.registry:migrations")
+    doc = check_doc(tiny_model(tmp_path / "m", license="llama3"))
+    with db.write_engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")  # a registry from before obligations were kept
+        row = {"identity": "sha256:x", "identity_kind": "files", "name": "m", "name_key": "m", "source_kind": "check"}
+        now = datetime.now(timezone.utc)
+        conn.execute(
+            insert(Version.__table__), [{**row, "created_at": now, "knowledge_version": "old", "document": doc}]
+        )
+        conn.commit()
+    db.migrate()
+    with db.read() as s:
+        n = s.scalar(select(func.count()).select_from(Obligation))
+    db.dispose()
+    assert n and n == len(from_check(doc).obligations)

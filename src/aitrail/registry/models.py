@@ -105,6 +105,21 @@ class Lineage(Base):
     resolver: Mapped[str] = mapped_column(String(64))
 
 
+class Obligation(Base):
+    """What a version's licences oblige or forbid for the document's use (aitrail's licence judgement)."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (Index("ix_obligations_license_version", "license", "version_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk()
+    license: Mapped[str] = mapped_column(String(300))
+    term: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    clause: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str | None] = mapped_column(Text)
+
+
 class FindingRow(Base):
     __tablename__ = "findings"
     __table_args__ = (Index("ix_findings_rule_version", "rule", "version_id"),)

@@ -25,6 +25,7 @@ class Extracted:
     licenses: list[dict[str, Any]] = field(default_factory=list)  # component, role, license, verdict, evidence
     lineage: list[dict[str, Any]] = field(default_factory=list)  # base, relation, evidence, resolver
     findings: list[dict[str, Any]] = field(default_factory=list)  # rule, severity, path, message
+    obligations: list[dict[str, Any]] = field(default_factory=list)  # license, term, kind, text, clause, source
     use: str | None = None
     verdict: str | None = None
     mof_class: int | None = None
@@ -79,6 +80,20 @@ def _check_validator() -> Any:
 
 def _check_errors(doc: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _check_validator().iter_errors(doc)]
+
+
+def obligations(lic: dict[str, Any]) -> list[dict[str, Any]]:
+    """The obligations of a licence report, one row each (deduplicated: several components may share one)."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for o in lic.get("obligations") or []:
+        if not isinstance(o, dict) or not o.get("text") or not o.get("license"):
+            continue
+        row = {
+            k: (str(o[k])[:MAX_NAME] if o.get(k) is not None else None) for k in ("license", "term", "kind", "clause")
+        }
+        row["text"], row["source"] = str(o["text"]), (str(o["source"]) if o.get("source") else None)
+        rows.setdefault(tuple(row.values()), row)
+    return list(rows.values())
 
 
 def _evidence(e: Any) -> str:
@@ -146,6 +161,7 @@ def from_check(doc: Any) -> Extracted:
                 "evidence": "; ".join(c.get("evidence") or []) or None,
             }
         )
+    ex.obligations = obligations(lic)
     classes = [o["mof"]["class"] for o in doc.get("openness") or [] if isinstance(o.get("mof"), dict)]
     ex.mof_class = classes[0] if classes else None
     sec = doc["security"]

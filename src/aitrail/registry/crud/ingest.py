@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..core.config import knowledge_version
 from ..core.db import Database
-from ..models import Bom, Dataset, Event, File, FindingRow, Label, Licence, Lineage, Upload, Version
+from ..models import Bom, Dataset, Event, File, FindingRow, Label, Licence, Lineage, Obligation, Upload, Version
 from .boms import spec_version
 from .extract import Extracted
 
@@ -135,6 +135,7 @@ def _children(s: Session, vid: int, ex: Extracted) -> None:
         ),
         (Lineage, [{"version_id": vid, "key": x["base"].lower(), **x} for x in ex.lineage]),
         (FindingRow, [{"version_id": vid, "rules_version": ex.rules_version, **f} for f in ex.findings]),
+        (Obligation, [{"version_id": vid, **o} for o in ex.obligations]),
     ]
     for table, values in rows:
         if values:
@@ -142,7 +143,7 @@ def _children(s: Session, vid: int, ex: Extracted) -> None:
 
 
 def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], verdict: dict[str, Any]) -> None:
-    for table in (File, Dataset, Licence, Lineage, FindingRow):
+    for table in (File, Dataset, Licence, Lineage, FindingRow, Obligation):
         s.execute(delete(table).where(table.version_id == v.id))
     _children(s, v.id, ex)
     v.source_kind, v.document, v.use, v.verdict, v.mof_class = "check", document, ex.use, ex.verdict, ex.mof_class

@@ -24,7 +24,8 @@ from aitrail.model import (
 
 from ..core.config import knowledge_version
 from ..core.db import Database
-from ..models import Deployment, Event, Licence, Version
+from ..models import Deployment, Event, Licence, Obligation, Version
+from .extract import obligations
 from .ingest import judge, now
 
 BATCH = 200
@@ -131,6 +132,10 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                 ]
                 if rows:
                     s.execute(insert(Licence), rows)
+                s.execute(delete(Obligation).where(Obligation.version_id == v.id))
+                obl = [{"version_id": v.id, **o} for o in obligations(lic)]
+                if obl:
+                    s.execute(insert(Obligation), obl)
                 deps = _deployments(s, v, doc, env_policies)
                 if before != after or deps:
                     detail = {"version": v.id, "name": v.name, "from": before, "to": after, "deployments": deps}

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ...crud import queries
 from ...crud.ingest import judge, now
 from ...crud.rejudge import rejudge
-from ...models import Deployment, FindingRow, Licence, Version
+from ...models import Deployment, FindingRow, Licence, Obligation, Version
 from ..deps import Admin, Reader, Writer, state
 from ..problems import Problem
 
@@ -79,6 +79,33 @@ def affected(
         for it in items:
             it["deployments"] = queries.deployments(s, it["id"])
     return {"items": items, "total": total}
+
+
+@router.get("/obligations", summary="obligations and restrictions across the inventory (or one environment)")
+def obligations(
+    request: Request, _c: Reader, environment: str | None = None, license: str | None = None
+) -> dict[str, Any]:
+    q = select(
+        Obligation.license,
+        Obligation.term,
+        Obligation.kind,
+        Obligation.text,
+        Obligation.clause,
+        Obligation.source,
+        func.count(func.distinct(Obligation.version_id)),
+    ).group_by(
+        Obligation.license, Obligation.term, Obligation.kind, Obligation.text, Obligation.clause, Obligation.source
+    )
+    if environment:
+        q = q.where(
+            Obligation.version_id.in_(select(Deployment.version_id).where(Deployment.environment == environment))
+        )
+    if license:
+        q = q.where(Obligation.license == license)
+    with state(request).db.read() as s:
+        rows = s.execute(q.order_by(func.count(func.distinct(Obligation.version_id)).desc()).limit(1000)).all()
+    keys = ("license", "term", "kind", "text", "clause", "source", "versions")
+    return {"items": [dict(zip(keys, r)) for r in rows], "total": len(rows)}
 
 
 @router.get("/violations", summary="versions and deployments whose policy fails")
