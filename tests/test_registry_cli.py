@@ -108,3 +108,46 @@ def test_resolver_fails_closed(tmp_path: Path) -> None:
         with pytest.raises(ResolverError, match="401"):
             RegistryResolver(url).lookup("acme/x")
         assert RegistryResolver(url, token=make_token(db, "read")).lookup("acme/x") is None
+
+
+SERVE = """
+import argparse, sys
+from aitrail.cli import _common
+from aitrail.registry import cli
+p = argparse.ArgumentParser()
+handlers = cli.register(p.add_subparsers(dest="command"), _common)
+sys.exit(handlers["serve"](p.parse_args(sys.argv[1:])))
+"""
+
+
+def test_serve_runs_the_app(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from test_registry_support import _free_port
+
+    from aitrail.registry.client import RegistryError, request
+
+    port = _free_port()
+    db = tmp_path / "served.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, "serve", "--db", str(db), "--port", str(port), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert request(url, "GET", "/api/v1/health")["status"] == "ok"
+                break
+            except RegistryError:
+                assert proc.poll() is None and time.monotonic() < deadline, "aitrail serve did not start"
+                time.sleep(0.1)
+        assert "/api/v1/models" in request(url, "GET", "/openapi.json")["paths"]
+        assert db.is_file()  # the SQLite file was created and migrated
+    finally:
+        proc.terminate()
+        proc.wait(20)
