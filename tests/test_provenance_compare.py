@@ -601,3 +601,35 @@ def test_huge_values_are_judged_without_warnings(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         res = compare(a, b).to_dict()
     assert res["verdict"] in ("architecture_only", "unknown")
+
+
+TORCH_PY = Path(__file__).resolve().parent.parent / "benchmarks/work/fixturegen/bin/python"  # fixtures only
+
+
+@pytest.mark.skipif(not TORCH_PY.is_file(), reason="no fixture venv with torch (benchmarks/work/fixturegen)")
+def test_legacy_pytorch_checkpoints(tmp_path: Path) -> None:
+    """torch.save(_use_new_zipfile_serialization=False), as old pytorch_model.bin files were written: read
+    by offset like the zip format (storage offsets, bfloat16), never unpickled."""
+    script = """
+import sys, torch
+torch.manual_seed(0)
+big = torch.randn(400, 64)
+sd = {"lin.weight": torch.randn(256, 64), "view.weight": big[100:200], "bf.weight": torch.randn(128, 64).bfloat16(),
+      "vec": torch.randn(300), "steps": torch.tensor(5)}
+ft = {k: (v.float() + 0.03 * torch.randn(v.shape) * v.float().std()).to(v.dtype) if v.is_floating_point() else v
+      for k, v in sd.items()}
+out = sys.argv[1]
+torch.save(sd, out + "/legacy.pt", _use_new_zipfile_serialization=False)
+torch.save(sd, out + "/zip.pt")
+torch.save(ft, out + "/legacy_ft.pt", _use_new_zipfile_serialization=False)
+"""
+    subprocess.run([str(TORCH_PY), "-c", script, str(tmp_path)], check=True, capture_output=True)
+    same = compare(tmp_path / "zip.pt", tmp_path / "legacy.pt").to_dict()
+    assert same["derived"]["format"] == "pytorch-legacy" and not same["problems"]
+    assert (same["verdict"], same["kind"]) == ("derived", "identical")  # the same bytes found in both formats
+    ft = compare(tmp_path / "legacy.pt", tmp_path / "legacy_ft.pt", budget=0.05).to_dict()
+    assert (ft["verdict"], ft["kind"]) == ("derived", "fine-tune"), ft["reasons"]
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes((tmp_path / "legacy.pt").read_bytes()[:-5000])
+    res = compare(tmp_path / "legacy.pt", cut).to_dict()
+    assert any("cut.pt" in p and "could not be located" in p for p in res["problems"])

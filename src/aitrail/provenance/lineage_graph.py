@@ -126,9 +126,9 @@ def _check_weights(g: Graph, inv: Any, path: Path, follow_symlinks: bool) -> Non
     digests: dict[str, set[str]] = {}  # model root -> sha256 of its weights files
     for c in inv.components:
         if c.type.value == "weights" and c.sha256 and c.path:
-            root = next((r for rs in roots.values() for r in rs if _inside(c.path, r)), None)
-            if root is not None:
-                digests.setdefault(root, set()).add(c.sha256)
+            owners = [r for rs in roots.values() for r in rs if _inside(c.path, r)]
+            if owners:  # the innermost model folder holding the file
+                digests.setdefault(max(owners, key=len), set()).add(c.sha256)
     base = path if path.is_dir() else path.parent
     for e in g.edges:
         a, b = where(e.base), where(e.child)

@@ -172,6 +172,8 @@ def open_weights(path: Path, follow_symlinks: bool = False) -> Weights:
                 _gguf(w, ref)
             elif fmt in ("pytorch-zip", "torchscript"):
                 _pytorch_zip(w, ref)
+            elif fmt == "pytorch-legacy":
+                _pytorch_legacy(w, ref)
             else:
                 w.problems.append(f"{ref.rel}: format {fmt or 'unknown'} holds no tensors aitrail reads by offset")
         except CatalogError as e:
@@ -339,6 +341,51 @@ def _pytorch_zip(w: Weights, ref: FileRef) -> None:
                         t.problem = (
                             f"{ref.rel}: tensor {name!r} needs {end} bytes of data/{key}, which holds {info.file_size}"
                         )
+
+
+def _pytorch_legacy(w: Weights, ref: FileRef) -> None:
+    """torch.save before 1.6 (old pytorch_model.bin): four pickles (magic number, protocol, sys info, the
+    object), a pickled list of storage keys, then each storage in that order as an int64 element count
+    and its raw bytes. The pickles are walked symbolically; the storages are located by those counts."""
+    from ..catalog import pickles
+
+    with open(ref.path, "rb") as fh:
+        try:
+            for _ in range(3):
+                pickles.walk(fh)
+            s = pickles.walk(fh)
+            keys = pickles.walk(fh).root
+        except pickles.READ_ERRORS as e:
+            raise CatalogError(f"{ref.rel}: malformed legacy PyTorch pickle: {e}") from None
+        if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+            raise CatalogError(f"{ref.rel}: legacy PyTorch file has no list of storage keys after its object")
+        tensors = pickles.collect_tensors(s.root)
+        item = {t.storage: ITEMSIZE.get(t.dtype, 0) for t in tensors.values() if t.storage is not None}
+        where: dict[str, tuple[int, int]] = {}  # storage key -> (offset of its bytes, their length)
+        pos = fh.tell()
+        for key in keys:
+            fh.seek(pos)
+            head = fh.read(8)
+            size = item.get(key, 0)
+            if len(head) < 8 or not size:
+                break  # past the end, or a storage of a type not read: the ones after it cannot be located
+            (numel,) = struct.unpack("<q", head)
+            if numel < 0 or pos + 8 + numel * size > ref.size:
+                break
+            where[key] = (pos + 8, numel * size)
+            pos += 8 + numel * size
+    for name, pt in tensors.items():
+        t = TensorRef(name, pt.dtype, tuple(pt.shape), ref.path)
+        loc = where.get(pt.storage) if pt.storage is not None else None
+        if loc is None:
+            t.problem = f"{ref.rel}: tensor {name!r}: its storage could not be located (truncated or unreadable)"
+        elif not _contiguous(tuple(pt.shape), pt.stride):
+            t.problem = f"{ref.rel}: tensor {name!r}: not contiguous (stride {pt.stride})"
+        else:
+            t.start = loc[0] + pt.offset * ITEMSIZE.get(pt.dtype, 0)
+        _place(w, t, ref.size, ref.rel)
+        if t.problem is None and loc is not None and pt.offset * ITEMSIZE.get(pt.dtype, 0) + t.nbytes > loc[1]:
+            t.problem = f"{ref.rel}: tensor {name!r} needs more bytes than its storage holds ({loc[1]})"
 
 
 def _contiguous(shape: tuple[int, ...], stride: Any) -> bool:
