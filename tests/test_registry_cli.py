@@ -120,7 +120,8 @@ sys.exit(handlers["serve"](p.parse_args(sys.argv[1:])))
 """
 
 
-def test_serve_runs_the_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_runs_the_app(tmp_path: Path, workers: str) -> None:
     import subprocess
     import sys
     import time
@@ -132,7 +133,7 @@ def test_serve_runs_the_app(tmp_path: Path) -> None:
     port = _free_port()
     db = tmp_path / "served.db"
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--db", str(db), "--port", str(port), "--quiet"],
+        [sys.executable, "-c", SERVE, "serve", "--db", str(db), "--port", str(port), "--quiet", "--workers", workers],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -13,6 +13,7 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
     s.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1; rate limits are per worker)")
     s.add_argument("--policy", metavar="FILE", help="a policy YAML judged on every ingest (default: built-in)")
     s.add_argument("--require-read-token", action="store_true", help="reads need a token with the read scope")
     s.add_argument("--max-upload-mb", type=int, default=32, help="refuse larger uploads (413); default 32")
@@ -85,11 +86,29 @@ def serve(args: argparse.Namespace) -> int:
         env_policies=tuple(_env_policy(x) for x in args.env_policy),
         webhooks=tuple(args.webhook),
     )
+    level = "warning" if args.quiet else "info"
+    if args.workers > 1:
+        import dataclasses
+        import json
+        import os
+
+        from .api.main import SETTINGS_ENV
+        from .core.db import Database
+
+        db = Database(settings.db_url)
+        db.migrate()  # once, here: workers start on a migrated schema
+        db.dispose()
+        os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
+        if not args.quiet:
+            err(f"aitrail registry on http://{args.host}:{args.port}/ ({args.workers} workers)")
+        target = "aitrail.registry.api.main:from_env"
+        uvicorn.run(target, factory=True, workers=args.workers, host=args.host, port=args.port, log_level=level)
+        return 0
     app = create_app(settings)
     if not args.quiet:
         where = app.state.registry.db.url.split("@")[-1]  # never print a password from the URL
         err(f"aitrail registry on http://{args.host}:{args.port}/ (database: {where})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=level)
     return 0
 
 

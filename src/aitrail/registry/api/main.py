@@ -56,3 +56,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
         return response
 
     return app
+
+
+SETTINGS_ENV = "AITRAIL_REGISTRY_SETTINGS"
+
+
+def from_env() -> FastAPI:
+    """The app of one worker process (``aitrail serve --workers N``): settings from the environment,
+    schema already migrated by the parent (workers must not race to migrate)."""
+    import json
+    import os
+
+    raw = json.loads(os.environ[SETTINGS_ENV])
+    raw["env_policies"] = tuple(tuple(x) for x in raw.get("env_policies", ()))
+    raw["webhooks"] = tuple(raw.get("webhooks", ()))
+    return create_app(Settings(**raw), migrate=False)
