@@ -188,11 +188,12 @@ def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
 
 
 SERVER = """
-import sys, uvicorn
-from aitrail.registry.api.main import create_app
-from aitrail.registry.core.config import Settings
-app = create_app(Settings(db_url=sys.argv[1], write_rate=0))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+import argparse, sys
+from aitrail.cli import _common
+from aitrail.registry import cli
+p = argparse.ArgumentParser()
+handlers = cli.register(p.add_subparsers(dest="command"), _common)
+sys.exit(handlers["serve"](p.parse_args(sys.argv[1:])))
 """
 
 
@@ -229,7 +230,26 @@ def p(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) -> dict[str, object]:
+def _rss_mb(pid: int) -> float:
+    """Peak RSS of a process and its children (the workers), in MB."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        total += int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+    return round(total / 1024, 1)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int, workers: int = 1) -> dict[str, object]:
     import socket
 
     from aitrail.registry.crud.tokens import create
@@ -238,7 +258,8 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) ->
     with socket.socket() as so:
         so.bind(("127.0.0.1", 0))
         port = so.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, db_url, str(port)])
+    args = ["serve", "--db", db_url, "--port", str(port), "--quiet", "--write-rate", "0", "--workers", str(workers)]
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, *args])
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -319,10 +340,7 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int) ->
         code, body = _http(base + "/api/v1/boms", json.dumps(bom).encode(), token)
         out["bom_1000_components_s"] = round(time.perf_counter() - t, 2)
         assert code == 201, body
-        status = Path(f"/proc/{proc.pid}/status").read_text()
-        out["server_peak_rss_mb"] = round(
-            int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1024, 1
-        )
+        out["server_peak_rss_mb"] = _rss_mb(proc.pid)
         return out
     finally:
         proc.terminate()
@@ -337,6 +355,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400, help="requests per query kind")
     ap.add_argument("--uploads", type=int, default=400)
     ap.add_argument("--skip-generate", action="store_true", help="reuse a database generated before")
+    ap.add_argument("--workers", type=int, default=1, help="aitrail serve --workers")
     a = ap.parse_args()
     res: dict[str, object] = {"db": a.db.split("@")[-1], "versions": a.versions, "files_per_version": a.files}
     sample_file = Path(
@@ -349,7 +368,8 @@ def main() -> None:
         sample_file.write_text(json.dumps(res["sample"]))
     else:
         res["sample"] = json.loads(sample_file.read_text())
-    res.update(measure(a.db, res["sample"], a.requests, a.uploads))  # type: ignore[arg-type]
+    res["workers"] = a.workers
+    res.update(measure(a.db, res["sample"], a.requests, a.uploads, a.workers))  # type: ignore[arg-type]
     print(json.dumps(res, indent=2))
 
 
