@@ -31,9 +31,6 @@ AWAITING: dict[str, str] = {
     "b11_transformers_run_command.bin": "transformers.testing_utils.run_command (a process) caught only as unknown",
     "b12_torch_model_zoo_load_url.pkl": "model_zoo.load_url (torch.hub's downloader) caught only as unknown",
     "b13_codecs_open_write.pkl": "codecs.open (file write) caught only as unknown",
-    "n03_npz_member_without_npy_suffix.npz": "npz member not named *.npy is not read (numpy sniffs it): no finding",
-    "j10_processor_config/processor_config.json": "processor_config.json chat_template not read: no finding",
-    "j08_additional/additional_chat_templates/tool_use.jinja": "additional_chat_templates/*.jinja not read: no finding",
 }
 
 
