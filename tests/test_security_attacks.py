@@ -22,16 +22,7 @@ ROWS = list(csv.DictReader((ATTACKS / "manifest.csv").open(encoding="utf-8")))
 SHOWN = "target"  # the name shown in messages: never the fixture's own name, which spells its technique
 NOT_A_REASON = {"pickle.unknown-global", "pickle.malformed", "file.malformed", "security.incomplete"}
 
-AWAITING: dict[str, str] = {
-    "b04_reconstructor_mailbox_init.pkl": "mailbox.Maildir (creates folders when built) caught only as unknown",
-    "b06_sklearn_dump_svmlight_file.pkl": "sklearn.datasets.dump_svmlight_file (file write) caught only as unknown",
-    "b07_sklearn_run_python_script.pkl": "sklearn.utils._testing (runs Python) caught only as unknown",
-    "b08_torch_from_file.pt": "torch.from_file (creates/maps a file) caught only as unknown",
-    "b09_torch_untypedstorage_from_file.pkl": "torch.UntypedStorage.from_file caught only as unknown",
-    "b11_transformers_run_command.bin": "transformers.testing_utils.run_command (a process) caught only as unknown",
-    "b12_torch_model_zoo_load_url.pkl": "model_zoo.load_url (torch.hub's downloader) caught only as unknown",
-    "b13_codecs_open_write.pkl": "codecs.open (file write) caught only as unknown",
-}
+AWAITING: dict[str, str] = {}
 
 
 def reasons(row: dict[str, str]) -> list[str]:

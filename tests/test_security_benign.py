@@ -27,21 +27,11 @@ OWN_FILES = {"manifest.csv", "VERSIONS.txt", "README.md"}
 ROWS = list(csv.DictReader(open(BENIGN / "manifest.csv", encoding="utf-8")))
 
 # file -> what the scanner still judges high/critical (the first global named, critical ones first)
-AWAITING: dict[str, str] = {
-    # pickle.dumps of a tensor stores each storage as a nested torch.save read by torch.storage._load_from_bytes:
-    # the nested archive is walked and judged too, the outer call is only the way in
-    "skorch/neuralnet_classifier.pkl": "torch.storage._load_from_bytes (critical) +1 more",
-    "torch/module_via_plain_pickle.pkl": "torch.storage._load_from_bytes (critical)",
-    "torch/tensors_via_plain_pickle.pkl": "torch.storage._load_from_bytes (critical)",
-}
+AWAITING: dict[str, str] = {}
 
 
 # The inventory (what `aitrail check` judges) has findings of its own: file -> what is still high there
-INVENTORY_AWAITING: dict[str, str] = {
-    # an object array whose pickle the security walk judges harmless is high for the inventory
-    "numpy/object_array.npy": "scan.npy.object-array",
-    "numpy/object_and_numeric_arrays.npz": "scan.npy.object-array",
-}
+INVENTORY_AWAITING: dict[str, str] = {}
 
 
 def _param(f: str, awaiting: dict[str, str]) -> object:

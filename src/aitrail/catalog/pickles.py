@@ -33,6 +33,7 @@ LEAN_MARKS = 1_000_000  # MARKs are kept (pop-to-mark needs them): more is a lim
 MAX_GLOBALS = 100_000  # distinct globals in one pickle (real ones name hundreds): more is a limit finding
 MAX_NAME = 200  # characters of a global's module or name kept (longer ones are cut, marked with "…")
 MAX_NESTING = 16  # pickles inside pickles (joblib object arrays) followed this deep
+MAX_PAYLOAD = 64 << 20  # a bytes value shaped like a pickle, compressed stream or zip is read and walked up to this
 # Opcodes a decompressed stream may cost, per compressed byte read (plus a floor): a small compressed
 # file cannot make the walk run for minutes, while real compressed pickles (a few opcode bytes per
 # compressed byte) walk fully.
@@ -122,6 +123,7 @@ class Obj:
     args: Any
     items: dict | None = None  # made on the first SETITEM (most objects never get one)
     state: Any = None
+    wraps: Any = None  # the global a functools.partial holds: calling the partial calls it
 
 
 @dataclass
@@ -219,8 +221,14 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str
             n = int.from_bytes(raw, "little", signed=signed)
             if n < 0:
                 raise ValueError(f"negative length {n} for {op.name} at position {pos}")
-            if n > max_arg:
-                head = fh.read(16)  # kept: a payload that is itself a pickle is reported (not walked)
+            head = fh.read(16) if n > max_arg else b""  # a payload that is itself a pickle is walked, not skipped
+            if n > max_arg and n <= MAX_PAYLOAD and arg.name.startswith("bytes") and payload_shaped(head):
+                rest = fh.read(n - len(head))
+                if len(head) + len(rest) < n:
+                    raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
+                val = head + rest
+                nxt = pos + 1 + size + n if pos >= 0 else -1
+            elif n > max_arg:
                 left = n - len(head)
                 if len(head) < 16:
                     raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
@@ -443,8 +451,12 @@ def walk(
             argg: tuple[tuple[int, str], ...] = ()
             if args.__class__ is tuple:
                 for a in args[:8]:
-                    if a.__class__ is Global:
-                        argg = tuple((i, a.dotted) for i, a in enumerate(args[:8]) if a.__class__ is Global)
+                    if a.__class__ is Global or a is WALKED:
+                        argg = tuple(
+                            (i, a.dotted if a.__class__ is Global else WALKED_ARG)
+                            for i, a in enumerate(args[:8])
+                            if a.__class__ is Global or a is WALKED
+                        )
                         break
             key = (func.dotted, how, argg)
             if key not in uses:
@@ -456,6 +468,8 @@ def walk(
             # torch's legacy format stores a whole module's class as ('module', cls, file, source): its
             # persistent_load returns cls, which the pickle then calls or rebuilds
             record(_persid_class(func), how, args)
+        elif isinstance(func, Obj) and func.wraps is not None:
+            record(func.wraps, CALLED, args)  # calling functools.partial(f, ...) calls f
         elif isinstance(func, Obj):
             inner = func.func.dotted if isinstance(func.func, Global) else "<unknown>"
             note("indirect-call", inner)
@@ -464,11 +478,14 @@ def walk(
 
     def call(func: Any, args: Any, how: str = CALLED) -> Obj:
         record(func, how, args)
+        wraps = None
         if isinstance(func, Global):
             s.calls.add(func.dotted)
+            if func.dotted in _PARTIAL and args.__class__ is tuple and args and args[0].__class__ is Global:
+                wraps = args[0]
         elif lean or not track:
             func = None  # no values kept: a chain of calls on results must not pile up in memory
-        return Obj(func, None if lean or not track else args)
+        return Obj(func, None if lean or not track else args, wraps=wraps)
 
     # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
     budget = getattr(fh, "op_budget", None)
@@ -657,9 +674,8 @@ def walk(
         elif name in ("BINPERSID", "PERSID"):
             stack.append(PersId(pop() if name == "BINPERSID" else arg))
         elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
-            stack.append(("<bytes>", len(arg or b"")))
-            if len(arg or b"") >= 4:
-                _nested(arg, s, lean, note)
+            walked = len(arg or b"") >= 4 and _nested(arg, s, lean, note)
+            stack.append(WALKED if walked else ("<bytes>", len(arg or b"")))
         elif isinstance(arg, Oversized):
             stack.append(f"<{arg.length} bytes, not read>")
         elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
@@ -682,6 +698,7 @@ def walk(
 
 _CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
 _GETATTR = frozenset({"builtins.getattr", "__builtin__.getattr"})
+_PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
 # cloudpickle's _builtin_type("X") is getattr(types, "X") (MethodType, CodeType...)
 _TYPES_BY_NAME = frozenset({"cloudpickle.cloudpickle._builtin_type", "cloudpickle.cloudpickle_fast._builtin_type"})
 
@@ -762,45 +779,126 @@ def _key(k: Any) -> Any:
 _STRONG_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18", b"\x28\xb5\x2f\xfd")
 
 
-def _nested(arg: Any, s: PickleSummary, lean: bool, note: Callable[[str, str], None]) -> None:
-    """A bytes argument that is itself a pickle (plain or compressed) is a payload that whatever
-    unpickles it later runs (torch.storage._load_from_bytes, __setstate__ methods that pickle.loads
-    their state): walked into ``s.nested`` and judged like the outer pickle."""
+class _Prefixed:
+    """Bytes already read, then the rest of a stream (a look-ahead handed back)."""
+
+    def __init__(self, head: bytes, fh: Any) -> None:
+        self.head, self.fh = head, fh
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return bytes(self.fh.read(n))
+        if n < 0:
+            out, self.head = self.head + self.fh.read(), b""
+            return bytes(out)
+        out, self.head = self.head[:n], self.head[n:]
+        return out + (self.fh.read(n - len(out)) if len(out) < n else b"")
+
+    def readline(self, limit: int = -1) -> bytes:
+        i = self.head.find(b"\n")
+        if i >= 0:
+            return self.read(i + 1 if limit < 0 else min(i + 1, limit))
+        head, self.head = self.head, b""
+        return head + self.fh.readline(limit - len(head) if limit >= 0 else -1)
+
+    def tell(self) -> int:
+        return -1
+
+    def seekable(self) -> bool:
+        return False
+
+
+class _Walked:
+    """A bytes value whose payload (a pickle, plain, compressed or in a torch.save zip) was walked whole."""
+
+    def __repr__(self) -> str:
+        return "<walked payload>"
+
+
+WALKED = _Walked()
+WALKED_ARG = "<walked payload>"  # how a walked payload argument is named in CallRecord.arg_globals
+
+
+def payload_shaped(head: bytes) -> bool:
+    """Whether bytes starting with ``head`` may be a pickle, a compressed stream or a zip (torch.save)."""
+    return (
+        (looks_like_pickle(head) and head[2:3] in _PICKLE_SECOND)
+        or head.startswith(_STRONG_MAGIC)
+        or head.startswith(b"PK\x03\x04")
+    )
+
+
+def _nested(arg: Any, s: PickleSummary, lean: bool, note: Callable[[str, str], None]) -> bool:
+    """A bytes argument that is itself a pickle (plain, compressed, or a torch.save zip) is a payload
+    that whatever unpickles it later runs (torch.storage._load_from_bytes, __setstate__ methods that
+    pickle.loads their state): walked into ``s.nested`` and judged like the outer pickle. True when
+    it was walked whole (its loader then only rebuilds what was judged)."""
     import io
 
     if isinstance(arg, Oversized):
-        h = arg.head
-        if (looks_like_pickle(h) and h[2:3] in _PICKLE_SECOND) or h.startswith(_STRONG_MAGIC):
+        if payload_shaped(arg.head):
             note("nested-not-walked", f"{arg.length} bytes")
-        return
+        return False
     if arg[0] not in _NESTED_FIRST:  # the common case (dates, decimals, array bytes): one lookup
-        return
+        return False
     data = bytes(arg)
-    codec = compression(data[:4096]) if data[:1] not in (b"\x80",) else None
-    if not (codec or (looks_like_pickle(data) and data[2:3] in _PICKLE_SECOND)):
-        return
+    is_zip = data.startswith(b"PK\x03\x04")
+    codec = compression(data[:4096]) if data[:1] not in (b"\x80",) and not is_zip else None
+    if not (is_zip or codec or (looks_like_pickle(data) and data[2:3] in _PICKLE_SECOND)):
+        return False
     if s.nesting >= MAX_NESTING:
         note("nested-not-walked", f"nested more than {MAX_NESTING} deep")
-        return
+        return False
     sub = PickleSummary(nesting=s.nesting + 1)
-    stream: Any = io.BytesIO(data) if codec is None else Decompressed(io.BytesIO(data), codec, "nested pickle")
+    whole = True
     try:
-        walk(stream, sub, lean=True, max_ops=op_budget(len(data)))
+        if is_zip:
+            whole = _walk_zip_payload(data, sub)
+        else:
+            stream: Any = io.BytesIO(data) if codec is None else Decompressed(io.BytesIO(data), codec, "nested pickle")
+            # pickles one after the other, as torch's legacy format writes them (magic number, protocol,
+            # system info, the data, the storage keys), then raw storage bytes
+            for _ in range(8):
+                walk(stream, sub, lean=True, max_ops=op_budget(len(data)))
+                nxt = stream.read(3)
+                if not (looks_like_pickle(nxt) and nxt[2:3] in _PICKLE_SECOND):
+                    break
+                stream = _Prefixed(nxt, stream)
     except LimitExceeded:
         note("nested-not-walked", "a limit was reached")
-    except (ValueError, EOFError, OSError, struct.error, zlib.error, lzma.LZMAError, RuntimeError):
+        whole = False
+    except (ValueError, EOFError, OSError, struct.error, zlib.error, lzma.LZMAError, RuntimeError, zipfile.BadZipFile):
+        whole = False
         if not sub.globals:
-            return  # bytes that only start like a pickle: nothing a loader could import from them
+            return False  # bytes that only start like a pickle: nothing a loader could import from them
     if len(s.nested) < 100:
         s.nested.append(sub)
     else:
         note("nested-not-walked", "more than 100 nested pickles")
+        return False
+    return whole and not sub.notes
+
+
+def _walk_zip_payload(data: bytes, sub: PickleSummary) -> bool:
+    """A torch.save zip held in a bytes value (how pickle.dumps writes tensors): its pickles walked into
+    ``sub``; its storages (data/<n>) are raw bytes. False when it holds no pickle (not a torch.save zip)."""
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        pkls = [n for n in names if n.endswith(".pkl")]
+        if not pkls or len(names) > 100_000:
+            return False
+        for n in pkls:
+            with z.open(n) as fh:
+                walk(fh, sub, lean=True, max_ops=op_budget(len(data)))  # type: ignore[arg-type]
+        return True  # torch.load reads only data.pkl and raw storages (data/<n>): nothing else runs
 
 
 # first bytes of a pickle (PROTO) or of a compressed stream (COMPRESSION_MAGIC, zlib's "x")
-_NESTED_FIRST = frozenset(b"\x80\x1fB\xfd\x5d\x04\x28x")
+_NESTED_FIRST = frozenset(b"\x80\x1fB\xfd\x5d\x04\x28xP")
 # opcodes a real pickle has right after PROTO: FRAME, MARK, EMPTY_DICT/LIST/TUPLE, a GLOBAL, a string
-_PICKLE_SECOND = frozenset(bytes([b]) for b in b"\x95(}])\x8c\x93cX\x80KJMN\x88\x89")
+_PICKLE_SECOND = frozenset(bytes([b]) for b in b"\x95(}])\x8c\x93cX\x80KJMN\x88\x89\x8a")
 
 
 def _persid_class(p: PersId) -> Global | None:

@@ -285,7 +285,7 @@ def _analyse(
             )
     elif fmt == "gguf":
         gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
-    elif fmt is None and path.name in TEMPLATE_FILES:
+    elif fmt is None and (path.name in TEMPLATE_FILES or path.suffix.lower() == ".jinja"):
         chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
     elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
         url_list(rep, path, head, policy or DatasetPolicy())

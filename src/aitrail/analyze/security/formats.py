@@ -276,7 +276,9 @@ def _jinja() -> Any:
     return Environment(extensions=["jinja2.ext.loopcontrols", Generation])
 
 
-TEMPLATE_FILES = ("tokenizer_config.json", "chat_template.json", "chat_template.jinja")
+# files transformers reads chat templates from (processor_config.json before chat_template.json existed;
+# any .jinja, e.g. additional_chat_templates/<name>.jinja, is judged too)
+TEMPLATE_FILES = ("tokenizer_config.json", "chat_template.json", "chat_template.jinja", "processor_config.json")
 
 
 def chat_template_file(report: FileReport, path: Path, shown: str) -> None:

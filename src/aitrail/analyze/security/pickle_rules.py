@@ -80,6 +80,7 @@ class Judge:
         self.dunder_state = frozenset(doc["dunder_state"])
         self.passes = {k: {i: h for i, h in enumerate(v) if h} for k, v in doc["passes"].items()}
         self.callable_results = frozenset(doc["callable_results"])
+        self.loads_payload = frozenset(doc["loads_payload"])
         self.restorers = Patterns(doc["restorers"])
         self.frameworks = [
             Framework(
@@ -104,6 +105,8 @@ class Judge:
         passes it on: copyreg._reconstructor rebuilds its first argument, functools.partial calls it)."""
         out: dict[str, set[str]] = {g: set() for g in summary.globals}
         for func, how, arg_globals in summary.uses:
+            if func in self.loads_payload and (0, pickles.WALKED_ARG) in arg_globals:
+                how = RESOLVED  # it unpickles a payload the walk read whole: judged as a nested pickle
             out.setdefault(func, set()).add(how)
             passing = self.passes.get(func)
             if passing:

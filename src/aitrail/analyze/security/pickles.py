@@ -256,6 +256,10 @@ def scan_zip(
                     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
                         _inner_zip(report, z, info, path, frameworks, unknown, depth)
                         continue
+                    if head.startswith(b"\x93NUMPY"):  # numpy.load reads any member by its magic
+                        with z.open(info) as fh:
+                            npy(report, fh, where, unknown, max_ops=member_ops(info))  # type: ignore[arg-type]
+                        continue
                     codec = pickles.compression(head, lambda: z.open(info))  # noqa: B023 - called here
                     if not (codec or pickles.looks_like_pickle(head)):
                         continue
