@@ -152,3 +152,28 @@ def test_serve_runs_the_app(tmp_path: Path, workers: str) -> None:
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_licenses_uses_the_registry_for_a_base_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aitrail licenses --registry URL`: a base model known only to the registry gets its licence from it."""
+    from aitrail.cli import main
+
+    db = str(tmp_path / "r.db")
+    tok = make_token(db, "write")
+    base = tiny_model(tmp_path / "base", license="cc-by-nc-4.0", size=2)
+    child = tiny_model(tmp_path / "child", license="apache-2.0", base="acme/nc-base", size=3)
+    with live_server(db) as (url, _app):
+        p, handlers = _parser()
+        assert (
+            handlers["push"](p.parse_args(["push", str(base), "--to", url, "--token", tok, "--name", "acme/nc-base"]))
+            == 0
+        )
+        capsys.readouterr()
+        assert main(["licenses", str(child), "--use", "commercial", "-f", "json", "--registry", url]) == 0
+        with_registry = json.loads(capsys.readouterr().out)
+    assert main(["licenses", str(child), "--use", "commercial", "-f", "json"]) == 0
+    without = json.loads(capsys.readouterr().out)
+    base_with = [c for c in with_registry["components"] if c["name"] == "acme/nc-base"]
+    assert base_with and base_with[0]["license"] == "CC-BY-NC-4.0", with_registry["components"]
+    assert any("registry" in str(e) for e in base_with[0]["evidence"])
+    assert with_registry["verdict"] != without["verdict"]
