@@ -132,3 +132,26 @@ def test_markdown_summary():
     text = markdown.dumps(aitrail.scan(MINILM))
     assert "# AI bill of materials" in text and "| Architecture | BertModel |" in text
     assert "nreimers/MiniLM-L6-H384-uncased" in text and "## Completeness" in text
+
+
+def test_lineage_grade_recorded_in_inventory_and_boms(tmp_path):
+    """A derived-from edge is graded: declared by a card, hash-shared when the base was scanned too and
+    a weights file has the same SHA-256 (issue 15: declared < hash-shared < weight-similar < signed)."""
+    import numpy as np
+    from safetensors.numpy import save
+
+    frozen = save({"emb": np.ones((4, 4), dtype=np.float32)})
+    head = save({"head": np.zeros((4, 2), dtype=np.float32)})
+    card = b"---\nlicense: mit\nbase_model: org/base\n---\n"
+    builders.hf_cache(tmp_path, "org/base", "a" * 40, {"model.safetensors": frozen, "config.json": b"{}"})
+    child = {"model.safetensors": head, "emb.safetensors": frozen, "README.md": card}
+    builders.hf_cache(tmp_path, "org/child", "b" * 40, child)
+    other = {"model.safetensors": save({"x": np.ones(2)}), "README.md": card}
+    builders.hf_cache(tmp_path, "org/other", "c" * 40, other)
+    inv = aitrail.scan(tmp_path)
+    edges = {r.source: r for r in inv.relationships if str(r.kind) == "derived-from"}
+    assert {k: r.grade for k, r in edges.items()} == {"model:org/child": "hash-shared", "model:org/other": "declared"}
+    assert edges["model:org/child"].to_dict()["grade"] == "hash-shared"
+    bom = cyclonedx.dumps(inv)
+    assert '"aitrail:lineage-grade"' in bom and '"hash-shared"' in bom
+    assert "lineage grade: hash-shared" in spdx.dumps(inv)

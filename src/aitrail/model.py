@@ -144,6 +144,10 @@ class Relationship:
     kind: RelationshipKind
     derivation: Derivation | None = None  # for derived-from
     evidence: list[Evidence] = field(default_factory=list)
+    # derived-from only: how strong the evidence is, weakest first: declared (a card or config says so),
+    # hash-shared (both scanned, weights files with the same SHA-256), weight-similar (aitrail lineage
+    # compare found it derived), signed (a verified signature binds it)
+    grade: str | None = None
 
     def key(self) -> tuple[str, str, str]:
         return (self.source, self.target, str(self.kind))
@@ -154,7 +158,12 @@ class Relationship:
             d["derivation"] = str(self.derivation)
         if self.evidence:
             d["evidence"] = [e.to_dict() for e in self.evidence]
+        if self.grade:
+            d["grade"] = self.grade
         return d
+
+
+LINEAGE_GRADES = ("declared", "hash-shared", "weight-similar", "signed")  # weakest first
 
 
 @dataclass

@@ -173,12 +173,31 @@ def scan_all(
     finally:
         if digests:
             digests.close()
+    _grade_lineage(inv)
     for c in inv.components:
         for lic in c.licenses:
             lic.spdx = lic.spdx or licenses.spdx_of(lic.value)
     licenses.check(inv)
     completeness.assess(inv)
     return result
+
+
+def _grade_lineage(inv: Inventory) -> None:
+    """Grade every derived-from edge: declared, or hash-shared when base and derivative were both
+    scanned and hold a weights file with the same SHA-256 (a shared frozen part: the claim is checked
+    against the bytes). weight-similar comes from `aitrail lineage --check-weights`."""
+
+    def weights(model_id: str) -> set[str]:
+        return {
+            c.sha256
+            for c in inv.related(model_id, RelationshipKind.CONTAINS)
+            if c.type == ComponentType.WEIGHTS and c.sha256
+        }
+
+    for r in inv.relationships:
+        if r.kind != RelationshipKind.DERIVED_FROM:
+            continue
+        r.grade = "hash-shared" if weights(r.source) & weights(r.target) else "declared"
 
 
 @dataclass

@@ -212,6 +212,7 @@ def _model(inv: Inventory, m: Component) -> CxComponent:
         if base:
             a = _other(base)
             a.properties.add(Property(name="aitrail:derivation", value=str(r.derivation or "unknown")))
+            a.properties.add(Property(name="aitrail:lineage-grade", value=r.grade or "declared"))
             a.properties.add(Property(name="aitrail:evidence", value="; ".join(map(str, r.evidence))))
             ancestors.append(a)
     if ancestors:

@@ -256,6 +256,7 @@ def _ai_package(doc: _Doc, inv: Inventory, m: Component, created: str) -> str:
                 None,
                 [
                     f"derivation: {r.derivation}" if r.derivation else None,
+                    f"lineage grade: {r.grade}" if r.grade else None,
                     "evidence: " + ", ".join(map(str, r.evidence)) if r.evidence else None,
                 ],
             )

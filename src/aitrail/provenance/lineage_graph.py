@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import RelationshipKind
+from ..model import LINEAGE_GRADES, RelationshipKind
 
-GRADES = ("declared", "hash-shared", "weight-similar", "signed")  # evidence grades, weakest first
+GRADES = LINEAGE_GRADES  # evidence grades, weakest first (model.py: the inventory records them too)
 
 
 @dataclass
