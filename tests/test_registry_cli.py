@@ -177,3 +177,28 @@ def test_licenses_uses_the_registry_for_a_base_model(tmp_path: Path, capsys: pyt
     assert base_with and base_with[0]["license"] == "CC-BY-NC-4.0", with_registry["components"]
     assert any("registry" in str(e) for e in base_with[0]["evidence"])
     assert with_registry["verdict"] != without["verdict"]
+
+
+def test_token_list_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p, handlers = _parser()
+    db = str(tmp_path / "r.db")
+    a = make_token(db, "write")
+    make_token(db, "read")
+    assert handlers["token"](p.parse_args(["token", "list", "--db", db])) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("active") == 2 and a not in listed  # never the token itself
+    with live_server(db) as (url, _app):
+        from aitrail.registry.client import RegistryError, request
+
+        doc = {"document": {}}
+        with pytest.raises(RegistryError) as e:
+            request(url, "POST", "/api/v1/documents", token=a, body=doc)
+        assert e.value.status == 422  # accepted as a writer, the body is what is wrong
+        assert handlers["token"](p.parse_args(["token", "revoke", a, "--db", db])) == 0
+        with pytest.raises(RegistryError) as e:
+            request(url, "POST", "/api/v1/documents", token=a, body=doc)
+        assert e.value.status == 401
+    assert handlers["token"](p.parse_args(["token", "revoke", "2", "--db", db])) == 0
+    capsys.readouterr()
+    handlers["token"](p.parse_args(["token", "list", "--db", db]))
+    assert capsys.readouterr().out.count("\trevoked\t") == 2

@@ -33,6 +33,11 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
     tc.add_argument("--scope", required=True, choices=["read", "write", "admin"])
     tc.add_argument("--name", help="who or what the token is for")
     tc.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    tl = tsub.add_parser("list", help="list tokens (id, scope, name, created, revoked; never the token)")
+    tl.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
+    tr = tsub.add_parser("revoke", help="revoke a token (by its value or its id from token list)")
+    tr.add_argument("token", help="the token, or its id")
+    tr.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
     p = sub.add_parser("push", help="check a model locally and upload the document and BOMs to a registry")
     p.add_argument("path", help="model folder, weights file, or Hugging Face cache root")
     p.add_argument("--to", required=True, metavar="URL", help="the registry, e.g. http://registry:8080")
@@ -122,12 +127,29 @@ def _env_policy(value: str) -> tuple[str, str]:
 
 
 def token(args: argparse.Namespace) -> int:
+    from aitrail.errors import InputError
     from aitrail.output import out
 
-    from .crud.tokens import create
+    from .core.db import Database
+    from .crud import tokens
 
-    out(create(args.db, args.scope, args.name) + "\n")
-    return 0
+    if args.token_command == "create":
+        out(tokens.create(args.db, args.scope, args.name) + "\n")
+        return 0
+    db = Database(args.db)
+    db.migrate()
+    try:
+        if args.token_command == "list":
+            for t in tokens.listing(db):
+                state = "revoked" if t["revoked"] else "active"
+                out(f"{t['id']}\t{t['scope']}\t{state}\t{t['created_at']}\t{t['name'] or ''}\n")
+            return 0
+        if not tokens.revoke(db, args.token):
+            raise InputError("no such token")
+        out("revoked\n")
+        return 0
+    finally:
+        db.dispose()
 
 
 def push(args: argparse.Namespace) -> int:

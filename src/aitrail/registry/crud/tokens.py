@@ -3,7 +3,9 @@ its digest is stored."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from typing import Any
+
+from sqlalchemy import select, update
 
 from ..core.db import Database
 from ..core.security import SCOPES, new_token, token_hash
@@ -25,6 +27,17 @@ def create(db_url: str | Database, scope: str, name: str | None = None) -> str:
 
 
 def revoke(db: Database, token: str) -> bool:
+    """Revoke by the token's value, or by its id (as ``aitrail token list`` shows it)."""
+    match = Token.id == int(token) if token.isdigit() else Token.hash == token_hash(token)
     with db.write() as s:
-        n = s.execute(update(Token).where(Token.hash == token_hash(token)).values(revoked=True)).rowcount  # type: ignore[attr-defined]
+        n = s.execute(update(Token).where(match).values(revoked=True)).rowcount  # type: ignore[attr-defined]
     return bool(n)
+
+
+def listing(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.scalars(select(Token).order_by(Token.id)).all()
+        return [
+            {"id": t.id, "scope": t.scope, "name": t.name, "created_at": t.created_at.isoformat(), "revoked": t.revoked}
+            for t in rows
+        ]
