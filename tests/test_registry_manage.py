@@ -145,3 +145,19 @@ def test_migration_0003_fills_obligations_of_stored_versions(tmp_path: Path) -> 
         n = s.scalar(select(func.count()).select_from(Obligation))
     db.dispose()
     assert n and n == len(from_check(doc).obligations)
+
+
+def test_label_moved_to_new_bytes_is_sent_to_webhooks(tmp_path: Path) -> None:
+    hook = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    db = str(tmp_path / "r.db")
+    client, w, _ = _setup(db, tmp_path, webhooks=(f"http://127.0.0.1:{hook.server_port}/hook",))
+    for size in (2, 3):
+        doc = check_doc(tiny_model(tmp_path / f"m{size}", size=size))
+        r = client.post("/api/v1/documents", json={"document": doc, "labels": ["hub/popular-name"]}, headers=w).json()
+    assert r["webhooks"][0]["status"] == 204
+    sent = _Hook.received[-1]
+    assert sent["event"] == "label-moved" and sent["changed"][0]["label"] == "hub/popular-name"
+    assert sent["changed"][0]["diff"]["files_changed"] == ["model.safetensors"]
+    hook.shutdown()
+    client.app.state.registry.db.dispose()

@@ -73,7 +73,7 @@ async def _store(
     if kind != "check":
         boms.append((kind, doc, digest(raw)))
     document = doc if kind == "check" else {"bom_format": kind}
-    return await run_in_threadpool(
+    result = await run_in_threadpool(
         lambda: ingest(
             st.db,
             ex,
@@ -85,6 +85,13 @@ async def _store(
             policy=st.policy,
         )
     )
+    if result.get("label_moved") and st.settings.webhooks:
+        # a known name now on different bytes (a re-registered hub name?): the operator hears of it
+        from .manage import _notify
+
+        moved = {"changed": [{"version": result["version"], **m} for m in result["label_moved"]]}
+        result["webhooks"] = await run_in_threadpool(_notify, st.settings.webhooks, moved, "label-moved")
+    return result
 
 
 @router.post("/documents", status_code=201, summary="store an aitrail check document (aitrail push)")

@@ -138,9 +138,9 @@ async def post_rejudge(request: Request, _c: Admin, force: bool = False) -> dict
     return result
 
 
-def _notify(urls: tuple[str, ...], result: dict[str, Any]) -> list[dict[str, Any]]:
+def _notify(urls: tuple[str, ...], result: dict[str, Any], event: str = "verdict-changed") -> list[dict[str, Any]]:
     """POST the changes to each operator-configured webhook (never to a URL taken from an upload)."""
-    body = json.dumps({"event": "verdict-changed", "changed": result["changed"]}).encode()
+    body = json.dumps({"event": event, "changed": result["changed"]}).encode()
     out = []
     for url in urls:
         req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
