@@ -194,3 +194,23 @@ def test_a_licence_text_in_package_metadata_is_identified(tmp_path):
     pkg = inv.component("library:pypi:pkg")
     assert pkg is not None and [lic.value for lic in pkg.licenses] == ["MIT"]
     assert pkg.licenses[0].evidence.value == "MIT License"
+
+
+def test_a_licence_named_only_in_the_cards_prose_is_its_declaration(tmp_path):
+    """A card with no licence in its front matter whose License section names one (issue 12): the name
+    is read (people's spellings included) and judged; front matter still wins when present."""
+    from aitrail.analyze import licenses as L
+
+    (tmp_path / "config.json").write_text("{}")
+    for prose, expected in (
+        ("Released under the Creative Commons Attribution-NonCommercial 4.0 International.", "CC-BY-NC-4.0"),
+        ("Licensed under the Apache License, Version 2.0 (the \"License\").", "Apache-2.0"),
+    ):
+        (tmp_path / "README.md").write_text(f"# m\n\n## License\n\n{prose}\n")
+        inv = aitrail.scan(tmp_path, hash_files=False)
+        [lic] = inv.models()[0].licenses
+        assert L.resolve(lic.value).id == expected and lic.evidence.key == "section: License"
+    rep = L.report(aitrail.scan(tmp_path, hash_files=False), "commercial")
+    assert rep["verdict"] != "not_allowed"
+    (tmp_path / "README.md").write_text("# m\n\n## License\n\nReleased under CC BY-NC 4.0.\n")
+    assert L.report(aitrail.scan(tmp_path, hash_files=False), "commercial")["verdict"] == "not_allowed"

@@ -230,7 +230,7 @@ def _loose(v: str) -> Resolution | None:
     kb = knowledge()
     bare = _URL.sub("", v)
     bare = re.sub(r"\([^)]*\)", "", bare).strip(" .,;:-")
-    for cand in (bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip()):
+    for cand in (bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip(), spelled(bare)):
         if cand and cand != v and len(cand) <= 80:
             facts = kb.lookup(cand)
             spdx = None if facts else to_spdx(cand)
@@ -242,6 +242,30 @@ def _loose(v: str) -> Resolution | None:
         if facts:
             return Resolution(v, facts.id, facts, "licence URL in free text")
     return None
+
+
+_SPELLINGS = (
+    (r"gnu\s+affero\s+general\s+public", "agpl"),
+    (r"gnu\s+lesser\s+general\s+public", "lgpl"),
+    (r"gnu\s+general\s+public", "gpl"),
+    (r"creative\s+commons", "cc"),
+    (r"\battribution\b", "by"),
+    (r"\bnon-?commercial\b", "nc"),
+    (r"\bshare-?alike\b", "sa"),
+    (r"\bno-?deriv(?:ative)?s?\b", "nd"),
+    (r"\b(?:the|licen[sc]e|international|version|or later)\b", " "),
+    (r"\bv(?=\d)", " "),
+)
+
+
+def spelled(name: str) -> str:
+    """A licence name as people spell it in prose, as an id: "Creative Commons Attribution-NonCommercial
+    4.0 International" -> "cc-by-nc-4.0", "the Apache License, Version 2.0" -> "apache-2.0",
+    "GNU General Public License v3" -> "gpl-3". Only ever looked up whole in the knowledge base."""
+    s = name.lower()
+    for pattern, repl in _SPELLINGS:
+        s = re.sub(pattern, repl, s)
+    return "-".join(re.findall(r"[a-z]+|\d+(?:\.\d+)*", s))
 
 
 def _split(expr: str, op: str) -> list[str]:

@@ -404,6 +404,22 @@ def _model_index(mi: Any, f: FileRef, out: Found) -> list[dict[str, Any]]:
 
 
 MIN_SECTION_WORDS = 120  # shorter sections name a licence ("Apache 2.0"): too little text to identify
+_RELEASED_UNDER = re.compile(
+    r"(?:licen[sc]ed|released|distributed|available|provided|published|made available)\s+under\s+(?:the\s+)?"
+    r"(?P<name>[^;:\n(\[]{2,80}?)\s*(?:\.\s|\.$|[;:\n(\[]|$)",
+    re.IGNORECASE,
+)
+
+
+def _named_licence(text: str) -> str | None:
+    """The licence a short License section names: "Released under CC BY-NC 4.0.", "MIT", or
+    "Apache 2.0, see LICENSE."; None for anything longer or vaguer (a sentence about licences)."""
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).strip()  # Markdown links keep their text
+    m = _RELEASED_UNDER.search(plain)
+    if m:
+        return m.group("name").strip(" ,*_`")
+    first = re.split(r",|\.\s|\n", plain, maxsplit=1)[0].strip(" .*_`")
+    return first if first and len(first.split()) <= 8 else None
 
 
 def _license_section(f: FileRef, sec: dict[str, Any], out: Found) -> None:
@@ -412,6 +428,12 @@ def _license_section(f: FileRef, sec: dict[str, Any], out: Found) -> None:
 
     text = sec["text"]
     if len(tokens(text)) < MIN_SECTION_WORDS:
+        named = _named_licence(text) if not out.licenses else None
+        if named:
+            # a card with no licence in its front matter whose License section names one: that name is
+            # the card's declaration (the licence verdicts resolve it, or say it is unknown)
+            ev = f.ev(key=f"section: {sec['heading']}", line=sec["line"], value=text.strip()[:200])
+            out.licenses.append(DeclaredLicense(named, ev))
         return
     ident = identify_text(text, f"{f.rel} [{sec['heading']}]")
     result = ident.to_dict()
