@@ -257,3 +257,11 @@ def test_a_core_licence_named_imperfectly_is_checked_against_its_licencedb_twins
     d = T.identify_text(extended).to_dict()
     assert d["known"] and d["id"] == "LicenseRef-scancode-embedthis-extension"
     assert not T.identify_text(extended, exclude=frozenset([d["id"]])).known  # and never plain MIT
+
+
+def test_licencedb_lookups_by_scan_and_by_index_agree():
+    db = T.LicenseDB(T._read(T.LICENSEDB))
+    s = set(T.window_hashes(T.tokens(MIT_REAL.read_text() + "\n" + MOONSHOT))) | {0, 1, 2**32 - 1}
+    by_scan = sorted(db.hits(s))
+    db.calls = db.SCAN_CALLS
+    assert sorted(db.hits(s)) == by_scan and db._slots is not None and len(by_scan) > 50
