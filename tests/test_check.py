@@ -331,3 +331,27 @@ def test_every_real_model_at_once(tmp_path, capsys):
     html = (tmp_path / "r.html").read_text()
     assert html.count('class="lineage"') == len(doc["openness"])
     assert all(name in html for name in (o["model"] for o in doc["openness"]))
+
+
+def test_unknown_licence_is_said_first_in_every_report(tmp_path):
+    """issue 12 item 7: an unknown verdict passes the default policy as a warning, so every report says
+    it first, with why (here: a base no resolver knows)."""
+    import io
+
+    from rich.console import Console
+
+    from aitrail import check as C
+    from aitrail.export import check_html, check_markdown, check_terminal
+
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: nobody/unknown-model\n---\n# x\n")
+    r = C.check(tmp_path)
+    doc = C.document(r.scan, r.licenses, r.openness, r.signatures, r.policy)
+    assert doc["licenses"]["verdict"] == "unknown"
+    md = check_markdown.render(doc)
+    assert md.index("UNKNOWN") < md.index("PASSED") and "nobody/unknown-model" in md.split("PASSED")[0]
+    html = check_html.render(doc)
+    assert html.index("Licence: UNKNOWN") < html.index("PASSED")
+    buf = io.StringIO()
+    check_terminal.render(doc, Console(file=buf, width=200, color_system=None))
+    assert buf.getvalue().lstrip().startswith("licence: UNKNOWN") and "nobody/unknown-model" in buf.getvalue()

@@ -27,6 +27,7 @@ code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;
 .banner{padding:12px 16px;border-radius:6px;font-weight:600;margin:12px 0}
 .pass{background:#e8f5e9;color:var(--ok);border:1px solid #a5d6a7}
 .fail{background:#ffebee;color:var(--bad);border:1px solid #ef9a9a}
+.warn{background:#fff8e1;color:#8a5a00;border:1px solid #ffd54f}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:14px}
 th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:var(--bg);font-weight:600}
@@ -261,6 +262,13 @@ def render(doc: dict[str, Any], timestamp: str | None = None) -> str:
         f"<h1>{_e(title)}</h1>",
         '<nav aria-label="sections">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in SECTIONS) + "</nav>",
     ]
+    unknown = S.unknown_licence(doc)
+    if unknown:
+        h.append(
+            f'<div class="banner warn" role="status">Licence: UNKNOWN for {_e(lic["use"])} use — '
+            + "; ".join(_e(w) for w in unknown)
+            + "</div>"
+        )
     if pol is not None:
         cls = "pass" if pol["passed"] else "fail"
         h.append(

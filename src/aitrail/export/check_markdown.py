@@ -17,6 +17,9 @@ def render(doc: dict[str, Any], timestamp: str | None = None) -> str:
     lic = doc["licenses"]
     pol = doc.get("policy")
     out = [f"# aitrail check: `{doc['inventory']['target']}`", ""]
+    unknown = S.unknown_licence(doc)
+    if unknown:
+        out += [f"**⚠️ Licence: UNKNOWN for {lic['use']} use** — " + "; ".join(_cell(w) for w in unknown), ""]
     if pol is not None:
         out += [f"**{ICON[pol['passed']]} {S.headline(doc)}** (policy: `{pol['source']}`)", ""]
         for v in pol["violations"]:

@@ -17,6 +17,9 @@ VERDICT_COLOUR = {"allowed": "green", "allowed_with_obligations": "green", "unkn
 
 def render(doc: dict[str, Any], console: Console, max_lines: int = 5) -> None:
     lic = doc["licenses"]
+    unknown = S.unknown_licence(doc)
+    if unknown:
+        console.print(f"[bold yellow]licence: UNKNOWN for {lic['use']} use[/] — " + escape("; ".join(unknown)))
     for m in S.models(doc):
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold", min_width=9)

@@ -158,6 +158,16 @@ def other_findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(fs, key=lambda f: (SEVERITY_ORDER.index(f["severity"]), f["rule"], f.get("path") or ""))
 
 
+def unknown_licence(doc: dict[str, Any], limit: int = 5) -> list[str]:
+    """When the licence verdict is unknown, why (the unresolved bases, lineage problems, unidentified
+    texts): every report says this first, since "unknown" passes the default policy as a warning."""
+    lic = doc["licenses"]
+    if lic.get("verdict") != "unknown":
+        return []
+    why = [f["message"] for f in lic.get("findings", []) if f.get("rule", "").startswith("license.")]
+    return why[:limit] or ["no licence evidence aitrail can judge"]
+
+
 def headline(doc: dict[str, Any]) -> str:
     pol = doc.get("policy")
     if pol is None:
