@@ -169,3 +169,12 @@ def _size(p: Path) -> int:
         return p.stat().st_size
     except OSError:
         return 0
+
+
+def relative_inside(root: Path, p: Path) -> str | None:
+    """``p`` relative to ``root`` in POSIX form, or None when it is outside (or is ``root`` itself)."""
+    try:
+        rel = Path(os.path.abspath(p)).relative_to(os.path.abspath(root))
+    except ValueError:
+        return None
+    return rel.as_posix() if rel.parts else None

@@ -72,7 +72,7 @@ def sign(
     ignores = list(oms.DEFAULT_IGNORES) + [p for p in ignore_paths if p not in oms.DEFAULT_IGNORES]
     if root.is_dir():  # our own outputs are never signed (spec §6.2); recorded so any verifier skips them too
         for out in (sig, bom_at, check_at) if attest else (sig,):
-            rel = _inside(root, out)
+            rel = files.relative_inside(root, out)
             if rel and rel not in ignores:
                 ignores.append(rel)
     warnings: list[str] = []
@@ -150,11 +150,3 @@ def _preload() -> None:
         licenses.knowledge()
     except Exception:  # noqa: BLE001 - a warm-up only: the check loads (and reports) it again
         pass
-
-
-def _inside(root: Path, p: Path) -> str | None:
-    try:
-        rel = Path(os.path.abspath(p)).relative_to(os.path.abspath(root))
-    except ValueError:
-        return None
-    return rel.as_posix() if rel.parts else None

@@ -158,7 +158,7 @@ def _compare(v: Verdict, root: Path, sig: Path, man: oms.Manifest, ignore_unsign
     ignores = list(oms.DEFAULT_IGNORES) + man.ignore_paths
     if root.is_dir():  # the signature and its attestations are never part of what they sign (§6.2)
         for p in (sig, *attestation_paths(sig)):
-            rel = _inside(root, p)
+            rel = files.relative_inside(root, p)
             if rel:
                 ignores.append(rel)
     try:
@@ -259,11 +259,3 @@ def _same_digests(predicate: Any, ptype: str, man: oms.Manifest) -> int:
                 raise oms.VerificationFailed(f"it gives {path} another SHA-256 than the signature")
             n += 1
     return n
-
-
-def _inside(root: Path, p: Path) -> str | None:
-    try:
-        rel = Path(os.path.abspath(p)).relative_to(os.path.abspath(root))
-    except ValueError:
-        return None
-    return rel.as_posix() if rel.parts else None
