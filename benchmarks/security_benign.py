@@ -15,6 +15,7 @@ import argparse
 import csv
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -43,7 +44,8 @@ def main() -> None:
         peers = args.peers.resolve()
 
         def run(cmd: list[str], flagged: set[int]) -> bool | None:
-            r = subprocess.run(cmd, capture_output=True, timeout=300)
+            # cwd: fickling writes safety_results.json into the working folder
+            r = subprocess.run(cmd, capture_output=True, timeout=300, cwd=tempfile.gettempdir())
             if b"Traceback (most recent call last)" in r.stderr:
                 return None  # the tool crashed: an error, not a verdict
             return r.returncode in flagged

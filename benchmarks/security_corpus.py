@@ -22,6 +22,7 @@ import argparse
 import csv
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +66,8 @@ def tools(peers: Path | None) -> dict[str, Callable[[Path], Verdict]]:
     peers = peers.resolve()
 
     def run(cmd: list[str], flagged: set[int]) -> Verdict:
-        r = subprocess.run(cmd, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+        # cwd: fickling writes safety_results.json into the working folder
+        r = subprocess.run(cmd, capture_output=True, timeout=300, stdin=subprocess.DEVNULL, cwd=tempfile.gettempdir())
         if b"Traceback (most recent call last)" in r.stderr + r.stdout:
             return None
         return r.returncode in flagged
