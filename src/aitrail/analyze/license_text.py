@@ -34,8 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, chain, repeat
-from operator import add, itemgetter
+from itertools import accumulate, chain, compress, repeat
+from operator import add, contains, itemgetter
 from typing import Any, Callable
 
 from .licenses import LicenseFacts, knowledge
@@ -164,6 +164,7 @@ class LicenseDB:
         self.calls = 0
         self._slots: array[int] | None = None  # table position + 1 by hash, linear probing; 0 = empty
         self._mask = 0
+        self._last: tuple[list[int], list[array[int]], list[int]] | None = None
 
     def _index(self) -> array[int]:
         size = 1 << (2 * len(self.table)).bit_length()  # load factor under 1/2: short probes
@@ -201,11 +202,17 @@ class LicenseDB:
         return self.postings[self.offsets[p] : self.offsets[p + 1]]
 
     def overlaps(self, hits: list[int]) -> Counter[int]:
-        return Counter(chain.from_iterable(map(self.holders, hits)))
+        hold = list(map(self.holders, hits))
+        self._last = (hits, hold, list(map(self.table.__getitem__, hits)))  # for part(), same text
+        return Counter(chain.from_iterable(hold))
 
     def part(self, hits: list[int], ref: int) -> frozenset[int]:
         """The text's hashes that reference ``ref`` holds."""
-        return frozenset(self.table[p] for p in hits if ref in self.holders(p))
+        if self._last is None or self._last[0] is not hits:
+            self.overlaps(hits)
+        assert self._last is not None
+        _, hold, hashes = self._last
+        return frozenset(compress(hashes, map(contains, hold, repeat(ref))))
 
 
 @lru_cache(maxsize=1)
