@@ -48,7 +48,9 @@ def _value(s: str) -> str | None:
 
 def fast(text: str) -> dict[str, Any] | None:
     """The mapping a flat front matter means, or None when it is not in the subset handled here."""
-    if "\t" in text or "\r" in text or _NON_PRINTABLE.search(text):
+    if "\t" in text or "\r" in text or "\n  " in text and ": " in text.split("\n  ", 1)[1].split("\n", 1)[0]:
+        return None  # nested mappings (model-index, widget...): straight to the loader, not parsed twice
+    if _NON_PRINTABLE.search(text):
         return None
     out: dict[str, Any] = {}
     items: list[str] | None = None  # the list being read (after "key:" with no value)
