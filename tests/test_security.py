@@ -353,3 +353,26 @@ def test_cloudpickle_builtin_type_is_followed_as_the_types_attribute(tmp_path):
         p.write_bytes(pickle.dumps(Ref(name), protocol=4))
         rep = S.scan_file(p, p.name)
         assert worst(rep) == expected, (name, [f.message for f in rep.findings])
+
+
+def test_payloads_in_bytes_values_are_walked_and_bounded(tmp_path):
+    """A pickle carried in a bytes value (what torch.storage._load_from_bytes or a __setstate__ would
+    unpickle) is walked and judged; a zip bomb carried the same way is a limit finding, not a hang."""
+    import io
+    import pickle
+    import zipfile
+
+    inner = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94."
+    p = tmp_path / "carrier.pkl"
+    p.write_bytes(pickle.dumps({"state": inner}, protocol=4))
+    rep = S.scan_file(p, p.name)
+    assert worst(rep) == "critical" and any("inside one of its bytes values" in f.message for f in rep.findings)
+    # a torch.save-shaped zip in a bytes value whose data.pkl inflates ~1,000:1
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", b"\x80\x04" + b"N0" * (8 << 20) + b"N.")
+    p.write_bytes(pickle.dumps({"state": buf.getvalue()}, protocol=4))
+    rep = S.scan_file(p, p.name)
+    assert any(f.rule == "pickle.nested-not-walked" and f.severity == "high" for f in rep.findings), [
+        (f.rule, f.message) for f in rep.findings
+    ]

@@ -890,6 +890,12 @@ def _walk_zip_payload(data: bytes, sub: PickleSummary) -> bool:
         if not pkls or len(names) > 100_000:
             return False
         for n in pkls:
+            info = z.getinfo(n)
+            packed = max(info.compress_size, 1)
+            if info.file_size > MAX_DECOMPRESSED or (
+                info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * packed
+            ):
+                raise LimitExceeded(f"a zip member in a bytes value inflates {packed} bytes to {info.file_size}")
             with z.open(n) as fh:
                 walk(fh, sub, lean=True, max_ops=op_budget(len(data)))  # type: ignore[arg-type]
         return True  # torch.load reads only data.pkl and raw storages (data/<n>): nothing else runs
@@ -1025,7 +1031,8 @@ _LEN8 = frozenset(b"\x8d\x8e\x96")  # BINUNICODE8 BINBYTES8 BYTEARRAY8: 8-byte l
 
 
 def data_only(buf: Any, pos: int = 0) -> int | None:
-    """If the pickle at ``pos`` uses data opcodes only, the position just past its STOP; else None."""
+    """If the pickle at ``pos`` uses data opcodes only, the position just past its STOP; else None.
+    A bytes value that may itself hold a pickle (see _nested) needs the full walk too."""
     n = len(buf)
     i = pos
     fixed, noarg, len1, len4, len8 = _FIXED, _NOARG, _LEN1, _LEN4, _LEN8
@@ -1044,15 +1051,21 @@ def data_only(buf: Any, pos: int = 0) -> int | None:
         elif c in len1:
             if i >= n:
                 return None
+            if c == 0x43 and buf[i] >= 4 and i + 1 < n and buf[i + 1] in _NESTED_FIRST:  # SHORT_BINBYTES payload?
+                return None
             i += 1 + buf[i]
         elif c in fixed:
             i += fixed[c]
         elif c in len4:
             if i + 4 > n:
                 return None
+            if c == 0x42 and i + 4 < n and buf[i + 4] in _NESTED_FIRST:  # BINBYTES that may hold a pickle
+                return None
             i += 4 + int.from_bytes(buf[i : i + 4], "little")
         elif c in len8:
             if i + 8 > n:
+                return None
+            if i + 8 < n and buf[i + 8] in _NESTED_FIRST:  # BINBYTES8 / BYTEARRAY8 that may hold a pickle
                 return None
             i += 8 + int.from_bytes(buf[i : i + 8], "little")
         else:
