@@ -376,6 +376,18 @@ def judge_batch(batch: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.
     for i, rec in enumerate(batch.to_pylist()):
         n = first_row + i
         rid = rec.get("id") if isinstance(rec.get("id"), str) else None
+        if rec.get("__doc__") is not None and not rec.get("__error__"):
+            from . import documents
+
+            try:
+                got, f = documents.judge(documents.parse(rec["__doc__"]), source, n)
+            except ValueError as e:
+                errs.append({"id": None, "source": source, "row": n, "rule": "hub.row.malformed",
+                             "message": str(e)[:500]})
+                continue
+            rows += got
+            fnds += f
+            continue
         if rec.get("__error__"):
             errs.append({"id": rid, "source": source, "row": n, "rule": "hub.row.malformed",
                          "message": rec["__error__"]})

@@ -37,13 +37,14 @@ SCHEMA = pa.schema(
      for c in COLUMNS]
 )
 BATCH_ROWS = 2048
-TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv")
+TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv", ".json")  # .json: a scan or check document
+EXTRA = (("__error__", pa.string()), ("__doc__", pa.large_string()))  # a row's read error; a whole document
 
 
 @dataclass
 class Source:
     path: Path
-    kind: str  # parquet | jsonl | csv
+    kind: str  # parquet | jsonl | csv | document
     missing: list[str] = field(default_factory=list)  # canonical columns the table lacks
     skipped: str | None = None  # why the whole table was not read (e.g. no id column: an edge list)
 
@@ -60,7 +61,7 @@ def sources(paths: Sequence[str | Path]) -> list[Source]:
             raise InputError(f"{p}: no such file or folder")
         for f in files:
             suf = f.suffix.lower()
-            kind = "parquet" if suf == ".parquet" else "csv" if suf == ".csv" else "jsonl"
+            kind = {".parquet": "parquet", ".csv": "csv", ".json": "document"}.get(suf, "jsonl")
             out.append(Source(f, kind))
     if not out:
         raise InputError(f"no hub metadata table (Parquet, JSONL, CSV) in {', '.join(map(str, paths))}")
@@ -78,6 +79,16 @@ def _reader(src: Source, batch_rows: int) -> Iterator[pa.RecordBatch]:
         # every column read as text: a hub id "1e3" or a sha of digits must not become a number
         opts = pcsv.ConvertOptions(strings_can_be_null=True, column_types=_all_text(src.path))
         yield from pcsv.open_csv(src.path, convert_options=opts, read_options=pcsv.ReadOptions(block_size=1 << 22))
+    elif src.kind == "document":
+        from .documents import MAX_DOCUMENT
+
+        size = src.path.stat().st_size
+        if size > MAX_DOCUMENT:
+            doc, error = None, f"{size:,} bytes, more than the {MAX_DOCUMENT:,} read of one document"
+        else:
+            doc, error = src.path.read_bytes().decode("utf-8", "replace"), None
+        yield pa.RecordBatch.from_pydict({"__doc__": pa.array([doc], pa.large_string()),
+                                          "__error__": pa.array([error], pa.string())})
     else:
         yield from _jsonl(src.path, batch_rows)
 
@@ -164,14 +175,15 @@ def normalise(batch: pa.RecordBatch, src: Source) -> pa.RecordBatch:
     for c in COLUMNS:
         name = next((a for a in ALIASES[c] if a in names), None)
         if name is None:
-            if c not in src.missing:
+            if c not in src.missing and src.kind != "document":
                 src.missing.append(c)
             cols.append(pa.nulls(batch.num_rows, SCHEMA.field(c).type))
             continue
         cols.append(_cast(batch.column(name), SCHEMA.field(c).type))
-    err = batch.column("__error__") if "__error__" in names else pa.nulls(batch.num_rows, pa.string())
-    schema = SCHEMA.append(pa.field("__error__", pa.string()))
-    return pa.RecordBatch.from_arrays([*cols, err.cast(pa.string())], schema=schema)
+    for name, typ in EXTRA:
+        cols.append(batch.column(name).cast(typ) if name in names else pa.nulls(batch.num_rows, typ))
+    schema = pa.schema([*SCHEMA, *(pa.field(n, t) for n, t in EXTRA)])
+    return pa.RecordBatch.from_arrays(cols, schema=schema)
 
 
 def _cast(arr: pa.Array, to: pa.DataType) -> pa.Array:
@@ -202,7 +214,7 @@ def batches(srcs: list[Source], batch_rows: int = BATCH_ROWS) -> Iterator[tuple[
         n = 0
         for n_read, b in enumerate(_reader(src, batch_rows)):
             nb = normalise(b, src)
-            if n_read == 0 and "id" in src.missing and "__error__" not in b.schema.names:
+            if n_read == 0 and "id" in src.missing and "__error__" not in b.schema.names and src.kind != "document":
                 # a table without model ids (an edge list beside the dumps): one note, not a million bad rows
                 src.skipped = f"no model id column (looked for {', '.join(ALIASES['id'])}); columns: " + ", ".join(
                     b.schema.names[:12]

@@ -1,0 +1,119 @@
+"""Folders of scans and check documents as hub inputs: aitrail JSON inventories (``aitrail scan -f json``)
+and check documents (``aitrail check``'s JSON, the inventory under ``inventory``), judged again with
+today's knowledge by the same functions as hub records. One results row per scanned model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import (
+    CompletenessItem,
+    Component,
+    ComponentType,
+    DeclaredLicense,
+    Derivation,
+    Evidence,
+    Finding,
+    Inventory,
+    Relationship,
+    RelationshipKind,
+    Severity,
+)
+
+MAX_DOCUMENT = 256 << 20  # bytes of one JSON document read
+
+
+def _ev(d: dict[str, Any] | None) -> Evidence:
+    d = d or {}
+    return Evidence(d.get("path"), d.get("key"), d.get("line"), d.get("offset"), d.get("value"))
+
+
+def inventory(d: dict[str, Any]) -> Inventory:
+    """The Inventory a JSON inventory was written from (the inverse of ``Inventory.to_dict``).
+    Raises KeyError/ValueError/TypeError for a document that is not one."""
+    inv = Inventory(target=d.get("target", ""), tool_version=(d.get("tool") or {}).get("version", ""))
+    inv.hashed = bool(d.get("hashed", True))
+    for c in d["components"]:
+        inv.add_component(
+            Component(
+                id=c["id"], type=ComponentType(c["type"]), name=c["name"], version=c.get("version"),
+                path=c.get("path"), size=c.get("size"), sha256=c.get("sha256"), format=c.get("format"),
+                purl=c.get("purl"), description=c.get("description"),
+                licenses=[DeclaredLicense(x["value"], _ev(x.get("evidence")), x.get("name"), x.get("link"),
+                                          x.get("spdx")) for x in c.get("licenses", [])],
+                properties=dict(c.get("properties") or {}),
+                evidence=[_ev(e) for e in c.get("evidence", [])],
+            )
+        )
+    for r in d.get("relationships", []):
+        inv.add_relationship(Relationship(
+            r["source"], r["target"], RelationshipKind(r["kind"]),
+            Derivation(r["derivation"]) if r.get("derivation") else None, [_ev(e) for e in r.get("evidence", [])],
+        ))
+    for f in d.get("findings", []):
+        if not str(f.get("rule", "")).startswith("license."):  # licence findings are judged again below
+            ev = _ev(f["evidence"]) if f.get("evidence") else None
+            inv.findings.append(Finding(Severity(f["severity"]), f["rule"], f["message"], f.get("path"), ev,
+                                        f.get("source")))
+    inv.completeness = [CompletenessItem(**x) for x in d.get("completeness", [])]
+    return inv
+
+
+def parse(text: str) -> Inventory:
+    """A scan (inventory) or check document (``{"inventory": ...}``); ValueError if it is neither."""
+    try:
+        doc = json.loads(text)
+        if isinstance(doc, dict) and isinstance(doc.get("inventory"), dict):
+            doc = doc["inventory"]
+        if not isinstance(doc, dict) or not isinstance(doc.get("components"), list):
+            raise ValueError("not an aitrail inventory or check document (no components)")
+        return inventory(doc)
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"not an aitrail inventory: {type(e).__name__} {e}") from None
+
+
+def judge(inv: Inventory, source: str, row: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Results and findings rows for every scanned model of ``inv``, with today's knowledge."""
+    from ..analyze import completeness, licenses, openness
+    from . import batch
+
+    licenses.check(inv)
+    completeness.assess(inv)
+    rows = []
+    for n, m in enumerate(inv.models()):
+        verdicts = [licenses.model_verdict(licenses.entries(inv, m, u)) for u in batch.USES]
+        mof_class, osaid, score, open_weights = batch._openness(openness.declaration_from_inventory(inv, m))
+        items = [c for c in inv.completeness if c.model in (None, m.id)]
+        missing = [c.element for c in items if not c.present]
+        first = licenses.of(m.licenses[0]) if m.licenses else None
+        files = inv.related(m.id, RelationshipKind.CONTAINS)
+        derived = inv.outgoing(m.id, RelationshipKind.DERIVED_FROM)
+        trained = [c.name for c in inv.related(m.id, RelationshipKind.TRAINED_ON)]
+        mid = str(m.properties.get("repo_id") or m.name)
+        tags = " ".join(map(str, m.properties.get("tags") or []))
+        rows.append({
+            "id": mid, "sha": m.version, "last_modified": None, "year": None,
+            "org": mid.split("/", 1)[0] if "/" in mid else None, "source": source, "row": row + n,
+            "has_card": any(c.format == "model-card" for c in files), "card_chars": None,
+            "has_front_matter": None, "licenses": [x.value for x in m.licenses],
+            "license_evidence": str(m.licenses[0].evidence) if m.licenses else None,
+            "license_id": first.id if first else None, "license_spdx": batch._spdx(first),
+            "license_known": first.known if first else False, "license_matched_by": first.matched_by if first else None,
+            **{f"verdict_{u}": v for u, v in zip(batch.USES, verdicts)},
+            "bases": [r.target.removeprefix("model:") for r in derived],
+            "relation": str(derived[0].derivation) if derived and derived[0].derivation else None,
+            "datasets": trained, "task": m.properties.get("task"), "library": m.properties.get("library"),
+            "architecture": m.properties.get("architecture"),
+            "completeness_present": len(items) - len(missing), "completeness_total": len(items),
+            "completeness_missing": missing, "mof_class": mof_class, "osaid": osaid, "openness_score": score,
+            "open_weights_licence": open_weights, "data_declared": bool(trained), "code_linked": None,
+            "paper": bool(openness._ARXIV.search(tags)), "evaluation": bool(m.properties.get("evaluation_results")),
+            "weights_formats": sorted({c.format for c in files if c.type == ComponentType.WEIGHTS and c.format}),
+            "findings": sorted({f.rule for f in inv.findings}),
+        })
+    fnds = [{"id": rows[0]["id"] if len(rows) == 1 else inv.target, "severity": str(f.severity), "rule": f.rule,
+             "message": f.message, "evidence": str(f.evidence) if f.evidence else None, "rule_source": f.source}
+            for f in inv.findings]
+    return rows, fnds
