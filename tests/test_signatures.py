@@ -107,3 +107,31 @@ def test_policy_can_require_a_verified_signature(tmp_path, keys, capsys):
     model = signed_model(tmp_path, priv)
     assert check(capsys, model, "--policy", str(pol))[0] == 1  # present but not verified: no key given
     assert check(capsys, model, "--policy", str(pol), "--signature-key", str(pub))[0] == 0
+
+
+def test_a_verified_signature_makes_the_lineage_it_covers_signed(tmp_path):
+    """issue 15: declared < hash-shared < weight-similar < signed. A derived-from claim whose card is
+    covered by a verified signature is graded signed; a card changed after signing is not."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from aitrail import check as C
+    from aitrail.provenance import sign
+
+    k = ec.generate_private_key(ec.SECP256R1())
+    priv = k.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    pub = k.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo)
+    model = tmp_path / "ft"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "bert"}')
+    (model / "README.md").write_text("---\nlicense: mit\nbase_model: google-bert/bert-base-uncased\n---\n# ft\n")
+    for path, text in sign.sign(model, priv, attest=False).texts():
+        path.write_text(text)
+
+    def grades() -> set[str | None]:
+        inv = C.check(model, signature_key=pub).inventory
+        return {r.grade for r in inv.relationships if str(r.kind) == "derived-from"}
+
+    assert grades() == {"signed"}
+    (model / "README.md").write_text("---\nlicense: mit\nbase_model: someone/else\n---\n# ft\n")
+    assert grades() == {"declared"}

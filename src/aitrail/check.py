@@ -144,7 +144,17 @@ def signatures(result: ScanResult, public_key_pem: bytes | None = None) -> list[
                 rep.findings.append(security.SecurityFinding(severity, rule, message, c.path))
             inv.findings.append(Finding(Severity(severity), rule, message, c.path, Evidence(c.path), sig.SPEC))
         out.append(checked.to_dict())
+        if checked.verified:
+            _signed_lineage(inv, checked.as_signed)
     return out
+
+
+def _signed_lineage(inv: Inventory, signed: set[str]) -> None:
+    """A derived-from claim whose every piece of evidence (the card or config that names the base) is
+    in a verified signature is signed by its key holder: grade "signed" (the strongest, model.py)."""
+    for r in inv.relationships:
+        if r.kind == RelationshipKind.DERIVED_FROM and r.evidence and all(e.path in signed for e in r.evidence):
+            r.grade = "signed"
 
 
 def validate(doc: dict[str, Any]) -> list[str]:

@@ -29,9 +29,10 @@ class SignatureCheck:
     missing: list[str] = field(default_factory=list)  # signed, but not in the model
     unsigned: list[str] = field(default_factory=list)  # in the model, not signed
     findings: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, rule, message)
+    as_signed: set[str] = field(default_factory=set)  # files whose scanned digest is the one signed
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k != "findings"}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("findings", "as_signed")}
         return d
 
 
@@ -89,6 +90,8 @@ def check(
             out.missing.append(path)
         elif have != digest:
             out.mismatched.append(path)
+        else:
+            out.as_signed.add(path)
     ignores = list(oms.DEFAULT_IGNORES) + man.ignore_paths
     own = {p for p in digests if p.startswith(base)} - {shown}
     out.unsigned = sorted(p for p in own - set(signed) if not oms.is_ignored(p[len(base) :], ignores))
