@@ -314,3 +314,61 @@ class Inventory:
             "findings": [f.to_dict() for f in self.findings],
             "completeness": [c.to_dict() for c in self.completeness],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Inventory:
+        """The Inventory a JSON inventory was written from (the inverse of ``to_dict``), for the registry
+        and the hub, which judge stored documents again. Raises KeyError / ValueError / TypeError for a
+        document that is not one (callers turn them into their own errors)."""
+
+        def ev(e: dict[str, Any] | None) -> Evidence:
+            e = e or {}
+            return Evidence(e.get("path"), e.get("key"), e.get("line"), e.get("offset"), e.get("value"))
+
+        inv = cls(target=d.get("target", ""), tool_version=(d.get("tool") or {}).get("version", ""))
+        inv.hashed = bool(d.get("hashed", True))
+        for c in d["components"]:
+            inv.add_component(
+                Component(
+                    id=c["id"],
+                    type=ComponentType(c["type"]),
+                    name=c["name"],
+                    version=c.get("version"),
+                    path=c.get("path"),
+                    size=c.get("size"),
+                    sha256=c.get("sha256"),
+                    format=c.get("format"),
+                    purl=c.get("purl"),
+                    description=c.get("description"),
+                    licenses=[
+                        DeclaredLicense(x["value"], ev(x.get("evidence")), x.get("name"), x.get("link"), x.get("spdx"))
+                        for x in c.get("licenses", [])
+                    ],
+                    properties=dict(c.get("properties") or {}),
+                    evidence=[ev(e) for e in c.get("evidence", [])],
+                )
+            )
+        for r in d.get("relationships", []):
+            inv.add_relationship(
+                Relationship(
+                    r["source"],
+                    r["target"],
+                    RelationshipKind(r["kind"]),
+                    Derivation(r["derivation"]) if r.get("derivation") else None,
+                    [ev(e) for e in r.get("evidence", [])],
+                    r.get("grade"),
+                )
+            )
+        for f in d.get("findings", []):
+            inv.findings.append(
+                Finding(
+                    Severity(f["severity"]),
+                    f["rule"],
+                    f["message"],
+                    f.get("path"),
+                    ev(f["evidence"]) if f.get("evidence") else None,
+                    f.get("source"),
+                )
+            )
+        inv.completeness = [CompletenessItem(**x) for x in d.get("completeness", [])]
+        return inv

@@ -9,55 +9,19 @@ import json
 from typing import Any
 
 from ..model import (
-    CompletenessItem,
-    Component,
     ComponentType,
-    DeclaredLicense,
-    Derivation,
-    Evidence,
-    Finding,
     Inventory,
-    Relationship,
     RelationshipKind,
-    Severity,
 )
 
 MAX_DOCUMENT = 256 << 20  # bytes of one JSON document read
 
 
-def _ev(d: dict[str, Any] | None) -> Evidence:
-    d = d or {}
-    return Evidence(d.get("path"), d.get("key"), d.get("line"), d.get("offset"), d.get("value"))
-
-
 def inventory(d: dict[str, Any]) -> Inventory:
-    """The Inventory a JSON inventory was written from (the inverse of ``Inventory.to_dict``).
+    """The Inventory a JSON inventory was written from; licence findings are dropped (judged again).
     Raises KeyError/ValueError/TypeError for a document that is not one."""
-    inv = Inventory(target=d.get("target", ""), tool_version=(d.get("tool") or {}).get("version", ""))
-    inv.hashed = bool(d.get("hashed", True))
-    for c in d["components"]:
-        inv.add_component(
-            Component(
-                id=c["id"], type=ComponentType(c["type"]), name=c["name"], version=c.get("version"),
-                path=c.get("path"), size=c.get("size"), sha256=c.get("sha256"), format=c.get("format"),
-                purl=c.get("purl"), description=c.get("description"),
-                licenses=[DeclaredLicense(x["value"], _ev(x.get("evidence")), x.get("name"), x.get("link"),
-                                          x.get("spdx")) for x in c.get("licenses", [])],
-                properties=dict(c.get("properties") or {}),
-                evidence=[_ev(e) for e in c.get("evidence", [])],
-            )
-        )
-    for r in d.get("relationships", []):
-        inv.add_relationship(Relationship(
-            r["source"], r["target"], RelationshipKind(r["kind"]),
-            Derivation(r["derivation"]) if r.get("derivation") else None, [_ev(e) for e in r.get("evidence", [])],
-        ))
-    for f in d.get("findings", []):
-        if not str(f.get("rule", "")).startswith("license."):  # licence findings are judged again below
-            ev = _ev(f["evidence"]) if f.get("evidence") else None
-            inv.findings.append(Finding(Severity(f["severity"]), f["rule"], f["message"], f.get("path"), ev,
-                                        f.get("source")))
-    inv.completeness = [CompletenessItem(**x) for x in d.get("completeness", [])]
+    inv = Inventory.from_dict(d)
+    inv.findings = [f for f in inv.findings if not f.rule.startswith("license.")]
     return inv
 
 

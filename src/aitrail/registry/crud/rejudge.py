@@ -9,17 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from aitrail.model import (
-    CompletenessItem,
-    Component,
-    ComponentType,
-    DeclaredLicense,
-    Derivation,
-    Evidence,
-    Finding,
     Inventory,
-    Relationship,
-    RelationshipKind,
-    Severity,
 )
 
 from ..core.config import knowledge_version
@@ -31,53 +21,9 @@ from .ingest import judge, now
 BATCH = 200
 
 
-def _ev(d: dict[str, Any] | None) -> Evidence:
-    d = d or {}
-    return Evidence(d.get("path"), d.get("key"), d.get("line"), d.get("offset"), d.get("value"))
-
-
 def inventory_from_dict(d: dict[str, Any]) -> Inventory:
     """The Inventory a stored document was written from (the inverse of Inventory.to_dict)."""
-    inv = Inventory(target=d.get("target", ""), tool_version=(d.get("tool") or {}).get("version", ""))
-    inv.hashed = bool(d.get("hashed", True))
-    for c in d.get("components", []):
-        inv.add_component(
-            Component(
-                id=c["id"],
-                type=ComponentType(c["type"]),
-                name=c["name"],
-                version=c.get("version"),
-                path=c.get("path"),
-                size=c.get("size"),
-                sha256=c.get("sha256"),
-                format=c.get("format"),
-                purl=c.get("purl"),
-                description=c.get("description"),
-                licenses=[
-                    DeclaredLicense(x["value"], _ev(x.get("evidence")), x.get("name"), x.get("link"), x.get("spdx"))
-                    for x in c.get("licenses", [])
-                ],
-                properties=dict(c.get("properties") or {}),
-                evidence=[_ev(e) for e in c.get("evidence", [])],
-            )
-        )
-    for r in d.get("relationships", []):
-        inv.add_relationship(
-            Relationship(
-                r["source"],
-                r["target"],
-                RelationshipKind(r["kind"]),
-                Derivation(r["derivation"]) if r.get("derivation") else None,
-                [_ev(e) for e in r.get("evidence", [])],
-            )
-        )
-    for f in d.get("findings", []):
-        ev = _ev(f["evidence"]) if f.get("evidence") else None
-        inv.findings.append(
-            Finding(Severity(f["severity"]), f["rule"], f["message"], f.get("path"), ev, f.get("source"))
-        )
-    inv.completeness = [CompletenessItem(**x) for x in d.get("completeness", [])]
-    return inv
+    return Inventory.from_dict({"components": [], **d})
 
 
 def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool = False) -> dict[str, Any]:
