@@ -5,12 +5,11 @@
 
 writes src/aitrail/knowledge/licenses_spdx.yaml (identity of every SPDX-listed licence that
 licenses.yaml does not describe: id, name, ScanCode key; facts unverified, so verdicts stay
-"unknown") and src/aitrail/knowledge/license_fingerprints_spdx.json (hashed 5-grams of each text).
+"unknown"). The texts' fingerprints come from scripts/gen_license_fingerprints.py (license_fingerprints*.json).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,13 +18,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from aitrail.analyze.license_text import encode, shingles, tokens  # noqa: E402
 from aitrail.analyze.licenses import knowledge  # noqa: E402
 
 
 def main(db: Path) -> None:
     kb = knowledge()
-    entries, refs = [], []
+    entries = []
     for f in sorted(db.glob("*.LICENSE")):
         raw = f.read_text(encoding="utf-8", errors="replace")
         if not raw.startswith("---"):
@@ -36,7 +34,6 @@ def main(db: Path) -> None:
         if not spdx or spdx.startswith("LicenseRef-") or meta.get("is_exception") or meta.get("is_deprecated"):
             continue
         known = kb.lookup(spdx) or kb.lookup(meta["key"])
-        lid = known.id if known else spdx
         if not known:
             entries.append(
                 {
@@ -52,16 +49,6 @@ def main(db: Path) -> None:
                     "source": f"https://spdx.org/licenses/{spdx}.html",
                 }
             )
-        toks = tokens(text)
-        if len(toks) >= 20:
-            refs.append(
-                {
-                    "id": lid,
-                    "source": f"scancode-licensedb:{meta['key']}",
-                    "words": len(toks),
-                    "shingles": encode(shingles(toks)),
-                }
-            )
     out_dir = ROOT / "src" / "aitrail" / "knowledge"
     with open(out_dir / "licenses_spdx.yaml", "w", encoding="utf-8") as fh:
         fh.write(
@@ -69,13 +56,7 @@ def main(db: Path) -> None:
             "# only (facts unverified: verdicts are 'unknown' until an entry moves to licenses.yaml).\n"
         )
         yaml.safe_dump({"licenses": entries}, fh, sort_keys=False, width=120, allow_unicode=True)
-    with open(out_dir / "license_fingerprints_spdx.json", "w", encoding="utf-8") as fh:
-        json.dump(
-            {"version": 1, "shingle": 5, "hash": "crc32 of space-joined normalised words", "references": refs},
-            fh,
-            indent=0,
-        )
-    print(f"{len(entries)} new licences, {len(refs)} reference texts", file=sys.stderr)
+    print(f"{len(entries)} new licences", file=sys.stderr)
 
 
 if __name__ == "__main__":
