@@ -129,6 +129,12 @@ def main() -> int:
             "aitrail verify of model_signing's bundle": [PY, "-c", AITRAIL, "verify", str(model), "--signature",
                                                          str(theirs), "--key", str(pub)],
             "model_signing verify of aitrail's bundle": [PY, "-c", MS_VERIFY, str(model), str(pub), str(ours)],
+            # the same job as model_signing's sign: digests and the signature, nothing else
+            "aitrail sign --no-attestations": [PY, "-c", AITRAIL, "sign", str(model), "--key", str(priv),
+                                               "--signature", str(WORK / "aitrail-only.sig"), "--no-attestations",
+                                               "-q"],
+            "model_signing sign (key), second sample": [PY, "-c", MS_SIGN, str(model), str(priv),
+                                                        str(WORK / "model_signing-2.sig")],
         }
         for r in range(a.rounds):
             order = list(steps.items())

@@ -256,8 +256,13 @@ def test_files_the_scan_skips_are_signed_too(model, keys, capsys):
     (model / "__pycache__" / "x.pyc").write_bytes(b"\0" * 10)
     (model / ".git").mkdir()
     (model / ".git" / "HEAD").write_text("ref")
+    # with attestations the check's digests are used: only the file the scan skips is hashed here
+    with_check = sign.sign(model, keys["p256"][0].read_bytes())
+    assert "__pycache__/x.pyc" in with_check.manifest.resources and with_check.hashed_here == 1
+    # without, nothing but the digests is needed: every file hashed once, no scan
     signed = sign.sign(model, keys["p256"][0].read_bytes(), attest=False)
-    assert "__pycache__/x.pyc" in signed.manifest.resources and signed.hashed_here == 1
+    assert signed.hashed_by_scan == 0 and signed.hashed_here == len(signed.manifest.resources)
+    assert signed.manifest.resources == with_check.manifest.resources
     assert not any(n.startswith(".git") for n in signed.manifest.resources)
     for path, text in signed.texts():
         path.write_text(text)

@@ -80,12 +80,15 @@ def sign(
     if not listed:
         raise files.ModelError(root.name, "no file to sign after the exclusions (an empty model is refused, §6.1)")
 
-    result, check_doc, notes = _scan(root, follow_symlinks)
+    # With attestations the check (one read of every byte) supplies the digests; without, the files are
+    # only hashed, as any OMS signer does (no catalogers, no security rules: nothing else is written)
+    result, check_doc, notes = _scan(root, follow_symlinks) if attest else (None, None, [])
     notes = warnings + notes
     by_path: dict[str, str] = {}
-    for c in result.inventory.components:
-        if c.path and c.sha256 and c.path in result.paths:
-            by_path[os.path.abspath(result.paths[c.path])] = c.sha256
+    if result is not None:
+        for c in result.inventory.components:
+            if c.path and c.sha256 and c.path in result.paths:
+                by_path[os.path.abspath(result.paths[c.path])] = c.sha256
     digests: dict[str, str] = {}
     rest: dict[str, Path] = {}
     for rel, fp in listed.items():
@@ -102,7 +105,7 @@ def sign(
     bundle = oms.bundle(stmt, key)
     parsed = oms.manifest(oms.loads(json.dumps(bundle).encode()))  # what we write reads back as OMS
     signed = Signed(sig, bundle, parsed, hashed_by_scan=len(digests) - len(rest), hashed_here=len(rest), notes=notes)
-    if attest:
+    if attest and result is not None:
         subject = stmt["subject"]
         from ..export import cyclonedx
 
