@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 SHARED = ROOT.parent / "shared" / "data" / "licenses" / "texts"
 
-import yaml  # noqa: E402
 from gen_license_fingerprints import NO_SCANCODE_KEY, licensedb_id  # noqa: E402
+from licensedb_files import entries as licensedb_entries  # noqa: E402
 
 from aitrail.analyze import license_text as T  # noqa: E402
 from aitrail.analyze import licenses as L  # noqa: E402
@@ -45,12 +45,7 @@ from aitrail.analyze import licenses as L  # noqa: E402
 def db_texts(db: Path, limit: int | None) -> list[tuple[str, str, str]]:
     """(key, expected aitrail id, text body) of every non-deprecated LicenseDB text of 20 words or more."""
     out = []
-    for f in sorted(db.glob("*.LICENSE")):
-        raw = f.read_text(encoding="utf-8", errors="replace")
-        if not raw.startswith("---"):
-            continue
-        _, head, text = raw.split("---", 2)
-        meta = yaml.safe_load(head) or {}
+    for meta, text in licensedb_entries(db):
         if meta.get("is_deprecated") or meta.get("is_unknown") or meta.get("is_generic"):
             continue
         if len(T.tokens(text)) < 20:

@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import yaml  # noqa: E402
+from licensedb_files import entries as licensedb_entries  # noqa: E402
 
 from aitrail.analyze.license_text import decode, encode, shingles, tokens, window_hashes  # noqa: E402
 from aitrail.analyze.licenses import knowledge  # noqa: E402
@@ -97,12 +97,7 @@ def licensedb(db: Path, skip_keys: set[str], version: str) -> dict[str, Any]:
     table: dict[int, int] = {}  # hash -> position in the table (order of first appearance)
     postings: list[list[int]] = []  # position -> the references holding that hash
     refs: list[dict[str, Any]] = []
-    for f in sorted(db.glob("*.LICENSE")):
-        raw = f.read_text(encoding="utf-8", errors="replace")
-        if not raw.startswith("---"):
-            continue
-        _, head, text = raw.split("---", 2)
-        meta = yaml.safe_load(head) or {}
+    for meta, text in licensedb_entries(db):
         if meta["key"] in skip_keys or meta.get("is_deprecated") or meta.get("is_unknown") or meta.get("is_generic"):
             continue
         toks = tokens(text)

@@ -17,6 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from licensedb_files import entries as licensedb_entries  # noqa: E402
 
 from aitrail.analyze.licenses import knowledge  # noqa: E402
 
@@ -24,12 +27,7 @@ from aitrail.analyze.licenses import knowledge  # noqa: E402
 def main(db: Path) -> None:
     kb = knowledge()
     entries = []
-    for f in sorted(db.glob("*.LICENSE")):
-        raw = f.read_text(encoding="utf-8", errors="replace")
-        if not raw.startswith("---"):
-            continue
-        _, head, text = raw.split("---", 2)
-        meta = yaml.safe_load(head) or {}
+    for meta, _text in licensedb_entries(db):
         spdx = meta.get("spdx_license_key")
         if not spdx or spdx.startswith("LicenseRef-") or meta.get("is_exception") or meta.get("is_deprecated"):
             continue
