@@ -254,6 +254,12 @@ def extract() -> Extracted:
                         ex.policy_keys[s].append(where)
                     for fs, _ in _fstrings(node.args[0]):
                         ex.policy_keys[_pattern(fs)].append(where)
+            elif isinstance(node, ast.Dict):
+                # records that carry a rule id as data ({"rule": "hub.row.malformed", ...}: the hub run's
+                # error rows, written to its summary rather than raised as findings)
+                items = {k.value: v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
+                if isinstance(items.get("rule"), (ast.Constant, ast.JoinedStr)):
+                    slot(items["rule"], items.get("severity"), where, functions.get(node))
             elif isinstance(node, ast.Tuple) and len(node.elts) == 3 and _strings(node.elts[0]):
                 if _strings(node.elts[0])[0] in SEVERITIES:
                     slot(node.elts[1], node.elts[0], where, functions.get(node))
