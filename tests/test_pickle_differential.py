@@ -130,13 +130,12 @@ def _walk(data: bytes) -> tuple[set[str], bool]:
         whole = True
     except errors:
         whole = False
-    if s.straddles:
-        # an opcode straddles its frame: file loaders read on from the frame's end, and the security
-        # scan walks that reading too (analyze/security/pickles.py other_reading)
-        cut, resume = s.straddles[0]
+    if s.straddled:
+        # an opcode straddles its frame: file loaders without peek (the C unpickler on io.BytesIO, as
+        # here) read it otherwise, and the security scan walks that reading too (other_reading)
         s2 = pickles.PickleSummary()
         try:
-            pickles.walk(pickles.Spliced(io.BytesIO(data), 0, cut, resume), s2, lean=True)  # type: ignore[arg-type]
+            pickles.walk(pickles.NoPeekReader(io.BytesIO(data)), s2, lean=True)  # type: ignore[arg-type]
         except errors:
             whole = False
         return s.globals | s2.globals, whole
@@ -153,7 +152,8 @@ def _run(cases: int) -> dict[str, list]:
         if not resolved:
             continue
         ours, whole = _walk(data)
-        lost = [f"{m}.{n}" for m, n in resolved if f"{m}.{n}" not in ours]
+        # names past MAX_NAME characters are reported cut (marked "…"): compared as reported
+        lost = [f"{m}.{n}" for m, n in resolved if f"{pickles.bounded_name(m)}.{pickles.bounded_name(n)}" not in ours]
         if lost:
             (missed if whole else stopped).append((i, data.hex(), lost))
     return {"missed": missed, "stopped": stopped}
@@ -214,3 +214,25 @@ def test_a_data_only_pickle_whose_string_straddles_its_frame_is_walked_and_fails
     path.write_bytes(data)
     rep = security.scan_file(path, path.name)
     assert any(f.severity in ("high", "critical") for f in rep.findings), rep.findings
+
+
+def test_a_nested_frame_then_a_line_across_the_outer_frames_end_is_read_as_the_c_loader_reads_it(tmp_path):
+    """Found by a differential run (seed 12): a FRAME inside a frame that fits changes nothing for the C
+    loader, whose buffer still ends at the outer frame; the GLOBAL's name line crosses that end, so the
+    loader drops "s" and reads "ystem" from the file: it imports os.ystem, which must be reported."""
+    data = bytes.fromhex(
+        "80059521000000000000008c07646563696d616c950500000000000000948c07446563696d616c636f730a73797374656d0a"
+        "9493948c03312e3594859452949528000000000000002e"
+    )
+    assert ("os", "ystem") in _c_globals(data)
+    assert "os.ystem" in _walk(data)[0]
+    p = tmp_path / "nested-frame.pkl"
+    p.write_bytes(data)
+    from aitrail.analyze import security
+
+    rep = security.scan_file(p, p.name)
+    assert any("os.ystem" in f.message and f.severity == "critical" for f in rep.findings)
+    # a frame claiming 800 GB in the same place: a limit, not an allocation
+    p.write_bytes(data.replace(bytes.fromhex("950500000000000000"), bytes.fromhex("9539000000c0000000")))
+    rep = security.scan_file(p, p.name)
+    assert not any(f.rule == "security.incomplete" for f in rep.findings)

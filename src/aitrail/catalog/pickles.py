@@ -181,14 +181,14 @@ _OPS = [pickletools.code2op.get(chr(i)) for i in range(256)]  # type: ignore[att
 _PREFIX = {-2: (1, False), -3: (4, True), -4: (4, False), -5: (8, False)}  # length prefix: size, signed
 
 
-def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str, int, int]] | None = None) -> Any:
+def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[str] | None = None) -> Any:
     """Like ``pickletools.genops``, with memory bounded: arguments longer than ``max_arg`` are
     skipped (``Oversized``; by seeking where the file allows), protocol-0 lines are capped.
     Decodes opcodes only; nothing is imported or called.
 
-    An opcode straddling its frame raises, unless ``frame_issues`` is given: then (issue, cut, resume)
-    is appended there and the stream is read on across the frame, as ``pickle.loads`` does; a file
-    loader (``pickle.load``, torch.load) instead reads bytes up to ``cut``, then from ``resume``."""
+    An opcode straddling its frame raises, unless ``frame_issues`` is given: then the issue is appended
+    there and the stream is read on across the frame, as ``pickle.loads`` does (a stream with a
+    ``frame()`` method, NoPeekReader, handles frames itself: the other reading)."""
     import pickle
 
     ops = _OPS
@@ -221,28 +221,8 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str
             n = int.from_bytes(raw, "little", signed=signed)
             if n < 0:
                 raise ValueError(f"negative length {n} for {op.name} at position {pos}")
-            head = fh.read(16) if n > max_arg else b""  # a payload that is itself a pickle is walked, not skipped
-            if n > max_arg and n <= MAX_PAYLOAD and arg.name.startswith("bytes") and payload_shaped(head):
-                rest = fh.read(n - len(head))
-                if len(head) + len(rest) < n:
-                    raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
-                val = head + rest
-                nxt = pos + 1 + size + n if pos >= 0 else -1
-            elif n > max_arg:
-                left = n - len(head)
-                if len(head) < 16:
-                    raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
-                if _seekable(fh):  # a plain file: jump over the bytes, then check they were there
-                    fh.seek(left - 1, 1)
-                    if not fh.read(1):
-                        raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
-                    left = 0
-                while left:
-                    got = len(fh.read(min(left, 1 << 20)))
-                    if not got:
-                        raise ValueError(f"{op.name} at position {pos} claims {n} bytes past the end")
-                    left -= got
-                val = Oversized(arg.name, n, head)
+            if n > max_arg:
+                val = _long_arg(fh, n, arg.name, op.name, pos)
                 nxt = pos + 1 + size + n if pos >= 0 else -1
             else:
                 data = fh.read(n)
@@ -280,10 +260,8 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str
             # unpicklers read them (pickletools joins them with a space, which a module name may hold).
             lines = _Lines(fh)
             pair = []
-            first_line = 0
             for _ in range(2):
                 line = lines.readline()
-                first_line = first_line or len(line)
                 if not line.endswith(b"\n"):
                     raise ValueError(f"unterminated {op.name} argument at position {pos}")
                 # not UTF-8: both loaders refuse it; kept as escaped text (outputs stay encodable)
@@ -297,6 +275,10 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str
         else:
             val = arg.reader(fh)
             nxt = pos + 1 + arg.n if pos >= 0 else -1
+        if op.code == "\x95" and isinstance(val, int) and hasattr(fh, "frame"):
+            fh.frame(val)  # the reader is the C loader's buffer (NoPeekReader): frames are its business
+            yield op, val, pos
+            continue
         if frame_end >= 0 and pos < frame_end:
             # Picklers never let an opcode straddle a frame, and loaders disagree on one that does: the
             # C unpickler (reading a file without peek) drops the rest of the frame and reads on after
@@ -309,20 +291,51 @@ def iter_ops(fh: IO[bytes], max_arg: int = MAX_ARG, frame_issues: list[tuple[str
                 )
                 if frame_issues is None:
                     raise ValueError(issue)
-                # Where a file loader's read leaves the frame: the first read of this opcode that does not
-                # fit in it comes from the file at the frame's end (_pickle.c drops the rest of its buffer)
-                cut = pos + 1
-                if arg is not None and arg.n in _PREFIX and pos + 1 + _PREFIX[arg.n][0] <= frame_end:
-                    cut = pos + 1 + _PREFIX[arg.n][0]
-                elif arg is not None and arg.name == "stringnl_noescape_pair" and pos + 1 + first_line <= frame_end:
-                    cut = pos + 1 + first_line
-                frame_issues.append((issue, cut, frame_end))
+                frame_issues.append(issue)
                 frame_end = -1
         if op.code == "\x95" and nxt >= 0 and isinstance(val, int):
             frame_end = nxt + val
         yield op, val, pos
         if op.name == "STOP":
             return
+
+
+def _long_arg(fh: Any, n: int, kind: str, opname: str, pos: int) -> Any:
+    """An argument longer than the walk keeps in memory. A bytes value shaped like a payload (a pickle, a
+    compressed stream, a zip: payload_shaped) is read, up to MAX_PAYLOAD, to be walked as a nested
+    pickle; anything else is skipped (by seeking where the file allows), its kind, length and first
+    bytes kept (Oversized)."""
+    short = ValueError(f"{opname} at position {pos} claims {n} bytes past the end")
+    if hasattr(fh, "skip"):  # NoPeekReader: the C loader takes an argument in one read, so must we
+        if n <= MAX_PAYLOAD:
+            data = fh.read(n)
+            if len(data) < n:
+                raise short
+            return data if kind.startswith("bytes") and payload_shaped(data[:16]) else Oversized(kind, n, data[:16])
+        head, got = fh.skip(n)
+        if got < n:
+            raise short
+        return Oversized(kind, n, head)
+    head = fh.read(16)
+    if len(head) < 16:
+        raise short
+    if n <= MAX_PAYLOAD and kind.startswith("bytes") and payload_shaped(head):
+        rest = fh.read(n - 16)
+        if len(rest) < n - 16:
+            raise short
+        return head + rest
+    left = n - 16
+    if _seekable(fh):  # a plain file: jump over the bytes, then check they were there
+        fh.seek(left - 1, 1)
+        if not fh.read(1):
+            raise short
+        left = 0
+    while left:
+        got = len(fh.read(min(left, 1 << 20)))
+        if not got:
+            raise short
+        left -= got
+    return Oversized(kind, n, head)
 
 
 def _seekable(fh: IO[bytes]) -> bool:
@@ -356,7 +369,7 @@ class PickleSummary:
     # ("build-on-global", "mod.name"), ("dunder-state", "__setstate__"), ("nested-pickle", where)
     notes: list[tuple[str, str]] = field(default_factory=list)
     nested: list[PickleSummary] = field(default_factory=list)  # pickles found inside bytes arguments
-    straddles: list[tuple[int, int]] = field(default_factory=list)  # (cut, resume): see iter_ops
+    straddled: bool = False  # an opcode straddled its frame: file loaders read it otherwise (NoPeekReader)
     tensors: dict[str, Tensor] = field(default_factory=dict)
     op_count: int = 0
     memo_count: int = 0  # MEMOIZE numbers memo slots by how many were filled before
@@ -490,16 +503,14 @@ def walk(
     # A lean walk keeps no values: bytes arguments are skipped from 64 KiB on instead of read.
     budget = getattr(fh, "op_budget", None)
     limit = min(max_ops, MAX_OPS, budget() if budget else MAX_OPS)
-    frame_issues: list[tuple[str, int, int]] = []
+    frame_issues: list[str] = []
     for op, arg, _pos in iter_ops(fh, 64 << 10 if lean else MAX_ARG, frame_issues):
         if frame_issues:
             # pickle.loads reads straight across frames; a file loader drops the rest of the frame instead.
-            # This walk reads across; the caller walks the file loader's reading too (s.straddles), and the
-            # disagreement itself is a finding (pickle.frame-straddle)
-            issue, cut, resume = frame_issues.pop()
-            note("frame-straddle", issue)
-            if not s.straddles:
-                s.straddles.append((cut, resume))
+            # This walk reads across; the caller walks the file loader's reading too (NoPeekReader), and
+            # the disagreement itself is a finding (pickle.frame-straddle)
+            note("frame-straddle", frame_issues.pop())
+            s.straddled = True
             frame_issues.clear()
         s.op_count += 1
         if s.op_count > limit:
@@ -1127,31 +1138,68 @@ def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> s
 HEAD_PROBE = 8 << 20  # compressed bytes read to find a compressed stream's first output bytes
 
 
-class Spliced:
-    """A stream read from ``start`` to ``cut``, then from ``resume`` on: how a file loader reads a pickle
-    whose opcode straddles its frame (see iter_ops)."""
+class NoPeekReader:
+    """A stream read the way ``_pickle.c`` reads a file object without ``peek`` (``io.BytesIO``, which
+    is how torch.load hands data.pkl to the unpickler, and plain file-likes).
 
-    def __init__(self, fh: IO[bytes], start: int, cut: int, resume: int) -> None:
-        self.fh, self.cut, self.resume, self.jumped = fh, cut, resume, False
-        fh.seek(start)
+    The C unpickler keeps one input buffer. A read that fits in it comes from it; one that does not is
+    read whole from the file, which stands where the buffer ends — what was left in the buffer is
+    dropped — and those bytes become the buffer (a line likewise). FRAME asks for its whole frame: if
+    it is not in the buffer already it is read from the file and becomes the buffer. So frames are a
+    prefetch there, and an opcode straddling one reads bytes `pickle.loads` never would (iter_ops reads
+    as ``pickle.loads`` does; this class is the other reading)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.buf = b""
+        self.p = 0  # read position in buf
 
     def read(self, n: int = -1) -> bytes:
-        # a read that does not fit before the cut comes whole from the file at resume (as in _pickle.c)
-        if not self.jumped and (n < 0 or self.fh.tell() + n > self.cut):
-            self.fh.seek(self.resume)
-            self.jumped = True
-        return self.fh.read(n)
+        if n < 0:
+            raise ValueError("unbounded read")
+        if self.p + n <= len(self.buf):
+            out = self.buf[self.p : self.p + n]
+            self.p += n
+            return out
+        self.buf = self.fh.read(n)  # the rest of the buffer is dropped
+        self.p = len(self.buf)
+        return self.buf
 
     def readline(self, limit: int = -1) -> bytes:
-        if not self.jumped:
-            start = self.fh.tell()
-            room = self.cut - start
-            line = self.fh.readline(room if limit < 0 else min(limit, room))
-            if line.endswith(b"\n"):
-                return line
-            self.fh.seek(self.resume)  # no newline before the cut: the loader reads a whole line from the file
-            self.jumped = True
-        return self.fh.readline(limit)
+        i = self.buf.find(b"\n", self.p)
+        if i >= 0 and (limit < 0 or i + 1 - self.p <= limit):
+            out = self.buf[self.p : i + 1]
+            self.p = i + 1
+            return out
+        self.buf = self.fh.readline(limit)
+        self.p = len(self.buf)
+        return self.buf
+
+    def skip(self, n: int, keep: int = 16) -> tuple[bytes, int]:
+        """One read of ``n`` bytes that are not kept (only the first ``keep``): (head, bytes there)."""
+        if self.p + n <= len(self.buf):
+            head = self.buf[self.p : self.p + keep]
+            self.p += n
+            return head, n
+        self.buf, self.p = b"", 0
+        head = self.fh.read(keep)
+        got, left = len(head), n - len(head)
+        while left > 0:
+            chunk = self.fh.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            got += len(chunk)
+            left -= len(chunk)
+        return head, got
+
+    def frame(self, length: int) -> None:
+        """FRAME: its bytes become the buffer unless they are in it already (load_frame)."""
+        if self.p + length <= len(self.buf):
+            return
+        if length > MAX_PAYLOAD:  # picklers write frames of ~64 KiB; the loader would try to allocate this
+            raise LimitExceeded(f"a FRAME of {length} bytes")
+        self.buf = self.fh.read(length)
+        self.p = 0
 
     def tell(self) -> int:
         return -1

@@ -116,12 +116,12 @@ def other_reading(
     report: FileReport, fh: IO[bytes], s: pickles.PickleSummary, start: int, where: str, unknown: str
 ) -> None:
     """A pickle with an opcode straddling its frame is read one way by pickle.loads (the walk's way) and
-    another by file loaders (pickle.load, torch.load): the file loaders' reading is walked and judged too."""
-    if not s.straddles:
+    another by file loaders without peek (io.BytesIO, as torch.load uses): that reading is walked and
+    judged too (pickles.NoPeekReader)."""
+    if not s.straddled:
         return
     import io
 
-    cut, resume = s.straddles[0]
     name = getattr(fh, "name", None)
     if isinstance(fh, io.BytesIO):
         again: IO[bytes] = io.BytesIO(fh.getbuffer())
@@ -137,8 +137,9 @@ def other_reading(
         return
     s2 = pickles.PickleSummary()
     with again:
+        again.seek(max(start, 0))
         try:
-            pickles.walk(pickles.Spliced(again, max(start, 0), cut, resume), s2, lean=True)  # type: ignore[arg-type]
+            pickles.walk(pickles.NoPeekReader(again), s2, lean=True)  # type: ignore[arg-type]
         except pickles.LimitExceeded:
             pass  # what was read before the limit is judged; the straddle itself is already high
         except READ_ERRORS:
