@@ -84,6 +84,7 @@ def test_sarif_output(capsys):
     run = doc["runs"][0]
     assert run["tool"]["driver"]["name"] == "aitrail"
     ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    assert any(res["properties"].get("how") == "called" and res["properties"].get("why") for res in run["results"])
     for res in run["results"]:
         assert res["ruleId"] in ids and res["level"] in ("error", "warning", "note")
         assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

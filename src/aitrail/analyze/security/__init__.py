@@ -546,6 +546,7 @@ def sarif(report: dict[str, Any]) -> dict[str, Any]:
                             "severity": f["severity"],
                             "sha256": r["sha256"],
                             "rules_version": report["rules_version"],
+                            **(f.get("evidence") or {}),  # how, framework, global, why (docs/security-rules.md)
                         },
                         "locations": [{"physicalLocation": {"artifactLocation": {"uri": r["path"]}}}],
                     }
