@@ -266,3 +266,45 @@ def test_licencedb_lookups_by_scan_and_by_index_agree():
     by_scan = sorted(db.hits(s))
     db.calls = db.SCAN_CALLS
     assert sorted(db.hits(s)) == by_scan and db._slots is not None and len(by_scan) > 50
+
+
+def test_window_hashes_and_uncovered_runs_match_their_definitions():
+    """The C-loop versions (slices, big-int bit masks) against the plain definitions."""
+    import random
+
+    rnd = random.Random(3)
+    for _ in range(400):
+        toks = [rnd.choice(["mit", "licence", "é", "漢", "x"]) for _ in range(rnd.randint(0, 30))]
+        windows = T.window_hashes(toks)
+        assert windows == ([T._h(toks[i : i + 5]) for i in range(len(toks) - 4)] if len(toks) >= 5 else
+                           [T._h(toks)] if toks else [])
+        ref = {h for h in windows if rnd.random() < 0.5}
+        covered = [any(windows[j] in ref for j in range(max(0, i - 4), min(i + 1, len(windows))))
+                   for i in range(len(toks))]
+        runs, cur = [], []
+        for t, c in zip(toks, covered):
+            if not c:
+                cur.append(t)
+            elif cur:
+                runs, cur = runs + [cur], []
+        assert T.uncovered_runs(toks, ref) == runs + ([cur] if cur else [])
+
+
+def test_licencedb_cold_and_warm_counting_give_the_same_answers():
+    """Warm, the LicenseDB counts through an index and shared-int postings and keeps only contenders:
+    the same answers (closest lists included) as the first, cold calls."""
+    texts = [(TEXTS / r["file"]).read_text(encoding="utf-8") for r in ROWS[:6]]
+    texts += [MOONSHOT, MIT_REAL.read_text() + "\nThe Software is used with an Embedthis product."]
+    db = T.LicenseDB(T._read(T.LICENSEDB))
+    cold = []
+    for text in texts:
+        s = set(T.window_hashes(T.tokens(text)))
+        db.calls, db._slots, db._plist = 0, None, None
+        cold.append(db.contenders(db.overlaps(db.hits(s))))
+    db.calls = db.SCAN_CALLS
+    for text, want in zip(texts, cold):
+        s = set(T.window_hashes(T.tokens(text)))
+        hits = db.hits(s)
+        got = db.contenders(db.overlaps(hits))
+        assert db._plist is not None and sorted(got, key=lambda x: x[1]) == sorted(want, key=lambda x: x[1])
+        assert len(got) < 200  # contenders only, not every reference sharing a 5-gram

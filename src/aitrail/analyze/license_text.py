@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, chain, compress, repeat
-from operator import add, contains, itemgetter
-from typing import Any, Callable
+from operator import add, contains, ge, itemgetter, or_
+from typing import Any, Callable, Sequence
 
 from .licenses import LicenseFacts, knowledge
 
@@ -83,10 +83,10 @@ def window_hashes(toks: list[str]) -> list[int]:
     joined = " ".join(toks)
     lens = list(map(len, toks)) if joined.isascii() else [len(t.encode()) for t in toks]
     data = joined.encode()
-    starts = list(accumulate(lens[:-1], lambda acc, n: acc + n + 1, initial=0))
-    ends = list(map(add, starts, lens))
-    crc = zlib.crc32
-    return [crc(data[starts[i] : ends[i + SHINGLE - 1]]) for i in range(len(toks) - SHINGLE + 1)]
+    # all in C (map/accumulate, no Python frame per word): this runs over every word of every text
+    starts = list(accumulate(map(add, lens[:-1], repeat(1)), initial=0))
+    ends = map(add, starts[SHINGLE - 1 :], lens[SHINGLE - 1 :])
+    return list(map(zlib.crc32, map(data.__getitem__, map(slice, starts, ends))))
 
 
 def shingles(toks: list[str]) -> set[int]:
@@ -164,7 +164,9 @@ class LicenseDB:
         self.calls = 0
         self._slots: array[int] | None = None  # table position + 1 by hash, linear probing; 0 = empty
         self._mask = 0
-        self._last: tuple[list[int], list[array[int]], list[int]] | None = None
+        self._last: tuple[list[int], list[Sequence[int]], list[int]] | None = None
+        self._plist: list[int] | None = None
+        self._need: list[float] | None = None
 
     def _index(self) -> array[int]:
         size = 1 << (2 * len(self.table)).bit_length()  # load factor under 1/2: short probes
@@ -198,13 +200,31 @@ class LicenseDB:
             self._slots = self._index()
         return list(filter((-1).__ne__, map(self._find, s)))
 
-    def holders(self, p: int) -> array[int]:
+    def holders(self, p: int) -> Sequence[int]:
         return self.postings[self.offsets[p] : self.offsets[p + 1]]
 
     def overlaps(self, hits: list[int]) -> Counter[int]:
-        hold = list(map(self.holders, hits))
+        off = self.offsets
+        # once warm, postings as a list of shared int objects: counting them allocates nothing (twice
+        # as fast as counting the array, whose items above 256 are new ints each time); ~19 MB
+        if self._slots is not None and self._plist is None:
+            self._plist = list(map(list(range(len(self.meta))).__getitem__, self.postings))
+        postings: Sequence[int] = self.postings if self._plist is None else self._plist
+        ends = map(off.__getitem__, map((1).__add__, hits))
+        hold = list(map(postings.__getitem__, map(slice, map(off.__getitem__, hits), ends)))
         self._last = (hits, hold, list(map(self.table.__getitem__, hits)))  # for part(), same text
         return Counter(chain.from_iterable(hold))
+
+    def contenders(self, counts: Counter[int], top: int = 12) -> list[tuple[int, int]]:
+        """(shared, reference) of those of ``counts`` that can be named or listed as closest, in
+        ``counts``' order: nearly all present (``_identify``'s ``close`` or ``KNOWN_AT``), or among the
+        ``top`` sharing most (ties kept). The other ~2,000 would only be filtered out one by one later."""
+        if self._need is None:
+            self._need = [min(n - 8, KNOWN_AT * n) for n in self.sizes]
+        keys, values = list(counts), list(counts.values())
+        floor = heapq.nlargest(top, values)[-1:] or [0]
+        keep = map(or_, map(ge, values, repeat(floor[0])), map(ge, values, map(self._need.__getitem__, keys)))
+        return list(compress(zip(values, keys), keep))
 
     def part(self, hits: list[int], ref: int) -> frozenset[int]:
         """The text's hashes that reference ``ref`` holds."""
@@ -331,27 +351,21 @@ def uncovered_runs(
 ) -> list[list[str]]:
     """Runs of the text's words that no 5-gram of ``ref`` covers."""
     n = len(toks)
-    delta = [0] * (n + SHINGLE + 1)
-    for i, h in enumerate(window_hashes(toks) if windows is None else windows):
-        if h in ref:
-            delta[i] += 1
-            delta[i + SHINGLE] -= 1
-    covered = []
-    depth = 0
-    for d in delta[:n]:
-        depth += d
-        covered.append(depth > 0)
-    runs: list[list[str]] = []
-    cur: list[str] = []
-    for t, c in zip(toks, covered):
-        if not c:
-            cur.append(t)
-        elif cur:
-            runs.append(cur)
-            cur = []
-    if cur:
-        runs.append(cur)
-    return runs
+    if not n:
+        return []
+    windows = window_hashes(toks) if windows is None else windows
+    # bit i of ``hit`` = window i is in ref; a word is covered by the windows starting at it and at the
+    # SHINGLE - 1 words before it. Big-int shifts and a regex over the bit string: C loops, not Python.
+    hit = int(bytes(map(ref.__contains__, reversed(windows))).translate(_BITS) or b"0", 2)
+    covered = 0
+    for k in range(SHINGLE):
+        covered |= hit << k
+    bits = format(covered & ((1 << n) - 1), f"0{n}b")[::-1]  # character i = word i
+    return [toks[m.start() : m.end()] for m in _UNCOVERED.finditer(bits)]
+
+
+_BITS = bytes.maketrans(b"\x00\x01", b"01")
+_UNCOVERED = re.compile("0+")
 
 
 def significant(run: list[str]) -> bool:
@@ -442,7 +456,7 @@ def _identify(
     if db is not None:
         hits = db.hits(s)
         sizes, ids, sources = db.sizes, db.ids, db.sources
-        raw += [(inter, sizes[i], ids[i], sources[i], i) for i, inter in db.overlaps(hits).items()]
+        raw += [(inter, sizes[i], ids[i], sources[i], i) for inter, i in db.contenders(db.overlaps(hits))]
 
     def part(c: Cand) -> frozenset[int]:
         key = c[4]
