@@ -308,3 +308,16 @@ def test_licencedb_cold_and_warm_counting_give_the_same_answers():
         got = db.contenders(db.overlaps(hits))
         assert db._plist is not None and sorted(got, key=lambda x: x[1]) == sorted(want, key=lambda x: x[1])
         assert len(got) < 200  # contenders only, not every reference sharing a 5-gram
+
+
+def test_the_core_pass_lists_no_differences_the_licencedb_pass_replaces(monkeypatch):
+    """A text the core set cannot name goes on to the LicenseDB: the core pass's "differs in" list
+    would be thrown away, so it is not computed (it was a tenth of the time per LicenseDB text)."""
+    calls = []
+    real = T._differences
+    monkeypatch.setattr(T, "_differences", lambda *a, **k: calls.append(1) or real(*a, **k))
+    isc = (TEXTS / "scancode-db/isc.txt").read_text().replace("TORTIOUS", "TORTUOUS")  # an X11 variant
+    assert T.identify_text(isc).to_dict()["id"] == "LicenseRef-scancode-x11-acer" and calls == []
+    odd = MIT_REAL.read_text() + "\nNo commercial use of the Software is permitted in any country at any time.\n"
+    d = T.identify_text(odd)
+    assert not d.known and d.differences and len(calls) == 1

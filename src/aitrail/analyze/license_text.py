@@ -500,7 +500,7 @@ def _identify(
             return ident
     ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
     ident.core = core_raw
-    if ranked:
+    if ranked and extended:  # an unknown from the core set only goes on to the LicenseDB: not its last word
         ident.differences = _differences(text, part(ranked[0][1]) | union)
     return ident
 
