@@ -146,7 +146,8 @@ class LicenseDB:
     (``scripts/gen_license_fingerprints.py``). Loading is array decoding, no per-reference sets:
     cold start stays well under a second. A text's hashes are found in the table by one pass over it
     (C-speed membership tests) for the first calls; once enough calls have come to pay for it, an
-    open-addressing index (an 8 MB array, ~0.5 s to build; a dict would take ~100 MB).
+    open-addressing index (an 8 MB array, ~0.5 s to build; a dict would take ~100 MB) and the postings
+    as a list of shared ints (~19 MB, ~0.1 s): counting them then allocates nothing.
     """
 
     SCAN_CALLS = 4
