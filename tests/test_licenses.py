@@ -214,3 +214,13 @@ def test_a_licence_named_only_in_the_cards_prose_is_its_declaration(tmp_path):
     assert rep["verdict"] != "not_allowed"
     (tmp_path / "README.md").write_text("# m\n\n## License\n\nReleased under CC BY-NC 4.0.\n")
     assert L.report(aitrail.scan(tmp_path, hash_files=False), "commercial")["verdict"] == "not_allowed"
+
+
+def test_a_license_section_that_only_points_elsewhere_declares_nothing(tmp_path):
+    """"See LICENSE." is a pointer, not a licence name: the LICENSE file decides, no unknown declaration."""
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "LICENSE").write_text((REAL / "ollama-llama-2-tiny-random-gguf" / "LICENSE").read_text())
+    for prose in ("See LICENSE.", "Please refer to the LICENSE file.", "Same as the base model."):
+        (tmp_path / "README.md").write_text(f"# m\n\n## License\n\n{prose}\n")
+        inv = aitrail.scan(tmp_path, hash_files=False)
+        assert [lic.value for lic in inv.models()[0].licenses] == ["MIT"], prose

@@ -377,3 +377,19 @@ def test_payloads_in_bytes_values_are_walked_and_bounded(tmp_path):
     assert any(f.rule == "pickle.nested-not-walked" and f.severity == "high" for f in rep.findings), [
         (f.rule, f.message) for f in rep.findings
     ]
+
+
+def test_calling_a_partial_calls_what_it_wraps_in_lean_and_value_walks():
+    """functools.partial(usermod.fn) called by the pickle calls usermod.fn: the same use recorded whether
+    the walk keeps values (joblib files) or not."""
+    import io
+
+    from aitrail.catalog import pickles
+
+    data = (
+        b"\x80\x04\x8c\tfunctools\x94\x8c\x07partial\x94\x93\x94\x8c\x07usermod\x94\x8c\x02fn\x94\x93\x94"
+        b"\x85\x94R\x94)R\x94."
+    )
+    for lean in (True, False):
+        s = pickles.walk(io.BytesIO(data), lean=lean)
+        assert ("usermod.fn", "called", ()) in s.uses, lean

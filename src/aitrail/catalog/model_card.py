@@ -418,8 +418,14 @@ def _named_licence(text: str) -> str | None:
     m = _RELEASED_UNDER.search(plain)
     if m:
         return m.group("name").strip(" ,*_`")
+    # A bare short section ("MIT", "Apache 2.0, see LICENSE.") counts only when it is a licence name the
+    # knowledge base knows: "See LICENSE." or "Same as the base model" is a pointer, not a declaration.
+    from ..analyze.licenses import resolve
+
     first = re.split(r",|\.\s|\n", plain, maxsplit=1)[0].strip(" .*_`")
-    return first if first and len(first.split()) <= 8 else None
+    if not first or len(first.split()) > 8:
+        return None
+    return first if resolve(first).matched_by != "unknown" else None
 
 
 def _license_section(f: FileRef, sec: dict[str, Any], out: Found) -> None:

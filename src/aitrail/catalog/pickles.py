@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, NamedTuple
+from typing import IO, Any, Callable
 
 MAX_OPS = 20_000_000
 MAX_SECONDS = 120.0  # wall time one pickle's walk may take (checked every 2**20 opcodes)
@@ -350,21 +350,16 @@ CALLED, RECONSTRUCTED, REFERENCED = "called", "reconstructed", "referenced"
 RESOLVED = "resolved"  # getattr(G, "n") followed as the global G.n: judged there, not as a getattr call
 
 
-class CallRecord(NamedTuple):
-    """One use the pickle makes of a global: how (CALLED by REDUCE / INST / OBJ with arguments,
-    RECONSTRUCTED by NEWOBJ / NEWOBJ_EX / OBJ without arguments), and the globals among its top-level
-    arguments by position. (Kept as plain tuples in ``PickleSummary.uses``: one per distinct use.)"""
-
-    func: str
-    how: str
-    arg_globals: tuple[tuple[int, str], ...] = ()
+# One use the pickle makes of a global, (func, how, arg_globals): how is CALLED (REDUCE / INST / OBJ with
+# arguments), RECONSTRUCTED (NEWOBJ / NEWOBJ_EX / OBJ without arguments) or RESOLVED; arg_globals the
+# globals among its top-level arguments by position. Plain tuples: one is made per call the pickle makes.
+CallRecord = tuple[str, str, tuple[tuple[int, str], ...]]
 
 
 @dataclass
 class PickleSummary:
     globals: set[str] = field(default_factory=set)  # "module.name" of every import
-    calls: set[str] = field(default_factory=set)  # imports that are also called (REDUCE/NEWOBJ/OBJ/INST)
-    uses: set[tuple[str, str, tuple[tuple[int, str], ...]]] = field(default_factory=set)  # CallRecords (MAX_USES)
+    uses: set[CallRecord] = field(default_factory=set)  # one per distinct use (bounded: MAX_USES)
     # What the walk saw that no allowlist can vouch for: (kind, detail), e.g. ("indirect-call", ...),
     # ("build-on-global", "mod.name"), ("dunder-state", "__setstate__"), ("nested-pickle", where)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -377,6 +372,11 @@ class PickleSummary:
     truncated: bool = False  # listing stopped at a cap
     nesting: int = 0  # pickles inside pickles being walked (joblib object arrays)
     root: Any = None
+
+    @property
+    def calls(self) -> set[str]:
+        """Globals the pickle calls or rebuilds (REDUCE / NEWOBJ / OBJ / INST)."""
+        return {func for func, how, _ in self.uses if how != RESOLVED}
 
 
 def walk(
@@ -491,12 +491,8 @@ def walk(
 
     def call(func: Any, args: Any, how: str = CALLED) -> Obj:
         record(func, how, args)
-        wraps = None
-        if isinstance(func, Global):
-            s.calls.add(func.dotted)
-            if func.dotted in _PARTIAL and args.__class__ is tuple and args and args[0].__class__ is Global:
-                wraps = args[0]
-        elif lean or not track:
+        wraps = _wraps(func, args)
+        if not isinstance(func, Global) and (lean or not track):
             func = None  # no values kept: a chain of calls on results must not pile up in memory
         return Obj(func, None if lean or not track else args, wraps=wraps)
 
@@ -648,7 +644,7 @@ def walk(
                 continue
             if track:
                 record(func, CALLED, args)
-                stack.append(_reduce(func, args, s))
+                stack.append(_reduce(func, args))
             else:
                 stack.append(call(func, args))
         elif name in ("NEWOBJ",):
@@ -827,7 +823,7 @@ class _Walked:
 
 
 WALKED = _Walked()
-WALKED_ARG = "<walked payload>"  # how a walked payload argument is named in CallRecord.arg_globals
+WALKED_ARG = "<walked payload>"  # how a walked payload argument is named in a CallRecord's arg_globals
 
 
 def payload_shaped(head: bytes) -> bool:
@@ -953,9 +949,8 @@ def _setitems(stack: list[Any], items: list[Any], track: bool) -> None:
             d[_key(k)] = v
 
 
-def _reduce(func: Any, args: Any, s: PickleSummary) -> Any:
+def _reduce(func: Any, args: Any) -> Any:
     if isinstance(func, Global):
-        s.calls.add(func.dotted)
         if func.module == "torch._utils" and func.name in TENSOR_REBUILDERS and isinstance(args, tuple) and args:
             t = _tensor(args)
             if t:
@@ -963,7 +958,14 @@ def _reduce(func: Any, args: Any, s: PickleSummary) -> Any:
         if func.module == "torch._utils" and func.name == "_rebuild_parameter" and isinstance(args, tuple) and args:
             if isinstance(args[0], Tensor):
                 return args[0]
-    return Obj(func, args)
+    return Obj(func, args, wraps=_wraps(func, args))
+
+
+def _wraps(func: Any, args: Any) -> Global | None:
+    """The global a functools.partial(G, ...) holds: calling the partial calls G."""
+    if func.__class__ is Global and func.dotted in _PARTIAL and args.__class__ is tuple and args:
+        return args[0] if args[0].__class__ is Global else None
+    return None
 
 
 def _tensor(args: tuple) -> Tensor | None:
