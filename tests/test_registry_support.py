@@ -20,8 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import STANDARDS
 
 _COUNTER = itertools.count()
+SPDX_SCHEMA = STANDARDS / "spdx3-model-3.0.1" / "spdx-json-schema.json"
+# the official SPDX 3.0.1 JSON schema, read from shared/ (the server's --spdx-schema / $AITRAIL_SPDX_SCHEMA)
+os.environ.setdefault("AITRAIL_SPDX_SCHEMA", str(SPDX_SCHEMA))
 
 
 def _pg_bin() -> Path | None:

@@ -26,6 +26,12 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
         help="judge deployments to ENV with this policy (repeatable), e.g. production=prod.yaml",
     )
     s.add_argument("--webhook", action="append", default=[], metavar="URL", help="POSTed to when a verdict changes")
+    s.add_argument(
+        "--spdx-schema",
+        metavar="FILE",
+        help="the official SPDX 3.0.1 JSON schema (spdx-json-schema.json) uploads are validated against "
+        "(default: $AITRAIL_SPDX_SCHEMA, else a packaged copy)",
+    )
     common(s, writes=False)
     t = sub.add_parser("token", help="API tokens of the registry")
     tsub = t.add_subparsers(dest="token_command", required=True)
@@ -92,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
         webhooks=tuple(args.webhook),
     )
     level = "warning" if args.quiet else "info"
+    _spdx_schema(args.spdx_schema)
     if args.workers > 1:
         import dataclasses
         import json
@@ -115,6 +122,26 @@ def serve(args: argparse.Namespace) -> int:
         err(f"aitrail registry on http://{args.host}:{args.port}/ (database: {where})")
     uvicorn.run(app, host=args.host, port=args.port, log_level=level)
     return 0
+
+
+def _spdx_schema(path: str | None) -> None:
+    """Set (and check) the SPDX schema for this process and its workers; say when there is none."""
+    import os
+
+    from aitrail.errors import InputError
+    from aitrail.output import err
+
+    from .crud import spdx
+
+    if path:
+        try:
+            spdx.load(path)
+        except (OSError, ValueError) as e:
+            raise InputError(f"--spdx-schema {path}: {e}") from None
+        os.environ[spdx.ENV] = os.path.abspath(path)  # inherited by --workers processes
+    elif spdx.schema_source() is None:
+        err(f"aitrail: warning: no SPDX 3.0.1 JSON schema (--spdx-schema or ${spdx.ENV}): SPDX uploads are "
+            "structure-checked only, and their responses say so")
 
 
 def _env_policy(value: str) -> tuple[str, str]:

@@ -1,8 +1,8 @@
 """CycloneDX 1.6/1.7 and SPDX 3.0.1 AI BOMs from any tool, read into :class:`Extracted`.
 
-CycloneDX is validated against the official schema (bundled with cyclonedx-python-lib); SPDX 3 is
-checked for its structure (context, graph, typed elements), as no SPDX 3 schema ships in a package.
-Only the BOM's own data is read: no URL in it is ever fetched.
+CycloneDX is validated against the official schema (bundled with cyclonedx-python-lib); SPDX 3.0.1
+against the official SPDX 3.0.1 JSON schema (crud/spdx.py says where it is read from). Errors name the
+JSON path of what is invalid. Only the BOM's own data is read: no URL in it is ever fetched.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from .extract import Extracted, UploadError, _short
+from . import spdx as spdx_schema
+from .extract import Extracted, UploadError, _short, describe, pointer_errors
 
 CDX_VERSIONS = ("1.6", "1.7")
 SPDX_CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -76,9 +77,9 @@ def from_cyclonedx(bom: dict[str, Any]) -> Extracted:
     version = str(bom.get("specVersion", ""))
     if version not in CDX_VERSIONS:
         raise UploadError(f"CycloneDX specVersion {version!r} is not accepted (accepted: {', '.join(CDX_VERSIONS)})")
-    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _cdx_validator(version).iter_errors(bom)]
+    errors = pointer_errors(_cdx_validator(version).iter_errors(bom))
     if errors:
-        raise UploadError(f"invalid CycloneDX {version} ({len(errors)} error(s)): " + "; ".join(errors[:5]))
+        raise UploadError(f"invalid CycloneDX {version}: " + describe(errors), errors)
     meta = (bom.get("metadata") or {}).get("component")
     comps: list[dict[str, Any]] = []
 
@@ -152,6 +153,9 @@ def from_spdx(doc: dict[str, Any]) -> Extracted:
         raise UploadError(f"SPDX: @context must be {SPDX_CONTEXT} (SPDX 3.0.1 JSON-LD)")
     if not isinstance(graph, list) or not all(isinstance(e, dict) and "type" in e for e in graph):
         raise UploadError("SPDX: @graph must be a list of elements, each with a type")
+    errors = spdx_schema.schema_errors(doc)
+    if errors:
+        raise UploadError("invalid SPDX 3.0.1 (official JSON schema): " + describe(errors), errors)
     by_id = {e.get("spdxId") or e.get("@id"): e for e in graph}
     models = [e for e in graph if e["type"] == "ai_AIPackage"]
     if not models:
@@ -159,6 +163,8 @@ def from_spdx(doc: dict[str, Any]) -> Extracted:
     main = models[0]
     w: list[str] = []
     ex = Extracted("spdx", _short(main.get("name") or "unnamed", w, "model name"), warnings=w)
+    if errors is None:
+        w.append(f"not validated against the SPDX 3.0.1 JSON schema: no schema file ({spdx_schema.ENV} is not set)")
     if "/" in ex.name:
         ex.labels.append(ex.name)
     for e in graph:

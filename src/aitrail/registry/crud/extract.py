@@ -12,7 +12,12 @@ MAX_NAME = 300  # labels, dataset and base names longer than this are cut (and s
 
 
 class UploadError(ValueError):
-    """The upload cannot be stored: the message names what is wrong (a 4xx, nothing stored)."""
+    """The upload cannot be stored: the message names what is wrong (a 4xx, nothing stored); ``errors``
+    lists schema errors as {path, message} (a JSON pointer into the upload) when there are any."""
+
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 @dataclass
@@ -78,8 +83,24 @@ def _check_validator() -> Any:
     return jsonschema_rs.validator_for(check, retriever=local)
 
 
-def _check_errors(doc: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _check_validator().iter_errors(doc)]
+def pointer_errors(errors: Any, limit: int = 5) -> list[dict[str, str]]:
+    """jsonschema_rs errors as {path (a JSON pointer), message}, the first ``limit``."""
+    out = []
+    for e in errors:
+        msg = str(e.message)  # a oneOf's message quotes the whole instance: cut
+        msg = msg[:300] + "…" if len(msg) > 300 else msg
+        out.append({"path": "/" + "/".join(map(str, e.instance_path)), "message": msg})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def describe(errors: list[dict[str, str]]) -> str:
+    return "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+
+
+def _check_errors(doc: Any) -> list[dict[str, str]]:
+    return pointer_errors(_check_validator().iter_errors(doc))
 
 
 def obligations(lic: dict[str, Any]) -> list[dict[str, Any]]:
@@ -109,7 +130,7 @@ def from_check(doc: Any) -> Extracted:
         raise UploadError("not an aitrail check document: 'inventory' and 'security' are required")
     errors = _check_errors(doc)
     if errors:
-        raise UploadError("the check document does not match schemas/check.schema.json: " + "; ".join(errors[:5]))
+        raise UploadError("the check document does not match schemas/check.schema.json: " + describe(errors), errors)
     inv = doc["inventory"]
     comps = {c["id"]: c for c in inv["components"]}
     rels = inv.get("relationships", [])

@@ -31,7 +31,8 @@ def _json(raw: bytes, what: str) -> Any:
         raise Problem(400, "not JSON", f"{what}: {e}", "invalid-json") from None
 
 
-def _extract(kind: str, doc: Any) -> Extracted:
+def _extract(kind: str, doc: Any, where: str = "") -> Extracted:
+    """``where``: the JSON pointer of ``doc`` inside the request body (errors' paths are the body's)."""
     try:
         if kind == "check":
             return from_check(doc)
@@ -39,7 +40,10 @@ def _extract(kind: str, doc: Any) -> Extracted:
             return bom_mod.from_cyclonedx(doc)
         return bom_mod.from_spdx(doc)
     except UploadError as e:
-        raise Problem(422, f"invalid {kind} upload", str(e), "invalid-upload") from None
+        errors = [{**x, "path": (where + x["path"]).rstrip("/") or "/"} for x in e.errors]
+        detail = (f"{where}: " if where else "") + str(e)
+        extra = {"errors": errors} if errors else {}
+        raise Problem(422, f"invalid {kind} upload", detail, "invalid-upload", **extra) from None
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise Problem(
             422, f"invalid {kind} upload", f"unexpected structure: {type(e).__name__}: {e}", "invalid-upload"
@@ -66,7 +70,7 @@ async def _store(
     boms: list[tuple[str, dict[str, Any], str]] | None = None,
     card: str | None = None,
 ) -> dict[str, Any]:
-    ex = await run_in_threadpool(_extract, kind, doc)
+    ex = await run_in_threadpool(_extract, kind, doc, "/document" if kind == "check" else "")
     if card is not None:
         ex.card = card
     boms = list(boms or [])
@@ -114,7 +118,7 @@ async def post_document(request: Request, c: Writer) -> dict[str, Any]:
     for fmt, bom in (env.get("boms") or {}).items():
         if fmt not in ("cyclonedx", "spdx") or not isinstance(bom, dict):
             raise Problem(422, "invalid upload", f"boms.{fmt}: expected cyclonedx or spdx JSON", "invalid-upload")
-        await run_in_threadpool(_extract, fmt, bom)  # each attached BOM must be valid as well
+        await run_in_threadpool(_extract, fmt, bom, f"/boms/{fmt}")  # each attached BOM must be valid as well
         attached.append((fmt, bom, digest(json.dumps(bom, sort_keys=True).encode())))
     labels = _labels(env.get("labels"))
     return await _store(state(request), c, raw, "check", env["document"], labels, attached, card)
