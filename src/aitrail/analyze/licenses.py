@@ -604,6 +604,8 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         if pkg is not None and pkg.type == ComponentType.LIBRARY:
             for lic in package_licences(inv, pkg):
                 add(pkg, "package", lic, of(lic), [f"{pkg.name} ships {model.name}", str(lic.evidence)])
+    if out[0].resolution.matched_by == "none declared" and any(e.role == "package" for e in out):
+        out[0].evidence.append("read by the licence of the package that ships it")
     return out
 
 
@@ -664,8 +666,12 @@ def model_verdict(es: list[Entry]) -> str:
     stricter one governs until resolved. A model that declares nothing itself is read by the licence
     of the package that ships it (the strictest credible reading, not "no licence")."""
     own = any(e.role == "model" and e.declared is not None for e in es)
-    roles = ("model", "base-model") if own else ("model", "base-model", "package")
-    return _worst([e.verdict for e in es if e.role in roles])
+    if own:
+        return _worst([e.verdict for e in es if e.role in ("model", "base-model")])
+    if any(e.role == "package" for e in es):
+        # the weights ship inside the package under its licence: "none declared" gives way to it
+        return _worst([e.verdict for e in es if e.role in ("base-model", "package")])
+    return _worst([e.verdict for e in es if e.role in ("model", "base-model")])
 
 
 def report(inv: Inventory, use: str, models: list[Component] | None = None) -> dict[str, Any]:

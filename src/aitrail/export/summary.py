@@ -83,8 +83,15 @@ def models(doc: dict[str, Any]) -> list[ModelFacts]:
     # Group once (relationships by source and kind, completeness items by model) so the report stays
     # linear in the number of models: a scan per model made 1,000 models take minutes.
     out_rels: dict[tuple[str, str], list[Any]] = {}
+    carriers: dict[str, list[dict[str, Any]]] = {}  # model id -> the packages that ship it
+    package_entries: dict[str, list[dict[str, Any]]] = {}  # their licences as the verdict read them
+    for e in doc["licenses"].get("components", []):
+        if e.get("role") == "package" and e.get("evidence"):
+            package_entries.setdefault(e["component"], []).append(e)
     for r in inv["relationships"]:
         out_rels.setdefault((r["source"], r["kind"]), []).append(r)
+        if r["kind"] == "contains" and by_id.get(r["source"], {}).get("type") == "library":
+            carriers.setdefault(r["target"], []).append(by_id[r["source"]])
     items_by_model: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
     shared: list[tuple[int, dict[str, Any]]] = []  # items naming no model belong to every model
     for n, c in enumerate(inv["completeness"]):
@@ -121,7 +128,12 @@ def models(doc: dict[str, Any]) -> list[ModelFacts]:
                 formats=weights,
                 files=sorted(files, key=lambda f: f["path"]),
                 total_size=sum(f.get("size") or 0 for f in files),
-                licences=[f"{lic['value']} ({_ev(lic.get('evidence'))})" for lic in m.get("licenses", [])],
+                licences=[f"{lic['value']} ({_ev(lic.get('evidence'))})" for lic in m.get("licenses", [])]
+                or [  # none of its own: the verdict reads the package that ships it, so say that
+                    f"{e['license']} (package {e['name']}: {e['evidence'][-1]})"
+                    for pkg in carriers.get(mid, [])
+                    for e in package_entries.get(pkg["id"], [])
+                ],
                 bases=bases,
                 datasets=datasets,
                 licence_verdict=verdicts.get(mid, "unknown"),
