@@ -111,6 +111,13 @@ def _store(
     elif ex.kind == "check" and v.source_kind != "check":
         # the same bytes, now with aitrail's full judgement: the check document replaces a BOM-only record
         _upgrade(s, v, ex, document, verdict)
+    elif ex.kind == "check" and (ex.rules_version or 0) > (v.rules_version or 0):
+        # the same bytes re-scanned with newer security rules (a stale version pushed again): the newer
+        # judgement replaces the older one, and the history says so
+        old_rules, old_worst = v.rules_version, v.max_severity
+        _upgrade(s, v, ex, document, verdict)
+        detail = {"rules_version": {"from": old_rules, "to": ex.rules_version}, "max_severity": old_worst}
+        s.add(Event(version_id=v.id, kind="rescanned", detail=detail, created_at=t))
     all_labels = list(dict.fromkeys([*labels, *ex.labels]))
     moved = _labels(s, v, all_labels, t, created)
     for fmt, bom, dg in boms:
@@ -150,6 +157,8 @@ def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], ve
     v.rules_version, v.policy, v.policy_passed = ex.rules_version, verdict, verdict["passed"]
     v.card = ex.card or v.card
     v.knowledge_version = knowledge_version()
+    worst = max((SEVERITIES.index(f["severity"]) for f in ex.findings if f["severity"] in SEVERITIES), default=-1)
+    v.max_severity = SEVERITIES[worst] if worst >= 0 else None
 
 
 def _labels(s: Session, v: Version, names: list[str], t: datetime, created: bool) -> list[dict[str, Any]]:

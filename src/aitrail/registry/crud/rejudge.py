@@ -1,6 +1,7 @@
 """Judging stored documents again: when aitrail's knowledge changed (new licence facts, a dataset
 found non-commercial) or the policy changed, every stored check document is re-judged with the same
-code ``aitrail check`` uses, and what changed is recorded (events) and returned (and sent to webhooks)."""
+code ``aitrail check`` uses, and what changed is recorded (events) and returned (and sent to webhooks).
+Security findings follow the security rules' version (crud/resecure.py: re-derived or marked stale)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,41 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                     detail = {"version": v.id, "name": v.name, "from": before, "to": after, "deployments": deps}
                     s.add(Event(version_id=v.id, kind="verdict-changed", detail=detail, created_at=now()))
                     changed.append(detail)
-    return {"knowledge_version": current, "judged": seen, "changed": changed}
+    security = _security(db)
+    changed.extend(x for x in security.pop("changed"))
+    return {"knowledge_version": current, "judged": seen, "changed": changed, "security": security}
+
+
+def _security(db: Database) -> dict[str, Any]:
+    """Every check document scanned with other security rules: findings re-derived, or marked stale."""
+    from .resecure import current_rules, resecure, where_and_who
+
+    rules = current_rules()
+    out: dict[str, Any] = {"rules_version": rules, "rederived": [], "rescan_needed": [], "changed": []}
+    last = 0
+    while True:
+        with db.write() as s:
+            batch = s.scalars(
+                select(Version)
+                .where(Version.id > last, Version.source_kind == "check")
+                .where((Version.rules_version != rules) | Version.rules_version.is_(None))
+                .order_by(Version.id)
+                .limit(BATCH)
+            ).all()
+            if not batch:
+                break
+            for v in batch:
+                last = v.id
+                detail = resecure(s, v, rules)
+                if detail is None:
+                    continue
+                if detail["security"] == "rederived":
+                    out["rederived"].append(detail)
+                else:
+                    out["rescan_needed"].append({**detail, "deployments": where_and_who(s, v.id)})
+                if not detail.get("unchanged"):
+                    out["changed"].append({**detail, "deployments": where_and_who(s, v.id)})
+    return out
 
 
 def _deployments(s: Any, v: Version, doc: dict[str, Any], env_policies: dict[str, Any]) -> list[dict[str, Any]]:

@@ -78,7 +78,16 @@ def affected(
         items, total = queries.list_models(s, f, state(request).settings.max_page, 0)
         for it in items:
             it["deployments"] = queries.deployments(s, it["id"])
-    return {"items": items, "total": total}
+        out: dict[str, Any] = {"items": items, "total": total}
+        if rule:
+            # versions scanned with older security rules that could not be re-derived: whether this rule
+            # hits them is unknown until they are re-scanned — listed (where, who), never left out silently
+            from ...crud.resecure import stale_versions
+
+            hit = {i["id"] for i in items}
+            out["unknown"] = [x for x in stale_versions(s, state(request).settings.max_page) if x["id"] not in hit]
+            out["unknown_reason"] = "scanned with older security rules; re-scan needed (aitrail push)"
+    return out
 
 
 @router.get("/obligations", summary="obligations and restrictions across the inventory (or one environment)")
