@@ -6,6 +6,7 @@ import sqlite3
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import MINILM
 from test_hub import EDGES, hub_main, real_rows
 
 from aitrail.hub import index
@@ -120,3 +121,54 @@ def test_licenses_hub_index_resolves_the_middle_hop(tmp_path, capsys):
     hop = next(c for c in with_index["components"] if c["name"] == "someone/llama-ft")
     assert hop["resolved_by"] == "hub index"
     assert any(c["name"] == "meta-llama/Llama-3.1-8B" for c in with_index["components"])
+
+
+def _content(out):
+    con = sqlite3.connect(out / "index.sqlite")
+    models = con.execute("select m.id, m.sha, m.last_modified, m.licences, m.bases, m.datasets, s.path, m.row "
+                         "from models m join sources s on s.id = m.source order by m.id").fetchall()
+    edges = con.execute("select * from edges order by child, parent").fetchall()
+    con.close()
+    return models, edges
+
+
+def test_workers_build_the_same_index_as_one_process(table, tmp_path):
+    """Several processes give the index one process gives, counts included: repeated ids across batches in
+    flight (same and changed sha), scans and BOMs between tables, malformed rows, and an incremental update."""
+    import json
+
+    import pyarrow as pa
+
+    import aitrail
+    from aitrail.export import cyclonedx
+
+    d, t = table
+    rows = t.to_pylist()
+    again = [dict(r) for r in rows[:120]]
+    for r in again[::2]:
+        r["sha"] = "e" * 40
+        r["card"] = "---\nlicense: mit\nbase_model: meta-llama/Llama-3.1-8B\n---\n"
+    pq.write_table(pa.Table.from_pylist(rows + again, t.schema), tmp_path / "a.parquet")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    inv = aitrail.scan(MINILM, hash_files=False)
+    (docs / "scan.json").write_text(json.dumps(inv.to_dict()), "utf-8")
+    (docs / "m.cdx.json").write_text(cyclonedx.dumps(inv, "1.6"), "utf-8")
+    (docs / "broken.json").write_text("{", "utf-8")
+    (tmp_path / "b.jsonl").write_text('{"id": "x/y", "card": "---\\nlicense: mit\\n---\\n"}\n{"id": 3}\nnot json\n'
+                                      + json.dumps({"id": rows[5]["model_id"], "sha": rows[5]["sha"],
+                                                    "last_modified": rows[5]["last_modified"]}) + "\n", "utf-8")
+    inputs = [str(tmp_path / "a.parquet"), str(docs), str(tmp_path / "b.jsonl")]
+    got = []
+    for w in (1, 2):
+        out = tmp_path / f"ix{w}"
+        s1 = index.build(inputs, out, [str(d / "edges.csv")], workers=w, batch_rows=50)
+        s2 = index.build([str(tmp_path / "a.parquet")], out, workers=w, batch_rows=50)
+        got.append(([{k: v for k, v in s.items() if k not in ("seconds", "workers")} for s in (s1, s2)],
+                    _content(out)))
+    assert got[0] == got[1]
+    (s1, s2), (models, edges) = got[0]
+    # unchanged: the 60 repeated rows of the same sha, and one JSONL row; in the update, the 60 rows whose
+    # sha flips between the two copies are judged twice, the other 400 not at all
+    assert (s1["malformed"], s1["unchanged"], s2["judged"], s2["unchanged"]) == (3, 61, 120, 400)
+    assert len(edges) > 1990 and any(m[0] == "all-MiniLM-L6-v2" for m in models)  # 2,000 lines, self-loops dropped

@@ -21,7 +21,8 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser, bool], None]) 
     hs = hub.add_subparsers(dest="hub_command", required=True)
 
     r = hs.add_parser("run", help="judge every model of the tables into DIR (Parquet) and DIR/summary.json")
-    r.add_argument("inputs", nargs="+", metavar="INPUT", help="tables (.parquet, .jsonl, .csv) or folders of them")
+    r.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="tables (.parquet, .jsonl, .csv), scans, check documents or BOMs (.json), or folders of them")
     r.add_argument("--out", required=True, metavar="DIR", help="run folder (an interrupted run resumes there)")
     r.add_argument("--engine", choices=["local", "dask"], default="local")
     r.add_argument("--scheduler", metavar="ADDR",
@@ -46,10 +47,13 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser, bool], None]) 
     common(rep, True)
 
     ix = hs.add_parser("index", help="build or update the offline hub index used by --hub-index")
-    ix.add_argument("inputs", nargs="+", metavar="INPUT", help="tables (.parquet, .jsonl, .csv) or folders of them")
+    ix.add_argument("inputs", nargs="+", metavar="INPUT",
+                    help="tables (.parquet, .jsonl, .csv), scans, check documents or BOMs (.json), or folders of them")
     ix.add_argument("--out", required=True, metavar="DIR")
     ix.add_argument("--lineage", action="append", default=[], metavar="EDGES",
                     help="lineage edge list (CSV source,target,edge) adding bases the cards do not name")
+    ix.add_argument("--workers", type=int, metavar="N",
+                    help="processes judging rows (default: the machine's cores); the index is the same for any N")
     common(ix, False)
     return {"hub": _dispatch}
 
@@ -113,12 +117,17 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
+    from ..errors import AitrailError
     from ..output import err
     from . import index
 
-    s = index.build(args.inputs, Path(args.out), args.lineage, progress=not args.quiet)
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    if workers < 1:
+        raise AitrailError("--workers must be at least 1")
+    s = index.build(args.inputs, Path(args.out), args.lineage, progress=not args.quiet, workers=workers)
     if not args.quiet:
         err(f"hub index: {s['models']:,} models ({s['judged']:,} judged, {s['unchanged']:,} unchanged); {args.out}")
     return 0

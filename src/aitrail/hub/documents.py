@@ -1,6 +1,7 @@
-"""Folders of scans and check documents as hub inputs: aitrail JSON inventories (``aitrail scan -f json``)
-and check documents (``aitrail check``'s JSON, the inventory under ``inventory``), judged again with
-today's knowledge by the same functions as hub records. One results row per scanned model.
+"""Folders of scans, check documents and AI BOMs as hub inputs: aitrail JSON inventories (``aitrail scan -f
+json``), check documents (``aitrail check``'s JSON, the inventory under ``inventory``) and CycloneDX 1.5-1.7 /
+SPDX 3.0.1 BOMs of any tool (``boms``), judged again with today's knowledge by the same functions as hub
+records. One results row per model.
 """
 
 from __future__ import annotations
@@ -26,23 +27,30 @@ def inventory(d: dict[str, Any]) -> Inventory:
 
 
 def parse(text: str) -> Inventory:
-    """A scan (inventory) or check document (``{"inventory": ...}``); ValueError if it is neither."""
+    """A scan (inventory), check document (``{"inventory": ...}``) or AI BOM; ValueError if it is none
+    of them, or one that cannot be read (the message says why)."""
+    from . import boms
+
     try:
         doc = json.loads(text)
+        if boms.kind(doc) is not None:
+            return boms.inventory(doc)
         if isinstance(doc, dict) and isinstance(doc.get("inventory"), dict):
             doc = doc["inventory"]
         if not isinstance(doc, dict) or not isinstance(doc.get("components"), list):
-            raise ValueError("not an aitrail inventory or check document (no components)")
+            raise ValueError("not an aitrail inventory, check document, CycloneDX or SPDX 3 BOM (no components)")
         return inventory(doc)
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, AttributeError, RecursionError) as e:
         raise ValueError(f"not an aitrail inventory: {type(e).__name__} {e}") from None
 
 
 def judge(inv: Inventory, source: str, row: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Results and findings rows for every scanned model of ``inv``, with today's knowledge."""
     from ..analyze import completeness, licenses, openness
-    from . import batch
+    from . import batch, boms
 
+    if inv.target == boms.UNNAMED:
+        boms.relabel(inv, source)
     licenses.check(inv)
     completeness.assess(inv)
     rows = []
@@ -75,9 +83,36 @@ def judge(inv: Inventory, source: str, row: int) -> tuple[list[dict[str, Any]], 
             "open_weights_licence": open_weights, "data_declared": bool(trained), "code_linked": None,
             "paper": bool(openness._ARXIV.search(tags)), "evaluation": bool(m.properties.get("evaluation_results")),
             "weights_formats": sorted({c.format for c in files if c.type == ComponentType.WEIGHTS and c.format}),
-            "findings": sorted({f.rule for f in inv.findings}),
+            "findings": [],
         })
-    fnds = [{"id": rows[0]["id"] if len(rows) == 1 else inv.target, "severity": str(f.severity), "rule": f.rule,
-             "message": f.message, "evidence": str(f.evidence) if f.evidence else None, "rule_source": f.source}
-            for f in inv.findings]
+    # a finding about one model of several names it first ("<model>: ..."); the others are the document's
+    names = {n: r["id"] for m, r in zip(inv.models(), rows) for n in (m.name, r["id"])}
+    fnds = []
+    for f in inv.findings:
+        head = f.message.split(": ", 1)[0]
+        owner = rows[0]["id"] if len(rows) == 1 else names.get(head)
+        fnds.append({"id": owner or inv.target, "severity": str(f.severity), "rule": f.rule, "message": f.message,
+                     "evidence": str(f.evidence) if f.evidence else None, "rule_source": f.source})
+    for r in rows:
+        r["findings"] = sorted({f["rule"] for f in fnds if f["id"] in (r["id"], inv.target)})
     return rows, fnds
+
+
+def facts(inv: Inventory, source: str) -> list[tuple[str, str | None, list[list[str]], list[list[str]], list[str]]]:
+    """What the hub index keeps of every model of a document: (id, revision, licences [value, source,
+    location], bases [id, relation, evidence], datasets), named as :func:`judge` names them."""
+    from . import boms
+
+    if inv.target == boms.UNNAMED:
+        boms.relabel(inv, source)
+    out = []
+    for m in inv.models():
+        mid = str(m.properties.get("repo_id") or m.name)
+        where = "" if inv.target == source else f" (document {source})"
+        lics = [[x.value, "document licence", f"{x.evidence}{where}"] for x in m.licenses]
+        bases = [[r.target.removeprefix("model:"), str(r.derivation or "unknown"),
+                  ", ".join(map(str, r.evidence)) + where]
+                 for r in inv.outgoing(m.id, RelationshipKind.DERIVED_FROM)]
+        ds = [c.name for c in inv.related(m.id, RelationshipKind.TRAINED_ON)]
+        out.append((mid, m.version, lics, bases, ds))
+    return out

@@ -1,4 +1,5 @@
-"""Hub metadata tables (Parquet, JSONL, CSV) as Arrow record batches with one set of column names.
+"""Hub metadata tables (Parquet, JSONL, CSV) and JSON documents (scans, check documents, BOMs) as Arrow
+record batches with one set of column names.
 
 Hub dumps name their columns differently (``modelId``/``model_id``/``id``, ``lastModified``/
 ``last_modified``, ``card``/``readme``): every input is mapped onto :data:`COLUMNS` so the judgements
@@ -37,7 +38,8 @@ SCHEMA = pa.schema(
      for c in COLUMNS]
 )
 BATCH_ROWS = 2048
-TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv", ".json")  # .json: a scan or check document
+# .json/.jsonld: one document (a scan, a check document, a CycloneDX or SPDX 3 BOM)
+TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv", ".json", ".jsonld")
 EXTRA = (("__error__", pa.string()), ("__doc__", pa.large_string()))  # a row's read error; a whole document
 
 
@@ -61,10 +63,11 @@ def sources(paths: Sequence[str | Path]) -> list[Source]:
             raise InputError(f"{p}: no such file or folder")
         for f in files:
             suf = f.suffix.lower()
-            kind = {".parquet": "parquet", ".csv": "csv", ".json": "document"}.get(suf, "jsonl")
+            kind = {".parquet": "parquet", ".csv": "csv", ".json": "document", ".jsonld": "document"}.get(suf, "jsonl")
             out.append(Source(f, kind))
     if not out:
-        raise InputError(f"no hub metadata table (Parquet, JSONL, CSV) in {', '.join(map(str, paths))}")
+        raise InputError(f"no hub input (Parquet, JSONL, CSV table; JSON scan, check document or BOM) in "
+                         f"{', '.join(map(str, paths))}")
     return out
 
 
