@@ -199,6 +199,12 @@ def push(args: argparse.Namespace) -> int:
     }
     card = _card(Path(args.path))
     body = {"document": doc, "boms": boms, "labels": args.name, "card": card}
+    sigs, notes = signature_files(result)
+    if sigs:
+        body["signatures"] = sigs  # the registry identifies a signed model by its OMS root digest
+    if not args.quiet:
+        for note in notes:
+            err(f"aitrail: warning: {note}")
     try:
         resp = request(args.to, "POST", "/api/v1/documents", token=args.token, body=body)
     except RegistryError as e:
@@ -214,6 +220,35 @@ def push(args: argparse.Namespace) -> int:
 
     out(json.dumps(resp, indent=2) + "\n")
     return 0
+
+
+MAX_SIGNATURE = 16 * 1024 * 1024
+
+
+def signature_files(result: Any) -> tuple[list[dict[str, str]], list[str]]:
+    """The model-signing bundles the check found, as uploaded ({path, content: base64}); each must still
+    have the digest the check recorded (a file changed since is left out, and said)."""
+    import base64
+    import hashlib
+
+    digests = {c.path: c.sha256 for c in result.inventory.components if c.path}
+    out, notes = [], []
+    for sig in result.signatures:
+        path = sig.get("path") or ""
+        where = result.scan.paths.get(path)
+        if where is None or path.endswith(".asc"):  # a detached PGP signature is not an OMS bundle
+            continue
+        try:
+            with open(where, "rb") as f:
+                data = f.read(MAX_SIGNATURE + 1)
+        except OSError as e:
+            notes.append(f"signature {path} not attached: {e.strerror}")
+            continue
+        if len(data) > MAX_SIGNATURE or hashlib.sha256(data).hexdigest() != digests.get(path):
+            notes.append(f"signature {path} not attached: larger than 16 MiB or changed since it was checked")
+            continue
+        out.append({"path": path, "content": base64.b64encode(data).decode()})
+    return out, notes
 
 
 def _json(text: Any) -> Any:

@@ -37,6 +37,7 @@ class Extracted:
     rules_version: int | None = None
     card: str | None = None
     warnings: list[str] = field(default_factory=list)
+    signatures: list[Any] = field(default_factory=list)  # crud/signing.Signature, from the upload
 
     def identity(self, document_digest: str) -> tuple[str, str]:
         """(identity, kind): the digest of the sorted file digests when every file has one; with some

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..core.config import knowledge_version
 from ..core.db import Database
 from ..models import Bom, Dataset, Event, File, FindingRow, Label, Licence, Lineage, Obligation, Upload, Version
+from . import signing
 from .boms import spec_version
 from .extract import Extracted
 
@@ -82,7 +83,7 @@ def _store(
         assert v is not None
         return _response(s, v, created=False, duplicate=True, warnings=[], moved=[])
     identity, identity_kind = ex.identity(body_digest)
-    v = s.scalar(select(Version).where(Version.identity == identity))
+    v, identity, identity_kind = _find(s, ex, identity, identity_kind)
     created = v is None
     t = now()
     if v is None:
@@ -126,9 +127,44 @@ def _store(
         same = Bom.sha256 == dg if ex.kind != "check" else Bom.format == fmt
         if s.scalar(select(Bom.id).where(Bom.version_id == v.id, Bom.format == fmt, same)) is None:
             s.add(Bom(version_id=v.id, format=fmt, spec_version=spec_version(fmt, bom), sha256=dg, content=bom))
+    for sig in ex.signatures:
+        if not sig.matches:
+            continue
+        have = select(Bom.id).where(Bom.version_id == v.id, Bom.format == signing.FORMAT, Bom.sha256 == sig.sha256)
+        if s.scalar(have) is None:  # kept as it was uploaded: served as a TEA attestation
+            kept = Bom(version_id=v.id, format=signing.FORMAT, spec_version="OMS 1.0", sha256=sig.sha256)
+            kept.content = sig.stored()
+            s.add(kept)
     s.add(Upload(sha256=body_digest, version_id=v.id, kind=ex.kind, token_id=token_id, created_at=t))
     s.flush()
-    return _response(s, v, created=created, duplicate=False, warnings=ex.warnings, moved=moved)
+    out = _response(s, v, created=created, duplicate=False, warnings=ex.warnings, moved=moved)
+    if ex.signatures:
+        out["signatures"] = [sig.summary() for sig in ex.signatures]
+        out["warnings"].extend(
+            f"signature {sig.path} not kept and not used as identity: {'; '.join(sig.problems)}"
+            for sig in ex.signatures
+            if not sig.matches
+        )
+    return out
+
+
+def _find(s: Session, ex: Extracted, identity: str, kind: str) -> tuple[Version | None, str, str]:
+    """The stored version this upload is, and the identity a new one gets. A signature matching the
+    files makes the OMS root digest the identity; the same root digest, or the same files without
+    their signature files, find the version stored before (crud/signing.py)."""
+    roots = [sig.root_digest for sig in ex.signatures if sig.matches]
+    candidates = []
+    if roots:
+        candidates = ["oms:sha256:" + roots[0], identity, signing.unsigned_identity(ex)]
+    else:
+        would_be = signing.would_be_root(ex)
+        candidates = ["oms:sha256:" + would_be if would_be else None, identity]
+    for c in candidates:
+        if c is not None:
+            v = s.scalar(select(Version).where(Version.identity == c))
+            if v is not None:
+                return v, v.identity, v.identity_kind
+    return (None, "oms:sha256:" + roots[0], "oms") if roots else (None, identity, kind)
 
 
 def _children(s: Session, vid: int, ex: Extracted) -> None:

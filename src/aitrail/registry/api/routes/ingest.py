@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ...crud import boms as bom_mod
+from ...crud import signing
 from ...crud.extract import Extracted, UploadError, from_check
 from ...crud.ingest import digest, ingest
 from ..deps import Caller, State, Writer, body, state
@@ -69,10 +70,16 @@ async def _store(
     labels: list[str],
     boms: list[tuple[str, dict[str, Any], str]] | None = None,
     card: str | None = None,
+    signatures: Any = None,
 ) -> dict[str, Any]:
     ex = await run_in_threadpool(_extract, kind, doc, "/document" if kind == "check" else "")
     if card is not None:
         ex.card = card
+    if signatures is not None:
+        try:
+            ex.signatures = await run_in_threadpool(signing.read, signatures, ex)
+        except UploadError as e:
+            raise Problem(422, "invalid signature", str(e), "invalid-upload", errors=e.errors) from None
     boms = list(boms or [])
     if kind != "check":
         boms.append((kind, doc, digest(raw)))
@@ -121,7 +128,8 @@ async def post_document(request: Request, c: Writer) -> dict[str, Any]:
         await run_in_threadpool(_extract, fmt, bom, f"/boms/{fmt}")  # each attached BOM must be valid as well
         attached.append((fmt, bom, digest(json.dumps(bom, sort_keys=True).encode())))
     labels = _labels(env.get("labels"))
-    return await _store(state(request), c, raw, "check", env["document"], labels, attached, card)
+    signatures = env.get("signatures")
+    return await _store(state(request), c, raw, "check", env["document"], labels, attached, card, signatures)
 
 
 @router.post("/boms", status_code=201, summary="store a CycloneDX 1.6/1.7 or SPDX 3.0.1 BOM from any tool")

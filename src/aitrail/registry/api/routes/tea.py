@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...crud import signing
 from ...models import Bom, File, Label, Version
 from ..deps import Reader, state
 from ..problems import Problem
@@ -26,6 +27,7 @@ router = APIRouter(tags=["TEA"])  # mounted at /tea/v1 (and /tea/v1.0.0, the ver
 TEA_VERSION = "1.0.0"  # clients build /tea/v{version}; we implement the consumer API of spec 0.4.0 (beta 2)
 PRODUCT, PRODUCT_RELEASE, COMPONENT, COMPONENT_RELEASE, BOM_ARTIFACT, CARD, SIGNATURE = range(1, 8)
 MEDIA = {"cyclonedx": "application/vnd.cyclonedx+json", "spdx": "application/spdx+json"}
+SIGSTORE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 
 def tid(kind: int, n: int) -> str:
@@ -108,7 +110,27 @@ def _artifacts(request: Request, s: Session, v: Version, upto: int | None) -> li
     base = str(request.base_url).rstrip("/") + "/tea/v1/artifact-content/"
     boms = s.scalars(select(Bom).where(Bom.version_id == v.id).order_by(Bom.id)).all()
     out = []
+    kept_signatures = {str((b.content or {}).get("path") or "") for b in boms if b.format == signing.FORMAT}
     for b in boms[:upto] if upto is not None else boms:
+        if b.format == signing.FORMAT:  # an OMS signature file, kept as uploaded
+            path = str((b.content or {}).get("path") or "")
+            out.append(
+                {
+                    "uuid": tid(BOM_ARTIFACT, b.id),
+                    "version": 1,
+                    "name": f"signature {path}".strip(),
+                    "type": "ATTESTATION",
+                    "formats": [
+                        {
+                            "mediaType": SIGSTORE,
+                            "description": "OpenSSF model signing (OMS) bundle",
+                            "url": base + tid(BOM_ARTIFACT, b.id),
+                            "checksums": [{"algType": "SHA-256", "algValue": b.sha256}],
+                        }
+                    ],
+                }
+            )
+            continue
         out.append(
             {
                 "uuid": tid(BOM_ARTIFACT, b.id),
@@ -146,10 +168,12 @@ def _artifacts(request: Request, s: Session, v: Version, upto: int | None) -> li
         )
     doc = v.document if isinstance(v.document, dict) else {}
     for i, sig in enumerate(((doc.get("security") or {}).get("signatures") or [])[:100]):
+        if sig.get("path") in kept_signatures:
+            continue  # kept with its bytes: a stored artefact above (in the collections that hold it)
         sha = next(
             (f.get("sha256") for f in doc["security"].get("files", []) if f.get("path") == sig.get("path")), None
         )
-        fmt: dict[str, Any] = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}
+        fmt: dict[str, Any] = {"mediaType": SIGSTORE, "description": "listed by the check; its bytes were not uploaded"}
         if sha:
             fmt["checksums"] = [{"algType": "SHA-256", "algValue": sha}]
         out.append(
@@ -340,7 +364,7 @@ def _artifact(request: Request, s: Session, uuid: str) -> tuple[dict[str, Any], 
         if b is not None:
             v = _version(s, b.version_id)
             art = next(a for a in _artifacts(request, s, v, None) if a["uuid"] == uuid.lower())
-            return art, _content(b.content)
+            return art, signing.stored_bytes(b.content) if b.format == signing.FORMAT else _content(b.content)
     elif kind == CARD:
         v = _version(s, _row(uuid, CARD))
         if v.card:
