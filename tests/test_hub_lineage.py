@@ -111,3 +111,64 @@ def test_resumed_run_keeps_its_edge_lists(tmp_path):
     assert hub_main(args) == 0  # again, without --lineage: the same edges, not none
     again = json.loads((out / "summary.json").read_text())["lineage"]
     assert again["edges"] == 1 and again["laundering"] == first["laundering"]
+
+
+def test_hub_index_resolves_bases_beyond_the_run(tmp_path):
+    """A fine-tune of a fine-tune of Llama: the run holds only the last model. Without an index the middle
+    hop is unresolved and counted (and the model is marked below it, not free); with the index the chain
+    reaches Llama through it, each hop marked with who supplied it, and the laundering is found."""
+    from test_hub import hub_main
+
+    from aitrail.hub import query
+
+    mid = {"id": "someone/llama-ft", "sha": "b" * 40,
+           "card": "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n"}
+    (tmp_path / "idx.jsonl").write_text(json.dumps(mid) + "\n", "utf-8")
+    assert hub_main(["hub", "index", str(tmp_path / "idx.jsonl"), "--out", str(tmp_path / "ix"), "--workers", "1",
+                     "-q"]) == 0
+    mine = {"id": "me/grand-ft", "card": "---\nlicense: apache-2.0\nbase_model: someone/llama-ft\n---\n"}
+    (tmp_path / "t.jsonl").write_text(json.dumps(mine) + "\n", "utf-8")
+    out = tmp_path / "run"
+    run.run([str(tmp_path / "t.jsonl")], out)
+    without = lineage.build(out, [])
+    assert without["laundering"]["count"] == 0
+    assert without["bases_beyond_run"]["unresolved"] == {"count": 1, "examples": ["someone/llama-ft"]}
+    assert without["bases_beyond_run"]["models_below_unresolved"] == 1
+    got = json.loads(query.run(out, "select id, unresolved_ancestor, licence_resolved_by from closure order by id",
+                               "json"))
+    assert got == [{"id": "me/grand-ft", "unresolved_ancestor": "someone/llama-ft", "licence_resolved_by": "run"},
+                   {"id": "someone/llama-ft", "unresolved_ancestor": None, "licence_resolved_by": None}]
+    args = ["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(out), "-q"]
+    assert hub_main([*args, "--hub-index", str(tmp_path / "ix")]) == 0
+    s = json.loads((out / "summary.json").read_text())["lineage"]
+    beyond = s["bases_beyond_run"]
+    assert beyond["unresolved"]["count"] == 0 and beyond["models_below_unresolved"] == 0
+    assert beyond["resolved_by"] == {"hub index": 1, "curated": 1}
+    la = s["laundering"]["examples"]
+    assert [x["model"] for x in la] == ["me/grand-ft"] and s["laundering"]["count"] == 1  # the run's models only
+    assert la[0]["chain"] == ["me/grand-ft", "someone/llama-ft", "meta-llama/Llama-3.1-8B"]
+    assert la[0]["resolved_by"] == ["run", "hub index", "curated"]
+    hop = json.loads(query.run(out, "select parent, resolved_by, evidence from lineage where child = "
+                                    "'someone/llama-ft'", "json"))
+    assert hop[0]["parent"] == "meta-llama/Llama-3.1-8B" and hop[0]["resolved_by"] == "hub index"
+    assert "README.md" in hop[0]["evidence"] and "base_model" in hop[0]["evidence"]
+    assert hub_main(args) == 0  # resumed without --hub-index: the same index, the same lineage
+    assert json.loads((out / "summary.json").read_text())["lineage"]["laundering"] == s["laundering"]
+
+
+def test_a_broken_hub_index_fails_closed(tmp_path):
+    from test_hub import hub_main
+
+    (tmp_path / "t.jsonl").write_text(json.dumps({"id": "me/ft", "card": "---\nlicense: mit\nbase_model: "
+                                                  "someone/x\n---\n"}) + "\n", "utf-8")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "index.sqlite").write_bytes(b"not a database" * 100)
+    out = tmp_path / "run"
+    run.run([str(tmp_path / "t.jsonl")], out)
+    s = lineage.build(out, [], index=tmp_path / "bad")  # from Python: every hop it would answer is unresolved
+    assert s["bases_beyond_run"]["unresolved"]["examples"] == ["someone/x"]
+    assert "not a readable hub index" in s["bases_beyond_run"]["hub_index_errors"][0]
+    # from the command line, a mistyped index is an error before any work
+    assert hub_main(["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "r2"), "--hub-index",
+                     str(tmp_path / "nothing"), "-q"]) != 0
+    assert not (tmp_path / "r2").exists()

@@ -31,6 +31,8 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser, bool], None]) 
     r.add_argument("--batch-rows", type=int, default=2048, help="records per batch (default 2048)")
     r.add_argument("--lineage", action="append", default=[], metavar="EDGES",
                    help="lineage edge list (CSV source,target,edge) added to the cards' base_model edges")
+    r.add_argument("--hub-index", metavar="DIR",
+                   help="a hub index (aitrail hub index) resolving the bases the inputs do not hold, for lineage")
     common(r, False)
 
     q = hs.add_parser("query", help="run SQL over a run's results (DuckDB); views: results, findings, errors, "
@@ -72,13 +74,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.batch_rows < 1:
         raise AitrailError("--workers and --batch-rows must be at least 1")
     out = Path(args.out)
+    if args.hub_index:  # a mistyped index is an error now, not a lineage with every outside base unresolved
+        from ..resolvers import ResolverError
+        from ..resolvers.hub_index import HubIndexResolver
+
+        try:
+            HubIndexResolver(Path(args.hub_index)).lookup("")
+        except ResolverError as e:
+            raise AitrailError(f"--hub-index: {e}") from None
     s = run.run(args.inputs, out, args.engine, args.workers, args.scheduler, args.batch_rows, not args.quiet)
-    if args.lineage or (out / "lineage").is_dir():
+    if args.lineage or args.hub_index or (out / "lineage").is_dir():
         from . import lineage
 
-        # a resumed run without --lineage keeps the edge lists it was given before
+        # a resumed run without --lineage / --hub-index keeps the edge lists and index it was given before
         edges = [str(Path(e).resolve()) for e in args.lineage] or lineage.edge_files(out)
-        s["lineage"] = lineage.build(out, edges, progress=not args.quiet)
+        ix = str(Path(args.hub_index).resolve()) if args.hub_index else lineage.hub_index(out)
+        s["lineage"] = lineage.build(out, edges, progress=not args.quiet, index=ix)
         run._write_json(out / "summary.json", s)
     if not args.quiet:
         err(

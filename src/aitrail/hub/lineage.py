@@ -6,7 +6,9 @@ are counted and dropped; cycles are collapsed into one strongly connected compon
 so the closure is finite. Licences flow down chains with the licence knowledge base's constraint model
 (terms that flow down, commercial grants of "no"/"conditional"): a model declaring a permissive
 commercial licence below a base whose licence binds derivatives is *laundering*, with the chain as
-evidence.
+evidence. Bases the run's tables do not hold are asked of a hub index when one is given (``resolve``):
+its licence and bases extend the graph, each hop marked ``hub index``; a base neither the run, the index
+nor aitrail's curated base families know stays unresolved and is counted (never taken as permissive).
 """
 
 from __future__ import annotations
@@ -217,9 +219,10 @@ def binds(f: Any) -> list[str]:
     return out
 
 
-def inherit(g: Graph, licence: dict[str, str | None]) -> dict[str, Any]:
+def inherit(g: Graph, licence: dict[str, str | None], curated: dict[str, Any] | None = None) -> dict[str, Any]:
     """Walk each model's chain: the nearest ancestor whose licence binds derivatives; laundering where
-    a model below it declares a permissive commercial licence. ``licence``: model id -> declared licence."""
+    a model below it declares a permissive commercial licence. ``licence``: model id -> declared licence;
+    ``curated``: ``licenses.base_licence`` answers already asked (``resolve``)."""
     from ..analyze import licenses
 
     comp, ncomp = components(g)
@@ -232,7 +235,7 @@ def inherit(g: Graph, licence: dict[str, str | None]) -> dict[str, Any]:
         mid = g.ids[v]
         own = licence.get(mid)
         if own is None and mid not in licence:
-            known = licenses.base_licence(mid)  # a well-known base family named by id
+            known = curated[mid] if curated and mid in curated else licenses.base_licence(mid)  # a base family
             f = known[0] if known else None
         else:
             if own not in facts_of:
@@ -273,6 +276,67 @@ def _chain(g: Graph, v: int, target: int, limit: int = 20) -> list[str]:
     return [g.ids[x] for x in reversed(path)][:limit]
 
 
+# -- bases beyond the run -------------------------------------------------------------------------
+
+INDEX = "hub index"
+
+
+def resolve(g: Graph, licence: dict[str, str | None], index: Any = None) -> dict[str, Any]:
+    """Bases that are not models of the run, resolved breadth first: the hub index (a Resolver, optional)
+    gives their licence (added to ``licence``) and their own bases (added to ``g``, evidence prefixed
+    ``hub index:``, looked up in turn); then aitrail's curated base families; the rest are unresolved.
+    Returns {"by": id -> resolver, "unresolved": [ids], "errors": [messages], "curated": id -> answer}."""
+    from collections import deque
+
+    from ..analyze import licenses
+    from ..resolvers import ResolverError
+
+    by: dict[str, str] = {}
+    curated: dict[str, Any] = {}
+    unresolved: list[str] = []
+    errors: list[str] = []
+    todo = deque(m for m in g.ids if m not in licence)
+    seen = set(todo)
+    while todo:
+        mid = todo.popleft()
+        facts = None
+        if index is not None:
+            try:
+                facts = index.lookup(mid)
+            except ResolverError as e:  # a broken index: every hop it would answer stays unresolved
+                if len(errors) < EXAMPLES:
+                    errors.append(str(e))
+        if facts is not None:
+            if facts.licences:
+                licence[mid] = facts.licences[0].value
+                by[mid] = facts.resolver
+            for b in facts.bases:
+                g.add(mid, b.model_id, KINDS.get(b.relation, b.relation), f"{facts.resolver}: {b.evidence}")
+                if b.model_id not in licence and b.model_id not in seen:
+                    seen.add(b.model_id)
+                    todo.append(b.model_id)
+        if mid not in by:
+            known = curated[mid] = licenses.base_licence(mid)
+            if known:
+                by[mid] = "curated"
+            else:
+                unresolved.append(mid)
+    return {"by": by, "unresolved": unresolved, "errors": errors, "curated": curated}
+
+
+def unresolved_above(g: Graph, unresolved: set[str]) -> list[int | None]:
+    """For each model the nearest unresolved model on its chains (itself included), or None: a chain
+    through a base nobody knows is not free of binding terms, only unknown."""
+    comp, _ = components(g)
+    out: list[int | None] = [None] * len(g.ids)
+    for v in sorted(range(len(g.ids)), key=lambda v: comp[v]):  # parents first
+        if g.ids[v] in unresolved:
+            out[v] = v
+        else:
+            out[v] = next((out[p] for p, _, _ in g.parents[v] if out[p] is not None), None)
+    return out
+
+
 # -- a run's lineage -----------------------------------------------------------------------------
 
 
@@ -284,14 +348,24 @@ def from_results(g: Graph, rows: Iterable[tuple[str, list[str] | None, str | Non
 
 def edge_files(out: Path) -> list[str]:
     """The edge lists an earlier build of this run used."""
+    return list(_inputs(out).get("edge_files") or [])
+
+
+def hub_index(out: Path) -> str | None:
+    """The hub index an earlier build of this run used."""
+    return _inputs(out).get("hub_index")
+
+
+def _inputs(out: Path) -> dict[str, Any]:
     import json
 
     p = out / "lineage" / "inputs.json"
-    return list(json.loads(p.read_text("utf-8"))["edge_files"]) if p.is_file() else []
+    return dict(json.loads(p.read_text("utf-8"))) if p.is_file() else {}
 
 
-def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str, Any]:
-    """DIR/lineage/{lineage,closure}.parquet from the run's results and edge lists; returns the summary."""
+def build(out: Path, edge_files: list[str], progress: bool = False, index: str | Path | None = None) -> dict[str, Any]:
+    """DIR/lineage/{lineage,closure}.parquet from the run's results and edge lists, bases beyond the run
+    resolved through the hub index ``index`` (a folder) when given; returns the summary."""
     import json
     import time
 
@@ -310,18 +384,30 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
     for f in edge_files:
         read_edges(g, f)
     lic = dict(con.execute("select id, licenses[1] from results").fetchall())
+    judged = set(lic)
+    resolver = None
+    if index is not None:
+        from ..resolvers.hub_index import HubIndexResolver
+
+        resolver = HubIndexResolver(Path(index))
+    res = resolve(g, lic, resolver)
+    by = res["by"]
+    unres = set(res["unresolved"])
     step()
     cl = close(g)
     step()
-    inh = inherit(g, lic)
+    inh = inherit(g, lic, res["curated"])
+    above = unresolved_above(g, unres)
     step()
     t_closure = time.monotonic() - t0
     dest = out / "lineage"
     dest.mkdir(exist_ok=True)
-    (dest / "inputs.json").write_text(json.dumps({"edge_files": edge_files}), "utf-8")
+    (dest / "inputs.json").write_text(json.dumps({"edge_files": edge_files,
+                                                  "hub_index": str(index) if index is not None else None}), "utf-8")
     edges = [(g.ids[c], g.ids[p], rel, ev) for c, ps in enumerate(g.parents) for p, rel, ev in ps]
     pq.write_table(pa.table({"child": [e[0] for e in edges], "parent": [e[1] for e in edges],
-                             "relation": [e[2] for e in edges], "evidence": [e[3] for e in edges]}),
+                             "relation": [e[2] for e in edges], "evidence": [e[3] for e in edges],
+                             "resolved_by": [INDEX if e[3].startswith(INDEX + ":") else "run" for e in edges]}),
                    (dest / "lineage").with_suffix(".parquet"))  # spelt apart: "lineage." is a rule namespace
     nearest = inh["nearest"]
     pq.write_table(pa.table({
@@ -334,12 +420,17 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
         "licence": [lic.get(m) for m in g.ids],
         "bound_by": [g.ids[x[0]] if x else None for x in nearest],
         "bound_by_licence": [x[1] if x else None for x in nearest],
+        "licence_resolved_by": ["run" if m in judged else by.get(m) for m in g.ids],
+        "unresolved_ancestor": [g.ids[x] if x is not None and g.ids[x] != m else None for m, x in zip(g.ids, above)],
     }), dest / "closure.parquet")
     step()
-    laundering = inh["laundering"]
+    # the run's own models, each hop of the chain marked with who supplied it (the run, the index, curated)
+    laundering = [x | {"resolved_by": ["run" if m in judged else by.get(m, "unresolved") for m in x["chain"]]}
+                  for x in inh["laundering"] if x["model"] in judged]
     relations = Counter(rel for ps in g.parents for _, rel, _ in ps)
     n = len(g.ids)
     top = sorted(range(n), key=lambda v: -cl.n_descendants[v])[:EXAMPLES]
+    lic = {m: lic[m] for m in judged}  # the estimates below are over the run's own models
     quant_orphans = [m for m in lic if QUANT_NAME.search(m) and (m not in g.index or not g.parents[g.index[m]])]
     documented = sum(1 for m in lic if m in g.index and g.parents[g.index[m]])
     looks_derived = [m for m in lic if DERIVED_NAME.search(m) and (m not in g.index or not g.parents[g.index[m]])]
@@ -356,6 +447,13 @@ def build(out: Path, edge_files: list[str], progress: bool = False) -> dict[str,
         "max_depth": max(cl.depth, default=0),
         "most_derived_bases": [{"id": g.ids[v], "descendants": cl.n_descendants[v]} for v in top],
         "laundering": {"count": len(laundering), "examples": laundering[:EXAMPLES]},
+        "bases_beyond_run": {
+            "resolved_by": dict(Counter(by.values())),
+            "unresolved": {"count": len(unres), "examples": res["unresolved"][:EXAMPLES]},
+            "models_below_unresolved": sum(1 for m, x in zip(g.ids, above) if x is not None and g.ids[x] != m),
+            "hub_index": str(index) if index is not None else None,
+            "hub_index_errors": res["errors"],
+        },
         "licence_drift_top": [{"from": a, "to": b, "count": c} for (a, b), c in inh["drift"].most_common(EXAMPLES)],
         "orphaned_quantizations": {"count": len(quant_orphans), "examples": quant_orphans[:EXAMPLES]},
         "undocumented_lineage": {
