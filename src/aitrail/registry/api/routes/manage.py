@@ -52,6 +52,40 @@ def add_deployment(request: Request, vid: int, dep: DeploymentIn, _c: Writer) ->
         return {"id": d.id, "version": vid, **dep.model_dump(), "policy_passed": d.policy_passed, "policy": verdict}
 
 
+class LifecycleIn(BaseModel):
+    type: str = Field(description="endOfDevelopment, endOfSupport, endOfLife, endOfDistribution or endOfMarketing")
+    effective: str = Field(max_length=40, description="a date (2027-06-30) or an ISO 8601 date-time with a zone")
+    description: str | None = None
+    supportId: str | None = None  # noqa: N815 - the CLE field's name
+    references: list[str] | None = None
+
+
+@router.post("/models/{vid}/lifecycle", status_code=201, summary="declare a lifecycle event (end of support, life...)")
+def add_lifecycle(request: Request, vid: int, event: LifecycleIn, _c: Writer) -> dict[str, Any]:
+    from ...crud import lifecycle
+
+    with state(request).db.write() as s:
+        v = s.get(Version, vid)
+        if v is None:
+            raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+        try:
+            stored = lifecycle.declare(s, v, event.model_dump(exclude_none=True))
+        except lifecycle.LifecycleError as e:
+            raise Problem(422, "invalid lifecycle event", str(e), "invalid-request") from None
+        return {"version": vid, "event": stored, **lifecycle.summary(s, v)}
+
+
+@router.get("/models/{vid}/lifecycle", summary="support status, end-of-support and end-of-life, and the CLE events")
+def get_lifecycle(request: Request, vid: int, _c: Reader) -> dict[str, Any]:
+    from ...crud import lifecycle
+
+    with state(request).db.read() as s:
+        v = s.get(Version, vid)
+        if v is None:
+            raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+        return {"version": vid, **lifecycle.summary(s, v)}
+
+
 @router.delete("/deployments/{did}", status_code=204, summary="a deployment ended")
 def end_deployment(request: Request, did: int, _c: Writer) -> None:
     with state(request).db.write() as s:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...crud import signing
+from ...crud import lifecycle, signing
 from ...models import Bom, File, Label, Version
 from ..deps import Reader, state
 from ..problems import Problem
@@ -355,6 +355,36 @@ def component_release_collections(request: Request, uuid: str, _c: Reader) -> li
 def component_release_collection(request: Request, uuid: str, n: int, _c: Reader) -> dict[str, Any]:
     with state(request).db.read() as s:
         return _collection(request, s, _version(s, _row(uuid, COMPONENT_RELEASE)), "COMPONENT_RELEASE", uuid, n)
+
+
+# CLE (ECMA-428 Common Lifecycle Enumeration), optional in TEA at all four levels (crud/lifecycle.py)
+
+
+@router.get("/product/{uuid}/cle")
+def product_cle(request: Request, uuid: str, _c: Reader) -> dict[str, Any]:
+    with state(request).db.read() as s:
+        _product(s, _row(uuid, PRODUCT))
+        lab = s.get(Label, _row(uuid, PRODUCT))
+        assert lab is not None
+        return lifecycle.for_label(s, lab, product=True)
+
+
+@router.get("/productRelease/{uuid}/cle")
+def product_release_cle(request: Request, uuid: str, _c: Reader) -> dict[str, Any]:
+    with state(request).db.read() as s:
+        return lifecycle.for_label(s, _label(s, uuid), product=False)
+
+
+@router.get("/component/{uuid}/cle")
+def component_cle(request: Request, uuid: str, _c: Reader) -> dict[str, Any]:
+    with state(request).db.read() as s:
+        return lifecycle.for_version(s, _version(s, _row(uuid, COMPONENT)))
+
+
+@router.get("/componentRelease/{uuid}/cle")
+def component_release_cle(request: Request, uuid: str, _c: Reader) -> dict[str, Any]:
+    with state(request).db.read() as s:
+        return lifecycle.for_version(s, _version(s, _row(uuid, COMPONENT_RELEASE)))
 
 
 def _artifact(request: Request, s: Session, uuid: str) -> tuple[dict[str, Any], bytes | None]:
