@@ -97,3 +97,60 @@ def test_ui_in_chromium(browser, tmp_path: Path) -> None:  # type: ignore[no-unt
         page.goto(url + f"/ui/models/{r['version']}")
         assert "window.__injected" in page.content() and page.evaluate("window.__injected") is None
         page.close()
+
+
+def test_login_when_read_tokens_are_required(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The token goes in a POSTed form and lives in an HttpOnly, SameSite=Strict cookie: never in a URL,
+    never readable by page script, accepted by the UI pages only (the API still wants a header)."""
+    from aitrail.registry.client import request
+    from aitrail.registry.crud.tokens import revoke
+
+    db = str(tmp_path / "r.db")
+    write, read = make_token(db, "write"), make_token(db, "read")
+    with live_server(db, read_token_required=True) as (url, _app):
+        doc = check_doc(tiny_model(tmp_path / "m", size=2))
+        r = request(url, "POST", "/api/v1/documents", token=write, body={"document": doc, "labels": ["acme/m"]})
+        context = browser.new_context()
+        page = context.new_page()
+        urls: list[str] = []
+        page.on("request", lambda req: urls.append(req.url))
+        page.goto(url + f"/ui/models/{r['version']}")
+        assert "/ui/login?next=" in page.url and page.locator("form#login").count() == 1
+        page.fill("input[name=token]", "ait_not-a-token")
+        page.click("form#login button[type=submit]")
+        page.wait_for_selector("#login-error")
+        assert context.cookies() == []
+        page.fill("input[name=token]", read)
+        page.click("form#login button[type=submit]")
+        page.wait_for_url(f"**/ui/models/{r['version']}")  # back where it was going
+        assert page.locator("svg.lineage").count() == 1
+        (cookie,) = context.cookies()
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["value"] == read
+        assert page.evaluate("document.cookie") == ""  # page script cannot read it
+        page.goto(url + "/")
+        assert page.locator("#models tr").count() == 2
+        assert not [u for u in urls if read in u]  # the token was never in a URL
+        # the cookie is the UI's only: the API still answers 401 without a token header
+        assert context.request.get(url + "/api/v1/models").status == 401
+        # a login form posted from another site is refused
+        cross = context.request.post(url + "/ui/login", form={"token": read}, headers={"Origin": "http://evil.test"})
+        assert cross.status == 403
+        # logging out forgets it; a revoked token's cookie leads back to the form
+        page.click("form.session button[type=submit]")
+        page.wait_for_url("**/ui/login")
+        assert context.cookies() == []
+        page.goto(url + "/ui/login?next=/ui/dashboard")
+        page.fill("input[name=token]", read)
+        page.click("form#login button[type=submit]")
+        page.wait_for_url("**/ui/dashboard")
+        from aitrail.registry.core.db import Database
+
+        store = Database(db)
+        assert revoke(store, read)
+        store.dispose()
+        page.goto(url + "/ui/violations")
+        assert "/ui/login" in page.url and context.cookies() == []
+        # the form only ever sends back to this server
+        page.goto(url + "/ui/login?next=//evil.test/x")
+        assert page.locator("input[name=next]").get_attribute("value") == "/"
+        context.close()

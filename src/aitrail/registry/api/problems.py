@@ -6,11 +6,20 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 TYPE_BASE = "https://aitrail.dev/problems/"  # a name space for problem types, never fetched
+COOKIE = "aitrail_session"  # the UI's read token (HttpOnly, SameSite=Strict; set by POST /ui/login)
+
+
+class LoginRequired(Exception):
+    """A UI page needs a read token and the browser has none (or a revoked one): to the login form."""
+
+    def __init__(self, next_path: str, clear: bool = False) -> None:
+        super().__init__(next_path)
+        self.next_path, self.clear = next_path, clear
 
 
 class Problem(Exception):
@@ -36,6 +45,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem(request, exc.status, exc.title, exc.detail, exc.kind, **exc.extra)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import urlencode
+
+        response = RedirectResponse("/ui/login?" + urlencode({"next": exc.next_path}), status_code=303)
+        if exc.clear:
+            response.delete_cookie(COOKIE, path="/")
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...core.security import SCOPES, allows, token_hash
 from ...crud import queries
-from ...models import Label, Lineage
-from ..deps import Reader, state
-from ..problems import Problem
+from ...models import Label, Lineage, Token
+from ..deps import Caller, state
+from ..problems import COOKIE, LoginRequired, Problem
 from .manage import stats
 
 router = APIRouter(include_in_schema=False)
@@ -34,15 +35,123 @@ CSP = (
 FILTERS = ("q", "license", "dataset", "base_model", "environment", "rule")
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def _page(title: str, body: str, request: Request | None = None, status: int = 200) -> HTMLResponse:
+    session = ""
+    if request is not None and request.cookies.get(COOKIE):
+        session = "<form class=session method=post action='/ui/logout'><button type=submit>Log out</button></form>"
     html = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)} · aitrail registry</title><link rel=stylesheet href='/static/app.css'></head><body>"
         "<header><a href='/'>aitrail registry</a><a href='/ui/dashboard'>Dashboard</a>"
-        "<a href='/ui/violations'>Policy violations</a></header>"
+        f"<a href='/ui/violations'>Policy violations</a>{session}</header>"
         f"<main><h1>{escape(title)}</h1>{body}</main></body></html>"
     )
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
+    headers = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+# --- login: when the server requires read tokens, a browser holds one in an HttpOnly, SameSite=Strict
+# cookie set by a POSTed form (never in a URL). Only these UI pages accept the cookie: the API takes
+# tokens from headers alone, so a cookie can never make a cross-site request act with its rights.
+
+SESSION_SECONDS = 8 * 3600
+
+
+def _token(request: Request, presented: str) -> Caller | None:
+    with state(request).db.read() as s:
+        tok = s.scalar(select(Token).where(Token.hash == token_hash(presented), Token.revoked.is_(False)))
+    if tok is None or tok.scope not in SCOPES or not allows(tok.scope, "read"):
+        return None
+    return Caller(tok.id, tok.scope)
+
+
+def _here(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _safe_next(value: Any) -> str:
+    """Only a path on this server (no scheme, host or protocol-relative //host): no open redirect."""
+    v = str(value or "/")
+    return v if v.startswith("/") and not v.startswith("//") and "\\" not in v and len(v) <= 2000 else "/"
+
+
+def ui_reader(request: Request) -> Caller:
+    """The UI's reader: a token in the headers (as the API), else the login cookie, else the login form."""
+    from ..deps import caller
+
+    headers = request.headers
+    if request.cookies.get(COOKIE) and not headers.get("authorization") and not headers.get("x-api-key"):
+        c = _token(request, request.cookies[COOKIE])
+        if c is None:  # revoked (or forged): forget it and ask again
+            raise LoginRequired(_here(request), clear=True)
+        return c
+    try:
+        return caller(request, "read")
+    except Problem as e:
+        if e.status == 401 and not headers.get("authorization") and not headers.get("x-api-key"):
+            raise LoginRequired(_here(request)) from None
+        raise
+
+
+UIReader = Annotated[Caller, Depends(ui_reader)]
+
+
+def _login_form(request: Request, next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
+    why = "This registry requires a token to read." if state(request).settings.read_token_required else ""
+    body = (
+        (f"<p class=error id=login-error>{escape(error)}</p>" if error else "")
+        + f"<p>{escape(why)} Paste an API token (<code>aitrail token create --scope read</code>).</p>"
+        "<form id=login method=post action='/ui/login'>"
+        f"<input type=hidden name=next value='{escape(_safe_next(next_path), quote=True)}'>"
+        "<input type=password name=token autocomplete=off placeholder='ait_…' required>"
+        "<button type=submit>Log in</button></form>"
+    )
+    return _page("Log in", body, status=status)
+
+
+def _same_origin(request: Request) -> None:
+    """A login or logout form posted from another site is refused (login CSRF)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+        raise Problem(403, "cross-site form", "the form was posted from another origin", "forbidden")
+
+
+@router.get("/ui/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the form field's name
+    return _login_form(request, next)
+
+
+@router.post("/ui/login")
+async def login(request: Request) -> Response:
+    from ..deps import body
+
+    _same_origin(request)
+    await body(request)  # bounded by the upload limit before the form is parsed
+    form = await request.form(max_files=0, max_fields=4)
+    next_path = _safe_next(form.get("next"))
+    presented = str(form.get("token") or "").strip()
+    c = _token(request, presented) if presented else None
+    if c is None:
+        return _login_form(request, next_path, "That token is not known, was revoked, or cannot read.", 401)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        presented,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/ui/logout")
+def logout(request: Request) -> Response:
+    _same_origin(request)
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
 
 
 def markdown(text: str) -> str:
@@ -65,7 +174,7 @@ def css() -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, _c: Reader) -> HTMLResponse:
+def index(request: Request, _c: UIReader) -> HTMLResponse:
     p = request.query_params
     g = {k: (p.get(k) or None) for k in FILTERS}
     f = queries.Filters(
@@ -102,7 +211,7 @@ def index(request: Request, _c: Reader) -> HTMLResponse:
     if offset + 50 < total:
         q = {k: p[k] for k in FILTERS if p.get(k)}
         nav = f"<a href='/?{escape(urlencode({**q, 'offset': offset + 50}), quote=True)}'>next</a>"
-    return _page("Models", form + table + nav)
+    return _page("Models", form + table + nav, request)
 
 
 def _graph(s: Session, vid: int, name: str, labels: list[str]) -> str:
@@ -178,7 +287,7 @@ def _table(rows: list[dict[str, Any]], cols: tuple[str, ...], empty: str) -> str
 
 
 @router.get("/ui/models/{vid}", response_class=HTMLResponse)
-def model_page(request: Request, vid: int, _c: Reader) -> HTMLResponse:
+def model_page(request: Request, vid: int, _c: UIReader) -> HTMLResponse:
     with state(request).db.read() as s:
         d = queries.detail(s, vid)
         if d is None:
@@ -218,7 +327,7 @@ def model_page(request: Request, vid: int, _c: Reader) -> HTMLResponse:
         f"<section><h2>History</h2>{_table(history, ('label', 'version', 'identity', 'at'), 'No history.')}</section>"
         f"<section><h2>Model card</h2>{card}</section>"
     )
-    return _page(d["name"], body)
+    return _page(d["name"], body, request)
 
 
 def _bars(title: str, counts: dict[str, int], cls: str) -> str:
@@ -241,7 +350,7 @@ def _bars(title: str, counts: dict[str, int], cls: str) -> str:
 
 
 @router.get("/ui/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, c: Reader) -> HTMLResponse:
+def dashboard(request: Request, c: UIReader) -> HTMLResponse:
     st = stats(request, c)
     mof = {f"class {k}" if k != "None" else "not graded": n for k, n in st["mof_classes"].items()}
     body = (
@@ -251,11 +360,11 @@ def dashboard(request: Request, c: Reader) -> HTMLResponse:
         + _bars("Findings by severity", st["findings_by_severity"], "findings")
         + _bars("Versions registered per day", st["versions_by_day"], "timeline")
     )
-    return _page("Dashboard", body)
+    return _page("Dashboard", body, request)
 
 
 @router.get("/ui/violations", response_class=HTMLResponse)
-def violations_page(request: Request, c: Reader) -> HTMLResponse:
+def violations_page(request: Request, c: UIReader) -> HTMLResponse:
     from .manage import violations
 
     v = violations(request, c)
@@ -274,4 +383,4 @@ def violations_page(request: Request, c: Reader) -> HTMLResponse:
         + "<h2>Deployments</h2>"
         + _table(deps, ("version", "environment", "service", "owner", "violations"), "None.")
     )
-    return _page("Policy violations", body)
+    return _page("Policy violations", body, request)
