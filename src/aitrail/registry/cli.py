@@ -13,7 +13,7 @@ def register(sub: Any, common: Callable[..., None]) -> dict[str, Callable[[argpa
     s.add_argument("--db", default="aitrail-registry.db", help=DB_HELP)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
-    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1; rate limits are per worker)")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1; one write rate limit for all)")
     s.add_argument("--policy", metavar="FILE", help="a policy YAML judged on every ingest (default: built-in)")
     s.add_argument("--require-read-token", action="store_true", help="reads need a token with the read scope")
     s.add_argument("--max-upload-mb", type=int, default=32, help="refuse larger uploads (413); default 32")

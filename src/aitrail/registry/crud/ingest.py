@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,29 @@ def judge(policy: Any, document: dict[str, Any] | None, kind: str) -> dict[str, 
     return policy_mod.evaluate(policy or policy_mod.DEFAULT, document)
 
 
+class RateLimited(Exception):
+    """More uploads from this token than the write rate allows, counted across every worker."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        super().__init__(f"at most {limit} uploads per {window:g} s per token (counted across all workers)")
+
+
+def _rate(s: Session, token_id: int | None, rate: float, burst: int) -> None:
+    """The write rate shared by every worker process: at most ``burst`` uploads of new content per
+    ``burst / rate`` seconds per token, counted in the database (the uploads table) inside the upload's
+    own transaction — no extra write. Only the latest ``burst`` uploads are read, so the check costs the
+    same at any size. (Each worker's token bucket, api/deps.py, still smooths bursts in front of it.)"""
+    if rate <= 0 or burst <= 0:
+        return
+    window = max(1.0, burst / rate)
+    recent = select(Upload.token_id, Upload.created_at).order_by(Upload.id.desc()).limit(burst).subquery()
+    mine = recent.c.token_id.is_(None) if token_id is None else recent.c.token_id == token_id
+    since = now() - timedelta(seconds=window)
+    n = s.scalar(select(func.count()).select_from(recent).where(mine, recent.c.created_at > since)) or 0
+    if n >= burst:
+        raise RateLimited(burst, window)
+
+
 def ingest(
     db: Database,
     ex: Extracted,
@@ -53,14 +76,16 @@ def ingest(
     labels: Sequence[str] = (),
     token_id: int | None = None,
     policy: Any = None,
+    rate: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
-    """Store ``ex`` (with the original ``document`` and BOMs as (format, doc, digest)); the response."""
+    """Store ``ex`` (with the original ``document`` and BOMs as (format, doc, digest)); the response.
+    ``rate``: (uploads per second, burst) per token across all workers (RateLimited when exceeded)."""
     # judged before the write transaction: on SQLite the write lock is held only for the inserts
     verdict = judge(policy, document if ex.kind == "check" else None, ex.kind)
     for attempt in range(3):
         try:
             with db.write() as s:
-                return _store(s, ex, body_digest, document, list(boms), list(labels), token_id, verdict)
+                return _store(s, ex, body_digest, document, list(boms), list(labels), token_id, verdict, rate)
         except IntegrityError:  # a concurrent upload of the same content won the race: retry, it now exists
             if attempt == 2:
                 raise
@@ -76,12 +101,15 @@ def _store(
     labels: list[str],
     token_id: int | None,
     verdict: dict[str, Any],
+    rate: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
     done = s.scalar(select(Upload).where(Upload.sha256 == body_digest))
     if done is not None:
         v = s.get(Version, done.version_id)
         assert v is not None
         return _response(s, v, created=False, duplicate=True, warnings=[], moved=[])
+    if rate is not None:
+        _rate(s, token_id, *rate)
     identity, identity_kind = ex.identity(body_digest)
     v, identity, identity_kind = _find(s, ex, identity, identity_kind)
     created = v is None

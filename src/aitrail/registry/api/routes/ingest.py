@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from ...crud import boms as bom_mod
 from ...crud import signing
 from ...crud.extract import Extracted, UploadError, from_check
-from ...crud.ingest import digest, ingest
+from ...crud.ingest import RateLimited, digest, ingest
 from ..deps import Caller, State, Writer, body, state
 from ..problems import Problem
 
@@ -84,18 +84,22 @@ async def _store(
     if kind != "check":
         boms.append((kind, doc, digest(raw)))
     document = doc if kind == "check" else {"bom_format": kind}
-    result = await run_in_threadpool(
-        lambda: ingest(
-            st.db,
-            ex,
-            body_digest=digest(raw + b"\0" + json.dumps(labels).encode()),  # same bytes, new labels: not a repeat
-            document=document,
-            boms=boms,
-            labels=labels,
-            token_id=c.token_id,
-            policy=st.policy,
+    try:
+        result = await run_in_threadpool(
+            lambda: ingest(
+                st.db,
+                ex,
+                body_digest=digest(raw + b"\0" + json.dumps(labels).encode()),  # same bytes, new labels: not a repeat
+                document=document,
+                boms=boms,
+                labels=labels,
+                token_id=c.token_id,
+                policy=st.policy,
+                rate=(st.settings.write_rate, st.settings.write_burst),
+            )
         )
-    )
+    except RateLimited as e:
+        raise Problem(429, "too many uploads", str(e), "rate-limited") from None
     if result.get("label_moved") and st.settings.webhooks:
         # a known name now on different bytes (a re-registered hub name?): the operator hears of it
         from .manage import _notify
