@@ -260,14 +260,6 @@ def test_a_core_licence_named_imperfectly_is_checked_against_its_licencedb_twins
     assert not T.identify_text(extended, exclude=frozenset([d["id"]])).known  # and never plain MIT
 
 
-def test_licencedb_lookups_by_scan_and_by_index_agree():
-    db = T.LicenseDB(T._read(T.LICENSEDB))
-    s = set(T.window_hashes(T.tokens(MIT_REAL.read_text() + "\n" + MOONSHOT))) | {0, 1, 2**32 - 1}
-    by_scan = sorted(db.hits(s))
-    db.calls = db.SCAN_CALLS
-    assert sorted(db.hits(s)) == by_scan and db._slots is not None and len(by_scan) > 50
-
-
 def test_window_hashes_and_uncovered_runs_match_their_definitions():
     """The C-loop versions (slices, big-int bit masks) against the plain definitions."""
     import random
@@ -290,24 +282,133 @@ def test_window_hashes_and_uncovered_runs_match_their_definitions():
         assert T.uncovered_runs(toks, ref) == runs + ([cur] if cur else [])
 
 
-def test_licencedb_cold_and_warm_counting_give_the_same_answers():
-    """Warm, the LicenseDB counts through an index and shared-int postings and keeps only contenders:
-    the same answers (closest lists included) as the first, cold calls."""
-    texts = [(TEXTS / r["file"]).read_text(encoding="utf-8") for r in ROWS[:6]]
-    texts += [MOONSHOT, MIT_REAL.read_text() + "\nThe Software is used with an Embedthis product."]
-    db = T.LicenseDB(T._read(T.LICENSEDB))
-    cold = []
-    for text in texts:
-        s = set(T.window_hashes(T.tokens(text)))
-        db.calls, db._slots, db._plist = 0, None, None
-        cold.append(db.contenders(db.overlaps(db.hits(s))))
-    db.calls = db.SCAN_CALLS
-    for text, want in zip(texts, cold):
-        s = set(T.window_hashes(T.tokens(text)))
-        hits = db.hits(s)
-        got = db.contenders(db.overlaps(hits))
-        assert db._plist is not None and sorted(got, key=lambda x: x[1]) == sorted(want, key=lambda x: x[1])
-        assert len(got) < 200  # contenders only, not every reference sharing a 5-gram
+class _PlainIndex:
+    """The reference definition of what ``license_index.Postings`` computes, in plain Python: for each
+    reference, the set of the text's hashes it holds (from per-reference sets, or from the file's own
+    table and postings read with the array module)."""
+
+    def __init__(self, holders: dict[int, list[int]] | None = None, sets: list[frozenset[int]] | None = None):
+        self.holders, self.sets = holders, sets
+        self.n_refs = len(sets) if sets is not None else 1 + max(max(v) for v in holders.values())
+
+    def overlap(self, q):
+        import numpy as np
+
+        text = set(q.tolist())
+        held: dict[int, set[int]] = {}
+        if self.sets is not None:
+            held = {r: set(text & s) for r, s in enumerate(self.sets) if text & s}
+        else:
+            for h in text:
+                for r in self.holders.get(h, ()):
+                    held.setdefault(r, set()).add(h)
+        counts = np.zeros(self.n_refs, np.int64)
+        for r, hs in held.items():
+            counts[r] = len(hs)
+        return _PlainOverlap(held, counts)
+
+
+class _PlainOverlap:
+    def __init__(self, held, counts):
+        self.held, self.counts = held, counts
+
+    def part(self, ref):
+        return frozenset(self.held.get(ref, ()))
+
+    def contenders(self, need, top):
+        shared = sorted((len(h) for h in self.held.values()), reverse=True)
+        floor = shared[min(top, len(shared)) - 1] if shared else 0
+        return [(len(self.held[r]), r) for r in sorted(self.held) if len(self.held[r]) >= max(floor, 1)
+                or len(self.held[r]) >= need[r]]
+
+
+def _plain_licencedb(texts: list[str]) -> _PlainIndex:
+    """The LicenseDB file's postings for the hashes of ``texts``, read without numpy."""
+    import base64
+    import zlib
+    from array import array
+    from itertools import accumulate
+
+    raw = T._read(T.LICENSEDB)
+    table = array("I", base64.b64decode(raw["table"]))
+    counts = array("H", zlib.decompress(base64.b64decode(raw["counts"])))
+    postings = array("H", zlib.decompress(base64.b64decode(raw["postings"])))
+    off = list(accumulate(counts, initial=0))
+    wanted = set().union(*(T.window_hashes(T.tokens(t)) for t in texts))
+    return _PlainIndex({h: list(postings[off[i] : off[i + 1]]) for i, h in enumerate(table) if h in wanted})
+
+
+def _answers(texts: list[tuple[str, frozenset[str]]]) -> list[dict]:
+    return [T.identify_text(t, exclude=ex).to_dict() for t, ex in texts]
+
+
+def _fast_equals_plain(monkeypatch, texts: list[tuple[str, frozenset[str]]]) -> None:
+    monkeypatch.setattr(T, "_calls", [100])  # the core set through its index too, not set intersections
+    fast = _answers(texts)
+    plain_db = _plain_licencedb([t for t, _ in texts])
+    monkeypatch.setattr(T, "_core_index", lambda: _PlainIndex(sets=[r.shingles for r in T.references()[1]]))
+    monkeypatch.setattr(T.licensedb(), "index", lambda: plain_db)
+    plain = _answers(texts)
+    assert len(fast) == len(plain)
+    for f, p in zip(fast, plain):
+        assert f == p
+
+
+def test_numpy_counting_equals_the_plain_definition_on_every_shared_text(monkeypatch):
+    """The numpy index (bucketed lookup, repeated postings, bincount, partition) gives exactly the
+    answers of the plain-Python definition, closest lists included: every shared text, as it is,
+    with its own licence hidden, reformatted, and texts only the LicenseDB names."""
+    texts = []
+    for row in ROWS:
+        text = (TEXTS / row["file"]).read_text(encoding="utf-8")
+        texts += [(text, frozenset()), (text, frozenset([expected(row)])), (_rewrap(_markdown(text)), frozenset())]
+    texts += [
+        ("Modified MIT License\n\n" + MIT_REAL.read_text() + "\n" + MOONSHOT, frozenset()),
+        (MIT_REAL.read_text() + "\n" + MOONSHOT.replace("100 million", "500 million"), frozenset()),
+        ((TEXTS / "scancode-db/isc.txt").read_text().replace("TORTIOUS", "TORTUOUS"), frozenset()),
+        ("an unrelated sentence that is no licence at all, from a readme", frozenset()),
+    ]
+    _fast_equals_plain(monkeypatch, texts)
+
+
+@pytest.mark.skipif(not WHEEL, reason="scancode-toolkit-mini not installed in benchmarks/work/scancode")
+def test_numpy_counting_equals_the_plain_definition_on_licencedb_texts(monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from license_ident_bench import db_texts
+
+    sample = db_texts(WHEEL[0], 60)
+    texts = [(text, frozenset()) for _, _, text in sample] + [(text, frozenset([want])) for _, want, text in sample]
+    _fast_equals_plain(monkeypatch, texts)
+
+
+def test_bucketed_lookup_finds_exactly_the_hashes_present():
+    """Buckets shared by many hashes (same top bits), absent hashes in full and empty buckets."""
+    import random
+
+    import numpy as np
+
+    from aitrail.analyze.license_index import Postings
+
+    rnd = random.Random(7)
+    table = sorted({rnd.getrandbits(32) for _ in range(5000)} | {(7 << 11) + i for i in range(40)} | {0, 2**32 - 1})
+    rnd.shuffle(table)
+    counts = [rnd.randint(1, 3) for _ in table]
+    postings = [r for c in counts for r in rnd.sample(range(50), c)]  # a reference holds a hash once
+    idx = Postings(np.array(table, np.uint32), np.array(counts, np.uint16), np.array(postings, np.uint16), 50)
+    present = set(table)
+    queries = rnd.sample(table, 2000) + [rnd.getrandbits(32) for _ in range(2000)] + [(7 << 11) + i for i in range(60)]
+    queries = list(dict.fromkeys(queries))
+    found = idx.keys[idx.find(np.array(queries, np.uint32))].tolist()
+    assert found == [h for h in queries if h in present]
+    holders = {}
+    at = 0
+    for h, c in zip(table, counts):
+        holders[h] = postings[at : at + c]
+        at += c
+    ov = idx.overlap(np.array(queries, np.uint32))
+    for r in range(50):
+        want = {h for h in queries if r in holders.get(h, ())}
+        assert ov.part(r) == want and ov.counts[r] == len(want)
 
 
 def test_the_core_pass_lists_no_differences_the_licencedb_pass_replaces(monkeypatch):

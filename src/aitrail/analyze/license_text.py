@@ -30,13 +30,12 @@ import re
 import sys
 import zlib
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, chain, compress, repeat
-from operator import add, contains, ge, itemgetter, or_
-from typing import Any, Callable, Sequence
+from itertools import accumulate, repeat
+from operator import add, itemgetter
+from typing import Any, Callable
 
 from .licenses import LicenseFacts, knowledge
 
@@ -143,96 +142,51 @@ class LicenseDB:
     """The rest of ScanCode's LicenseDB (~2,360 texts), for texts the core set cannot name.
 
     Stored as postings: a table of distinct 5-gram hashes and, for each, the references holding it
-    (``scripts/gen_license_fingerprints.py``). Loading is array decoding, no per-reference sets:
-    cold start stays well under a second. A text's hashes are found in the table by one pass over it
-    (C-speed membership tests) for the first calls; once enough calls have come to pay for it, an
-    open-addressing index (an 8 MB array, ~0.5 s to build; a dict would take ~100 MB) and the postings
-    as a list of shared ints (~19 MB, ~0.1 s): counting them then allocates nothing.
+    (``scripts/gen_license_fingerprints.py``). Loading is array decoding, no per-reference sets. The
+    first text to need it builds the numpy index (``license_index.Postings``: the hashes sorted and
+    bucketed, ~0.1 s, ~30 MB); a text's overlaps are then counted in a few array operations.
     """
 
-    SCAN_CALLS = 4
+    TOP = 12  # references sharing most 5-grams kept as candidates for "closest" (ties kept)
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.version: int = raw["version"]
         self.meta: list[dict[str, Any]] = raw["references"]
-        self.table = _array("I", base64.b64decode(raw["table"]))
-        counts = _array("H", zlib.decompress(base64.b64decode(raw["counts"])))
-        self.postings = _array("H", zlib.decompress(base64.b64decode(raw["postings"])))
-        self.offsets = array("I", accumulate(counts, initial=0))
+        self._raw: dict[str, Any] | None = raw
         self.sources = [f"scancode-licensedb:{m['key']}" for m in self.meta]
         self.sizes: list[int] = [m["size"] for m in self.meta]
         self.ids: list[str] = [m["id"] for m in self.meta]
-        self.calls = 0
-        self._slots: array[int] | None = None  # table position + 1 by hash, linear probing; 0 = empty
-        self._mask = 0
-        self._last: tuple[list[int], list[Sequence[int]], list[int]] | None = None
-        self._plist: list[int] | None = None
-        self._need: list[float] | None = None
+        self._index: Any = None
+        self._need: Any = None
 
-    def _index(self) -> array[int]:
-        size = 1 << (2 * len(self.table)).bit_length()  # load factor under 1/2: short probes
-        mask = size - 1
-        slots = array("I", bytes(4 * size))
-        for i, h in enumerate(self.table, 1):
-            j = h & mask
-            while slots[j]:
-                j = (j + 1) & mask
-            slots[j] = i
-        self._mask = mask
-        return slots
+    def index(self) -> Any:
+        """The numpy index (``license_index.Postings``), built on first use."""
+        if self._index is None:
+            from .license_index import Postings, from_bytes
 
-    def hits(self, s: set[int]) -> list[int]:
-        """Positions in the table of the text's hashes."""
-        self.calls += 1
-        if self._slots is None and self.calls <= self.SCAN_CALLS:
-            flags = bytes(map(s.__contains__, self.table))
-            return [m.start() for m in re.finditer(b"\x01", flags)]
-        if self._slots is None:
-            self._slots = self._index()
-        slots, mask, table = self._slots, self._mask, self.table
-        out = []
-        for h in s:  # _find, inlined: a call per 5-gram costs as much as the probing
-            j = h & mask
-            while v := slots[j]:
-                if table[v - 1] == h:
-                    out.append(v - 1)
-                    break
-                j = (j + 1) & mask
-        return out
+            raw, self._raw = self._raw, None
+            assert raw is not None
+            table = from_bytes("I", base64.b64decode(raw["table"]))
+            counts = from_bytes("H", zlib.decompress(base64.b64decode(raw["counts"])))
+            postings = from_bytes("H", zlib.decompress(base64.b64decode(raw["postings"])))
+            self._index = Postings(table, counts, postings, len(self.meta))
+            self._need = np_need(self.sizes)
+        return self._index
 
-    def holders(self, p: int) -> Sequence[int]:
-        return self.postings[self.offsets[p] : self.offsets[p + 1]]
+    def contenders(self, overlap: Any) -> list[tuple[int, int]]:
+        """(shared, reference) of the references that can be named or listed as closest, in reference
+        order: nearly all present (``_identify``'s ``close`` or ``KNOWN_AT``), or among the ``TOP``
+        sharing most (ties kept). The other ~2,000 would only be filtered out one by one later."""
+        self.index()
+        return overlap.contenders(self._need, self.TOP)  # type: ignore[no-any-return]
 
-    def overlaps(self, hits: list[int]) -> Counter[int]:
-        off = self.offsets
-        # once warm, postings as a list of shared int objects: counting them allocates nothing (twice
-        # as fast as counting the array, whose items above 256 are new ints each time); ~19 MB
-        if self._slots is not None and self._plist is None:
-            self._plist = list(map(list(range(len(self.meta))).__getitem__, self.postings))
-        postings: Sequence[int] = self.postings if self._plist is None else self._plist
-        ends = map(off.__getitem__, map((1).__add__, hits))
-        hold = list(map(postings.__getitem__, map(slice, map(off.__getitem__, hits), ends)))
-        self._last = (hits, hold, list(map(self.table.__getitem__, hits)))  # for part(), same text
-        return Counter(chain.from_iterable(hold))
 
-    def contenders(self, counts: Counter[int], top: int = 12) -> list[tuple[int, int]]:
-        """(shared, reference) of those of ``counts`` that can be named or listed as closest, in
-        ``counts``' order: nearly all present (``_identify``'s ``close`` or ``KNOWN_AT``), or among the
-        ``top`` sharing most (ties kept). The other ~2,000 would only be filtered out one by one later."""
-        if self._need is None:
-            self._need = [min(n - 8, KNOWN_AT * n) for n in self.sizes]
-        keys, values = list(counts), list(counts.values())
-        floor = heapq.nlargest(top, values)[-1:] or [0]
-        keep = map(or_, map(ge, values, repeat(floor[0])), map(ge, values, map(self._need.__getitem__, keys)))
-        return list(compress(zip(values, keys), keep))
+def np_need(sizes: list[int]) -> Any:
+    """Shared 5-grams from which a reference of each size may be named (see ``_identify``'s ``close``)."""
+    import numpy as np
 
-    def part(self, hits: list[int], ref: int) -> frozenset[int]:
-        """The text's hashes that reference ``ref`` holds."""
-        if self._last is None or self._last[0] is not hits:
-            self.overlaps(hits)
-        assert self._last is not None
-        _, hold, hashes = self._last
-        return frozenset(compress(hashes, map(contains, hold, repeat(ref))))
+    n = np.asarray(sizes, np.float64)
+    return np.minimum(n - 8, KNOWN_AT * n)
 
 
 @lru_cache(maxsize=1)
@@ -249,26 +203,21 @@ def identities() -> dict[str, dict[str, Any]]:
 _calls = [0]
 
 
-def _overlaps(s: set[int], refs: list[Reference]) -> list[int]:
+def _overlaps(s: set[int], refs: list[Reference], q: Callable[[], Any]) -> list[int]:
     """How many of the text's 5-grams each core reference has. A scan meets a licence file or two:
-    plain set intersections; past a few calls (``aitrail license identify`` on many files) an
-    inverted index, which is cheap to build and then makes each call several times cheaper."""
+    plain set intersections (no numpy import); past a few calls (``aitrail license identify`` on many
+    files, a LicenseDB text) the numpy index of the core set. ``q``: the text's hashes as an array."""
     _calls[0] += 1
     if _calls[0] <= 8:
         return [len(s & r.shingles) for r in refs]
-    index = _index()
-    counts = Counter(chain.from_iterable(map(index.get, s, repeat(()))))  # C loops: the hot path
-    return [counts.get(i, 0) for i in range(len(refs))]
+    return _core_index().overlap(q()).counts.tolist()  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)
-def _index() -> dict[int, list[int]]:
-    """Shingle -> the core references that contain it: counting overlaps beats intersecting every set."""
-    idx: dict[int, list[int]] = {}
-    for i, r in enumerate(references()[1]):
-        for h in r.shingles:
-            idx.setdefault(h, []).append(i)
-    return idx
+def _core_index() -> Any:
+    from .license_index import Postings
+
+    return Postings.of_sets([r.shingles for r in references()[1]])
 
 
 def identity(license_id: str) -> tuple[str | None, str | None, str | None]:
@@ -309,7 +258,6 @@ class Identification:
     truncated: int | None = None  # the text's full length when only its first MAX_TEXT were identified
     # named from the core set, imperfectly, as a licence with near twins in the LicenseDB: check there
     recheck: bool = field(default=False, repr=False)
-    core: list[Cand] = field(default_factory=list, repr=False)  # the core set's counts, for a second pass
 
     @property
     def confidence(self) -> float:
@@ -408,16 +356,47 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
         text = text[:MAX_TEXT]
     toks = tokens(text)
     windows = window_hashes(toks)  # once for both passes: the costly part on a long text
-    first = _identify(text, file, exclude, extended=False, toks=toks, windows=windows)
-    result = (
-        first
-        if (first.known and not first.recheck) or first.error
-        else _identify(text, file, exclude, extended=True, toks=toks, windows=windows, core=first.core)
-    )
-    result.core = []
+    text_set = set(windows)
+    arr: list[Any] = []
+
+    def q() -> Any:  # the text's distinct hashes as a numpy array, made once when an index needs it
+        if not arr:
+            from .license_index import as_array
+
+            arr.append(as_array(text_set))
+        return arr[0]
+
+    core = _core_candidates(text_set, q) if text_set else []
+    # the core pass can only name a licence nearly all present in the text: without one, straight on
+    if text_set and not any(c[0] >= KNOWN_AT * c[1] and _close(c) and c[2] not in exclude for c in core):
+        result = _identify(text, file, exclude, True, toks, windows, text_set, q, core)
+    else:
+        first = _identify(text, file, exclude, False, toks, windows, text_set, q, core)
+        result = (
+            first
+            if (first.known and not first.recheck) or first.error
+            else _identify(text, file, exclude, True, toks, windows, text_set, q, core)
+        )
     if full > MAX_TEXT:
         result.truncated = full
     return result
+
+
+def _core_candidates(s: set[int], q: Callable[[], Any]) -> list[Cand]:
+    """Every core reference sharing a 5-gram with the text (its key: the reference's 5-grams)."""
+    refs = references()[1]
+    counts = _overlaps(s, refs, q)
+    return [(inter, len(r.shingles), r.license_id, r.source, r.shingles) for r, inter in zip(refs, counts) if inter]
+
+
+def _close(c: Cand) -> bool:
+    """Nearly all of the reference is in the text: at most max(8, 1 %) of its 5-grams missing."""
+    return c[1] - c[0] <= 8 or c[1] - c[0] <= 0.01 * c[1]
+
+
+@lru_cache(maxsize=1)
+def _twinned() -> dict[str, tuple[str, ...]]:
+    return {r.license_id: r.twins for r in references()[1] if r.twins}
 
 
 def _identify(
@@ -425,45 +404,40 @@ def _identify(
     file: str,
     exclude: frozenset[str],
     extended: bool,
-    toks: list[str] | None = None,
-    windows: list[int] | None = None,
-    core: list[Cand] | None = None,
+    toks: list[str],
+    windows: list[int],
+    s: set[int],
+    q: Callable[[], Any],
+    core: list[Cand],
 ) -> Identification:
-    """Identify ``text``. ``exclude`` hides licences from the reference set (leave-one-out testing).
+    """Identify ``text`` (``toks``, its 5-gram ``windows`` and their set ``s``, the same as an array
+    ``q()``) against the core set (``core``: its candidates), and the LicenseDB when ``extended``.
+    ``exclude`` hides licences from the reference set (leave-one-out testing).
 
     A licence is named only when (1) nearly all of it is in the text (at most max(8, 1%) of its
     5-grams missing) and (2) what the text has beyond it is noise: no uncovered number (versions,
     dates, user caps), no uncovered run of six words or more, at most 2% of the words uncovered.
     """
-    toks = tokens(text) if toks is None else toks
-    windows = window_hashes(toks) if windows is None else windows
-    s = set(windows)
     if not s:
         return Identification(file, False, error="no words to identify")
-    _, refs = references()
     # Every reference sharing a 5-gram with the text (Cand); its key gives the text's 5-grams it
     # holds (asked of a few only). Excluded ones stay as competitors: a hidden licence is still
     # what the text is, so a relative must not be named in its place.
     n = len(s)
-    raw: list[Cand] = list(core) if core else [  # the core set's counts, from the first pass if any
-        (inter, len(r.shingles), r.license_id, r.source, r.shingles)
-        for r, inter in zip(refs, _overlaps(s, refs))
-        if inter
-    ]
-    core_raw = raw[:]
+    raw = core[:]
     db = licensedb() if extended else None
-    hits: list[int] = []
+    overlap: Any = None
     if db is not None:
-        hits = db.hits(s)
+        overlap = db.index().overlap(q())
         sizes, ids, sources = db.sizes, db.ids, db.sources
-        raw += [(inter, sizes[i], ids[i], sources[i], i) for inter, i in db.contenders(db.overlaps(hits))]
+        raw += [(inter, sizes[i], ids[i], sources[i], i) for inter, i in db.contenders(overlap)]
 
     def part(c: Cand) -> frozenset[int]:
         key = c[4]
-        return frozenset(s & key) if isinstance(key, frozenset) else db.part(hits, key)  # type: ignore[union-attr]
+        return frozenset(s & key) if isinstance(key, frozenset) else overlap.part(key)  # type: ignore[no-any-return]
 
-    twinned = {r.license_id: r.twins for r in refs if r.twins}
-    close = [c for c in raw if c[1] - c[0] <= 8 or c[1] - c[0] <= 0.01 * c[1]]  # nearly all present
+    twinned = _twinned()
+    close = list(filter(_close, raw))  # nearly all present
     best: dict[str, Cand] = {}
     for c in close:
         if c[2] in exclude or c[0] < KNOWN_AT * c[1]:
@@ -473,14 +447,17 @@ def _identify(
     # Among licences nearly all present, the one explaining most of the text comes first: a text
     # holding MIT also holds all of MIT-0, and must be named MIT. The rest only name the closest.
     strong = sorted(best.values(), key=lambda c: (c[0] / n, c[0] / c[1]), reverse=True)
-    # the closest of the rest: nearly-all-present ones first, then by precision (shared 5-grams) —
-    # preselected in C (itemgetter) among ~2,000 candidates, then ordered exactly
-    pool = [c for c in raw if c[0] >= KNOWN_AT * c[1]] + heapq.nlargest(12, raw, key=itemgetter(0))
-    weak = sorted(
-        {id(c): c for c in pool if c[2] not in exclude and c[2] not in best}.values(),
+    # the closest of the rest: nearly-all-present ones first, then by precision (shared 5-grams), then
+    # coverage, exact ties in reference order (core set, then LicenseDB, each in file order). Drawn from
+    # the nearly-all-present and the TOP sharing most, all those tied with the TOP-th kept: which of
+    # equals is listed must not depend on the order candidates were counted in.
+    floor = heapq.nlargest(LicenseDB.TOP, map(itemgetter(0), raw))[-1:] or [0]
+    pool = [c for c in raw if c[0] >= KNOWN_AT * c[1] or c[0] >= floor[0]]
+    weak = heapq.nlargest(  # = sorted(..., reverse=True)[:6], ties in pool order
+        6,
+        (c for c in pool if c[2] not in exclude and c[2] not in best),
         key=lambda c: (c[0] >= KNOWN_AT * c[1], c[0] / n, c[0] / c[1]),
-        reverse=True,
-    )[:6]
+    )
     ranked = [(Match(c[2], c[0] / c[1], c[0] / n, c[3], c[1]), c) for c in strong + weak]
     found: list[Match] = []
     union: set[int] = set()  # the text's 5-grams explained by the licences found so far
@@ -495,12 +472,10 @@ def _identify(
         inner = _inner(toks, union, windows)
         if _explained(toks, inner):
             ident = Identification(file, True, found, [x for x, _ in ranked if all(x is not f for f in found)][:3])
-            ident.core = core_raw
             if db is None and any(twinned.get(f.license_id) for f in found):
                 ident.recheck = bool(inner) or any(f.size > round(f.coverage * f.size) for f in found)
             return ident
     ident = Identification(file, False, [], [x for x, _ in ranked[:3]], contains=found)
-    ident.core = core_raw
     if ranked and extended:  # an unknown from the core set only goes on to the LicenseDB: not its last word
         ident.differences = _differences(text, part(ranked[0][1]) | union)
     return ident
