@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ...crud import queries
@@ -31,13 +32,18 @@ class DeploymentIn(BaseModel):
     end_of_life: str | None = Field(None, max_length=40)
 
 
+def _version(s: Session, vid: int) -> Version:
+    v = s.get(Version, vid)
+    if v is None:
+        raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+    return v
+
+
 @router.post("/models/{vid}/deployments", status_code=201, summary="record where a version runs and who owns it")
 def add_deployment(request: Request, vid: int, dep: DeploymentIn, _c: Writer) -> dict[str, Any]:
     st = state(request)
     with st.db.write() as s:
-        v = s.get(Version, vid)
-        if v is None:
-            raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+        v = _version(s, vid)
         pol = st.env_policies.get(dep.environment)
         verdict = judge(pol, v.document, v.source_kind) if pol is not None else None
         d = Deployment(
@@ -65,9 +71,7 @@ def add_lifecycle(request: Request, vid: int, event: LifecycleIn, _c: Writer) ->
     from ...crud import lifecycle
 
     with state(request).db.write() as s:
-        v = s.get(Version, vid)
-        if v is None:
-            raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+        v = _version(s, vid)
         try:
             stored = lifecycle.declare(s, v, event.model_dump(exclude_none=True))
         except lifecycle.LifecycleError as e:
@@ -80,9 +84,7 @@ def get_lifecycle(request: Request, vid: int, _c: Reader) -> dict[str, Any]:
     from ...crud import lifecycle
 
     with state(request).db.read() as s:
-        v = s.get(Version, vid)
-        if v is None:
-            raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
+        v = _version(s, vid)
         return {"version": vid, **lifecycle.summary(s, v)}
 
 
