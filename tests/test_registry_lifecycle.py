@@ -32,6 +32,8 @@ def test_lifecycle_in_the_api_and_as_tea_cle(db_url: str, tmp_path: Path, spec: 
     life = client.get(f"/api/v1/models/{v1['version']}/lifecycle").json()
     assert life["support_status"] == "unsupported" and life["end_of_life"] == "2999-06-30T00:00:00Z"
     assert life["end_of_support"] == "2020-01-01T00:00:00Z"
+    page = client.get(f"/ui/models/{v1['version']}").text
+    assert "<td id=support>unsupported; end of support 2020-01-01; end of life 2999-06-30</td>" in page
     for bad in (
         {"type": "released", "effective": "2020-01-01"},  # derived, not declared
         {"type": "endOfLife", "effective": "tomorrow"},

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...core.security import SCOPES, allows, token_hash
-from ...crud import queries
-from ...models import Label, Lineage, Token
+from ...crud import lifecycle, queries
+from ...models import Label, Lineage, Token, Version
 from ..deps import Caller, state
 from ..problems import COOKIE, LoginRequired, Problem
 from .manage import stats
@@ -278,6 +278,11 @@ def _graph(s: Session, vid: int, name: str, labels: list[str]) -> str:
     )
 
 
+def _support(life: dict[str, Any]) -> str:
+    dates = [(k.replace("_", " "), life.get(k)) for k in ("end_of_development", "end_of_support", "end_of_life")]
+    return "; ".join([str(life["support_status"]), *(f"{k} {v[:10]}" for k, v in dates if v)])
+
+
 def _table(rows: list[dict[str, Any]], cols: tuple[str, ...], empty: str) -> str:
     if not rows:
         return f"<p>{escape(empty)}</p>"
@@ -294,6 +299,8 @@ def model_page(request: Request, vid: int, _c: UIReader) -> HTMLResponse:
             raise Problem(404, "no such version", f"version {vid} is not in the registry", "not-found")
         labels = [x["name"] for x in d["labels"]]
         graph = _graph(s, vid, d["name"], labels)
+        v = s.get(Version, vid)
+        life = lifecycle.summary(s, v) if v is not None else {"support_status": "unknown"}
         history = []
         for lab in labels[:5]:
             for h in queries.history(s, lab):
@@ -307,6 +314,7 @@ def model_page(request: Request, vid: int, _c: UIReader) -> HTMLResponse:
         f"<tr><th>Licence verdict ({use})</th><td>{verdict}</td></tr>"
         f"<tr><th>Openness</th><td>{escape(', '.join(mof) or 'not graded')}</td></tr>"
         f"<tr><th>Policy</th><td>{_badge(d['policy_passed'])}</td></tr>"
+        f"<tr><th>Support</th><td id=support>{escape(_support(life))}</td></tr>"
         f"<tr><th>Knowledge</th><td>{escape(d['knowledge_version'])}</td></tr></table>"
     )
     obligations = [
