@@ -11,6 +11,7 @@ exactly what they read.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,9 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
     tags = " ".join(map(str, facts.get("tags") or []))
     signature = (
         tuple((x.value, x.name, x.link) for x in lics),
-        tuple((r.target, r.derivation, r.target == f"model:{mid}") for r in derived),
+        # the lineage walk compares ids without case, and a curated ancestor may be the model itself (a cycle)
+        tuple((r.target, r.derivation, r.target.lower() == f"model:{mid.lower()}") for r in derived),
+        bool(derived) and mid.strip().lower() in curated_ancestors(),
         tuple((r.target, r.kind) for r in rels if r.kind != RelationshipKind.DERIVED_FROM),
         tuple(k for k in READ_PROPERTIES if facts.get(k) not in (None, "", [], {})),
         sha is not None,
@@ -297,6 +300,14 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
     return out, findings
 
 
+@functools.cache
+def curated_ancestors() -> frozenset[str]:
+    """The lower-cased ids the curated base-model facts name as bases (ancestors of every model they resolve)."""
+    from ..resolvers.curated import families
+
+    return frozenset(b.model_id.strip().lower() for f in families() for b in f.bases)
+
+
 def _dedupe(rels: list[Relationship]) -> list[Relationship]:
     """Relationships as the inventory keeps them: one per (target, kind), in order (Inventory.add_relationship)."""
     seen: set[tuple[str, str]] = set()
@@ -368,12 +379,31 @@ def _assess(key: tuple[Any, ...], decl: Any) -> tuple[int, str, float, bool]:
     return hit
 
 
+FAST = True  # judge_batch through fast.judge_batch (each distinct template judged once); False: record by record
+
+
 def judge_batch(batch: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(results, findings, errors) of one normalised batch; a record that cannot be judged is an error row."""
+    if FAST:
+        from . import fast
+
+        return fast.judge_batch(batch, source, first_row)
+    rows, fnds, errs = judge_rows(batch.to_pylist(), source, first_row)
+    return (
+        pa.Table.from_pylist(rows, RESULT_SCHEMA),
+        pa.Table.from_pylist(fnds, FINDING_SCHEMA),
+        pa.Table.from_pylist(errs, ERROR_SCHEMA),
+    )
+
+
+def judge_rows(
+    recs: list[dict[str, Any]], source: str, first_row: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The reference: each record judged on its own, as (RESULT_SCHEMA rows, FINDING_SCHEMA rows, ERROR_SCHEMA rows)."""
     rows: list[dict[str, Any]] = []
     fnds: list[dict[str, Any]] = []
     errs: list[dict[str, Any]] = []
-    for i, rec in enumerate(batch.to_pylist()):
+    for i, rec in enumerate(recs):
         n = first_row + i
         rid = rec.get("id") if isinstance(rec.get("id"), str) else None
         if rec.get("__doc__") is not None and not rec.get("__error__"):
@@ -404,8 +434,4 @@ def judge_batch(batch: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.
             bad = next(x for x in f if x["rule"] in ("scan.yaml", "scan.card.front-matter", "scan.limit-exceeded"))
             errs.append({"id": rid, "source": source, "row": n, "rule": "hub.card.front-matter",
                          "message": bad["message"][:500]})
-    return (
-        pa.Table.from_pylist(rows, RESULT_SCHEMA),
-        pa.Table.from_pylist(fnds, FINDING_SCHEMA),
-        pa.Table.from_pylist(errs, ERROR_SCHEMA),
-    )
+    return rows, fnds, errs

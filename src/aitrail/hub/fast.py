@@ -1,0 +1,278 @@
+"""Batch judgements at hub speed: every distinct card is judged once, by :func:`batch.judge` itself.
+
+Hub cards are heavily templated. A record's judgement (everything in its result row but the columns of
+the record itself: id, sha, dates, source, row, card length) depends only on its *template key*: the card
+text, the hub fields the judgements read (task, library, architectures, licence tags, weight files, an
+arXiv tag, whether a sha is given) and the shape of the model id. The first record of a key is judged by
+the reference (:func:`batch.judge`) under a placeholder id; the next ones copy that row and its findings,
+with the placeholders replaced by their own id.
+
+A card whose front matter *opens* with ``base_model: X`` (as hub tools write it) is keyed with a
+placeholder for X when nothing resolves X (an unknown base is judged the same whatever its name), so the
+fine-tunes of a thousand different bases share one judgement; a base a resolver knows keeps its name.
+
+Anything the placeholders cannot stand for goes to the reference path record by record: a model named
+like one of its bases or a curated ancestor, an id that is not a hub repo id, a card quoting a
+placeholder, a judgement whose columns quote a placeholder anywhere but in the bases and findings.
+tests/test_hub_batch_fast.py proves the rows and findings equal the reference on every real card.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..catalog.lineage import is_repo_id
+from . import batch, frontmatter
+
+MID = "ZzAitrailMid0/ZzPlaceholderModel0"  # a placeholder model id (a hub repo id no resolver knows)
+BASE = "ZzAitrailBase0/ZzPlaceholderBase0"  # a placeholder base id
+_HELD = "ZzAitrail"  # the start of both: a card or id holding it is judged record by record
+_MARK = _HELD.lower()  # a column or message holding it after the placeholders are filled: not a template
+PER_ROW = ("id", "sha", "last_modified", "year", "org", "source", "row", "card_chars", "bases")
+_OPEN = "---\nbase_model: "
+TEMPLATES_MAX = 100_000
+_TEMPLATES: dict[tuple[Any, ...], Any] = {}
+_SLOW = object()  # a key whose records are judged one by one by the reference
+_FRONT_ERRORS = ("scan.yaml", "scan.card.front-matter", "scan.limit-exceeded")
+_TEMPLATE_SCHEMA = pa.schema([f for f in batch.RESULT_SCHEMA if f.name not in PER_ROW])
+
+
+def clear() -> None:
+    """Forget every template (and the reference's memo)."""
+    _TEMPLATES.clear()
+    batch._MEMO.clear()
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolves(base: str) -> bool:
+    """Whether a resolver of the batch path knows ``base`` (the curated facts; the scan and sibling
+    resolvers of a one-model inventory know only the model itself, excluded by the caller)."""
+    from ..resolvers.curated import CuratedResolver
+
+    return CuratedResolver().lookup(base) is not None
+
+
+class _Template:
+    __slots__ = ("row", "findings", "base_lows", "err")
+
+    def __init__(self, row: dict[str, Any], findings: list[dict[str, Any]]) -> None:
+        self.row = row
+        self.findings = [(f["severity"], f["rule"], f["message"], f["evidence"], f["rule_source"]) for f in findings]
+        self.base_lows = frozenset(b.strip().lower() for b in row["bases"])
+        bad = next((f for f in findings if f["rule"] in _FRONT_ERRORS), None)
+        self.err = bad["message"] if bad else None
+
+
+def _opening_base(card: str) -> tuple[str, str] | None:
+    """(X, the card with X replaced by BASE) when the front matter opens with a plain ``base_model: X``
+    line followed by a key or the end of the front matter (so X is the whole scalar); else None."""
+    end = card.find("\n", len(_OPEN))
+    if end < 0:
+        return None
+    x = card[len(_OPEN) : end]
+    nxt = card[end + 1 : end + 2]
+    if not x or len(x) > 96 or not (nxt.isascii() and (nxt.isalpha() or nxt in "_-")):
+        return None
+    if nxt == "-" and not card.startswith("---\n", end + 1) or frontmatter._value(x) != x or x[0] in "\"'":
+        return None
+    return x, _OPEN + BASE + card[end:]
+
+
+def _substitute(s: str | None, mid: str, base: str | None) -> str | None:
+    if s is None:
+        return None
+    s = s.replace(MID, mid)
+    return s.replace(BASE, base) if base is not None else s
+
+
+def _template(rec: dict[str, Any], card: str, source: str, n: int) -> Any:
+    """The reference's judgement of ``rec`` under the placeholder id with ``card``, or _SLOW."""
+    try:
+        out, fnds = batch.judge({**rec, "id": MID, "card": card}, source, n)
+    except (ValueError, RecursionError, MemoryError):
+        return _SLOW
+    sha = batch._str(rec.get("sha"))
+    if BASE in card and any(f["rule"] in _FRONT_ERRORS for f in fnds):
+        return _SLOW  # a malformed front matter's message may quote the base line: judged record by record
+    for k, v in out.items():
+        if k in PER_ROW:
+            continue
+        for s in v if isinstance(v, list) else [v]:
+            if isinstance(s, str) and _MARK in s.lower():
+                return _SLOW  # a placeholder inside a column that is not filled per record
+    for f in fnds:
+        for s in (f["message"], f["evidence"]):
+            if s and ((sha and sha in s) or _MARK in s.replace(MID, "").replace(BASE, "").lower()):
+                return _SLOW  # the record's sha, or a placeholder changed (lower-cased, cut): not a template
+    return _Template({k: v for k, v in out.items() if k not in PER_ROW or k == "bases"}, fnds)
+
+
+_WEIGHT_CANDIDATE = (  # a superset of the names batch.WEIGHTS matches (exact test in Python): an ASCII suffix
+    # matched without case, or any suffix with a non-ASCII character (str.lower() may map it to ASCII)
+    r"\.(?:[^.]*[^\x00-\x7f][^.]*|(?i:" + "|".join(x[1:] for x in batch.WEIGHTS) + r"))\z"
+)
+
+
+def _weights(b: pa.RecordBatch) -> list[tuple[str, ...]]:
+    """Per record, the formats of batch.judge's weight files in order (what its judgements read of them):
+    candidates found in Arrow, each checked in Python as batch.judge does."""
+    out: list[tuple[str, ...]] = [()] * b.num_rows
+    if "siblings" not in b.schema.names:
+        return out
+    sib = b.column("siblings")
+    flat = pc.list_flatten(sib)
+    if len(flat) == 0:
+        return out
+    hit = pc.fill_null(pc.match_substring_regex(flat, _WEIGHT_CANDIDATE), False)
+    names = pc.filter(flat, hit).to_pylist()
+    rows = pc.filter(pc.list_parent_indices(sib), hit).to_pylist()
+    by: dict[int, list[str]] = {}
+    fmt_of = _suffix_format
+    for s, r in zip(names, rows):
+        fmt = fmt_of(s[s.rfind("."):])
+        if fmt is not None:
+            by.setdefault(r, []).append(fmt)
+    for r, fs in by.items():
+        out[r] = tuple(fs)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _suffix_format(suffix: str) -> str | None:
+    return batch.WEIGHTS.get(suffix.lower())
+
+
+_NO_CARD = "Error: the path 'README.md' does not exist"  # the 2022 scrape's marker (batch.judge)
+
+
+def _card(card: str) -> tuple[str, str, str | None] | None:
+    """(the card as batch.judge reads it, its template text, the opening base X or None); None: judge the
+    records with this card one by one."""
+    if len(card) > batch.MAX_CARD or "\x00" in card[:8192] or _HELD in card:
+        return None
+    if card.startswith(_NO_CARD):
+        card = ""
+    card = card.lstrip("\ufeff")
+    if card.startswith(_OPEN):
+        got = _opening_base(card)
+        if got is not None and not _resolves(got[0]):
+            return card, got[1], got[0]
+    return card, card, None
+
+
+def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """:func:`batch.judge_batch`'s tables, each distinct template judged once."""
+    n = b.num_rows
+    names = b.schema.names
+    none = [None] * n
+    col = lambda c: b.column(c).to_pylist() if c in names else none  # noqa: E731
+    if "card" in names and not pa.types.is_string(b.column("card").type) and not pa.types.is_large_string(
+        b.column("card").type
+    ):
+        rows, f, e = batch.judge_rows(b.to_pylist(), source, first_row)
+        return (pa.Table.from_pylist(rows, batch.RESULT_SCHEMA), pa.Table.from_pylist(f, batch.FINDING_SCHEMA),
+                pa.Table.from_pylist(e, batch.ERROR_SCHEMA))
+    if "card" in names:
+        enc = pc.dictionary_encode(b.column("card"))
+        card_no = enc.indices.to_pylist()
+        cards_u: list[Any] = [_card(c) for c in enc.dictionary.to_pylist()]
+    else:
+        card_no, cards_u = none, []
+    ids, shas, lms = col("id"), col("sha"), col("last_modified")
+    tags_c, ltags_c, arch_c = col("tags"), col("license_tags"), col("config_architectures")
+    task_c, lib_c = col("pipeline_tag"), col("library_name")
+    doc_c, err_c = col("__doc__"), col("__error__")
+    weights_c = _weights(b)
+    curated_lows = batch.curated_ancestors()
+    arxiv = batch._ARXIV
+    empty = ("", "", None)
+
+    tmpls: list[dict[str, Any]] = []  # distinct template rows (and whole rows of records judged one by one)
+    slot: dict[int, int] = {}  # id(template) -> index in tmpls
+    take: list[int] = []
+    per_row: dict[str, list[Any]] = {k: [] for k in PER_ROW}
+    fnds: list[dict[str, Any]] = []
+    errs: list[dict[str, Any]] = []
+
+    def reference(i: int) -> None:
+        rows, f, e = batch.judge_rows(b.slice(i, 1).to_pylist(), source, first_row + i)
+        for out in rows:
+            take.append(len(tmpls))
+            tmpls.append(out)
+            for k in PER_ROW:
+                per_row[k].append(out[k])
+        fnds.extend(f)
+        errs.extend(e)
+
+    for i in range(n):
+        mid = ids[i]
+        if doc_c[i] is not None or err_c[i] or not isinstance(mid, str) or not mid or not is_repo_id(mid):
+            reference(i)
+            continue
+        cn = card_no[i]
+        got = empty if cn is None else cards_u[cn]
+        if got is None or _HELD in mid:
+            reference(i)
+            continue
+        card, keyed, x = got
+        if x is not None and x.lower() == mid.lower():
+            reference(i)
+            continue
+        sha = shas[i] if isinstance(shas[i], str) and shas[i] else None
+        archs = arch_c[i] or []
+        tags = tags_c[i] or []
+        ltags = tuple(t for t in ltags_c[i] or [] if isinstance(t, str) and t) or tuple(
+            t[8:] for t in tags if isinstance(t, str) and t.startswith("license:"))
+        key = (
+            keyed, sha is not None, batch._str(task_c[i]), batch._str(lib_c[i]),
+            tuple(a for a in archs if isinstance(a, str)), ltags,
+            bool(tags) and bool(arxiv.search(" ".join(str(t) for t in tags))), weights_c[i],
+        )
+        t = _TEMPLATES.get(key)
+        if t is None:
+            t = _template(b.slice(i, 1).to_pylist()[0], keyed, source, first_row + i)
+            if len(_TEMPLATES) >= TEMPLATES_MAX:
+                _TEMPLATES.clear()
+            _TEMPLATES[key] = t
+        if t is _SLOW or t.base_lows and (mid.lower() in t.base_lows or mid.lower() in curated_lows):
+            reference(i)  # the model is one of its bases or their curated ancestors: the names matter
+            continue
+        j = slot.get(id(t))
+        if j is None:
+            j = slot[id(t)] = len(tmpls)
+            tmpls.append(t.row)
+        take.append(j)
+        lm = lms[i] if isinstance(lms[i], str) and lms[i] else None
+        per_row["id"].append(mid)
+        per_row["sha"].append(sha)
+        per_row["last_modified"].append(lm)
+        per_row["year"].append(int(lm[:4]) if lm and lm[:4].isdigit() else None)
+        per_row["org"].append(mid.split("/", 1)[0] if "/" in mid else None)
+        per_row["source"].append(source)
+        per_row["row"].append(first_row + i)
+        per_row["card_chars"].append(len(card))
+        per_row["bases"].append([x if s == BASE else s for s in t.row["bases"]] if x is not None else t.row["bases"])
+        if t.findings:
+            fnds.extend(
+                {"id": mid, "severity": sev, "rule": rule, "message": _substitute(msg, mid, x),
+                 "evidence": _substitute(ev, mid, x), "rule_source": src}
+                for sev, rule, msg, ev, src in t.findings
+            )
+            if t.err is not None:
+                errs.append({"id": mid, "source": source, "row": first_row + i, "rule": "hub.card.front-matter",
+                             "message": (_substitute(t.err, mid, x) or "")[:500]})
+    base = pa.Table.from_pylist(tmpls, _TEMPLATE_SCHEMA).take(pa.array(take, pa.int64()))
+    arrays = [
+        pa.array(per_row[f.name], f.type) if f.name in PER_ROW else base.column(f.name)
+        for f in batch.RESULT_SCHEMA
+    ]
+    return (
+        pa.Table.from_arrays(arrays, schema=batch.RESULT_SCHEMA),
+        pa.Table.from_pylist(fnds, batch.FINDING_SCHEMA),
+        pa.Table.from_pylist(errs, batch.ERROR_SCHEMA),
+    )
+
