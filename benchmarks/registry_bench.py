@@ -42,7 +42,8 @@ def hub_rows() -> tuple[list[dict], dict[str, str]]:
     import pyarrow.parquet as pq
 
     t = pq.read_table(
-        SHARED / "hf-hub-2022-snapshot/models.parquet", columns=["model_id", "license_tags", "dataset_tags", "siblings"]
+        SHARED / "hf-hub-2022-snapshot/models.parquet",
+        columns=["model_id", "license_tags", "dataset_tags", "siblings", "card"],
     )
     rows = []
     for r in t.to_pylist():
@@ -60,6 +61,7 @@ def hub_rows() -> tuple[list[dict], dict[str, str]]:
                 "licenses": lst(r["license_tags"]),
                 "datasets": lst(r["dataset_tags"]),
                 "files": lst(r["siblings"]),
+                "card": r["card"] or None,
             }
         )
     ids = {r["id"] for r in rows}
@@ -80,14 +82,17 @@ def hub_rows() -> tuple[list[dict], dict[str, str]]:
     return rows, parents
 
 
-def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
+def generate(
+    db_url: str, versions: int, files: int, hub: tuple[list[dict], dict[str, str]] | None = None, quiet: bool = False
+) -> dict[str, object]:
+    """Insert ``versions`` versions (cycling through ``hub``'s rows, by default all of hub_rows())."""
     from sqlalchemy import insert
 
     from aitrail.registry.core.config import knowledge_version
     from aitrail.registry.core.db import Database
     from aitrail.registry.models import Dataset, File, Label, Licence, Lineage, Version
 
-    rows, parents = hub_rows()
+    rows, parents = hub or hub_rows()
     rng = random.Random(14)
     common_lic = [lic for r in rows for lic in r["licenses"]] or ["apache-2.0"]
     db = Database(db_url)
@@ -119,7 +124,7 @@ def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
                     "policy_passed": rng.random() > 0.2,
                     "policy": None,
                     "knowledge_version": kv,
-                    "card": None,
+                    "card": r.get("card"),  # the real model card (2022 snapshot): what search reads
                     "document": {"generated": True},
                 }
             )
@@ -169,7 +174,7 @@ def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
             ):
                 if values:
                     s.execute(insert(table), values)
-        if start % 20000 == 0:
+        if start % 20000 == 0 and not quiet:
             print(
                 f"  generated {start + len(vs)} versions, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True
             )
@@ -187,13 +192,26 @@ def generate(db_url: str, versions: int, files: int) -> dict[str, object]:
     return {"generate_s": round(gen_s, 1), "sample": sample}
 
 
+# What ``aitrail serve`` runs (create_app, or the from_env factory under N workers), with uvicorn's HTTP
+# parser and event loop chosen explicitly so a run says what it measured ("auto" picks httptools/uvloop
+# when installed, else h11/asyncio).
 SERVER = """
-import argparse, sys
-from aitrail.cli import _common
-from aitrail.registry import cli
-p = argparse.ArgumentParser()
-handlers = cli.register(p.add_subparsers(dest="command"), _common)
-sys.exit(handlers["serve"](p.parse_args(sys.argv[1:])))
+import dataclasses, json, os, sys
+import uvicorn
+from aitrail.registry.api.main import SETTINGS_ENV, create_app
+from aitrail.registry.core.config import Settings
+from aitrail.registry.core.db import Database
+db_url, port, workers, http, loop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+settings = Settings(db_url=db_url, write_rate=0)
+kw = dict(host="127.0.0.1", port=port, log_level="warning", http=http, loop=loop)
+if workers > 1:
+    db = Database(db_url)
+    db.migrate()
+    db.dispose()
+    os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
+    uvicorn.run("aitrail.registry.api.main:from_env", factory=True, workers=workers, **kw)
+else:
+    uvicorn.run(create_app(settings), **kw)
 """
 
 
@@ -242,6 +260,43 @@ def _rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (the workers)."""
+    total = 0
+    for q in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{q}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, seconds: int, connections: int = 8) -> dict[str, float] | None:
+    """p50/p99 and requests/s from wrk (C, one thread, keep-alive connections): the server's latency
+    without a Python client competing for the same cores. None when wrk is not installed."""
+    import re
+    import shutil
+
+    if not shutil.which("wrk"):
+        return None
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True
+    ).stdout
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    got = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)$", out, re.M)
+        if m:
+            got[f"p{pct}_ms"] = round(float(m.group(1)) * unit[m.group(2)], 1)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    got["requests_per_s"] = float(m.group(1)) if m else 0.0
+    if errors:
+        got["non_2xx"] = float(errors.group(1))
+    return got
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -249,7 +304,17 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int, workers: int = 1) -> dict[str, object]:
+def measure(
+    db_url: str,
+    sample: dict[str, str],
+    requests: int,
+    uploads: int,
+    workers: int = 1,
+    http: str = "auto",
+    loop: str = "auto",
+    wrk_seconds: int = 5,
+    queries_only: bool = False,
+) -> dict[str, object]:
     import socket
 
     from aitrail.registry.crud.tokens import create
@@ -258,8 +323,7 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int, wo
     with socket.socket() as so:
         so.bind(("127.0.0.1", 0))
         port = so.getsockname()[1]
-    args = ["serve", "--db", db_url, "--port", str(port), "--quiet", "--write-rate", "0", "--workers", str(workers)]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, *args])
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, db_url, str(port), str(workers), http, loop])
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -275,22 +339,31 @@ def measure(db_url: str, sample: dict[str, str], requests: int, uploads: int, wo
             "base_model (transitive)": f"base_model={sample['base_model']}",
             "digest": f"digest={sample['digest']}",
             "label": f"label={sample['label']}",
+            "search, one word (q=sentiment)": "q=sentiment",
+            "search, two words (q=bert base)": "q=bert%20base",
         }
         out: dict[str, object] = {}
         for kind, qs in queries.items():
             code, body = _http(f"{base}/api/v1/models?{qs}")
             assert code == 200, body
             total = json.loads(body)["total"]
-            lat = _load(f"{base}/api/v1/models?{qs}", requests)
-            serial = _load(f"{base}/api/v1/models?{qs}", requests // 2, clients=1)
+            url = f"{base}/api/v1/models?{qs}"
+            cpu0 = _cpu_s(proc.pid)
+            serial = _load(url, requests // 2, clients=1)
+            cpu_ms = (_cpu_s(proc.pid) - cpu0) / (requests // 2) * 1000
+            lat = _load(url, requests)
             out[kind] = {
                 "matches": total,
+                "server_cpu_ms_per_request": round(cpu_ms, 2),
                 "p50_ms": round(p(lat, 0.5), 1),
                 "p99_ms": round(p(lat, 0.99), 1),
                 "one_client_p50_ms": round(p(serial, 0.5), 1),
                 "one_client_p99_ms": round(p(serial, 0.99), 1),
+                "wrk_8_connections": _wrk(url, wrk_seconds) if wrk_seconds else None,
             }
             print(f"  {kind}: {out[kind]}", file=sys.stderr, flush=True)
+        if queries_only:
+            return out
         # ingest: distinct check documents from 8 clients
         sys.path.insert(0, str(ROOT / "tests"))
         from aitrail.check import check
@@ -356,6 +429,11 @@ def main() -> None:
     ap.add_argument("--uploads", type=int, default=400)
     ap.add_argument("--skip-generate", action="store_true", help="reuse a database generated before")
     ap.add_argument("--workers", type=int, default=1, help="aitrail serve --workers")
+    ap.add_argument("--generate-only", action="store_true", help="generate the database and stop")
+    ap.add_argument("--queries-only", action="store_true", help="measure the queries only (no ingest, BOM, RSS)")
+    ap.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's HTTP parser")
+    ap.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="uvicorn's event loop")
+    ap.add_argument("--wrk-seconds", type=int, default=5, help="wrk run per query (0: skip wrk)")
     a = ap.parse_args()
     res: dict[str, object] = {"db": a.db.split("@")[-1], "versions": a.versions, "files_per_version": a.files}
     sample_file = Path(
@@ -366,10 +444,16 @@ def main() -> None:
     if not a.skip_generate:
         res.update(generate(a.db, a.versions, a.files))
         sample_file.write_text(json.dumps(res["sample"]))
+        if a.generate_only:
+            print(json.dumps(res, indent=2))
+            return
     else:
         res["sample"] = json.loads(sample_file.read_text())
-    res["workers"] = a.workers
-    res.update(measure(a.db, res["sample"], a.requests, a.uploads, a.workers))  # type: ignore[arg-type]
+    res.update(workers=a.workers, http=a.http, loop=a.loop, load_average=os.getloadavg())
+    sample: dict[str, str] = res["sample"]  # type: ignore[assignment]
+    res.update(
+        measure(a.db, sample, a.requests, a.uploads, a.workers, a.http, a.loop, a.wrk_seconds, a.queries_only)
+    )
     print(json.dumps(res, indent=2))
 
 

@@ -182,6 +182,25 @@ class Deployment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RegistryState(Base):
+    """One row: ``generation`` is a fresh random token written by every write transaction (core/db.py),
+    so a cached answer keyed on it is never served for other data (workers, PostgreSQL, restores)."""
+
+    __tablename__ = "registry_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[str] = mapped_column(String(32))
+
+
+# Full-text search lives outside these models (an FTS5 table on SQLite, a tsvector table on PostgreSQL,
+# kept in step by triggers: migration 0004); schema comparisons skip it by this name prefix.
+SEARCH_PREFIX = "search_"
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name``: everything but the full-text search structures."""
+    return not (type_ in ("table", "index") and (name or "").startswith(SEARCH_PREFIX))
+
+
 class Event(Base):
     """What changed: a verdict or policy result after a re-judgement, a label moved to new bytes."""
 

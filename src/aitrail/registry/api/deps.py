@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ..core.config import Settings
 from ..core.db import Database
@@ -61,8 +62,12 @@ def caller(request: Request, needed: str) -> Caller:
     return Caller(tok.id, tok.scope)
 
 
-def reader(request: Request) -> Caller:
-    return caller(request, "read")
+async def reader(request: Request) -> Caller:
+    """Async: an open read (no token, none required) costs no trip to the thread pool; a token is
+    looked up there, as the other checks are."""
+    if _presented(request) is None and not state(request).settings.read_token_required:
+        return Caller(None, None)
+    return await run_in_threadpool(caller, request, "read")
 
 
 def writer(request: Request) -> Caller:

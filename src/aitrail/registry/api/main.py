@@ -48,14 +48,34 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
             return JSONResponse({"status": "unavailable", "detail": type(e).__name__}, status_code=503)
         return {"status": "ok", "version": __version__, "knowledge_version": knowledge_version()}
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+class SecurityHeaders:
+    """Adds nosniff and no-referrer to every response that does not set them. Plain ASGI: Starlette's
+    ``@app.middleware("http")`` runs each request through extra tasks and streams (most of a short
+    query's cost)."""
+
+    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _v in headers}
+                headers += [(k, v) for k, v in self.HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 SETTINGS_ENV = "AITRAIL_REGISTRY_SETTINGS"

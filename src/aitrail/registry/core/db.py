@@ -3,17 +3,23 @@
 SQLite gets WAL (readers never wait for the writer) and a second engine for writes whose
 transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can
 fail at once with "database is locked" when another writer got in between, whatever the busy timeout.
+A read session is one snapshot on both databases (SQLite's read transaction; REPEATABLE READ on
+PostgreSQL), so a page and its total agree. Every write transaction stores a new random generation
+(``registry_state``) before it commits: answers cached under the generation they were computed at
+(crud/queries.py) are never served for other data, across workers and after a restore.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..models import RegistryState
 from .config import database_url
 
 
@@ -50,7 +56,10 @@ class Database:
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             self.write_engine = self.engine
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        reads: Any = self.engine
+        if not self.is_sqlite:
+            reads = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._read = sessionmaker(reads, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
@@ -62,6 +71,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         with self._write() as s, s.begin():
             yield s
+            s.execute(update(RegistryState).where(RegistryState.id == 1).values(generation=uuid.uuid4().hex))
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic, migrations shipped inside the package)."""

@@ -3,14 +3,33 @@ lineage, transitively) / a file digest / a rule; one version in full; a label's 
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Select, exists, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
 
-from ..models import Bom, Dataset, Deployment, Event, File, FindingRow, Label, Licence, Lineage, Version
+from ..models import Bom, Dataset, Deployment, Event, File, FindingRow, Label, Licence, Lineage, RegistryState, Version
+
+V, L = Version.__table__, Label.__table__
 
 
 @dataclass(frozen=True)
@@ -26,78 +45,103 @@ class Filters:
     policy_passed: bool | None = None
 
 
-def _bases_cte(base: str) -> Any:
-    """Every name that derives, through any number of stored hops, from ``base``: a version whose
-    lineage names a base joins through its labels, so its own descendants are found too."""
-    names = select(literal(base.lower()).label("key")).cte("bases", recursive=True)
-    step = (
-        select(Label.key).join(Lineage, Lineage.version_id == Label.version_id).join(names, Lineage.key == names.c.key)
-    )
+def _bases_cte() -> Any:
+    """Every name that derives, through any number of stored hops, from the ``base_model`` parameter: a
+    version whose lineage names a base joins through its labels, so its own descendants are found too."""
+    lin = Lineage.__table__
+    names = select(cast(bindparam("base_model"), String(300)).label("key")).cte("bases", recursive=True)
+    step = select(L.c.key).join(lin, lin.c.version_id == L.c.version_id).join(names, lin.c.key == names.c.key)
     return names.union(step)  # UNION (not ALL): a cycle in the lineage ends the recursion
 
 
-# A filter: (selectivity rank, table, version-id column name, condition on an alias of the table).
-_Filter = tuple[int, Any, str, Callable[[Any], Any]]
+# Full-text search (tables made by migration 0004, kept in step by triggers)
+_FTS = table("search_fts", column("rowid"))
+_DOCS = table("search_docs", column("version_id"), column("doc"))
+_TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 keeps and search_text() keeps on PostgreSQL
 
 
-def _conditions(f: Filters) -> list[_Filter]:
-    out: list[_Filter] = []
-    if f.digest:
-        d = f.digest.lower().removeprefix("sha256:")
-        out.append((0, File, "version_id", lambda t: t.sha256 == d))
-    if f.label:
-        lab = f.label.lower()
-        out.append((1, Label, "version_id", lambda t: t.key == lab))
-    if f.base_model:
-        bases = _bases_cte(f.base_model)
-        out.append((2, Lineage, "version_id", lambda t: t.key.in_(select(bases.c.key))))
-    if f.dataset:
-        ds = f.dataset.lower()
-        out.append((3, Dataset, "version_id", lambda t: t.key == ds))
-    if f.rule:
-        rule = f.rule
-        out.append((4, FindingRow, "version_id", lambda t: t.rule == rule))
-    if f.environment:
-        env = f.environment
-        out.append((5, Deployment, "version_id", lambda t: t.environment == env))
-    if f.license:
-        lic = f.license.lower()
-        out.append((6, Licence, "version_id", lambda t: t.key == lic))
-    if f.policy_passed is not None:
-        passed = f.policy_passed
-        out.append((7, Version, "id", lambda t: t.policy_passed.is_(passed)))
+def search_terms(q: str) -> list[list[str]]:
+    """A query as words, each the run of tokens it is cut into: "org/mi bert" -> [["org", "mi"], ["bert"]].
+    Each word must occur as a phrase, its last token as a prefix; every word must occur."""
+    return [t for t in (_TOKEN.findall(w.lower()) for w in q.split()) if t]
+
+
+def _match(dialect: str, words: list[list[str]]) -> str:
+    # tokens are letters and digits only: quoting them is all either query syntax needs
+    if dialect == "sqlite":
+        return " AND ".join('"' + " ".join(w) + '"*' for w in words)
+    return " & ".join("(" + " <-> ".join(w[:-1] + [w[-1] + ":*"]) + ")" for w in words)
+
+
+def _search(dialect: str) -> tuple[Any, Any, Any, Any]:
+    """The dialect's full-text match on the ``match`` parameter: (source, version id column, condition,
+    score). Higher scores are better: FTS5's bm25 negated, names and labels weighing 10 to the card's 1;
+    PostgreSQL's ts_rank with names and labels weighted A, the card D."""
+    if dialect == "sqlite":
+        hidden: Any = literal_column("search_fts")  # FTS5 knows its hidden column by the table's own name: no alias
+        return _FTS, _FTS.c.rowid, hidden.op("MATCH")(bindparam("match")), -func.bm25(hidden, 10.0, 10.0, 1.0)
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("match", type_=String))
+    return _DOCS, _DOCS.c.version_id, _DOCS.c.doc.op("@@")(query), func.ts_rank(_DOCS.c.doc, query)
+
+
+# The filters, most selective first: (name, table, version-id column, condition on an alias of the table).
+# Each condition reads its value from the parameter of the filter's name (``_values``).
+_FILTERS: tuple[tuple[str, Any, str, Callable[[Any], Any]], ...] = (
+    ("digest", File.__table__, "version_id", lambda t: t.c.sha256 == bindparam("digest")),
+    ("label", L, "version_id", lambda t: t.c.key == bindparam("label")),
+    ("base_model", Lineage.__table__, "version_id", lambda t: t.c.key.in_(select(_bases_cte().c.key))),
+    ("dataset", Dataset.__table__, "version_id", lambda t: t.c.key == bindparam("dataset")),
+    ("rule", FindingRow.__table__, "version_id", lambda t: t.c.rule == bindparam("rule")),
+    ("environment", Deployment.__table__, "version_id", lambda t: t.c.environment == bindparam("environment")),
+    ("license", Licence.__table__, "version_id", lambda t: t.c.key == bindparam("license")),
+    ("policy_passed", V, "id", lambda t: t.c.policy_passed == bindparam("policy_passed", type_=Boolean)),
+)
+_LOWERED = {"digest", "label", "base_model", "dataset", "license"}  # matched on their lower-cased *_key columns
+
+
+def _values(f: Filters, dialect: str) -> dict[str, Any] | None:
+    """The parameters of ``f``'s filters (None: a text search of punctuation only, which matches nothing)."""
+    out: dict[str, Any] = {}
+    for name, *_rest in _FILTERS:
+        v = getattr(f, name)
+        if v is None or v == "":
+            continue
+        if name in _LOWERED:
+            v = v.lower()
+        out[name] = v.removeprefix("sha256:") if name == "digest" else v
     if f.q:
-        like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        out.append(
-            (
-                8,
-                Version,
-                "id",
-                lambda t: or_(
-                    t.name_key.like(like, escape="\\"),
-                    t.id.in_(select(Label.version_id).where(Label.key.like(like, escape="\\"))),
-                    func.lower(t.card).like(like, escape="\\"),
-                ),
-            )
-        )
-    return sorted(out, key=lambda x: x[0])
+        words = search_terms(f.q)
+        if not words:
+            return None
+        out["match"] = _match(dialect, words)
+    return out
 
 
-def _ids(f: Filters) -> Select[Any] | None:
-    """The ids of versions matching every filter, DISTINCT, as one SELECT: the most selective filter
-    drives (read from its (key, version_id) index); every other is an EXISTS probe of its own index
-    for each candidate, so a broad filter (a popular licence) is never materialised."""
-    conds = _conditions(f)
-    if not conds:
+def _probes(names: list[str], vid: Any) -> list[Any]:
+    out = []
+    for name, tab, col, cond in _FILTERS:
+        if name in names:
+            other = tab.alias()
+            out.append(exists().where(other.c[col] == vid, cond(other)))
+    return out
+
+
+def _ids(names: list[str], search: bool, dialect: str) -> tuple[Select[Any], Any] | None:
+    """The ids of versions matching every named filter, DISTINCT, as one SELECT, and the column to order
+    by first (a text search's score): the text search, else the most selective filter, drives (read from
+    its (key, version_id) index); every other is an EXISTS probe of its own index for each candidate, so a
+    broad filter (a popular licence) is never materialised."""
+    if search:
+        source, vid, cond, score = _search(dialect)
+        q = select(vid.label("id"), score.label("score")).select_from(source).where(cond, *_probes(names, vid))
+        return q, q.selected_columns.score
+    if not names:
         return None
-    _rank, table, col, cond = conds[0]
-    drv = aliased(table)
-    vid = getattr(drv, col)
-    probes = []
-    for _r, t2, c2, cond2 in conds[1:]:
-        other = aliased(t2)
-        probes.append(exists().where(getattr(other, c2) == vid, cond2(other)))
-    return select(vid.label("id")).where(cond(drv), *probes).distinct()
+    first = next(x for x in _FILTERS if x[0] in names)
+    _name, tab, col, cond = first
+    drv = tab.alias()
+    vid = drv.c[col]
+    return select(vid.label("id")).where(cond(drv), *_probes(names[1:], vid)).distinct(), None
 
 
 SUMMARY = (
@@ -114,39 +158,146 @@ SUMMARY = (
     "policy_passed",
     "knowledge_version",
 )
+_SUMMARY_COLS = [V.c[c] for c in SUMMARY]  # columns only: never the stored document or card
 
 
 def _summary(row: Any) -> dict[str, Any]:
-    d = {c: getattr(row, c) for c in SUMMARY}
+    d = dict(zip(SUMMARY, row))
     d["source"] = d.pop("source_kind")
     at = d["created_at"]
+    if isinstance(at, str):  # SQLite's text, read without SQLAlchemy's type processing (_Sql)
+        at = datetime.fromisoformat(at)
     d["created_at"] = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat()
+    if d["policy_passed"] is not None:
+        d["policy_passed"] = bool(d["policy_passed"])  # SQLite's 0/1, likewise
     return d
 
 
 def summary(s: Session, v: Version) -> dict[str, Any]:
-    return _summary(v)
+    return _summary([getattr(v, c) for c in SUMMARY])
 
 
-def list_models(s: Session, f: Filters, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    cols = [getattr(Version, c) for c in SUMMARY]  # columns only: never the stored document or card
-    ids = _ids(f)
-    if ids is None:
-        total = s.scalar(select(func.count()).select_from(Version)) or 0
-        rows = s.execute(select(*cols).order_by(Version.id.desc()).limit(limit).offset(offset)).all()
-    else:
-        total = s.scalar(select(func.count()).select_from(ids.subquery())) or 0
-        # ordered on the driving column itself: the database walks its index backwards and stops at the page
-        id_col = ids.selected_columns[0]
-        page = list(s.scalars(ids.order_by(id_col.desc()).limit(limit).offset(offset)))
-        rows = s.execute(select(*cols).where(Version.id.in_(page)).order_by(Version.id.desc())).all() if page else []
+class _Sql:
+    """A statement compiled once for a dialect and run as its SQL string: a list query's statements have
+    a few fixed shapes, and building and keying them anew (SQLAlchemy's compiled cache) cost more CPU
+    than the database spent answering. ``reference=True`` runs the same statement through SQLAlchemy."""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.stmt, self.sql, self.defaults = stmt, str(compiled), dict(compiled.params)
+        self.order = list(compiled.positiontup or ()) if dialect.positional else None
+
+    def run(self, conn: Connection, values: dict[str, Any], reference: bool = False) -> Any:
+        p = {k: values.get(k, d) for k, d in self.defaults.items()}
+        if reference:
+            return conn.execute(self.stmt, p)
+        return conn.exec_driver_sql(self.sql, tuple(p[k] for k in self.order) if self.order is not None else p)
+
+
+@dataclass
+class _Shape:
+    count: _Sql
+    page: _Sql
+
+
+_CACHE: dict[tuple[Any, ...], Any] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    got = _CACHE.get(key)
+    if got is None:
+        got = build()
+        with _CACHE_LOCK:
+            _CACHE.setdefault(key, got)
+    return got
+
+
+def _shape(names: tuple[str, ...], search: bool, after: bool, dialect: Any) -> _Shape:
+    limit, offset = bindparam("limit_", type_=Integer), bindparam("offset_", type_=Integer)
+    built = _ids(list(names), search, dialect.name)
+    if built is None:
+        page = select(*_SUMMARY_COLS)
+        if after:
+            page = page.where(V.c.id < bindparam("after", type_=Integer))
+        page = page.order_by(V.c.id.desc()).limit(limit).offset(offset)
+        return _Shape(_Sql(select(func.count()).select_from(V), dialect), _Sql(page, dialect))
+    ids, score = built
+    count = select(func.count()).select_from(ids.subquery())
+    id_col = ids.selected_columns.id
+    if after:
+        ids = ids.where(id_col < bindparam("after", type_=Integer))
+    # ordered on the driving column itself: the database walks its index backwards and stops at the page
+    order = [id_col.desc()] if score is None else [score.desc(), id_col.desc()]
+    sub = ids.order_by(*order).limit(limit).offset(offset).subquery("page")
+    outer = [V.c.id.desc()] if score is None else [sub.c.score.desc(), V.c.id.desc()]
+    page = select(*_SUMMARY_COLS).join_from(V, sub, V.c.id == sub.c.id).order_by(*outer)
+    return _Shape(_Sql(count, dialect), _Sql(page, dialect))
+
+
+def _labels_sql(n: int, dialect: Any) -> _Sql:
+    ids = [bindparam(f"v{i}", type_=Integer) for i in range(n)]
+    return _Sql(select(L.c.version_id, L.c.name).where(L.c.version_id.in_(ids)).order_by(L.c.id), dialect)
+
+
+class _Counts:
+    """Totals by (generation, filters): a broad filter (74 k licence matches, a deep lineage) is counted
+    once per state of the data, not on every page. Bounded; the generation changes with every write."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size, self.lock, self.data = size, threading.Lock(), OrderedDict[tuple[str, Filters], int]()
+
+    def get(self, key: tuple[str, Filters]) -> int | None:
+        with self.lock:
+            n = self.data.get(key)
+            if n is not None:
+                self.data.move_to_end(key)
+            return n
+
+    def put(self, key: tuple[str, Filters], n: int) -> None:
+        with self.lock:
+            self.data[key] = n
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+COUNTS = _Counts()
+_STATE = RegistryState.__table__
+
+
+def generation(conn: Connection) -> str:
+    sql = _cached(("generation", conn.dialect.name), lambda: _Sql(select(_STATE.c.generation), conn.dialect))
+    return str(sql.run(conn, {}).scalar())
+
+
+def list_models(
+    s: Session, f: Filters, limit: int, offset: int = 0, after: int | None = None, *, reference: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the versions matching ``f`` and how many match in all: newest first, or best first for
+    a text search (``q``). ``after`` pages by id (the last id of the previous page; not with ``q``):
+    cheap at any depth, where ``offset`` walks past every skipped match. ``reference`` runs the same
+    statements through SQLAlchemy's execution and counts afresh (tests compare the two)."""
+    conn = s.connection()
+    key = (generation(conn), f)  # first read: the snapshot the page and the total come from
+    dialect = conn.dialect
+    values = _values(f, dialect.name)
+    if values is None:
+        return [], 0
+    names = tuple(n for n, *_r in _FILTERS if n in values)
+    search, paged = "match" in values, after is not None
+    shape = _cached((dialect.name, names, search, paged), lambda: _shape(names, search, paged, dialect))
+    total = None if reference else COUNTS.get(key)
+    if total is None:
+        total = int(shape.count.run(conn, values, reference).scalar() or 0)
+        COUNTS.put(key, total)
+    values.update(limit_=limit, offset_=offset, after=after)
+    rows = shape.page.run(conn, values, reference).all()
     labels: dict[int, list[str]] = {}
     if rows:
-        for vid, name in s.execute(
-            select(Label.version_id, Label.name).where(Label.version_id.in_([r.id for r in rows])).order_by(Label.id)
-        ):
+        sql = _cached(("labels", dialect.name, len(rows)), lambda: _labels_sql(len(rows), dialect))
+        for vid, name in sql.run(conn, {f"v{i}": r[0] for i, r in enumerate(rows)}, reference):
             labels.setdefault(vid, []).append(name)
-    return [{**_summary(r), "labels": labels.get(r.id, [])} for r in rows], total
+    return [{**_summary(r), "labels": labels.get(r[0], [])} for r in rows], total
 
 
 def _rows(s: Session, table: Any, vid: int, cols: tuple[str, ...]) -> list[dict[str, Any]]:

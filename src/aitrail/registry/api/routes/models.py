@@ -3,9 +3,10 @@ one version in full, a label's history with diffs, and the resolver's lookup."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from ...crud import queries
@@ -17,7 +18,12 @@ from ..problems import Problem
 router = APIRouter(prefix="/api/v1", tags=["models"])
 
 
-@router.get("/models", summary="model versions matching every given filter, newest first")
+@router.get(
+    "/models",
+    summary="model versions matching every given filter, newest first (best first with q)",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}}, "description": '{"items": [...], "total": N, ...}'}},
+)
 def list_models(
     request: Request,
     _c: Reader,
@@ -27,19 +33,30 @@ def list_models(
     digest: str | None = Query(None, description="a file's SHA-256"),
     rule: str | None = Query(None, description="a security or licence finding rule id"),
     label: str | None = Query(None, description="a name the version was pushed under"),
-    q: str | None = Query(None, max_length=200, description="text in names, labels and model cards"),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="full-text search in names, labels and model cards, ranked: every word must occur "
+        "(a word cut at punctuation, 'org/mi', is a phrase; its last part a prefix)",
+    ),
     environment: str | None = Query(None, description="deployed in this environment"),
     policy_passed: bool | None = None,
     limit: int = Query(50, ge=1),
     offset: int = Query(0, ge=0),
-) -> dict[str, Any]:
+    after: int | None = Query(None, description="only versions older than this id (the last id of the previous page)"),
+) -> Response:
     st = state(request)
     if limit > st.settings.max_page:
         raise Problem(422, "page too large", f"limit {limit} is above {st.settings.max_page}", "invalid-request")
+    if after is not None and q:
+        why = "a text search is ranked, not ordered by id: page it with offset="
+        raise Problem(422, "after= with q", why, "invalid-request")
     f = queries.Filters(license, dataset, base_model, digest, rule, label, q, environment, policy_passed)
     with st.db.read() as s:
-        items, total = queries.list_models(s, f, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+        items, total = queries.list_models(s, f, limit, offset, after)
+    # serialised here: the items are plain JSON values already (FastAPI's encoder would walk each again)
+    body = {"items": items, "total": total, "limit": limit, "offset": offset}
+    return Response(json.dumps(body, separators=(",", ":")).encode(), media_type="application/json")
 
 
 @router.get("/models/{vid}", summary="one model version: files, datasets, licences, lineage, findings, deployments")
