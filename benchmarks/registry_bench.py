@@ -124,7 +124,8 @@ def generate(
                     "policy_passed": rng.random() > 0.2,
                     "policy": None,
                     "knowledge_version": kv,
-                    "card": r.get("card"),  # the real model card (2022 snapshot): what search reads
+                    # the real model card (2022 snapshot): what search reads; PostgreSQL text holds no NUL
+                    "card": (r.get("card") or "").replace("\x00", "") or None,
                     "document": {"generated": True},
                 }
             )
