@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -198,6 +199,7 @@ class _Sql:
 class _Shape:
     count: _Sql
     page: _Sql
+    ranked: _Sql | None = None  # a text search's ids, best first (for RANKED)
 
 
 _CACHE: dict[tuple[Any, ...], Any] = {}
@@ -232,36 +234,50 @@ def _shape(names: tuple[str, ...], search: bool, after: bool, dialect: Any) -> _
     sub = ids.order_by(*order).limit(limit).offset(offset).subquery("page")
     outer = [V.c.id.desc()] if score is None else [sub.c.score.desc(), V.c.id.desc()]
     page = select(*_SUMMARY_COLS).join_from(V, sub, V.c.id == sub.c.id).order_by(*outer)
-    return _Shape(_Sql(count, dialect), _Sql(page, dialect))
+    ranked = None if score is None else _Sql(ids.order_by(*order), dialect)
+    return _Shape(_Sql(count, dialect), _Sql(page, dialect), ranked)
+
+
+def _some(n: int) -> list[Any]:
+    return [bindparam(f"v{i}", type_=Integer) for i in range(n)]
+
+
+def _rows_sql(n: int, dialect: Any) -> _Sql:
+    return _Sql(select(*_SUMMARY_COLS).where(V.c.id.in_(_some(n))), dialect)
 
 
 def _labels_sql(n: int, dialect: Any) -> _Sql:
-    ids = [bindparam(f"v{i}", type_=Integer) for i in range(n)]
-    return _Sql(select(L.c.version_id, L.c.name).where(L.c.version_id.in_(ids)).order_by(L.c.id), dialect)
+    return _Sql(select(L.c.version_id, L.c.name).where(L.c.version_id.in_(_some(n))).order_by(L.c.id), dialect)
 
 
-class _Counts:
-    """Totals by (generation, filters): a broad filter (74 k licence matches, a deep lineage) is counted
-    once per state of the data, not on every page. Bounded; the generation changes with every write."""
+class _Lru:
+    """Answers by (generation, filters), bounded by their total weight: a broad filter (74 k licence
+    matches, a deep lineage) is counted, and a text search ranked, once per state of the data rather than
+    on every page. The generation changes with every write, so an entry is never served for other data."""
 
-    def __init__(self, size: int = 2048) -> None:
-        self.size, self.lock, self.data = size, threading.Lock(), OrderedDict[tuple[str, Filters], int]()
+    def __init__(self, max_weight: int) -> None:
+        self.max_weight, self.weight, self.lock = max_weight, 0, threading.Lock()
+        self.data: OrderedDict[tuple[str, Filters], tuple[Any, int]] = OrderedDict()
 
-    def get(self, key: tuple[str, Filters]) -> int | None:
+    def get(self, key: tuple[str, Filters]) -> Any:
         with self.lock:
-            n = self.data.get(key)
-            if n is not None:
-                self.data.move_to_end(key)
-            return n
+            got = self.data.get(key)
+            if got is None:
+                return None
+            self.data.move_to_end(key)
+            return got[0]
 
-    def put(self, key: tuple[str, Filters], n: int) -> None:
+    def put(self, key: tuple[str, Filters], value: Any, weight: int = 1) -> None:
         with self.lock:
-            self.data[key] = n
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            old = self.data.pop(key, None)
+            self.weight += weight - (old[1] if old else 0)
+            self.data[key] = (value, weight)
+            while self.weight > self.max_weight and len(self.data) > 1:
+                self.weight -= self.data.popitem(last=False)[1][1]
 
 
-COUNTS = _Counts()
+COUNTS = _Lru(4096)  # totals
+RANKED = _Lru(2_000_000)  # a text search's matching ids, best first (4 bytes each: at most ~8 MB)
 _STATE = RegistryState.__table__
 
 
@@ -286,12 +302,27 @@ def list_models(
     names = tuple(n for n, *_r in _FILTERS if n in values)
     search, paged = "match" in values, after is not None
     shape = _cached((dialect.name, names, search, paged), lambda: _shape(names, search, paged, dialect))
-    total = None if reference else COUNTS.get(key)
-    if total is None:
-        total = int(shape.count.run(conn, values, reference).scalar() or 0)
-        COUNTS.put(key, total)
-    values.update(limit_=limit, offset_=offset, after=after)
-    rows = shape.page.run(conn, values, reference).all()
+    if shape.ranked is not None and after is None and not reference:
+        # a text search ranks every match (about 1 us each): once per generation, then pages are slices
+        ranked = RANKED.get(key)
+        if ranked is None:
+            ranked = array("q", (r[0] for r in shape.ranked.run(conn, values)))
+            RANKED.put(key, ranked, len(ranked) + 1)
+        page = ranked[offset : offset + limit]
+        rows = []
+        if page:
+            sql = _cached(("rows", dialect.name, len(page)), lambda: _rows_sql(len(page), dialect))
+            by_id = {r[0]: r for r in sql.run(conn, {f"v{i}": vid for i, vid in enumerate(page)})}
+            rows = [by_id[vid] for vid in page if vid in by_id]
+        total = len(ranked)
+    else:
+        counted = None if reference else COUNTS.get(key)
+        if counted is None:
+            counted = int(shape.count.run(conn, values, reference).scalar() or 0)
+            COUNTS.put(key, counted)
+        total = counted
+        values.update(limit_=limit, offset_=offset, after=after)
+        rows = shape.page.run(conn, values, reference).all()
     labels: dict[int, list[str]] = {}
     if rows:
         sql = _cached(("labels", dialect.name, len(rows)), lambda: _labels_sql(len(rows), dialect))
