@@ -41,9 +41,37 @@ _FRONT_ERRORS = ("scan.yaml", "scan.card.front-matter", "scan.limit-exceeded")
 _TEMPLATE_SCHEMA = pa.schema([f for f in batch.RESULT_SCHEMA if f.name not in PER_ROW])
 
 
+class _Store:
+    """Template rows as Arrow (a batch takes its rows from here instead of converting them again)."""
+
+    def __init__(self) -> None:
+        self.table = _TEMPLATE_SCHEMA.empty_table()
+        self.pending: list[_Template] = []
+
+    def add(self, t: _Template) -> int:
+        if t.at < 0:
+            t.at = self.table.num_rows + len(self.pending)
+            self.pending.append(t)
+        return t.at
+
+    def flush(self) -> pa.Table:
+        if self.pending:
+            new = pa.Table.from_pylist([t.row for t in self.pending], _TEMPLATE_SCHEMA)
+            self.table = pa.concat_tables([self.table, new])
+            if self.table.column(0).num_chunks > 64:
+                self.table = self.table.combine_chunks()
+            self.pending = []
+        return self.table
+
+
+_STORE = _Store()
+
+
 def clear() -> None:
     """Forget every template (and the reference's memo)."""
+    global _STORE
     _TEMPLATES.clear()
+    _STORE = _Store()
     batch._MEMO.clear()
 
 
@@ -57,10 +85,11 @@ def _resolves(base: str) -> bool:
 
 
 class _Template:
-    __slots__ = ("row", "findings", "base_lows", "err")
+    __slots__ = ("row", "findings", "base_lows", "err", "at")
 
     def __init__(self, row: dict[str, Any], findings: list[dict[str, Any]]) -> None:
         self.row = row
+        self.at = -1  # its row in _STORE, once stored
         self.findings = [(f["severity"], f["rule"], f["message"], f["evidence"], f["rule_source"]) for f in findings]
         self.base_lows = frozenset(b.strip().lower() for b in row["bases"])
         bad = next((f for f in findings if f["rule"] in _FRONT_ERRORS), None)
@@ -141,6 +170,49 @@ def _weights(b: pa.RecordBatch) -> list[tuple[str, ...]]:
     return out
 
 
+def _grouped(b: pa.RecordBatch, name: str, keep: Any = None) -> dict[int, list[Any]]:
+    """The elements of list column ``name`` per record (only those ``keep`` marks, when given; nulls kept)."""
+    if name not in b.schema.names:
+        return {}
+    lists = b.column(name)
+    flat = pc.list_flatten(lists)
+    rows = pc.list_parent_indices(lists)
+    if keep is not None:
+        mask = pc.fill_null(keep(flat, rows), False)
+        flat, rows = pc.filter(flat, mask), pc.filter(rows, mask)
+    by: dict[int, list[Any]] = {}
+    for v, r in zip(flat.to_pylist(), rows.to_pylist()):
+        by.setdefault(r, []).append(v)
+    return by
+
+
+def _hub_fields(b: pa.RecordBatch) -> tuple[list[bool], list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Per record, what batch.judge reads of its hub lists: (an arXiv id in its tags, its licence tags, its
+    architectures). Only records whose tags hold "arx" (any case: batch._ARXIV's literal) or "license:"
+    are looked at in Python."""
+    n = b.num_rows
+    arxiv = [False] * n
+    if "tags" in b.schema.names:
+        tags = b.column("tags")
+        flat = pc.list_flatten(tags)
+        rows = pc.list_parent_indices(tags)
+        cand = pc.fill_null(pc.match_substring(flat, "arx", ignore_case=True), False)
+        want = pc.unique(pc.filter(rows, cand))
+        if len(want):
+            for r, ts in _grouped(b, "tags", lambda f, rs: pc.is_in(rs, want)).items():
+                arxiv[r] = bool(batch._ARXIV.search(" ".join(str(t) for t in ts)))
+    ltags: list[tuple[str, ...]] = [()] * n
+    for r, ts in _grouped(b, "license_tags", lambda f, rs: pc.greater(pc.utf8_length(f), 0)).items():
+        ltags[r] = tuple(ts)
+    for r, ts in _grouped(b, "tags", lambda f, rs: pc.starts_with(f, "license:")).items():
+        if not ltags[r]:
+            ltags[r] = tuple(t[8:] for t in ts)
+    archs: list[tuple[str, ...]] = [()] * n
+    for r, ts in _grouped(b, "config_architectures", lambda f, rs: pc.is_valid(f)).items():
+        archs[r] = tuple(ts)
+    return arxiv, ltags, archs
+
+
 @functools.lru_cache(maxsize=4096)
 def _suffix_format(suffix: str) -> str | None:
     return batch.WEIGHTS.get(suffix.lower())
@@ -183,17 +255,16 @@ def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tabl
     else:
         card_no, cards_u = none, []
     ids, shas, lms = col("id"), col("sha"), col("last_modified")
-    tags_c, ltags_c, arch_c = col("tags"), col("license_tags"), col("config_architectures")
+    arxiv_c, ltags_c, arch_c = _hub_fields(b)
     task_c, lib_c = col("pipeline_tag"), col("library_name")
     doc_c, err_c = col("__doc__"), col("__error__")
     weights_c = _weights(b)
     curated_lows = batch.curated_ancestors()
-    arxiv = batch._ARXIV
     empty = ("", "", None)
 
-    tmpls: list[dict[str, Any]] = []  # distinct template rows (and whole rows of records judged one by one)
-    slot: dict[int, int] = {}  # id(template) -> index in tmpls
-    take: list[int] = []
+    store = _STORE
+    local: list[dict[str, Any]] = []  # rows of records judged one by one
+    take: list[int] = []  # per result row: its template's row in the store, or -1 - its index in local
     per_row: dict[str, list[Any]] = {k: [] for k in PER_ROW}
     fnds: list[dict[str, Any]] = []
     errs: list[dict[str, Any]] = []
@@ -201,8 +272,8 @@ def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tabl
     def reference(i: int) -> None:
         rows, f, e = batch.judge_rows(b.slice(i, 1).to_pylist(), source, first_row + i)
         for out in rows:
-            take.append(len(tmpls))
-            tmpls.append(out)
+            take.append(-1 - len(local))
+            local.append(out)
             for k in PER_ROW:
                 per_row[k].append(out[k])
         fnds.extend(f)
@@ -223,29 +294,19 @@ def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tabl
             reference(i)
             continue
         sha = shas[i] if isinstance(shas[i], str) and shas[i] else None
-        archs = arch_c[i] or []
-        tags = tags_c[i] or []
-        ltags = tuple(t for t in ltags_c[i] or [] if isinstance(t, str) and t) or tuple(
-            t[8:] for t in tags if isinstance(t, str) and t.startswith("license:"))
-        key = (
-            keyed, sha is not None, batch._str(task_c[i]), batch._str(lib_c[i]),
-            tuple(a for a in archs if isinstance(a, str)), ltags,
-            bool(tags) and bool(arxiv.search(" ".join(str(t) for t in tags))), weights_c[i],
-        )
+        key = (keyed, sha is not None, batch._str(task_c[i]), batch._str(lib_c[i]), arch_c[i], ltags_c[i], arxiv_c[i],
+               weights_c[i])
         t = _TEMPLATES.get(key)
         if t is None:
             t = _template(b.slice(i, 1).to_pylist()[0], keyed, source, first_row + i)
-            if len(_TEMPLATES) >= TEMPLATES_MAX:
-                _TEMPLATES.clear()
+            if len(_TEMPLATES) >= TEMPLATES_MAX:  # full: start again from an empty store (this batch too)
+                clear()
+                return judge_batch(b, source, first_row)
             _TEMPLATES[key] = t
         if t is _SLOW or t.base_lows and (mid.lower() in t.base_lows or mid.lower() in curated_lows):
             reference(i)  # the model is one of its bases or their curated ancestors: the names matter
             continue
-        j = slot.get(id(t))
-        if j is None:
-            j = slot[id(t)] = len(tmpls)
-            tmpls.append(t.row)
-        take.append(j)
+        take.append(store.add(t))
         lm = lms[i] if isinstance(lms[i], str) and lms[i] else None
         per_row["id"].append(mid)
         per_row["sha"].append(sha)
@@ -265,7 +326,12 @@ def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tabl
             if t.err is not None:
                 errs.append({"id": mid, "source": source, "row": first_row + i, "rule": "hub.card.front-matter",
                              "message": (_substitute(t.err, mid, x) or "")[:500]})
-    base = pa.Table.from_pylist(tmpls, _TEMPLATE_SCHEMA).take(pa.array(take, pa.int64()))
+    table = store.flush()
+    if local:
+        at = table.num_rows
+        table = pa.concat_tables([table, pa.Table.from_pylist(local, _TEMPLATE_SCHEMA)])
+        take = [j if j >= 0 else at - 1 - j for j in take]
+    base = table.take(pa.array(take, pa.int64()))
     arrays = [
         pa.array(per_row[f.name], f.type) if f.name in PER_ROW else base.column(f.name)
         for f in batch.RESULT_SCHEMA
