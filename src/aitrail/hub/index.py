@@ -100,6 +100,24 @@ def _judge(recs: list[dict[str, Any]], source: str) -> list[list[Any] | None]:
     return out
 
 
+PARALLEL_MIN = 4  # batches: fewer are judged in this process (starting workers costs ~1-2 s of imports)
+
+
+def _rows(srcs: list[Any]) -> float:
+    """About how many rows the inputs hold (Parquet metadata; text tables by size)."""
+    n = 0.0
+    for s in srcs:
+        if s.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            n += pq.ParquetFile(s.path).metadata.num_rows
+        elif s.kind == "document":
+            n += 1
+        else:
+            n += s.path.stat().st_size / 2048  # a hub record with its card: ~2 KB and more
+    return n
+
+
 class _Done:
     """A job run in this process, with the interface of a pool's AsyncResult."""
 
@@ -115,7 +133,8 @@ def build(
     workers: int = 1, batch_rows: int = 2048,
 ) -> dict[str, Any]:
     """Add or update the index from hub tables, scans, check documents and BOMs (and edge lists); returns
-    counts. ``workers`` > 1 judges in that many processes, with the same index as one process.
+    counts. ``workers`` > 1 judges in that many processes (inputs of more than PARALLEL_MIN batches), with
+    the same index as one process.
 
     Rows are read, checked against the index and written in input order by this process; only judging
     runs in the workers. A row whose id is in a batch still in flight (or that follows a document in
@@ -133,7 +152,7 @@ def build(
     bar = _bar(progress, "indexing", "rows")
     now = _now()
     pool = None
-    if workers > 1:
+    if workers > 1 and _rows(srcs) > PARALLEL_MIN * batch_rows:
         import multiprocessing as mp
 
         pool = mp.get_context("spawn").Pool(workers)
