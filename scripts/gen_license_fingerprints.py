@@ -57,6 +57,10 @@ ATTRIBUTION = (
     "Changes: texts normalised and reduced to CRC32 hashes of 5-word windows."
 )
 MIN_WORDS = 20
+HASH = (
+    "5 normalised words: each word sum(byte_i * P**i) over its UTF-8 bytes, folded h*K + word, MurmurHash3 fmix64, "
+    "top 32 bits; all mod 2**64 (aitrail.analyze.license_index: P, K)"
+)
 
 
 def core(texts: Path) -> tuple[dict[str, Any], set[str]]:
@@ -79,7 +83,7 @@ def core(texts: Path) -> tuple[dict[str, Any], set[str]]:
                 "shingles": encode(shingles(tokens(text))),
             }
         )
-    return {"version": 1, "shingle": 5, "hash": "crc32 of space-joined normalised words", "references": refs}, keys
+    return {"version": 2, "shingle": 5, "hash": HASH, "references": refs}, keys
 
 
 def licensedb_id(meta: dict[str, Any]) -> str:
@@ -120,9 +124,9 @@ def licensedb(db: Path, skip_keys: set[str], version: str) -> dict[str, Any]:
         raise SystemExit("more references than uint16 postings hold: widen the encoding")
     flat = array("H", [r for holders in postings for r in holders])
     return {
-        "version": 3,
+        "version": 4,
         "shingle": 5,
-        "hash": "crc32 of space-joined normalised words",
+        "hash": HASH,
         "attribution": ATTRIBUTION.format(version=version),
         "license": "CC-BY-4.0",
         "encoding": (

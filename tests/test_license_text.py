@@ -260,6 +260,22 @@ def test_a_core_licence_named_imperfectly_is_checked_against_its_licencedb_twins
     assert not T.identify_text(extended, exclude=frozenset([d["id"]])).known  # and never plain MIT
 
 
+def test_fast_url_and_marker_stripping_equal_their_regexes():
+    """_strip_urls / _strip_markers against the plain re.sub of _URL / _MARKER: every shared text and
+    random strings of the characters where they could differ (case, "ſ", lengths-changing "İ",
+    nested and adjacent markers, roman numerals, digits of other scripts)."""
+    import random
+
+    rnd = random.Random(11)
+    parts = ["(", ")", ".", ",", " ", "\n", "\t", "i", "ii", "iii", "iv", "viii", "xiii)", "v", "x", "a", "Z", "1",
+             "12", "1234", "é", "٣", "_", "http", "://", "HTTPS://", "s", "ſ", "www.", "WwW.", "İ", "x.y"]
+    texts = [(TEXTS / r["file"]).read_text(encoding="utf-8") for r in ROWS]
+    texts += ["".join(rnd.choice(parts) for _ in range(rnd.randint(0, 40))) for _ in range(20_000)]
+    for t in texts:
+        assert T._strip_urls(t) == T._URL.sub(" ", t), t
+        assert T._strip_markers(t) == T._MARKER.sub(" ", t), t
+
+
 def test_window_hashes_and_uncovered_runs_match_their_definitions():
     """The C-loop versions (slices, big-int bit masks) against the plain definitions."""
     import random

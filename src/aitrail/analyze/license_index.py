@@ -12,6 +12,51 @@ from typing import Any
 import numpy as np
 
 _BITS = 21  # hash buckets: the top bits of a hash; ~2 M buckets for ~1 M hashes, most hold 0 or 1
+# The 5-gram hash (``license_text._h`` is its plain definition): a word's hash is the polynomial
+# sum(byte_i * P**i) of its UTF-8 bytes, a window's folds its words' with K, then a 64-bit finaliser
+# (MurmurHash3's fmix64) whose top 32 bits are kept. All mod 2**64: uint64 arithmetic wraps.
+P = 0x9E3779B97F4A7C15
+K = 0xC2B2AE3D27D4EB4F
+_M1, _M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
+SHINGLE = 5
+_pow: list[np.ndarray[Any, Any]] = []  # P**i and P**-i for i below the longest text seen
+
+
+def _powers(n: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    if not _pow or len(_pow[0]) < n:
+        size = max(n, 2 * len(_pow[0]) if _pow else 1 << 14)
+        pw = np.empty(size, np.uint64)
+        pw[0], pw[1:] = 1, P
+        inv = np.empty(size, np.uint64)
+        inv[0], inv[1:] = 1, pow(P, -1, 1 << 64)
+        _pow[:] = [np.cumprod(pw, out=pw), np.cumprod(inv, out=inv)]
+    return _pow[0], _pow[1]
+
+
+def window_hashes(data: bytes) -> np.ndarray[Any, Any]:
+    """uint32 hashes of every 5-word window of ``data`` (words separated by runs of spaces), in order;
+    one hash of all the words when there are fewer than five, none when there are none."""
+    a = np.frombuffer(data, np.uint8)
+    edge = np.diff((a != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    m = len(starts)
+    if not m:
+        return np.zeros(0, np.uint32)
+    pw, inv = _powers(len(a))
+    prefix = np.zeros(len(a) + 1, np.uint64)
+    np.cumsum(a * pw[: len(a)], out=prefix[1:])
+    words = (prefix[ends] - prefix[starts]) * inv[starts]
+    n = max(m - SHINGLE + 1, 1)
+    h = words[:n].copy()
+    for k in range(1, min(SHINGLE, m)):
+        h *= K
+        h += words[k : k + n]
+    h ^= h >> 33
+    h *= _M1
+    h ^= h >> 33
+    h *= _M2
+    h ^= h >> 33
+    return (h >> 32).astype(np.uint32)
 
 
 class Postings:
@@ -92,8 +137,10 @@ class Overlap:
         return list(zip(c[keep].tolist(), keep.tolist()))
 
 
-def as_array(hashes: set[int] | frozenset[int]) -> np.ndarray[Any, Any]:
-    return np.fromiter(hashes, np.uint32, len(hashes))
+def distinct(hashes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The distinct hashes, sorted (np.unique, without its hashing overhead: ten times faster here)."""
+    s = np.sort(hashes)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
 
 
 def from_bytes(code: str, blob: bytes) -> np.ndarray[Any, Any]:

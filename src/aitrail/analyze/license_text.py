@@ -33,8 +33,7 @@ from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, repeat
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import Any, Callable
 
 from .licenses import LicenseFacts, knowledge
@@ -62,30 +61,108 @@ MAX_TEXT = 1 << 20  # characters (and bytes of a file) identified; a longer text
 MAX_PARAGRAPHS = 5_000  # paragraphs compared when listing where an unknown text differs
 
 
-def tokens(text: str) -> list[str]:
+def _normalise(text: str) -> str:
     text = _COPYRIGHT.sub(" ", text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"'))
-    text = _INLINE_MARKER.sub(" ", _MARKER.sub(" ", _URL.sub(" ", text)))
-    return _TOKEN.findall(text.lower())
+    return _INLINE_MARKER.sub(" ", _strip_markers(_strip_urls(text))).lower()
+
+
+_URL_LOWER = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def _strip_urls(text: str) -> str:
+    """``_URL.sub(" ", text)``, faster: the regex is tried only where "http" or "www." starts (in the
+    lower-cased text, whose positions are the same unless lowering changes its length; "ſ" is the one
+    character re.I matches to one of the URL's letters, "s", that lowering does not turn into it)."""
+    low = text.lower()
+    if len(low) != len(text) or "\u017f" in text:
+        return _URL.sub(" ", text)
+    out: list[str] = []
+    done = at = 0
+    while True:
+        a, b = low.find("http", at), low.find("www.", at)
+        if a < 0 and b < 0:
+            break
+        at = b if a < 0 or 0 <= b < a else a
+        m = _URL_LOWER.match(low, at)
+        if m is None:
+            at += 1
+            continue
+        out += (text[done:at], " ")
+        done = at = m.end()
+    return "".join(out) + text[done:] if out else text
+
+
+def _marker_shapes() -> re.Pattern[str]:
+    """_MARKER anchored at its end: a "." or ")" before whitespace (rare characters, which the regex
+    engine skips to), with one look-behind per shape of what precedes it, widest first: the first that
+    fits is the leftmost start, the match ``_MARKER.sub`` replaces."""
+    by_width = {4: ["viii", "xiii"], 3: [r"\d\d\d", "iii", "vii", "xii"], 2: [r"\d\d", "ii", "iv", "vi", "ix", "xi"],
+                1: [r"\d", "[a-zA-Z]"]}
+    shapes = []
+    for width in (4, 3, 2, 1):
+        x = "(?:" + "|".join(by_width[width]) + ")"
+        shapes += [(width + 1, r"\(" + x), (width, x)]
+    shapes.sort(key=lambda w: -w[0])
+    return re.compile(r"[.)](?=\s|$)(?:" + "|".join(rf"(?<=(?<![\w.,])({x}[.)]))" for _, x in shapes) + ")")
+
+
+_MARKER_END = _marker_shapes()
+
+
+def _strip_markers(text: str) -> str:
+    """``_MARKER.sub(" ", text)``, ~3x faster (tests check both agree)."""
+    out: list[str] = []
+    done = 0
+    for m in _MARKER_END.finditer(text):
+        start, end = m.span(m.lastindex or 0)
+        out += (text[done:start], " ")
+        done = end
+    return "".join(out) + text[done:] if out else text
+
+
+# ASCII text: every byte that is not [a-z0-9] becomes a space, so that splitting gives _TOKEN's words
+_ASCII_WORDS = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for c in range(256))
+
+
+def _split(text: str) -> tuple[list[str], bytes]:
+    """The normalised text's words, and the same as UTF-8 bytes separated by spaces (for hashing)."""
+    text = _normalise(text)
+    if text.isascii():  # the common case: one C pass instead of the regex
+        data = text.encode().translate(_ASCII_WORDS)
+        return data.decode().split(), data
+    toks = _TOKEN.findall(text)
+    return toks, " ".join(toks).encode()
+
+
+def tokens(text: str) -> list[str]:
+    return _split(text)[0]
+
+
+_FOLD = (1 << 64) - 1
 
 
 def _h(words: list[str]) -> int:
-    return zlib.crc32(" ".join(words).encode())
+    """The 5-gram hash, by its definition (``license_index.window_hashes`` computes it for every window
+    at once): words hashed as sum(byte_i * P**i), folded with K, MurmurHash3's fmix64, top 32 bits."""
+    from .license_index import _M1, _M2, K, P
+
+    h = 0
+    for w in words:
+        h = (h * K + sum(b * pow(P, i, 1 << 64) for i, b in enumerate(w.encode()))) & _FOLD
+    h ^= h >> 33
+    h = (h * _M1) & _FOLD
+    h ^= h >> 33
+    h = (h * _M2) & _FOLD
+    h ^= h >> 33
+    return h >> 32
 
 
 def window_hashes(toks: list[str]) -> list[int]:
-    """The hash of every 5-word window, in order (one pass; reused for coverage and diffs).
+    """The hash of every 5-word window, in order (one pass; reused for coverage and diffs): ``_h`` of
+    each window, or of all the words when there are fewer than five."""
+    from .license_index import window_hashes as hashes
 
-    Same value as ``_h(window)``: the windows are slices of the text encoded once.
-    """
-    if len(toks) < SHINGLE:
-        return [_h(toks)] if toks else []
-    joined = " ".join(toks)
-    lens = list(map(len, toks)) if joined.isascii() else [len(t.encode()) for t in toks]
-    data = joined.encode()
-    # all in C (map/accumulate, no Python frame per word): this runs over every word of every text
-    starts = list(accumulate(map(add, lens[:-1], repeat(1)), initial=0))
-    ends = map(add, starts[SHINGLE - 1 :], lens[SHINGLE - 1 :])
-    return list(map(zlib.crc32, map(data.__getitem__, map(slice, starts, ends))))
+    return hashes(" ".join(toks).encode()).tolist()  # type: ignore[no-any-return]
 
 
 def shingles(toks: list[str]) -> set[int]:
@@ -354,17 +431,14 @@ def identify_text(text: str, file: str = "<text>", exclude: frozenset[str] = fro
     full = len(text)
     if full > MAX_TEXT:
         text = text[:MAX_TEXT]
-    toks = tokens(text)
-    windows = window_hashes(toks)  # once for both passes: the costly part on a long text
+    from .license_index import distinct
+    from .license_index import window_hashes as hashes
+
+    toks, data = _split(text)
+    hashed = hashes(data)  # once for both passes
+    windows: list[int] = hashed.tolist()
     text_set = set(windows)
-    arr: list[Any] = []
-
-    def q() -> Any:  # the text's distinct hashes as a numpy array, made once when an index needs it
-        if not arr:
-            from .license_index import as_array
-
-            arr.append(as_array(text_set))
-        return arr[0]
+    q = lru_cache(maxsize=1)(lambda: distinct(hashed))  # the distinct hashes as an array, when an index needs it
 
     core = _core_candidates(text_set, q) if text_set else []
     # the core pass can only name a licence nearly all present in the text: without one, straight on
