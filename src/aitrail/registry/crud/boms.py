@@ -165,6 +165,9 @@ def from_spdx(doc: dict[str, Any]) -> Extracted:
     ex = Extracted("spdx", _short(main.get("name") or "unnamed", w, "model name"), warnings=w)
     if errors is None:
         w.append(f"not validated against the SPDX 3.0.1 JSON schema: no schema file ({spdx_schema.ENV} is not set)")
+    gaps = spdx_schema.profile_gaps(doc)
+    if gaps:
+        w.append("SPDX 3.0.1 AI/Dataset profile (not checked by its schema): " + "; ".join(gaps))
     if "/" in ex.name:
         ex.labels.append(ex.name)
     for e in graph:

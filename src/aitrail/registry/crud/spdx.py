@@ -109,3 +109,34 @@ def schema_errors(doc: Any) -> list[dict[str, str]] | None:
     if not errors:  # the per-element check found nothing: report what the whole-document check said
         errors = [_message(e) for e in root.iter_errors(doc)]
     return errors[:MAX_ERRORS]
+
+
+def profile_gaps(doc: dict[str, Any], limit: int = MAX_ERRORS) -> list[str]:
+    """What the SPDX 3.0.1 AI and Dataset profiles require and neither the schema nor the published
+    SHACL checks (mandatory properties, exactly one declared and one concluded licence): said as
+    warnings — the document is valid SPDX, the BOM is incomplete as an AI BOM."""
+    from aitrail.export.spdx import AI_REQUIRED, DATASET_REQUIRED
+
+    graph = [e for e in doc.get("@graph") or [] if isinstance(e, dict)]
+    rels: dict[tuple[Any, Any], int] = {}
+    for e in graph:
+        if e.get("type") == "Relationship":
+            key = (e.get("from"), e.get("relationshipType"))
+            rels[key] = rels.get(key, 0) + len(e.get("to") or [])
+    gaps = []
+    for e in graph:
+        t = e.get("type")
+        required = AI_REQUIRED if t == "ai_AIPackage" else DATASET_REQUIRED if t == "dataset_DatasetPackage" else ()
+        if not required:
+            continue
+        name = e.get("name") or e.get("spdxId")
+        missing = [p for p in required if not e.get(p)]
+        if missing:
+            gaps.append(f"{t} {name!r} lacks {', '.join(missing)}")
+        for kind in ("hasDeclaredLicense", "hasConcludedLicense"):
+            n = rels.get((e.get("spdxId"), kind), 0)
+            if n != 1:
+                gaps.append(f"{t} {name!r} has {n} {kind} relationship(s), the profile wants exactly one")
+    if len(gaps) > limit:
+        gaps = gaps[:limit] + [f"and {len(gaps) - limit} more"]
+    return gaps
