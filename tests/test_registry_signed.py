@@ -129,3 +129,24 @@ def test_a_bundle_that_is_not_a_signature_is_a_422_storing_nothing(tmp_path: Pat
     assert "not an OMS model signature" in r.json()["detail"]
     assert client.get("/api/v1/models").json()["total"] == 0
     client.app.state.registry.db.dispose()
+
+
+def test_push_attaches_the_signature(tmp_path: Path, keys: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """``aitrail push`` of a signed folder: the registry identifies it by the root digest, over real HTTP."""
+    import argparse
+
+    from test_registry_support import live_server
+
+    from aitrail.cli import _common
+    from aitrail.registry.cli import register
+
+    p = argparse.ArgumentParser()
+    handlers = register(p.add_subparsers(dest="command"), _common)
+    db = str(tmp_path / "r.db")
+    m = tiny_model(tmp_path / "m", size=3)
+    root = sign(m, keys[0])
+    with live_server(db) as (url, _app):
+        args = p.parse_args(["push", str(m), "--to", url, "--token", make_token(db, "write"), "--name", "org/m"])
+        assert handlers["push"](args) == 0
+        resp = json.loads(capsys.readouterr().out)
+    assert resp["identity"] == f"oms:sha256:{root}" and resp["signatures"][0]["matches_files"]
