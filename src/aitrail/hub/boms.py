@@ -166,6 +166,10 @@ def _cdx_licences(c: dict[str, Any], name: str, where: str) -> list[DeclaredLice
             url = lic.get("url")
             if v and not isinstance(v, str):
                 v = None
+            text = _cdx_text(lic.get("text"))
+            if not lic.get("id") and text:  # a named licence with its text: identified by the text
+                out += _text_licences(text, ev, v or "unnamed licence")
+                continue
             if v and v not in NO_ASSERTION:
                 out.append(DeclaredLicense(v, Evidence(ev.path, ev.key, value=v), link=url if isinstance(url, str)
                                            else None))
@@ -175,6 +179,36 @@ def _cdx_licences(c: dict[str, Any], name: str, where: str) -> list[DeclaredLice
         if v and v not in NO_ASSERTION:
             out.append(DeclaredLicense(v, Evidence(ev.path, ev.key, value=v)))
     return out
+
+
+def _cdx_text(t: Any) -> str | None:
+    """The text of a CycloneDX licence (``text.content``, plain or base64), bounded."""
+    from ..analyze.license_text import MAX_TEXT
+
+    if not isinstance(t, dict) or not isinstance(t.get("content"), str):
+        return None
+    content = t["content"][: MAX_TEXT * 2]
+    if t.get("encoding") == "base64":
+        import base64
+        import binascii
+
+        try:
+            content = base64.b64decode(content[: MAX_TEXT * 4 // 3 + 4], validate=False).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return None
+    return content if content.strip() else None
+
+
+def _text_licences(text: str, ev: Evidence, fallback: str) -> list[DeclaredLicense]:
+    """The licences a licence text is identified as (as a LICENSE file is); one it is not identified as
+    stays under its name (an unknown licence: never "allowed")."""
+    from ..analyze.license_text import identify_text
+
+    ident = identify_text(text, f"{ev.path} [{ev.key}]")
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:120]
+    if ident.known and ident.licenses:
+        return [DeclaredLicense(m.license_id, Evidence(ev.path, ev.key, value=first)) for m in ident.licenses]
+    return [DeclaredLicense(fallback, Evidence(ev.path, ev.key, value=first))]
 
 
 def _props(c: dict[str, Any]) -> dict[str, str]:
@@ -377,13 +411,17 @@ def _spdx(doc: dict[str, Any], name: str) -> Inventory:
             if k not in ("hasDeclaredLicense", "hasConcludedLicense") or to in NO_ASSERTION:
                 continue
             el = by_id.get(to) or {}
-            v = el.get("simplelicensing_licenseExpression") or el.get("expandedlicensing_licenseText") and to
+            ev = Evidence(path=name, key=f"{k} {r.get('spdxId')}")
+            v = el.get("simplelicensing_licenseExpression")
             if not v and to.startswith("https://spdx.org/licenses/"):
                 v = to.rsplit("/", 1)[-1]  # a listed licence named by its IRI only
+            text = el.get("simplelicensing_licenseText")
+            if not v and isinstance(text, str) and text.strip():  # a custom licence: identified by its text
+                got.setdefault(k, []).extend(_text_licences(text, ev, str(el.get("name") or to)))
+                continue
             v = v or el.get("name") or to
             if isinstance(v, str) and v not in NO_ASSERTION:
-                got.setdefault(k, []).append(DeclaredLicense(v, Evidence(path=name, key=f"{k} {r.get('spdxId')}",
-                                                                         value=v)))
+                got.setdefault(k, []).append(DeclaredLicense(v, Evidence(ev.path, ev.key, value=v)))
         return got.get("hasDeclaredLicense") or got.get("hasConcludedLicense") or []  # declared first
 
     def ident(el: dict[str, Any], sid: str) -> str:
