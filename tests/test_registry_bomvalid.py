@@ -128,11 +128,19 @@ def test_without_a_schema_the_response_says_not_validated(reg, monkeypatch: pyte
     assert any("not validated against the SPDX 3.0.1 JSON schema" in w for w in r.json()["warnings"])
 
 
-def test_serve_checks_the_schema_it_is_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_serve_checks_the_schema_it_is_given(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from aitrail.errors import InputError
+    from aitrail.registry.cli import _spdx_schema
     from aitrail.registry.crud import spdx
 
-    spdx.load(str(SPDX_SCHEMA))
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"type": "object"}))
-    with pytest.raises(ValueError, match="SPDX 3.0.1"):
-        spdx.load(str(wrong))
+    with pytest.raises(InputError, match="not the SPDX 3.0.1 JSON schema"):
+        _spdx_schema(str(wrong))  # refused at start, before serving
+    with pytest.raises(InputError, match="--spdx-schema"):
+        _spdx_schema(str(tmp_path / "missing.json"))
+    monkeypatch.delenv(spdx.ENV)
+    _spdx_schema(str(SPDX_SCHEMA))
+    assert os.environ[spdx.ENV] == str(SPDX_SCHEMA)  # what --workers processes inherit
