@@ -31,7 +31,9 @@ def test_report_is_self_contained_with_the_csv_behind_each_plot(report):
     links = re.findall(r'download="([\w-]+\.csv)" href="data:text/csv;base64,([^"]+)"', text)
     names = {n for n, _ in links}
     assert {"licences.csv", "openness-years.csv", "openness-orgs.csv", "completeness.csv", "lineage-depth.csv",
-            "licence-drift.csv", "laundering.csv"} <= names
+            "licence-drift.csv", "laundering.csv", "bases-beyond-run.csv"} <= names
+    beyond = base64.b64decode(dict(links)["bases-beyond-run.csv"]).decode().splitlines()
+    assert beyond[0] == "resolved_by,bases,examples" and beyond[-1].startswith("unresolved,")
     lic = base64.b64decode(dict(links)["licences.csv"]).decode()
     assert lic.splitlines()[0] == "licence,models" and "Apache-2.0" in lic
 

@@ -144,6 +144,17 @@ def html(out: Path, progress: bool = False) -> str:
                               "derivatives (examples).", bars([("laundering", la.get("count", 0))]),
                               ["model", "declares", "base", "base_licence", "chain", "binding_terms"], ex,
                               "laundering"))
+        beyond = lin.get("bases_beyond_run")
+        if beyond:  # bases the run does not hold: who resolved them, and those nobody knows
+            un = beyond["unresolved"]
+            rows = [(k, v, "") for k, v in sorted(beyond["resolved_by"].items())]
+            rows.append(("unresolved", un["count"], ", ".join(un["examples"])))
+            parts.append(_section(
+                "Bases beyond the run", f"Bases that are not models of the run, by who resolved their licence "
+                f"(hub index: {beyond.get('hub_index') or 'none given'}); "
+                f"{beyond['models_below_unresolved']:,} models lie below an unresolved base (their chains are "
+                "unknown, not free).", bars([(a, b) for a, b, _ in rows]), ["resolved_by", "bases", "examples"],
+                rows, "bases-beyond-run"))
     errs = [(r, c["count"], ", ".join(map(str, c["examples"]))) for r, c in summary.get("errors_by_rule", {}).items()]
     parts.append(_section("Malformed rows", "Rows not judged (or judged without their front matter), by rule.",
                           bars([(a, b) for a, b, _ in errs]), ["rule", "rows", "examples"], errs, "errors"))
