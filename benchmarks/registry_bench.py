@@ -1,18 +1,26 @@
 """Registry at scale (issue 14): main-query latency, ingest throughput, a 1,000-component BOM, server RSS.
 
 Generates ``--versions`` model versions with ``--files`` file rows each from the real hub metadata in
-shared/data/hub-metadata (ids, licence and dataset tags, file names, lineage edges), inserted in
-batches straight into the database, then starts ``aitrail serve``'s app under uvicorn in a separate
-process and measures over loopback HTTP:
+shared/data/hub-metadata (ids, licence and dataset tags, file names, lineage edges, model cards),
+inserted in batches straight into the database, then starts the app of ``aitrail serve`` under uvicorn
+in a separate process and measures over loopback HTTP:
 
-- p50/p99 of the main queries (licence, dataset, base model transitively, file digest, label),
-  8 client threads;
+- per main query (licence, dataset, base model transitively, file digest, label, full-text search):
+  server CPU per request, one client's p50/p99, p50/p99 with 8 Python client threads (a new connection
+  per request, sharing the 2 cores with the server), and with wrk (C, 8 keep-alive connections) when
+  installed (Debian: ``apt-get install wrk``): the server's latency without the Python client's GIL;
 - ingest: uploads/s from 8 concurrent clients posting distinct check documents;
 - one CycloneDX BOM with 1,000 file components: time to ingest;
-- the server process's peak RSS (VmHWM).
+- the server's peak RSS (VmHWM, workers included).
+
+``--cpu-ab`` only compares server CPU per request of several servers (code via PYTHONPATH, database,
+HTTP parser, event loop), alternated in every round over one keep-alive connection, min of rounds.
 
     .venv/bin/python benchmarks/registry_bench.py --db /tmp/reg-bench.db --versions 100000 --files 50
+    .venv/bin/python benchmarks/registry_bench.py --db /tmp/reg-bench.db --skip-generate --workers 2
     .venv/bin/python benchmarks/registry_bench.py --db postgresql://user@127.0.0.1:5432/bench ...
+    .venv/bin/python benchmarks/registry_bench.py --db /tmp/reg-bench.db --skip-generate --rounds 3 \\
+        --cpu-ab h11=/tmp/reg-bench.db,h11,asyncio --cpu-ab httptools=/tmp/reg-bench.db,httptools,uvloop
 """
 
 from __future__ import annotations
@@ -305,6 +313,76 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _queries(sample: dict[str, str]) -> dict[str, str]:
+    return {
+        "license": f"license={sample['license']}",
+        "dataset": f"dataset={sample['dataset']}",
+        "base_model (transitive)": f"base_model={sample['base_model']}",
+        "digest": f"digest={sample['digest']}",
+        "label": f"label={sample['label']}",
+        "search, one word (q=sentiment)": "q=sentiment",
+        "search, two words (q=bert base)": "q=bert%20base",
+    }
+
+
+def _start(
+    db_url: str, workers: int, http: str, loop: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The server in its own process on a free loopback port, once it answers."""
+    import socket
+
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    cmd = [sys.executable, "-c", SERVER, db_url, str(port), str(workers), http, loop]
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if _http(base + "/api/v1/health")[0] == 200:
+                return proc, base
+        except OSError:
+            pass
+        time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def cpu_ab(servers: list[tuple[str, str, str, str, str]], sample: dict[str, str], n: int, rounds: int) -> dict:
+    """Server CPU milliseconds per request, each server in turn for every query in every round (min over
+    rounds), over one keep-alive connection: what a request costs the server, whatever the machine's load.
+    ``servers``: (name, db, http, loop, PYTHONPATH ('' for this checkout))."""
+    import http.client
+
+    started = []
+    try:
+        for name, db, http_impl, loop, path in servers:
+            proc, base = _start(db, 1, http_impl, loop, {"PYTHONPATH": path} if path else None)
+            started.append((name, proc, base))
+        best: dict[str, dict[str, float]] = {name: {} for name, *_ in servers}
+        for _round in range(rounds):
+            for kind, qs in _queries(sample).items():
+                for name, proc, base in started:
+                    host, port = base.removeprefix("http://").split(":")
+                    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+                    for i in range(n + 1):
+                        if i == 1:  # the first request warms caches and the connection
+                            cpu0 = _cpu_s(proc.pid)
+                        conn.request("GET", f"/api/v1/models?{qs}")
+                        r = conn.getresponse()
+                        r.read()
+                        assert r.status == 200, r.status
+                    ms = (_cpu_s(proc.pid) - cpu0) / n * 1000
+                    conn.close()
+                    best[name][kind] = round(min(ms, best[name].get(kind, ms)), 3)
+            print(f"  round {_round + 1}: {best}", file=sys.stderr, flush=True)
+        return best
+    finally:
+        for _name, proc, _base in started:
+            proc.terminate()
+            proc.wait(30)
+
+
 def measure(
     db_url: str,
     sample: dict[str, str],
@@ -316,35 +394,13 @@ def measure(
     wrk_seconds: int = 5,
     queries_only: bool = False,
 ) -> dict[str, object]:
-    import socket
-
     from aitrail.registry.crud.tokens import create
 
     token = create(db_url, "write", "bench")
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        port = so.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, db_url, str(port), str(workers), http, loop])
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _start(db_url, workers, http, loop)
     try:
-        for _ in range(600):
-            try:
-                if _http(base + "/api/v1/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        queries = {
-            "license": f"license={sample['license']}",
-            "dataset": f"dataset={sample['dataset']}",
-            "base_model (transitive)": f"base_model={sample['base_model']}",
-            "digest": f"digest={sample['digest']}",
-            "label": f"label={sample['label']}",
-            "search, one word (q=sentiment)": "q=sentiment",
-            "search, two words (q=bert base)": "q=bert%20base",
-        }
         out: dict[str, object] = {}
-        for kind, qs in queries.items():
+        for kind, qs in _queries(sample).items():
             code, body = _http(f"{base}/api/v1/models?{qs}")
             assert code == 200, body
             total = json.loads(body)["total"]
@@ -435,6 +491,14 @@ def main() -> None:
     ap.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's HTTP parser")
     ap.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="uvicorn's event loop")
     ap.add_argument("--wrk-seconds", type=int, default=5, help="wrk run per query (0: skip wrk)")
+    ap.add_argument(
+        "--cpu-ab",
+        action="append",
+        default=[],
+        metavar="NAME=DB,HTTP,LOOP[,PYTHONPATH]",
+        help="only compare server CPU per request of these servers (repeatable; alternated, min of --rounds)",
+    )
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of --cpu-ab")
     a = ap.parse_args()
     res: dict[str, object] = {"db": a.db.split("@")[-1], "versions": a.versions, "files_per_version": a.files}
     sample_file = Path(
@@ -450,6 +514,17 @@ def main() -> None:
             return
     else:
         res["sample"] = json.loads(sample_file.read_text())
+    if a.cpu_ab:
+        servers = []
+        for spec in a.cpu_ab:
+            name, _eq, rest = spec.partition("=")
+            db, http_impl, loop, *path = rest.split(",")
+            servers.append((name, db, http_impl, loop, path[0] if path else ""))
+        res.update(load_average_before=os.getloadavg(), requests_per_round=a.requests // 2)
+        res["server_cpu_ms_per_request"] = cpu_ab(servers, res["sample"], a.requests // 2, a.rounds)  # type: ignore[arg-type]
+        res["load_average_after"] = os.getloadavg()
+        print(json.dumps(res, indent=2))
+        return
     res.update(workers=a.workers, http=a.http, loop=a.loop, load_average=os.getloadavg())
     sample: dict[str, str] = res["sample"]  # type: ignore[assignment]
     res.update(
