@@ -37,7 +37,9 @@ def window_hashes(data: bytes) -> np.ndarray[Any, Any]:
     """uint32 hashes of every 5-word window of ``data`` (words separated by runs of spaces), in order;
     one hash of all the words when there are fewer than five, none when there are none."""
     a = np.frombuffer(data, np.uint8)
-    edge = np.diff((a != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    word = np.zeros(len(a) + 2, np.int8)
+    word[1:-1] = a != 32
+    edge = word[1:] - word[:-1]  # +1 where a word starts, -1 just after it ends
     starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
     m = len(starts)
     if not m:
@@ -70,12 +72,13 @@ class Postings:
         self.keys = table[order]
         offsets = np.zeros(len(table) + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
-        self.starts = offsets[:-1][order]
-        self.lens = counts.astype(np.int64)[order]
+        # the narrowest types that hold them (~25 MB warm for the LicenseDB): widened per text, not here
+        self.starts = offsets[:-1][order].astype(np.uint32)
+        self.lens = counts[order]
         self.postings = postings
         self.n_refs = n_refs
         # bucket b holds keys[bucket[b] : bucket[b + 1]]: a lookup is one or two gathers, not a binary search
-        self.bucket = np.zeros((1 << _BITS) + 1, np.int64)
+        self.bucket = np.zeros((1 << _BITS) + 1, np.uint32)
         np.cumsum(np.bincount(self.keys >> (32 - _BITS), minlength=1 << _BITS), out=self.bucket[1:])
 
     @classmethod
@@ -105,9 +108,9 @@ class Postings:
     def overlap(self, q: np.ndarray[Any, Any]) -> Overlap:
         """What a text with distinct hashes ``q`` shares with every reference."""
         pos = self.find(q)
-        lens = self.lens[pos]
+        lens = self.lens[pos].astype(np.int64)
         ends = np.cumsum(lens)
-        idx = np.repeat(self.starts[pos] - (ends - lens), lens)
+        idx = np.repeat(self.starts[pos].astype(np.int64) - (ends - lens), lens)
         idx += np.arange(len(idx))
         refs = self.postings[idx]
         return Overlap(self.keys[pos], ends, refs, np.bincount(refs, minlength=self.n_refs))
