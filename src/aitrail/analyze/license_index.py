@@ -1,8 +1,9 @@
-"""Inverted index of licence 5-gram hashes in numpy arrays: how many of a text's 5-grams each
-reference holds, counted in a handful of array operations instead of a Python loop per posting.
+"""Licence 5-grams in numpy arrays: the hash of every 5-word window of a text at once, and an inverted
+index counting how many of a text's 5-grams each reference holds in a handful of array operations
+instead of a Python loop per posting.
 
-Imported lazily by ``license_text`` (numpy's import is ~0.1 s): a scan meeting one LICENSE file that
-the core set names never loads it.
+Imported by ``license_text`` only when a text is identified (numpy's import is ~0.1 s): a scan that
+meets no licence text never loads numpy.
 """
 
 from __future__ import annotations

@@ -9,9 +9,8 @@ and askalono knows no AI licence. Method:
   (``knowledge/license_fingerprints.json``, built by ``scripts/gen_license_fingerprints.py``; hashes
   only, no licence text is shipped);
 - *coverage* = share of a licence's 5-grams found in the text; *precision* = share of the text's
-  5-grams that belong to the licence (overlaps counted through an inverted index); several are
-  reported when the text concatenates them
-  (licence + use policy);
+  5-grams that belong to the licence (overlaps counted through an inverted index in numpy,
+  ``license_index``); several are reported when the text concatenates them (licence + use policy);
 - a licence is named only when nearly all of it is in the text and what the text has beyond it
   is noise (see ``identify_text``); otherwise the answer is "unknown", with the closest licences,
   the whole licences it does contain, and the paragraphs the closest one lacks ("differs in these
@@ -221,7 +220,7 @@ class LicenseDB:
     Stored as postings: a table of distinct 5-gram hashes and, for each, the references holding it
     (``scripts/gen_license_fingerprints.py``). Loading is array decoding, no per-reference sets. The
     first text to need it builds the numpy index (``license_index.Postings``: the hashes sorted and
-    bucketed, ~0.1 s, ~30 MB); a text's overlaps are then counted in a few array operations.
+    bucketed, ~0.05 s, ~25 MB); a text's overlaps are then counted in a few array operations.
     """
 
     TOP = 12  # references sharing most 5-grams kept as candidates for "closest" (ties kept)
