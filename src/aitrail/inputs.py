@@ -253,6 +253,27 @@ def _split_weights(unit: Unit) -> list[Unit]:
         for p in singles_at
     ]
     rest = [p for p in unit.files if p not in chosen]
+    # The folder is no single model, so a subfolder holding weights is not part of one either (a
+    # package's resources/ with encoder.onnx, decoder.onnx and persian/{encoder,decoder}.onnx): each
+    # such subfolder is split the same way instead of being left attached to no model.
+    below: dict[str, list[Path]] = {}
+    for p in rest:
+        sub = os.path.relpath(p, root).split(os.sep, 1)
+        if len(sub) == 2:
+            below.setdefault(sub[0], []).append(p)
+    for name, files in sorted(below.items()):
+        if any(_is_marker(p) for p in files):
+            taken = set(files)
+            rest = [p for p in rest if p not in taken]
+            sub_unit = Unit(
+                root=unit.root / name,
+                prefix=join_path(unit.prefix, name) if unit.prefix else escape(name),
+                files=files,
+                extra_files=unit.extra_files,
+                follow_symlinks=unit.follow_symlinks,
+                boundary=unit.boundary,
+            )
+            singles.extend(_split_weights(sub_unit))
     if rest:
         holds_model = any(_is_marker(p) and os.path.dirname(p) == root for p in rest)
         singles.append(
@@ -497,7 +518,7 @@ def join_path(prefix: str, rel: str) -> str:
 def display_path(unit: Unit, target: Path, p: Path) -> tuple[str, str]:
     """(path shown to users, relative to the target; path inside the unit). Undecodable bytes and
     control characters in names are escaped (\\xNN); ``p`` itself is what is read."""
-    if unit.single_file:
+    if unit.single_file and p == unit.single_file:  # its extra files (a carrier's licence) are elsewhere
         return join_path(unit.prefix, p.name), escape(p.name)
     try:
         local = p.relative_to(unit.root).as_posix()

@@ -214,6 +214,8 @@ def _require_recognisable(target: Path, refs: list[FileRef]) -> None:
         name = ref.rel.rsplit("/", 1)[-1]
         if ref.format is not None or Path(name).suffix.lower() in EXTENSION_FORMATS or name in inputs.MARKER_NAMES:
             return
+        if ref.size and _unknown_weights(ref.rel):
+            return  # weights in a format no reader knows: judged as such (see _unknown_weights)
         if any(c.name not in _GENERIC_CATALOGERS and _matches(c, ref) for c in CATALOGERS):
             return
     files = sorted(ref.rel for ref in refs)
@@ -365,6 +367,23 @@ def _assemble(
         fmt = detected or _ext_format(ref.rel)
         if ftype == ComponentType.FILE and ref.format in WEIGHT_FORMATS:
             ftype = ComponentType.WEIGHTS
+        elif ftype == ComponentType.FILE and detected is None and ref.size and _unknown_weights(ref.rel):
+            # a weights name over content no reader knows (a package's own binary format): still the
+            # model's weights, so the model and its licence are judged; what is not read is a finding
+            ftype = ComponentType.WEIGHTS
+            if Path(ref.rel).suffix.lower() not in EXTENSION_FORMATS:  # else format-mismatch says it
+                inv.findings.append(
+                    Finding(
+                        Severity.LOW,
+                        "scan.unknown-format",
+                        f"{ref.rel}: named like weights, but the bytes are no format aitrail reads (no pickle, "
+                        "archive or other format whose loading runs code was found in it): its loader is "
+                        "someone else's code, and its parameters are not counted",
+                        ref.rel,
+                        Evidence(ref.rel, offset=0, value=ref.head[:16].hex()),
+                        "format detected from magic bytes, not the file name",
+                    )
+                )
         _check_extension(ref, detected, inv)
         security_max = _security(ref, p, inv, rules, bool(remote) and p.resolve() in remote, results, pre)
         comp = Component(
@@ -410,7 +429,7 @@ def _assemble(
     mid = f"model:{name}"
     taken = inv.component(mid)
     if taken is not None and taken.properties.get("scanned"):  # two models with one name: tell them apart
-        where = unit.single_file.name if unit.single_file else (unit.prefix or ".")
+        where = inputs.join_path(unit.prefix, unit.single_file.name) if unit.single_file else (unit.prefix or ".")
         mid = f"{mid}@{unit.revision or where}"
     model = Component(
         id=mid,
@@ -538,6 +557,10 @@ def _dedupe_licenses(lics: list[DeclaredLicense]) -> list[DeclaredLicense]:
 def _first(facts: dict[str, list[tuple[Any, Evidence]]], key: str) -> Any:
     v = facts.get(key)
     return v[0][0] if v else None
+
+
+def _unknown_weights(rel: str) -> bool:
+    return os.path.splitext(rel)[1].lower() in inputs.WEIGHT_SUFFIXES and "/." not in f"/{rel}"
 
 
 def _ext_format(rel: str) -> str | None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 def _all() -> list[Cataloger]:
     # Imported on first use: `aitrail security` needs only the pickle walker, not every cataloger.
     from . import (
+        archive,
         arrays,
         deps,
         dist_info,
@@ -66,6 +67,7 @@ def _all() -> list[Cataloger]:
         Cataloger("dependencies", deps.matches, deps.catalog),
         Cataloger("python", python_code.matches, python_code.catalog),
         Cataloger("dist-info", dist_info.matches, dist_info.catalog),
+        Cataloger("archive", archive.matches, archive.catalog),
     ]
 
 

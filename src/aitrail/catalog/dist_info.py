@@ -57,6 +57,10 @@ def catalog(f: FileRef) -> Found:
         if msg.get(key):
             pkg.properties[k] = text(str(msg.get(key)), 500)
     lic = msg.get("License-Expression") or msg.get("License")
+    if lic and lic.strip().upper() == "UNKNOWN" and not msg.get("License-Expression"):
+        # setuptools < 69 wrote "License: UNKNOWN" when the author gave none: a placeholder, not a
+        # licence (the classifiers and licence files still speak; without them the verdict is unknown)
+        lic = None
     if lic and lic.strip():
         key = "License-Expression" if msg.get("License-Expression") else "License"
         value = lic.strip()

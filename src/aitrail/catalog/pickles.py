@@ -1088,6 +1088,35 @@ def data_only(buf: Any, pos: int = 0) -> int | None:
     return None
 
 
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+PROBE_OPS = 1_000_000  # opcodes a probe reads before it calls the stream a pickle (fail closed)
+
+
+def imports_before_error(fh: IO[bytes]) -> bool:
+    """Whether an unpickler reading this stream would import something before it fails or stops.
+
+    Nothing can run without an import (REDUCE, OBJ, BUILD... need a callable, and only GLOBAL, INST,
+    STACK_GLOBAL and the EXT codes make one), so a stream that errors or stops first is harmless to
+    ``pickle.load`` whatever its first byte; one that reaches an import of a dotted name is a pickle,
+    however it starts (``G`` + 8 bytes + ``cos\nsystem\n...`` runs os.system). A GLOBAL naming no
+    valid module path ends the real load with an ImportError: not counted (random binaries hit it)."""
+    try:
+        for n, (op, arg, _pos) in enumerate(iter_ops(fh, frame_issues=[])):
+            name = op.name
+            if name in ("GLOBAL", "INST"):
+                mod, attr = arg if isinstance(arg, tuple) else (str(arg), "")
+                return bool(_DOTTED.match(str(mod)) and _DOTTED.match(str(attr)))
+            if name in ("STACK_GLOBAL", "EXT1", "EXT2", "EXT4"):
+                return True
+            if name == "STOP":
+                return False
+            if n >= PROBE_OPS:
+                return True  # a long well-formed stream: let the full walk judge it
+    except (ValueError, EOFError, OSError, UnicodeDecodeError, struct.error):
+        return False
+    return False
+
+
 # -- compressed pickles (joblib's compressors; pandas.read_pickle opens the same) -------------------
 MAX_DECOMPRESSED = 16 << 30  # bytes one compressed stream may inflate to
 RATIO_FLOOR = 64 << 20  # the ratio limit applies only past this many decompressed bytes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickletools
 import struct
 import zipfile
 from pathlib import Path
@@ -28,7 +29,8 @@ WEIGHT_FORMATS = {
 
 
 PROTO0_STARTS = (b"(", b"]", b"}", b"c", b"I", b"L", b"S", b"V", b"N", b"F")
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt", ".p")
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt", ".p", ".sav", ".pck", ".pcl")
+_PICKLE_OPS = {bytes([i]): pickletools.code2op.get(chr(i)) is not None for i in range(256)} | {b"": False}  # type: ignore[attr-defined]
 
 
 def read_head(path: Path) -> bytes:
@@ -65,7 +67,16 @@ def sniff(path: Path, head: bytes) -> str | None:
         return "pickle"
     if _looks_like_onnx(head):
         return "onnx"
+    if path.suffix.lower() in PICKLE_SUFFIXES and _PICKLE_OPS[head[:1]] and _imports(path):
+        return "pickle"  # starts with another opcode (BINFLOAT, BININT...) but imports: loading runs it
     return None
+
+
+def _imports(path: Path) -> bool:
+    from .pickles import imports_before_error
+
+    with open(path, "rb") as fh:
+        return imports_before_error(fh)
 
 
 def _looks_like_onnx(head: bytes) -> bool:
