@@ -108,15 +108,24 @@ ERROR_SCHEMA = pa.schema(
 )
 
 
+_NO_PATH = Path("README.md")  # a card in memory has no file (FileRef.path is never read for it)
+
+
 class _CardRef(FileRef):
     """A model card held in memory: the cataloger's FileRef without a file behind it."""
 
     def __init__(self, model_id: str, text: str) -> None:
-        super().__init__(Path(model_id), f"{model_id}/README.md", len(text), b"", "model-card", "README.md")
+        super().__init__(_NO_PATH, f"{model_id}/README.md", len(text), b"", "model-card", "README.md")
         self.text = text
 
     def read_text(self, limit: int = 0) -> str:
         return self.text
+
+
+PARSE_MEMO = True  # identical front matters parsed once (tests compare with PARSE_MEMO = False)
+PARSE_MEMO_CHARS = 16 << 20  # characters of front matter kept parsed, per process
+_PARSED: dict[str, Any] = {}
+_parsed_size = [0]
 
 
 def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
@@ -135,7 +144,12 @@ def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
     meta: dict[str, Any] = {}
     if yml is not None:
         try:
-            loaded = frontmatter.parse(yml, lambda y: read_yaml(ref, y))
+            loaded = _PARSED.get(yml) if PARSE_MEMO else None
+            if loaded is None:
+                loaded = frontmatter.parse(yml, lambda y: read_yaml(ref, y))
+                if PARSE_MEMO and _parsed_size[0] + len(yml) <= PARSE_MEMO_CHARS:
+                    _PARSED[yml] = loaded  # only what parsed: an error's message names the model
+                    _parsed_size[0] += len(yml)
         except CatalogError as e:
             found.finding(
                 Severity.MEDIUM, "scan.card.front-matter", f"{e} (in the front matter)", ref.ev(line=1),
