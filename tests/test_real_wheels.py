@@ -23,6 +23,7 @@ WHEELS = {
     "magika": "1.0.3",
     "pocketnet": "0.3.0",
     "resemblyzer": "0.1.4",
+    "silero-vad": "6.2.3",
 }
 
 
@@ -113,3 +114,26 @@ def test_setuptools_license_unknown_placeholder_is_not_a_licence(wheels, capsys)
     d = wheels["resemblyzer"]
     rep = _json(["licenses", str(d), "--format", "json"], capsys)
     assert "LicenseRef-UNKNOWN" not in {c["license"] for c in rep["components"]}
+
+
+def test_a_torchscript_program_is_one_finding_not_one_per_class(wheels, capsys):
+    """silero-vad's silero_vad.jit: 44 code files and 41 ``__torch__`` classes were 85 medium findings
+    saying code "must be installed"; they are one program that torch.jit.load compiles."""
+    jit = next(wheels["silero-vad"].rglob("silero_vad.jit"))
+    rep = _json(["security", str(jit), "-f", "json"], capsys)
+    assert [(f["rule"], f["severity"]) for f in rep["files"][0]["findings"]] == [("torchscript.code", "medium")]
+
+
+def test_a_dangerous_global_in_a_torchscript_archive_is_still_critical(tmp_path, capsys):
+    """The folding above is for the program's own ``__torch__`` classes only."""
+    real = Path(__file__).parent / "data" / "security" / "benign" / "torchscript" / "traced_convnet.pt"
+    bad = tmp_path / "traced.pt"
+    with zipfile.ZipFile(real) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("/data.pkl"):
+                data = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R" + data[2:]  # runs first, then the real one
+            dst.writestr(info, data)
+    rep = _json(["security", str(bad), "-f", "json"], capsys)
+    rules = {(f["rule"], f["severity"]) for f in rep["files"][0]["findings"]}
+    assert ("pickle.dangerous-global", "critical") in rules and ("torchscript.code", "medium") in rules

@@ -220,6 +220,8 @@ def scan_zip(
             if n.startswith("/") or ".." in n.split("/"):
                 report.add("high", "zip.path-traversal", f"member {n!r} points outside the archive", f"{path}:{n}")
         torch = any(n.endswith("data.pkl") for n in names)
+        first = len(report.findings)
+        code: list[str] = []  # TorchScript program files
         for info in z.infolist():
             where = f"{path.name}:{info.filename}"
             if info.flag_bits & 0x41:  # encrypted (bit 0) or strong encryption (bit 6)
@@ -231,12 +233,7 @@ def scan_zip(
                 )
                 continue
             if "/code/" in info.filename and info.filename.endswith(".py"):
-                report.add(
-                    "medium",
-                    "torchscript.code",
-                    f"TorchScript code member {info.filename!r}: loading with torch.jit runs it",
-                    where,
-                )
+                code.append(info.filename)
                 continue
             named = info.filename.endswith((".pkl", ".pickle"))
             if not named and (info.filename.endswith("/") or (torch and _torch_storage(info.filename))):
@@ -290,6 +287,34 @@ def scan_zip(
                     f"member {info.filename!r} cannot be read ({guard.describe(e)}): it is not judged",
                     where,
                 )
+        if code:
+            _torchscript(report, path, code, first)
+
+
+def _torchscript(report: FileReport, path: Path, code: list[str], first: int) -> None:
+    """One finding for a TorchScript program, not one per file: torch.jit.load compiles its code/ files
+    in the TorchScript interpreter (which imports no Python module but may call any registered torch
+    operator). The ``__torch__.*`` classes its pickles rebuild are that program's own classes, not
+    code that must be installed: their per-class user-class notes are folded into this finding."""
+    mine = f"{path.name}:"
+    kept, folded = report.findings[:first], 0
+    for f in report.findings[first:]:
+        g = (f.evidence or {}).get("global", "")
+        if f.rule == "pickle.user-class" and g.startswith("__torch__.") and f.location.startswith(mine):
+            folded += 1
+        else:
+            kept.append(f)
+    report.findings[:] = kept
+    shown = ", ".join(repr(c) for c in code[:3]) + (" …" if len(code) > 3 else "")
+    report.add(
+        "medium",
+        "torchscript.code",
+        f"a TorchScript program ({len(code)} code files: {shown}"
+        + (f"; {folded} of its classes rebuilt by its pickles" if folded else "")
+        + "): torch.jit.load compiles and runs it; it imports no Python module but may call any registered "
+        "torch operator: review it before loading",
+        f"{path.name}:{code[0]}",
+    )
 
 
 def _inner_zip(
