@@ -85,7 +85,7 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
         rows = [
             {
                 "version_id": v.id,
-                "rule": RESCAN,
+                "rule": "registry.rescan-needed",  # = RESCAN (spelled out for docs/findings.md)
                 "severity": RESCAN_SEVERITY,
                 "path": f.get("path"),
                 "message": f"scanned with security rules v{sec.get('rules_version')}; rules v{rules} may judge it "
