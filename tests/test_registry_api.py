@@ -277,3 +277,14 @@ def test_pagination_and_problem_on_bad_query(reg, tmp_path: Path) -> None:  # ty
 def test_openapi_served(reg) -> None:  # type: ignore[no-untyped-def]
     spec = reg.get("/openapi.json").json()
     assert "/api/v1/models" in spec["paths"] and "/api/v1/bom" in spec["paths"]
+
+
+def test_nul_characters_are_stored_the_same_on_both_databases(reg, minilm_doc: dict) -> None:  # type: ignore[no-untyped-def]
+    """A UTF-16 README read as UTF-8 is full of NULs (real hub cards are): PostgreSQL cannot store them in
+    text or jsonb, so both databases store U+FFFD and the upload says how many were replaced."""
+    doc = json.loads(json.dumps(minilm_doc))
+    doc["inventory"]["components"][0]["description"] = "h\x00e\x00l\x00"
+    r = push(reg, doc, ["nul/model"], card="\xff\xfeh\x00i\x00")
+    assert any("5 NUL character(s)" in w for w in r["warnings"]), r["warnings"]
+    got = reg.get(f"/api/v1/models/{r['version']}").json()
+    assert "\x00" not in json.dumps(got)

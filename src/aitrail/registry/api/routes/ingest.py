@@ -61,6 +61,32 @@ def _labels(values: Any) -> list[str]:
     return values
 
 
+def _scrub(x: Any) -> tuple[Any, int]:
+    """``x`` with every U+0000 in its strings (keys too) replaced by U+FFFD, and how many there were.
+    PostgreSQL cannot store NUL in text or jsonb (real cards have them: UTF-16 READMEs read as UTF-8),
+    SQLite can: both store the same replacement, and the upload says so."""
+    if isinstance(x, str):
+        n = x.count("\x00")
+        return (x.replace("\x00", "\ufffd") if n else x), n
+    if isinstance(x, list):
+        total = 0
+        for i, v in enumerate(x):
+            x[i], n = _scrub(v)
+            total += n
+        return x, total
+    if isinstance(x, dict):
+        total, out = 0, {}
+        for k, v in x.items():
+            k2, a = _scrub(k)
+            out[k2], b = _scrub(v)
+            total += a + b
+        if total:
+            x.clear()
+            x.update(out)
+        return x, total
+    return x, 0
+
+
 async def _store(
     st: State,
     c: Caller,
@@ -72,6 +98,12 @@ async def _store(
     card: str | None = None,
     signatures: Any = None,
 ) -> dict[str, Any]:
+    doc, nul = _scrub(doc)
+    for _fmt, b, _digest in boms or []:
+        nul += _scrub(b)[1]
+    if card is not None:
+        card, n = _scrub(card)
+        nul += n
     ex = await run_in_threadpool(_extract, kind, doc, "/document" if kind == "check" else "")
     if card is not None:
         ex.card = card
@@ -100,6 +132,10 @@ async def _store(
         )
     except RateLimited as e:
         raise Problem(429, "too many uploads", str(e), "rate-limited") from None
+    if nul:
+        result.setdefault("warnings", []).append(
+            f"{nul} NUL character(s) stored as U+FFFD: databases cannot keep them (a UTF-16 text read as UTF-8?)"
+        )
     if result.get("label_moved") and st.settings.webhooks:
         # a known name now on different bytes (a re-registered hub name?): the operator hears of it
         from .manage import _notify
