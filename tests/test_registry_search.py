@@ -69,6 +69,15 @@ def test_names_labels_and_cards_ranked(reg, tmp_path: Path) -> None:  # type: ig
     assert ids(reg, "giraffe") == []
 
 
+def test_case_folds_in_any_script_accents_count(reg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same answers on both databases: FTS5's unicode61 (accents kept) and PostgreSQL's 'simple'."""
+    v = push(reg, tiny_model(tmp_path / "a", size=2), ["acme/Über-Modell"], card="Ein Café für 日本語 und ΣΟΦΙΑ")
+    for q in ("über", "ÜBER", "über-mod", "café", "CAFÉ", "日本語", "σοφια", "für 日本"):
+        assert ids(reg, q) == [v], q
+    for q in ("uber", "cafe", "sofia"):
+        assert ids(reg, q) == [], q
+
+
 @pytest.mark.parametrize(
     "q", ['"', "*", "!!!", 'zebra" OR "x', "NEAR(zebra", "AND", "zebra AND", "-zebra", "zebra:*", "' OR 1=1 --", "^z"]
 )

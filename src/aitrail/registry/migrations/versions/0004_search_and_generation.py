@@ -4,8 +4,8 @@ SQLite: an FTS5 table ``search_fts(name, labels, card)`` whose rowid is the vers
 ``search_docs(version_id, doc tsvector)`` with a GIN index; names and labels weigh A, the card D. Both are
 filled here from what is stored and kept in step by triggers on ``versions`` and ``labels``, in the same
 transaction as every write, whoever writes. Text is cut at every non-alphanumeric character on both (FTS5's
-unicode61 tokenizer; ``search_text()`` before PostgreSQL's 'simple' configuration), no stemming, so one
-query finds the same versions on both databases.
+unicode61 tokenizer; ``search_text()`` before PostgreSQL's 'simple' configuration), lower-cased, accents
+kept, no stemming, so one query finds the same versions on both databases.
 
 A later migration that rebuilds ``versions`` or ``labels`` in SQLite batch mode (copy and rename) drops these
 triggers: it must create them again (``_SQLITE_TRIGGERS``).
@@ -101,7 +101,8 @@ def upgrade() -> None:
     op.bulk_insert(state, [{"id": 1, "generation": uuid.uuid4().hex}])
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5(name, labels, card, tokenize='unicode61 remove_diacritics 2')"
+            # diacritics kept, as PostgreSQL's 'simple' configuration keeps them: one answer on both
+            "CREATE VIRTUAL TABLE search_fts USING fts5(name, labels, card, tokenize='unicode61 remove_diacritics 0')"
         )
         op.execute(
             "INSERT INTO search_fts(rowid, name, labels, card) SELECT v.id, v.name, "
