@@ -425,3 +425,17 @@ def test_a_model_declaring_nothing_outside_a_package_stays_unknown(tmp_path, cap
     )
     assert main(["licenses", str(tmp_path), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "unknown"
+
+
+def test_a_notice_file_is_not_an_unidentified_licence(tmp_path, capsys):
+    """NOTICE files carry attributions (Apache-2.0 §4(d)), not terms: one that reads like no licence does
+    not make the verdict unknown (a real Gemma GGUF package's NOTICE.md did)."""
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\n---\n# m\n")
+    (tmp_path / "model.safetensors").write_bytes(
+        b'H\x00\x00\x00\x00\x00\x00\x00{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' + b" " * 8 + b"\x00" * 4
+    )
+    (tmp_path / "NOTICE.md").write_text("# NOTICE\n\nThis package reassembles a public file from chunk packages.\n")
+    assert main(["licenses", str(tmp_path), "--format", "json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["verdict"] == "allowed"
+    assert not [f for f in rep["findings"] if f["rule"] == "license.unidentified-text"]

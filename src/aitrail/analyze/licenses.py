@@ -618,6 +618,9 @@ def unidentified_texts(inv: Inventory, model: Component) -> list[tuple[str, str]
             continue  # a package's licence file: the packager's evidence (package_licences), not the model's
         ident = c.properties.get("identification") if c.type == ComponentType.LICENSE else None
         if c.path and isinstance(ident, dict) and not ident.get("known"):
+            near = max((float(x.get("coverage") or 0) for x in ident.get("closest") or []), default=0.0)
+            if c.path.rsplit("/", 1)[-1].lower().startswith("notice") and near < 0.5:
+                continue  # an attribution notice (Apache §4(d)), not a licence: it carries no terms of its own
             closest = ", ".join(
                 f"{x.get('id')} ({float(x.get('coverage') or 0):.0%} of its text)" for x in ident.get("closest") or []
             )[:300]
