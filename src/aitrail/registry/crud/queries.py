@@ -199,7 +199,7 @@ class _Sql:
 class _Shape:
     count: _Sql
     page: _Sql
-    ranked: _Sql | None = None  # a text search's ids, best first (for RANKED)
+    listed: _Sql | None = None  # every matching id in order, for LISTED (a text search, a lineage query)
 
 
 _CACHE: dict[tuple[Any, ...], Any] = {}
@@ -234,8 +234,8 @@ def _shape(names: tuple[str, ...], search: bool, after: bool, dialect: Any) -> _
     sub = ids.order_by(*order).limit(limit).offset(offset).subquery("page")
     outer = [V.c.id.desc()] if score is None else [sub.c.score.desc(), V.c.id.desc()]
     page = select(*_SUMMARY_COLS).join_from(V, sub, V.c.id == sub.c.id).order_by(*outer)
-    ranked = None if score is None else _Sql(ids.order_by(*order), dialect)
-    return _Shape(_Sql(count, dialect), _Sql(page, dialect), ranked)
+    listed = _Sql(ids.order_by(*order), dialect) if score is not None or "base_model" in names else None
+    return _Shape(_Sql(count, dialect), _Sql(page, dialect), listed)
 
 
 def _some(n: int) -> list[Any]:
@@ -252,7 +252,7 @@ def _labels_sql(n: int, dialect: Any) -> _Sql:
 
 class _Lru:
     """Answers by (generation, filters), bounded by their total weight: a broad filter (74 k licence
-    matches, a deep lineage) is counted, and a text search ranked, once per state of the data rather than
+    matches) is counted, a text search ranked and a lineage walked once per state of the data rather than
     on every page. The generation changes with every write, so an entry is never served for other data."""
 
     def __init__(self, max_weight: int) -> None:
@@ -277,7 +277,7 @@ class _Lru:
 
 
 COUNTS = _Lru(4096)  # totals
-RANKED = _Lru(2_000_000)  # a text search's matching ids, best first (4 bytes each: at most ~8 MB)
+LISTED = _Lru(2_000_000)  # matching ids in order (4 bytes each: at most ~8 MB in all)
 _STATE = RegistryState.__table__
 
 
@@ -302,19 +302,20 @@ def list_models(
     names = tuple(n for n, *_r in _FILTERS if n in values)
     search, paged = "match" in values, after is not None
     shape = _cached((dialect.name, names, search, paged), lambda: _shape(names, search, paged, dialect))
-    if shape.ranked is not None and after is None and not reference:
-        # a text search ranks every match (about 1 us each): once per generation, then pages are slices
-        ranked = RANKED.get(key)
-        if ranked is None:
-            ranked = array("q", (r[0] for r in shape.ranked.run(conn, values)))
-            RANKED.put(key, ranked, len(ranked) + 1)
-        page = ranked[offset : offset + limit]
+    if shape.listed is not None and after is None and not reference:
+        # a text search ranks every match (about 1 us each), a lineage query walks the lineage: once per
+        # generation, then pages are slices
+        listed = LISTED.get(key)
+        if listed is None:
+            listed = array("i", (r[0] for r in shape.listed.run(conn, values)))
+            LISTED.put(key, listed, len(listed) + 1)
+        page = listed[offset : offset + limit]
         rows = []
         if page:
             sql = _cached(("rows", dialect.name, len(page)), lambda: _rows_sql(len(page), dialect))
             by_id = {r[0]: r for r in sql.run(conn, {f"v{i}": vid for i, vid in enumerate(page)})}
             rows = [by_id[vid] for vid in page if vid in by_id]
-        total = len(ranked)
+        total = len(listed)
     else:
         counted = None if reference else COUNTS.get(key)
         if counted is None:
