@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from licensedb_files import entries as licensedb_entries  # noqa: E402
 
+from aitrail.analyze import license_text  # noqa: E402
 from aitrail.analyze.license_text import decode, encode, shingles, tokens, window_hashes  # noqa: E402
 from aitrail.analyze.licenses import knowledge  # noqa: E402
 
@@ -88,13 +89,7 @@ def core(texts: Path) -> tuple[dict[str, Any], set[str]]:
 
 def licensedb_id(meta: dict[str, Any]) -> str:
     """The aitrail id a LicenseDB key maps to: the knowledge base's, else its SPDX id, else LicenseRef-scancode-."""
-    kb = knowledge()
-    key = meta["key"]
-    spdx = meta.get("spdx_license_key") or ""
-    facts = kb.lookup(key) or kb.lookup(f"LicenseRef-scancode-{key}") or (kb.lookup(spdx) if spdx else None)
-    if facts:
-        return facts.id
-    return spdx if spdx and not spdx.startswith("LicenseRef-") else f"LicenseRef-scancode-{key}"
+    return license_text.licensedb_id(meta["key"], meta.get("spdx_license_key") or None)
 
 
 def licensedb(db: Path, skip_keys: set[str], version: str) -> dict[str, Any]:

@@ -427,6 +427,33 @@ def test_bucketed_lookup_finds_exactly_the_hashes_present():
         assert ov.part(r) == want and ov.counts[r] == len(want)
 
 
+def test_licencedb_ids_follow_the_knowledge_base_without_regenerating(monkeypatch):
+    """A LicenseDB licence the knowledge base names after the fingerprints were generated (as it did
+    PolyForm's) is named, and hidden, under the knowledge base's id: the file's id is not the last word."""
+    real = L.knowledge()
+
+    class Renamed:
+        def lookup(self, key):
+            if key.lower() in ("x11-acer", "licenseref-scancode-x11-acer"):
+                return type("Facts", (), {"id": "X11-Acer-Renamed"})()
+            return real.lookup(key)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(T, "knowledge", lambda: Renamed())
+    db = T.LicenseDB(T._read(T.LICENSEDB))
+    monkeypatch.setattr(T, "licensedb", lambda: db)
+    T.identities.cache_clear()
+    try:
+        isc = (TEXTS / "scancode-db/isc.txt").read_text().replace("TORTIOUS", "TORTUOUS")
+        r = T.identify_text(isc)
+        assert r.known and r.licenses[0].license_id == "X11-Acer-Renamed"
+        assert not T.identify_text(isc, exclude=frozenset(["X11-Acer-Renamed"])).known
+    finally:
+        T.identities.cache_clear()
+
+
 def test_the_core_pass_lists_no_differences_the_licencedb_pass_replaces(monkeypatch):
     """A text the core set cannot name goes on to the LicenseDB: the core pass's "differs in" list
     would be thrown away, so it is not computed (it was a tenth of the time per LicenseDB text)."""

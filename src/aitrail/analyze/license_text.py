@@ -231,7 +231,8 @@ class LicenseDB:
         self._raw: dict[str, Any] | None = raw
         self.sources = [f"scancode-licensedb:{m['key']}" for m in self.meta]
         self.sizes: list[int] = [m["size"] for m in self.meta]
-        self.ids: list[str] = [m["id"] for m in self.meta]
+        # ids as the knowledge base names them now, not as when the file was generated
+        self.ids: list[str] = [licensedb_id(m["key"], m.get("spdx")) for m in self.meta]
         self._index: Any = None
         self._need: Any = None
 
@@ -273,7 +274,19 @@ def licensedb() -> LicenseDB:
 @lru_cache(maxsize=1)
 def identities() -> dict[str, dict[str, Any]]:
     """What the LicenseDB says about ids the knowledge base does not describe (name, ScanCode key)."""
-    return {m["id"]: m for m in licensedb().meta}
+    db = licensedb()
+    return dict(zip(db.ids, db.meta))
+
+
+def licensedb_id(key: str, spdx: str | None) -> str:
+    """The aitrail id of the LicenseDB licence ``key``: the knowledge base's, else its SPDX id, else
+    LicenseRef-scancode-<key>. Resolved when the LicenseDB is loaded (and by the generator): a licence
+    the knowledge base names later (PolyForm's) is named so without regenerating the fingerprints."""
+    kb = knowledge()
+    facts = kb.lookup(key) or kb.lookup(f"LicenseRef-scancode-{key}") or (kb.lookup(spdx) if spdx else None)
+    if facts:
+        return facts.id
+    return spdx if spdx and not spdx.startswith("LicenseRef-") else f"LicenseRef-scancode-{key}"
 
 
 _calls = [0]
