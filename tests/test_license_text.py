@@ -276,6 +276,20 @@ def test_fast_url_and_marker_stripping_equal_their_regexes():
         assert T._strip_markers(t) == T._MARKER.sub(" ", t), t
 
 
+def test_window_hashes_of_a_text_longer_than_the_cached_powers():
+    import random
+
+    from aitrail.analyze import license_index as X
+
+    rnd = random.Random(5)
+    for n in (10, 40_000, 12):  # short (cached powers), beyond 64 KiB (its own), short again
+        words = [rnd.choice(["licence", "w%d" % rnd.randrange(500), "漢", "é"]) for _ in range(n)]
+        h = T.window_hashes(words)
+        assert len(h) == n - 4
+        assert all(h[i] == T._h(words[i : i + 5]) for i in rnd.sample(range(len(h)), min(len(h), 300)))
+    assert len(X._pow[0]) == X._CACHED  # the long text's powers were not kept
+
+
 def test_window_hashes_and_uncovered_runs_match_their_definitions():
     """The C-loop versions (slices, big-int bit masks) against the plain definitions."""
     import random

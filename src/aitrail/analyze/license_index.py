@@ -20,18 +20,24 @@ P = 0x9E3779B97F4A7C15
 K = 0xC2B2AE3D27D4EB4F
 _M1, _M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
 SHINGLE = 5
-_pow: list[np.ndarray[Any, Any]] = []  # P**i and P**-i for i below the longest text seen
+_CACHED = 1 << 16  # powers kept for texts up to 64 KiB (nearly every licence); a longer one makes its own
+_pow: list[np.ndarray[Any, Any]] = []  # P**i and P**-i, i < _CACHED
 
 
 def _powers(n: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    if not _pow or len(_pow[0]) < n:
-        size = max(n, 2 * len(_pow[0]) if _pow else 1 << 14)
-        pw = np.empty(size, np.uint64)
-        pw[0], pw[1:] = 1, P
-        inv = np.empty(size, np.uint64)
-        inv[0], inv[1:] = 1, pow(P, -1, 1 << 64)
-        _pow[:] = [np.cumprod(pw, out=pw), np.cumprod(inv, out=inv)]
-    return _pow[0], _pow[1]
+    """P**i and P**-i (mod 2**64) for i < at least n."""
+    if _pow and len(_pow[0]) >= n:
+        return _pow[0], _pow[1]
+    size = max(n, _CACHED)
+    pw = np.empty(size, np.uint64)
+    pw[0], pw[1:] = 1, P
+    inv = np.empty(size, np.uint64)
+    inv[0], inv[1:] = 1, pow(P, -1, 1 << 64)
+    np.cumprod(pw, out=pw)
+    np.cumprod(inv, out=inv)
+    if size == _CACHED:
+        _pow[:] = [pw, inv]
+    return pw, inv
 
 
 def window_hashes(data: bytes) -> np.ndarray[Any, Any]:
