@@ -15,6 +15,7 @@ from ..model import ComponentType, Severity
 from .base import FileRef, Found
 
 MAX_MEMBERS = 100_000  # members listed from one archive (more: the rest are not looked at)
+MAX_INFLATED = 64 << 20  # bytes of a compressed tar read for its member list
 _MODEL_NAMES = {"config.json", "adapter_config.json", "modules.json", "model_index.json", "params.json", "Modelfile"}
 
 
@@ -26,13 +27,24 @@ def _members(f: FileRef) -> list[tuple[str, int]]:
     if f.format == "zip":
         with zipfile.ZipFile(f.path) as z:
             return [(i.filename, i.file_size) for i in z.infolist()[:MAX_MEMBERS] if not i.is_dir()]
-    out = []
-    with tarfile.open(f.path, mode="r:") as t:  # headers only: nothing is extracted
-        for m in t:
-            if m.isfile():
-                out.append((m.name, m.size))
-            if len(out) >= MAX_MEMBERS:
-                break
+    from .pickles import Decompressed, _Capped, compressed_tar
+
+    out: list[tuple[str, int]] = []
+    codec = compressed_tar(f.head, lambda: open(f.path, "rb"))
+    with open(f.path, "rb") as raw:
+        # a compressed tar is a stream: its headers are read from the first MAX_INFLATED bytes only (the
+        # security rules read all of it, bounded); an uncompressed one is read by seeking
+        src = _Capped(Decompressed(raw, codec, f.rel), MAX_INFLATED) if codec else raw  # type: ignore[arg-type]
+        try:
+            with tarfile.open(fileobj=src, mode="r|" if codec else "r:") as t:  # type: ignore[call-overload]
+                for m in t:  # headers only: nothing is extracted
+                    if m.isfile():
+                        out.append((m.name, m.size))
+                    if len(out) >= MAX_MEMBERS:
+                        break
+        except Exception:  # noqa: BLE001 - the cap (or a hostile header) ends the listing: keep what was read
+            if not out:
+                raise
     return out
 
 

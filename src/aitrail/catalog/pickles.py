@@ -1136,34 +1136,78 @@ COMPRESSION_MAGIC = (
 )
 
 
-def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
-    """The compressor of a compressed *pickle* from its first bytes (its head is inflated and must
-    start like a pickle, protocol 2 or later), or None.
+def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None, name: str | None = None) -> str | None:
+    """The compressor of a compressed *pickle* from its first bytes, or None: its head is inflated and
+    must start like a pickle of protocol 2 or later, or — protocols 0 and 1 have no header — be a stream
+    an unpickler imports from (``imports_before_error``, on the whole inflated stream, read again with
+    ``reopen``), unless ``name`` says text or data (``vocab.txt.gz``: a word list can read as GLOBAL).
 
     bz2 and zstd emit nothing before a whole block (up to ~900 KB) is read, so a head may be too short
     to tell: then ``reopen`` (the file or member again) is read further, at most HEAD_PROBE bytes."""
-    codec = next((c for m, c in COMPRESSION_MAGIC if head.startswith(m)), None)
-    if codec is None and head[:1] == b"x" and len(head) > 1 and (head[0] * 256 + head[1]) % 31 == 0:
-        codec = "zlib"
+    codec = _codec(head)
     if codec is None:
         return None
-    import io
-
     try:
-        try:
-            first = Decompressed(io.BytesIO(head), codec, "head").read(2)
-        except EOFError:
-            if reopen is None:
-                raise
-            with reopen() as fh:
-                first = Decompressed(_Capped(fh, HEAD_PROBE), codec, "head").read(2)  # type: ignore[arg-type]
+        first = _inflated_head(head, codec, reopen, 2)
     except LimitExceeded:
         # lz4/zstd without their packages: cannot look inside, so judged as a compressed pickle (fail
         # closed: the walk then reports it cannot decompress it, high)
         return codec if codec in ("lz4", "zstd") else None
     except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
         return None
-    return codec if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") else None
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return codec
+    if first[:1] and _OPS[first[0]] is not None and reopen is not None and not _text_name(name):
+        try:
+            with reopen() as fh:
+                if imports_before_error(Decompressed(fh, codec, "probe")):  # type: ignore[arg-type]
+                    return codec
+        except (LimitExceeded, ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
+            return None
+    return None
+
+
+def compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
+    """The compressor of a compressed tar (``x.tar.gz``: pandas.read_pickle opens the pickle inside
+    one), from the ``ustar`` magic of its inflated head; None for anything else."""
+    codec = _codec(head)
+    if codec is None:
+        return None
+    try:
+        first = _inflated_head(head, codec, reopen, 262)
+    except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
+        return None
+    return codec if first[257:262] == b"ustar" else None
+
+
+def _codec(head: bytes) -> str | None:
+    codec = next((c for m, c in COMPRESSION_MAGIC if head.startswith(m)), None)
+    if codec is None and head[:1] == b"x" and len(head) > 1 and (head[0] * 256 + head[1]) % 31 == 0:
+        codec = "zlib"
+    return codec
+
+
+def _inflated_head(head: bytes, codec: str, reopen: Callable[[], IO[bytes]] | None, n: int) -> bytes:
+    import io
+
+    try:
+        return Decompressed(io.BytesIO(head), codec, "head").read(n)
+    except EOFError:
+        if reopen is None:
+            raise
+        with reopen() as fh:
+            return Decompressed(_Capped(fh, HEAD_PROBE), codec, "head").read(n)  # type: ignore[arg-type]
+
+
+# Names of compressed text and data files: their content is not probed as a protocol-0 pickle.
+_TEXT_SUFFIXES = frozenset(
+    ".txt .json .jsonl .ndjson .csv .tsv .md .xml .yaml .yml .html .htm .fa .fasta .fastq .vcf .bed .sam "
+    ".log .sql .srt .vtt .conll .arrow .parquet .npy .npz .safetensors .gguf .onnx .tar .model .vocab".split()
+)
+
+
+def _text_name(name: str | None) -> bool:
+    return bool(name) and any(f".{x}".lower() in _TEXT_SUFFIXES for x in str(name).split(".")[1:])
 
 
 HEAD_PROBE = 8 << 20  # compressed bytes read to find a compressed stream's first output bytes

@@ -69,7 +69,15 @@ def sniff(path: Path, head: bytes) -> str | None:
         return "onnx"
     if path.suffix.lower() in PICKLE_SUFFIXES and _PICKLE_OPS[head[:1]] and _imports(path):
         return "pickle"  # starts with another opcode (BINFLOAT, BININT...) but imports: loading runs it
+    if _compressed_tar(head, path):
+        return "tar"  # x.tar.gz: tarfile and pandas.read_pickle open it whole
     return None
+
+
+def _compressed_tar(head: bytes, path: Path) -> bool:
+    from .pickles import _codec, compressed_tar
+
+    return _codec(head) is not None and compressed_tar(head, lambda: open(path, "rb")) is not None
 
 
 def _imports(path: Path) -> bool:
@@ -113,4 +121,5 @@ def _sniff_zip(path: Path) -> str:
 def _compressed_pickle(head: bytes, path: Path | None = None) -> bool:
     from .pickles import compression
 
-    return compression(head, (lambda: open(path, "rb")) if path is not None else None) is not None
+    reopen = (lambda: open(path, "rb")) if path is not None else None
+    return compression(head, reopen, path.name if path is not None else None) is not None

@@ -121,7 +121,7 @@ def analyse(
     ``keep`` receives the walk of a plain or compressed pickle file (see walk_all), or "data-only".
     """
     rep = FileReport(shown, None, fmt)
-    codec = compression(head, lambda: open(path, "rb")) if fmt is None else None
+    codec = compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None
     try:
         _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy, keep)
     except CatalogError as e:
@@ -453,7 +453,7 @@ def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:
         fmt = sniff(path, head)
     except OSError:
         return None
-    return fmt, compression(head, lambda: open(path, "rb")) if fmt is None else None, head
+    return fmt, compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None, head
 
 
 def _judged(path: Path, sniffed: tuple[str | None, str | None, bytes] | None, remote: set[Path]) -> bool:

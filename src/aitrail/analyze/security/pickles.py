@@ -258,7 +258,7 @@ def scan_zip(
                         with z.open(info) as fh:
                             npy(report, fh, where, unknown, max_ops=member_ops(info))  # type: ignore[arg-type]
                         continue
-                    codec = pickles.compression(head, lambda: z.open(info))  # noqa: B023 - called here
+                    codec = pickles.compression(head, lambda: z.open(info), info.filename)  # noqa: B023 - called here
                     if not (codec or pickles.looks_like_pickle(head)):
                         continue
                 with z.open(info) as fh:
@@ -341,8 +341,18 @@ def _inner_zip(
 
 
 def scan_tar(report: FileReport, path: Path, unknown: str) -> None:
+    """Every file member walked as a pickle may be. A compressed tar is read as a stream through the
+    bounded decompressor (tarfile's own would inflate a bomb without limit)."""
+    with open(path, "rb") as head_fh:
+        codec = pickles.compressed_tar(head_fh.read(4096), lambda: open(path, "rb"))
+    raw = open(path, "rb")
     try:
-        with tarfile.open(path) as t:
+        if codec:
+            src: Any = pickles.Decompressed(raw, codec, path.name)
+            t = tarfile.open(fileobj=src, mode="r|")
+        else:
+            t = tarfile.open(fileobj=raw, mode="r:")
+        with t:
             for m in t:
                 if not m.isfile():
                     continue
@@ -358,10 +368,14 @@ def scan_tar(report: FileReport, path: Path, unknown: str) -> None:
                         f"member {m.name!r} cannot be read ({guard.describe(e)}): it is not judged",
                         where,
                     )
+    except pickles.LimitExceeded as e:
+        limit_finding(report, path.name, e)
     except ARCHIVE_ERRORS as e:
         report.add(
             "high", "tar.corrupt", f"corrupt tar archive ({guard.describe(e)}): a loader may read it differently"
         )
+    finally:
+        raw.close()
 
 
 def npy(report: FileReport, fh: IO[bytes], where: str, unknown: str, max_ops: int = pickles.MAX_OPS) -> None:
