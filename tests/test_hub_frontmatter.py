@@ -61,3 +61,36 @@ def test_anything_outside_the_subset_goes_to_the_loader(text):
 )
 def test_flat_front_matter_is_read_like_the_loader(text):
     assert frontmatter.fast(text) == yamlsafe.load(text)
+
+
+def test_an_opening_base_line_plus_the_rest_equals_the_loader_on_all_real_cards():
+    """batch._load reads "base_model: X\n[base_model_relation: R\n]" + a real front matter as the opening
+    plus the rest (parsed once for every base): the safe loader's result on every real front matter."""
+    from aitrail.hub import batch
+
+    batch._PARSED.clear()
+    ref = batch._CardRef("o/m", "")
+    taken = 0
+    for n, yml in enumerate(_front_matters()):
+        head = "base_model: org/Base-1.5_x\n" + ("base_model_relation: finetune\n" if n % 2 else "")
+        whole = head + yml
+        try:
+            want = yamlsafe.load_bounded(whole)
+        except Exception:  # noqa: BLE001 - whatever the loader refuses, the batch path refuses too
+            with pytest.raises(CatalogError):
+                batch._load(whole, ref)
+            continue
+        taken += frontmatter.opening(whole) is not None and frontmatter.fast(whole) is None
+        got = batch._load(whole, ref)
+        assert got == want and list(got) == list(want), whole[:500]
+    assert taken > 5_000
+    batch._PARSED.clear()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["base_model: x\n  more: y", "base_model: 'x'\na: b", "base_model: yes\na: b", "base_model: x\n- a",
+     "base_model: x\n# c\na: b", "base_model:  x\na: b", "base_model: x", "a: b\nbase_model: x\nc: d"],
+)
+def test_an_opening_the_rule_does_not_cover_is_left_to_the_loader(text):
+    assert frontmatter.opening(text) is None

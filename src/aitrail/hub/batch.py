@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .. import __version__
+from .. import __version__, jsonsafe
 from ..analyze import completeness, licenses, openness
 from ..catalog import model_card
 from ..catalog.base import MODEL, CatalogError, FileRef, Found, read_yaml
@@ -122,10 +122,36 @@ class _CardRef(FileRef):
         return self.text
 
 
-PARSE_MEMO = True  # identical front matters parsed once (tests compare with PARSE_MEMO = False)
-PARSE_MEMO_CHARS = 16 << 20  # characters of front matter kept parsed, per process
+PARSE_MEMO = True  # identical front matters / bodies read once (tests compare with PARSE_MEMO = False)
+PARSE_MEMO_CHARS = 32 << 20  # characters of front matter and body kept read, per process
 _PARSED: dict[str, Any] = {}
+_SECTIONS: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
 _parsed_size = [0]
+
+
+def _load(yml: str, ref: FileRef) -> Any:
+    """frontmatter.parse(yml) through the parse memo; a front matter opening with ``base_model`` lines
+    (frontmatter.opening) is the opening plus its rest, parsed (and remembered) once for every base."""
+    loaded = _PARSED.get(yml)
+    if loaded is not None:
+        return loaded
+    loaded = frontmatter.fast(yml) if frontmatter.FAST_ENABLED else None
+    got = frontmatter.opening(yml) if loaded is None else None
+    if got is not None:
+        head, rest = got
+        try:
+            tail = _load(rest, ref)
+            if isinstance(tail, dict) and not any(k in tail for k in head):
+                loaded = {**head, **tail}
+                jsonsafe.check_shape(loaded)
+        except (CatalogError, jsonsafe.ShapeError):
+            loaded = None  # the whole is parsed below, with its own message
+    if loaded is None:
+        loaded = read_yaml(ref, yml)
+    if _parsed_size[0] + len(yml) <= PARSE_MEMO_CHARS:
+        _PARSED[yml] = loaded  # only what parsed (an error's message names the model)
+        _parsed_size[0] += len(yml)
+    return loaded
 
 
 def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
@@ -144,12 +170,7 @@ def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
     meta: dict[str, Any] = {}
     if yml is not None:
         try:
-            loaded = _PARSED.get(yml) if PARSE_MEMO else None
-            if loaded is None:
-                loaded = frontmatter.parse(yml, lambda y: read_yaml(ref, y))
-                if PARSE_MEMO and _parsed_size[0] + len(yml) <= PARSE_MEMO_CHARS:
-                    _PARSED[yml] = loaded  # only what parsed: an error's message names the model
-                    _parsed_size[0] += len(yml)
+            loaded = _load(yml, ref) if PARSE_MEMO else frontmatter.parse(yml, lambda y: read_yaml(ref, y))
         except CatalogError as e:
             found.finding(
                 Severity.MEDIUM, "scan.card.front-matter", f"{e} (in the front matter)", ref.ev(line=1),
@@ -166,7 +187,13 @@ def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
     found.properties["has_front_matter"] = bool(meta)
     model_card._front_matter(ref, meta, found)
     if "#" in body:
-        for k, v in model_card.sections(body, body_line).items():
+        secs = _SECTIONS.get((body, body_line)) if PARSE_MEMO else None
+        if secs is None:
+            secs = model_card.sections(body, body_line)
+            if PARSE_MEMO and _parsed_size[0] + len(body) <= PARSE_MEMO_CHARS:
+                _SECTIONS[(body, body_line)] = secs  # read only below: shared by the cards with this body
+                _parsed_size[0] += len(body)
+        for k, v in secs.items():
             found.fact(f"card.{k}", v["excerpt"] or v["heading"], ref.ev(key=v["heading"], line=v["line"]))
     return found, meta, body
 
@@ -183,11 +210,17 @@ READ_PROPERTIES = (
 )
 MEMO = True  # judgements memoised on their inputs' signature (tests compare with MEMO = False)
 _MEMO: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_FINDINGS: dict[tuple[Any, ...], list[Any]] = {}  # judge(shared=True): licence findings per signature and id
 MEMO_MAX = 200_000
 
 
-def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def judge(
+    rec: dict[str, Any], source: str = "", row: int = 0, shared: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One hub record's judgements (a RESULT_SCHEMA row) and its findings (FINDING_SCHEMA rows).
+
+    ``shared``: the licence findings are memoised too, on the signature, the id and where the licences
+    were read (all their messages and evidence name): for fast.py's templates, judged under one id.
 
     Raises ValueError for a record that cannot be judged (no id, binary or absurdly large card).
     """
@@ -244,10 +277,16 @@ def judge(rec: dict[str, Any], source: str = "", row: int = 0) -> tuple[dict[str
     )
     hit = _MEMO.get(signature) if MEMO else None
     fnds = list(found.findings)
-    if hit is None or hit[-1]:  # a licence finding's message names the model: judged on its own inventory
+    fkey = (signature, mid, lic_source) if shared and MEMO else None
+    kept = _FINDINGS.get(fkey) if fkey is not None and hit is not None and hit[-1] else None
+    if kept is not None:
+        fnds += kept
+    elif hit is None or hit[-1]:  # a licence finding's message names the model: judged on its own inventory
         inv, model = _inventory(mid, sha, facts, lics, card, weights, found)
         licenses.check(inv)
         fnds += inv.findings
+        if fkey is not None and len(_FINDINGS) < MEMO_MAX:
+            _FINDINGS[fkey] = list(inv.findings)
         if hit is None:
             verdicts = tuple(licenses.model_verdict(licenses.entries(inv, model, u)) for u in USES)
             completeness.assess(inv)

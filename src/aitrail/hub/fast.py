@@ -74,7 +74,9 @@ def clear() -> None:
     _TEMPLATES.clear()
     _STORE = _Store()
     batch._MEMO.clear()
+    batch._FINDINGS.clear()
     batch._PARSED.clear()
+    batch._SECTIONS.clear()
     batch._parsed_size[0] = 0
 
 
@@ -124,7 +126,7 @@ def _substitute(s: str | None, mid: str, base: str | None) -> str | None:
 def _template(rec: dict[str, Any], card: str, source: str, n: int) -> Any:
     """The reference's judgement of ``rec`` under the placeholder id with ``card``, or _SLOW."""
     try:
-        out, fnds = batch.judge({**rec, "id": MID, "card": card}, source, n)
+        out, fnds = batch.judge({**rec, "id": MID, "card": card}, source, n, shared=True)
     except (ValueError, RecursionError, MemoryError):
         return _SLOW
     sha = batch._str(rec.get("sha"))
@@ -277,9 +279,13 @@ def _judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tab
     task_c, lib_c = col("pipeline_tag"), col("library_name")
     doc_c, err_c = col("__doc__"), col("__error__")
     cols: dict[str, list[Any]] = {}
+    needs = [0]
 
     def rec(i: int) -> dict[str, Any]:
-        """Record i as the reference reads it (the columns converted at the first need)."""
+        """Record i as the reference reads it: a few records value by value, then every column at once."""
+        needs[0] += 1
+        if not cols and needs[0] <= 16:
+            return {c: b.column(c)[i].as_py() for c in names}
         if not cols:
             cols.update((c, col(c)) for c in names)
         return {k: v[i] for k, v in cols.items()}

@@ -90,3 +90,31 @@ def fast(text: str) -> dict[str, Any] | None:
         if v == []:
             out[k] = None  # "key:" with nothing below is null
     return out
+
+
+_OPENING_KEYS = ("base_model", "base_model_relation")
+
+
+def opening(text: str) -> tuple[dict[str, str], str] | None:
+    """({key: value}, the rest) when the front matter opens with plain ``base_model: X`` (then optionally
+    ``base_model_relation: R``) lines followed by a plain key at the start of a line, as hub tools write
+    them; else None. The whole then means ``{**opening, **rest}`` whenever the rest alone is a mapping
+    without those keys (a plain scalar ends at a line starting in column 0, and the rest's mapping
+    has the same indentation): tests/test_hub_frontmatter.py proves it on every real card."""
+    head: dict[str, str] = {}
+    pos = 0
+    for key in _OPENING_KEYS:
+        if not text.startswith(key + ": ", pos):
+            break
+        end = text.find("\n", pos)
+        if end < 0:
+            return None
+        value = _value(text[pos + len(key) + 2 : end])
+        if value is None or value != text[pos + len(key) + 2 : end]:  # plain, unquoted, not padded
+            return None
+        head[key] = value
+        pos = end + 1
+    nxt = text[pos : pos + 1]
+    if not head or not (nxt.isascii() and (nxt.isalpha() or nxt == "_")):
+        return None
+    return head, text[pos:]
