@@ -297,6 +297,7 @@ def judge(
                    lic_cols, tuple(sorted({f.rule for f in inv.findings})))
             if MEMO and len(_MEMO) < MEMO_MAX:
                 _MEMO[signature] = hit
+    assert hit is not None  # judged above when the memo did not hold it
     verdicts, missing, total, (mof_class, osaid, score, open_weights), lic_cols, _rules = hit
     lm = _str(rec.get("last_modified"))
     year = int(lm[:4]) if lm and lm[:4].isdigit() else None
