@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +19,15 @@ from .deps import State
 from .routes import ingest, manage, models, tea, ui
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Serving starts: everything built so far (app, SQLAlchemy, policies: ~100 k objects) moves out of the
+    cyclic collector's sight. A full collection walked them all (135 ms measured on a loaded machine),
+    rarely, but with every waiting request delayed by it."""
+    gc.freeze()
+    yield
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
     db = db or Database(settings.db_url)
@@ -26,7 +38,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, mig
     policy = policy_mod.load(settings.policy_path) if settings.policy_path else None
     env_policies = {env: policy_mod.load(path) for env, path in settings.env_policies}
     app = FastAPI(
-        title="aitrail registry", version=__version__, openapi_url="/openapi.json", docs_url=None, redoc_url=None
+        title="aitrail registry",
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.registry = State(settings=settings, db=db, policy=policy, env_policies=env_policies)
     problems.install(app)
