@@ -213,6 +213,14 @@ def test_cached_totals_follow_every_write_across_workers(db_url: str, tmp_path: 
     with db.write() as s:  # any write through the registry's own path makes the next answer exact
         pass
     assert a.get("/api/v1/models", params={"license": "isc"}).json()["total"] == 2
+    # without the generation's row (deleted by hand) nothing is served from the cache
+    with db.write_engine.begin() as conn:
+        conn.execute(text("DELETE FROM registry_state"))
+        conn.execute(text("DELETE FROM licenses WHERE key = 'isc' AND version_id = :v"), {"v": vid + 1})
+    assert a.get("/api/v1/models", params={"license": "isc"}).json()["total"] == 1
+    with db.write_engine.begin() as conn:
+        conn.execute(isc, {"v": vid + 1})
+    assert a.get("/api/v1/models", params={"license": "isc"}).json()["total"] == 2
     for c in (a, b):
         c.app.state.registry.db.dispose()
 

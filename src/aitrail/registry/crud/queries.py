@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -282,8 +283,11 @@ _STATE = RegistryState.__table__
 
 
 def generation(conn: Connection) -> str:
+    """The data's generation; without its row (deleted by hand) a token of its own, so nothing cached is
+    ever served for it."""
     sql = _cached(("generation", conn.dialect.name), lambda: _Sql(select(_STATE.c.generation), conn.dialect))
-    return str(sql.run(conn, {}).scalar())
+    got = sql.run(conn, {}).scalar()
+    return str(got) if got else "unknown-" + uuid.uuid4().hex
 
 
 def list_models(
