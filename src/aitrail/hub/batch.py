@@ -126,6 +126,7 @@ PARSE_MEMO = True  # identical front matters / bodies read once (tests compare w
 PARSE_MEMO_CHARS = 32 << 20  # characters of front matter and body kept read, per process
 _PARSED: dict[str, Any] = {}
 _SECTIONS: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+_BODY_LINKS: dict[str, tuple[bool, bool]] = {}  # body -> (a code repository linked, an arXiv id)
 _parsed_size = [0]
 
 
@@ -299,6 +300,11 @@ def judge(
                 _MEMO[signature] = hit
     assert hit is not None  # judged above when the memo did not hold it
     verdicts, missing, total, (mof_class, osaid, score, open_weights), lic_cols, _rules = hit
+    links = _BODY_LINKS.get(body) if PARSE_MEMO else None
+    if links is None:
+        links = (bool(_CODE_LINK.search(body)), bool(_ARXIV.search(body))) if body else (False, False)
+        if PARSE_MEMO and len(_BODY_LINKS) < MEMO_MAX:
+            _BODY_LINKS[body] = links
     lm = _str(rec.get("last_modified"))
     year = int(lm[:4]) if lm and lm[:4].isdigit() else None
     hub_tags = " ".join(str(t) for t in rec.get("tags") or [])
@@ -334,8 +340,8 @@ def judge(
         "openness_score": score,
         "open_weights_licence": open_weights,
         "data_declared": bool(trained),
-        "code_linked": bool(_CODE_LINK.search(body)) if body else False,
-        "paper": bool(_ARXIV.search(tags) or _ARXIV.search(hub_tags) or (body and _ARXIV.search(body))),
+        "code_linked": links[0],
+        "paper": bool(_ARXIV.search(tags) or _ARXIV.search(hub_tags) or links[1]),
         "evaluation": bool(facts.get("evaluation_results")),
         "weights_formats": sorted({f for _, f in weights}),
         "findings": sorted({f.rule for f in fnds}),

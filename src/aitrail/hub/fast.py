@@ -38,6 +38,9 @@ _OPEN = "---\nbase_model: "
 TEMPLATES_MAX = 100_000
 _TEMPLATES: dict[tuple[Any, ...], Any] = {}
 _SLOW = object()  # a key whose records are judged one by one by the reference
+# the text columns that carry the record's words (the others hold verdicts, rule ids, element names, flags)
+_FROM_RECORD = ("licenses", "license_evidence", "license_id", "license_spdx", "license_matched_by", "relation",
+                "datasets", "task", "library", "architecture", "weights_formats")
 _FRONT_ERRORS = ("scan.yaml", "scan.card.front-matter", "scan.limit-exceeded")
 _TEMPLATE_SCHEMA = pa.schema([f for f in batch.RESULT_SCHEMA if f.name not in PER_ROW])
 
@@ -77,6 +80,7 @@ def clear() -> None:
     batch._FINDINGS.clear()
     batch._PARSED.clear()
     batch._SECTIONS.clear()
+    batch._BODY_LINKS.clear()
     batch._parsed_size[0] = 0
 
 
@@ -132,9 +136,8 @@ def _template(rec: dict[str, Any], card: str, source: str, n: int) -> Any:
     sha = batch._str(rec.get("sha"))
     if BASE in card and any(f["rule"] in _FRONT_ERRORS for f in fnds):
         return _SLOW  # a malformed front matter's message may quote the base line: judged record by record
-    for k, v in out.items():
-        if k in PER_ROW:
-            continue
+    for k in _FROM_RECORD:
+        v = out[k]
         for s in v if isinstance(v, list) else [v]:
             if isinstance(s, str) and _MARK in s.lower():
                 return _SLOW  # a placeholder inside a column that is not filled per record
