@@ -112,3 +112,17 @@ def test_records_the_placeholders_cannot_stand_for_are_judged_on_their_own(monke
     msgs = got[1].column("message").to_pylist()
     assert any(m.startswith("a/m2: base org/unknown-base") for m in msgs)
     assert sum(1 for v in fast._TEMPLATES.values() if v is not fast._SLOW) >= 1
+
+
+def test_batches_judged_in_threads_equal_the_reference(tmp_path, monkeypatch):
+    """A Dask worker may run several tasks in threads: they share the templates and still give the
+    reference's tables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = _synthetic(tmp_path, 1200)
+    ref = _tables(batches, False, monkeypatch)
+    monkeypatch.setattr(batch, "FAST", True)
+    fast.clear()
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda fb: batch.judge_batch(fb[1], "src", fb[0]), batches))
+    _assert_same(ref, got)

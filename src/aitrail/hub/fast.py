@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from typing import Any
 
 import pyarrow as pa
@@ -69,19 +70,21 @@ class _Store:
 
 
 _STORE = _Store()
+_LOCK = threading.RLock()
 
 
 def clear() -> None:
-    """Forget every template (and the reference's memo)."""
+    """Forget every template (and the reference's memos)."""
     global _STORE
-    _TEMPLATES.clear()
-    _STORE = _Store()
-    batch._MEMO.clear()
-    batch._FINDINGS.clear()
-    batch._PARSED.clear()
-    batch._SECTIONS.clear()
-    batch._BODY_LINKS.clear()
-    batch._parsed_size[0] = 0
+    with _LOCK:
+        _TEMPLATES.clear()
+        _STORE = _Store()
+        batch._MEMO.clear()
+        batch._FINDINGS.clear()
+        batch._PARSED.clear()
+        batch._SECTIONS.clear()
+        batch._BODY_LINKS.clear()
+        batch._parsed_size[0] = 0
 
 
 @functools.lru_cache(maxsize=65536)
@@ -250,14 +253,15 @@ def judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tabl
     The cyclic garbage collector is paused during the batch and run on its young objects after it: the
     judgements allocate many short-lived objects and the kept templates made each automatic pass
     re-scan a large heap (a quarter of the time); what the batch left is collected before it returns."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        return _judge_batch(b, source, first_row)
-    finally:
-        if was:
-            gc.enable()
-            gc.collect(1)
+    with _LOCK:  # one batch at a time per process (a Dask worker may run tasks in threads): they share the store
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return _judge_batch(b, source, first_row)
+        finally:
+            if was:
+                gc.enable()
+                gc.collect(1)
 
 
 def _judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Table, pa.Table, pa.Table]:
