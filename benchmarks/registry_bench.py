@@ -408,10 +408,13 @@ def measure(
             cpu0 = _cpu_s(proc.pid)
             serial = _load(url, requests // 2, clients=1)
             cpu_ms = (_cpu_s(proc.pid) - cpu0) / (requests // 2) * 1000
+            own0 = time.process_time()
             lat = _load(url, requests)
+            own_ms = (time.process_time() - own0) / requests * 1000  # the Python clients' own CPU: same cores
             out[kind] = {
                 "matches": total,
                 "server_cpu_ms_per_request": round(cpu_ms, 2),
+                "python_clients_cpu_ms_per_request": round(own_ms, 2),
                 "p50_ms": round(p(lat, 0.5), 1),
                 "p99_ms": round(p(lat, 0.99), 1),
                 "one_client_p50_ms": round(p(serial, 0.5), 1),
