@@ -303,8 +303,9 @@ def judge(
     links = _BODY_LINKS.get(body) if PARSE_MEMO else None
     if links is None:
         links = (bool(_CODE_LINK.search(body)), bool(_ARXIV.search(body))) if body else (False, False)
-        if PARSE_MEMO and len(_BODY_LINKS) < MEMO_MAX:
+        if PARSE_MEMO and _parsed_size[0] + len(body) <= PARSE_MEMO_CHARS:
             _BODY_LINKS[body] = links
+            _parsed_size[0] += len(body)
     lm = _str(rec.get("last_modified"))
     year = int(lm[:4]) if lm and lm[:4].isdigit() else None
     hub_tags = " ".join(str(t) for t in rec.get("tags") or [])
