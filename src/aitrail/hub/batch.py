@@ -123,7 +123,7 @@ class _CardRef(FileRef):
 
 
 PARSE_MEMO = True  # identical front matters / bodies read once (tests compare with PARSE_MEMO = False)
-PARSE_MEMO_CHARS = 32 << 20  # characters of front matter and body kept read, per process
+PARSE_MEMO_CHARS = 64 << 20  # characters of front matter and body kept read, per process
 _PARSED: dict[str, Any] = {}
 _SECTIONS: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
 _BODY_LINKS: dict[str, tuple[bool, bool]] = {}  # body -> (a code repository linked, an arXiv id)
