@@ -76,15 +76,34 @@ def core(texts: Path) -> tuple[dict[str, Any], set[str]]:
         if row["file"].startswith("scancode-db/"):
             keys.add(key)
         text = (texts / row["file"]).read_text(encoding="utf-8")
-        refs.append(
-            {
-                "id": lid,
-                "source": f"{row['source'] or 'scancode-licensedb'}:{row['file']}",
-                "words": len(tokens(text)),
-                "shingles": encode(shingles(tokens(text))),
-            }
-        )
+        source = f"{row['source'] or 'scancode-licensedb'}:{row['file']}"
+        for how, body in [("", text), *variants(text)]:  # the whole text first: it wins ties
+            refs.append(
+                {
+                    "id": lid,
+                    "source": source + how,
+                    "words": len(tokens(body)),
+                    "shingles": encode(shingles(tokens(body))),
+                }
+            )
     return {"version": 2, "shingle": 5, "hash": HASH, "references": refs}, keys
+
+
+def variants(text: str) -> list[tuple[str, str]]:
+    """The same licence without its optional trailing parts, as projects ship it: the terms alone (cut
+    after "END OF TERMS AND CONDITIONS": Apache-2.0 without its appendix, the GNU licences without "How to
+    Apply These Terms"), and Apache-2.0 with its boilerplate notice filled in but the appendix's
+    instructions left out (``Copyright 2019 X / Licensed under the Apache License...``). Each is a
+    reference of the same licence id."""
+    out = []
+    low = text.lower()
+    end = low.find("end of terms and conditions")
+    if end > 0 and len(low) - end > 200:
+        out.append(("#terms-only", text[: end + len("end of terms and conditions")]))
+    start, notice = low.find("appendix: how to apply the apache license"), low.find("copyright [yyyy]")
+    if 0 < start < notice:
+        out.append(("#notice-without-instructions", text[:start] + text[notice:]))
+    return out
 
 
 def licensedb_id(meta: dict[str, Any]) -> str:

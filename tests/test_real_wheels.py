@@ -114,6 +114,7 @@ def test_setuptools_license_unknown_placeholder_is_not_a_licence(wheels, capsys)
     d = wheels["resemblyzer"]
     rep = _json(["licenses", str(d), "--format", "json"], capsys)
     assert "LicenseRef-UNKNOWN" not in {c["license"] for c in rep["components"]}
+    assert rep["verdict"] == "allowed"  # its LICENSE: Apache-2.0 with the notice filled in, no appendix
 
 
 def test_a_torchscript_program_is_one_finding_not_one_per_class(wheels, capsys):

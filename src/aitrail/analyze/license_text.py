@@ -528,7 +528,9 @@ def _identify(
     for c in close:
         if c[2] in exclude or c[0] < KNOWN_AT * c[1]:
             continue
-        if c[2] not in best or c[0] * best[c[2]][1] > best[c[2]][0] * c[1]:  # higher coverage
+        # of one licence's references nearly all present (its whole text, the terms alone...), the one
+        # holding most of the text, then the higher coverage: a rewrapped whole text is not cut to its terms
+        if c[2] not in best or (c[0], c[0] * best[c[2]][1]) > (best[c[2]][0], best[c[2]][0] * c[1]):
             best[c[2]] = c
     # Among licences nearly all present, the one explaining most of the text comes first: a text
     # holding MIT also holds all of MIT-0, and must be named MIT. The rest only name the closest.
