@@ -134,7 +134,9 @@ def run_dask(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: int
         client = Client(cluster)
     try:
         limit = 2 * max(1, len(client.scheduler_info()["workers"]) or workers)
-        pending = as_completed()
+        # bound to this client's loop: as_completed() alone takes the default client's, which is another
+        # one when the caller holds a client of its own (the futures then wait on the wrong event loop)
+        pending = as_completed(loop=client.loop)
         n = 0
         for key, src, first, b in _todo(out, srcs, batch_rows):
             pending.add(client.submit(work, _ipc(b), src, first, str(out), key, key=f"hub-{key}", pure=False,
