@@ -126,3 +126,35 @@ def test_batches_judged_in_threads_equal_the_reference(tmp_path, monkeypatch):
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda fb: batch.judge_batch(fb[1], "src", fb[0]), batches))
     _assert_same(ref, got)
+
+
+def test_with_resolvers_beyond_the_curated_facts_every_record_is_judged_on_its_own(monkeypatch):
+    """A configured resolver (a hub index) may know a base the placeholder would stand for."""
+    from aitrail.analyze import licenses
+
+    class Index:
+        name = "hub-index"
+
+        def lookup(self, model_id, revision=None):
+            from aitrail.resolvers import LicenceEvidence, ModelFacts
+
+            if model_id == "org/known-to-the-index":
+                lic = LicenceEvidence("mit", "declared", "x")
+                return ModelFacts(model_id, "hub-index", "test index", licences=(lic,))
+            return None
+
+    card = "---\nbase_model: {}\nlicense: mit\n---\n"
+    recs = [{"id": f"a/m{i}", "card": card.format(b)} for i, b in enumerate(["org/unknown", "org/known-to-the-index"])]
+    b = pa.RecordBatch.from_pylist(recs)
+    monkeypatch.setattr(batch, "FAST", True)
+    fast.clear()
+    token = licenses.configure(hub_index=Index())
+    try:
+        got = batch.judge_batch(b, "s", 0)
+        monkeypatch.setattr(batch, "FAST", False)
+        batch._MEMO.clear()
+        ref = batch.judge_batch(b, "s", 0)
+    finally:
+        licenses._EXTRA.reset(token)
+    _assert_same([ref], [got])
+    assert not fast._TEMPLATES
