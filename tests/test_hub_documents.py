@@ -41,3 +41,5 @@ def test_scans_and_check_documents_are_judged_again(docs, tmp_path):
         assert r["licenses"] == [x.value for x in m.licenses] and r["has_card"]
         assert r["weights_formats"] == ["safetensors"] or "pytorch" in " ".join(r["weights_formats"])
     assert s["records"] == 29_430 + 2
+    examples = s["errors_by_rule"]["hub.row.malformed"]["examples"]
+    assert any(e.endswith("broken.json (row 0)") for e in examples), examples  # a document is named by its file

@@ -64,7 +64,8 @@ def summarise(out: Path) -> dict[str, Any]:
     records = one("select count(*) from results")[0][0]
     errors = one("select count(*) from errors")[0][0]
     dup = one("select id, count(*) n from results group by id having n > 1 order by n desc, id")
-    err_rules = one("select rule, count(*) n, list(coalesce(id, '(row ' || row || ')') order by row)[1:5] "
+    # an example names the model, else where the row came from (a document's error has no id)
+    err_rules = one("select rule, count(*) n, list(coalesce(id, source || ' (row ' || row || ')') order by row)[1:5] "
                     "from errors group by rule order by n desc")
     lic = one("select coalesce(license_id, '(none)') l, count(*) n from results group by l order by n desc limit 20")
     verdicts = one("select verdict_commercial, count(*) from results group by 1 order by 2 desc")
