@@ -727,10 +727,21 @@ _LITERALS = frozenset(
 
 def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
     """Follow joblib's framing: after BUILD of a NumpyArrayWrapper, the array's bytes sit in the file
-    (raw, after optional alignment padding), or, for object arrays, a nested pickle (walked too)."""
-    if not (isinstance(obj.func, Global) and obj.func.name in ("NumpyArrayWrapper", "NDArrayWrapper")):
+    (raw, after optional alignment padding), or, for object arrays, a nested pickle (walked too). The
+    wrappers of joblib < 0.10 name a file beside the pickle instead: only where it points is checked."""
+    if not isinstance(obj.func, Global):
         return
     st = obj.state if isinstance(obj.state, dict) else {}
+    if obj.func.name in ("NDArrayWrapper", "ZNDArrayWrapper"):
+        # joblib < 0.10: the array is a file beside the pickle, read with np.load(allow_pickle=True) from
+        # os.path.join(<the pickle's folder>, filename). A sibling is judged with its folder; a name that
+        # leaves the folder is not, so it is a note (high).
+        name = st.get("filename")
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
+            s.notes.append(("sibling-outside", bounded_name(name)))
+        return
+    if obj.func.name != "NumpyArrayWrapper":
+        return
     shape = st.get("shape")
     count = 1
     for d in shape if isinstance(shape, tuple) else ():

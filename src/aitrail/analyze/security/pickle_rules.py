@@ -197,6 +197,10 @@ class Judge:
                 why = "loaders read what follows differently (judged as pickle.loads reads it)"
                 out.append(Verdict("high", "pickle.frame-straddle", f"has an opcode that {detail.split(', ', 1)[-1]}",
                                    pickles.REFERENCED, None, why))
+            elif kind == "sibling-outside":
+                why = "joblib reads that file with np.load(allow_pickle=True), and it is not among the files judged"
+                out.append(Verdict("high", "pickle.sibling-outside", f"names the array file {detail} outside its "
+                                   f"folder: {why}", pickles.REFERENCED, None, why))
             elif kind == "nested-not-walked":
                 why = "a pickle inside a bytes value that was not walked: what it would run is not judged"
                 out.append(Verdict("high", "pickle.nested-not-walked", f"holds {why} ({detail})",
