@@ -48,10 +48,38 @@ class Corpus:
         return list(csv.DictReader(self.manifest.open(encoding="utf-8")))
 
 
+JOBLIB = ROOT / "benchmarks" / "work" / "joblib-compat"  # joblib 1.4.2's sdist: joblib/test/data
+
+
+def joblib_compat() -> Path:
+    """joblib's own backward-compatibility pickles (every joblib since 0.8, py27-py36, every compressor),
+    from its sdist on PyPI, with a manifest marking each benign; made once into benchmarks/work."""
+    manifest = JOBLIB / "manifest.csv"
+    if manifest.exists():
+        return manifest
+    import tarfile
+
+    JOBLIB.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "joblib==1.4.2", "--no-deps", "--no-binary", ":all:",
+                    "-d", str(JOBLIB)], check=True, capture_output=True)
+    with tarfile.open(next(JOBLIB.glob("joblib-1.4.2.tar.gz"))) as t:
+        for m in t.getmembers():
+            if "/joblib/test/data/" in m.name and m.isfile() and not m.name.endswith((".py", ".sh")):
+                m.name = m.name.rsplit("/", 1)[1]
+                t.extract(m, JOBLIB / "files", filter="data")
+    with manifest.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "malicious"])
+        for f in sorted((JOBLIB / "files").iterdir()):
+            w.writerow([f.name, "0"])
+    return manifest
+
+
 CORPORA = [
     Corpus("shared security corpus", SHARED / "files", SHARED / "manifest.csv"),
     Corpus("attacks", OURS / "attacks", OURS / "attacks" / "manifest.csv"),
     Corpus("benign", OURS / "benign", OURS / "benign" / "manifest.csv"),
+    Corpus("joblib compatibility pickles", JOBLIB / "files", JOBLIB / "manifest.csv"),
 ]
 
 
@@ -119,9 +147,11 @@ def report(corpus: Corpus, rows: list[dict[str, str]], result: dict, timing: dic
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--peers", type=Path, help="the bin/ folder of a venv with picklescan, modelscan and fickling")
-    ap.add_argument("--corpus", action="append", help="only these corpora (by name: shared, attacks, benign)")
+    ap.add_argument("--corpus", action="append", help="only these corpora (by name: shared, attacks, benign, joblib)")
     args = ap.parse_args()
     fns = tools(args.peers)
+    if not args.corpus or any("joblib".startswith(c) or c.startswith("joblib") for c in args.corpus):
+        joblib_compat()
     out = ["## Model security scanners on attack and benign corpora", ""]
     totals: dict[str, list[int]] = {name: [0, 0, 0, 0, 0] for name in fns}  # caught, mal, false, ben, crashed
     for corpus in CORPORA:
