@@ -138,3 +138,18 @@ def test_a_dangerous_global_in_a_torchscript_archive_is_still_critical(tmp_path,
     rep = _json(["security", str(bad), "-f", "json"], capsys)
     rules = {(f["rule"], f["severity"]) for f in rep["files"][0]["findings"]}
     assert ("pickle.dangerous-global", "critical") in rules and ("torchscript.code", "medium") in rules
+
+
+def test_numpys_own_test_arrays_are_read_as_numpy_reads_them(capsys):
+    """numpy ships arrays written by Python 2 and old numpy for its compatibility tests (the installed
+    package's lib/tests/data): win64python2.npy's header says (2L,) — a Python 2 long, which numpy reads;
+    it was "not a Python literal". Object arrays are judged by their pickles: none may be high."""
+    import numpy
+
+    data = Path(numpy.__file__).parent / "lib" / "tests" / "data"
+    files = sorted(data.glob("*.np[yz]"))
+    assert len(files) >= 5
+    rep = _json(["security", str(data), "-f", "json", "--no-digest"], capsys)
+    judged = {r["path"]: r["findings"] for r in rep["files"]}
+    assert all(f["severity"] in ("info", "low") for fs in judged.values() for f in fs), judged
+    assert judged["win64python2.npy"] == []

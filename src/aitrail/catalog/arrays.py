@@ -6,6 +6,7 @@ Identified by content, with what their headers say; arrays and pickles are never
 from __future__ import annotations
 
 import ast
+import re
 import struct
 import zipfile
 import zlib
@@ -17,6 +18,9 @@ from . import pickles
 from .base import CatalogError, FileRef, Found
 
 NPY_SPEC = "numpy NEP 1 (.npy format)"
+
+
+_PY2_LONG = re.compile(r"(?<![\w'\"])(\d+)L(?![\w'\"])")
 
 
 def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
@@ -33,8 +37,9 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
         raise CatalogError(f"{rel}: .npy header length {n} is implausible", rule="scan.npy.bad-header")
     text = fh.read(n)
     try:
-        # literal_eval only builds literals (dicts, tuples, strings): it cannot call anything.
-        header = ast.literal_eval(text.decode("latin1"))
+        # literal_eval only builds literals (dicts, tuples, strings): it cannot call anything. Python 2
+        # wrote long integers as "2L" in shapes; numpy reads them (format._filter_header): so do we.
+        header = ast.literal_eval(_PY2_LONG.sub(r"\1", text.decode("latin1")))
     except (ValueError, SyntaxError, UnicodeDecodeError):
         raise CatalogError(f"{rel}: .npy header is not a Python literal", rule="scan.npy.bad-header") from None
     if not isinstance(header, dict) or "descr" not in header or "shape" not in header:
