@@ -172,3 +172,24 @@ def test_a_broken_hub_index_fails_closed(tmp_path):
     assert hub_main(["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "r2"), "--hub-index",
                      str(tmp_path / "nothing"), "-q"]) != 0
     assert not (tmp_path / "r2").exists()
+
+
+def test_hub_index_reaches_the_verdict_of_every_row(tmp_path):
+    """The rows' own licence verdicts resolve bases through --hub-index too, as `aitrail licenses
+    --hub-index` does for one model: a fine-tune (tagged apache-2.0) of a model the index knows as CC BY-NC
+    is not "unknown" but not allowed for commercial use; without the index the base is unresolved."""
+    from test_hub import hub_main
+
+    from aitrail.hub import query
+
+    base = {"id": "someone/nc-model", "sha": "c" * 40, "card": "---\nlicense: cc-by-nc-4.0\n---\n"}
+    (tmp_path / "idx.jsonl").write_text(json.dumps(base) + "\n", "utf-8")
+    assert hub_main(["hub", "index", str(tmp_path / "idx.jsonl"), "--out", str(tmp_path / "ix"), "--workers", "1",
+                     "-q"]) == 0
+    mine = {"id": "me/ft", "card": "---\nlicense: apache-2.0\nbase_model: someone/nc-model\n---\n"}
+    (tmp_path / "t.jsonl").write_text(json.dumps(mine) + "\n", "utf-8")
+    sql = "select id, verdict_commercial from results"
+    for flag, want in (([], "unknown"), (["--hub-index", str(tmp_path / "ix")], "not_allowed")):
+        out = tmp_path / f"run{len(flag)}"
+        assert hub_main(["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(out), "-q", *flag]) == 0
+        assert json.loads(query.run(out, sql, "json")) == [{"id": "me/ft", "verdict_commercial": want}], flag

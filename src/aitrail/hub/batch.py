@@ -275,6 +275,8 @@ def judge(
         bool(card),
         tuple(f for _, f in weights),
         bool(openness._ARXIV.search(tags)),
+        # the resolvers beyond the curated facts (a hub index...): one process may judge with and without
+        tuple((slot, str(getattr(r, "path", id(r)))) for slot, r in sorted((licenses._EXTRA.get() or {}).items())),
     )
     hit = _MEMO.get(signature) if MEMO else None
     fnds = list(found.findings)

@@ -82,7 +82,8 @@ def _run(args: argparse.Namespace) -> int:
             HubIndexResolver(Path(args.hub_index)).lookup("")
         except ResolverError as e:
             raise AitrailError(f"--hub-index: {e}") from None
-    s = run.run(args.inputs, out, args.engine, args.workers, args.scheduler, args.batch_rows, not args.quiet)
+    ix_path = str(Path(args.hub_index).resolve()) if args.hub_index else None
+    s = run.run(args.inputs, out, args.engine, args.workers, args.scheduler, args.batch_rows, not args.quiet, ix_path)
     if args.lineage or args.hub_index or (out / "lineage").is_dir():
         from . import lineage
 

@@ -39,13 +39,25 @@ def _write_atomic(table: pa.Table, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def work(ipc: bytes, source: str, first_row: int, out: str, key: str) -> dict[str, int]:
-    """Judge one batch (Arrow IPC bytes) and write its parts; returns row counts. Runs in a worker."""
+def work(ipc: bytes, source: str, first_row: int, out: str, key: str, hub_index: str | None = None) -> dict[str, int]:
+    """Judge one batch (Arrow IPC bytes) and write its parts; returns row counts. Runs in a worker.
+    ``hub_index``: an index whose facts the licence verdicts of each row may use for bases the row's own
+    card does not settle, as ``aitrail licenses --hub-index`` does for one model."""
     from . import batch as judge
 
     with pa.ipc.open_stream(ipc) as r:
         b = r.read_next_batch()
-    tables = dict(zip(("results", "findings", "errors"), judge.judge_batch(b, source, first_row)))
+    token = None
+    if hub_index:
+        from ..analyze import licenses
+        from ..resolvers.hub_index import HubIndexResolver
+
+        token = licenses.configure(hub_index=HubIndexResolver(Path(hub_index)))
+    try:
+        tables = dict(zip(("results", "findings", "errors"), judge.judge_batch(b, source, first_row)))
+    finally:
+        if token is not None:
+            licenses._EXTRA.reset(token)
     for t in TABLES:
         _write_atomic(tables[t], part_path(Path(out), t, key))
     return {"records": tables["results"].num_rows, "errors": tables["errors"].num_rows, "rows": b.num_rows}
@@ -94,9 +106,9 @@ def _todo(out: Path, srcs: list[inputs.Source], batch_rows: int) -> Iterator[tup
 
 
 def run_local(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: int,
-              tick: Callable[[dict[str, int]], None]) -> None:
+              tick: Callable[[dict[str, int]], None], hub_index: str | None = None) -> None:
     """Batches judged by ``workers`` processes (1: in this process), at most 2 per worker in flight."""
-    jobs = ((_ipc(b), src, first, str(out), key) for key, src, first, b in _todo(out, srcs, batch_rows))
+    jobs = ((_ipc(b), src, first, str(out), key, hub_index) for key, src, first, b in _todo(out, srcs, batch_rows))
     if workers <= 1:
         for j in jobs:
             tick(work(*j))
@@ -117,7 +129,7 @@ def run_local(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: in
 
 
 def run_dask(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: int, scheduler: str | None,
-             tick: Callable[[dict[str, int]], None]) -> None:
+             tick: Callable[[dict[str, int]], None], hub_index: str | None = None) -> None:
     """The same batches as tasks on a Dask cluster (``scheduler`` address) or a LocalCluster of ``workers``.
 
     Dask reschedules the tasks of a lost worker; each task rewrites only its own parts, so a retried
@@ -139,8 +151,8 @@ def run_dask(out: Path, srcs: list[inputs.Source], batch_rows: int, workers: int
         pending = as_completed(loop=client.loop)
         n = 0
         for key, src, first, b in _todo(out, srcs, batch_rows):
-            pending.add(client.submit(work, _ipc(b), src, first, str(out), key, key=f"hub-{key}", pure=False,
-                                      retries=3))
+            pending.add(client.submit(work, _ipc(b), src, first, str(out), key, hub_index, key=f"hub-{key}",
+                                      pure=False, retries=3))
             n += 1
             while pending.count() >= limit:
                 tick(next(pending).result())

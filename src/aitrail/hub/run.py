@@ -22,7 +22,10 @@ def run(
     scheduler: str | None = None,
     batch_rows: int = 2048,
     progress: bool = False,
+    hub_index: str | None = None,
 ) -> dict[str, Any]:
+    """Judge ``paths`` into ``out``. ``hub_index``: the licence verdicts of every row may resolve bases
+    through that index (each row then judged on its own: slower); the lineage step uses it too (cli)."""
     t0 = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     srcs = engines.prepare(out, paths, batch_rows)
@@ -36,9 +39,9 @@ def run(
 
     try:
         if engine == "dask":
-            engines.run_dask(out, srcs, batch_rows, workers, scheduler, tick)
+            engines.run_dask(out, srcs, batch_rows, workers, scheduler, tick, hub_index)
         else:
-            engines.run_local(out, srcs, batch_rows, workers, tick)
+            engines.run_local(out, srcs, batch_rows, workers, tick, hub_index)
     finally:
         if bar is not None:
             bar.close()
@@ -50,6 +53,7 @@ def run(
         rows_this_run=done["rows"],
         engine=engine,
         workers=workers,
+        hub_index=hub_index,
         missing_columns={str(x.path): x.missing for x in srcs if x.missing and not x.skipped},
         skipped_inputs={str(x.path): x.skipped for x in srcs if x.skipped},
     )
