@@ -64,7 +64,9 @@ def test_polyform_noncommercial_package_with_its_own_binary_format(wheels, capsy
     d = wheels["genderfluid-tiny"]
     rep = _json(["licenses", str(d), "--format", "json"], capsys)
     assert rep["verdict"] == "not_allowed"
+    # METADATA's License-Expression and its LICENSE (PolyForm's text with its "Required Notice:" line filled in)
     assert {c["license"] for c in rep["components"] if c["role"] == "package"} == {"PolyForm-Noncommercial-1.0.0"}
+    assert not [f for f in rep["findings"] if f["rule"] == "license.unidentified-text"]
     assert _json(["licenses", str(d), "--format", "json", "--use", "research"], capsys)["verdict"] == (
         "allowed_with_obligations"
     )
@@ -89,6 +91,12 @@ def test_models_in_a_package_subfolder_are_models_and_evidence_paths_exist(wheel
     for f in inv["findings"]:
         if f.get("path"):
             assert (d / f["path"]).exists(), f
+    # Its METADATA says MIT, but its LICENSE is MIT plus a line: the models declare nothing, so they are read
+    # by the package's licence, and a text aitrail cannot name makes that reading unknown (never silence)
+    rep = _json(["licenses", str(d), "--format", "json"], capsys)
+    assert rep["verdict"] == "unknown"
+    [f] = {f["path"]: f for f in rep["findings"] if f["rule"] == "license.unidentified-text"}.values()
+    assert f["path"].endswith(".dist-info/licenses/LICENSE") and "MIT" in f["message"]
 
 
 def test_a_model_packed_in_a_zip_is_named_not_called_weightless(wheels, capsys):

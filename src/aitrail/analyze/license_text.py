@@ -50,6 +50,10 @@ _COPYRIGHT = re.compile(
     r"(?:[^\n]*?all rights reserved[.;]?|[^\n]*$)",
     re.I | re.M,
 )
+# PolyForm's "Required Notice: Copyright X" lines are the licensor's notices, like a copyright line (its
+# text's own example is "Yoyodyne, Inc."): not content. Only with "Copyright" after it, so that the body's
+# "lines beginning with Required Notice: that the licensor provided", rewrapped to a line start, stays.
+_REQUIRED_NOTICE = re.compile(r"^[^\S\n]*>?[^\S\n]*`?required notice:`?[^\S\n]*copyright\b[^\n]*$", re.I | re.M)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # List numbering ("1.", "b.", "iv)", "(a)") differs between copies of one licence: not content. Found
 # anywhere, not only at a line's start, so that rewrapping (which moves line starts) changes nothing;
@@ -61,7 +65,8 @@ MAX_PARAGRAPHS = 5_000  # paragraphs compared when listing where an unknown text
 
 
 def _normalise(text: str) -> str:
-    text = _COPYRIGHT.sub(" ", text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"'))
+    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = _COPYRIGHT.sub(" ", _REQUIRED_NOTICE.sub(" ", text))
     return _INLINE_MARKER.sub(" ", _strip_markers(_strip_urls(text))).lower()
 
 

@@ -555,7 +555,8 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
             add(model, "model", lic, r, [str(lic.evidence), *companions])
     for path, why in unidentified_texts(inv, model):
         r = Resolution("", license_ref(path.rsplit("/", 1)[-1]), None, "unidentified licence text")
-        add(model, "model", DeclaredLicense("", Evidence(path)), r, [f"{path}: {why}"])
+        role = "package" if ".dist-info/" in path else "model"  # the carrier's text: read with its licence
+        add(model, role, DeclaredLicense("", Evidence(path)), r, [f"{path}: {why}"])
     if not out:
         none = Resolution("", "NOASSERTION", None, "none declared")
         add(model, "model", None, none, ["no licence declared", *companions])
@@ -614,8 +615,10 @@ def unidentified_texts(inv: Inventory, model: Component) -> list[tuple[str, str]
     be identified: (path, what is closest). Each makes the verdict unknown; none is dropped in silence."""
     out = []
     for c in inv.related(model.id, RelationshipKind.CONTAINS):
-        if c.path and ".dist-info/" in c.path:
-            continue  # a package's licence file: the packager's evidence (package_licences), not the model's
+        if c.path and ".dist-info/" in c.path and model.licenses:
+            # a package's licence file: the packager's evidence (package_licences), not the model's — unless
+            # the model declares nothing, and so is read by its package's licence: then that text decides too
+            continue
         ident = c.properties.get("identification") if c.type == ComponentType.LICENSE else None
         if c.path and isinstance(ident, dict) and not ident.get("known"):
             near = max((float(x.get("coverage") or 0) for x in ident.get("closest") or []), default=0.0)
