@@ -11,7 +11,7 @@ from pathlib import Path
 
 import builders
 import pytest
-from conftest import MINILM, spdx_schema_errors
+from conftest import MINILM, SHARED, spdx_schema_errors
 
 import aitrail
 from aitrail.cli import main
@@ -78,8 +78,10 @@ def test_model_inside_an_installed_package(tmp_path):
     info = site / "pkg_with_model-1.2.3.dist-info"
     (info / "licenses").mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg-with-model\nVersion: 1.2.3\nLicense: MIT\n")
+    # the whole MIT text: a fragment is a licence text aitrail cannot name, which (the model declaring
+    # nothing, so read by its package's licence) would rightly be a license.unidentified-text finding
     (info / "licenses" / "LICENSE").write_text(
-        "Permission is hereby granted, free of charge, to any person obtaining a copy of this software"
+        (SHARED / "data" / "licenses" / "texts" / "scancode-db" / "mit.txt").read_text(encoding="utf-8")
     )
     (info / "RECORD").write_text("pkg_with_model/model/model.safetensors,sha256=x,1\n")
     inv = aitrail.scan(model)
