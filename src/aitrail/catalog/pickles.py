@@ -733,9 +733,10 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
         return
     st = obj.state if isinstance(obj.state, dict) else {}
     if obj.func.name in ("NDArrayWrapper", "ZNDArrayWrapper"):
-        # joblib < 0.10: the array is a file beside the pickle, read with np.load(allow_pickle=True) from
-        # os.path.join(<the pickle's folder>, filename). A sibling is judged with its folder; a name that
-        # leaves the folder is not, so it is a note (high).
+        # joblib < 0.10: the array is a file beside the pickle, which joblib (not aitrail) loads with
+        # np.load(allow_pickle=True)  # safe: describes the victim's loader; aitrail only reads the name
+        # from os.path.join(<the pickle's folder>, filename). A sibling is judged with its folder; a name
+        # that leaves the folder is not, so it is a note (high).
         name = st.get("filename")
         if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
             s.notes.append(("sibling-outside", bounded_name(name)))

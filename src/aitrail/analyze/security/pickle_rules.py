@@ -198,7 +198,8 @@ class Judge:
                 out.append(Verdict("high", "pickle.frame-straddle", f"has an opcode that {detail.split(', ', 1)[-1]}",
                                    pickles.REFERENCED, None, why))
             elif kind == "sibling-outside":
-                why = "joblib reads that file with np.load(allow_pickle=True), and it is not among the files judged"
+                why = ("joblib reads that file with np.load(allow_pickle=True), "  # safe: message text, nothing loaded
+                       "and it is not among the files judged")
                 out.append(Verdict("high", "pickle.sibling-outside", f"names the array file {detail} outside its "
                                    f"folder: {why}", pickles.REFERENCED, None, why))
             elif kind == "nested-not-walked":
