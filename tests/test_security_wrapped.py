@@ -140,3 +140,13 @@ def test_joblibs_own_backward_compatibility_pickles_pass(tmp_path):
     assert len(rep["files"]) >= 60
     bad = [(r["path"], f["rule"]) for r in rep["files"] for f in r["findings"] if f["severity"] in ("high", "critical")]
     assert bad == []
+
+
+def test_a_compressed_protocol_0_pickle_past_a_limit_fails_closed(tmp_path):
+    """A 2 MiB protocol-0 string first (past aitrail's line limit, not the loader's), then os.system: the
+    probe cannot rule the import out, so the file is judged and the limit reported (it was unrecognised)."""
+    path = tmp_path / "m.pkl.bz2"
+    path.write_bytes(bz2.compress(b"V" + b"a" * (2 << 20) + b"\n0" + EVIL[0]))
+    with bz2.open(path, "rb") as fh:
+        assert _real_imports(fh) == [("os", "system")]
+    assert ("pickle.limit-exceeded", "high") in _judged(path)

@@ -168,7 +168,7 @@ class _Lines:
         line = self.fh.readline(MAX_LINE + 1)
         self.consumed += len(line)
         if len(line) > MAX_LINE:
-            raise ValueError(f"a protocol-0 argument longer than {MAX_LINE} bytes")
+            raise LimitExceeded(f"a protocol-0 argument longer than {MAX_LINE} bytes")  # ours, not the loader's
         return line
 
     def read(self, n: int) -> bytes:
@@ -1124,6 +1124,8 @@ def imports_before_error(fh: IO[bytes]) -> bool:
                 return False
             if n >= PROBE_OPS:
                 return True  # a long well-formed stream: let the full walk judge it
+    except LimitExceeded:
+        return True  # not read far enough to rule an import out: judged, and the walk reports the limit
     except (ValueError, EOFError, OSError, UnicodeDecodeError, struct.error):
         return False
     return False
@@ -1174,7 +1176,9 @@ def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None, name
             with reopen() as fh:
                 if imports_before_error(Decompressed(fh, codec, "probe")):  # type: ignore[arg-type]
                     return codec
-        except (LimitExceeded, ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
+        except LimitExceeded:
+            return codec  # fail closed: judged as a compressed pickle, and the walk reports the limit
+        except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
             return None
     return None
 
