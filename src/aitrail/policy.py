@@ -349,9 +349,7 @@ def _security(policy: Policy, doc: dict[str, Any], fail: Any, waived: list[dict[
         rule, path = x.get("rule", ""), x.get("path") or ""
         if not rule.startswith(("integrity.", "scan.")) or x.get("severity") not in SEVERITIES:
             continue
-        if SEVERITIES.index(x["severity"]) < floor or (path, rule.removeprefix("scan.")) in judged:
-            continue
-        if (path, rule) in judged:
+        if SEVERITIES.index(x["severity"]) < floor or {(path, rule), (path, rule.removeprefix("scan."))} & judged:
             continue
         w = _waiver(policy, rule, path) or _waiver(policy, rule.removeprefix("scan."), path)
         if w:

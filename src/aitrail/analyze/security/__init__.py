@@ -244,7 +244,7 @@ def _analyse(
         with open(path, "rb") as fh:
             npy(rep, fh, shown, unknown_severity)
     elif fmt == "tar":
-        scan_tar(rep, path, unknown_severity)
+        scan_tar(rep, path, unknown_severity, head)
     elif fmt == "keras":
         _keras(rep, path, shown)
     elif fmt == "hdf5":

@@ -340,11 +340,11 @@ def _inner_zip(
     scan_zip(report, Path(where), frameworks, unknown, source=io.BytesIO(data), depth=depth + 1)
 
 
-def scan_tar(report: FileReport, path: Path, unknown: str) -> None:
-    """Every file member walked as a pickle may be. A compressed tar is read as a stream through the
-    bounded decompressor (tarfile's own would inflate a bomb without limit)."""
-    with open(path, "rb") as head_fh:
-        codec = pickles.compressed_tar(head_fh.read(4096), lambda: open(path, "rb"))
+def scan_tar(report: FileReport, path: Path, unknown: str, head: bytes) -> None:
+    """Every file member walked as a pickle may be. A compressed tar (told by ``head``, the file's first
+    bytes) is read as a stream through the bounded decompressor (tarfile's own would inflate a bomb
+    without limit)."""
+    codec = pickles.compressed_tar(head, lambda: open(path, "rb"))
     raw = open(path, "rb")
     try:
         if codec:
