@@ -20,6 +20,21 @@ def minilm() -> Path:
     return MINILM
 
 
+@pytest.fixture(scope="module")
+def hub_table(tmp_path_factory):
+    """480 real hub rows as Parquet, and the results of one serial `hub run` over them (the engines' oracle)."""
+    import pyarrow.parquet as pq
+    from test_hub import real_rows
+
+    from aitrail.hub import query, run
+
+    d = tmp_path_factory.mktemp("hubtable")
+    pq.write_table(real_rows(480), d / "m.parquet")
+    serial = d / "serial"
+    run.run([str(d / "m.parquet")], serial, batch_rows=40)
+    return d, query.run(serial, "select * exclude (source) from results order by id")
+
+
 def spdx_schema_errors(doc: dict) -> list[str]:
     """Errors of ``doc`` against the official SPDX 3.0.1 JSON schema (offline, from shared/)."""
     import json

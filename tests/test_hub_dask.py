@@ -14,22 +14,16 @@ import signal
 import subprocess
 import sys
 
-import pyarrow.parquet as pq
 import pytest
-from test_hub import real_rows
 
-from aitrail.hub import engines, query, run
+from aitrail.hub import engines, query
 
 WAIT = 300  # seconds a step may take on a loaded machine before the test gives up
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    d = tmp_path_factory.mktemp("hubdask")
-    pq.write_table(real_rows(480), d / "m.parquet")
-    serial = d / "serial"
-    run.run([str(d / "m.parquet")], serial, batch_rows=40)
-    return d, query.run(serial, "select * exclude (source) from results order by id")
+def table(hub_table):
+    return hub_table
 
 
 def test_a_worker_killed_while_holding_tasks_loses_and_duplicates_no_row(table):

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 
-import pyarrow.parquet as pq
 import pytest
-from test_hub import real_rows
 
 from aitrail.hub import query, run
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    d = tmp_path_factory.mktemp("hubeng")
-    pq.write_table(real_rows(480), d / "m.parquet")
-    serial = d / "serial"
-    run.run([str(d / "m.parquet")], serial, batch_rows=40)
-    return d, query.run(serial, "select * exclude (source) from results order by id")
+def table(hub_table):
+    return hub_table
 
 
 def test_local_processes_equal_one_process(table):
