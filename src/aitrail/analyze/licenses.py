@@ -397,7 +397,14 @@ def licence_verdict(r: Resolution, use: str, inherited: bool = False) -> tuple[s
         "host": (f.commercial, f.redistribution) if hosted_is_distribution else (f.commercial,),
     }
     if "unknown" in stances.get(use, ()):
-        return "unknown", [], None
+        # the clause saying why the knowledge base cannot answer (a family tag whose members differ), if any
+        why = {
+            "commercial": f.commercial_clause,
+            "internal": f.internal_clause,
+            "redistribute": f.redistribution_clause,
+        }
+        why["host"] = f.commercial_clause or f.redistribution_clause
+        return "unknown", [], why.get(use)
     triggers = {use} | ({"commercial"} if use == "host" else set())
     if hosted_is_distribution:
         triggers.add("redistribute")

@@ -1,0 +1,68 @@
+"""Hub licence tags that name a family, not a licence (session 6: verdicts on data aitrail did not curate).
+
+The Hub's licence list (hf-license-ids.csv, from the Hub docs) has tags whose full name is "... family":
+`bsd`, `cc`, `gpl`, `lgpl`, `gfdl`, `openrail`, `odc-by`, `odbl`. `cc` was read as CC BY 4.0, so a model
+tagged `cc` (14 in the 2022 hub snapshot) was "allowed" for commercial use although the family includes
+the NonCommercial licences.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from conftest import SHARED
+
+import aitrail
+from aitrail.analyze import licenses as L
+
+LICENSES = SHARED / "data" / "licenses"
+FAMILIES_OF_ONE = {"odc-by", "odbl"}  # families with a single published version: the tag names it
+
+
+def _family_tags() -> list[str]:
+    rows = csv.DictReader(open(LICENSES / "hf-license-ids.csv"))
+    return [r["hf_id"] for r in rows if r["full_name"].lower().endswith("family")]
+
+
+def test_a_family_tag_never_resolves_to_one_member():
+    tags = _family_tags()
+    assert {"bsd", "cc", "gpl", "lgpl", "gfdl", "openrail"} <= set(tags)
+    for tag in set(tags) - FAMILIES_OF_ONE:
+        r = L.resolve(tag)
+        assert r.facts is not None, tag
+        assert r.facts.spdx is None and r.id.startswith("LicenseRef-aitrail-"), (tag, r.id)
+        assert "family" in r.facts.name.lower(), (tag, r.facts.name)
+
+
+def test_cc_is_unknown_for_every_use_it_does_not_grant_and_says_why():
+    r = L.resolve("cc")
+    for use in ("commercial", "internal", "host", "redistribute"):
+        verdict, _terms, why = L.licence_verdict(r, use)
+        assert verdict == "unknown", use
+        assert why and ("NonCommercial" in why or "NoDerivatives" in why), use
+    # every Creative Commons licence grants non-commercial use
+    assert L.licence_verdict(r, "research")[0] == "allowed"
+    # spelled out in prose, the family is the same answer
+    assert L.resolve("Creative Commons").id == r.id
+
+
+def test_a_card_tagged_cc_is_not_allowed_to_pass_as_cc_by(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: cc\n---\n# a model\n")
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    rep = L.report(aitrail.scan(str(tmp_path)), "commercial")
+    assert rep["verdict"] == "unknown"
+    [c] = [c for c in rep["components"] if c["role"] == "model"]
+    assert c["license"] == "LicenseRef-aitrail-cc-family" and "NonCommercial" in c["deciding_clause"]
+
+
+def test_gpl_family_keeps_its_copyleft():
+    fam = L.resolve("gpl").facts
+    assert fam is not None and fam.commercial == "yes"
+    assert L.licence_verdict(L.resolve("gpl"), "redistribute")[0] == "allowed_with_obligations"
+    # relicensing a GPL work (any version) as MIT is laundering; as GPL-3.0 it is not
+    assert not L.carries(L.resolve("mit").facts, fam)
+    assert L.carries(L.resolve("gpl-3.0").facts, fam)
+    assert not L.carries(L.resolve("mit").facts, L.resolve("lgpl").facts)
+    # BSD family: the 4-clause advertising condition is listed, since the tag may mean it
+    terms = {t.id for t in L.resolve("bsd").facts.terms}
+    assert "advertising" in terms
