@@ -803,28 +803,40 @@ class _Prefixed:
 
     def __init__(self, head: bytes, fh: Any) -> None:
         self.head, self.fh = head, fh
+        self.last = b""  # the last byte read, for walk_all's one-byte step back
 
     def read(self, n: int = -1) -> bytes:
         if not self.head:
-            return bytes(self.fh.read(n))
-        if n < 0:
-            out, self.head = self.head + self.fh.read(), b""
-            return bytes(out)
-        out, self.head = self.head[:n], self.head[n:]
-        return out + (self.fh.read(n - len(out)) if len(out) < n else b"")
+            out = bytes(self.fh.read(n))
+        elif n < 0:
+            out, self.head = bytes(self.head + self.fh.read()), b""
+        else:
+            out, self.head = self.head[:n], self.head[n:]
+            out += self.fh.read(n - len(out)) if len(out) < n else b""
+        self.last = out[-1:] or self.last
+        return out
 
     def readline(self, limit: int = -1) -> bytes:
         i = self.head.find(b"\n")
         if i >= 0:
             return self.read(i + 1 if limit < 0 else min(i + 1, limit))
         head, self.head = self.head, b""
-        return head + self.fh.readline(limit - len(head) if limit >= 0 else -1)
+        out = head + self.fh.readline(limit - len(head) if limit >= 0 else -1)
+        self.last = out[-1:] or self.last
+        return out
 
     def tell(self) -> int:
         return -1
 
     def seekable(self) -> bool:
         return False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # Only the one-byte step back of walk_all's "is there another pickle?" probe.
+        if whence != 1 or offset != -1 or not self.last:
+            raise OSError("a look-ahead stream only steps back one byte")
+        self.head, self.last = self.last + self.head, b""
+        return -1
 
 
 class _Walked:
@@ -1220,6 +1232,16 @@ _TEXT_SUFFIXES = frozenset(
     ".txt .json .jsonl .ndjson .csv .tsv .md .xml .yaml .yml .html .htm .fa .fasta .fastq .vcf .bed .sam "
     ".log .sql .srt .vtt .conll .arrow .parquet .npy .npz .safetensors .gguf .onnx .tar .model .vocab".split()
 )
+
+
+def compression_codec(head: bytes) -> str | None:
+    """The compressor a stream starts with (gzip, bz2, xz, zlib, lz4 frame, zstd), from its magic alone."""
+    return _codec(head)
+
+
+def text_name(name: str | None) -> bool:
+    """Whether a (compressed) file's name says text or data, not a pickle (``vocab.txt.gz``)."""
+    return _text_name(name)
 
 
 def _text_name(name: str | None) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from ... import guard
 from ...catalog import pickles
 from ...catalog.base import CatalogError
 from ...catalog.pickles import ARCHIVE_ERRORS, READ_ERRORS
+from ...catalog.sniff import PICKLE_SUFFIXES
 from . import pickle_rules
 from .report import FileReport
 
@@ -254,6 +255,10 @@ def scan_zip(
                     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
                         _inner_zip(report, z, info, path, frameworks, unknown, depth)
                         continue
+                    tar = head[257:262] == b"ustar" or pickles.compressed_tar(head, lambda: z.open(info))  # noqa: B023
+                    if tar:
+                        _zip_tar(report, z, info, where, unknown, depth)
+                        continue
                     if head.startswith(b"\x93NUMPY"):  # numpy.load reads any member by its magic
                         with z.open(info) as fh:
                             npy(report, fh, where, unknown, max_ops=member_ops(info))  # type: ignore[arg-type]
@@ -340,27 +345,47 @@ def _inner_zip(
     scan_zip(report, Path(where), frameworks, unknown, source=io.BytesIO(data), depth=depth + 1)
 
 
+def _zip_tar(
+    report: FileReport, z: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, unknown: str, depth: int
+) -> None:
+    """A tar (compressed or not) inside a zip, streamed through the bounded decompressor."""
+    if depth + 1 > MAX_ZIP_DEPTH:
+        why = f"an archive nested more than {MAX_ZIP_DEPTH} deep"
+        report.add("high", "archive.nesting-limit", f"{where}: {why}: not judged", where)
+        return
+    with z.open(info) as fh:
+        codec = pickles.compression_codec(fh.read(8))
+    with z.open(info) as fh:
+        src: Any = pickles.Decompressed(fh, codec, where) if codec else fh  # type: ignore[arg-type]
+        _tar_stream(report, src, where, unknown, depth + 1)
+
+
 def scan_tar(report: FileReport, path: Path, unknown: str, head: bytes) -> None:
-    """Every file member walked as a pickle may be. A compressed tar (told by ``head``, the file's first
-    bytes) is read as a stream through the bounded decompressor (tarfile's own would inflate a bomb
-    without limit)."""
+    """Every file member judged by its bytes, as the same file on disk would be (a zip such as a .nemo's
+    torch checkpoint, a .npy, a compressed or nested tar, a pickle). A compressed tar (told by ``head``,
+    the file's first bytes) is read as a stream through the bounded decompressor (tarfile's own would
+    inflate a bomb without limit)."""
     codec = pickles.compressed_tar(head, lambda: open(path, "rb"))
-    raw = open(path, "rb")
-    try:
+    with open(path, "rb") as raw:
         if codec:
-            src: Any = pickles.Decompressed(raw, codec, path.name)
-            t = tarfile.open(fileobj=src, mode="r|")
+            _tar_stream(report, pickles.Decompressed(raw, codec, path.name), path.name, unknown, 0)
         else:
-            t = tarfile.open(fileobj=raw, mode="r:")
-        with t:
+            _tar_stream(report, raw, path.name, unknown, 0, mode="r:")
+
+
+def _tar_stream(
+    report: FileReport, src: Any, label: str, unknown: str, depth: int, mode: Literal["r|", "r:"] = "r|"
+) -> None:
+    try:
+        with tarfile.open(fileobj=src, mode=mode) as t:
             for m in t:
                 if not m.isfile():
                     continue
-                where = f"{path.name}:{m.name}"
+                where = f"{label}:{m.name}"
                 try:
                     fh = t.extractfile(m)
                     if fh is not None:
-                        walk_all(report, fh, where, ("numpy", "torch"), unknown, min_pickles=0)
+                        _member(report, fh, m.name, where, m.size, unknown, depth)
                 except ARCHIVE_ERRORS as e:
                     report.add(
                         "high",
@@ -369,13 +394,54 @@ def scan_tar(report: FileReport, path: Path, unknown: str, head: bytes) -> None:
                         where,
                     )
     except pickles.LimitExceeded as e:
-        limit_finding(report, path.name, e)
+        limit_finding(report, label, e)
     except ARCHIVE_ERRORS as e:
         report.add(
-            "high", "tar.corrupt", f"corrupt tar archive ({guard.describe(e)}): a loader may read it differently"
+            "high", "tar.corrupt", f"corrupt tar archive ({guard.describe(e)}): a loader may read it differently", label
         )
-    finally:
-        raw.close()
+
+
+TEXT_HEAD = 4096
+
+
+def _member(
+    report: FileReport, fh: Any, name: str, where: str, size: int, unknown: str, depth: int, inflated: bool = False
+) -> None:
+    """One archive member (streamed: read once, front to back) judged by its content, as the same bytes
+    in a file of that name would be: what a loader opens by its magic (zip, .npy, tar), one layer of
+    compression, and pickles — a protocol 2+ stream whatever the name, any other stream under a
+    pickle-ish name (the walk finds what it imports). Text under other names is not read as a pickle."""
+    head = fh.read(TEXT_HEAD)
+    stream = pickles._Prefixed(head, fh)
+    nested = head.startswith((b"PK\x03\x04", b"PK\x05\x06")) or head[257:262] == b"ustar"
+    if nested and depth + 1 > MAX_ZIP_DEPTH:
+        why = f"an archive nested more than {MAX_ZIP_DEPTH} deep"
+        report.add("high", "archive.nesting-limit", f"{where}: {why}: not judged", where)
+    elif head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if size > MAX_INNER_ZIP:
+            why = "a zip larger than 512 MiB inside an archive"
+            report.add("high", "archive.nesting-limit", f"{where}: {why}: not judged", where)
+            return
+        import io
+
+        data = stream.read(MAX_INNER_ZIP + 1)
+        scan_zip(report, Path(where), ("numpy", "torch"), unknown, source=io.BytesIO(data), depth=depth + 1)
+    elif head[257:262] == b"ustar":
+        _tar_stream(report, stream, where, unknown, depth + 1)
+    elif head.startswith(b"\x93NUMPY"):
+        npy(report, stream, where, unknown)  # type: ignore[arg-type]
+    elif not inflated and (codec := pickles.compression_codec(head)) is not None:
+        # inflated here (not by name): the stream decides what it is, within the decompression limits
+        try:
+            inner = pickles.Decompressed(stream, codec, where)  # type: ignore[arg-type]
+            _member(report, inner, name, where, size, unknown, depth, inflated=True)
+        except pickles.LimitExceeded as e:
+            limit_finding(report, where, e)
+    elif pickles.looks_like_pickle(head):
+        named = name.endswith((".pkl", ".pickle"))
+        walk_all(report, stream, where, ("numpy", "torch"), unknown, malformed="high" if named else "medium")  # type: ignore[arg-type]
+    elif (not pickles.text_name(name)) if inflated else Path(name).suffix.lower() in PICKLE_SUFFIXES:
+        walk_all(report, stream, where, ("numpy", "torch"), unknown, min_pickles=0)  # type: ignore[arg-type]
 
 
 def npy(report: FileReport, fh: IO[bytes], where: str, unknown: str, max_ops: int = pickles.MAX_OPS) -> None:
