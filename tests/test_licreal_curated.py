@@ -1,0 +1,98 @@
+"""Curated base-model facts checked against a real inventory aitrail did not curate (session 6).
+
+The LocalAI gallery (../shared hub-metadata/localai-gallery, 1,709 entries) declares a licence for the
+Hugging Face repos it packages. Where an entry packages a repo that a curated family pattern claims,
+the curated answer (with the family's own bases) must never be more permissive than the entry's licence.
+Found this way: `^nvidia/Nemotron-` claimed the NVIDIA Open Model Licence for Nemotron-Research-Reasoning-
+Qwen-1.5B, which is CC BY-NC 4.0 (a commercial "allowed" for a non-commercial model).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import SHARED
+
+from aitrail import yamlsafe
+from aitrail.analyze import licenses as L
+from aitrail.resolvers.curated import CuratedResolver
+
+GALLERY = SHARED / "data" / "hub-metadata" / "localai-gallery" / "index.yaml"
+ORDER = ("allowed", "allowed_with_obligations", "unknown", "not_allowed")
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9.]", "", s.lower())
+
+
+def _own_repos(entry: dict) -> list[str]:
+    """Repos the entry packages itself: an entry also links the base it was made from, whose licence
+    its `license:` does not describe, so a repo counts only when the entry is named after it."""
+    out = []
+    for url in entry.get("urls") or []:
+        m = re.match(r"https://huggingface\.co/([^/]+/[^/?#]+)", url)
+        if not m:
+            continue
+        name = re.sub(r"(?i)-(gguf|bf16|fp16)$", "", m.group(1).split("/")[1])
+        if _norm(name) and _norm(name) in _norm(str(entry.get("name") or "")):
+            out.append(m.group(1))
+    return out
+
+
+def _chain_verdict(model_id: str) -> str:
+    cr = CuratedResolver()
+    facts = cr.lookup(model_id)
+    assert facts is not None
+    ids = [facts.licences[0].value] + [
+        f.licences[0].value for b in facts.bases if (f := cr.lookup(b.model_id)) is not None
+    ]
+    return max((L.licence_verdict(L.resolve(i), "commercial")[0] for i in ids), key=ORDER.index)
+
+
+def test_curated_families_are_never_more_permissive_than_the_gallery():
+    cr = CuratedResolver()
+    said: dict[str, set[str]] = {}
+    for entry in yamlsafe.load(GALLERY.read_text("utf-8")):
+        declared = L.resolve(str(entry.get("license") or ""))
+        if L.licence_verdict(declared, "commercial")[0] == "unknown":
+            continue
+        for repo in _own_repos(entry):
+            if cr.lookup(repo) is not None:
+                said.setdefault(repo, set()).add(declared.id)
+    # entries that disagree about one repo (gemma-4-E2B-it: "gemma" in two entries, "apache-2.0" in others
+    # and in Google's card) are no truth to test against
+    agreed = {repo: ids.pop() for repo, ids in said.items() if len(ids) == 1}
+    assert len(agreed) >= 50 and len(said) - len(agreed) <= 3
+    worse = []
+    for repo, lid in agreed.items():
+        truth, ours = L.licence_verdict(L.resolve(lid), "commercial")[0], _chain_verdict(repo)
+        if ORDER.index(ours) < ORDER.index(truth):
+            worse.append((repo, lid, ours, truth))
+    assert worse == []
+
+
+@pytest.mark.parametrize(
+    ("repo", "licence"),
+    [
+        ("nvidia/Nemotron-Research-Reasoning-Qwen-1.5B", "CC-BY-NC-4.0"),
+        ("nvidia/Mistral-NeMo-Minitron-8B-Base", "LicenseRef-aitrail-nvidia-open-model"),
+        ("nvidia/Nemotron-H-56B-Base-8K", None),  # a research-only licence: not the Open Model Licence
+        ("mistralai/Pixtral-Large-Instruct-2411", "LicenseRef-aitrail-mrl-0.1"),
+        ("mistralai/Pixtral-12B-2409", "Apache-2.0"),
+        ("Qwen/Qwen2.5-Omni-3B", "LicenseRef-aitrail-qwen-research"),
+        ("Qwen/Qwen2.5-VL-3B-Instruct", "LicenseRef-aitrail-qwen-research"),
+        ("Qwen/Qwen2.5-VL-32B-Instruct", "Apache-2.0"),
+        ("Qwen/Qwen2.5-Math-PRM-72B", "LicenseRef-aitrail-qwen"),
+        ("Qwen/Qwen2-VL-72B-Instruct", "LicenseRef-aitrail-tongyi-qianwen"),
+        ("google/gemma-3-4b-it", "LicenseRef-aitrail-gemma"),
+        ("google/gemma-7b", "LicenseRef-aitrail-gemma"),
+        ("unsloth/gemma-1.1-2b-it-bnb-4bit", "LicenseRef-aitrail-gemma"),
+        ("google/gemma-4-31B-it", "Apache-2.0"),
+        ("distilbert/distilgpt2", "Apache-2.0"),
+        ("openai-community/gpt2-xl", "MIT"),
+    ],
+)
+def test_family_patterns_claim_only_what_their_source_names(repo, licence):
+    facts = CuratedResolver().lookup(repo)
+    assert (facts.licences[0].value if facts else None) == licence
