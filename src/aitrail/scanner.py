@@ -469,7 +469,7 @@ def _assemble(
         inv.add_relationship(Relationship(mid, comp.id, RelationshipKind.CONTAINS))
     if carrier:
         inv.add_relationship(Relationship(carrier.id, mid, RelationshipKind.CONTAINS, evidence=carrier.evidence[:1]))
-    for rel in rels:
+    for rel in _settle_kinds(rels, facts, files):
         src = mid if rel.source == MODEL else rel.source
         dst = mid if rel.target == MODEL else rel.target
         if src != dst:
@@ -489,6 +489,32 @@ def _assemble(
                     "aitrail lineage",
                 )
             )
+
+
+def _settle_kinds(
+    rels: list[Relationship], facts: dict[str, list[tuple[Any, Evidence]]], files: list[Component]
+) -> list[Relationship]:
+    """A card that names a base without ``base_model_relation`` leaves the kind to the hub, which reads
+    it from the repository's files: an adapter_config.json makes an adapter, GGUF weights a
+    quantization (huggingface.co/docs/hub/model-cards#specifying-a-base-model). The scanner does the
+    same, and a kind another file states (adapter_config.json's base) is applied before that guess."""
+    if facts.get("base_model_relation"):
+        return rels
+    guessed, kind, why = [], None, None
+    if facts.get("adapter"):
+        kind, why = Derivation.ADAPTER, facts["adapter"][0][1]
+    elif any(c.type == ComponentType.WEIGHTS and c.format == "gguf" for c in files):
+        kind = Derivation.QUANTIZATION
+        why = next(Evidence(c.path or c.name) for c in files if c.format == "gguf")
+    out = []
+    for r in rels:
+        if r.kind == RelationshipKind.DERIVED_FROM and r.evidence and all(e.key == "base_model" for e in r.evidence):
+            if kind is not None and r.derivation == Derivation.FINE_TUNE:  # the single-base default
+                r = Relationship(r.source, r.target, r.kind, kind, [*r.evidence, why] if why else r.evidence)
+            guessed.append(r)
+        else:
+            out.append(r)
+    return out + guessed
 
 
 def _apply_manifest(

@@ -364,7 +364,7 @@ def catalog(f: FileRef) -> Found:
             out.properties["vocab_size"] = toks["length"]
         elif isinstance(toks, list):
             out.properties["vocab_size"] = len(toks)
-    _lineage(out, f, kv, isinstance(ft, int) and ft not in (0, 1, 32))
+    _lineage(out, f, kv)
     return out
 
 
@@ -394,16 +394,23 @@ def _license(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
     )
 
 
-def _lineage(out: Found, f: FileRef, kv: dict[str, Any], quantized: bool) -> None:
-    """general.base_model.{i}.* (GGUF naming convention)."""
+def _lineage(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
+    """general.base_model.{i}.* (GGUF naming convention).
+
+    They are the parents of the model named by general.name, as gguf-py's converter writes them: the
+    ``base_model`` of the card of the model being converted (gguf-py ``Metadata.load``). A quantized
+    GGUF of Qwen2.5-0.5B-Instruct names Qwen2.5-0.5B: Instruct is a fine-tune of it, this file a
+    quantization of Instruct. So the file says *that* the model derives from these bases, not *how*
+    (the kind is the base card's business): unknown. A base that is the model itself is no base."""
     n_base = kv.get("general.base_model.count")
     ev = f.ev
+    own = {_norm_name(_str(kv, "general.name", 200)), _norm_name(_repo_from_url(kv.get("general.source.repo_url")))}
     for i in range(n_base if isinstance(n_base, int) and 0 < n_base < 100 else 0):
         p = f"general.base_model.{i}."
         org, name = _str(kv, p + "organization", 100), _str(kv, p + "name", 100)
         repo = _str(kv, p + "repo_url", 500)
         ident = _repo_from_url(repo) or (f"{org}/{name}" if org and name else name)
-        if not ident:
+        if not ident or ({_norm_name(ident), _norm_name(name)} & own) - {""}:
             continue
         base = model_component(text(ident), ev(key=p + "name", value=ident))
         if repo:
@@ -411,13 +418,17 @@ def _lineage(out: Found, f: FileRef, kv: dict[str, Any], quantized: bool) -> Non
         out.components.append(base)
         out.relationships.append(
             Relationship(
-                MODEL,
-                base.id,
-                RelationshipKind.DERIVED_FROM,
-                Derivation.QUANTIZATION if quantized else Derivation.UNKNOWN,
-                [ev(key=p + "name", value=ident)],
+                MODEL, base.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [ev(key=p + "name", value=ident)]
             )
         )
+
+
+def _norm_name(name: str | None) -> str:
+    """A model name as gguf-py may retitle it ("Qwen/Qwen2.5-0.5B", "Qwen2.5 0.5B"): the last part,
+    lower case, without separators."""
+    if not name:
+        return ""
+    return "".join(ch for ch in name.rsplit("/", 1)[-1].lower() if ch.isalnum())
 
 
 def _check_data_section(f: FileRef, kv: dict[str, Any], tensors: list[Tensor], header_end: int, out: Found) -> None:

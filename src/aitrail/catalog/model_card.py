@@ -356,6 +356,9 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
         c = model_component(b.strip(), e)
         out.components.append(c)
         out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, kind, [e]))
+    # Without this key the kind above is the hub's default guess, which the scanner corrects from the
+    # folder's files as the hub does (an adapter_config.json: adapter; GGUF weights: quantized).
+    out.fact("base_model_relation", relation, ev("base_model_relation", relation))
 
     results = _model_index(meta.get("model-index"), f, out)
     if results:

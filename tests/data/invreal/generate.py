@@ -1,0 +1,110 @@
+"""Regenerate the fixtures of tests/test_invreal_*.py with the real libraries (not run by the tests).
+
+    benchmarks/work/fixturegen/bin/python tests/data/invreal/generate.py
+
+Made with torch 2.14.1, transformers 5.24.0, peft 0.21.2, diffusers 0.42.1, sentence-transformers 6.3.0,
+timm 1.0.31 (CPU). Weights are random and tiny; only the layout and metadata the libraries write matter.
+Each folder is as the library's save call left it, except where noted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).parent
+
+
+def fresh(name: str) -> Path:
+    d = HERE / name
+    shutil.rmtree(d, ignore_errors=True)
+    return d
+
+
+def llama_config():  # type: ignore[no-untyped-def]
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=128,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
+
+
+def peft_lora() -> None:
+    """peft save_pretrained of a LoRA on a model loaded as meta-llama/Llama-3.2-1B."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaForCausalLM
+
+    m = LlamaForCausalLM(llama_config())
+    m.name_or_path = m.config._name_or_path = "meta-llama/Llama-3.2-1B"  # as from_pretrained(that id) sets
+    pm = get_peft_model(m, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    pm.save_pretrained(fresh("peft-lora"))
+
+
+def ddpm_pipeline() -> None:
+    """diffusers save_pretrained of a DDPMPipeline (model_index.json, unet/, scheduler/)."""
+    from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+    unet = UNet2DModel(
+        sample_size=8,
+        in_channels=3,
+        out_channels=3,
+        layers_per_block=1,
+        block_out_channels=(4, 8),
+        norm_num_groups=4,
+        down_block_types=("DownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "UpBlock2D"),
+    )
+    DDPMPipeline(unet=unet, scheduler=DDPMScheduler()).save_pretrained(fresh("ddpm-pipeline"))
+
+
+def sentence_transformer() -> None:
+    """sentence-transformers save of Transformer + Pooling + Normalize without a model name: its card
+    template titles the card with the class name ("# SentenceTransformer")."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    tmp = HERE / "_bert"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(27)]
+    (tmp / "vocab.txt").write_text("\n".join(vocab))
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=16,
+    )
+    BertModel(cfg).save_pretrained(tmp)
+    BertTokenizerFast(str(tmp / "vocab.txt")).save_pretrained(tmp)
+    word = models.Transformer(str(tmp))
+    st = SentenceTransformer(modules=[word, models.Pooling(word.get_word_embedding_dimension()), models.Normalize()])
+    st.save(str(fresh("st-model")))
+    shutil.rmtree(tmp)
+
+
+def timm_model() -> None:
+    """timm's save_for_hf (config.json with architecture + pretrained_cfg, model.safetensors)."""
+    import timm
+    from timm.models._hub import save_for_hf
+
+    m = timm.create_model("test_vit", pretrained=False, num_classes=3)
+    save_for_hf(m, fresh("timm-vit"), model_config={"label_names": ["a", "b", "c"]}, safe_serialization=True)
+    (HERE / "timm-vit" / "model.safetensors").unlink()  # 1.2 MB; the tests write small weights beside config.json
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    peft_lora()
+    ddpm_pipeline()
+    sentence_transformer()
+    timm_model()
