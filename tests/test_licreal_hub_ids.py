@@ -66,3 +66,27 @@ def test_gpl_family_keeps_its_copyleft():
     # BSD family: the 4-clause advertising condition is listed, since the tag may mean it
     terms = {t.id for t in L.resolve("bsd").facts.terms}
     assert "advertising" in terms
+
+
+def test_configured_resolvers_is_a_read_only_view_of_configure():
+    assert dict(L.configured_resolvers()) == {}
+
+    class Fake:
+        name = "registry"
+
+        def lookup(self, model_id, revision=None):
+            return None
+
+    token = L.configure(registry=Fake(), hub_index=None)
+    try:
+        view = L.configured_resolvers()
+        assert list(view) == ["registry"] and view["registry"].name == "registry"
+        try:
+            view["online"] = Fake()  # type: ignore[index]
+        except TypeError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("the view must be read-only")
+    finally:
+        L.reset_resolvers(token)
+    assert dict(L.configured_resolvers()) == {}

@@ -7,10 +7,12 @@ The facts are data (``knowledge/licenses.yaml``); this module only reads and com
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from .. import yamlsafe
@@ -457,6 +459,17 @@ def configure(**resolvers: Any) -> Token[dict[str, Any] | None]:
     """Add resolvers beyond the defaults (siblings and curated facts), by slot: ``registry=``,
     ``hub_index=``, ``online=``. Returns a token for ``_EXTRA.reset`` (the CLI sets them per command)."""
     return _EXTRA.set({k.replace("_", "-"): v for k, v in resolvers.items() if v is not None})
+
+
+def configured_resolvers() -> Mapping[str, Any]:
+    """The resolvers :func:`configure` added, by slot (``registry``, ``hub-index``, ``online``); empty when
+    none. A read-only view: change them with :func:`configure` and :func:`reset_resolvers`."""
+    return MappingProxyType(dict(_EXTRA.get() or {}))
+
+
+def reset_resolvers(token: Token[dict[str, Any] | None]) -> None:
+    """Undo the :func:`configure` call that returned ``token``."""
+    _EXTRA.reset(token)
 
 
 def resolvers_for(inv: Inventory) -> list[Any]:
