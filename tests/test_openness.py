@@ -141,7 +141,9 @@ def test_folder_grading_says_where_evidence_came_from(tmp_path, capsys):
     assert set(a) >= {"mof", "osaid", "index", "summary"}
     comps = {c["component"]: c for c in a["mof"]["components"]}
     assert comps["Model parameters (Final)"]["status"] == "open"
-    assert comps["Model parameters (Final)"]["declared_at"] == "found: model.safetensors"
+    # the weights' evidence names the file and every licence over them, with where each was read
+    at = comps["Model parameters (Final)"]["declared_at"]
+    assert at.startswith("found: model.safetensors; licences: Apache-2.0 (README.md [license]); MIT (")
     assert comps["Training code"]["status"] == "missing"
     assert a["summary"].startswith("Open weights, not open source AI")
     # the exported declaration grades the same

@@ -33,6 +33,9 @@ LABELS = {
     3: "Class III - Open Model",
 }
 TECH_REPORT, RESEARCH_PAPER = 11, 21
+# SPDX's "no assertion": the licence of a component built from a scan that aitrail could not establish
+# (an unidentified licence text, a base model whose licence is unresolved, a dataset without one)
+UNKNOWN = "NOASSERTION"
 SOURCE = "Model Openness Framework v1.0 (LF AI & Data), as implemented by the Model Openness Tool"
 
 
@@ -281,7 +284,9 @@ def grade(d: Declaration) -> MofGrade:
         for c in comp["invalid"]:
             lic = ev[target]["licenses"][c]
             meant = reading(lic)
-            if meant and meant != lic and kb.is_open(meant):  # the words must not call Apache 2.0 closed
+            if lic == UNKNOWN:
+                needs.append(f"{name(c)}: licence not known ({d.evidence.get(c) or 'no evidence'})")
+            elif meant and meant != lic and kb.is_open(meant):  # the words must not call Apache 2.0 closed
                 needs.append(
                     f"{name(c)}: under '{lic}', not a licence id the MOT recognises (aitrail reads it as {meant}, "
                     "an open licence: declare that id)"
@@ -298,6 +303,8 @@ def grade(d: Declaration) -> MofGrade:
             state = {"unlicensed": "released without a licence", "not open": "released under a licence not open"}.get(
                 status, "released under an open licence"
             )
+            if lic == UNKNOWN:  # a licence aitrail could not establish: not open, and not said to be closed
+                state = "licence not known"
         else:
             lic, status, state = None, "missing", d.absent(c.id)
         components.append(

@@ -187,6 +187,8 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
     weights_state = next((it["state"] for it in items if it["item"] == "Model parameters"), "not declared")
     if open_weights:
         head = "Open weights, not open source AI"
+    elif weights_released and weights_lic == UNKNOWN:
+        head = "Weights released, licence not known: not open source AI"
     elif weights_released and weights_lic and weights_lic.strip().lower() in PROPRIETARY:
         head = f"Not open source AI: the weights are declared {weights_lic}"
     elif weights_released and weights_lic:
@@ -208,7 +210,12 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
     if unlicensed:
         more = " and more" if len(unlicensed) > 4 else ""
         why.append("released without a licence: " + ", ".join(unlicensed[:4]) + more)
-    closed = [it["item"].lower() for it in items if it["status"] == "licence"]
+    unknown = [it["item"].lower() for it in items if it["status"] == "licence" and set(it["licenses"]) == {UNKNOWN}]
+    if unknown:
+        why.append("licence not known: " + ", ".join(unknown[:4]) + (" and more" if len(unknown) > 4 else ""))
+    closed = [
+        it["item"].lower() for it in items if it["status"] == "licence" and it["item"].lower() not in unknown
+    ]
     if closed:
         more = " and more" if len(closed) > 4 else ""
         why.append("released but not under open licences: " + ", ".join(closed[:4]) + more)
@@ -224,6 +231,48 @@ def assess(d: mof.Declaration) -> dict[str, Any]:
 # -- a declaration from a scanned folder ------------------------------------------------------
 
 _ARXIV = re.compile(r"arxiv:\s*(\d{4}\.\d{4,5})", re.I)
+# a licence aitrail could not establish: not open, and the words say "licence not known", never
+# "released without a licence" (that is a fact about the release)
+UNKNOWN = mof.UNKNOWN
+
+
+def _graded_id(r: lic_kb.Resolution) -> str:
+    """The licence id graded for one resolved licence: an expression's alternative that is open (OR), or
+    its first part that is not (AND); an unidentified licence is UNKNOWN."""
+    kb = mof.knowledge()
+    if r.parts:
+        ids = [_graded_id(p) for p in r.parts]
+        if r.operator == "OR":
+            return next((i for i in ids if kb.is_open(i)), ids[0])
+        return next((i for i in ids if not kb.is_open(i)), ids[0])
+    if r.facts is None:
+        return UNKNOWN
+    return r.facts.spdx or r.id
+
+
+def _governing(lics: list[tuple[str, str]]) -> str | None:
+    """One licence standing for several that all apply (a model's own and its bases'): open only when
+    every one is; else the first that is not. None when there are none."""
+    kb = mof.knowledge()
+    if not lics:
+        return None
+    return next((lic for lic, _ in lics if not kb.is_open(lic)), lics[0][0])
+
+
+def weights_licences(inv: Inventory, m: Component) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(own, bases): every licence that governs the weights, as the licence verdicts read them
+    (analyze.licenses.entries), each with its evidence. Own: the model's declared licences and any
+    licence text in it that could not be identified (the package's when the model declares none). Bases:
+    each ancestor's licence (a derivative contains its base), or UNKNOWN when it could not be resolved."""
+    es = lic_kb.entries(inv, m, "redistribute")
+    own = [e for e in es if e.role == "model" and e.resolution.matched_by != "none declared"]
+    if not own:
+        own = [e for e in es if e.role == "package"]
+    bases = [e for e in es if e.role == "base-model"]
+    return (
+        [(_graded_id(e.resolution), "; ".join(e.evidence[:1])) for e in own],
+        [(_graded_id(e.resolution), "; ".join(e.evidence[:2])) for e in bases],
+    )
 
 
 def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declaration | None = None) -> mof.Declaration:
@@ -238,10 +287,8 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     comps: list[int] = []
     comp_lics: dict[int, str | None] = {}
     evidence: dict[int, str] = {}
-    model_lics = [lic_kb.of(x) for x in m.licenses]
-    spdx_model = next((r.facts.spdx or r.id for r in model_lics if r.facts), None) or (
-        model_lics[0].id if model_lics else None
-    )
+    own, bases = weights_licences(inv, m)
+    spdx_model = own[0][0] if own else None
     files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
     licence_files = [c for c in files if c.type == ComponentType.LICENSE and c.licenses]
     code_lic = next((x.licenses[0].spdx or x.licenses[0].value for x in licence_files), None) or spdx_model
@@ -255,7 +302,10 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
 
     weights = [c for c in files if c.type == ComponentType.WEIGHTS]
     if weights:
-        add("Model parameters (Final)", spdx_model, f"found: {weights[0].path}")
+        # the weights are open only when every licence over them is: their own and their bases'
+        lics = own + bases
+        named = "; ".join(f"{lic} ({why})" for lic, why in lics) or "no licence declared"
+        add("Model parameters (Final)", _governing(lics), f"found: {weights[0].path}; licences: {named}")
     card = next((c for c in files if c.format == "model-card"), None)
     if card:
         add("Model card", spdx_model, f"found: {card.path}")
@@ -270,14 +320,10 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         add("Training code", None, f"declared: training_code {m.properties['training_code']} (licence not declared)")
     if m.properties.get("evaluation_results"):
         add("Evaluation results", spdx_model, "found: model card model-index")
-    datasets = inv.related(m.id, RelationshipKind.TRAINED_ON)
-    released = [d for d in datasets if d.licenses and d.properties.get("url")]
-    if released:
-        lic = released[0].licenses[0]
-        add("Datasets", lic.spdx or lic.value, f"declared: datasets {', '.join(d.name for d in released[:3])}")
-    tested = [d for d in inv.related(m.id, RelationshipKind.TESTED_ON) if d.licenses and d.properties.get("url")]
-    if tested:
-        add("Evaluation data", tested[0].licenses[0].spdx or tested[0].licenses[0].value, "declared: evaluation data")
+    for kind, name in ((RelationshipKind.TRAINED_ON, "Datasets"), (RelationshipKind.TESTED_ON, "Evaluation data")):
+        lic, why = _data_licence(inv.related(m.id, kind))
+        if why:
+            add(name, lic, why)
     tags = " ".join(map(str, m.properties.get("tags") or []))
     paper = _ARXIV.search(tags)
     if paper:
@@ -299,6 +345,24 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         d.paths.update(overlay.paths)
         d.not_released += [c for c in overlay.not_released if c not in d.components]
     return d
+
+
+def _data_licence(datasets: list[Component]) -> tuple[str | None, str | None]:
+    """(licence, evidence) of the data component standing for ``datasets``, or (None, None) when none
+    is released (a licence and a location). The component is the whole of the data: open only when
+    every dataset has a location and open licences; a dataset whose licence is not given makes it
+    UNKNOWN; one under terms that are not open makes it that licence."""
+    released = [d for d in datasets if d.licenses and d.properties.get("url")]
+    if not released:
+        return None, None
+    lics = [(_graded_id(lic_kb.of(x)), d.name) for d in released for x in d.licenses]
+    lics += [(UNKNOWN, d.name) for d in datasets if d not in released]
+    named = "; ".join(
+        f"{d.name}: " + (", ".join(x.value for x in d.licenses) or "licence not given")
+        + ("" if d.properties.get("url") else ", location not given")
+        for d in datasets[:6]
+    ) + (f"; and {len(datasets) - 6} more" if len(datasets) > 6 else "")
+    return _governing(lics), f"declared: {len(datasets)} datasets ({named})"
 
 
 def export_mof(d: mof.Declaration) -> dict[str, Any]:

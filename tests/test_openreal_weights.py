@@ -1,0 +1,112 @@
+"""Openness of a scanned folder on cards aitrail did not write: the weights are open only when every
+licence over them is (their own and their bases', as the licence verdicts read them), and the data
+component is open only when every dataset is. Cards in tests/data/openreal were written by the real
+libraries (make_cards.py: transformers' Trainer card, huggingface_hub's template)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import builders
+
+import aitrail
+from aitrail.analyze import openness
+
+CARDS = Path(__file__).parent / "data" / "openreal"
+
+
+def _assess(folder: Path) -> dict:
+    inv = aitrail.scan(folder, hash_files=False)
+    [d] = openness.declarations(inv, folder)
+    return openness.assess(d)
+
+
+def _folder(tmp_path: Path, card: str, weights: str = "model.safetensors") -> Path:
+    (tmp_path / "README.md").write_text(card, encoding="utf-8")
+    builders.safetensors_file(tmp_path / weights)
+    return tmp_path
+
+
+def _comp(a: dict, name: str) -> dict:
+    return next(c for c in a["mof"]["components"] if c["component"] == name)
+
+
+def _item(a: dict, name: str) -> dict:
+    return next(it for r in a["osaid"]["requirements"] for it in r["items"] if it["item"] == name)
+
+
+def test_a_fine_tune_of_llama_2_declaring_apache_is_not_open_weights(tmp_path):
+    """The Trainer's card of a Llama 2 fine-tune says `license: apache-2.0`: the weights still contain
+    Llama 2, under the Llama 2 Community Licence. Before: "open" (Apache-2.0), Index weights open."""
+    a = _assess(_folder(tmp_path, (CARDS / "trainer_card.md").read_text("utf-8")))
+    w = _comp(a, "Model parameters (Final)")
+    assert w["status"] == "not open" and w["license"] == "LicenseRef-aitrail-llama-2"
+    # the evidence names the file, each licence and where it was read (the card key, the curated fact)
+    assert w["declared_at"].startswith("found: model.safetensors; licences: Apache-2.0 (README.md")
+    assert "meta-llama/Llama-2-7b-hf" in w["declared_at"] and "base_models.yaml" in w["declared_at"]
+    assert _item(a, "Model parameters")["status"] == "licence"
+    dims = a["index"]["dimensions"]
+    assert dims["weights_endmodel"]["class"] == dims["weights_basemodel"]["class"] == "partial"
+    assert dims["licenses"]["class"] == "partial"
+    assert not a["summary"].startswith("Open weights")
+
+
+def test_two_licences_declared_both_apply(tmp_path):
+    """huggingface_hub's template card with `license: [apache-2.0, cc-by-nc-4.0]`: the licence verdicts
+    apply both (a conflict), so the weights are not open. Before: the first one only ("open")."""
+    a = _assess(_folder(tmp_path, (CARDS / "hub_template_card.md").read_text("utf-8")))
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["license"]) == ("not open", "CC-BY-NC-4.0")
+    assert "Apache-2.0 (README.md" in w["declared_at"] and "CC-BY-NC-4.0 (README.md" in w["declared_at"]
+    assert a["index"]["dimensions"]["weights_endmodel"]["class"] == "partial"
+
+
+def test_a_base_whose_licence_is_unknown_leaves_the_weights_licence_unknown(tmp_path):
+    card = "---\nlicense: mit\nbase_model: some-lab/unpublished-base-7b\n---\n# m\nA fine-tune.\n"
+    a = _assess(_folder(tmp_path, card))
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["license"], w["state"]) == ("not open", "NOASSERTION", "licence not known")
+    assert "some-lab/unpublished-base-7b" in w["declared_at"]
+    assert a["summary"].startswith("Weights released, licence not known")
+    assert "released without a licence" not in a["summary"]
+
+
+def test_an_open_base_keeps_open_weights(tmp_path):
+    """The rule is every licence, not "any base": a fine-tune of Mistral 7B (Apache-2.0) under MIT."""
+    card = "---\nlicense: mit\nbase_model: mistralai/Mistral-7B-v0.1\n---\n# m\nA fine-tune.\n"
+    a = _assess(_folder(tmp_path, card))
+    assert _comp(a, "Model parameters (Final)")["status"] == "open"
+    assert a["summary"].startswith("Open weights, not open source AI")
+
+
+def _with_data(tmp_path: Path, datasets: str) -> dict:
+    _folder(tmp_path, "---\nlicense: apache-2.0\n---\n# m\nA model.\n")
+    (tmp_path / "aitrail.yaml").write_text("datasets:\n" + datasets, encoding="utf-8")
+    return _assess(tmp_path)
+
+
+OPEN = "  - {name: open-part, license: cc-by-4.0, url: 'https://data.example/open'}\n"
+
+
+def test_the_data_is_open_only_when_every_dataset_is(tmp_path):
+    """Before: the first dataset's licence stood for all of them."""
+    nc = "  - {name: nc-part, license: cc-by-nc-4.0, url: 'https://data.example/nc'}\n"
+    a = _with_data(tmp_path, OPEN + nc)
+    d = _comp(a, "Datasets")
+    assert (d["status"], d["license"]) == ("not open", "CC-BY-NC-4.0")
+    assert "open-part: cc-by-4.0" in d["declared_at"] and "nc-part: cc-by-nc-4.0" in d["declared_at"]
+    assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "partial"
+
+
+def test_a_dataset_without_a_licence_makes_the_data_licence_unknown(tmp_path):
+    a = _with_data(tmp_path, OPEN + "  - {name: scraped-part, url: 'https://data.example/s'}\n")
+    d = _comp(a, "Datasets")
+    assert (d["license"], d["state"]) == ("NOASSERTION", "licence not known")
+    assert "scraped-part: licence not given" in d["declared_at"]
+    assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "partial"
+
+
+def test_every_dataset_open_is_open(tmp_path):
+    a = _with_data(tmp_path, OPEN + "  - {name: more, license: odc-by, url: 'https://data.example/m'}\n")
+    assert _comp(a, "Datasets")["status"] == "open"
+    assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "open"
