@@ -708,6 +708,9 @@ _GETATTR = frozenset({"builtins.getattr", "__builtin__.getattr"})
 _PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
 # cloudpickle's _builtin_type("X") is getattr(types, "X") (MethodType, CodeType...)
 _TYPES_BY_NAME = frozenset({"cloudpickle.cloudpickle._builtin_type", "cloudpickle.cloudpickle_fast._builtin_type"})
+# dill's _load_type("X") is a builtin type ("slice", "bytearray"), else a types.* one ("CodeType"): dill
+# pickles every builtin type this way, so plain data (a pandas frame's slices) names them through it
+_DILL_TYPES = frozenset({"dill._dill._load_type", "dill.dill._load_type"})
 
 
 def _resolved_name(func: Any, args: Any) -> Global | None:
@@ -718,6 +721,12 @@ def _resolved_name(func: Any, args: Any) -> Global | None:
         return Global(args[0].module, bounded_name(f"{args[0].name}.{args[1]}"))
     if len(args) == 1 and func.dotted in _TYPES_BY_NAME and isinstance(args[0], str):
         return Global("types", bounded_name(args[0]))
+    if len(args) == 1 and func.dotted in _DILL_TYPES and isinstance(args[0], str):
+        import builtins
+
+        # only a lookup in the builtins table, nothing called; other names are judged as types.X
+        builtin = args[0].isidentifier() and isinstance(getattr(builtins, args[0], None), type)
+        return Global("builtins" if builtin else "types", bounded_name(args[0]))
     return None
 _LITERALS = frozenset(
     "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
