@@ -96,3 +96,20 @@ def test_curated_families_are_never_more_permissive_than_the_gallery():
 def test_family_patterns_claim_only_what_their_source_names(repo, licence):
     facts = CuratedResolver().lookup(repo)
     assert (facts.licences[0].value if facts else None) == licence
+
+
+@pytest.mark.parametrize(
+    ("repo", "base"),
+    [
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "Qwen/Qwen2.5-Math-1.5B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "Qwen/Qwen2.5-Math-7B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-14B", "Qwen/Qwen2.5-14B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "Qwen/Qwen2.5-32B"),
+        ("deepseek-ai/DeepSeek-R1-0528-Qwen3-8B", "Qwen/Qwen3-8B-Base"),
+    ],
+)
+def test_each_distilled_model_names_its_own_base(repo, base):
+    facts = CuratedResolver().lookup(repo)
+    assert [b.model_id for b in facts.bases] == [base]
+    # and that base is itself resolved (the chain does not stop at an unknown hop)
+    assert CuratedResolver().lookup(base) is not None

@@ -111,3 +111,25 @@ def library_component(name: str, version_spec: str | None, evidence: Evidence, e
     elif ecosystem == "conda":
         c.purl = f"pkg:conda/{norm}" + (f"@{c.version}" if c.version else "")
     return c
+
+
+# The sentence the Hugging Face trainers write into every card they generate: transformers'
+# TrainingSummary.to_model_card (modelcard.py) and TRL's templates (lm_model_card.md, rm_model_card.md):
+# "This model is a fine-tuned version of [{base}](https://huggingface.co/{base})". Cards written before
+# transformers put `base_model` into the front matter (2023) state their base only there.
+_GENERATED_BASE = re.compile(
+    r"\bis a fine-tuned version of\s+\[([^\[\]\n]{1,200})\]\(https://huggingface\.co/([^()\s]{1,200})\)"
+)
+
+
+def generated_base(body: str, first_line: int = 1) -> tuple[str, int, str] | None:
+    """The base model named by the trainers' generated card sentence: (repo id, line, the sentence), or None.
+    The link is the repo; the bracket text (the same id, as the trainers write it) must agree with it, so
+    prose linking some other page is not read as lineage."""
+    m = _GENERATED_BASE.search(body)
+    if m is None:
+        return None
+    shown, target = m.group(1).strip(), m.group(2).strip().rstrip("/")
+    if not is_repo_id(target) or shown.lower() not in (target.lower(), target.rpartition("/")[2].lower()):
+        return None
+    return target, first_line + body.count("\n", 0, m.start()), text(m.group(0))
