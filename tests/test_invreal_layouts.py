@@ -120,3 +120,96 @@ def test_stated_relation_beats_the_files(tmp_path, relation):
     (tmp_path / "README.md").write_text(f"---\nbase_model: org/base\nbase_model_relation: {relation}\n---\n")
     got = _bases(aitrail.scan(tmp_path, hash_files=False))["model:org/base"]
     assert got == {"merge": "merge", "quantized": "quantization"}[relation]
+
+
+def _copy(name: str, to: Path) -> Path:
+    import shutil
+
+    shutil.copytree(DATA / name, to / name)
+    return to / name
+
+
+def _boms_validate(inv: aitrail.Inventory) -> dict:
+    from conftest import spdx_schema_errors
+
+    from aitrail.export import cyclonedx, spdx
+
+    for version in ("1.6", "1.7"):
+        assert cyclonedx.validate(cyclonedx.dumps(inv, spec_version=version), version) is None
+    doc = json.loads(spdx.dumps(inv))
+    assert spdx_schema_errors(doc) == [] and spdx.conformance(doc) == []
+    return json.loads(cyclonedx.dumps(inv))
+
+
+def test_diffusers_pipeline_is_one_model_of_its_pipeline_class(tmp_path):
+    # StableDiffusionPipeline.save_pretrained: model_index.json + unet/ vae/ (diffusers) + text_encoder/ (a
+    # transformers CLIPTextModel config) + tokenizer/ + scheduler/. The pipeline's class was not read at all;
+    # the model took the text encoder's model_type (clip_text_model) as its own
+    inv = aitrail.scan(_copy("sd-pipeline", tmp_path), hash_files=False)
+    [m] = inv.models()
+    p = m.properties
+    assert p["architecture"] == "StableDiffusionPipeline" and p["library"] == "diffusers"
+    assert "model_type" not in p and "transformers_version" not in p  # the text encoder's, not the pipeline's
+    assert p["provenance"]["architecture"][0] == {"path": "model_index.json", "key": "_class_name",
+                                                  "value": "StableDiffusionPipeline"}
+    index = next(c for c in inv.components if c.path == "model_index.json")
+    assert index.properties["parts"]["text_encoder"] == "transformers.CLIPTextModel"
+    libs = {c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)}
+    assert libs == {"diffusers", "transformers"}
+    weights = {c.path for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.type.value == "weights"}
+    assert weights == {"unet/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.safetensors",
+                       "text_encoder/model.safetensors"}
+    params = _boms_validate(inv)["metadata"]["component"]["modelCard"]["modelParameters"]
+    assert params["modelArchitecture"] == "StableDiffusionPipeline"
+
+
+def test_diffusers_pipeline_inside_a_models_folder(tmp_path):
+    _copy("ddpm-pipeline", tmp_path)
+    _copy("peft-lora", tmp_path)
+    models = {m.name: m for m in aitrail.scan(tmp_path, hash_files=False).models()}
+    assert set(models) == {"ddpm-pipeline", "peft-lora"}  # the unet/ part is no model of its own
+    assert models["ddpm-pipeline"].properties["architecture"] == "DDPMPipeline"
+
+
+def test_sentence_transformers_template_title_is_no_name(tmp_path):
+    # sentence-transformers titles the card of an unnamed model with its class ("# SentenceTransformer",
+    # "# SentenceTransformer based on X"): that named the model "SentenceTransformer"
+    folder = _copy("st-model", tmp_path)
+    [m] = aitrail.scan(folder, hash_files=False).models()
+    assert m.name == "st-model" and m.properties["class_name"] == "SentenceTransformer"
+    card = (folder / "README.md").read_text()
+    card = card.replace("# SentenceTransformer\n", "# SentenceTransformer based on org/x\n")
+    (folder / "README.md").write_text(card)
+    (folder / "config_sentence_transformers.json").write_text("{}")  # written before v5: no model_type
+    [m] = aitrail.scan(folder, hash_files=False).models()
+    assert m.name == "st-model"
+    (folder / "README.md").write_text(card.replace("# SentenceTransformer based on org/x", "# acme-embed-small"))
+    assert aitrail.scan(folder, hash_files=False).models()[0].name == "acme-embed-small"
+
+
+def test_timm_config_gives_architecture_task_and_licence(tmp_path):
+    # timm's save_for_hf config.json has "architecture" (no "architectures"/"model_type"): it was not read
+    folder = _copy("timm-vit", tmp_path)
+    builders.safetensors_file(folder / "model.safetensors")
+    inv = aitrail.scan(folder, hash_files=False)
+    [m] = inv.models()
+    assert m.properties["architecture"] == "test_vit" and m.properties["task"] == "image-classification"
+    [lic] = m.licenses
+    assert (lic.value, lic.evidence.path, lic.evidence.key) == ("apache-2.0", "config.json", "pretrained_cfg.license")
+    assert {c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)} == {"timm"}
+    _boms_validate(inv)
+
+
+def test_task_from_the_model_class_unless_the_card_says(tmp_path):
+    builders.safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}))
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["task"] == "text-generation"
+    assert m.properties["provenance"]["task"][0]["key"] == "architectures"
+    (tmp_path / "README.md").write_text("---\npipeline_tag: text-classification\n---\n")
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["task"] == "text-classification"
+    # a class whose task depends on the model says nothing
+    (tmp_path / "README.md").unlink()
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["T5ForConditionalGeneration"]}))
+    assert "task" not in aitrail.scan(tmp_path, hash_files=False).models()[0].properties

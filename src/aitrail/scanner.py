@@ -36,6 +36,8 @@ from .model import (
 Progress = Callable[[int], None]
 _GENERIC_DIRS = {"model", "models", "weights", "checkpoint", "checkpoints", "data", "assets", "snapshot", "files"}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_CLASS_FACTS = ("architecture", "model_type", "transformers_version", "task_from_architecture")
+_OUTSIDE = 1 << 16  # the depth given to files outside the model's folder (a carrier package's)
 # What a file's extension promises; content that is none of these is worth a finding (names lie).
 EXTENSION_FORMATS = {
     ".safetensors": {"safetensors"},
@@ -324,9 +326,13 @@ def _model_name(unit: inputs.Unit, facts: dict[str, list[tuple[Any, Evidence]]],
         return unit.repo_id
     if man.get("name"):
         return str(man["name"])
+    # A title that is a class name the folder itself declares names the code, not the model (the
+    # sentence-transformers card template titles an unnamed model "SentenceTransformer").
+    classes = {str(v).lower() for k in ("architecture", "class_name") for v, _ in facts.get(k, [])}
     for key in ("name", "card_title"):
-        if facts.get(key):
-            return str(facts[key][0][0])
+        named = next((str(v) for v, _ in facts.get(key, []) if str(v).lower() not in classes), None)
+        if named:
+            return named
     if unit.single_file:
         return inputs.escape(unit.single_file.stem)
     root = unit.root.resolve()
@@ -351,6 +357,7 @@ def _assemble(
     rels: list[Relationship] = []
     files: list[Component] = []
     weights_params: dict[str, int] = defaultdict(int)
+    fact_depth: dict[int, int] = {}
 
     for ref, p in refs:
         pre = None
@@ -404,10 +411,14 @@ def _assemble(
                     Evidence(ref.rel),
                 )
             )
+        # A file at the model's root speaks for the model; one in a subfolder for a part of it (a
+        # pipeline's text_encoder/config.json), a carrier package's last: facts are ordered so.
+        depth = _OUTSIDE if ref.local.startswith("../") or ".dist-info/" in ref.local else ref.local.count("/")
         for r in results:
             comp.properties.update(r.properties)
             for fact in r.facts:
                 facts[fact.key].append((fact.value, fact.evidence))
+                fact_depth[id(fact.evidence)] = depth
             if ftype == ComponentType.LICENSE:
                 comp.licenses.extend(r.licenses)
             if not (ref.local.startswith("../") or ".dist-info/" in ref.local):
@@ -421,6 +432,21 @@ def _assemble(
             comp.properties["security_max_severity"] = security_max
         files.append(comp)
 
+    for vals in facts.values():
+        vals.sort(key=lambda v: fact_depth.get(id(v[1]), 0))  # stable: file order within one depth
+    # What the model is comes from its shallowest config: a pipeline's model_index.json, not the
+    # transformers config of its text_encoder/ part (whose model_type is the part's).
+    if facts.get("architecture"):
+        top = fact_depth.get(id(facts["architecture"][0][1]), 0)
+        for key in _CLASS_FACTS:
+            kept = [v for v in facts.get(key, []) if fact_depth.get(id(v[1]), 0) <= top]
+            if key in facts and not kept:
+                del facts[key]
+            elif kept:
+                facts[key] = kept
+    by_class = facts.pop("task_from_architecture", None)
+    if by_class and "task" not in facts:
+        facts["task"] = by_class  # the class's task only when nothing states one
     if unit.orphan:  # files that belong to no model: inventoried, attached to none
         for c in others + files:
             inv.add_component(c)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import ComponentType, Derivation, Relationship, RelationshipKind, Severity
+from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found
-from .lineage import check_size, is_repo_id, model_component, read_json, text
+from .lineage import check_size, is_repo_id, library_component, model_component, read_json, text
 
 REMOTE_CODE = "transformers docs, 'Customizing models: sharing custom models' (auto_map, trust_remote_code)"
 MAX_CONFIG = 8 << 20  # real config.json files are a few KB; the remote-code rules read the same
@@ -89,6 +89,9 @@ def catalog(f: FileRef) -> Found:
         )
         out.properties.update({"kind": "generation-config", **{k: scalar(doc[k]) for k in keep if k in doc}})
         return out
+    if isinstance(doc.get("architecture"), str) and isinstance(doc.get("pretrained_cfg"), dict):
+        _timm(out, f, doc)
+        return out
     if not ("model_type" in doc or "architectures" in doc or "auto_map" in doc):
         return out  # some other config.json (e.g. a pooling layer's)
     out.properties["kind"] = "transformers-config"
@@ -97,6 +100,9 @@ def catalog(f: FileRef) -> Found:
     if isinstance(arch, list) and arch:
         names = [text(a, 100) for a in arch[:10]] + ([f"… {len(arch) - 10} more"] if len(arch) > 10 else [])
         out.fact("architecture", ", ".join(names), ev(key="architectures", value=names))
+    task = _class_task(arch)
+    if task:
+        out.fact("task_from_architecture", task, ev(key="architectures", value=arch))
     model_type = doc.get("model_type")
     if isinstance(model_type, str):
         out.fact("model_type", text(model_type, 100), ev(key="model_type", value=model_type))
@@ -135,6 +141,72 @@ def catalog(f: FileRef) -> Found:
     if isinstance(doc.get("auto_map"), dict):
         _auto_map(out, f, doc["auto_map"])
     return out
+
+
+# The pipeline task of a transformers model class, by the suffix of its name (the AutoModelFor...
+# mapping each pipeline loads). Suffixes whose task depends on the model (ForConditionalGeneration,
+# ForSeq2SeqLM) say nothing.
+TASK_BY_SUFFIX = {
+    "ForCausalLM": "text-generation",
+    "ForMaskedLM": "fill-mask",
+    "ForSequenceClassification": "text-classification",
+    "ForTokenClassification": "token-classification",
+    "ForQuestionAnswering": "question-answering",
+    "ForImageClassification": "image-classification",
+    "ForObjectDetection": "object-detection",
+    "ForZeroShotObjectDetection": "zero-shot-object-detection",
+    "ForSemanticSegmentation": "image-segmentation",
+    "ForInstanceSegmentation": "image-segmentation",
+    "ForUniversalSegmentation": "image-segmentation",
+    "ForDepthEstimation": "depth-estimation",
+    "ForCTC": "automatic-speech-recognition",
+    "ForSpeechSeq2Seq": "automatic-speech-recognition",
+    "ForAudioClassification": "audio-classification",
+    "ForVideoClassification": "video-classification",
+    "ForImageTextToText": "image-text-to-text",
+    "ForMaskGeneration": "mask-generation",
+    "ForKeypointDetection": "keypoint-detection",
+}
+TASK_SOURCE = "transformers: the AutoModelFor... class each pipeline task loads"
+
+
+def _class_task(arch: Any) -> str | None:
+    """The one task every listed class is for, or None."""
+    if not isinstance(arch, list) or not arch or len(arch) > 10:
+        return None
+    tasks = set()
+    for a in arch:
+        if not isinstance(a, str):
+            return None
+        tasks.add(next((t for suffix, t in TASK_BY_SUFFIX.items() if a.endswith(suffix)), None))
+    return tasks.pop() if len(tasks) == 1 else None
+
+
+def _timm(out: Found, f: FileRef, doc: dict[str, Any]) -> None:
+    """timm's config.json (``save_for_hf``): the architecture, the classes, and the pretrained config,
+    whose ``license`` is the licence timm gives the pretrained weights of that tag."""
+    ev = f.ev
+    out.properties["kind"] = "timm-config"
+    arch = text(doc["architecture"], 100)
+    out.fact("architecture", arch, ev(key="architecture", value=arch))
+    out.fact("library", "timm", ev(key="pretrained_cfg"))
+    for k in ("num_classes", "num_features", "global_pool"):
+        if k in doc:
+            out.properties[k] = scalar(doc[k])
+    n = doc.get("num_classes")
+    if isinstance(n, int) and not isinstance(n, bool):
+        task = "image-classification" if n > 0 else "image-feature-extraction"
+        out.fact("task_from_architecture", task, ev(key="num_classes", value=n))
+    cfg = doc["pretrained_cfg"]
+    if isinstance(cfg.get("tag"), str):
+        out.properties["pretrained_tag"] = text(cfg["tag"], 100)
+    lic = cfg.get("license")
+    if isinstance(lic, str) and lic.strip():
+        out.licenses.append(DeclaredLicense(text(lic.strip(), 100), ev(key="pretrained_cfg.license", value=lic)))
+    lib = library_component("timm", None, ev(key="pretrained_cfg"))
+    out.components.append(lib)
+    dep = Relationship(MODEL, lib.id, RelationshipKind.DEPENDS_ON, evidence=[ev(key="pretrained_cfg")])
+    out.relationships.append(dep)
 
 
 def _auto_map(out: Found, f: FileRef, auto_map: dict[str, Any]) -> None:

@@ -229,7 +229,15 @@ def title_name(heading: str) -> str | None:
     words = text.split()
     if len(words) > MAX_TITLE_WORDS or (len(words) > 5 and text[-1:] in ".!?"):
         return None
+    if _CLASS_BASED_ON.match(text):
+        return None
     return text[:200]
+
+
+# The default name sentence-transformers' card templates give an unnamed model: its class, "based on"
+# its base ("SentenceTransformer based on BAAI/bge-small-en-v1.5", "CrossEncoder based on ..."): it
+# names the code and the base, not the model.
+_CLASS_BASED_ON = re.compile(r"^[A-Z][a-z]+(?:[A-Z][a-z]+)+ based on \S+$")
 
 
 # -- the first real paragraph -----------------------------------------------------------------------

@@ -31,6 +31,10 @@ def catalog(f: FileRef) -> Found:
         if isinstance(v, str) and v:
             lib.properties["saved_with_version"] = text(v, 40)
         out.properties.update({text(k, 60): text(v, 60) for k, v in list(versions.items())[:20]})
+        # the class that saved it; before v5 (no model_type) only SentenceTransformer wrote this file
+        cls = doc.get("model_type")
+        cls = cls if isinstance(cls, str) and cls else "SentenceTransformer"
+        out.fact("class_name", text(cls, 100), f.ev(key="model_type" if "model_type" in doc else None, value=cls))
     if name == "modules.json" and isinstance(doc, list):
         mods = [text(m["type"], 100) for m in doc[:50] if isinstance(m, dict) and isinstance(m.get("type"), str)]
         out.properties["modules"] = mods

@@ -102,9 +102,73 @@ def timm_model() -> None:
     (HERE / "timm-vit" / "model.safetensors").unlink()  # 1.2 MB; the tests write small weights beside config.json
 
 
+def sd_pipeline() -> None:
+    """diffusers save_pretrained of a StableDiffusionPipeline with tiny parts (diffusers' own test sizes):
+    model_index.json naming diffusers and transformers parts, text_encoder/config.json a transformers
+    CLIPTextModel config whose _name_or_path is where that part was loaded from."""
+    import json
+
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8,
+        norm_num_groups=4,
+        attention_head_dim=2,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[4],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D"],
+        latent_channels=4,
+        norm_num_groups=4,
+    )
+    tmp = HERE / "_clip"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "a</w>": 2, "b</w>": 3, "a": 4, "b": 5}
+    (tmp / "vocab.json").write_text(json.dumps(vocab))
+    (tmp / "merges.txt").write_text("#version: 0.2\n")
+    tok = CLIPTokenizer(str(tmp / "vocab.json"), str(tmp / "merges.txt"))
+    text = CLIPTextModel(
+        CLIPTextConfig(
+            hidden_size=8,
+            intermediate_size=16,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            vocab_size=len(vocab),
+            max_position_embeddings=16,
+            projection_dim=8,
+        )
+    )
+    text.name_or_path = text.config._name_or_path = "openai/clip-vit-large-patch14"  # as from_pretrained sets
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text,
+        tokenizer=tok,
+        unet=unet,
+        scheduler=PNDMScheduler(skip_prk_steps=True),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(fresh("sd-pipeline"))
+    shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     peft_lora()
     ddpm_pipeline()
     sentence_transformer()
     timm_model()
+    sd_pipeline()
