@@ -77,7 +77,9 @@ def test_resolution_paths():
         ("cc-by-nc-4.0", "commercial", "not_allowed"),
         ("cc-by-nc-4.0", "research", "allowed"),
         ("llama3.1", "commercial", "allowed_with_obligations"),
-        ("fair-noncommercial-research-license", "commercial", "unknown"),  # facts not verified: no guess
+        # facts not verified against the whole text, but the grant they record refuses commercial use
+        ("fair-noncommercial-research-license", "commercial", "not_allowed"),
+        ("fair-noncommercial-research-license", "research", "unknown"),
         ("my-company-eula", "internal", "unknown"),
     ],
 )

@@ -384,7 +384,10 @@ def licence_verdict(r: Resolution, use: str, inherited: bool = False) -> tuple[s
         return verdict, terms, next((s[2] for s in chosen if s[2]), None)
     f = r.facts
     if f is None or not f.verified:
-        return "unknown", [], None
+        # What the licence refuses is still refused when the rest of it is unknown: an unverified entry's
+        # "no" (recorded with its clause), or a licence whose own name says non-commercial.
+        refused = _refusal(r, use)
+        return ("not_allowed", [], refused) if refused else ("unknown", [], None)
     if use in ("commercial", "host") and f.commercial == "no":
         return "not_allowed", [], f.commercial_clause or "licence grant"
     if use == "internal" and f.internal == "no":
@@ -412,6 +415,32 @@ def licence_verdict(r: Resolution, use: str, inherited: bool = False) -> tuple[s
         triggers.add("redistribute")
     terms = [t for t in f.terms if triggers & set(t.uses) and (t.flows_down or not inherited)]
     return ("allowed_with_obligations" if terms else "allowed"), terms, None
+
+
+# A licence named non-commercial by its own id or title ("insightface-non-commercial", "FLUX.1 [dev]
+# Non-Commercial License", "exaone-...-nc"): whatever else it says, it does not grant commercial use.
+_NC_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:non[-_ ]?commercial|nc)(?:[^a-z]|$)")
+_REFUSING_USES = {
+    "commercial": "commercial",
+    "host": "commercial",
+    "internal": "internal",
+    "redistribute": "redistribution",
+}
+
+
+def _refusal(r: Resolution, use: str) -> str | None:
+    """The clause by which an unverified or unknown licence refuses ``use``, if it plainly does."""
+    stance = _REFUSING_USES.get(use)
+    f = r.facts
+    if f is not None and stance is not None and getattr(f, stance) == "no":
+        clause = getattr(f, f"{stance}_clause") or "licence grant"
+        return f"{clause} (knowledge-base facts not yet checked against the whole text)"
+    if stance in ("commercial", "internal"):
+        names = [r.declared, r.id] + ([f.name] if f is not None else [])
+        said = next((n for n in names if n and _NC_NAME.search(n)), None)
+        if said:
+            return f"the licence's own name, {said!r}, says non-commercial (its text is not in the knowledge base)"
+    return None
 
 
 @dataclass

@@ -1,0 +1,54 @@
+"""What a licence refuses stays refused when the rest of it is unknown (session 6).
+
+The LocalAI gallery (a real inventory) declares licences aitrail has no text for: insightface-non-commercial,
+flux-1-dev-non-commercial-license, webai-non-commercial-license-ver.-1.0, ideogram-non-commercial-model-agreement.
+They were "unknown" for commercial use; the licence's own name refuses it. Unverified knowledge entries whose
+recorded grant says "no" (Qwen RESEARCH, Mistral MNPL, FAIR noncommercial) were "unknown" too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SHARED
+
+import aitrail
+from aitrail import yamlsafe
+from aitrail.analyze import licenses as L
+
+GALLERY = SHARED / "data" / "hub-metadata" / "localai-gallery" / "index.yaml"
+
+
+def test_every_gallery_licence_named_non_commercial_refuses_commercial_use():
+    names = {str(e.get("license")) for e in yamlsafe.load(GALLERY.read_text("utf-8")) if e.get("license")}
+    nc = sorted(n for n in names if "non-commercial" in n.lower() or n.lower().startswith("cc-by-nc"))
+    assert len(nc) >= 6
+    for n in nc:
+        for use in ("commercial", "internal", "host"):
+            verdict, _, why = L.licence_verdict(L.resolve(n), use)
+            assert verdict == "not_allowed", (n, use)
+            assert why
+        # what else the licence allows is not known from its name
+        if not L.resolve(n).known:
+            assert L.licence_verdict(L.resolve(n), "research")[0] == "unknown"
+
+
+@pytest.mark.parametrize("tag", ["qwen-research", "mnpl", "fair-noncommercial-research-license"])
+def test_unverified_entries_keep_their_recorded_refusal(tag):
+    r = L.resolve(tag)
+    assert r.facts is not None and not r.facts.verified
+    verdict, _, why = L.licence_verdict(r, "commercial")
+    assert verdict == "not_allowed" and "not yet checked" in why
+    assert L.licence_verdict(r, "research")[0] == "unknown"
+
+
+@pytest.mark.parametrize("name", ["Foo Inc. Model License", "my-company-eula", "lfm1.0", "sync-license"])
+def test_names_that_do_not_say_non_commercial_stay_unknown(name):
+    assert L.licence_verdict(L.resolve(name), "commercial")[0] == "unknown"
+
+
+def test_a_fine_tune_of_a_qwen_research_base_is_not_allowed(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: Qwen/Qwen2.5-3B-Instruct\n---\n# ft\n")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    rep = L.report(inv, "commercial")
+    assert rep["verdict"] == "not_allowed"
+    assert any(f.rule == "license.laundering" for f in inv.findings)
