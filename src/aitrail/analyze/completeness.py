@@ -5,6 +5,7 @@ The element list is data (knowledge/minimum_elements.yaml); the check for each e
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable
@@ -25,6 +26,69 @@ def elements() -> dict[str, Any]:
 
 def _prop(m: Component, key: str) -> Any:
     return m.properties.get(key)
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # an excerpt may end inside a comment
+_SUBHEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t].*$", re.M)
+_MARKUP = re.compile(r"[\s\-*_>#`\[\]():.!|…]+")
+
+
+EXCERPT = 300  # catalog.model_card keeps this much of a section: a longer value was cut there
+
+
+@lru_cache(maxsize=1)
+def _placeholders() -> tuple[list[re.Pattern[str]], list[str]]:
+    spec = elements().get("placeholders", [])
+    texts = [p["text"].lower() for p in spec if "text" in p]
+    return [re.compile(p.get("pattern") or re.escape(p["text"]), re.I | re.M) for p in spec], texts
+
+
+def stated(value: Any) -> bool:
+    """Whether a value documents something: not empty, and for text more than template placeholders
+    ("More information needed", "[More Information Needed]", "TODO"), HTML comments and sub-headings
+    (knowledge/minimum_elements.yaml ``placeholders``, each with its source)."""
+    if value in (None, "", [], {}):
+        return False
+    if not isinstance(value, str):
+        return True
+    text = _SUBHEADING.sub(" ", _COMMENT.sub(" ", value))
+    patterns, texts = _placeholders()
+    for p in patterns:
+        text = p.sub(" ", text)
+    if len(value) >= EXCERPT:  # cut part-way through a placeholder sentence: its start is still one
+        rest = text.rstrip()
+        last = rest.rsplit("\n", 1)[-1].strip().lower()
+        if last and any(t.startswith(last) for t in texts):
+            text = rest[: len(rest) - len(rest.rsplit("\n", 1)[-1])]
+    return bool(_MARKUP.sub("", text))
+
+
+def _where(m: Component, key: str) -> str:
+    """Where a property was read (file:line [key]), from the scan's provenance."""
+    ev = (m.properties.get("provenance") or {}).get(key) or []
+    if not ev or not isinstance(ev[0], dict):
+        return key
+    e = ev[0]
+    return f"{e.get('path') or '(declared)'}" + (f":{e['line']}" if e.get("line") else "") + (
+        f" [{e['key']}]" if e.get("key") else ""
+    )
+
+
+def _text(m: Component, *keys: str) -> tuple[bool, str | None]:
+    """The first of ``keys`` that states something, with where it was read."""
+    for k in keys:
+        if stated(_prop(m, k)):
+            return True, _where(m, k)
+    return False, None
+
+
+def _placeholder_note(m: Component, *keys: str) -> str | None:
+    """For a missing element: the properties that were given but state nothing (a template's text)."""
+    given = [k for k in keys if _prop(m, k) not in (None, "", [], {}) and not stated(_prop(m, k))]
+    if not given:
+        return None
+    first = str(_prop(m, given[0])).strip().replace("\n", " ")
+    return f"{', '.join(_where(m, k) for k in given)}: only a template placeholder ({first[:60]!r})"
 
 
 def _files(inv: Inventory, m: Component) -> list[Component]:
@@ -52,6 +116,13 @@ def _all(items: list[Component], pred: Callable[[Component], Any], what: str) ->
     return True, f"{len(items)} {what}"
 
 
+# Elements documented by text: the properties read, in order (the card's section, aitrail.yaml's key).
+TEXT_ELEMENTS = {
+    "model.intended_use": ("card.intended_uses", "intended_use"),
+    "model.limitations": ("card.limitations", "card.bias", "limitations"),
+    "kpi.evaluation": ("evaluation_results", "evaluation"),
+}
+
 CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
     "sbom.author": lambda inv, m: (True, f"aitrail {inv.tool_version}"),
     "sbom.timestamp": lambda inv, m: (True, "set when a BOM is written"),
@@ -69,13 +140,8 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
         inv.related(m.id, RelationshipKind.DERIVED_FROM),
         ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM)),
     ),
-    "model.intended_use": lambda inv, m: _ok(
-        _prop(m, "card.intended_uses") or _prop(m, "intended_use"), "model card section / aitrail.yaml"
-    ),
-    "model.limitations": lambda inv, m: _ok(
-        _prop(m, "card.limitations") or _prop(m, "card.bias") or _prop(m, "limitations"),
-        "model card section / aitrail.yaml",
-    ),
+    "model.intended_use": lambda inv, m: _text(m, *TEXT_ELEMENTS["model.intended_use"]),
+    "model.limitations": lambda inv, m: _text(m, *TEXT_ELEMENTS["model.limitations"]),
     "dataset.training": lambda inv, m: _ok(_datasets(inv, m), f"{len(_datasets(inv, m))} datasets"),
     "dataset.license": lambda inv, m: _all(_datasets(inv, m), lambda c: c.licenses, "datasets with a licence"),
     "dataset.location": lambda inv, m: _all(
@@ -88,14 +154,12 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
         inv.related(m.id, RelationshipKind.DEPENDS_ON) or _prop(m, "library"),
         ", ".join(c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)) or str(_prop(m, "library")),
     ),
-    "infra.training_code": lambda inv, m: _ok(_prop(m, "training_code"), str(_prop(m, "training_code"))),
+    "infra.training_code": lambda inv, m: _ok(stated(_prop(m, "training_code")), str(_prop(m, "training_code"))),
     "security.file_hashes": lambda inv, m: _all(_files(inv, m), lambda c: c.sha256, "files hashed"),
     "security.safe_formats": lambda inv, m: _ok(
         _weights(inv, m) and not any(c.format in PICKLE_FORMATS for c in _weights(inv, m)), "no pickle-based weights"
     ),
-    "kpi.evaluation": lambda inv, m: _ok(
-        _prop(m, "evaluation_results") or _prop(m, "evaluation"), "model-index results / aitrail.yaml"
-    ),
+    "kpi.evaluation": lambda inv, m: _text(m, *TEXT_ELEMENTS["kpi.evaluation"]),
     "spdx.ai.releaseTime": lambda inv, m: _ok(_prop(m, "release_time"), _prop(m, "release_time")),
     "spdx.ai.suppliedBy": lambda inv, m: _ok(_prop(m, "supplier"), _prop(m, "supplier")),
     "spdx.ai.downloadLocation": lambda inv, m: _ok(_prop(m, "download_location"), _prop(m, "download_location")),
@@ -127,6 +191,9 @@ def assess(inv: Inventory) -> None:
                 how_to_supply=None if present else el.get("supply"),
                 model=m.id,
             )
+            note = None if present else _placeholder_note(m, *TEXT_ELEMENTS.get(el["id"], ()))
+            if note:  # given, but only a template's text: say so, and where
+                item.how_to_supply = f"{note}; {item.how_to_supply or ''}".rstrip("; ")
             if len(models) > 1 and not present:
                 item.how_to_supply = f"{m.name}: {el.get('supply', '')}"
             inv.completeness.append(item)

@@ -1,0 +1,72 @@
+"""Documentation completeness on cards aitrail did not write: a section that holds only a template's
+placeholder documents nothing. Cards in tests/data/openreal were written by the real libraries
+(make_cards.py): transformers' Trainer card says "More information needed" in every section it cannot
+fill (2,176 cards of the 2022 hub snapshot), huggingface_hub's template "[More Information Needed]"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import builders
+import pytest
+
+import aitrail
+from aitrail.analyze import completeness
+
+CARDS = Path(__file__).parent / "data" / "openreal"
+
+
+def _items(tmp_path: Path, card: str) -> dict:
+    (tmp_path / "README.md").write_text(card, encoding="utf-8")
+    builders.safetensors_file(tmp_path / "model.safetensors")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    completeness.assess(inv)
+    return {c.element: c for c in inv.completeness}
+
+
+def test_the_trainer_cards_placeholder_is_not_an_intended_use(tmp_path):
+    """Before: model.intended_use present ("model card section / aitrail.yaml") on this card."""
+    items = _items(tmp_path, (CARDS / "trainer_card.md").read_text("utf-8"))
+    use = items["model.intended_use"]
+    assert not use.present
+    # the missing element says what was found, where, and what it holds
+    assert use.how_to_supply.startswith("README.md:")
+    assert "[Intended uses & limitations]: only a template placeholder ('More information needed')" in use.how_to_supply
+    assert "intended_use: in aitrail.yaml" in use.how_to_supply
+
+
+def test_the_hub_templates_placeholders_are_not_documentation(tmp_path):
+    items = _items(tmp_path, (CARDS / "hub_template_card.md").read_text("utf-8"))
+    assert not items["model.intended_use"].present
+    assert not items["model.limitations"].present  # cut part-way through the template's own sentence
+    assert "only a template placeholder" in items["model.limitations"].how_to_supply
+
+
+def test_a_filled_in_template_section_is_documentation_with_its_line(tmp_path):
+    card = (CARDS / "hub_template_card.md").read_text("utf-8")
+    head, tail = card.split("### Direct Use", 1)
+    tail = tail.replace("[More Information Needed]", "Routing support tickets in English.", 1)
+    items = _items(tmp_path, head + "### Direct Use" + tail)
+    use = items["model.intended_use"]
+    assert use.present
+    line = next(i for i, t in enumerate(card.splitlines(), 1) if t == "## Uses")
+    assert use.evidence == f"README.md:{line} [Uses]"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("More information needed", False),
+        ("[More Information Needed]", False),
+        ("<!-- Provide a longer summary. -->\n\n[More Information Needed]\n\n### Downstream Use\n\n<!-- x", False),
+        ("TODO: Add table if available", False),
+        ("(to do)", False),
+        ("TBD", False),
+        ("", False),
+        ("Ticket routing. More information needed on other languages.", True),
+        ("To do sentiment analysis.", True),
+        ({"results": [1]}, True),
+    ],
+)
+def test_stated(text, says):
+    assert completeness.stated(text) is says
