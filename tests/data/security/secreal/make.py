@@ -1,18 +1,22 @@
-"""Fixtures for tests/test_secreal_*.py: dill pickles of plain data (benign) and dill helpers turned
-against the loader (attacks), each attack proven to run its payload (a marker file) when made.
+"""Fixtures for tests/test_secreal_*.py: dill pickles of plain data and Lightning checkpoints with
+OmegaConf hyper-parameters (benign); dill helpers, operator.getitem and OmegaConf turned against the
+loader (attacks), proven when made (a marker file, a file read, a print).
 
     benchmarks/work/fixturegen/bin/python tests/data/security/secreal/make.py
 
-(the venv of scripts/make_security_fixtures.py, with dill). Writes benign/*.pkl, attacks/*.pkl and
-VERSIONS.txt beside this file; tiny and deterministic for a given set of versions."""
+(the venv of scripts/make_security_fixtures.py, with dill, lightning and omegaconf). Writes benign/,
+attacks/ and VERSIONS.txt beside this file; tiny."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import os
+import pickle
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import dill
 import numpy as np
@@ -55,7 +59,79 @@ def attacks() -> dict[str, bytes]:
         "dill_create_array_os_system.pkl": dill.dumps(CreateArray()),
         "dill_load_type_function.pkl": dill.dumps(LoadTypeCall()),
         "dill_lambda_by_value.pkl": dill.dumps(lambda: os.system(PAYLOAD)),  # code pickled by value
+        "getitem_result_called.pkl": pickle.dumps(CallItem(), protocol=4),
+        "omegaconf_load_file.pkl": pickle.dumps(OmegaLoad(), protocol=4),
     }
+
+
+class GetItemResult:  # operator.getitem([print], 0) -> print, then called: the item is an indirect call
+    def __call__(self, *a):  # type: ignore[no-untyped-def]
+        return None
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        import operator
+
+        return (operator.getitem, ([print], 0))
+
+
+class CallItem:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (GetItemResult(), ("called through getitem",))
+
+
+class OmegaLoad:  # OmegaConf.load(path) reads a file the pickle names
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        from omegaconf import OmegaConf
+
+        return (OmegaConf.load, (str(MARK) + ".yaml",))
+
+
+@dataclasses.dataclass
+class Optim:
+    lr: float = 0.1
+    betas: Tuple[float, float] = (0.9, 0.99)
+
+
+@dataclasses.dataclass
+class TrainConfig:  # a Hydra-style structured config: typed fields pickle as typing forms
+    name: str = "tiny"
+    layers: List[int] = dataclasses.field(default_factory=lambda: [1, 2])
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    maybe: Optional[str] = None
+    either: Union[int, float] = 1
+    optim: Optim = dataclasses.field(default_factory=Optim)
+
+
+def lightning_checkpoints() -> None:
+    """What Lightning writes for a module whose hyper-parameters are OmegaConf configs (NeMo, Hydra)."""
+    import lightning as L
+    import torch
+    from omegaconf import OmegaConf
+
+    class Tiny(L.LightningModule):
+        def __init__(self, cfg: Any) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.layer = torch.nn.Linear(2, 1)
+
+        def training_step(self, batch: Any, i: int) -> Any:
+            return self.layer(batch[0]).sum()
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.SGD(self.parameters(), 0.1)
+
+    configs = {
+        "lightning_omegaconf_hparams.ckpt": OmegaConf.create({"model": {"dim": 4, "sub": [1, {"x": "${model.dim}"}]}}),
+        "lightning_structured_config_hparams.ckpt": OmegaConf.structured(TrainConfig),
+    }
+    torch.manual_seed(0)
+    for name, cfg in configs.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                                enable_model_summary=False, default_root_dir=tmp)
+            data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(4, 2)), batch_size=2)
+            trainer.fit(Tiny(cfg), data)
+            trainer.save_checkpoint(HERE / "benign" / name)
 
 
 def main() -> None:
@@ -73,7 +149,11 @@ def main() -> None:
         pass
     assert MARK.exists(), "payload did not run"
     MARK.unlink()
-    libs = ["dill", "numpy", "pandas", "scikit-learn"]
+    Path(str(MARK) + ".yaml").write_text("secret: 1\n")
+    assert pickle.loads((HERE / "attacks" / "omegaconf_load_file.pkl").read_bytes()) == {"secret": 1}  # read it
+    Path(str(MARK) + ".yaml").unlink()
+    lightning_checkpoints()
+    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
