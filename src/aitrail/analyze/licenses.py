@@ -232,6 +232,10 @@ def _loose(v: str) -> Resolution | None:
     kb = knowledge()
     bare = _URL.sub("", v)
     bare = re.sub(r"\([^)]*\)", "", bare).strip(" .,;:-")
+    # "terms of the MIT License", "Attribution-ShareAlike 3.0 Unported by <author>": the licence's name
+    # inside the words around it (only a whole known name still counts)
+    bare = re.sub(r"(?i)^(?:the\s+)?terms\s+of\s+(?:the\s+)?", "", bare)
+    bare = re.sub(r"(?i)(\d(?:\.\d+)?(?:\s+(?:unported|international|generic))?)\s+by\s+[^\d]+$", r"\1", bare).strip()
     for cand in (bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip(), spelled(bare)):
         if cand and cand != v and len(cand) <= 80:
             facts = kb.lookup(cand)
@@ -255,7 +259,7 @@ _SPELLINGS = (
     (r"\bnon-?commercial\b", "nc"),
     (r"\bshare-?alike\b", "sa"),
     (r"\bno-?deriv(?:ative)?s?\b", "nd"),
-    (r"\b(?:the|licen[sc]e|international|version|or later)\b", " "),
+    (r"\b(?:the|licen[sc]e|international|unported|generic|version|or later)\b", " "),
     (r"\bv(?=\d)", " "),
 )
 
@@ -267,7 +271,9 @@ def spelled(name: str) -> str:
     s = name.lower()
     for pattern, repl in _SPELLINGS:
         s = re.sub(pattern, repl, s)
-    return "-".join(re.findall(r"[a-z]+|\d+(?:\.\d+)*", s))
+    out = "-".join(re.findall(r"[a-z]+|\d+(?:\.\d+)*", s))
+    # a Creative Commons licence by its legal-code title alone: "Attribution-ShareAlike 3.0 Unported"
+    return f"cc-{out}" if re.fullmatch(r"by(-(nc|sa|nd))*-\d+(\.\d+)?", out) else out
 
 
 def _split(expr: str, op: str) -> list[str]:

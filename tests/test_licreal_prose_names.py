@@ -1,0 +1,41 @@
+"""Licence names as real cards write them in their License sections (2022 hub cards, session 6).
+
+Each name below is quoted from a real card in ../shared hub-metadata/hf-hub-2022-snapshot (the words a
+card's short License section gives after "released/distributed under"); all were "unknown" before.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aitrail.analyze import licenses as L
+
+
+@pytest.mark.parametrize(
+    ("name", "licence"),
+    [
+        ("terms of the Creative Commons Attribution-ShareAlike 3.0", "CC-BY-SA-3.0"),  # cl-tohoku/bert-base-japanese
+        ("terms of the Creative Commons Attribution-ShareAlike 4.0", "CC-BY-SA-4.0"),  # izumi-lab/bert-small-japanese
+        ("terms of the MIT License", "MIT"),  # megagonlabs/transformers-ud-japanese-electra-base-ginza
+        ("Attribution-ShareAlike 3.0 Unported", "CC-BY-SA-3.0"),  # mpariente/ConvTasNet_WHAM_sepclean
+        ("Attribution-ShareAlike 3.0 Unported by Gerardo Roa Dabike", "CC-BY-SA-3.0"),  # groadabike/...
+        ("Attribution-NonCommercial-ShareAlike 3.0 Unported", "CC-BY-NC-SA-3.0"),  # deutsche-telekom/mt5-...
+        ("Creative Commons Attribution 4.0 International", "CC-BY-4.0"),
+    ],
+)
+def test_licence_names_in_card_prose(name, licence):
+    assert L.resolve(name).id == licence
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["CC BY NC License", "CC BY-NC", "Attribution-NonCommercial 4.0"],  # AmazonScience/qanlu: "CC BY NC License"
+)
+def test_a_non_commercial_name_never_reads_as_a_commercial_licence(name):
+    r = L.resolve(name)
+    assert L.licence_verdict(r, "commercial")[0] == "not_allowed", r.id
+
+
+@pytest.mark.parametrize("name", ["a model by Google", "the terms of the licence", "GPL v3 by Foo"])
+def test_words_around_no_known_name_stay_unknown(name):
+    assert not L.resolve(name).known
