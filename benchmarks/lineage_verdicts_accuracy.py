@@ -8,6 +8,12 @@ declares a licence and names a Hugging Face repo whose parents in the 2025 hub l
 a folder holding only its card (licence + base_model): the base is not present, as when a user
 downloads a derivative. The expected commercial verdict and laundering are written here from the
 licences' clauses (TRUTH and CHILD), independently of aitrail's knowledge files.
+
+    .venv/bin/python benchmarks/lineage_verdicts_accuracy.py --cards-2022
+
+Second set (session 6): the real 2022 hub cards (hf-hub-2022-snapshot) whose base is named by the card
+itself (front matter `base_model`, or the trainers' generated sentence "is a fine-tuned version of [X](...)",
+found here by its own regex) and is a base in CARDS_TRUTH; each card scanned with its config.json.
 """
 
 from __future__ import annotations
@@ -93,11 +99,74 @@ def expected(c: dict) -> tuple[str, bool]:
     return max(verdicts, key=ORDER.index), laundered
 
 
+# Bases of the 2022 cards, from their publishers' statements (not from aitrail's knowledge files).
+CARDS_TRUTH = [
+    (r"^microsoft/(layoutlmv2|layoutxlm|layoutlmv3)-", "not_allowed", "CC BY-NC-SA 4.0 (the base's card)"),
+    (r"^facebook/wav2vec2-.*voxpopuli", "not_allowed", "CC BY-NC 4.0 (facebookresearch/voxpopuli README)"),
+    (r"^(bert-base-(uncased|cased|multilingual-cased)|distilbert-base-(uncased|cased)|t5-(small|base|large))$",
+     "allowed", "Apache-2.0 (the base's card)"),
+    (r"^(roberta-(base|large)|xlm-roberta-(base|large)|gpt2)$", "allowed", "MIT (the base's card)"),
+]
+CARD_CHILD = {**CHILD, "gpl-3.0": "allowed", "agpl-3.0": "allowed", "afl-3.0": "allowed"}
+CARD_CHILD["cc-by-nc-sa-3.0"] = "not_allowed"
+_GENERATED = re.compile(r"\bis a fine-tuned version of\s+\[[^\]\n]+\]\(https://huggingface\.co/([^()\s]+)\)")
+
+
+def cards_2022() -> None:
+    import duckdb
+
+    parquet = SHARED / "hf-hub-2022-snapshot/models.parquet"
+    rows = duckdb.connect().execute(
+        f"select model_id, license_tags, card, config_json from '{parquet}' where len(license_tags) = 1"
+    ).fetchall()
+    tally: Counter[str] = Counter()
+    wrong: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (mid, tags, card, cfg) in enumerate(rows):
+            lic = tags[0].lower()
+            if lic not in CARD_CHILD or not card:
+                continue
+            head = card.split("\n---", 1)[0] if card.startswith("---") else ""
+            m = re.search(r"(?m)^base_model:\s*(\S+)\s*$", head) or _GENERATED.search(card)
+            base = m.group(1).strip().rstrip("/") if m else None
+            truth = next(((v, c) for pat, v, c in CARDS_TRUTH if base and re.search(pat, base)), None)
+            if truth is None:
+                continue
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            (d / "README.md").write_text(card)
+            (d / "config.json").write_text(cfg or "{}")
+            inv = aitrail.scan(d, hash_files=False)
+            got = L.report(inv, "commercial")["verdict"]
+            want = max([CARD_CHILD[lic], truth[0]], key=ORDER.index)
+            laundered = truth[0] == "not_allowed" and CARD_CHILD[lic] != "not_allowed"
+            flagged = any(f.rule == "license.laundering" for f in inv.findings)
+            tally["cases"] += 1
+            tally["exact"] += got == want
+            tally["laundering_truth"] += laundered
+            tally["laundering_found"] += laundered and flagged
+            tally["laundering_false"] += flagged and not laundered
+            if ORDER.index(got) < ORDER.index(want):
+                tally["more_permissive"] += 1
+                wrong.append(f"{mid} ({lic} <- {base}, {truth[1]}): {got}, truth {want}")
+    print("| measure (2022 hub cards) | value |\n|---|---|")
+    print(f"| fine-tunes whose card names a base in CARDS_TRUTH | {tally['cases']} |")
+    print(f"| exact commercial verdict | {tally['exact']} |")
+    print(f"| more permissive than the truth (goal 0) | {tally['more_permissive']} |")
+    print(f"| laundering recall | {tally['laundering_found']}/{tally['laundering_truth']} |")
+    print(f"| laundering false flags | {tally['laundering_false']} |")
+    for w in wrong[:20]:
+        print(f"- more permissive: {w}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--cards-2022", action="store_true", help="the 2022 hub cards' own base statements instead")
     ap.add_argument("--hub-index", help="also resolve through a local hub index (aitrail.hub.index.build)")
     args = ap.parse_args()
+    if args.cards_2022:
+        return cards_2022()
     if args.hub_index:
         from aitrail.resolvers.hub_index import HubIndexResolver
 
