@@ -70,3 +70,16 @@ def test_a_filled_in_template_section_is_documentation_with_its_line(tmp_path):
 )
 def test_stated(text, says):
     assert completeness.stated(text) is says
+
+
+@pytest.mark.parametrize("front", ["license: other", "license: unknown", "license: '???'"])
+def test_a_licence_value_that_names_no_licence_is_not_a_documented_licence(tmp_path, front):
+    items = _items(tmp_path, f"---\n{front}\n---\n# m\nA model.\n")
+    assert not items["model.license"].present and not items["spdx.ai.declaredLicense"].present
+    assert "naming no licence" in items["model.license"].how_to_supply
+
+
+def test_other_with_its_name_is_a_documented_licence(tmp_path):
+    items = _items(tmp_path, "---\nlicense: other\nlicense_name: llama2\nlicense_link: LICENSE\n---\n# m\nA model.\n")
+    assert items["model.license"].present
+    assert items["model.license"].evidence == "other 'llama2' <LICENSE> (README.md [license])"

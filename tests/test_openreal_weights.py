@@ -110,3 +110,18 @@ def test_every_dataset_open_is_open(tmp_path):
     a = _with_data(tmp_path, OPEN + "  - {name: more, license: odc-by, url: 'https://data.example/m'}\n")
     assert _comp(a, "Datasets")["status"] == "open"
     assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "open"
+
+
+def test_a_folder_without_a_licence_says_none_was_found_not_that_none_was_released(tmp_path):
+    """A scan sees files, not a release: no licence in them is "no licence found in the scanned files";
+    a paper or training code the card only points at has a licence aitrail does not know."""
+    card = "---\ntags:\n- arxiv:2101.00027\n---\n# m\nA model.\n"
+    a = _assess(_folder(tmp_path, card))
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["state"]) == ("unlicensed", "no licence found in the scanned files")
+    paper = _comp(a, "Research paper")
+    assert (paper["license"], paper["state"]) == ("NOASSERTION", "licence not known")
+    assert a["summary"].startswith("Weights found with no licence in the scanned files")
+    assert "released without a licence" not in a["summary"]
+    assert "no licence found in the scanned files: model parameters" in a["summary"]
+    assert "licence not known: training methodologies and techniques" in a["summary"]

@@ -63,6 +63,15 @@ def stated(value: Any) -> bool:
     return bool(_MARKUP.sub("", text))
 
 
+def _licences(m: Component) -> tuple[bool, str | None]:
+    """Licences that name something: "other" or "unknown" alone (no name, link) documents no licence."""
+    non = {str(v).lower() for v in elements().get("licence_non_values", {}).get("values", [])}
+    named = [lic for lic in m.licenses if lic.name or lic.link or lic.value.strip().lower() not in non]
+    shown = {lic.value + (f" '{lic.name}'" if lic.name else "") + (f" <{lic.link}>" if lic.link else "")
+             + f" ({lic.evidence})" for lic in named}
+    return _ok(named, ", ".join(sorted(shown)))
+
+
 def _where(m: Component, key: str) -> str:
     """Where a property was read (file:line [key]), from the scan's provenance."""
     ev = (m.properties.get("provenance") or {}).get(key) or []
@@ -133,7 +142,7 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
         m.purl or _prop(m, "download_location"), m.purl or _prop(m, "download_location")
     ),
     "model.hash": lambda inv, m: _all(_weights(inv, m), lambda c: c.sha256, "weights files hashed"),
-    "model.license": lambda inv, m: _ok(m.licenses, ", ".join(sorted({lic.value for lic in m.licenses}))),
+    "model.license": lambda inv, m: _licences(m),
     "model.architecture": lambda inv, m: _ok(_prop(m, "architecture"), str(_prop(m, "architecture"))),
     "model.task": lambda inv, m: _ok(_prop(m, "task"), str(_prop(m, "task"))),
     "model.lineage": lambda inv, m: _ok(
@@ -165,7 +174,7 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
     "spdx.ai.downloadLocation": lambda inv, m: _ok(_prop(m, "download_location"), _prop(m, "download_location")),
     "spdx.ai.packageVersion": lambda inv, m: _ok(m.version, m.version),
     "spdx.ai.primaryPurpose": lambda inv, m: (True, "model"),
-    "spdx.ai.declaredLicense": lambda inv, m: _ok(m.licenses, "declared licence found"),
+    "spdx.ai.declaredLicense": lambda inv, m: _licences(m),
     "spdx.dataset.fields": lambda inv, m: _all(
         _datasets(inv, m) + _datasets(inv, m, RelationshipKind.TESTED_ON),
         lambda c: c.licenses and c.properties.get("url") and c.properties.get("supplier") and c.properties.get("type"),
@@ -192,6 +201,9 @@ def assess(inv: Inventory) -> None:
                 model=m.id,
             )
             note = None if present else _placeholder_note(m, *TEXT_ELEMENTS.get(el["id"], ()))
+            if not present and el["id"] in ("model.license", "spdx.ai.declaredLicense") and m.licenses:
+                declared = ", ".join(f"'{x.value}' ({x.evidence})" for x in m.licenses)
+                note = f"declared as {declared}, naming no licence"
             if note:  # given, but only a template's text: say so, and where
                 item.how_to_supply = f"{note}; {item.how_to_supply or ''}".rstrip("; ")
             if len(models) > 1 and not present:

@@ -294,7 +294,10 @@ def grade(d: Declaration) -> MofGrade:
             else:
                 needs.append(f"{name(c)}: under {lic}, which is not an open licence")
         for c in comp["unlicensed"]:
-            needs.append(f"{name(c)}: released without a licence")
+            needs.append(
+                f"{name(c)}: "
+                + ("no licence found in the scanned files" if d.origin == "scan" else "released without a licence")
+            )
     components = []
     for c in kb.components:
         if c.id in d.components:
@@ -305,6 +308,8 @@ def grade(d: Declaration) -> MofGrade:
             )
             if lic == UNKNOWN:  # a licence aitrail could not establish: not open, and not said to be closed
                 state = "licence not known"
+            elif status == "unlicensed" and d.origin == "scan":  # files show no licence: not "released without"
+                state = "no licence found in the scanned files"
         else:
             lic, status, state = None, "missing", d.absent(c.id)
         components.append(

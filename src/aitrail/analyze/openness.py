@@ -12,8 +12,8 @@ from typing import Any
 
 from .. import fsutil, yamlsafe
 from ..model import Component, ComponentType, Inventory, RelationshipKind
+from . import completeness, mof
 from . import licenses as lic_kb
-from . import mof
 
 
 @lru_cache(maxsize=1)
@@ -193,6 +193,8 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
         head = f"Not open source AI: the weights are declared {weights_lic}"
     elif weights_released and weights_lic:
         head = "Weights released under restrictive terms, not open source AI"
+    elif weights_released and d.origin == "scan":
+        head = "Weights found with no licence in the scanned files, not open source AI"
     elif weights_released:
         head = "Weights released without a licence, not open source AI"
     elif weights_state == "not released":
@@ -209,7 +211,8 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
     unlicensed = [it["item"].lower() for it in items if it["status"] == "unlicensed"]
     if unlicensed:
         more = " and more" if len(unlicensed) > 4 else ""
-        why.append("released without a licence: " + ", ".join(unlicensed[:4]) + more)
+        said = "no licence found in the scanned files" if d.origin == "scan" else "released without a licence"
+        why.append(f"{said}: " + ", ".join(unlicensed[:4]) + more)
     unknown = [it["item"].lower() for it in items if it["status"] == "licence" and set(it["licenses"]) == {UNKNOWN}]
     if unknown:
         why.append("licence not known: " + ", ".join(unknown[:4]) + (" and more" if len(unknown) > 4 else ""))
@@ -316,8 +319,8 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         hit = [c for c in files if c.type == ComponentType.CODE and role in c.properties.get("roles", [])]
         if hit:
             add(name, code_lic, f"found: {hit[0].path}")
-    if m.properties.get("training_code"):
-        add("Training code", None, f"declared: training_code {m.properties['training_code']} (licence not declared)")
+    if completeness.stated(m.properties.get("training_code")):  # a location: its licence is not in the files
+        add("Training code", UNKNOWN, f"declared: training_code {m.properties['training_code']} (licence not known)")
     if m.properties.get("evaluation_results"):
         add("Evaluation results", spdx_model, "found: model card model-index")
     for kind, name in ((RelationshipKind.TRAINED_ON, "Datasets"), (RelationshipKind.TESTED_ON, "Evaluation data")):
@@ -327,7 +330,7 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     tags = " ".join(map(str, m.properties.get("tags") or []))
     paper = _ARXIV.search(tags)
     if paper:
-        add("Research paper", None, f"found: card tag arxiv:{paper.group(1)} (licence of the paper not known)")
+        add("Research paper", UNKNOWN, f"found: card tag arxiv:{paper.group(1)} (licence of the paper not known)")
     d = mof.Declaration(
         m.name, comps, comp_lics, {"distribution": spdx_model} if spdx_model else {}, evidence, origin="scan"
     )
