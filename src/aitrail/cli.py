@@ -194,7 +194,7 @@ def _with_resolvers(run: Callable[[argparse.Namespace], int]) -> Callable[[argpa
         try:
             return run(args)
         finally:
-            licenses._EXTRA.reset(token)
+            licenses.reset_resolvers(token)
 
     return handler
 

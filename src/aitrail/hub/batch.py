@@ -204,7 +204,7 @@ def _str(v: Any) -> str | None:
 
 
 # What the judgements read of a model, besides licences, lineage, datasets and files (completeness.CHECKS,
-# openness.declaration_from_inventory): only whether each is present matters to the results kept here.
+# openness.declaration_from_inventory): only whether each is present, and stated (completeness.stated), matters.
 READ_PROPERTIES = (
     "supplier", "architecture", "task", "card.intended_uses", "intended_use", "card.limitations", "card.bias",
     "limitations", "library", "training_code", "evaluation_results", "evaluation", "release_time",
@@ -270,13 +270,14 @@ def judge(
         tuple((r.target, r.derivation, r.target.lower() == f"model:{mid.lower()}") for r in derived),
         bool(derived) and mid.strip().lower() in curated_ancestors(),
         tuple((r.target, r.kind) for r in rels if r.kind != RelationshipKind.DERIVED_FROM),
-        tuple(k for k in READ_PROPERTIES if facts.get(k) not in (None, "", [], {})),
+        # present, and stated beyond template placeholders (completeness reads the second, others may read the first)
+        tuple((k, completeness.stated(v)) for k in READ_PROPERTIES if (v := facts.get(k)) not in (None, "", [], {})),
         sha is not None,
         bool(card),
         tuple(f for _, f in weights),
         bool(openness._ARXIV.search(tags)),
         # the resolvers beyond the curated facts (a hub index...): one process may judge with and without
-        tuple((slot, str(getattr(r, "path", id(r)))) for slot, r in sorted((licenses._EXTRA.get() or {}).items())),
+        tuple((slot, str(getattr(r, "path", id(r)))) for slot, r in sorted(licenses.configured_resolvers().items())),
     )
     hit = _MEMO.get(signature) if MEMO else None
     fnds = list(found.findings)

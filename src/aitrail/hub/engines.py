@@ -57,7 +57,7 @@ def work(ipc: bytes, source: str, first_row: int, out: str, key: str, hub_index:
         tables = dict(zip(("results", "findings", "errors"), judge.judge_batch(b, source, first_row)))
     finally:
         if token is not None:
-            licenses._EXTRA.reset(token)
+            licenses.reset_resolvers(token)
     for t in TABLES:
         _write_atomic(tables[t], part_path(Path(out), t, key))
     return {"records": tables["results"].num_rows, "errors": tables["errors"].num_rows, "rows": b.num_rows}

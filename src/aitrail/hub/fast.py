@@ -273,7 +273,7 @@ def _judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tab
     card_type = b.column("card").type if "card" in names else pa.string()
     # resolvers configured beyond the curated facts (licenses.configure: a hub index, online) may know a
     # base the placeholder stands for: then every record is judged on its own
-    if licenses._EXTRA.get() or not (pa.types.is_string(card_type) or pa.types.is_large_string(card_type)):
+    if licenses.configured_resolvers() or not (pa.types.is_string(card_type) or pa.types.is_large_string(card_type)):
         rows, f, e = batch.judge_rows(b.to_pylist(), source, first_row)
         return (pa.Table.from_pylist(rows, batch.RESULT_SCHEMA), pa.Table.from_pylist(f, batch.FINDING_SCHEMA),
                 pa.Table.from_pylist(e, batch.ERROR_SCHEMA))
