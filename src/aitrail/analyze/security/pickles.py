@@ -249,9 +249,9 @@ def scan_zip(
                 )
                 continue
             try:
+                with z.open(info) as fh:
+                    head = fh.read(4096)
                 if not named:  # any other member is judged by its first bytes, whatever its name
-                    with z.open(info) as fh:
-                        head = fh.read(4096)
                     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
                         _inner_zip(report, z, info, path, frameworks, unknown, depth)
                         continue
@@ -263,18 +263,21 @@ def scan_zip(
                         with z.open(info) as fh:
                             npy(report, fh, where, unknown, max_ops=member_ops(info))  # type: ignore[arg-type]
                         continue
-                    codec = pickles.compression(head, lambda: z.open(info), info.filename)  # noqa: B023 - called here
-                    if not (codec or pickles.looks_like_pickle(head)):
-                        continue
+                codec = pickles.compression(head, lambda: z.open(info), info.filename)  # noqa: B023 - called here
+                if not (named or codec or pickles.looks_like_pickle(head)):
+                    continue
+                # read as the same file would be (scan_file): joblib's framing for what joblib wrote or compressed
+                joblib = pickles.is_joblib("joblib" if b"joblib" in head else None, info.filename, codec)
+                fws = (*frameworks, "sklearn") if joblib and "sklearn" not in frameworks else frameworks
                 with z.open(info) as fh:
                     stream: IO[bytes] = fh  # type: ignore[assignment]
-                    if not named and codec:
+                    if codec:
                         stream = pickles.Decompressed(fh, codec, where)  # type: ignore[assignment]
                     walk_all(
                         report,
                         stream,
                         where,
-                        frameworks,
+                        fws,
                         unknown,
                         max_ops=member_ops(info),
                         malformed="high" if named else "medium",
@@ -437,11 +440,16 @@ def _member(
             _member(report, inner, name, where, size, unknown, depth, inflated=True)
         except pickles.LimitExceeded as e:
             limit_finding(report, where, e)
-    elif pickles.looks_like_pickle(head):
-        named = name.endswith((".pkl", ".pickle"))
-        walk_all(report, stream, where, ("numpy", "torch"), unknown, malformed="high" if named else "medium")  # type: ignore[arg-type]
-    elif (not pickles.text_name(name)) if inflated else Path(name).suffix.lower() in PICKLE_SUFFIXES:
-        walk_all(report, stream, where, ("numpy", "torch"), unknown, min_pickles=0)  # type: ignore[arg-type]
+    else:
+        # read as the same file would be: joblib's framing (raw array bytes after each wrapper) for what
+        # joblib wrote or compressed (scan_file's choice, catalog.pickles.is_joblib)
+        joblib = pickles.is_joblib("joblib" if b"joblib" in head else None, name, "inflated" if inflated else None)
+        frameworks = ("numpy", "torch", "sklearn") if joblib else ("numpy", "torch")
+        if pickles.looks_like_pickle(head):
+            malformed = "high" if name.endswith((".pkl", ".pickle")) else "medium"
+            walk_all(report, stream, where, frameworks, unknown, malformed=malformed)  # type: ignore[arg-type]
+        elif (not pickles.text_name(name)) if inflated else Path(name).suffix.lower() in PICKLE_SUFFIXES:
+            walk_all(report, stream, where, frameworks, unknown, min_pickles=0)  # type: ignore[arg-type]
 
 
 def npy(report: FileReport, fh: IO[bytes], where: str, unknown: str, max_ops: int = pickles.MAX_OPS) -> None:
