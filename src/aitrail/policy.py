@@ -85,6 +85,8 @@ _OTHER_FORMATS = {
     "ollama-modelfile", "weights-index",
 }  # fmt: skip
 _FAMILIES = {"pytorch", "numpy", "joblib", "tensorflow"}
+# "pickle" bans every format its loader unpickles: a compressed pickle, joblib's files, torch.save's archives
+_UNPICKLED = {"pickle", "joblib", "pytorch-zip", "pytorch-legacy", "pytorch-tar"}
 _CODECS = ("gzip", "bz2", "xz", "lzma", "lz4", "zstd", "zlib")
 _LICENSEREF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
 
@@ -392,7 +394,7 @@ def _licenses(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
             fail("licenses.allow", "a licence of the model or its base models is not on the allow list", bad)
     deny = _licence_ids(policy.get("licenses", "deny") or [])
     if deny:
-        bad = [f"{c['name']} ({c['role']}): {c['license']}" for c in lic["components"] if _licence_in(c, deny)]
+        bad = [f"{c['name']} ({c['role']}): {c['license']}" for c in lic["components"] if _denied(c, deny)]
         if bad:
             fail("licenses.deny", "a denied licence is present", bad)
     if policy.get("licenses", "unknown", "warn") == "fail":
@@ -421,6 +423,54 @@ def _licence_in(entry: dict[str, Any], ids: set[str]) -> bool:
     # an SPDX expression's parts: "MIT OR Apache-2.0" is allowed when every part is
     parts = {p.strip("() ").lower() for n in names for p in n.replace(" and ", " or ").split(" or ")}
     return bool(names & ids) or bool(parts) and parts <= ids
+
+
+def _denied(entry: dict[str, Any], ids: set[str]) -> bool:
+    """Whether the component carries a denied licence whatever choice is made: its licence is one, or its
+    SPDX expression needs one — any part of an AND, every alternative of an OR, the licence under a WITH
+    exception. A licence string that is no expression is split on and/or, every part counting (fail closed)."""
+    names = {str(entry.get(k) or "").strip() for k in ("license", "declared")} - {""}
+    if {n.lower() for n in names} & ids:
+        return True
+    for n in names:
+        tree = _expression(n)
+        if tree is None:
+            if any(p.strip("() ").lower() in ids for p in re.split(r"\s+(?:and|or)\s+", n, flags=re.I)):
+                return True
+        elif _needs(tree, ids):
+            return True
+    return False
+
+
+def _expression(value: str) -> Any:
+    from license_expression import ExpressionError
+
+    from .analyze.license_ids import licensing
+
+    try:
+        return licensing().parse(value, validate=False)
+    except (ExpressionError, Exception):  # noqa: BLE001 - any parse failure: not an expression (caller splits)
+        return None
+
+
+def _needs(node: Any, ids: set[str]) -> bool:
+    from license_expression import LicenseSymbol, LicenseWithExceptionSymbol
+
+    from .analyze.licenses import resolve
+
+    if isinstance(node, LicenseWithExceptionSymbol):
+        return _needs(node.license_symbol, ids) or node.render().lower() in ids
+    if isinstance(node, LicenseSymbol):
+        key = str(node.key)
+        r = resolve(key)
+        known = r.facts is not None or r.matched_by.startswith("SPDX")
+        return key.lower() in ids or known and r.id.lower() in ids
+    args = getattr(node, "args", ())
+    if not args:
+        return False
+    if "AND" in str(getattr(node, "operator", "")).upper():
+        return any(_needs(a, ids) for a in args)
+    return all(_needs(a, ids) for a in args)
 
 
 def _openness(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
@@ -466,7 +516,11 @@ def _formats(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
         return
 
     def hit(fmt: Any) -> bool:  # a family bans its variants: "joblib" bans "joblib-zlib"
-        return isinstance(fmt, str) and any(fmt == b or fmt.startswith(b + "-") for b in banned)
+        if not isinstance(fmt, str):
+            return False
+        if "pickle" in banned and (fmt in _UNPICKLED or fmt.startswith(("joblib-", "pickle-"))):
+            return True  # whatever its container, loading it runs the pickle module on its bytes
+        return any(fmt == b or fmt.startswith(b + "-") for b in banned)
 
     bad = [
         f"{c['path']}: {c['format']}" for c in doc["inventory"]["components"] if c.get("path") and hit(c.get("format"))

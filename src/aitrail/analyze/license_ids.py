@@ -13,7 +13,8 @@ from license_expression import ExpressionError, get_spdx_licensing
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def licensing():  # type: ignore[no-untyped-def]
+    """license-expression's SPDX licensing (built once: loading its licence list is slow)."""
     return get_spdx_licensing()
 
 
@@ -23,7 +24,7 @@ def to_spdx(value: str) -> str | None:
     if not value or value.strip().lower() in ("other", "unknown", "none", "noassertion", "proprietary"):
         return None
     try:
-        expr = _licensing().parse(value.strip(), validate=True, strict=True)
+        expr = licensing().parse(value.strip(), validate=True, strict=True)
     except (ExpressionError, Exception):  # noqa: BLE001 - any parse failure means "not SPDX"
         return None
     return expr.render() if expr is not None else None
