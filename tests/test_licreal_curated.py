@@ -14,6 +14,7 @@ import re
 import pytest
 from conftest import SHARED
 
+import aitrail
 from aitrail import yamlsafe
 from aitrail.analyze import licenses as L
 from aitrail.resolvers.curated import CuratedResolver
@@ -113,3 +114,33 @@ def test_each_distilled_model_names_its_own_base(repo, base):
     assert [b.model_id for b in facts.bases] == [base]
     # and that base is itself resolved (the chain does not stop at an unknown hop)
     assert CuratedResolver().lookup(base) is not None
+
+
+def _verdict(tmp_path, card: str) -> tuple[str, set[str]]:
+    (tmp_path / "README.md").write_text(card)
+    (tmp_path / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 4}')
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    return L.report(inv, "commercial")["verdict"], {f.rule for f in inv.findings}
+
+
+def test_a_flux_dev_lora_tagged_apache_is_laundering(tmp_path):
+    """FLUX.1 [dev] is the base of most image LoRAs; its licence is non-commercial and binds Derivatives."""
+    card = "---\nlicense: apache-2.0\nbase_model: black-forest-labs/FLUX.1-dev\n---\n# lora\n"
+    verdict, rules = _verdict(tmp_path, card)
+    assert verdict == "not_allowed" and "license.laundering" in rules
+
+
+def test_a_flux_dev_lora_declaring_the_flux_licence_by_link_is_not_laundering(tmp_path):
+    card = (
+        "---\nlicense: other\nlicense_name: flux-1-dev-non-commercial-license\n"
+        "license_link: https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md\n"
+        "base_model: black-forest-labs/FLUX.1-dev\n---\n# lora\n"
+    )
+    verdict, rules = _verdict(tmp_path, card)
+    assert verdict == "not_allowed" and "license.laundering" not in rules
+
+
+def test_a_flux_schnell_lora_is_allowed(tmp_path):
+    card = "---\nlicense: apache-2.0\nbase_model: black-forest-labs/FLUX.1-schnell\n---\n# x\n"
+    verdict, rules = _verdict(tmp_path, card)
+    assert verdict in ("allowed", "allowed_with_obligations") and "license.laundering" not in rules
