@@ -143,3 +143,22 @@ def test_a_joblib_attack_in_a_zip_stays_critical(tmp_path):
     path.write_bytes(_zip([("m/model.joblib", evil.read_bytes()), ("m/model.pkl", evil.read_bytes())]))
     worst, found = _worst(path)
     assert worst == "critical", found
+
+
+@pytest.mark.parametrize("codec", ["gz", "bz2", "xz"])
+def test_a_compressed_torch_checkpoint_is_judged(tmp_path, codec):
+    """torch.load(gzip.open("model.pt.gz")) reads the torch zip inside (GzipFile seeks): such a file was
+    'nothing recognisable' alone and silently passed in a model folder."""
+    import lzma
+
+    pack = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[codec]
+    evil = tmp_path / "evil" / f"model.pt.{codec}"
+    evil.parent.mkdir()
+    evil.write_bytes(pack(EVIL_PT.read_bytes()))
+    (evil.parent / "config.json").write_text('{"model_type": "bert"}')
+    rep = S.scan(evil.parent, hash_files=False)
+    assert rep["max_severity"] == "critical", rep
+    benign = tmp_path / f"bert.pt.{codec}"
+    benign.write_bytes(pack(BENIGN_PT.read_bytes()))
+    worst, found = _worst(benign)
+    assert RANK.get(worst, -1) < RANK["medium"], found

@@ -1217,6 +1217,19 @@ def compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -
     return codec if first[257:262] == b"ustar" else None
 
 
+def compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
+    """The compressor of a compressed zip (``model.pt.gz``: torch.load(gzip.open(...)) reads the torch
+    zip inside, GzipFile being seekable), from the zip magic of its inflated head; None otherwise."""
+    codec = _codec(head)
+    if codec is None:
+        return None
+    try:
+        first = _inflated_head(head, codec, reopen, 4)
+    except (LimitExceeded, ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
+        return None
+    return codec if first in (b"PK\x03\x04", b"PK\x05\x06") else None
+
+
 def _codec(head: bytes) -> str | None:
     codec = next((c for m, c in COMPRESSION_MAGIC if head.startswith(m)), None)
     if codec is None and head[:1] == b"x" and len(head) > 1 and (head[0] * 256 + head[1]) % 31 == 0:

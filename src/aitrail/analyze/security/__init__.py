@@ -24,7 +24,7 @@ from typing import Any
 
 from ... import guard
 from ...catalog.base import CatalogError, FileRef
-from ...catalog.pickles import ARCHIVE_ERRORS, Decompressed, LimitExceeded, compression, is_joblib
+from ...catalog.pickles import ARCHIVE_ERRORS, Decompressed, LimitExceeded, compressed_zip, compression, is_joblib
 from ...catalog.sniff import read_head, sniff
 from ...digest import sha256_file
 from .datasets import URL_LIST_SUFFIXES, DatasetPolicy, dns_resolves, url_list, url_risks
@@ -39,6 +39,7 @@ from .formats import (
     search_bytes,
 )
 from .pickles import (
+    MAX_INNER_ZIP,
     all_data,
     judge_globals,
     limit_finding,
@@ -49,7 +50,7 @@ from .pickles import (
     scan_zip,
     walk_all,
 )
-from .remote_code import AUTO_MAP_FILES, auto_map_files, remote_code
+from .remote_code import AUTO_MAP_FILES, auto_map_files, config_findings, remote_code
 from .report import SEVERITIES, FileReport, SecurityFinding, rules
 
 __all__ = [
@@ -122,8 +123,13 @@ def analyse(
     """
     rep = FileReport(shown, None, fmt)
     codec = compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None
+    zipped = compressed_zip(head, lambda: open(path, "rb")) if fmt is None and codec is None else None
     try:
-        _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy, keep)
+        if zipped:
+            codec = zipped
+            _inflated_zip(rep, path, shown, zipped, unknown_severity)
+        else:
+            _analyse(rep, path, shown, head, fmt, codec, unknown_severity, policy, keep)
     except CatalogError as e:
         from_catalog_error(rep, e.rule, str(e))
     except LimitExceeded as e:
@@ -142,6 +148,19 @@ def analyse(
         _incomplete(rep, path, fmt, codec, e)
         raise
     return rep
+
+
+def _inflated_zip(rep: FileReport, path: Path, shown: str, codec: str, unknown_severity: str) -> None:
+    """A compressed zip (a gzipped torch checkpoint): inflated, bounded, and judged as the zip it holds."""
+    import io
+
+    with open(path, "rb") as raw:
+        data = Decompressed(raw, codec, shown).read(MAX_INNER_ZIP + 1)
+    if len(data) > MAX_INNER_ZIP:
+        why = "a compressed zip larger than 512 MiB inflated"
+        rep.add("high", "archive.nesting-limit", f"{shown}: {why}: not judged", shown)
+        return
+    scan_zip(rep, Path(shown), ("numpy", "torch"), unknown_severity, source=io.BytesIO(data), depth=1)
 
 
 # Formats whose loading can run code: a file of these that the rules could not finish is high.
@@ -285,8 +304,11 @@ def _analyse(
             )
     elif fmt == "gguf":
         gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
-    elif fmt is None and (path.name in TEMPLATE_FILES or path.suffix.lower() == ".jinja"):
-        chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
+    elif fmt is None and (path.name in TEMPLATE_FILES or path.name in AUTO_MAP_FILES or ext == ".jinja"):
+        if path.name in AUTO_MAP_FILES:  # what it makes transformers import that no module file can carry
+            config_findings(rep, path)
+        if path.name in TEMPLATE_FILES or ext == ".jinja":
+            chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
     elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
         url_list(rep, path, head, policy or DatasetPolicy())
     elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
@@ -443,7 +465,7 @@ def scan(
 
 
 # Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
-JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "config.json", "saved_model.pb", *TEMPLATE_FILES}
+JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "saved_model.pb", "saved_model.pbtxt", *AUTO_MAP_FILES, *TEMPLATE_FILES}
 
 
 def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:
@@ -453,7 +475,10 @@ def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:
         fmt = sniff(path, head)
     except OSError:
         return None
-    return fmt, compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None, head
+    codec = compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None
+    if fmt is None and codec is None:
+        codec = compressed_zip(head, lambda: open(path, "rb"))
+    return fmt, codec, head
 
 
 def _judged(path: Path, sniffed: tuple[str | None, str | None, bytes] | None, remote: set[Path]) -> bool:
