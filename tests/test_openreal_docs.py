@@ -83,3 +83,43 @@ def test_other_with_its_name_is_a_documented_licence(tmp_path):
     items = _items(tmp_path, "---\nlicense: other\nlicense_name: llama2\nlicense_link: LICENSE\n---\n# m\nA model.\n")
     assert items["model.license"].present
     assert items["model.license"].evidence == "other 'llama2' <LICENSE> (README.md [license])"
+
+
+def _modelcard(tmp_path: Path, card: str) -> dict:
+    from aitrail.analyze import openness
+
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "README.md").write_text(card, encoding="utf-8")
+    builders.safetensors_file(tmp_path / "model.safetensors")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    [d] = openness.declarations(inv, tmp_path)
+    return openness.assess(d)["index"]["dimensions"]["modelcard"]
+
+
+def test_the_index_model_card_is_graded_on_what_the_card_states(tmp_path):
+    """The Index asks for a card giving insight on training and evaluation. Before: any README.md was
+    an "open" model card, the hub's unfilled template included."""
+    dim = _modelcard(tmp_path / "a", (CARDS / "hub_template_card.md").read_text("utf-8"))
+    assert dim["class"] == "closed" and "states none of" in dim["basis"]
+    dim = _modelcard(tmp_path / "b", (CARDS / "trainer_card.md").read_text("utf-8"))
+    assert dim["class"] == "partial"
+    assert dim["basis"].endswith("states training; not intended use, limitations, evaluation")
+
+
+def test_a_card_that_documents_every_topic_is_an_open_model_card(tmp_path):
+    card = (
+        "---\nlicense: mit\n---\n# m\n\nA sentiment classifier.\n\n## Intended uses\n\nProduct reviews in English.\n\n"
+        "## Limitations\n\nFails on sarcasm.\n\n## Training data\n\nIMDB reviews, 25k.\n\n"
+        "## Evaluation\n\n91% accuracy on the IMDB test split.\n"
+    )
+    assert _modelcard(tmp_path, card)["class"] == "open"
+
+
+def test_the_memo_key_holds_what_the_card_states():
+    from aitrail.analyze import mof, openness
+
+    a = mof.Declaration("m", [13], {13: "MIT"}, {}, origin="scan", detail={13: {"training": True}})
+    b = mof.Declaration("n", [13], {13: "MIT"}, {}, origin="scan", detail={13: {"training": False}})
+    assert openness.memo_key(a) != openness.memo_key(b)
+    assert openness.memo_key(a) == openness.memo_key(mof.Declaration("x", [13], {13: "MIT"}, {}, origin="scan",
+                                                                      detail={13: {"training": True}}))

@@ -127,6 +127,9 @@ class Declaration:
     # ignores the key, so its grade is the same). Any other component absent is only "not declared".
     not_released: list[int] = field(default_factory=list)
     origin: str = "declaration"  # "declaration" (a MOF YAML) or "scan" (built from a folder's files)
+    # What a scanned document states, by topic (component id -> topic -> stated): a card of template
+    # placeholders is a file, not documentation. Empty for a MOF YAML (the MOT records presence only).
+    detail: dict[int, dict[str, bool]] = field(default_factory=dict)
 
     def absent(self, cid: int) -> str:
         """Why a component is not in the declaration, in words that claim no more than is known."""

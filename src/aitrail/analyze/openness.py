@@ -134,6 +134,16 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
         return "closed", f"{', '.join(dim['components'])}: {why} (closed, as the Index counts what it cannot find)"
     where = {n: d.paths.get(c.id) for n, _ in present if (c := kb.by_name(n))}
     names = ", ".join(f"{n}" + (f" at {where[n]}" if where.get(n) else "") for n, _ in present)
+    detail = next((d.detail[c.id] for n, _ in present if (c := kb.by_name(n)) and c.id in d.detail), None)
+    if rule == "available" and detail is not None:  # a scanned document: graded on what it states
+        said = [t for t, ok in detail.items() if ok]
+        unsaid = [t for t, ok in detail.items() if not ok]
+        basis = f"{names} ({d.evidence.get(comps[0].id, 'found')})"
+        if not said:
+            return "closed", f"{basis} states none of: {', '.join(unsaid)} (template placeholders or nothing)"
+        if unsaid:
+            return "partial", f"{basis} states {', '.join(said)}; not {', '.join(unsaid)}"
+        return "open", f"{basis} states {', '.join(said)}"
     if rule == "available":
         return "open", f"released: {names}"
     if rule == "licence":  # open when released under an open licence, partial otherwise
@@ -225,6 +235,22 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
     return f"{head} ({grade.label}): " + "; ".join(why) + "."
 
 
+def memo_key(d: mof.Declaration) -> tuple[Any, ...]:
+    """Everything ``assess`` depends on but the model's name, for a memo of its grades: a location
+    counts only as whether it is on a preprint server or at a peer-reviewed venue."""
+    spec = rules()["index"]
+    hosts = spec["preprint_hosts"], spec["peer_reviewed_hosts"]
+    return (
+        tuple(d.components),
+        tuple(sorted(d.component_licenses.items())),
+        tuple(sorted(d.global_licenses.items())),
+        tuple(sorted((c, *(_on(p, h) for h in hosts)) for c, p in d.paths.items())),
+        tuple(d.not_released),
+        d.origin,
+        tuple(sorted((c, tuple(sorted(t.items()))) for c, t in d.detail.items())),
+    )
+
+
 def assess(d: mof.Declaration) -> dict[str, Any]:
     g = mof.grade(d)
     o = osaid(d)
@@ -234,6 +260,15 @@ def assess(d: mof.Declaration) -> dict[str, Any]:
 # -- a declaration from a scanned folder ------------------------------------------------------
 
 _ARXIV = re.compile(r"arxiv:\s*(\d{4}\.\d{4,5})", re.I)
+MODEL_CARD = 13  # MOF component id of the model card (knowledge/mof.yaml)
+# What a model card documents (Mitchell et al. 2019, "Model Cards for Model Reporting"; the Index asks
+# for insight on training and evaluation), each from the card sections or aitrail.yaml keys read.
+CARD_TOPICS = {
+    "intended use": ("card.intended_uses", "intended_use"),
+    "limitations": ("card.limitations", "card.bias", "limitations"),
+    "training": ("card.training_data", "card.training_procedure"),
+    "evaluation": ("card.evaluation", "evaluation_results", "evaluation"),
+}
 # a licence aitrail could not establish: not open, and the words say "licence not known", never
 # "released without a licence" (that is a fact about the release)
 UNKNOWN = mof.UNKNOWN
@@ -310,7 +345,9 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         named = "; ".join(f"{lic} ({why})" for lic, why in lics) or "no licence declared"
         add("Model parameters (Final)", _governing(lics), f"found: {weights[0].path}; licences: {named}")
     card = next((c for c in files if c.format == "model-card"), None)
+    topics: dict[str, bool] = {}
     if card:
+        topics = {t: any(completeness.stated(m.properties.get(k)) for k in keys) for t, keys in CARD_TOPICS.items()}
         add("Model card", spdx_model, f"found: {card.path}")
     arch = [c for c in files if c.type == ComponentType.CODE and "model-definition" in c.properties.get("roles", [])]
     if arch:
@@ -336,8 +373,11 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     )
     if paper:
         d.paths[mof.RESEARCH_PAPER] = f"arxiv:{paper.group(1)}"
+    if card:
+        d.detail[MODEL_CARD] = topics
     if overlay is not None:  # the producer's declaration wins where it says something
         for cid in overlay.components:
+            d.detail.pop(cid, None)  # the producer declares the component: graded as declared
             if cid not in d.components:
                 d.components.append(cid)
             if cid in overlay.component_licenses:
