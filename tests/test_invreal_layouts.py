@@ -213,3 +213,36 @@ def test_task_from_the_model_class_unless_the_card_says(tmp_path):
     (tmp_path / "README.md").unlink()
     (tmp_path / "config.json").write_text(json.dumps({"architectures": ["T5ForConditionalGeneration"]}))
     assert "task" not in aitrail.scan(tmp_path, hash_files=False).models()[0].properties
+
+
+def test_onnx_external_data_file_is_the_models_weights(tmp_path):
+    # onnx.save_model(..., save_as_external_data=True), as torch.onnx.export does for models over 2 GB: the
+    # .data file holding every initializer was a plain "file" of format "data" (not weights)
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    w = numpy_helper.from_array(np.zeros((64, 64), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 64])],
+        [w],
+    )
+    (tmp_path / "onnx").mkdir()
+    onnx.save_model(
+        helper.make_model(graph),
+        str(tmp_path / "onnx" / "model.onnx"),
+        save_as_external_data=True,
+        location="model.onnx_data",
+        size_threshold=0,
+    )
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"], "model_type": "bert"}))
+    inv = aitrail.scan(tmp_path)
+    [m] = inv.models()
+    data = next(c for c in inv.components if c.path == "onnx/model.onnx_data")
+    assert data.type.value == "weights" and data.format == "onnx-external-data"
+    assert data.properties["external_data_of"] == "onnx/model.onnx"
+    assert data in inv.related(m.id, RelationshipKind.CONTAINS) and data.sha256
+    _boms_validate(inv)

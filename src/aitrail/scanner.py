@@ -432,6 +432,7 @@ def _assemble(
             comp.properties["security_max_severity"] = security_max
         files.append(comp)
 
+    _external_weights(files)
     for vals in facts.values():
         vals.sort(key=lambda v: fact_depth.get(id(v[1]), 0))  # stable: file order within one depth
     # What the model is comes from its shallowest config: a pipeline's model_index.json, not the
@@ -515,6 +516,21 @@ def _assemble(
                     "aitrail lineage",
                 )
             )
+
+
+def _external_weights(files: list[Component]) -> None:
+    """An ONNX model's external data files (model.onnx.data) hold its weights: they are weights, named
+    by the ONNX file that reads them (the ONNX external data spec: locations relative to the model file)."""
+    by_path = {c.path: c for c in files if c.path}
+    for c in files:
+        locs = c.properties.get("external_data") if c.format == "onnx" else None
+        for loc in locs if isinstance(locs, list) else []:
+            folder = c.path.rsplit("/", 1)[0] + "/" if c.path and "/" in c.path else ""
+            data = by_path.get(os.path.normpath(folder + str(loc)).replace(os.sep, "/"))
+            if data is not None and data is not c and data.type == ComponentType.FILE:
+                data.type = ComponentType.WEIGHTS
+                data.format = "onnx-external-data"
+                data.properties["external_data_of"] = c.path
 
 
 def _settle_kinds(
