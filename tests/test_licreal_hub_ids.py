@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from conftest import SHARED
 
 import aitrail
@@ -90,3 +91,17 @@ def test_configured_resolvers_is_a_read_only_view_of_configure():
     finally:
         L.reset_resolvers(token)
     assert dict(L.configured_resolvers()) == {}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://huggingface.co/Qwen/Qwen2.5-3B/blob/main/LICENSE",
+        "https://huggingface.co/Qwen/Qwen2.5-3B/resolve/main/LICENSE",
+        "https://hf.co/Qwen/Qwen2.5-3B/raw/main/LICENSE?download=true",
+    ],
+)
+def test_a_licence_link_names_the_hub_file_however_it_reaches_it(link):
+    # the name alone ("qwen") would be the commercial Qwen licence: the link says research
+    r = L.resolve("other", name="qwen", link=link)
+    assert r.id == "LicenseRef-aitrail-qwen-research" and r.matched_by == "license_link"

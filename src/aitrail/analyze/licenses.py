@@ -92,8 +92,10 @@ class KnowledgeBase:
 
 
 def _norm_link(url: str) -> str:
-    u = url.strip().lower().split("#", 1)[0].rstrip("/")
-    return re.sub(r"^https?://(www\.)?", "", u)
+    u = url.strip().lower().split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    u = re.sub(r"^https?://(www\.)?", "", u)
+    # one file of a Hub repo, however the link reaches it: hf.co, /resolve/ or /raw/ (downloads), /blob/ (page)
+    return re.sub(r"^(?:hf\.co|huggingface\.co)/([^/]+/[^/]+)/(?:blob|resolve|raw)/", r"huggingface.co/\1/blob/", u)
 
 
 @lru_cache(maxsize=1)
