@@ -415,12 +415,18 @@ def scan(
     root = Path(target)
     check_target(root)
     is_dir = root.is_dir()
+    # A Hugging Face cache snapshot (models--org--name/snapshots/<rev>) is all links into ../../blobs: the
+    # repo folder is the boundary links may reach, as the inventory's resolve() has it (inputs._snapshot)
+    snap = is_dir and root.resolve().parent.name == "snapshots" and root.resolve().parent.parent.name.startswith(
+        ("models--", "datasets--", "spaces--")
+    )
     files, walked = walk(
         Unit(
             root=root if is_dir else root.parent,
             prefix="",
             single_file=None if is_dir else root,
             follow_symlinks=follow_symlinks,
+            boundary=root.resolve().parent.parent if snap else None,
         )
     )
     shown = [escape(p.name if not is_dir else p.relative_to(root).as_posix()) for p in files]
