@@ -36,6 +36,7 @@ def _cache(tmp_path: Path) -> Path:
         },
     )
     builders.hf_cache(hub, "acme/other", "f" * 40, {"config.json": b'{"model_type": "x"}'}, main=False)
+    st.unlink()  # only the cache stays beside hub/ (files beside a cache are scanned too)
     return hub
 
 

@@ -19,6 +19,10 @@ from .errors import InputError
 from .model import Evidence, Finding, Severity
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".hg", ".svn", "node_modules", ".venv"}
+# Of those, the ones that may hold files a program loads (a package, a notebook's copy): a skipped one holding
+# model-like files is a high finding (a repo can hide a pickle its own code loads in "node_modules/").
+_MAY_HOLD_MODELS = {".ipynb_checkpoints", "node_modules", ".venv"}
+SKIPPED_LISTING_MAX = 100_000  # entries of a skipped folder listed (names only) to look for model files
 MAX_DEPTH = 64  # folders nested deeper than this are reported (scan.depth-limit), not walked
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 # Undecodable bytes of a file name (surrogateescape) and control characters (which could forge lines in
@@ -56,6 +60,7 @@ class Unit:
     orphan: bool = False  # files that belong to no model: inventoried, attached to none
     follow_symlinks: bool = False  # follow links that leave the scanned folder
     boundary: Path | None = None  # links may point anywhere inside this folder (default: root)
+    exclude: frozenset[Path] = frozenset()  # folders other units cover (a HF cache's repos): not walked
 
 
 def check_target(target: Path) -> None:
@@ -112,7 +117,10 @@ def resolve(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
                     prefix = escape(snap.relative_to(target).as_posix()) if snap != target else ""
                     units.append(_snapshot(repo, snap, prefix, follow_symlinks))
         if units:
-            return units
+            # what lies beside the repos (other folders, loose files) is scanned like any folder
+            rest = [u for u in split_models(target, follow_symlinks=follow_symlinks, exclude=frozenset(repos))
+                    if u.files or u.single_file or u.findings]
+            return units + rest
     return split_models(target, follow_symlinks=follow_symlinks)
 
 
@@ -145,6 +153,8 @@ WEIGHT_SUFFIXES = {
     ".pickle",
     ".llamafile",
 }
+# Names of files a program loads as a model or a pickle (a skipped folder holding one is not "nothing").
+MODEL_LIKE_SUFFIXES = WEIGHT_SUFFIXES | {".npy", ".pickle", ".msgpack", ".pb", ".mlmodel", ".pte", ".pt2", ".jit"}
 # Weights files that describe a whole model by themselves: several side by side, with nothing tying
 # them together, are several models (a package's data/ folder with three ONNX models).
 SELF_CONTAINED_SUFFIXES = {".safetensors", ".gguf", ".onnx", ".tflite", ".keras", ".llamafile"}
@@ -159,7 +169,7 @@ def _is_marker(p: Path) -> bool:
     return name in MARKER_NAMES or os.path.splitext(name)[1].lower() in WEIGHT_SUFFIXES
 
 
-def split_models(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
+def split_models(target: Path, *, follow_symlinks: bool = False, exclude: frozenset[Path] = frozenset()) -> list[Unit]:
     """One folder may hold one model (the usual case), or several below it (a models folder, a
     package that ships a model in a subfolder). A folder that directly holds weights or a model
     config is one model, with everything beneath it; files outside every model are still
@@ -169,7 +179,7 @@ def split_models(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
     One pass over the walked files: each file goes to its top-most marker folder, found by walking
     up its parents with set lookups (no file-by-model comparisons).
     """
-    whole = Unit(root=target, prefix="", follow_symlinks=follow_symlinks)
+    whole = Unit(root=target, prefix="", follow_symlinks=follow_symlinks, exclude=exclude)
     files, findings = walk(whole)
     carriers = _CarrierCache()
 
@@ -179,6 +189,8 @@ def split_models(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
     markers = {p.parent for p in files if _is_marker(p) and not in_package(p)}
     if target in markers or not markers:
         whole.files, whole.extra_files = files, carriers.files(target)
+        # beside a HF cache's repos, files without a model marker belong to no model (.locks/, version.txt)
+        whole.orphan = bool(exclude) and not markers
         units = _split_weights(whole)
     else:
 
@@ -448,7 +460,11 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
                 if entry.is_symlink():
                     link(p, depth)
                 elif entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS:
+                    if p in unit.exclude:
+                        continue  # another unit scans it
+                    if entry.name in SKIP_DIRS:
+                        skipped(p)
+                    else:
                         visit(p, depth + 1)
                 elif entry.is_file(follow_symlinks=False):
                     files.append(p)
@@ -494,7 +510,9 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
             )
             return
         if stat.S_ISDIR(st.st_mode):
-            if p.name not in SKIP_DIRS:
+            if p.name in SKIP_DIRS:
+                skipped(p)
+            else:
                 visit(p, depth + 1)
         elif stat.S_ISREG(st.st_mode):
             files.append(p)
@@ -506,8 +524,39 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
                 f"symbolic link to {to!r}, not a regular file (device, socket or pipe); never opened",
             )
 
+    def skipped(d: Path) -> None:
+        if d.name not in _MAY_HOLD_MODELS:
+            add(Severity.LOW, "scan.skipped-folder", d, "version-control or bytecode-cache folder; not scanned")
+            return
+        found, complete = _model_like_files(d)
+        if found or not complete:
+            named = ", ".join(escape(os.path.relpath(f, d)) for f in found[:5])
+            what = (f"holds {len(found)}{'' if complete else '+'} model or pickle file(s) ({named})" if found
+                    else f"has more than {SKIPPED_LISTING_MAX:,} entries")
+            add(Severity.HIGH, "scan.skipped-folder", d,
+                f"{d.name} folder {what}, not scanned: scan the folder itself to judge them (or waive this finding)")
+        else:
+            add(Severity.LOW, "scan.skipped-folder", d, f"{d.name} folder holds no model or pickle file; not scanned")
+
     visit(unit.root, 0)
     return files, findings
+
+
+def _model_like_files(folder: Path) -> tuple[list[str], bool]:
+    """(paths of files whose name says model weights or a pickle, whether the listing finished) under a
+    skipped folder: names only, links not followed, at most SKIPPED_LISTING_MAX entries."""
+    found: list[str] = []
+    seen = 0
+    for base, dirs, names in os.walk(folder, onerror=lambda e: None):
+        seen += len(dirs) + len(names)
+        dirs.sort()  # the names shown are the same on every run
+        for n in sorted(names):
+            low = n.lower()
+            if any("." + part in MODEL_LIKE_SUFFIXES for part in low.split(".")[1:]):
+                found.append(os.path.join(base, n))
+        if seen > SKIPPED_LISTING_MAX:
+            return found, False
+    return found, True
 
 
 def join_path(prefix: str, rel: str) -> str:
