@@ -196,6 +196,8 @@ def read_card(model_id: str, text: str) -> tuple[Found, dict[str, Any], str]:
                 _parsed_size[0] += len(body)
         for k, v in secs.items():
             found.fact(f"card.{k}", v["excerpt"] or v["heading"], ref.ev(key=v["heading"], line=v["line"]))
+    if model_card.BODY_LINEAGE:  # the trainers' "fine-tuned version of [X]" sentence, as the folder scan reads it
+        model_card.body_lineage(ref, body, body_line, found)
     return found, meta, body
 
 
