@@ -70,3 +70,21 @@ def test_skipped_folders_are_findings_high_when_they_hold_models(tmp_path, capsy
     assert got[".venv"]["severity"] == "high" and "lib/data/dataframe.pkl" in got[".venv"]["message"]
     assert got[".git"]["severity"] == "low" and got[".ipynb_checkpoints"]["severity"] == "low"
     assert code == 1 and any(v["policy_key"] == "security.fail_on" for v in doc["policy"]["violations"])
+
+
+def test_a_weights_link_leaving_the_folder_fails_closed(tmp_path, capsys):
+    """Loaders follow links; aitrail does not leave the folder, so such a file is unjudged: high, not a note."""
+    outside = tmp_path / "elsewhere.pkl"
+    outside.write_bytes(EVIL)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "config.json").write_text('{"model_type": "bert"}')
+    (d / "pytorch_model.bin").symlink_to(outside)
+    (d / "NOTES").symlink_to(notes)
+    code, out, _ = run(capsys, str(d), "--format", "json")
+    doc = json.loads(out)
+    got = {f["path"]: f["severity"] for f in doc["inventory"]["findings"] if f["rule"] == "scan.symlink-outside"}
+    assert got == {"pytorch_model.bin": "high", "NOTES": "medium"}
+    assert code == 1

@@ -501,12 +501,16 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
             )
             return
         if not unit.follow_symlinks and not _inside(real, bound):
+            # loaders follow links: one named like weights, a pickle, a config or code is a file they load,
+            # and it was not judged (high); other links leaving the folder are noted (medium)
+            loaded = not stat.S_ISDIR(st.st_mode) and _loaded_name(p.name)
             add(
-                Severity.MEDIUM,
+                Severity.HIGH if loaded else Severity.MEDIUM,
                 "scan.symlink-outside",
                 p,
-                f"symbolic link to {to!r} ({escape(real)}) leaves the scanned folder; not followed "
-                "(--follow-symlinks to follow it)",
+                f"symbolic link to {to!r} ({escape(real)}) leaves the scanned folder; not followed"
+                + (", so this file a loader opens was not judged" if loaded else "")
+                + " (--follow-symlinks to follow it)",
             )
             return
         if stat.S_ISDIR(st.st_mode):
@@ -542,6 +546,13 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
     return files, findings
 
 
+def _loaded_name(name: str) -> bool:
+    """Whether a file so named is one a model loader opens: weights, a pickle, a model config, card or code."""
+    low = name.lower()
+    return (name in MARKER_NAMES or name in TYING_NAMES or low.endswith((".py", "config.json"))
+            or any("." + part in MODEL_LIKE_SUFFIXES for part in low.split(".")[1:]))
+
+
 def _model_like_files(folder: Path) -> tuple[list[str], bool]:
     """(paths of files whose name says model weights or a pickle, whether the listing finished) under a
     skipped folder: names only, links not followed, at most SKIPPED_LISTING_MAX entries."""
@@ -551,8 +562,7 @@ def _model_like_files(folder: Path) -> tuple[list[str], bool]:
         seen += len(dirs) + len(names)
         dirs.sort()  # the names shown are the same on every run
         for n in sorted(names):
-            low = n.lower()
-            if any("." + part in MODEL_LIKE_SUFFIXES for part in low.split(".")[1:]):
+            if any("." + part in MODEL_LIKE_SUFFIXES for part in n.lower().split(".")[1:]):
                 found.append(os.path.join(base, n))
         if seen > SKIPPED_LISTING_MAX:
             return found, False
