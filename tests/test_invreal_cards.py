@@ -87,3 +87,59 @@ def test_license_section_counts_beside_the_front_matter(tmp_path, section):
 def test_license_section_that_agrees_is_no_conflict(tmp_path):
     inv = aitrail.scan(_folder(tmp_path, "---\nlicense: apache-2.0\n---\n# m\n\n## License\n\nApache 2.0\n"))
     assert _verdict(inv) == "allowed" and not any(f.rule == "license.conflict" for f in inv.findings)
+
+
+def _html_cards(limit: int = 3000) -> list[tuple[str, str]]:
+    """Real 2022 hub cards whose body holds an HTML block (bot cards, styled headers)."""
+    import pyarrow.parquet as pq
+    from conftest import SHARED
+
+    parquet = SHARED / "data" / "hub-metadata" / "hf-hub-2022-snapshot" / "models.parquet"
+    rows = pq.read_table(parquet, columns=["model_id", "card"]).to_pylist()
+    html = [r for r in rows if r["card"] and ("\n<div" in r["card"] or "\n<style" in r["card"])]
+    hits = [(r["model_id"], r["card"]) for r in html]
+    return sorted(hits)[:limit]
+
+
+def test_description_is_never_html_block_text_markdown_it_differential():
+    # bot cards open with <div ...\n style="display:inherit; ..."> or a <style> sheet: their continuation
+    # lines were taken as the description. markdown-it (CommonMark) says which lines are HTML blocks.
+    from markdown_it import MarkdownIt
+
+    from aitrail.catalog.model_card import first_paragraph, split_front_matter
+
+    md = MarkdownIt("commonmark")
+    cards = _html_cards()
+    assert len(cards) >= 100
+    wrong = []
+    for model_id, card in cards:
+        try:
+            _, body, _ = split_front_matter(card)
+        except Exception:  # noqa: BLE001 - an unclosed front matter: the card is judged elsewhere
+            continue
+        desc = first_paragraph(body)
+        if not desc:
+            continue
+        tokens = md.parse(body)
+        html = "\n".join(t.content for t in tokens if t.type == "html_block")
+        para = " ".join(t.content for t in tokens if t.type == "inline")
+        words = desc.split()[:6]
+        probe = " ".join(words)
+        if probe in " ".join(html.split()) and probe not in " ".join(para.split()):
+            wrong.append((model_id, desc[:80]))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<div class="a">\n    <div\n\t\tstyle="display:inherit; margin-left: 4px; width: 92px">\n    </div>\n</div>\n\n'
+        "Real words about this model here.\n",
+        "<style>\n@media (prefers-color-scheme: dark) {\n  .prose { color: #E2E8F0 !important; }\n}\n</style>\n\n"
+        "Real words about this model here.\n",
+    ],
+)
+def test_description_skips_html_blocks(body):
+    from aitrail.catalog.model_card import first_paragraph
+
+    assert first_paragraph(body) == "Real words about this model here."

@@ -259,6 +259,19 @@ _NEEDED = re.compile(r"\[more information needed\]", re.I)
 _LABELLED = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\*\*|__)?[^:*_\n]{1,40}:(?!//)")  # "- **Label:**", not "https:"
 
 
+# HTML blocks as CommonMark reads them: <script>, <pre>, <style>, <textarea> run to their closing tag;
+# a block-level tag (or a tag left open on its line) runs to the next blank line. Their lines (a bot
+# card's <div\n style="display:inherit; ...">, a <style> sheet) are markup, never the description.
+_HTML_RAW = re.compile(r"^<(script|pre|style|textarea)(?=[\s>]|$)", re.I)
+_HTML_BLOCK = re.compile(
+    r"^</?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|"
+    r"dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|"
+    r"legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|"
+    r"tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[\s/>]|$)",
+    re.I,
+)
+
+
 def _is_prose(para: str) -> bool:
     """Words outside links, images and markup: a line of links or badges is navigation, not prose."""
     rest = _LINK.sub(" ", _IMAGE.sub(" ", _TAG.sub(" ", para)))
@@ -271,7 +284,8 @@ def first_paragraph(body: str) -> str | None:
     para: list[str] = []
     size = 0
     listed: str | None = None
-    fence = in_comment = skip_section = False
+    fence = in_comment = skip_section = html_block = False
+    raw_end = ""  # the closing tag that ends the <script>/<pre>/<style>/<textarea> being skipped
     for n, line in enumerate(body.split("\n", MAX_DESCRIPTION_LINES)):
         if n == MAX_DESCRIPTION_LINES:
             break  # the rest of the card is not searched (catalog() reports it)
@@ -280,6 +294,19 @@ def first_paragraph(body: str) -> str | None:
         if in_comment:
             in_comment = "-->" not in s
             continue
+        if raw_end:
+            raw_end = "" if raw_end in s.lower() else raw_end
+            continue
+        if html_block:
+            html_block = bool(s)
+            continue
+        if not fence and s.startswith("<") and not s.startswith("<!--"):
+            raw = _HTML_RAW.match(s)
+            if raw:
+                close = f"</{raw.group(1).lower()}>"
+                raw_end = "" if close in s.lower() else close
+            else:
+                html_block = bool(_HTML_BLOCK.match(s)) or s.rfind("<") > s.rfind(">")
         if s.startswith(("```", "~~~")):
             fence, ends = not fence, True
         elif fence:
