@@ -281,10 +281,15 @@ def _jinja() -> Any:
 TEMPLATE_FILES = ("tokenizer_config.json", "chat_template.json", "chat_template.jinja", "processor_config.json")
 
 
+MAX_TEMPLATES_JUDGED = 2 << 20  # characters of distinct chat templates parsed per file (real files: < 100 KB)
+
+
 def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
-    """The chat templates of a tokenizer_config.json, chat_template.json or chat_template.jinja (the
-    files transformers renders them from), judged like a GGUF's. Unreadable files are left to their
-    cataloger (a JSON file that does not parse is never rendered)."""
+    """The chat templates of a tokenizer_config.json, chat_template.json, processor config or .jinja
+    file (the files transformers renders them from), judged like a GGUF's: every entry (a string, a
+    list of {name, template}, a {name: template} map), each string at any depth. A file too deep for
+    the bounded JSON reader is still loaded by transformers: its chat_template is then read from the
+    text. A file that is not JSON at all is never rendered (its cataloger reports it)."""
     from ... import jsonsafe
 
     name = path.name
@@ -296,20 +301,84 @@ def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
     if name.endswith(".jinja"):
         chat_template(report, raw.decode("utf-8", "replace"), "chat template", shown)
         return
+    values: list[Any] = []
     try:
         doc = jsonsafe.loads(raw)
+    except jsonsafe.ShapeError:
+        values = _deep_templates(report, raw, shown)
     except (ValueError, RecursionError):
         return
-    tmpl = doc.get("chat_template") if isinstance(doc, dict) else None
-    named = [("chat_template", tmpl)] if isinstance(tmpl, str) else []
-    if isinstance(tmpl, list):  # [{"name": ..., "template": ...}]
-        named = [
-            (f"chat_template[{text(t.get('name'), 60)}]", t["template"])
-            for t in tmpl[:64]
-            if isinstance(t, dict) and isinstance(t.get("template"), str)
-        ]
-    for key, body in named:
+    else:
+        if isinstance(doc, dict) and "chat_template" in doc:
+            values = [doc["chat_template"]]
+    named: dict[str, str] = {}  # template text -> the first key it was found under (judged once)
+    for value in values:
+        for key, body in _templates(value):
+            named.setdefault(body, key)
+    budget = MAX_TEMPLATES_JUDGED
+    skipped = 0
+    for body, key in named.items():
+        if len(body) > budget:
+            skipped += 1
+            continue
+        budget -= len(body)
         chat_template(report, body, f"chat template {key}", f"{shown}:{key}")
+    if skipped:
+        report.add(
+            "high",
+            "chat-template.limit-exceeded",
+            f"{skipped} of {len(named)} distinct chat templates not judged: more than the {MAX_TEMPLATES_JUDGED:,} "
+            "characters of templates aitrail judges per file (each may be the one rendered)",
+            shown,
+        )
+
+
+def _deep_templates(report: FileReport, raw: bytes, shown: str) -> list[Any]:
+    """The chat_template values of a config nested past the JSON reader's depth limit, read from its
+    text; a value itself too deep to read is high (not judged)."""
+    from ... import jsonsafe
+    from .jsontop import top_level
+
+    try:
+        found = top_level(raw.decode("utf-8"), {"chat_template"}).get("chat_template", [])
+    except UnicodeDecodeError:
+        return []  # transformers reads these files as UTF-8: this one does not load
+    values = []
+    for value in found:
+        try:
+            values.append(jsonsafe.loads(value))
+        except (ValueError, RecursionError) as e:
+            report.add(
+                "high",
+                "chat-template.limit-exceeded",
+                f"chat_template cannot be read ({describe(e)}): transformers renders it; not judged",
+                shown,
+            )
+    return values
+
+
+def _templates(value: Any) -> list[tuple[str, str]]:
+    """(key, template) for every string of a chat_template value, at any depth, in document order,
+    except entry names: ``chat_template``, ``chat_template[default]`` (a named entry or a map key)."""
+    from collections import deque
+
+    out: list[tuple[str, str]] = []
+    todo: deque[tuple[str, Any]] = deque([("chat_template", value)])
+    while todo:
+        key, v = todo.popleft()
+        if isinstance(v, str):
+            out.append((key, v))
+        elif isinstance(v, dict):
+            named = isinstance(v.get("name"), str)
+            todo.extend((key if k == "template" and named else f"{key}[{text(k, 60)}]", x) for k, x in v.items()
+                        if not (named and k == "name"))
+        elif isinstance(v, list):
+            todo.extend(
+                (f"{key}[{text(x['name'], 60)}]" if isinstance(x, dict) and isinstance(x.get("name"), str)
+                 else f"{key}[{i}]", x)
+                for i, x in enumerate(v)
+            )
+    return out
 
 
 _ROOTS = frozenset({"cycler", "joiner", "lipsum", "namespace", "self", "range", "dict", "config", "request"})

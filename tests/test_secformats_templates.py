@@ -1,0 +1,68 @@
+"""Every chat template transformers may render from a tokenizer or processor config is judged (review R12, R13)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import aitrail.analyze.security as S
+from aitrail.analyze.security.formats import MAX_TEMPLATES_JUDGED, chat_template_file
+
+ESCAPE = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+CHATML = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] }}{% endfor %}"
+
+
+def _judge(tmp_path, doc_text: str, name: str = "tokenizer_config.json") -> list[tuple[str, str, str]]:
+    (tmp_path / name).write_text(doc_text)
+    rep = S.FileReport(name, None, None)
+    chat_template_file(rep, tmp_path / name, name)
+    return [(f.rule, f.severity, f.location or "") for f in rep.findings]
+
+
+def test_the_65th_named_template_is_judged(tmp_path):
+    """transformers renders the entry named 'default' when none is chosen: here it is the 65th."""
+    entries = [{"name": f"t{i}", "template": CHATML + " " * i} for i in range(64)]
+    entries.append({"name": "default", "template": ESCAPE})
+    found = _judge(tmp_path, json.dumps({"chat_template": entries}))
+    assert ("chat-template.injection", "critical", "tokenizer_config.json:chat_template[default]") in found
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"default": CHATML, "tool_use": ESCAPE}, [{"name": "default", "template": CHATML}, ["nested", ESCAPE]]],
+    ids=["name-to-template-map", "odd-nesting"],
+)
+def test_templates_in_any_shape_are_judged(tmp_path, value):
+    """A {name: template} map is what transformers keeps after loading (tokenizer.chat_template): stored as such
+    it is rendered as such."""
+    found = _judge(tmp_path, json.dumps({"chat_template": value}), "chat_template.json")
+    assert any(r == "chat-template.injection" and s == "critical" for r, s, _ in found), found
+
+
+@pytest.mark.parametrize("deep", [200, 600])
+def test_a_config_too_deep_for_the_json_reader_still_has_its_template_judged(tmp_path, deep):
+    """R13: json.load (transformers) reads it; aitrail's bounded reader refuses it: the template is read from
+    the text, not skipped."""
+    doc = '{"tokenizer_class": "X", "x": ' + "[" * deep + "]" * deep + ', "chat_template": ' + json.dumps(ESCAPE) + "}"
+    assert ("chat-template.injection", "critical", "tokenizer_config.json:chat_template") in _judge(tmp_path, doc)
+
+
+def test_a_chat_template_value_too_deep_to_read_is_high(tmp_path):
+    doc = '{"x": ' + "[" * 200 + "]" * 200 + ', "chat_template": ' + "[" * 200 + json.dumps(CHATML) + "]" * 200 + "}"
+    assert ("chat-template.limit-exceeded", "high", "tokenizer_config.json") in _judge(tmp_path, doc)
+
+
+def test_templates_past_the_per_file_budget_are_counted_high(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("aitrail.analyze.security.formats"), "MAX_TEMPLATES_JUDGED", 1000)
+    entries = [{"name": f"t{i}", "template": CHATML + " " * i} for i in range(20)]
+    found = _judge(tmp_path, json.dumps({"chat_template": entries}))
+    assert [(r, s) for r, s, _ in found] == [("chat-template.limit-exceeded", "high")]
+    assert MAX_TEMPLATES_JUDGED >= 1 << 20  # the real budget judges every real file whole
+
+
+def test_real_templates_stay_quiet_and_identical_ones_are_judged_once(tmp_path):
+    entries = [{"name": "default", "template": CHATML}, {"name": "rag", "template": CHATML}]
+    assert _judge(tmp_path, json.dumps({"chat_template": entries, "x": [[[1]]]})) == []
