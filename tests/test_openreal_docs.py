@@ -123,3 +123,37 @@ def test_the_memo_key_holds_what_the_card_states():
     assert openness.memo_key(a) != openness.memo_key(b)
     assert openness.memo_key(a) == openness.memo_key(mof.Declaration("x", [13], {13: "MIT"}, {}, origin="scan",
                                                                       detail={13: {"training": True}}))
+
+
+def _hardware(tmp_path: Path, card: str) -> dict:
+    from aitrail.analyze import openness
+
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "README.md").write_text(card, encoding="utf-8")
+    builders.safetensors_file(tmp_path / "model.safetensors")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    [d] = openness.declarations(inv, tmp_path)
+    return openness.assess(d)["index"]["dimensions"]["hardware_architecture"]
+
+
+def test_hardware_is_documented_by_the_card_not_by_a_paper_it_cites(tmp_path):
+    """Before: a card tag `arxiv:…` (here the Pile's paper, cited by GPT-Neo cards) made the hardware
+    architecture "open"; the hub template's unfilled "Hardware Type:" line made it stated."""
+    dim = _hardware(tmp_path / "a", "---\nlicense: mit\ntags:\n- arxiv:2101.00027\n---\n# m\nA model.\n")
+    assert dim["class"] == "closed" and "cited, not read: Research paper arxiv:2101.00027" in dim["basis"]
+    assert _hardware(tmp_path / "b", (CARDS / "hub_template_card.md").read_text("utf-8"))["class"] == "closed"
+    card = "---\nlicense: mit\n---\n# m\nA model.\n\n## Compute Infrastructure\n\n8x A100 80GB for 3 days.\n"
+    dim = _hardware(tmp_path / "c", card)
+    assert dim["class"] == "open" and "the model card states the hardware" in dim["basis"]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("- **Hardware Type:** [More Information Needed]\n- **Hours used:** [More Information Needed]", False),
+        ("- **Hardware Type:** 8x A100\n- **Hours used:** [More Information Needed]", True),
+        ("Hardware: TPU v3-256", True),
+    ],
+)
+def test_labels_left_bare_by_a_placeholder_state_nothing(text, says):
+    assert completeness.stated(text) is says

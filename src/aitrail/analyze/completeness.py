@@ -30,6 +30,8 @@ def _prop(m: Component, key: str) -> Any:
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # an excerpt may end inside a comment
 _SUBHEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t].*$", re.M)
+# a label left without its value once the placeholder is gone ("- **Hardware Type:** [More Information Needed]")
+_BARE_LABEL = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?[^\n*_:]{1,60}:?(?:\*\*|__)?:?[ \t]*$", re.M)
 _MARKUP = re.compile(r"[\s\-*_>#`\[\]():.!|…]+")
 
 
@@ -55,6 +57,8 @@ def stated(value: Any) -> bool:
     patterns, texts = _placeholders()
     for p in patterns:
         text = p.sub(" ", text)
+    if text != value:  # something was a placeholder: the labels it leaves bare are the template's too
+        text = "\n".join(t for t in text.split("\n") if not (t.strip() and _BARE_LABEL.fullmatch(t) and ":" in t))
     if len(value) >= EXCERPT:  # cut part-way through a placeholder sentence: its start is still one
         rest = text.rstrip()
         last = rest.rsplit("\n", 1)[-1].strip().lower()

@@ -118,6 +118,17 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
     """
     kb = mof.knowledge()
     rule = dim["grade"]
+    if d.origin == "scan" and dim.get("scan_topic"):
+        topic, card = dim["scan_topic"], d.detail.get(MODEL_CARD, {})
+        if card.get(topic):
+            return "open", f"the model card states the {topic} ({d.evidence.get(MODEL_CARD, 'found')})"
+        cited = [
+            f"{c.name} {d.paths.get(c.id, '')}".strip()
+            for n in dim["components"]
+            if (c := kb.by_name(n)) is not None and c.id in d.components
+        ]
+        also = f"; cited, not read: {', '.join(cited)}" if cited else ""
+        return "closed", f"{topic}: not found in the scanned files (no model card section states it{also})"
     if rule == "licence_only":
         dist = d.global_licenses.get("distribution")
         params = _component_licence(d, "Model parameters (Final)")[1]
@@ -136,8 +147,8 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
     names = ", ".join(f"{n}" + (f" at {where[n]}" if where.get(n) else "") for n, _ in present)
     detail = next((d.detail[c.id] for n, _ in present if (c := kb.by_name(n)) and c.id in d.detail), None)
     if rule == "available" and detail is not None:  # a scanned document: graded on what it states
-        said = [t for t, ok in detail.items() if ok]
-        unsaid = [t for t, ok in detail.items() if not ok]
+        said = [t for t, ok in detail.items() if ok and t in CARD_TOPICS]
+        unsaid = [t for t, ok in detail.items() if not ok and t in CARD_TOPICS]
         basis = f"{names} ({d.evidence.get(comps[0].id, 'found')})"
         if not said:
             return "closed", f"{basis} states none of: {', '.join(unsaid)} (template placeholders or nothing)"
@@ -269,6 +280,8 @@ CARD_TOPICS = {
     "training": ("card.training_data", "card.training_procedure"),
     "evaluation": ("card.evaluation", "evaluation_results", "evaluation"),
 }
+# Other topics a scanned card can document, for the Index dimensions with a ``scan_topic``
+SCAN_TOPICS = {"hardware": ("card.environmental_impact",)}
 # a licence aitrail could not establish: not open, and the words say "licence not known", never
 # "released without a licence" (that is a fact about the release)
 UNKNOWN = mof.UNKNOWN
@@ -347,7 +360,10 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     card = next((c for c in files if c.format == "model-card"), None)
     topics: dict[str, bool] = {}
     if card:
-        topics = {t: any(completeness.stated(m.properties.get(k)) for k in keys) for t, keys in CARD_TOPICS.items()}
+        topics = {
+            t: any(completeness.stated(m.properties.get(k)) for k in keys)
+            for t, keys in {**CARD_TOPICS, **SCAN_TOPICS}.items()
+        }
         add("Model card", spdx_model, f"found: {card.path}")
     arch = [c for c in files if c.type == ComponentType.CODE and "model-definition" in c.properties.get("roles", [])]
     if arch:
