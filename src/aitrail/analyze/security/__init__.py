@@ -38,6 +38,7 @@ from .formats import (
     keras_config_bytes,
     search_bytes,
 )
+from .mlflow import mlflow_code, mlflow_files
 from .pickles import (
     MAX_INNER_ZIP,
     all_data,
@@ -309,6 +310,8 @@ def _analyse(
             config_findings(rep, path)
         if path.name in TEMPLATE_FILES or ext == ".jinja":
             chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
+    elif fmt is None and path.name == "MLmodel":
+        mlflow_code(path, rep)
     elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
         url_list(rep, path, head, policy or DatasetPolicy())
     elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):
@@ -434,6 +437,8 @@ def scan(
     # The files already walked (the walk decides which links count), and every file transformers reads
     # an auto_map from, as scanner.py does.
     remote = auto_map_files(root, files) if is_dir and any(f.name in AUTO_MAP_FILES for f in files) else set()
+    mlflow = mlflow_files(files) if is_dir and any(f.name == "MLmodel" for f in files) else set()
+    remote |= mlflow
     if not any(_judged(f, k, remote) for f, k in zip(files, fmts)) and not any(
         w.severity.value in ("high", "critical") for w in walked
     ):
@@ -460,7 +465,11 @@ def scan(
             reports = list(pool.map(_scan_job, jobs))
     for p, rep in zip(files, reports):
         if p.resolve() in remote:
+            first = len(rep.findings)
             remote_code(rep, p)
+            if p.resolve() in mlflow:  # the same review; what runs it is mlflow, not trust_remote_code
+                for f in rep.findings[first:]:
+                    f.message = f.message.replace("when loaded with trust_remote_code", "when mlflow loads the model")
     for w in walked:  # what the walk could not read or follow fails or warns like any finding
         where = w.path or str(target)
         wrep = FileReport(where, None, None)
@@ -471,7 +480,9 @@ def scan(
 
 
 # Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
-JUDGED_NAMES = {"aitrail.yaml", "aitrail.yml", "saved_model.pb", "saved_model.pbtxt", *AUTO_MAP_FILES, *TEMPLATE_FILES}
+JUDGED_NAMES = {
+    "aitrail.yaml", "aitrail.yml", "saved_model.pb", "saved_model.pbtxt", "MLmodel", *AUTO_MAP_FILES, *TEMPLATE_FILES
+}
 
 
 def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:

@@ -4,7 +4,7 @@ loader (attacks), proven when made (a marker file, a file read, a print).
 
     benchmarks/work/fixturegen/bin/python tests/data/security/secreal/make.py
 
-(the venv of scripts/make_security_fixtures.py, with dill, lightning and omegaconf). Writes benign/,
+(the venv of scripts/make_security_fixtures.py, with dill, lightning, omegaconf, mlflow-skinny). Writes benign/,
 attacks/ and VERSIONS.txt beside this file; tiny."""
 
 from __future__ import annotations
@@ -134,6 +134,49 @@ def lightning_checkpoints() -> None:
             trainer.save_checkpoint(HERE / "benign" / name)
 
 
+MODEL_CODE = """import mlflow
+from mlflow.pyfunc import PythonModel
+
+
+class Echo(PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+mlflow.models.set_model(Echo())
+"""
+LOADER = """def _load_pyfunc(path):
+    class Echo:
+        def predict(self, model_input):
+            return model_input
+
+    return Echo()
+"""
+
+
+def mlflow_models() -> None:
+    """MLflow folders whose loading runs the model's own Python code (written by mlflow itself)."""
+    import shutil
+
+    import mlflow.pyfunc
+
+    out = HERE / "mlflow"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)
+        (src / "model_code.py").write_text(MODEL_CODE)
+        (src / "mypkg").mkdir()
+        (src / "mypkg" / "loader.py").write_text(LOADER)
+        cwd = os.getcwd()
+        os.chdir(src)
+        try:
+            mlflow.pyfunc.save_model(str(out / "from_code"), python_model="model_code.py")
+            mlflow.pyfunc.save_model(str(out / "custom_loader"), loader_module="loader", code_paths=["mypkg/loader.py"])
+        finally:
+            os.chdir(cwd)
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -153,7 +196,8 @@ def main() -> None:
     assert pickle.loads((HERE / "attacks" / "omegaconf_load_file.pkl").read_bytes()) == {"secret": 1}  # read it
     Path(str(MARK) + ".yaml").unlink()
     lightning_checkpoints()
-    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf"]
+    mlflow_models()
+    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
