@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from . import policy as policy_mod
 from .analyze import licenses, openness, security
+from .errors import InputError
 from .model import ComponentType, Evidence, Finding, Inventory, RelationshipKind, Severity
 from .scanner import NothingToScan, Progress, ScanResult, scan_all
 
@@ -82,6 +83,16 @@ def check(
     be checked and :class:`aitrail.manifest.ManifestError` for a malformed manifest.
     """
     pol = policy or policy_mod.DEFAULT
+    if signature_key is not None:
+        from .provenance import oms
+
+        try:
+            oms.load_public_key(signature_key)  # an unusable key is a usage error, before any work
+        except oms.BundleError as e:
+            raise InputError(f"--signature-key: {e}") from None
+        # a key given means "verify with it": no verified signature fails, whatever the policy says
+        pol = policy_mod.Policy({**pol.data, "signatures": {**(pol.data.get("signatures") or {}), "required": True}},
+                                pol.source + " + --signature-key")
     use = use or pol.use
     result = scan_all(
         path,

@@ -158,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument(
         "--signature-key",
         metavar="PEM",
-        help="the signer's public key: verify a model.sig (OpenSSF model signing) against the scanned files",
+        help="the signer's public key: verify a model.sig (OpenSSF model signing) against the scanned files; "
+        "with a key, no verified signature fails the check (signatures.required)",
     )
     _resolver_args(ck)
     _common(ck, writes=True)
@@ -538,9 +539,12 @@ def _identify(args: argparse.Namespace) -> int:
     for f in args.files:
         _regular_input(f, "licence text")
     results = [identify_file(f).to_dict() for f in args.files]
+    # a file that could not be read as a licence text (missing, unreadable, binary, empty) is exit 2, after
+    # every result is printed: a CI step must not pass on a LICENSE that is not there
+    code = EXIT_USAGE if any(r.get("error") for r in results) else EXIT_OK
     if args.format == "json":
         out(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-        return EXIT_OK
+        return code
     lines = []
     for r in results:
         if r.get("error"):
@@ -555,7 +559,7 @@ def _identify(args: argparse.Namespace) -> int:
             for d in r.get("differences", [])[:5]:
                 lines.append(f"    differs: {d}")
     out("\n".join(lines) + "\n")
-    return EXIT_OK
+    return code
 
 
 def _openness(args: argparse.Namespace) -> int:
