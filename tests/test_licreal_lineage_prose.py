@@ -48,9 +48,6 @@ def test_no_base_unless_the_sentence_names_one_repo(body):
     assert generated_base(body) is None
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs catalog/model_card.py to call generated_base (requests-licreal.md, invreal's file)"
-)
 def test_trainer_card_base_reaches_the_verdict(tmp_path):
     [(_, card)] = _cards("model_id = ?", "nielsr/layoutlmv2-finetuned-funsd")
     (tmp_path / "README.md").write_text(card)

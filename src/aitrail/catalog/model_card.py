@@ -412,8 +412,8 @@ def _front_matter(f: FileRef, meta: dict[str, Any], out: Found) -> None:
         out.fact("evaluation_results", results, ev("model-index"))
 
 
-# Off until the hub's batch reader calls body_lineage too (its rows must equal a folder scan's).
-BODY_LINEAGE = False
+# The hub's batch reader calls body_lineage too when this is set (its rows must equal a folder scan's).
+BODY_LINEAGE = True
 
 
 def body_lineage(f: FileRef, body: str, body_line: int, out: Found) -> None:
