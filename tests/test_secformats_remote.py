@@ -194,3 +194,49 @@ def test_closure_matches_transformers_dynamic_module_utils(tmp_path):
     theirs = {Path(p).resolve() for p in json.loads(out.stdout)}
     assert theirs == {(tmp_path / f"{m}.py").resolve() for m in "abcd"}
     assert theirs <= S.auto_map_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'from os import system\nsystem("id")\n',
+        'import subprocess as sp\nsp.run(["id"])\n',
+        'import os as o\no.system("id")\n',
+        'import os.path\nos.path.os.system("id")\n',
+        'import importlib\nm = importlib.import_module("o" + "s")\nm.system("id")\n',
+        'getattr(__builtins__, "ex" + "ec")("import os")\n',
+        '__builtins__["ev" + "al"]("1")\n',
+        'from subprocess import *\ncall(["id"])\n',
+        'import os\ngetattr(os, "system")("id")\n',
+        'import builtins as b\nb.exec("1")\n',
+    ],
+)
+def test_risky_calls_are_found_by_name_not_spelling(tmp_path, source):
+    """R23: callees resolved through the module's imports; computed lookups in modules/builtins are high."""
+    _model(tmp_path, {"auto_map": {"AutoModel": "modeling_x.XModel"}}, modeling_x="class XModel: pass\n" + source)
+    assert ("modeling_x.py", "remote-code.risky-call", "high") in _rules(S.scan(tmp_path))
+
+
+def test_ordinary_model_code_has_no_risky_call():
+    import ast
+
+    from aitrail.analyze.security.remote_code import risky_calls
+
+    src = (
+        "import os, json, torch\nfrom torch import nn\nact = getattr(nn, name)()\np = os.path.join('a', 'b')\n"
+        "cfg = json.loads(s)\nself.run()\nv = getattr(self.config, key, None)\nx = torch.load(f, weights_only=True)\n"
+    )
+    assert risky_calls(ast.parse(src)) == []
+
+
+def test_a_models_custom_generate_is_remote_code(tmp_path):
+    """from_pretrained(..., trust_remote_code=True) imports custom_generate/generate.py for any architecture."""
+    _model(
+        tmp_path,
+        {},
+        **{"custom_generate.generate": "from .util import g\ndef generate(model, **kw): pass\n",
+           "custom_generate.util": "import os\nos.system('id')\ng = 1\n"},
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("custom_generate/generate.py", "remote-code.present", "medium") in found
+    assert ("custom_generate/util.py", "remote-code.risky-call", "high") in found

@@ -43,6 +43,21 @@ RISKY_CALLS = {
     "b64decode",
     "getattr",
     "setattr",
+    "import_module",
+    "spawnl",
+    "spawnv",
+    "execl",
+    "execlp",
+    "execvp",
+    "posix_spawn",
+    "fork",
+    "startfile",
+    "getoutput",
+    "getstatusoutput",
+    "run_path",
+    "run_module",
+    "CDLL",
+    "LoadLibrary",
 }
 RISKY_MODULES = {
     "os",
@@ -61,6 +76,16 @@ RISKY_MODULES = {
     "builtins",
     "pty",
     "multiprocessing",
+    "posix",
+    "nt",
+    "runpy",
+    "commands",
+    "urllib3",
+    "httpx",
+    "ftplib",
+    "telnetlib",
+    "smtplib",
+    "webbrowser",
 }
 MAX_CALLS_LISTED = 20
 
@@ -111,18 +136,12 @@ def remote_code(rep: FileReport, path: Path) -> None:
         return
     _unreviewed_imports(rep, path, raw, tree)
     imports: set[str] = set()
-    calls: list[tuple[str, int]] = []
     for node in ast.walk(tree):  # iterative, whatever the depth
         if isinstance(node, ast.Import):
             imports.update(a.name.split(".")[0][:100] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             imports.add(node.module.split(".")[0][:100])
-        elif isinstance(node, ast.Call):
-            fn = node.func
-            name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
-            base = fn.value.id if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) else ""
-            if name in ("eval", "exec", "compile", "__import__") or (base in RISKY_MODULES and name in RISKY_CALLS):
-                calls.append((f"{base + '.' if base else ''}{name}", node.lineno))
+    calls = risky_calls(tree)
     risky = sorted(imports & RISKY_MODULES)
     names = sorted(imports)
     listed = ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "")
@@ -147,6 +166,84 @@ def remote_code(rep: FileReport, path: Path) -> None:
         )
     if risky and not calls:
         rep.add("low", "remote-code.risky-import", f"imports {', '.join(risky)}")
+
+
+_CODE_BUILTINS = {"eval", "exec", "compile", "__import__", "breakpoint"}
+_NAMESPACES = {"globals", "vars", "locals"}  # calls whose result maps names to objects
+
+
+def risky_calls(tree: Any) -> list[tuple[str, int]]:
+    """(what is called, line) for each call that runs code, a process, the network or a file operation,
+    with callees resolved through the module's imports (``import os as o``, ``from os import system``,
+    ``from os import *``, attribute chains such as ``os.path.os.system``, ``getattr(os, "system")``), and
+    each lookup of a name computed when run in a module, the builtins or a namespace (``getattr(os, x)``,
+    ``__builtins__[x]``, ``globals()[x]``): what it reaches cannot be known without running it."""
+    import ast
+
+    aliases: dict[str, str] = {}
+    stars: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                if a.name == "*":
+                    stars.add(node.module.split(".")[0])
+                else:
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+
+    def dotted(e: Any) -> str | None:
+        parts: list[str] = []
+        while isinstance(e, ast.Attribute):
+            parts.append(e.attr)
+            e = e.value
+        if isinstance(e, ast.Name):
+            root = "builtins" if e.id == "__builtins__" else aliases.get(e.id, e.id)
+        elif _is_getattr(e) and isinstance(e.args[1], ast.Constant) and isinstance(e.args[1].value, str):
+            inner = dotted(e.args[0])  # getattr(os, "system") is os.system
+            if inner is None:
+                return None
+            root = f"{inner}.{e.args[1].value}"
+        else:
+            return None
+        return ".".join([root, *reversed(parts)])
+
+    def risky(name: str) -> bool:
+        top, _, rest = name.partition(".")
+        last = name.rsplit(".", 1)[-1]
+        if not rest:
+            return name in _CODE_BUILTINS or (last in RISKY_CALLS and bool(stars & RISKY_MODULES))
+        if top == "builtins":
+            return rest in _CODE_BUILTINS
+        return top in RISKY_MODULES and last in RISKY_CALLS
+
+    def namespace(e: Any) -> bool:  # __builtins__, builtins.__dict__, globals(), vars(x), sys.modules
+        d = dotted(e)
+        if d in ("builtins", "builtins.__dict__", "sys.modules"):
+            return True
+        return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in _NAMESPACES
+
+    calls: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            if name is not None and risky(name):
+                spelled = ast.unparse(node.func)[:100]
+                calls.append((spelled if spelled == name else f"{spelled} ({name})", node.lineno))
+            elif _is_getattr(node) and not isinstance(node.args[1], ast.Constant):
+                target = dotted(node.args[0])
+                if namespace(node.args[0]) or (target is not None and target.split(".")[0] in RISKY_MODULES):
+                    calls.append((f"getattr({ast.unparse(node.args[0])[:60]}, <computed name>)", node.lineno))
+        elif isinstance(node, ast.Subscript) and namespace(node.value):
+            calls.append((f"{ast.unparse(node.value)[:60]}[<name>]", node.lineno))
+    return calls
+
+
+def _is_getattr(e: Any) -> bool:
+    import ast
+
+    return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "getattr" and len(e.args) >= 2
 
 
 def _err(e: BaseException) -> str:
@@ -262,6 +359,9 @@ AUTO_MAP_FILES = {
 # A config too large or too deep to parse may still name remote code that transformers (which has no
 # such limits) imports: its top-level keys are then read from its text (jsontop).
 MAX_CONFIG_SEARCHED = 64 << 20
+# A model folder's own generate(): from_pretrained(..., trust_remote_code=True) imports it for any
+# architecture (transformers generation/utils.py load_custom_generate), no config names it.
+CUSTOM_GENERATE = "custom_generate/generate.py"
 MAX_MODULES = 1000  # modules followed through relative imports (real repositories: a handful)
 
 
@@ -378,8 +478,8 @@ def config_findings(rep: FileReport, cfg: Path) -> None:
 
 def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
     """Python files transformers may import from this folder (real paths): the modules every config's
-    auto_map and custom_pipelines name, and every module their relative imports reach (transformers'
-    reading and Python's), as transformers' dynamic_module_utils does.
+    auto_map and custom_pipelines name, a model's custom_generate/generate.py, and every module their
+    relative imports reach (transformers' reading and Python's), as transformers' dynamic_module_utils does.
 
     ``files``: the files already walked under ``root`` (the walk decides which files are regular and
     which links may be followed); without it, ``root`` is walked the same way. Only files among them
@@ -406,13 +506,16 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
     for cfg in files:
         if cfg.name not in AUTO_MAP_FILES:
             continue
+        modules = [cfg.parent / CUSTOM_GENERATE] if cfg.name == "config.json" else []
         for _where, ref in config_code(cfg).refs:
             path, problem = module_file(ref)
             if problem is None and "--" not in ref:
-                real = _real(cfg.parent / path)
-                if real is not None and real not in out:
-                    out.add(real)
-                    todo.append(real)
+                modules.append(cfg.parent / path)
+        for m in modules:
+            real = _real(m)
+            if real is not None and real not in out and (real in walked or m.name != "generate.py"):
+                out.add(real)
+                todo.append(real)
     while todo and len(out) < MAX_MODULES:  # the relative-import closure, over walked files only
         mod = todo.pop()
         if mod not in walked:
