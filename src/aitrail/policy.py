@@ -540,3 +540,10 @@ def _signatures(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
             "no verified model signature" + (" (signature files found, none verified)" if sigs else ""),
             [f"{x['path']}: {x['status']}" for x in sigs] or ["no model.sig (OpenSSF model signing) beside the model"],
         )
+        return
+    # a file the signer did not sign may be one added after signing (an extra pickle a loader picks up)
+    unsigned = [
+        f"{p}: not covered by {x['path']}" for x in sigs if x["verified"] is True for p in x.get("unsigned") or []
+    ]
+    if unsigned:
+        fail("signatures.required", f"{len(unsigned)} model file(s) not covered by the verified signature", unsigned)
