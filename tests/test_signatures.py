@@ -91,7 +91,8 @@ def test_a_tampered_statement_fails_and_unsigned_files_are_named(tmp_path, keys,
     assert sig["verified"] is True and sig["unsigned"] == ["extra.bin"]
     # a key given requires the signature, and a file the signer did not sign fails it
     [v] = doc["policy"]["violations"]
-    assert code == 1 and v["policy_key"] == "signatures.required" and v["evidence"] == ["extra.bin: not covered by model.sig"]
+    assert code == 1 and v["policy_key"] == "signatures.required"
+    assert v["evidence"] == ["extra.bin: not covered by model.sig"]
     bundle = json.loads((model / "model.sig").read_text())
     statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
     statement["predicate"]["resources"][0]["digest"] = "0" * 64  # re-point a file, keep the old signature
