@@ -66,3 +66,40 @@ def test_templates_past_the_per_file_budget_are_counted_high(tmp_path, monkeypat
 def test_real_templates_stay_quiet_and_identical_ones_are_judged_once(tmp_path):
     entries = [{"name": "default", "template": CHATML}, {"name": "rag", "template": CHATML}]
     assert _judge(tmp_path, json.dumps({"chat_template": entries, "x": [[[1]]]})) == []
+
+
+@pytest.mark.parametrize(
+    "tmpl",
+    [
+        "{{ ''[('_'*2)+'class'+('_'*2)] }}",
+        "{% set x = '_' * 2 %}{{ ''[x ~ 'class' ~ x] }}",
+        "{% for c in ''[('_'*2)+'class'+('_'*2)][('_'*2)+'mro'+('_'*2)][1][('_'*2)+'subclasses'+('_'*2)]() %}"
+        "{{ c[('_'*2)+'init'+('_'*2)][('_'*2)+'globals'+('_'*2)]['sys'+'tem']('id') }}{% endfor %}",
+        "{{ ''[2 * '_' + 'class' + '_' * 2] }}",
+    ],
+)
+def test_item_keys_built_by_arithmetic_are_folded(tmp_path, tmpl):
+    """R24: a plain jinja2.Environment renders these (the engines without a sandbox run the payload)."""
+    found = _judge(tmp_path, json.dumps({"chat_template": tmpl}))
+    assert any(r == "chat-template.injection" and s == "critical" for r, s, _ in found), found
+
+
+@pytest.mark.parametrize(
+    "tmpl",
+    [
+        "{% set k = messages[0]['role'] ~ '_x' %}{{ obj[k] }}",
+        "{{ obj[name ~ suffix] }}",
+        "{{ obj[(a|string) + b] }}",
+    ],
+)
+def test_item_keys_built_from_strings_when_rendered_are_high(tmp_path, tmpl):
+    found = _judge(tmp_path, json.dumps({"chat_template": tmpl}))
+    assert ("chat-template.injection", "high") in {(r, s) for r, s, _ in found}, found
+
+
+def test_numeric_and_plain_item_access_stays_quiet(tmp_path):
+    tmpl = (
+        "{% for m in messages %}{{ messages[loop.index0 - 1]['role'] }}{{ m[key] }}{{ m['content'][0:10] }}"
+        "{{ tools[i * 2 + 1] }}{% set ns = namespace(x='') %}{{ m['tool_calls'][0]['function']['name'] }}{% endfor %}"
+    )
+    assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []

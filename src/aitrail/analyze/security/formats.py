@@ -381,6 +381,9 @@ def _templates(value: Any) -> list[tuple[str, str]]:
     return out
 
 
+# Filters that make a string from their input: a key built with them can spell any name.
+_STRING_FILTERS = frozenset({"join", "format", "replace", "string", "lower", "upper", "trim", "reverse", "e",
+                             "escape", "capitalize", "title", "center", "urlencode", "safe", "forceescape"})
 _ROOTS = frozenset({"cycler", "joiner", "lipsum", "namespace", "self", "range", "dict", "config", "request"})
 
 
@@ -415,6 +418,16 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
         if isinstance(n, nodes.Add):
             a, b = const(n.left, depth + 1), const(n.right, depth + 1)
             return a + b if a is not None and b is not None else None
+        if isinstance(n, nodes.Mul):  # '_' * 2
+            for text_side, count_side in ((n.left, n.right), (n.right, n.left)):
+                t = const(text_side, depth + 1)
+                c = count_side.value if isinstance(count_side, nodes.Const) else None
+                if t is not None and isinstance(c, int) and not isinstance(c, bool):
+                    return (t * max(0, min(c, 200)))[:200]
+            return None
+        if isinstance(n, nodes.CondExpr):  # both branches the same constant ('__' if x else '__')
+            a, b = const(n.expr1, depth + 1), const(n.expr2, depth + 1) if n.expr2 is not None else None
+            return a if a is not None and a == b else None
         if isinstance(n, nodes.Filter) and n.node is not None:
             base = const(n.node, depth + 1)
             if base is None and n.name == "join" and isinstance(n.node, (nodes.List, nodes.Tuple)):
@@ -440,11 +453,41 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
                 return base.replace(a, b)[:200] if a is not None and b is not None else None
         return None
 
-    for a in tree.find_all(nodes.Assign):
-        if isinstance(a.target, nodes.Name):
-            v = const(a.node)
-            if v is not None:
-                known[a.target.name] = v
+    # Names set to strings built when rendered ({% set k = x ~ 'y' %}): an item key made of them is
+    # computed, and may spell any attribute.
+    built: set[str] = set()
+
+    def stringy(n: Any, depth: int = 0) -> bool:
+        """True when an expression builds a string from parts (~, + or * with a string, string filters,
+        a name set to one): as an item key it can spell any name, e.g. ('_' * 2) + 'class' + ('_' * 2)."""
+        if depth > 50:
+            return True
+        if isinstance(n, nodes.Concat):
+            return True
+        if isinstance(n, nodes.Const):
+            return False
+        if isinstance(n, nodes.Name):
+            return n.name in built
+        if isinstance(n, (nodes.Add, nodes.Mul)):
+            return any(
+                (isinstance(x, nodes.Const) and isinstance(x.value, str)) or stringy(x, depth + 1)
+                for x in (n.left, n.right)
+            )
+        if isinstance(n, nodes.CondExpr):
+            return stringy(n.expr1, depth + 1) or (n.expr2 is not None and stringy(n.expr2, depth + 1))
+        if isinstance(n, nodes.Filter):
+            return n.name in _STRING_FILTERS or (n.node is not None and stringy(n.node, depth + 1))
+        return False
+
+    assigns = list(tree.find_all(nodes.Assign))
+    for _ in range(3):  # names set from other names: a few rounds reach what real templates nest
+        for a in assigns:
+            if isinstance(a.target, nodes.Name):
+                v = const(a.node)
+                if v is not None:
+                    known[a.target.name] = v
+                elif stringy(a.node):
+                    built.add(a.target.name)
 
     found: list[tuple[str, str]] = []
     todo: list[Any] = [tree]
@@ -460,6 +503,8 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
             name = n.attr
         elif isinstance(n, nodes.Getitem):
             name = const(n.arg)
+            if name is None and stringy(n.arg):
+                found.append(("high", "reads an item whose key is a string built when rendered"))
         elif isinstance(n, nodes.Name) and n.name.startswith("__"):
             name = n.name
         elif isinstance(n, nodes.Filter) and n.name == "attr":
