@@ -219,3 +219,14 @@ def test_a_table_without_ids_is_skipped_with_a_note(tmp_path):
     s = run.run([str(tmp_path / "in")], tmp_path / "out")
     assert s["records"] == 5 and s["rejected"] == 0
     assert "no model id column" in s["skipped_inputs"][str(tmp_path / "in" / "edges.csv")]
+
+
+def test_a_run_that_judges_no_record_is_not_a_clean_exit(tmp_path, capsys):
+    """Every row malformed (binary cards): counted as errors, and the command says so with exit 2."""
+    src = tmp_path / "bad.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"x/m{i}", "card": "\u0000" * 10}) for i in range(3)) + "\n")
+    out = tmp_path / "run"
+    assert hub_main(["hub", "run", str(src), "--out", str(out), "-q"]) == 2
+    s = json.loads((out / "summary.json").read_text())
+    assert s["records"] == 0 and s["errors"] == 3
+    assert "no record could be judged" in capsys.readouterr().err

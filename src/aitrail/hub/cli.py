@@ -98,6 +98,10 @@ def _run(args: argparse.Namespace) -> int:
             f"{s['duplicate_ids']['count']:,} duplicate ids; "
             f"{s['seconds']:.1f} s ({s['records_per_second']:,.0f} rows/s); {out / 'summary.json'}"
         )
+    if not s["records"]:  # an audit that judged nothing is not a clean audit
+        err(f"hub run: no record could be judged ({s['errors']:,} errors: `aitrail hub query {out} "
+            "\"select * from errors\"`)")
+        return 2
     return 0
 
 
