@@ -125,3 +125,12 @@ def test_a_folder_without_a_licence_says_none_was_found_not_that_none_was_releas
     assert "released without a licence" not in a["summary"]
     assert "no licence found in the scanned files: model parameters" in a["summary"]
     assert "licence not known: training methodologies and techniques" in a["summary"]
+
+
+def test_an_open_base_does_not_license_a_derivative_that_declares_nothing(tmp_path):
+    """25 cards of the 2022 snapshot (a fine-tune of gpt2-medium declaring no licence) would otherwise
+    borrow their base's MIT."""
+    a = _assess(_folder(tmp_path, "---\nbase_model: mistralai/Mistral-7B-v0.1\n---\n# m\nA fine-tune.\n"))
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["state"]) == ("unlicensed", "no licence found in the scanned files")
+    assert "no licence declared (bases: Apache-2.0" in w["declared_at"]

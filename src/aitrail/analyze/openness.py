@@ -355,8 +355,11 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     if weights:
         # the weights are open only when every licence over them is: their own and their bases'
         lics = own + bases
-        named = "; ".join(f"{lic} ({why})" for lic, why in lics) or "no licence declared"
-        add("Model parameters (Final)", _governing(lics), f"found: {weights[0].path}; licences: {named}")
+        named = "; ".join(f"{lic} ({why})" for lic, why in lics)
+        named = named if own else "no licence declared" + (f" (bases: {named})" if named else "")
+        # a base's licence does not license the derivative: without one of its own it has none
+        lic = _governing(lics) if own else None
+        add("Model parameters (Final)", lic, f"found: {weights[0].path}; licences: {named}")
     card = next((c for c in files if c.format == "model-card"), None)
     topics: dict[str, bool] = {}
     if card:
