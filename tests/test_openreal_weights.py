@@ -134,3 +134,15 @@ def test_an_open_base_does_not_license_a_derivative_that_declares_nothing(tmp_pa
     w = _comp(a, "Model parameters (Final)")
     assert (w["status"], w["state"]) == ("unlicensed", "no licence found in the scanned files")
     assert "no licence declared (bases: Apache-2.0" in w["declared_at"]
+
+
+def test_weights_read_by_their_packages_licence_name_the_file_it_was_read_from():
+    """silero-vad's ONNX weights declare nothing; the wheel's METADATA does (the licence verdicts read
+    the model by its package's licence): the evidence names that file."""
+    from conftest import REAL
+
+    folder = REAL / "silero-vad"
+    a = _assess(folder)
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["license"]) == ("open", "MIT")
+    assert "silero_vad-6.2.3.dist-info/METADATA" in w["declared_at"]

@@ -321,7 +321,8 @@ def weights_licences(inv: Inventory, m: Component) -> tuple[list[tuple[str, str]
         own = [e for e in es if e.role == "package"]
     bases = [e for e in es if e.role == "base-model"]
     return (
-        [(_graded_id(e.resolution), "; ".join(e.evidence[:1])) for e in own],
+        # a package's entry: "pkg ships model" and the file it was read from
+        [(_graded_id(e.resolution), "; ".join(e.evidence[: 2 if e.role == "package" else 1])) for e in own],
         [(_graded_id(e.resolution), "; ".join(e.evidence[:2])) for e in bases],
     )
 
