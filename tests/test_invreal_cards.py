@@ -143,3 +143,29 @@ def test_description_skips_html_blocks(body):
     from aitrail.catalog.model_card import first_paragraph
 
     assert first_paragraph(body) == "Real words about this model here."
+
+
+@pytest.mark.parametrize("name", ["MODEL_LICENSE", "LICENSE-MODEL", "llama2_license.txt", "weights.license"])
+def test_weights_licence_in_a_file_named_with_a_licence_word(tmp_path, name):
+    # THUDM's ChatGLM layout: the code's Apache-2.0 in LICENSE, the weights' licence in MODEL_LICENSE, which
+    # was inventoried as a plain file and never read: commercial "allowed" (review R4)
+    from conftest import SHARED
+
+    texts = SHARED / "data" / "licenses" / "texts" / "scancode-db"
+    folder = _folder(tmp_path, "# m\n")
+    (folder / "LICENSE").write_text((texts / "apache-2.0.txt").read_text())
+    (folder / name).write_text((texts / "cc-by-nc-4.0.txt").read_text())
+    inv = aitrail.scan(folder, hash_files=False)
+    [m] = inv.models()
+    assert {(lic.spdx, lic.evidence.path) for lic in m.licenses} >= {("CC-BY-NC-4.0", name), ("Apache-2.0", "LICENSE")}
+    assert _verdict(inv) == "not_allowed"
+
+
+@pytest.mark.parametrize("name", ["licensed_tool.py", "sublicensed.md", "my_licenses.py", "licenseplate.txt"])
+def test_names_that_only_contain_the_letters_are_not_licences(tmp_path, name):
+    from aitrail.catalog import FileRef
+    from aitrail.catalog.license_file import matches
+
+    p = tmp_path / name
+    p.write_text("x")
+    assert not matches(FileRef(path=p, rel=name, size=1, head=b"x"))

@@ -8,6 +8,7 @@ unknown text says which licence it is closest to.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..analyze.license_text import MAX_TEXT, decode_license, identify_text
 from ..model import ComponentType, DeclaredLicense, Severity
@@ -18,10 +19,29 @@ TEXT_SUFFIXES = {"", "txt", "md", "rst", "markdown", "text"}
 PREFIXES = ("license", "licence", "copying", "notice", "use_policy", "acceptable_use_policy")
 
 
+# A licence word as a token anywhere in a text file's name: MODEL_LICENSE (THUDM's ChatGLM repos keep the
+# code's Apache-2.0 in LICENSE and the weights' licence there), LICENSE-MODEL, llama2_license.txt,
+# weights.license, terms_of_use.md.
+_PREFIXED = re.compile(r"^(?:%s)s?(?![a-z])" % "|".join(PREFIXES))
+_WORDS = {"license", "licence", "licenses", "licences", "eula"}
+_PHRASES = ("terms_of_use", "terms-of-use", "termsofuse", "use_policy", "use-policy", "acceptable_use")
+
+
+def _named_like_licence(name: str) -> bool:
+    stem, _, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    if suffix in _WORDS:  # weights.license
+        return True
+    if suffix not in TEXT_SUFFIXES:
+        return False
+    return bool(_WORDS & set(re.split(r"[-_. ]+", stem))) or any(p in stem for p in _PHRASES)
+
+
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1].lower()
-    if not name.startswith(PREFIXES) or f.format is not None:  # "license_plate.onnx" is a model
+    if f.format is not None:  # "license_plate.onnx" is a model
         return False
+    if not _PREFIXED.match(name):  # "licensed_tool.py" is no licence
+        return _named_like_licence(name) and f.size < (4 << 20)
     # LICENSE, LICENSE.md, COPYING.txt of any size (read from the start, up to a limit); other
     # suffixes (LICENSE.APACHE2, NOTICE.lib) only when small enough to be a text.
     return name.rsplit("/", 1)[-1].partition(".")[2] in TEXT_SUFFIXES or f.size < (4 << 20)
