@@ -642,6 +642,13 @@ def walk(
                 add_global(derived)
                 stack.append(derived)
                 continue
+            if _public_attribute(func, args):
+                # getattr(value, "findall"): a bound method of a value the pickle built (a compiled regex's
+                # findall as a tokenizer); only the lookup runs. The result is no global: calling it is an
+                # indirect call (judged high), whatever getattr's place in callable_results
+                record(func, RESOLVED, args)
+                stack.append(Obj(None, None))
+                continue
             if track:
                 record(func, CALLED, args)
                 stack.append(_reduce(func, args))
@@ -728,6 +735,20 @@ def _resolved_name(func: Any, args: Any) -> Global | None:
         builtin = args[0].isidentifier() and isinstance(getattr(builtins, args[0], None), type)
         return Global("builtins" if builtin else "types", bounded_name(args[0]))
     return None
+def _public_attribute(func: Any, args: Any) -> bool:
+    """getattr(V, "name") on a value V (not a global) with a public constant name."""
+    return (
+        func.__class__ is Global
+        and func.dotted in _GETATTR
+        and args.__class__ is tuple
+        and len(args) == 2
+        and args[0].__class__ is not Global
+        and isinstance(args[1], str)
+        and args[1].isidentifier()
+        and not args[1].startswith("_")
+    )
+
+
 _LITERALS = frozenset(
     "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
     "SHORT_BINUNICODE BINUNICODE8 FLOAT BINFLOAT".split()

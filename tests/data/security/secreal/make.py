@@ -61,6 +61,7 @@ def attacks() -> dict[str, bytes]:
         "dill_lambda_by_value.pkl": dill.dumps(lambda: os.system(PAYLOAD)),  # code pickled by value
         "getitem_result_called.pkl": pickle.dumps(CallItem(), protocol=4),
         "omegaconf_load_file.pkl": pickle.dumps(OmegaLoad(), protocol=4),
+        "getattr_method_called.pkl": pickle.dumps(AttrCall(), protocol=4),
     }
 
 
@@ -177,6 +178,35 @@ def mlflow_models() -> None:
             os.chdir(cwd)
 
 
+def attribute_pickles() -> None:
+    """Bound methods of values the pickle builds (getattr(value, "findall")), as real libraries pickle them."""
+    import re
+
+    import spacy
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    nlp = spacy.blank("en")  # its tokenizer pickles re.compile(...).search/finditer as getattr calls
+    nlp.add_pipe("sentencizer")
+    (HERE / "benign" / "spacy_blank_en.pkl").write_bytes(pickle.dumps(nlp))
+    cv = CountVectorizer(tokenizer=re.compile(r"\w+").findall, token_pattern=None).fit(["a b", "c d"])
+    (HERE / "benign" / "countvectorizer_regex_tokenizer.pkl").write_bytes(pickle.dumps(cv))
+
+
+class AttrCall:  # getattr(PurePosixPath("/tmp/x"), "joinpath")("pwned"): a looked-up method, then called
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Attr(), ("pwned",))
+
+
+class Attr:
+    def __call__(self, *a):  # type: ignore[no-untyped-def]
+        return None
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        from pathlib import PurePosixPath
+
+        return (getattr, (PurePosixPath(tempfile.gettempdir()), "joinpath"))
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -197,7 +227,9 @@ def main() -> None:
     Path(str(MARK) + ".yaml").unlink()
     lightning_checkpoints()
     mlflow_models()
-    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny"]
+    attribute_pickles()
+    assert str(pickle.loads((HERE / "attacks" / "getattr_method_called.pkl").read_bytes())).endswith("pwned")
+    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
