@@ -146,3 +146,12 @@ def test_weights_read_by_their_packages_licence_name_the_file_it_was_read_from()
     w = _comp(a, "Model parameters (Final)")
     assert (w["status"], w["license"]) == ("open", "MIT")
     assert "silero_vad-6.2.3.dist-info/METADATA" in w["declared_at"]
+
+
+def test_every_grade_names_its_clause(tmp_path):
+    a = _assess(_folder(tmp_path, "---\nlicense: mit\n---\n# m\nA model.\n"))
+    want = "MOF 1.0, Class III - Open Model: required document component, under an open licence"
+    assert _comp(a, "Model card")["clause"] == want
+    assert all(r["clause"].startswith("OSAID 1.0") for r in a["osaid"]["requirements"])
+    hw = a["index"]["dimensions"]["hardware_architecture"]["clause"]
+    assert hw.startswith("European Open Source AI Index, 'Hardware architecture': Is the hardware architecture")

@@ -326,6 +326,9 @@ def grade(d: Declaration) -> MofGrade:
                 "status": status,
                 "state": state,
                 "declared_at": d.evidence.get(c.id),
+                "clause": f"MOF 1.0, {LABELS[c.klass]}: {'required' if c.required else 'optional'} {c.content_type} "
+                + "component, under an open licence"
+                + (" (or a research paper in its stead)" if c.id == TECH_REPORT else ""),
             }
         )
     quirks = []

@@ -187,7 +187,8 @@ def index(d: mof.Declaration) -> dict[str, Any]:
     dims: dict[str, Any] = {}
     for dim in spec["dimensions"]:
         cls, basis = _grade_dimension(d, dim, spec)
-        dims[dim["id"]] = {"class": cls, "title": dim["title"], "basis": basis}
+        clause = f"European Open Source AI Index, '{dim['title']}': {dim['question']}"
+        dims[dim["id"]] = {"class": cls, "title": dim["title"], "basis": basis, "clause": clause}
     score = sum({"open": 1.0, "partial": 0.5}.get(v["class"], 0.0) for v in dims.values())
     return {"dimensions": dims, "score": score, "max": len(dims), "source": spec["source"]}
 
