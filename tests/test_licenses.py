@@ -178,9 +178,13 @@ def test_a_licence_pasted_into_the_card_section_is_identified(tmp_path):
     ev = next(lic.evidence for lic in m.licenses if lic.value == "LicenseRef-aitrail-llama-3.1")
     assert ev.line == 8  # the heading
     assert any(f.rule == "license.conflict" for f in inv.findings)
-    # a short section only names a licence: nothing is inferred from it
-    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# m\n\n## License\n\nApache 2.0, see LICENSE.\n")
-    assert [lic.value for lic in aitrail.scan(tmp_path, hash_files=False).models()[0].licenses] == ["mit"]
+    # a short section naming a licence is the card's declaration as much as its front matter's id (review R20):
+    # both are kept, they disagree, and the stricter one decides
+    (tmp_path / "README.md").write_text("---\nlicense: apache-2.0\n---\n# m\n\n## License\n\nCC BY-NC 4.0\n")
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    assert [lic.value for lic in inv.models()[0].licenses] == ["apache-2.0", "CC BY-NC 4.0"]
+    assert any(f.rule == "license.conflict" for f in inv.findings)
+    assert L.report(inv, "commercial")["verdict"] == "not_allowed"
 
 
 def test_a_licence_text_in_package_metadata_is_identified(tmp_path):

@@ -218,6 +218,14 @@ def resolve(value: str, name: str | None = None, link: str | None = None) -> Res
                 parts = [resolve(p.strip("() ")) for p in _split(spdx, op)]
                 return Resolution(v, spdx, None, "SPDX expression", parts, op.strip())
         return Resolution(v, spdx, None, "SPDX id (not in the knowledge base)")
+    # An expression whose parts the SPDX list does not know ("LicenseRef-aitrail-llama-3.1 OR MIT"): still an
+    # expression, each part resolved on its own (only ids, never free text joined by "and").
+    for op in (" OR ", " AND "):
+        pieces = [p.strip() for p in _split(v, op)] if op in v else []
+        if len(pieces) > 1 and all(p and (" " not in p or p[0] + p[-1] == "()") for p in pieces):
+            subs = [resolve(p[1:-1] if p[0] == "(" else p) for p in pieces]
+            joined = f" {op.strip()} ".join(f"({x.id})" if x.parts else x.id for x in subs)
+            return Resolution(v, joined, None, "SPDX expression", subs, op.strip())
     loose = _loose(v)
     if loose is not None:
         return loose
@@ -901,6 +909,18 @@ def carries(declared: LicenseFacts, ancestor: LicenseFacts) -> bool:
     return declared.family == ancestor.family  # model licences: only their own family carries their terms
 
 
+def _carried(r: Resolution, ancestor: LicenseFacts) -> bool | None:
+    """Does a declaration keep the ancestor's terms? None when it cannot be told (an unknown licence).
+    An SPDX expression: under ``A OR B`` a recipient may take either, so every choice must carry them;
+    under ``A AND B`` both apply, so one that carries them is enough."""
+    if r.parts:
+        said = [_carried(p, ancestor) for p in r.parts]
+        if r.operator == "OR":
+            return False if False in said else (None if None in said else True)
+        return True if True in said else (None if None in said else False)
+    return None if r.facts is None else carries(r.facts, ancestor)
+
+
 def binding_terms(f: LicenseFacts) -> list[str]:
     out = [f"{f.commercial_clause or 'grant'}: non-commercial"] if f.commercial == "no" else []
     if f.derivatives_clause:
@@ -918,17 +938,18 @@ def _laundering(inv: Inventory, m: Component, resolved: list[tuple[DeclaredLicen
         if e.role != "base-model" or base is None or not base.verified and base.commercial != "no":
             continue
         for lic, r in resolved:
-            if r.facts is None or carries(r.facts, base) or (r.id, base.id) in said:
+            if _carried(r, base) is not False or (r.id, base.id) in said:
                 continue
             said.add((r.id, base.id))
             chain = " <- ".join(e.evidence[:1])
+            name = r.facts.name if r.facts else r.id
             inv.findings.append(
                 Finding(
                     Severity.HIGH,
                     "license.laundering",
-                    f"{m.name}: declares {r.declared} ({r.facts.name}), but its ancestor {e.component.name} "
+                    f"{m.name}: declares {r.declared} ({name}), but its ancestor {e.component.name} "
                     f"({chain}; resolved by {e.resolved_by}) is under {base.name}, whose terms bind derivatives "
-                    f"({'; '.join(binding_terms(base)[:5])}) and {r.facts.name} does not carry them",
+                    f"({'; '.join(binding_terms(base)[:5])}) and {name} does not carry them",
                     lic.evidence.path,
                     lic.evidence,
                     f"{base.name}, {base.source}",
