@@ -176,8 +176,14 @@ def torch_legacy(path: Path, tensors: dict[str, tuple[int, ...]]) -> Path:
     return path
 
 
+# What the hub's default .gitattributes stores in LFS (a subset: the weights formats).
+LFS_SUFFIXES = {"safetensors", "bin", "gguf", "onnx", "pt", "pth", "ckpt", "h5", "keras", "npz", "npy", "pkl"}
+
+
 def hf_cache(root: Path, repo_id: str, revision: str, files: dict[str, bytes], main: bool = True) -> Path:
-    """A Hugging Face hub cache: blobs named by SHA-256, snapshot files as relative symlinks."""
+    """A Hugging Face hub cache as huggingface_hub writes it: snapshot files are relative symlinks to blobs
+    named by their etag, the LFS SHA-256 for weights (the hub's .gitattributes track them in LFS) and the
+    git blob SHA-1 for files kept in git (cards, configs, tokenizers, code)."""
     import hashlib
     import os
 
@@ -185,7 +191,10 @@ def hf_cache(root: Path, repo_id: str, revision: str, files: dict[str, bytes], m
     snap = repo / "snapshots" / revision
     (repo / "blobs").mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        digest = hashlib.sha256(data).hexdigest()
+        if name.rsplit(".", 1)[-1] in LFS_SUFFIXES or len(data) > 10 << 20:
+            digest = hashlib.sha256(data).hexdigest()
+        else:
+            digest = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
         (repo / "blobs" / digest).write_bytes(data)
         target = snap / name
         target.parent.mkdir(parents=True, exist_ok=True)

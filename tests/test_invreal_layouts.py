@@ -246,3 +246,23 @@ def test_onnx_external_data_file_is_the_models_weights(tmp_path):
     assert data.properties["external_data_of"] == "onnx/model.onnx"
     assert data in inv.related(m.id, RelationshipKind.CONTAINS) and data.sha256
     _boms_validate(inv)
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_hf_cache_git_blob_edited_after_download(tmp_path, hashed):
+    # cards, configs and tokenizers are cached under their git blob SHA-1 (40 hex), not the LFS SHA-256:
+    # only 64-hex names were checked, so a card edited from cc-by-nc-4.0 to apache-2.0 passed (review R26)
+    import numpy as np
+    from safetensors.numpy import save
+
+    card = b"---\nlicense: cc-by-nc-4.0\n---\n# m\n"
+    weights = save({"w": np.zeros(4, np.float32)})
+    snap = builders.hf_cache(tmp_path, "org/m", "a" * 40, {"README.md": card, "model.safetensors": weights})
+    inv = aitrail.scan(tmp_path, hash_files=hashed)
+    assert not [f for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"]
+    readme_blob = (snap / "README.md").resolve()
+    assert len(readme_blob.name) == 40
+    readme_blob.write_bytes(card.replace(b"cc-by-nc-4.0", b"apache-2.0"))
+    inv = aitrail.scan(tmp_path, hash_files=hashed)
+    [f] = [f for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"]
+    assert f.severity == "high" and f.path.endswith("README.md") and f.evidence.value == readme_blob.name

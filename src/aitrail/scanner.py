@@ -414,6 +414,7 @@ def _assemble(
         # A file at the model's root speaks for the model; one in a subfolder for a part of it (a
         # pipeline's text_encoder/config.json), a carrier package's last: facts are ordered so.
         depth = _OUTSIDE if ref.local.startswith("../") or ".dist-info/" in ref.local else ref.local.count("/")
+        _check_git_blob(ref, p, inv)
         for r in results:
             comp.properties.update(r.properties)
             for fact in r.facts:
@@ -733,6 +734,54 @@ def _check_extension(ref: FileRef, fmt: str | None, inv: Inventory) -> None:
                 ref.rel,
                 Evidence(ref.rel, offset=0, value=ref.head[:16].hex()),
                 "format detected from magic bytes, not the file name",
+            )
+        )
+
+
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+MAX_GIT_BLOB = 64 << 20  # the hub stores files over 10 MB in LFS (SHA-256 names): a git blob is small
+
+
+def _check_git_blob(ref: FileRef, p: Path, inv: Inventory) -> None:
+    """Files the hub keeps in git (cards, configs, tokenizers, code) are cached under their git blob id,
+    SHA-1 of "blob <size>\\0" + content (huggingface_hub's etag for non-LFS files): an edited card must not
+    pass as the downloaded one. Checked with or without --no-hash: these are the files licences read."""
+    if not p.is_symlink():
+        return
+    blob = Path(os.readlink(p)).name
+    if not _HEX40.match(blob):
+        return
+    if ref.size > MAX_GIT_BLOB:
+        inv.findings.append(
+            Finding(
+                Severity.MEDIUM,
+                "scan.limit-exceeded",
+                f"{ref.rel}: {ref.size} bytes under a git blob name; over {MAX_GIT_BLOB} bytes its git SHA-1 is not "
+                "checked, so whether it was modified after download is not known",
+                ref.rel,
+                Evidence(ref.rel, key="blob", value=blob),
+            )
+        )
+        return
+    import hashlib
+
+    h = hashlib.sha1(b"blob %d\0" % ref.size, usedforsecurity=False)
+    try:
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return  # the hashing and the catalogers report an unreadable file
+    if h.hexdigest() != blob:
+        inv.findings.append(
+            Finding(
+                Severity.HIGH,
+                "integrity.hf-cache-blob-mismatch",
+                f"{ref.rel}: content git blob SHA-1 {h.hexdigest()} differs from its cache blob name {blob}: the file "
+                "was modified after download",
+                ref.rel,
+                Evidence(ref.rel, key="blob", value=blob),
+                "huggingface_hub cache layout (files kept in git are named by their git blob SHA-1)",
             )
         )
 
