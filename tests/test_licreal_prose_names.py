@@ -39,3 +39,19 @@ def test_a_non_commercial_name_never_reads_as_a_commercial_licence(name):
 @pytest.mark.parametrize("name", ["a model by Google", "the terms of the licence", "GPL v3 by Foo"])
 def test_words_around_no_known_name_stay_unknown(name):
     assert not L.resolve(name).known
+
+
+@pytest.mark.parametrize(
+    ("name", "licence"),
+    [
+        # "++" is another licence: read as CreativeML OpenRAIL-M it was the wrong version
+        ("creativeml-openrail++-m", "LicenseRef-aitrail-openrail-pp"),
+        ("CreativeML Open RAIL++-M License", "LicenseRef-aitrail-openrail-pp"),
+        ("creativeml-openrail-m", "LicenseRef-aitrail-creativeml-openrail-m"),
+        ("NVIDIA Open Model License", "LicenseRef-aitrail-nvidia-open-model"),
+        ("gemma-terms-of-use", "LicenseRef-aitrail-gemma"),
+        ("mistral-research-license", "LicenseRef-aitrail-mrl-0.1"),
+    ],
+)
+def test_license_name_spellings_of_model_licences(name, licence):
+    assert L.resolve("other", name=name).id == licence

@@ -281,7 +281,7 @@ def spelled(name: str) -> str:
     s = name.lower()
     for pattern, repl in _SPELLINGS:
         s = re.sub(pattern, repl, s)
-    out = "-".join(re.findall(r"[a-z]+|\d+(?:\.\d+)*", s))
+    out = "-".join(re.findall(r"[a-z]+(?:\+\+)?|\d+(?:\.\d+)*", s))  # "++" names another licence (OpenRAIL++)
     # a Creative Commons licence by its legal-code title alone: "Attribution-ShareAlike 3.0 Unported"
     return f"cc-{out}" if re.fullmatch(r"by(-(nc|sa|nd))*-\d+(\.\d+)?", out) else out
 
