@@ -32,11 +32,13 @@ from .formats import (
     MAX_SCAN_BYTES,
     TEMPLATE_FILES,
     chat_template_file,
+    embedded_keras_configs,
     from_catalog,
     from_catalog_error,
     gguf_templates,
     keras_config_bytes,
-    search_bytes,
+    pbtxt_ops,
+    tensorflow_ops,
 )
 from .mlflow import mlflow_code, mlflow_files
 from .pickles import (
@@ -182,8 +184,12 @@ CODE_FORMATS = {
 }
 
 
+# SavedModel files by name: TensorFlow and tf.keras load them (ops that touch files, Lambda layers).
+TF_NAMES = {"saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb"}
+
+
 def _runs_code(path: Path, fmt: str | None, codec: str | None) -> bool:
-    return fmt in CODE_FORMATS or codec is not None or path.name == "saved_model.pb"
+    return fmt in CODE_FORMATS or codec is not None or path.name in TF_NAMES
 
 
 def _family(path: Path, fmt: str | None, codec: str | None) -> str:
@@ -195,7 +201,7 @@ def _family(path: Path, fmt: str | None, codec: str | None) -> str:
         return "numpy rules"
     if fmt == "tar":
         return "tar rules"
-    if fmt in ("keras", "hdf5") or path.name == "saved_model.pb":
+    if fmt in ("keras", "hdf5") or path.name in TF_NAMES:
         return "Keras/TensorFlow rules"
     if fmt == "gguf":
         return "GGUF template rules"
@@ -268,41 +274,15 @@ def _analyse(
     elif fmt == "keras":
         _keras(rep, path, shown)
     elif fmt == "hdf5":
-        # The Keras model config is a JSON string attribute inside the HDF5 file: found by its bytes,
-        # at any nesting depth (h5py is not needed to see it).
-        hits = search_bytes(
-            path,
-            [
-                b'"class_name": "Lambda"',
-                b'"class_name":"Lambda"',
-                b'"module": "subprocess',
-                b'"module": "os"',
-                b'"module": "builtins"',
-            ],
-        )
-        if any(b"Lambda" in h for h in hits):
-            rep.add(
-                "critical",
-                "keras.lambda",
-                "Keras HDF5 model config holds a Lambda layer: its Python "
-                "code (marshalled) runs when the model is loaded or called",
-            )
-        if any(b"module" in h for h in hits):
-            rep.add(
-                "critical",
-                "keras.module-injection",
-                "Keras HDF5 model config resolves an object from a non-Keras module",
-            )
+        # The Keras model config is a JSON string attribute inside the HDF5 file: every JSON object in
+        # the file is read with JSON's decoder and judged (h5py is not needed to see it).
+        embedded_keras_configs(rep, path, shown, (b"model_config", b"training_config"))
     elif path.name == "saved_model.pb":
-        ops = rules()["tensorflow"]["dangerous_ops"]
-        needles = [b"\x12" + bytes([len(op)]) + op.encode() for op in ops]
-        for n in sorted(search_bytes(path, needles)):
-            rep.add(
-                "high",
-                "tensorflow.file-or-python-op",
-                f"graph uses the {n[2:].decode()} op: it reads or "
-                "writes files, or runs Python, when the model is called",
-            )
+        tensorflow_ops(rep, path, shown)
+    elif path.name == "saved_model.pbtxt":  # TensorFlow's loader reads it when there is no .pb
+        pbtxt_ops(rep, path, shown)
+    elif path.name == "keras_metadata.pb":  # tf.keras rebuilds layers (Lambda too) from this metadata
+        embedded_keras_configs(rep, path, shown, (b'"class_name"',))
     elif fmt == "gguf":
         gguf_templates(rep, FileRef(path=path, rel=shown, size=path.stat().st_size, head=head, format=fmt))
     elif fmt is None and (path.name in TEMPLATE_FILES or path.name in AUTO_MAP_FILES or ext == ".jinja"):
@@ -481,7 +461,7 @@ def scan(
 
 # Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
 JUDGED_NAMES = {
-    "aitrail.yaml", "aitrail.yml", "saved_model.pb", "saved_model.pbtxt", "MLmodel", *AUTO_MAP_FILES, *TEMPLATE_FILES
+    "aitrail.yaml", "aitrail.yml", "MLmodel", *TF_NAMES, *AUTO_MAP_FILES, *TEMPLATE_FILES
 }
 
 

@@ -1,5 +1,6 @@
-"""Other model formats: Keras configs, HDF5 and SavedModel byte searches, GGUF chat templates,
-and what the ONNX and safetensors catalogers found."""
+"""Other model formats: Keras configs (in .keras zips, HDF5 attributes, keras_metadata.pb), SavedModel
+graphs (protobuf and text format), chat templates (GGUF, tokenizer and processor configs), and what
+the ONNX and safetensors catalogers found."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ...guard import describe
 from ...model import Finding, Severity
 from .report import SEVERITIES, FileReport, rules
 
-MAX_SCAN_BYTES = 64 << 20  # byte searches (HDF5 configs, SavedModel graphs) read at most this much
+MAX_SCAN_BYTES = 64 << 20  # one config, template file or text-format graph read whole (real ones: < 1 MB)
 
 
 MAX_KERAS_NODES = 5_000_000  # objects and lists walked in a Keras config (real ones: thousands)
@@ -171,22 +172,219 @@ def keras_config_bytes(report: FileReport, raw: bytes, where: str) -> None:
     keras_config(report, doc, where)
 
 
-def search_bytes(path: Path, needles: list[bytes]) -> set[bytes]:
-    """Which byte strings occur in the first MAX_SCAN_BYTES of a file (streamed, overlapping chunks)."""
-    found: set[bytes] = set()
-    keep = max(map(len, needles)) - 1
-    tail = b""
+# -- Keras configs stored inside HDF5 files and protobufs ----------------------------------------
+
+# A JSON object's start as it appears in bytes: '{', a key, ':' (whatever the spacing or escapes).
+_JSON_START = re.compile(rb'\{\s*"(?:[^"\\\n]|\\.){0,200}"\s*:')
+_CHUNK = 1 << 20
+_WINDOWS = (64 << 10, 1 << 20, 16 << 20, MAX_SCAN_BYTES)  # bytes read to decode one object, growing
+
+
+def embedded_keras_configs(report: FileReport, path: Path, shown: str, names: tuple[bytes, ...]) -> None:
+    """Judge every JSON object stored in a binary file (an HDF5's ``model_config`` / ``training_config``
+    attributes, a SavedModel's ``keras_metadata.pb`` layer metadata) with the Keras config rules, read
+    with JSON's own decoder (any spacing, any escape: "L\\u0061mbda" is Lambda), at any offset of the
+    whole file. When the file names a Keras config (``names``) and none could be read, or one is larger
+    than aitrail decodes, that is high: what loading builds was not judged."""
+    import json
+
+    decoder = json.JSONDecoder()
+    named = False
+    judged = 0
+    done_to = 0  # objects are not searched for inside an object already judged
     with open(path, "rb") as fh:
-        read = 0
-        while read < MAX_SCAN_BYTES:
-            chunk = fh.read(1 << 20)
+        base = 0
+        tail = b""
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = tail + chunk
+            start = base - len(tail)
+            named = named or any(n in buf for n in names)
+            for m in _JSON_START.finditer(buf):
+                at = start + m.start()
+                if at < done_to:
+                    continue
+                end, ok = _decode_at(report, fh, at, decoder, shown)
+                fh.seek(base + len(chunk))
+                if end:
+                    done_to = end
+                    judged += ok
             if not chunk:
                 break
-            read += len(chunk)
-            buf = tail + chunk
-            found.update(n for n in needles if n in buf)
-            tail = buf[-keep:]
-    return found
+            base += len(chunk)
+            tail = buf[-512:]
+    if named and not judged:
+        report.add(
+            "high",
+            "keras.config-unreadable",
+            f"{shown}: names a Keras model config ({', '.join(n.decode() for n in names)}) but none could be read: "
+            "what loading it builds was not judged",
+        )
+
+
+def _decode_at(report: FileReport, fh: Any, at: int, decoder: Any, shown: str) -> tuple[int, int]:
+    """Decode the JSON object at byte ``at`` and judge it: (its end offset or 0, 1 if judged)."""
+    import json
+
+    for size in _WINDOWS:
+        fh.seek(at)
+        raw = fh.read(size)
+        text_ = raw.decode("latin-1")  # one character per byte: offsets stay byte offsets
+        try:
+            doc, end = decoder.raw_decode(text_)
+        except json.JSONDecodeError as e:
+            if e.pos < len(text_) - 1 or len(raw) < size:
+                return 0, 0  # not JSON here (bytes that only look like an object's start)
+            continue  # cut off by the window: read more
+        except RecursionError:  # deeper than the decoder goes: judged from its text (high itself)
+            keras_config_bytes(report, raw, f"{shown}@{at}")
+            return at + len(raw), 1
+        if not isinstance(doc, dict) or not _keras_shaped(doc):
+            return at + end, 0
+        try:
+            doc = json.loads(raw[:end].decode("utf-8"))  # strings as UTF-8, as Keras reads them
+        except (ValueError, RecursionError):
+            pass
+        keras_config(report, doc, f"{shown}@{at}")
+        return at + end, 1
+    report.add(
+        "high",
+        "keras.config-limit",
+        f"{shown}@{at}: a JSON object larger than {MAX_SCAN_BYTES} bytes: the model config is not judged",
+    )
+    return 0, 0
+
+
+def _keras_shaped(doc: dict[str, Any]) -> bool:
+    """A Keras model, layer or training config (not some other JSON a file may hold)."""
+    return any(k in doc for k in ("class_name", "config", "module", "registered_name", "loss", "optimizer_config"))
+
+
+def tensorflow_ops(report: FileReport, path: Path, shown: str) -> None:
+    """The ops a SavedModel graph runs (every NodeDef of every meta graph's GraphDef and of its function
+    library), read from the protobuf wire format as TensorFlow reads it (any varint spelling, fields in
+    any order, the whole file), judged against the dangerous ops list."""
+    import mmap
+
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError("empty SavedModel")
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm, memoryview(mm) as buf:
+        ops = _saved_model_ops(buf)
+    _judge_ops(report, ops, shown)
+
+
+def pbtxt_ops(report: FileReport, path: Path, shown: str) -> None:
+    """A text-format SavedModel (saved_model.pbtxt, read by TensorFlow when there is no .pb): the value of
+    every ``op`` field, with the text format's quoting, escapes and adjacent-string concatenation."""
+    import codecs
+
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_SCAN_BYTES + 1)
+    if len(raw) > MAX_SCAN_BYTES:
+        report.add(
+            "high",
+            "tensorflow.limit-exceeded",
+            f"{shown}: larger than {MAX_SCAN_BYTES} bytes: ops past them not judged",
+        )
+        raw = raw[:MAX_SCAN_BYTES]
+    text_ = _PBTXT_COMMENT.sub(b"", raw)
+    ops: set[str] = set()
+    for m in _PBTXT_OP.finditer(text_):
+        value = b""
+        for part in _PBTXT_STR.findall(m.group(1)):
+            try:
+                value += codecs.escape_decode(part[1:-1])[0]  # C escapes: \x52, \122, \n
+            except ValueError:
+                value += part[1:-1]
+        ops.add(value.decode("utf-8", "replace"))
+    _judge_ops(report, ops, shown)
+
+
+_PBTXT_COMMENT = re.compile(rb"#[^\n]*")
+_PBTXT_STR = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_PBTXT_OP = re.compile(rb'\bop\s*:?\s*((?:(?:"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')\s*)+)')
+
+
+def _judge_ops(report: FileReport, ops: set[str], shown: str) -> None:
+    dangerous = set(rules()["tensorflow"]["dangerous_ops"])
+    for op in sorted(ops & dangerous):
+        report.add(
+            "high",
+            "tensorflow.file-or-python-op",
+            f"graph uses the {op} op: it reads or writes files, or runs Python, when the model is called",
+        )
+
+
+# field numbers (tensorflow/core/protobuf/saved_model.proto, meta_graph.proto, graph.proto,
+# function.proto, node_def.proto)
+_SAVED_MODEL_META_GRAPHS = 2
+_META_GRAPH_GRAPH_DEF = 2
+_GRAPH_NODE, _GRAPH_LIBRARY = 1, 2
+_LIBRARY_FUNCTION = 1
+_FUNCTION_NODE_DEF = 3
+_NODE_OP = 2
+MAX_GRAPH_NODES = 10_000_000
+
+
+def _saved_model_ops(buf: memoryview) -> set[str]:
+    ops: set[str] = set()
+    nodes = 0
+    for mg in _messages(buf, 0, len(buf), _SAVED_MODEL_META_GRAPHS):
+        for graph in _messages(buf, *mg, _META_GRAPH_GRAPH_DEF):
+            node_defs = list(_messages(buf, *graph, _GRAPH_NODE))
+            for lib in _messages(buf, *graph, _GRAPH_LIBRARY):
+                for fn in _messages(buf, *lib, _LIBRARY_FUNCTION):
+                    node_defs.extend(_messages(buf, *fn, _FUNCTION_NODE_DEF))
+            for nd in node_defs:
+                nodes += 1
+                if nodes > MAX_GRAPH_NODES:
+                    raise ValueError(f"more than {MAX_GRAPH_NODES:,} graph nodes")
+                for op in _messages(buf, *nd, _NODE_OP):
+                    ops.add(bytes(buf[op[0] : op[1]]).decode("utf-8", "replace"))
+    return ops
+
+
+def _messages(buf: memoryview, start: int, end: int, field_no: int) -> list[tuple[int, int]]:
+    """(start, end) of every length-delimited field ``field_no`` of the message in buf[start:end]."""
+    out = []
+    i = start
+    while i < end:
+        key, i = _varint(buf, i, end)
+        wire, num = key & 7, key >> 3
+        if num == 0:
+            raise ValueError("field number 0 (not protobuf)")
+        if wire == 0:
+            _, i = _varint(buf, i, end)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            n, i = _varint(buf, i, end)
+            if i + n > end:
+                raise ValueError("a field runs past its message")
+            if num == field_no:
+                out.append((i, i + n))
+            i += n
+        else:  # groups (3, 4) are not in these messages; anything else is not protobuf
+            raise ValueError(f"wire type {wire} where TensorFlow's messages have none")
+    if i > end:
+        raise ValueError("a field runs past its message")
+    return out
+
+
+def _varint(buf: memoryview, i: int, end: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if i >= end or shift > 63:
+            raise ValueError("truncated or over-long varint")
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, i
 
 
 def gguf_templates(report: FileReport, ref: FileRef) -> None:

@@ -1,0 +1,55 @@
+"""Generates the Keras HDF5 fixtures of tests/test_secformats_tf.py with the real Keras and h5py.
+
+Run with benchmarks/work/fixturegen/bin/python (keras 3.15.1, h5py 3.16.0, torch backend):
+    cd tests/data/secformats && ../../../benchmarks/work/fixturegen/bin/python gen_keras_h5.py
+Each file's model_config attribute is rewritten by h5py only (what keras.models.load_model reads):
+- lambda_spaced.h5: a Lambda layer, JSON re-spaced (", " -> " , ", ": " -> " : ")
+- lambda_escaped.h5: "Lambda" spelt "L\\u0061mbda" (json.loads reads the same config)
+- posix_activation.h5: a Dense activation resolved from module "posix" (function "system")
+- benign_dense.h5: the plain model as Keras saves it
+"""
+
+import json
+import os
+
+os.environ["KERAS_BACKEND"] = "torch"
+import h5py  # noqa: E402
+import keras  # noqa: E402
+
+plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="d")])
+plain.save("benign_dense.h5")
+lam = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda x: x * 2, name="lam"), keras.layers.Dense(1)])
+lam.save("_lambda.h5")
+
+
+def rewrite(src, dst, fn):
+    import shutil
+
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        cfg = f.attrs["model_config"]
+        cfg = cfg.decode() if isinstance(cfg, bytes) else cfg
+        new = fn(cfg)
+        assert json.loads(new) is not None
+        f.attrs["model_config"] = new.encode()
+
+
+rewrite("_lambda.h5", "lambda_spaced.h5", lambda c: json.dumps(json.loads(c), separators=(" , ", " : ")))
+rewrite("_lambda.h5", "lambda_escaped.h5", lambda c: c.replace('"Lambda"', '"L\\u0061mbda"'))
+
+
+def posix(c):
+    doc = json.loads(c)
+    for layer in doc["config"]["layers"]:
+        if layer["class_name"] == "Dense":
+            layer["config"]["activation"] = {"module": "posix", "class_name": "function", "config": "system",
+                                             "registered_name": "function"}
+    return json.dumps(doc)
+
+
+rewrite("benign_dense.h5", "posix_activation.h5", posix)
+os.remove("_lambda.h5")
+for name in ("lambda_spaced.h5", "lambda_escaped.h5"):
+    m = keras.models.load_model(name, safe_mode=False)  # proves Keras builds the Lambda from the rewritten config
+    assert any(type(layer).__name__ == "Lambda" for layer in m.layers), name
+print("versions: keras", keras.__version__, "h5py", h5py.__version__)

@@ -1,0 +1,141 @@
+"""Keras HDF5 configs read as JSON (any spelling, anywhere in the file), SavedModel graphs read as protobuf
+(any varint spelling, the whole file), text-format SavedModels and keras_metadata.pb judged (review R5, R6, R31).
+
+The .h5 fixtures are made by tests/data/secformats/gen_keras_h5.py with the real Keras 3.15.1 and h5py 3.16.0
+(Keras loads the rewritten Lambda configs: the script asserts it)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+import aitrail.analyze.security as S
+
+DATA = Path(__file__).parent / "data" / "secformats"
+CORPUS = SHARED / "data" / "security-corpus" / "files"
+formats = importlib.import_module("aitrail.analyze.security.formats")
+
+
+def _found(path: Path) -> set[tuple[str, str]]:
+    return {(f.rule, f.severity) for f in S.scan_file(path, path.name).findings}
+
+
+@pytest.mark.parametrize("name", ["lambda_spaced.h5", "lambda_escaped.h5"])
+def test_a_lambda_in_a_respelt_h5_config_is_critical(name):
+    assert ("keras.lambda", "critical") in _found(DATA / name)
+
+
+def test_a_function_from_a_non_keras_module_in_an_h5_config_is_critical():
+    assert ("keras.module-injection", "critical") in _found(DATA / "posix_activation.h5")
+
+
+def test_a_plain_keras_h5_and_weights_only_h5_are_quiet():
+    assert _found(DATA / "benign_dense.h5") == set()
+    assert _found(Path(__file__).parent / "data/security/benign/keras/nested_functional.weights.h5") == set()
+
+
+def test_a_config_past_any_offset_and_across_read_chunks_is_judged(tmp_path, monkeypatch):
+    """Attributes written after the weights sit at the file's end (an object-header continuation): the
+    whole file is read, a config straddling two reads is decoded whole."""
+    monkeypatch.setattr(formats, "_CHUNK", 4096)
+    cfg = json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "L\\u0061mbda"}]}})
+    raw = (DATA / "benign_dense.h5").read_bytes()
+    big = tmp_path / "m.h5"
+    big.write_bytes(raw + b"\0" * (3 * 4096 + 4000) + cfg.replace("\\\\", "\\").encode() + b"\0" * 100)
+    assert ("keras.lambda", "critical") in _found(big)
+
+
+def test_an_h5_naming_a_model_config_none_can_read_is_high(tmp_path):
+    """e.g. a config stored as a variable-length string split across heap blocks, or compressed."""
+    raw = (DATA / "benign_dense.h5").read_bytes()
+    (tmp_path / "b.h5").write_bytes(raw.replace(b'{"', b'{\x01'))  # no JSON object decodes any more
+    assert ("keras.config-unreadable", "high") in _found(tmp_path / "b.h5")
+
+
+def _field(num: int, payload: bytes, overlong: bool = False) -> bytes:
+    """A length-delimited protobuf field; ``overlong`` spells the tag and length as 2-byte varints
+    (non-canonical, accepted by protobuf parsers)."""
+    tag = (num << 3) | 2
+    assert tag < 128 and len(payload) < 128
+    if overlong:
+        return bytes([tag | 0x80, 0, len(payload) | 0x80, 0]) + payload
+    return bytes([tag, len(payload)]) + payload
+
+
+@pytest.mark.parametrize("overlong", [False, True])
+@pytest.mark.parametrize("where", ["graph", "function-library"])
+def test_savedmodel_ops_are_read_from_the_protobuf(tmp_path, overlong, where):
+    node = _field(1, b"n") + _field(2, b"ReadFile", overlong)
+    graph = _field(1, node, overlong) if where == "graph" else _field(2, _field(1, _field(3, node, overlong)))
+    saved = b"\x08\x01" + _field(2, _field(2, graph, overlong), overlong)
+    (tmp_path / "saved_model.pb").write_bytes(saved)
+    assert _found(tmp_path / "saved_model.pb") == {("tensorflow.file-or-python-op", "high")}
+
+
+def test_savedmodel_larger_than_the_old_search_limit_is_read_whole(tmp_path):
+    pad = _field(9, b"x" * 100)
+    node = _field(2, b"EagerPyFunc")
+    saved = pad * (700_000) + _field(2, _field(2, _field(1, node)))  # ~71 MB before the graph
+    (tmp_path / "saved_model.pb").write_bytes(saved)
+    assert _found(tmp_path / "saved_model.pb") == {("tensorflow.file-or-python-op", "high")}
+
+
+def test_real_savedmodels():
+    assert _found(CORPUS / "t01_tf_savedmodel_benign" / "saved_model.pb") == set()
+    assert ("tensorflow.file-or-python-op", "high") in _found(CORPUS / "t02_tf_savedmodel_readfile_writefile" /
+                                                              "saved_model.pb")
+
+
+def test_a_savedmodel_that_is_not_protobuf_is_high(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01" + b"\0" * 100 + b"\x12\x08ReadFile")
+    assert {s for _, s in _found(tmp_path / "saved_model.pb")} == {"high"}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ['op: "ReadFile"', "op: 'WriteFile'", 'op : "Read" "File"', 'op: "\\x52eadFile"', 'op: "\\122eadFile"',
+     'op:"EagerPyFunc"'],
+)
+def test_text_format_savedmodel_ops_are_judged(tmp_path, spelling):
+    (tmp_path / "saved_model.pbtxt").write_text(
+        "saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    # op: \"ShellExecute\" in a comment\n"
+        f"    node {{ name: \"f\" {spelling} input: \"p\" }}\n  }}\n}}\n"
+    )
+    found = _found(tmp_path / "saved_model.pbtxt")
+    assert found == {("tensorflow.file-or-python-op", "high")}, found
+    rep = S.scan_file(tmp_path / "saved_model.pbtxt", "saved_model.pbtxt")
+    assert not any("ShellExecute" in f.message for f in rep.findings)  # comments are not graph ops
+
+
+def test_a_text_format_savedmodel_folder_is_judged_by_security_and_check(tmp_path):
+    (tmp_path / "saved_model.pbtxt").write_text('meta_graphs { graph_def { node { op: "ReadFile" } } }\n')
+    (tmp_path / "README.md").write_text("# m\n")
+    report = S.scan(tmp_path)
+    assert report["max_severity"] == "high"
+    import aitrail
+
+    inv = aitrail.scan(tmp_path)
+    assert any(f.rule == "security.tensorflow.file-or-python-op" for f in inv.findings)
+
+
+def test_keras_metadata_pb_layers_are_judged(tmp_path):
+    """tf.keras SavedModels keep each layer's config as JSON in keras_metadata.pb (SavedMetadata.nodes)."""
+    meta = json.dumps({"class_name": "Lambda", "name": "lam", "config": {"function": "4wEAAAAA"}}).encode()
+    node = _field(1, b"\x08\x01") + bytes([(4 << 3) | 2]) + bytes([len(meta) | 0x80, len(meta) >> 7]) + meta
+    (tmp_path / "keras_metadata.pb").write_bytes(b"\x0a" + bytes([len(node) | 0x80, len(node) >> 7]) + node)
+    assert ("keras.lambda", "critical") in _found(tmp_path / "keras_metadata.pb")
+    quiet = tmp_path / "q" / "keras_metadata.pb"
+    quiet.parent.mkdir()
+    quiet.write_bytes(b"\x0a\x02\x08\x01")
+    assert _found(quiet) == set()
+
+
+def test_shared_h5_attacks_stay_critical(tmp_path):
+    for name in ("k01_keras_h5_lambda.h5", "k02_keras_h5_nested_lambda.h5"):
+        shutil.copy(CORPUS / name, tmp_path / name)
+        assert ("keras.lambda", "critical") in _found(tmp_path / name)
