@@ -266,3 +266,29 @@ def test_hf_cache_git_blob_edited_after_download(tmp_path, hashed):
     inv = aitrail.scan(tmp_path, hash_files=hashed)
     [f] = [f for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"]
     assert f.severity == "high" and f.path.endswith("README.md") and f.evidence.value == readme_blob.name
+
+
+def test_gguf_duplicate_chat_template_key_judges_every_value(tmp_path):
+    # a GGUF repeating tokenizer.chat_template: the last value was kept silently, so an older llama.cpp
+    # loader (first wins) renders a template nobody judged (review R28). gguf-py refuses to write a
+    # duplicate: the second key is written under a name of the same length and renamed in the bytes.
+    import gguf
+
+    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    path = tmp_path / "m.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_string("tokenizer.chat_template", evil)
+    w.add_string("tokenizer.chat_templatX", "{{ messages }}")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    data = path.read_bytes()
+    assert data.count(b"tokenizer.chat_templatX") == 1
+    path.write_bytes(data.replace(b"tokenizer.chat_templatX", b"tokenizer.chat_template"))
+    with pytest.raises(Exception, match="(?i)duplicate"):
+        gguf.GGUFReader(str(path))  # the reference reader refuses it
+    inv = aitrail.scan(path, hash_files=False)
+    [dup] = [f for f in inv.findings if f.rule == "scan.gguf.duplicate-key"]
+    assert dup.severity == "high" and dup.evidence.key == "tokenizer.chat_template"
+    assert any(f.rule.endswith("chat-template-injection") for f in inv.findings)  # the first value is judged

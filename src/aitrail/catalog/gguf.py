@@ -256,7 +256,12 @@ def read_header(f: FileRef, kv_only: bool = False) -> tuple[int, dict[str, Any],
             key = r.string(f"key #{i}", 1 << 16)  # the specification caps keys at 65,535 bytes
             key = key if isinstance(key, str) else f"#{i}"
             vtype = r.unpack("<I", f"type of {key}")
-            kv[key] = r.value(vtype, key)
+            value = r.value(vtype, key)
+            if key in kv:
+                # Readers disagree on which value wins (gguf-py and current llama.cpp refuse the file, older
+                # llama.cpp loaders took the first): every value is kept, each under its own name, and judged.
+                key = f"{key}{DUPLICATE}{i}"
+            kv[key] = value
         if kv_only:
             return version, kv, [], fh.tell()
         tensors = []
@@ -276,6 +281,26 @@ def read_header(f: FileRef, kv_only: bool = False) -> tuple[int, dict[str, Any],
             tensors.append((name, dims, ttype, offset))
         header_end = fh.tell()
     return version, kv, tensors, header_end
+
+
+DUPLICATE = " (duplicate) #"  # a repeated key's later values are kept as "<key> (duplicate) #<index>"
+
+
+def _duplicates(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
+    for key in kv:
+        if DUPLICATE not in key:
+            continue
+        name = key.split(DUPLICATE, 1)[0]
+        template = name.startswith("tokenizer.chat_template")
+        out.finding(
+            Severity.HIGH if template else Severity.MEDIUM,
+            "scan.gguf.duplicate-key",
+            f"{f.rel}: key {_name(name)!r} appears more than once; readers disagree on which value they use "
+            "(gguf-py and llama.cpp refuse the file, older llama.cpp loaders take the first)"
+            + ("; every value of this chat template is judged" if template else "; the first is reported"),
+            f.ev(key=_name(name)),
+            SPEC,
+        )
 
 
 def _general(kv: dict[str, Any]) -> dict[str, Any]:
@@ -365,6 +390,7 @@ def catalog(f: FileRef) -> Found:
         elif isinstance(toks, list):
             out.properties["vocab_size"] = len(toks)
     _lineage(out, f, kv)
+    _duplicates(out, f, kv)
     return out
 
 
