@@ -157,3 +157,8 @@ def test_hardware_is_documented_by_the_card_not_by_a_paper_it_cites(tmp_path):
 )
 def test_labels_left_bare_by_a_placeholder_state_nothing(text, says):
     assert completeness.stated(text) is says
+
+
+def test_a_card_with_only_a_description_is_a_partial_model_card(tmp_path):
+    dim = _modelcard(tmp_path, "---\nlicense: mit\n---\n# m\n\nA BERT model fine-tuned on German legal texts.\n")
+    assert dim["class"] == "partial" and "states a description only" in dim["basis"]

@@ -150,6 +150,8 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
         said = [t for t, ok in detail.items() if ok and t in CARD_TOPICS]
         unsaid = [t for t, ok in detail.items() if not ok and t in CARD_TOPICS]
         basis = f"{names} ({d.evidence.get(comps[0].id, 'found')})"
+        if not said and detail.get("description"):
+            return "partial", f"{basis} states a description only; not {', '.join(unsaid)}"
         if not said:
             return "closed", f"{basis} states none of: {', '.join(unsaid)} (template placeholders or nothing)"
         if unsaid:
@@ -282,7 +284,7 @@ CARD_TOPICS = {
     "evaluation": ("card.evaluation", "evaluation_results", "evaluation"),
 }
 # Other topics a scanned card can document, for the Index dimensions with a ``scan_topic``
-SCAN_TOPICS = {"hardware": ("card.environmental_impact",)}
+SCAN_TOPICS = {"hardware": ("card.environmental_impact",), "description": ("description",)}
 # a licence aitrail could not establish: not open, and the words say "licence not known", never
 # "released without a licence" (that is a fact about the release)
 UNKNOWN = mof.UNKNOWN
