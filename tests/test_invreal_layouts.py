@@ -292,3 +292,21 @@ def test_gguf_duplicate_chat_template_key_judges_every_value(tmp_path):
     [dup] = [f for f in inv.findings if f.rule == "scan.gguf.duplicate-key"]
     assert dup.severity == "high" and dup.evidence.key == "tokenizer.chat_template"
     assert any(f.rule.endswith("chat-template-injection") for f in inv.findings)  # the first value is judged
+
+
+def test_parameter_count_is_the_models_not_its_exports(tmp_path):
+    # a hub sentence-transformers repo: model.safetensors at the root, and onnx/ with several exports of the
+    # same model (model.onnx, model_O1.onnx, model_qint8_avx512.onnx ...): their sum was the parameter count
+    builders.safetensors_file(tmp_path / "model.safetensors")  # 15 parameters
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"], "model_type": "bert"}))
+    (tmp_path / "onnx").mkdir()
+    for name in ("model.onnx", "model_O1.onnx", "model_qint8_avx512.onnx"):
+        builders.onnx_model(tmp_path / "onnx" / name)  # 6 parameters each
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["parameter_count"] == 15
+
+
+def test_pipeline_parameter_count_adds_its_parts(tmp_path):
+    inv = aitrail.scan(_copy("sd-pipeline", tmp_path), hash_files=False)
+    parts = [c.properties["parameter_count"] for c in inv.components if c.type.value == "weights"]
+    assert len(parts) == 3 and inv.models()[0].properties["parameter_count"] == sum(parts)

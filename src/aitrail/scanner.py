@@ -356,7 +356,7 @@ def _assemble(
     others: list[Component] = []
     rels: list[Relationship] = []
     files: list[Component] = []
-    weights_params: dict[str, int] = defaultdict(int)
+    weights_params: dict[tuple[int, str], int] = defaultdict(int)  # (folder depth, format) -> parameters
     fact_depth: dict[int, int] = {}
 
     for ref, p in refs:
@@ -428,7 +428,7 @@ def _assemble(
             rels.extend(r.relationships)
             inv.findings.extend(r.findings)
             if ftype == ComponentType.WEIGHTS and isinstance(r.properties.get("parameter_count"), int):
-                weights_params[fmt or "?"] += r.properties["parameter_count"]
+                weights_params[(depth, fmt or "?")] += r.properties["parameter_count"]
         if security_max:
             comp.properties["security_max_severity"] = security_max
         files.append(comp)
@@ -479,7 +479,11 @@ def _assemble(
         model.properties[key] = vals[0][0]
         provenance[key] = [e.to_dict() for _, e in vals]
     if weights_params:
-        model.properties["parameter_count"] = max(weights_params.values())
+        # The model's own weights are the shallowest ones (a pipeline's parts, one level down, add up);
+        # deeper folders hold other exports of the same model (a hub repo's onnx/ and openvino/ variants,
+        # eight ONNX files of the same 22.7 M parameters), and each format at one depth is a full copy.
+        top = min(d for d, _ in weights_params)
+        model.properties["parameter_count"] = max(n for (d, _), n in weights_params.items() if d == top)
     model.licenses = _dedupe_licenses(model_licenses)
     _apply_manifest(model, man, man_obj, others, rels)
     if provenance:
