@@ -36,7 +36,7 @@ def test_a_non_commercial_name_never_reads_as_a_commercial_licence(name):
     assert L.licence_verdict(r, "commercial")[0] == "not_allowed", r.id
 
 
-@pytest.mark.parametrize("name", ["a model by Google", "the terms of the licence", "GPL v3 by Foo"])
+@pytest.mark.parametrize("name", ["a model by Google", "the terms of the licence", "licensed by Foo"])
 def test_words_around_no_known_name_stay_unknown(name):
     assert not L.resolve(name).known
 
@@ -55,3 +55,27 @@ def test_words_around_no_known_name_stay_unknown(name):
 )
 def test_license_name_spellings_of_model_licences(name, licence):
     assert L.resolve("other", name=name).id == licence
+
+
+@pytest.mark.parametrize(
+    ("name", "verdict"),
+    [
+        # a parenthesis that qualifies the licence makes it another licence, never the permissive one named
+        ("Apache 2.0 (non-commercial use only)", "not_allowed"),
+        ("CC-BY-4.0 (for non-commercial purposes)", "not_allowed"),
+        ("MIT (research only)", "unknown"),
+        ("Apache 2.0 (with additional restrictions)", "unknown"),
+        # a parenthesis that only points or spells the version keeps the licence
+        ("MIT (see LICENSE)", "allowed"),
+        ("Apache License (Version 2.0)", "allowed"),
+        ("AGPL-3.0 License (https://ultralytics.com/license)", "allowed"),
+    ],
+)
+def test_a_qualified_licence_name_is_not_the_licence(name, verdict):
+    assert L.licence_verdict(L.resolve(name), "commercial")[0] == verdict
+
+
+def test_gpl_versions_in_prose():
+    assert L.resolve("GNU General Public License v3").id == "GPL-3.0"
+    assert L.resolve("GPL (v3)").id == "GPL-3.0"
+    assert L.resolve("AGPL v3").id == "AGPL-3.0"

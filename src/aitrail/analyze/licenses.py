@@ -233,6 +233,10 @@ def resolve(value: str, name: str | None = None, link: str | None = None) -> Res
 
 
 _URL = re.compile(r"https?://[^\s)]+")
+_QUALIFIED = re.compile(
+    r"(?i)non[- _]?commercial|\bresearch\b|\bacademic\b|\bpersonal\b|\bevaluation\b|\bonly\b|\bnot\b|\bno\b|"
+    r"\bexcept|\bprohibit|\brestrict|\bmodified\b|\bamended\b|\bplus\b|\badditional\b"
+)
 
 
 def _loose(v: str) -> Resolution | None:
@@ -241,12 +245,16 @@ def _loose(v: str) -> Resolution | None:
     trailing "license" counts: a sentence that merely mentions a licence stays unknown."""
     kb = knowledge()
     bare = _URL.sub("", v)
+    # a parenthesis may qualify the licence ("Apache 2.0 (non-commercial use only)"): then it is not that licence
+    if _QUALIFIED.search(" ".join(re.findall(r"\(([^)]*)\)", bare))):
+        return None
+    unwrapped = re.sub(r"\s+", " ", re.sub(r"[()]", " ", bare)).strip(" .,;:-")  # "Apache License (Version 2.0)"
     bare = re.sub(r"\([^)]*\)", "", bare).strip(" .,;:-")
     # "terms of the MIT License", "Attribution-ShareAlike 3.0 Unported by <author>": the licence's name
     # inside the words around it (only a whole known name still counts)
     bare = re.sub(r"(?i)^(?:the\s+)?terms\s+of\s+(?:the\s+)?", "", bare)
     bare = re.sub(r"(?i)(\d(?:\.\d+)?(?:\s+(?:unported|international|generic))?)\s+by\s+[^\d]+$", r"\1", bare).strip()
-    for cand in (bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip(), spelled(bare)):
+    for cand in (spelled(unwrapped), bare, re.sub(r"\s+licen[sc]e$", "", bare, flags=re.I).strip(), spelled(bare)):
         if cand and cand != v and len(cand) <= 80:
             facts = kb.lookup(cand)
             spdx = None if facts else to_spdx(cand)
