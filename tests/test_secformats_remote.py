@@ -240,3 +240,13 @@ def test_a_models_custom_generate_is_remote_code(tmp_path):
     found = _rules(S.scan(tmp_path))
     assert ("custom_generate/generate.py", "remote-code.present", "medium") in found
     assert ("custom_generate/util.py", "remote-code.risky-call", "high") in found
+
+
+def test_past_the_module_limit_every_python_file_is_reviewed(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("aitrail.analyze.security.remote_code"), "MAX_MODULES", 3)
+    chain = {f"m{i}": f"from .m{i + 1} import x\nx = 1\n" for i in range(6)}
+    _model(tmp_path, {"auto_map": {"AutoModel": "m0.X"}}, **chain, m6="import os\nos.system('id')\n", other="")
+    assert (tmp_path / "m6.py").resolve() in S.auto_map_files(tmp_path)
+    assert (tmp_path / "other.py").resolve() in S.auto_map_files(tmp_path)

@@ -23,15 +23,17 @@ lam.save("_lambda.h5")
 
 
 def rewrite(src, dst, fn):
-    import shutil
-
-    shutil.copy(src, dst)
-    with h5py.File(dst, "r+") as f:
-        cfg = f.attrs["model_config"]
-        cfg = cfg.decode() if isinstance(cfg, bytes) else cfg
-        new = fn(cfg)
-        assert json.loads(new) is not None
-        f.attrs["model_config"] = new.encode()
+    """A fresh file (HDF5 keeps a replaced attribute's old bytes in free space: a copy would still hold the
+    original spelling), every group and attribute copied, model_config rewritten."""
+    with h5py.File(src) as s, h5py.File(dst, "w") as d:
+        for k, v in s.attrs.items():
+            if k == "model_config":
+                v = fn(v.decode() if isinstance(v, bytes) else v)
+                assert json.loads(v) is not None
+                v = v.encode()
+            d.attrs[k] = v
+        for name in s:
+            s.copy(s[name], d, name=name)
 
 
 rewrite("_lambda.h5", "lambda_spaced.h5", lambda c: json.dumps(json.loads(c), separators=(" , ", " : ")))
@@ -52,4 +54,6 @@ os.remove("_lambda.h5")
 for name in ("lambda_spaced.h5", "lambda_escaped.h5"):
     m = keras.models.load_model(name, safe_mode=False)  # proves Keras builds the Lambda from the rewritten config
     assert any(type(layer).__name__ == "Lambda" for layer in m.layers), name
+    raw = open(name, "rb").read()
+    assert b'"class_name": "Lambda"' not in raw and b'"class_name":"Lambda"' not in raw, name  # no old spelling left
 print("versions: keras", keras.__version__, "h5py", h5py.__version__)

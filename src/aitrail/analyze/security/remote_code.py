@@ -516,7 +516,10 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
             if real is not None and real not in out and (real in walked or m.name != "generate.py"):
                 out.add(real)
                 todo.append(real)
-    while todo and len(out) < MAX_MODULES:  # the relative-import closure, over walked files only
+    while todo:  # the relative-import closure, over walked files only
+        if len(out) >= MAX_MODULES:  # never a silent stop: past the limit every Python file here is reviewed
+            out |= {real for real in walked if real.suffix == ".py"}
+            break
         mod = todo.pop()
         if mod not in walked:
             continue
