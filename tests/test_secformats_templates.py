@@ -7,7 +7,7 @@ import json
 import pytest
 
 import aitrail.analyze.security as S
-from aitrail.analyze.security.formats import MAX_TEMPLATES_JUDGED, chat_template_file
+from aitrail.analyze.security.formats import chat_template_file
 
 ESCAPE = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
 CHATML = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] }}{% endfor %}"
@@ -60,7 +60,10 @@ def test_templates_past_the_per_file_budget_are_counted_high(tmp_path, monkeypat
     entries = [{"name": f"t{i}", "template": CHATML + " " * i} for i in range(20)]
     found = _judge(tmp_path, json.dumps({"chat_template": entries}))
     assert [(r, s) for r, s, _ in found] == [("chat-template.limit-exceeded", "high")]
-    assert MAX_TEMPLATES_JUDGED >= 1 << 20  # the real budget judges every real file whole
+    assert importlib.import_module("aitrail.analyze.security.formats").MAX_TEMPLATES_JUDGED == 1000
+    from aitrail.analyze.security.formats import MAX_TEMPLATES_JUDGED
+
+    assert MAX_TEMPLATES_JUDGED == 1000  # the real budget judges every real file whole
 
 
 def test_real_templates_stay_quiet_and_identical_ones_are_judged_once(tmp_path):
