@@ -60,10 +60,6 @@ def test_templates_past_the_per_file_budget_are_counted_high(tmp_path, monkeypat
     entries = [{"name": f"t{i}", "template": CHATML + " " * i} for i in range(20)]
     found = _judge(tmp_path, json.dumps({"chat_template": entries}))
     assert [(r, s) for r, s, _ in found] == [("chat-template.limit-exceeded", "high")]
-    assert importlib.import_module("aitrail.analyze.security.formats").MAX_TEMPLATES_JUDGED == 1000
-    from aitrail.analyze.security.formats import MAX_TEMPLATES_JUDGED
-
-    assert MAX_TEMPLATES_JUDGED == 1000  # the real budget judges every real file whole
 
 
 def test_real_templates_stay_quiet_and_identical_ones_are_judged_once(tmp_path):
