@@ -310,3 +310,17 @@ def test_pipeline_parameter_count_adds_its_parts(tmp_path):
     inv = aitrail.scan(_copy("sd-pipeline", tmp_path), hash_files=False)
     parts = [c.properties["parameter_count"] for c in inv.components if c.type.value == "weights"]
     assert len(parts) == 3 and inv.models()[0].properties["parameter_count"] == sum(parts)
+
+
+def test_gguf_licence_list_written_by_gguf_py(tmp_path):
+    # a card's license: [mit, apache-2.0] is written by gguf-py as "mit,apache-2.0": one unknown id before
+    card = "---\nlicense: [mit, apache-2.0]\nbase_model: Qwen/Qwen2.5-0.5B\n---\n"
+    inv = aitrail.scan(_converted_gguf(tmp_path, card, "Qwen2.5-0.5B-Instruct"), hash_files=False)
+    [m] = inv.models()
+    assert [(lic.value, lic.evidence.key) for lic in m.licenses] == [
+        ("mit", "general.license"),
+        ("apache-2.0", "general.license"),
+    ]
+    builders.gguf_file(tmp_path / "n.gguf", kv={"general.license": "Apache License, Version 2.0"})
+    [m] = aitrail.scan(tmp_path / "n.gguf", hash_files=False).models()
+    assert [lic.value for lic in m.licenses] == ["Apache License, Version 2.0"]

@@ -410,14 +410,19 @@ def _license(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
         if not ident.known:
             out.properties["license_text_unidentified"] = text(ident.to_dict().get("message") or first, 300)
         return
-    out.licenses.append(
-        DeclaredLicense(
-            text(value),
-            f.ev(key="general.license", value=text(value)),
-            name=_str(kv, "general.license.name"),
-            link=_str(kv, "general.license.link", 500),
+    # gguf-py writes a card's list of licences joined by commas ("mit,apache-2.0"); a name with a comma
+    # ("Apache License, Version 2.0") has spaces in its parts and stays whole
+    parts = [p.strip() for p in value.split(",")]
+    ids = parts if len(parts) > 1 and all(p and " " not in p for p in parts) else [value]
+    for one in ids:
+        out.licenses.append(
+            DeclaredLicense(
+                text(one),
+                f.ev(key="general.license", value=text(value)),
+                name=_str(kv, "general.license.name"),
+                link=_str(kv, "general.license.link", 500),
+            )
         )
-    )
 
 
 def _lineage(out: Found, f: FileRef, kv: dict[str, Any]) -> None:
