@@ -250,3 +250,63 @@ def test_past_the_module_limit_every_python_file_is_reviewed(tmp_path, monkeypat
     _model(tmp_path, {"auto_map": {"AutoModel": "m0.X"}}, **chain, m6="import os\nos.system('id')\n", other="")
     assert (tmp_path / "m6.py").resolve() in S.auto_map_files(tmp_path)
     assert (tmp_path / "other.py").resolve() in S.auto_map_files(tmp_path)
+
+
+def test_source_is_decoded_as_python_decodes_it(tmp_path):
+    """R22: '+AAo-' is a newline in UTF-7: the 'comment' is two statements when Python imports the module."""
+    _model(
+        tmp_path,
+        AUTO,
+        configuration_x="# -*- coding: utf-8 -*-\nclass XConfig: pass\n",
+        modeling_x="# -*- coding: utf-7 -*-\nclass XModel: pass\n#+AAo-import os+AAo-os.system('id')\n",
+    )
+    (tmp_path / "odd.py").write_text("# coding: no-such-codec\nx = 1\n")
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "x", "auto_map": {**AUTO["auto_map"], "AutoTokenizer": "odd.T"}})
+    )
+    found = _rules(S.scan(tmp_path))
+    assert ("modeling_x.py", "remote-code.risky-call", "high") in found
+    assert ("odd.py", "remote-code.unparsable", "high") in found
+    assert ("configuration_x.py", "remote-code.present", "medium") in found
+
+
+@pytest.mark.parametrize("name", ["video_preprocessor_config.json", "audio_tokenizer_config.json"])
+def test_every_config_transformers_reads_an_auto_map_from(tmp_path, name):
+    """R32: transformers' VIDEO_PROCESSOR_NAME and AUDIO_TOKENIZER_NAME configs carry auto_map too."""
+    _model(tmp_path, {}, video_x="import os\nos.system('id')\nclass V: pass\n")
+    (tmp_path / name).write_text(json.dumps({"auto_map": {"AutoVideoProcessor": "video_x.V"}}))
+    assert ("video_x.py", "remote-code.risky-call", "high") in _rules(S.scan(tmp_path))
+
+
+@pytest.mark.skipif(not FIXTUREGEN.exists(), reason="benchmarks/work/fixturegen (transformers) not built here")
+def test_every_module_transformers_runs_is_reviewed(tmp_path):
+    """Differential with the real loader: AutoConfig.from_pretrained(trust_remote_code=True) on a folder whose
+    modules each write a marker when run; every module that ran is one aitrail reviewed."""
+    model = tmp_path / "m"
+    model.mkdir()
+    mark = "import pathlib, sys\npathlib.Path(sys.argv[2], pathlib.Path(__file__).stem).touch()\n"
+    _model(
+        model,
+        AUTO,
+        configuration_x=mark + "from .cfg_helper import base\nfrom transformers import PretrainedConfig\n"
+        "class XConfig(PretrainedConfig):\n    model_type = 'x'\n",
+        cfg_helper=mark + "from .deeper import y\nbase = 1\n",
+        deeper=mark + "y = 2\n",
+        modeling_x=mark,
+    )
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    code = (
+        "import sys\nfrom transformers import AutoConfig\n"
+        "AutoConfig.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+    )
+    env = {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HOME": str(tmp_path / "hf"),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [str(FIXTUREGEN), "-c", code, str(model), str(marks)], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    ran = {p.name for p in marks.iterdir()}
+    assert ran == {"configuration_x", "cfg_helper", "deeper"}, ran
+    reviewed = {p.stem for p in S.auto_map_files(model)}
+    assert ran <= reviewed
