@@ -140,7 +140,9 @@ def main() -> None:
     for d in decls.values():
         a = openness.assess(d)
         text = a["summary"]
-        if "not released" in text and not d.not_released:
+        # the producer says so: release.not_released, or "Component not included" where a licence goes
+        said = d.not_released or any(mof.withheld(d.component_licenses.get(c)) for c in d.components)
+        if "not released" in text and not said:
             false_not_released += 1
         # an item said to be "released but not under open licences" must have a licence, not `unlicensed`
         listed = re.search(r"released but not under open licences: ([^;.]*)", text)

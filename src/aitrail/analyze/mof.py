@@ -135,7 +135,25 @@ class Declaration:
         """Why a component is not in the declaration, in words that claim no more than is known."""
         if cid in self.not_released:
             return "not released"
+        lic = _resolve(knowledge(), self, cid)[0] if cid in self.components else None
+        if withheld(lic):
+            return f"not released (declared as licence '{lic}')"
         return "not found in the scanned files" if self.origin == "scan" else "not declared"
+
+
+@lru_cache(maxsize=1)
+def _withheld_patterns() -> list[Any]:
+    import re
+
+    text = resources.files("aitrail.knowledge").joinpath("openness.yaml").read_text("utf-8")
+    spec = yamlsafe.load(text)["declarations"]["not_released_licences"]
+    return [re.compile(p, re.I) for p in spec["patterns"]]
+
+
+def withheld(lic: str | None) -> bool:
+    """Whether a declared "licence" says the component is not there ("Component not included",
+    "Undisclosed": knowledge/openness.yaml ``declarations``). The MOT grades it as a licence."""
+    return bool(lic) and any(p.search(str(lic)) for p in _withheld_patterns())
 
 
 def _php_search(items: list[int], value: int) -> int | bool:
@@ -287,7 +305,9 @@ def grade(d: Declaration) -> MofGrade:
         for c in comp["invalid"]:
             lic = ev[target]["licenses"][c]
             meant = reading(lic)
-            if lic == UNKNOWN:
+            if withheld(lic):
+                needs.append(f"{name(c)}: {d.absent(c)}")
+            elif lic == UNKNOWN:
                 needs.append(f"{name(c)}: licence not known ({d.evidence.get(c) or 'no evidence'})")
             elif meant and meant != lic and kb.is_open(meant):  # the words must not call Apache 2.0 closed
                 needs.append(
@@ -309,7 +329,9 @@ def grade(d: Declaration) -> MofGrade:
             state = {"unlicensed": "released without a licence", "not open": "released under a licence not open"}.get(
                 status, "released under an open licence"
             )
-            if lic == UNKNOWN:  # a licence aitrail could not establish: not open, and not said to be closed
+            if withheld(lic):  # "Component not included" is no licence: the declaration says it is not there
+                state = d.absent(c.id)
+            elif lic == UNKNOWN:  # a licence aitrail could not establish: not open, and not said to be closed
                 state = "licence not known"
             elif status == "unlicensed" and d.origin == "scan":  # files show no licence: not "released without"
                 state = "no licence found in the scanned files"
@@ -463,7 +485,12 @@ def from_dict(doc: dict[str, Any], where: str) -> Declaration:
         if "license" in c and c["license"] is not None:
             # "unlicensed" is the MOT's keyword for "released without a licence", not a licence name
             comp_lics[mc.id] = None if c["license"] in ("", "unlicensed") else str(c["license"])
-            if comp_lics[mc.id] is not None:
+            if withheld(comp_lics[mc.id]):
+                problems.append(
+                    f"{where}: release.components[{i}].license '{c['license']}' says the component is not "
+                    "released: not a licence (the MOT grades it as one that is not open; aitrail: not released)"
+                )
+            elif comp_lics[mc.id] is not None:
                 _check_id(kb, str(c["license"]), f"{where}: release.components[{i}].license", problems)
     not_released: list[int] = []
     raw_nr = rel.get("not_released") or []

@@ -28,7 +28,13 @@ def _component_licence(d: mof.Declaration, name: str) -> tuple[bool, str | None]
     if c is None or c.id not in d.components:
         return False, None
     lic, _how = mof._resolve(kb, d, c.id)
+    if mof.withheld(lic):  # "Component not included" in the licence field: declared, not released
+        return False, None
     return True, lic
+
+
+def _not_released(d: mof.Declaration, cid: int) -> bool:
+    return cid in d.not_released or d.absent(cid).startswith("not released")
 
 
 def osaid(d: mof.Declaration) -> dict[str, Any]:
@@ -63,11 +69,12 @@ def osaid(d: mof.Declaration) -> dict[str, Any]:
             missing_any |= status == "missing"
             licence_any |= status in ("licence", "unlicensed")
             comps = [c for n in it["components"] if (c := kb.by_name(n))]
+            withheld_ = [c for c in comps if c.id in d.components and not present]  # "Component not included"
             state = (
                 "released"
                 if present
                 else "not released"
-                if comps and all(c.id in d.not_released for c in comps)
+                if comps and all(_not_released(d, c.id) for c in comps)
                 else d.absent(comps[0].id)
                 if comps
                 else "not declared"
@@ -79,7 +86,8 @@ def osaid(d: mof.Declaration) -> dict[str, Any]:
                     "state": state,
                     "components": [n for n, _ in present],
                     "licenses": [lic for _, lic in present],
-                    "evidence": [d.evidence.get(c.id) for n, _ in present if (c := kb.by_name(n))],
+                    "evidence": [d.evidence.get(c.id) for n, _ in present if (c := kb.by_name(n))]
+                    + [f"{d.evidence.get(c.id)}: {d.absent(c.id)}" for c in withheld_],
                 }
             )
         reqs.append(
@@ -139,7 +147,7 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
     present = [(n, lic) for n in dim["components"] for released, lic in [_component_licence(d, n)] if released]
     comps = [c for n in dim["components"] if (c := kb.by_name(n))]
     if not present:
-        if comps and all(c.id in d.not_released for c in comps):
+        if comps and all(_not_released(d, c.id) for c in comps):
             return "closed", "declared not released: " + ", ".join(dim["components"])
         why = d.absent(comps[0].id) if comps else "not declared"
         return "closed", f"{', '.join(dim['components'])}: {why} (closed, as the Index counts what it cannot find)"
