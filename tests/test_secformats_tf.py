@@ -139,3 +139,9 @@ def test_shared_h5_attacks_stay_critical(tmp_path):
     for name in ("k01_keras_h5_lambda.h5", "k02_keras_h5_nested_lambda.h5"):
         shutil.copy(CORPUS / name, tmp_path / name)
         assert ("keras.lambda", "critical") in _found(tmp_path / name)
+
+
+def test_an_op_name_used_as_a_node_name_or_constant_is_not_an_op(tmp_path):
+    node = _field(1, b"ReadFile") + _field(2, b"Const") + _field(5, _field(1, b"value") + _field(2, b"WriteFile"))
+    (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01" + _field(2, _field(2, _field(1, node))))
+    assert _found(tmp_path / "saved_model.pb") == set()
