@@ -118,11 +118,11 @@ def _Inflate(fh: IO[bytes]) -> pickles.Decompressed:  # noqa: N802 - kept for ca
 def matches_pickle(f: FileRef) -> bool:
     if f.format in ("pickle", "joblib"):
         return True
-    return pickles.compression(f.head, lambda: open(f.path, "rb"), f.rel) is not None
+    return pickles.compression(f.head, pickles.Reopen(f.path), f.rel) is not None
 
 
 def catalog_pickle(f: FileRef) -> Found:
-    codec = None if f.format in ("pickle", "joblib") else pickles.compression(f.head, lambda: open(f.path, "rb"), f.rel)
+    codec = None if f.format in ("pickle", "joblib") else pickles.compression(f.head, pickles.Reopen(f.path), f.rel)
     s = _walked(f) if f.pickle_walk is not None else _walk(f, codec)
     joblib = f.format == "joblib" or codec is not None or any(g.startswith("joblib.") for g in s.globals)
     modules = {g.split(".", 1)[0] for g in s.globals}

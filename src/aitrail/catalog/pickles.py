@@ -1192,7 +1192,52 @@ COMPRESSION_MAGIC = (
 )
 
 
+class Reopen:
+    """Opens a file again for a probe's second look, and names the file for the per-file probe memo: the
+    sniffer, the security rules and the catalogers each ask whether a file is a compressed pickle, tar or
+    zip; a protocol-0/1 answer costs a walk of the whole inflated stream, so it is found once per file
+    version (path, device, inode, size, mtime), not once per asker."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+
+    def __call__(self) -> IO[bytes]:
+        return open(self.path, "rb")
+
+    def key(self) -> tuple[Any, ...] | None:
+        import os
+
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (os.path.realpath(self.path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+_PROBES: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+MAX_PROBES = 4096  # memoised answers kept (oldest dropped first)
+
+
+def _memo(kind: str, reopen: Any, name: str | None, compute: Callable[[], Any]) -> Any:
+    key = reopen.key() if isinstance(reopen, Reopen) else None
+    if key is None:
+        return compute()
+    k = (kind, name, *key)
+    if k in _PROBES:
+        return _PROBES[k]
+    out = compute()
+    _PROBES[k] = out
+    while len(_PROBES) > MAX_PROBES:
+        _PROBES.popitem(last=False)
+    return out
+
+
 def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None, name: str | None = None) -> str | None:
+    """The compressor of a compressed pickle (memoised per file version when ``reopen`` is a Reopen)."""
+    return _memo("compression", reopen, name, lambda: _compression(head, reopen, name)) if _codec(head) else None
+
+
+def _compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None, name: str | None = None) -> str | None:
     """The compressor of a compressed *pickle* from its first bytes, or None: its head is inflated and
     must start like a pickle of protocol 2 or later, or — protocols 0 and 1 have no header — be a stream
     an unpickler imports from (``imports_before_error``, on the whole inflated stream, read again with
@@ -1228,6 +1273,10 @@ def compression(head: bytes, reopen: Callable[[], IO[bytes]] | None = None, name
 def compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
     """The compressor of a compressed tar (``x.tar.gz``: pandas.read_pickle opens the pickle inside
     one), from the ``ustar`` magic of its inflated head; None for anything else."""
+    return _memo("tar", reopen, None, lambda: _compressed_tar(head, reopen)) if _codec(head) else None
+
+
+def _compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
     codec = _codec(head)
     if codec is None:
         return None
@@ -1241,6 +1290,10 @@ def compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -
 def compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
     """The compressor of a compressed zip (``model.pt.gz``: torch.load(gzip.open(...)) reads the torch
     zip inside, GzipFile being seekable), from the zip magic of its inflated head; None otherwise."""
+    return _memo("zip", reopen, None, lambda: _compressed_zip(head, reopen)) if _codec(head) else None
+
+
+def _compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
     codec = _codec(head)
     if codec is None:
         return None

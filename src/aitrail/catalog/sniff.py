@@ -75,16 +75,19 @@ def sniff(path: Path, head: bytes) -> str | None:
 
 
 def _compressed_tar(head: bytes, path: Path) -> bool:
-    from .pickles import _codec, compressed_tar
+    from .pickles import Reopen, _codec, compressed_tar
 
-    return _codec(head) is not None and compressed_tar(head, lambda: open(path, "rb")) is not None
+    return _codec(head) is not None and compressed_tar(head, Reopen(path)) is not None
 
 
 def _imports(path: Path) -> bool:
-    from .pickles import imports_before_error
+    from .pickles import Reopen, _memo, imports_before_error
 
-    with open(path, "rb") as fh:
-        return imports_before_error(fh)
+    def probe() -> bool:
+        with open(path, "rb") as fh:
+            return imports_before_error(fh)
+
+    return bool(_memo("imports", Reopen(path), None, probe))  # once per file version, not per sniff
 
 
 def _looks_like_onnx(head: bytes) -> bool:
@@ -119,7 +122,7 @@ def _sniff_zip(path: Path) -> str:
 
 
 def _compressed_pickle(head: bytes, path: Path | None = None) -> bool:
-    from .pickles import compression
+    from .pickles import Reopen, compression
 
-    reopen = (lambda: open(path, "rb")) if path is not None else None
+    reopen = Reopen(path) if path is not None else None
     return compression(head, reopen, path.name if path is not None else None) is not None

@@ -24,7 +24,15 @@ from typing import Any
 
 from ... import guard
 from ...catalog.base import CatalogError, FileRef
-from ...catalog.pickles import ARCHIVE_ERRORS, Decompressed, LimitExceeded, compressed_zip, compression, is_joblib
+from ...catalog.pickles import (
+    ARCHIVE_ERRORS,
+    Decompressed,
+    LimitExceeded,
+    Reopen,
+    compressed_zip,
+    compression,
+    is_joblib,
+)
 from ...catalog.sniff import read_head, sniff
 from ...digest import sha256_file
 from .datasets import URL_LIST_SUFFIXES, DatasetPolicy, dns_resolves, url_list, url_risks
@@ -125,8 +133,8 @@ def analyse(
     ``keep`` receives the walk of a plain or compressed pickle file (see walk_all), or "data-only".
     """
     rep = FileReport(shown, None, fmt)
-    codec = compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None
-    zipped = compressed_zip(head, lambda: open(path, "rb")) if fmt is None and codec is None else None
+    codec = compression(head, Reopen(path), path.name) if fmt is None else None
+    zipped = compressed_zip(head, Reopen(path)) if fmt is None and codec is None else None
     try:
         if zipped:
             codec = zipped
@@ -472,9 +480,9 @@ def _sniffed(path: Path) -> tuple[str | None, str | None, bytes] | None:
         fmt = sniff(path, head)
     except OSError:
         return None
-    codec = compression(head, lambda: open(path, "rb"), path.name) if fmt is None else None
+    codec = compression(head, Reopen(path), path.name) if fmt is None else None
     if fmt is None and codec is None:
-        codec = compressed_zip(head, lambda: open(path, "rb"))
+        codec = compressed_zip(head, Reopen(path))
     return fmt, codec, head
 
 
