@@ -105,3 +105,18 @@ def test_a_licence_link_names_the_hub_file_however_it_reaches_it(link):
     # the name alone ("qwen") would be the commercial Qwen licence: the link says research
     r = L.resolve("other", name="qwen", link=link)
     assert r.id == "LicenseRef-aitrail-qwen-research" and r.matched_by == "license_link"
+
+
+@pytest.mark.parametrize(
+    ("tag", "laundered"), [("openrail", False), ("creativeml-openrail-m", False), ("apache-2.0", True)]
+)
+def test_a_stable_diffusion_fine_tune_tagged_with_the_openrail_family_keeps_its_terms(tmp_path, tag, laundered):
+    """Thousands of SD 1.x fine-tunes carry the Hub's generic `openrail` tag: a licence of the family, whose
+    use restrictions every member passes on. Flagging them as laundering was a false alarm."""
+    (tmp_path / "README.md").write_text(f"---\nlicense: {tag}\nbase_model: runwayml/stable-diffusion-v1-5\n---\n# ft\n")
+    (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    assert any(f.rule == "license.laundering" for f in inv.findings) is laundered
+    # which member's grant applies is not said: the verdict does not guess
+    if tag == "openrail":
+        assert L.report(inv, "commercial")["verdict"] == "unknown"
