@@ -499,8 +499,11 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
         except (InputError, OSError):
             return set()
     files = list(files)
-    walked = {_real(p): p for p in files}
-    walked.pop(None, None)
+    walked: dict[Path, Path] = {}
+    for p in files:
+        real = _real(p)
+        if real is not None:
+            walked[real] = p
     out: set[Path] = set()
     todo: list[Path] = []
     for cfg in files:
