@@ -49,3 +49,14 @@ def test_a_real_licence_is_still_a_licence():
     assert w["state"] == "released under a licence not open"
     assert not mof.withheld("Llama 2 Community License") and not mof.withheld("Proprietary")
     assert mof.withheld("Component not include.") and mof.withheld("undisclosed ")
+
+
+def test_a_licence_name_no_list_knows_is_not_called_closed():
+    """CodeT5 declares 'BSD-3' (17 components of the MOT's declarations). Before: "under BSD-3, which is
+    not an open licence" and "released but not under open licences"."""
+    _, a = _assess("CodeT5")
+    assert "under licence names aitrail does not recognise (BSD-3): inference, model architecture" in a["summary"]
+    assert "released but not under open licences" not in a["summary"]
+    needs = " ".join(a["mof"]["next_class_needs"])
+    assert "under 'BSD-3', a name neither the MOT nor aitrail knows (graded not open)" in needs
+    assert "which is not an open licence" not in needs

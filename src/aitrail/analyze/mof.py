@@ -314,6 +314,8 @@ def grade(d: Declaration) -> MofGrade:
                     f"{name(c)}: under '{lic}', not a licence id the MOT recognises (aitrail reads it as {meant}, "
                     "an open licence: declare that id)"
                 )
+            elif meant is None:  # no licence list knows the name: not thereby a closed licence
+                needs.append(f"{name(c)}: under '{lic}', a name neither the MOT nor aitrail knows (graded not open)")
             else:
                 needs.append(f"{name(c)}: under {lic}, which is not an open licence")
         for c in comp["unlicensed"]:
@@ -326,6 +328,7 @@ def grade(d: Declaration) -> MofGrade:
         if c.id in d.components:
             lic = ev[1]["licenses"].get(c.id) or ev[3]["licenses"].get(c.id)
             status = "open" if lic and kb.is_open(lic) else "unlicensed" if lic in (None, "unlicensed") else "not open"
+            unknown_name = status == "not open" and lic != UNKNOWN and not withheld(lic) and reading(str(lic)) is None
             state = {"unlicensed": "released without a licence", "not open": "released under a licence not open"}.get(
                 status, "released under an open licence"
             )
@@ -333,6 +336,8 @@ def grade(d: Declaration) -> MofGrade:
                 state = d.absent(c.id)
             elif lic == UNKNOWN:  # a licence aitrail could not establish: not open, and not said to be closed
                 state = "licence not known"
+            elif unknown_name:
+                state = f"released under '{lic}', a licence name aitrail does not know (not open for the MOT)"
             elif status == "unlicensed" and d.origin == "scan":  # files show no licence: not "released without"
                 state = "no licence found in the scanned files"
         else:

@@ -248,13 +248,27 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
     unknown = [it["item"].lower() for it in items if it["status"] == "licence" and set(it["licenses"]) == {UNKNOWN}]
     if unknown:
         why.append("licence not known: " + ", ".join(unknown[:4]) + (" and more" if len(unknown) > 4 else ""))
+    odd = [  # "BSD-3": a name no licence list knows is not thereby closed
+        it for it in items if it["status"] == "licence" and it["item"].lower() not in unknown
+        and all(lic in (None, UNKNOWN) or _unrecognised(lic) for lic in it["licenses"])
+    ]
+    if odd:
+        names = sorted({str(lic) for it in odd for lic in it["licenses"] if lic not in (None, UNKNOWN)})
+        why.append(f"under licence names aitrail does not recognise ({', '.join(names[:3])}): "
+                   + ", ".join(it["item"].lower() for it in odd[:4]) + (" and more" if len(odd) > 4 else ""))
     closed = [
-        it["item"].lower() for it in items if it["status"] == "licence" and it["item"].lower() not in unknown
+        it["item"].lower() for it in items
+        if it["status"] == "licence" and it["item"].lower() not in unknown and it not in odd
     ]
     if closed:
         more = " and more" if len(closed) > 4 else ""
         why.append("released but not under open licences: " + ", ".join(closed[:4]) + more)
     return f"{head} ({grade.label}): " + "; ".join(why) + "."
+
+
+def _unrecognised(lic: str) -> bool:
+    """A licence name that neither the MOT's lists nor aitrail's licence knowledge read ("BSD-3")."""
+    return lic.strip().lower() not in PROPRIETARY and mof.reading(lic) is None
 
 
 def memo_key(d: mof.Declaration) -> tuple[Any, ...]:
