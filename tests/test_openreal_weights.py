@@ -155,3 +155,19 @@ def test_every_grade_names_its_clause(tmp_path):
     assert all(r["clause"].startswith("OSAID 1.0") for r in a["osaid"]["requirements"])
     hw = a["index"]["dimensions"]["hardware_architecture"]["clause"]
     assert hw.startswith("European Open Source AI Index, 'Hardware architecture': Is the hardware architecture")
+
+
+def test_a_mof_yml_cannot_license_away_the_base(tmp_path):
+    """A producer's mof.yml saying Apache-2.0 for the weights of a Llama 2 fine-tune (the Trainer's card).
+    Before: the sidecar won, "Open weights"."""
+    folder = _folder(tmp_path, (CARDS / "trainer_card.md").read_text("utf-8"))
+    (folder / "mof.yml").write_text(
+        "framework: {name: Model Openness Framework, version: '1.0', date: '2024-12-15'}\n"
+        "release:\n  name: m\n  components:\n    - {name: 'Model parameters (Final)', license: Apache-2.0}\n",
+        encoding="utf-8",
+    )
+    a = _assess(folder)
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["license"]) == ("not open", "LicenseRef-aitrail-llama-2")
+    assert w["declared_at"].startswith("mof.yml release.components[0]; found: model.safetensors; licences: Apache-2.0")
+    assert not a["summary"].startswith("Open weights")

@@ -296,7 +296,7 @@ def assess(d: mof.Declaration) -> dict[str, Any]:
 # -- a declaration from a scanned folder ------------------------------------------------------
 
 _ARXIV = re.compile(r"arxiv:\s*(\d{4}\.\d{4,5})", re.I)
-MODEL_CARD = 13  # MOF component id of the model card (knowledge/mof.yaml)
+MODEL_CARD, WEIGHTS = 13, 10  # MOF component ids of the model card and the final parameters (knowledge/mof.yaml)
 # What a model card documents (Mitchell et al. 2019, "Model Cards for Model Reporting"; the Index asks
 # for insight on training and evaluation), each from the card sections or aitrail.yaml keys read.
 CARD_TOPICS = {
@@ -378,6 +378,7 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
             evidence[c.id] = where
 
     weights = [c for c in files if c.type == ComponentType.WEIGHTS]
+    lics: list[tuple[str, str]] = []
     if weights:
         # the weights are open only when every licence over them is: their own and their bases'
         lics = own + bases
@@ -428,6 +429,15 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
             if cid in overlay.component_licenses:
                 d.component_licenses[cid] = overlay.component_licenses[cid]
             d.evidence[cid] = overlay.evidence.get(cid, "declared")
+            declared = overlay.component_licenses.get(cid)
+            if cid == WEIGHTS and weights and declared and lics:
+                # a producer's licence adds to what the files and the bases say, it cannot remove them
+                # (a mof.yml saying Apache-2.0 does not make a Llama 2 fine-tune open)
+                allof = [(declared, d.evidence[cid]), *lics]
+                d.component_licenses[cid] = _governing(allof)
+                d.evidence[cid] += f"; found: {weights[0].path}; licences: " + "; ".join(
+                    f"{lic} ({why})" for lic, why in allof
+                )
         d.global_licenses.update(overlay.global_licenses)
         d.problems += overlay.problems
         d.paths.update(overlay.paths)
