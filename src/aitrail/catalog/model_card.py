@@ -56,15 +56,21 @@ def matches(f: FileRef) -> bool:
     return name in ("readme.md", "model_card.md", "modelcard.md") and "/" not in (f.local or f.rel)
 
 
+# The hub server's own front-matter regex (huggingface_hub repocard.REGEX_YAML_BLOCK, "exact same regex as in
+# the Hub server"): blank lines may come before the opening ---, and the block runs to the first line that
+# is --- (spaces after it allowed). A card opening "---\n---\nlicense: agpl-3.0 ..." is read as the hub reads
+# it (the YAML then starts with a document marker), not as an empty front matter.
+_YAML_BLOCK = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
+
+
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """Return (yaml text or None, body, line number where the body starts)."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return None, text, 1
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
-    raise CatalogError("front matter opened with '---' on line 1 is never closed", rule="scan.card.front-matter")
+    """Return (yaml text or None, body, line number where the body starts), as the hub splits a card."""
+    m = _YAML_BLOCK.match(text)
+    if m:
+        return m.group(2), text[m.end() :], text.count("\n", 0, m.end()) + 1
+    if text.lstrip().split("\n", 1)[0].strip() == "---":
+        raise CatalogError("front matter opened with '---' is never closed", rule="scan.card.front-matter")
+    return None, text, 1
 
 
 def headings(lines: list[str]) -> list[tuple[int, int, str]]:
