@@ -209,6 +209,9 @@ def test_closure_matches_transformers_dynamic_module_utils(tmp_path):
         'from subprocess import *\ncall(["id"])\n',
         'import os\ngetattr(os, "system")("id")\n',
         'import builtins as b\nb.exec("1")\n',
+        'import sys\nsys.modules["os"].system("id")\n',
+        'import sys\nsys.modules[n].system("id")\n',
+        'import importlib\nimportlib.import_module("subprocess").run(["id"])\n',
     ],
 )
 def test_risky_calls_are_found_by_name_not_spelling(tmp_path, source):
@@ -225,6 +228,7 @@ def test_ordinary_model_code_has_no_risky_call():
     src = (
         "import os, json, torch\nfrom torch import nn\nact = getattr(nn, name)()\np = os.path.join('a', 'b')\n"
         "cfg = json.loads(s)\nself.run()\nv = getattr(self.config, key, None)\nx = torch.load(f, weights_only=True)\n"
+        "import importlib, sys\nflash = importlib.import_module('flash_attn')\nthis = sys.modules[__name__]\n"
     )
     assert risky_calls(ast.parse(src)) == []
 
@@ -310,3 +314,32 @@ def test_every_module_transformers_runs_is_reviewed(tmp_path):
     assert ran == {"configuration_x", "cfg_helper", "deeper"}, ran
     reviewed = {p.stem for p in S.auto_map_files(model)}
     assert ran <= reviewed
+
+
+def test_sentence_transformers_module_types_are_remote_code(tmp_path):
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "custom_st.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_X", "type": "gone.Module"},
+    ]))
+    (tmp_path / "custom_st.py").write_text("import os\nos.system('id')\nclass Transformer: pass\n")
+    found = _rules(S.scan(tmp_path))
+    assert ("custom_st.py", "remote-code.risky-call", "high") in found
+    assert ("modules.json", "remote-code.missing", "high") in found  # gone.py: fetched from the hub repo
+
+
+@pytest.mark.skipif(not FIXTUREGEN.exists(), reason="benchmarks/work/fixturegen (sentence-transformers) not built here")
+def test_the_module_sentence_transformers_runs_is_reviewed(tmp_path):
+    """Differential with the real loader: SentenceTransformer(folder, trust_remote_code=True) imports the
+    module a modules.json type names (it then fails on the class: the import already ran)."""
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "", "type": "custom_st.T"}]))
+    (model / "custom_st.py").write_text("import pathlib, sys\npathlib.Path(sys.argv[2], 'ran').touch()\n")
+    code = "import sys\nfrom sentence_transformers import SentenceTransformer\n" \
+           "SentenceTransformer(sys.argv[1], trust_remote_code=True, device='cpu')\n"
+    env = {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HOME": str(tmp_path / "hf"),
+           "PATH": "/usr/bin:/bin"}
+    subprocess.run([str(FIXTUREGEN), "-c", code, str(model), str(tmp_path)], capture_output=True, timeout=600, env=env)
+    assert (tmp_path / "ran").exists()
+    assert (model / "custom_st.py").resolve() in S.auto_map_files(model)

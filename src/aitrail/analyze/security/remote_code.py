@@ -200,6 +200,8 @@ def risky_calls(tree: Any) -> list[tuple[str, int]]:
             e = e.value
         if isinstance(e, ast.Name):
             root = "builtins" if e.id == "__builtins__" else aliases.get(e.id, e.id)
+        elif isinstance(e, ast.Subscript) and _const_str(e.slice) and dotted(e.value) == "sys.modules":
+            root = e.slice.value  # type: ignore[attr-defined]  # sys.modules["os"] is os
         elif _is_getattr(e) and isinstance(e.args[1], ast.Constant) and isinstance(e.args[1].value, str):
             inner = dotted(e.args[0])  # getattr(os, "system") is os.system
             if inner is None:
@@ -218,26 +220,42 @@ def risky_calls(tree: Any) -> list[tuple[str, int]]:
             return rest in _CODE_BUILTINS
         return top in RISKY_MODULES and last in RISKY_CALLS
 
-    def namespace(e: Any) -> bool:  # __builtins__, builtins.__dict__, globals(), vars(x), sys.modules
+    def namespace(e: Any, key: Any) -> bool:  # __builtins__[x], builtins.__dict__[x], globals()[x], sys.modules[x]
+        if _const_str(key):
+            return False  # a constant name is resolved like any other (dotted)
         d = dotted(e)
-        if d in ("builtins", "builtins.__dict__", "sys.modules"):
+        if d in ("builtins", "builtins.__dict__"):
             return True
+        if d == "sys.modules":
+            return not (isinstance(key, ast.Name) and key.id == "__name__")  # the module itself
         return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in _NAMESPACES
 
     calls: list[tuple[str, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = dotted(node.func)
-            if name is not None and risky(name):
+            if name == "importlib.import_module" and node.args:  # an import by name: judged by the name
+                arg = node.args[0]
+                if not _const_str(arg):
+                    calls.append(("importlib.import_module(<computed name>)", node.lineno))
+                elif arg.value.lstrip(".").split(".")[0] in RISKY_MODULES:  # type: ignore[attr-defined]
+                    calls.append((f"importlib.import_module({arg.value[:60]!r})", node.lineno))  # type: ignore[attr-defined]
+            elif name is not None and risky(name):
                 spelled = ast.unparse(node.func)[:100]
                 calls.append((spelled if spelled == name else f"{spelled} ({name})", node.lineno))
             elif _is_getattr(node) and not isinstance(node.args[1], ast.Constant):
                 target = dotted(node.args[0])
-                if namespace(node.args[0]) or (target is not None and target.split(".")[0] in RISKY_MODULES):
+                if namespace(node.args[0], None) or (target is not None and target.split(".")[0] in RISKY_MODULES):
                     calls.append((f"getattr({ast.unparse(node.args[0])[:60]}, <computed name>)", node.lineno))
-        elif isinstance(node, ast.Subscript) and namespace(node.value):
+        elif isinstance(node, ast.Subscript) and namespace(node.value, node.slice):
             calls.append((f"{ast.unparse(node.value)[:60]}[<name>]", node.lineno))
     return calls
+
+
+def _const_str(e: Any) -> bool:
+    import ast
+
+    return isinstance(e, ast.Constant) and isinstance(e.value, str)
 
 
 def _is_getattr(e: Any) -> bool:
@@ -355,6 +373,9 @@ AUTO_MAP_FILES = {
     "processor_config.json",
     "video_preprocessor_config.json",
     "audio_tokenizer_config.json",
+    # sentence-transformers: each module's "type" outside its own namespace is imported from the model folder
+    # (transformers' get_class_from_dynamic_module); before 6.0 without trust_remote_code for local folders
+    "modules.json",
 }
 # A config too large or too deep to parse may still name remote code that transformers (which has no
 # such limits) imports: its top-level keys are then read from its text (jsontop).
@@ -405,7 +426,16 @@ def config_code(cfg: Path) -> ConfigCode:
             if isinstance(doc, dict):
                 for key in sorted(CONFIG_KEYS):
                     _refs(out, key, doc.get(key))
+            elif cfg.name == "modules.json" and isinstance(doc, list):
+                out.refs.extend(
+                    (f"modules[{i}].type", m["type"])
+                    for i, m in enumerate(doc)
+                    if isinstance(m, dict) and _st_local(m.get("type"))
+                )
             return out
+    if cfg.name == "modules.json":
+        out.unjudged.append("too large or deep to parse: the module types it names were not read")
+        return out
     try:
         text = raw.decode("utf-8", "replace" if cut else "strict")
     except UnicodeDecodeError:
@@ -421,6 +451,12 @@ def config_code(cfg: Path) -> ConfigCode:
                 continue
             _refs(out, key, doc)
     return out
+
+
+def _st_local(ref: object) -> bool:
+    """A sentence-transformers module type loaded from the model folder: outside its namespace and of
+    the 'module.Class' form get_class_from_dynamic_module takes (deeper paths import installed packages)."""
+    return isinstance(ref, str) and not ref.startswith("sentence_transformers.") and ref.count(".") == 1
 
 
 def _refs(out: ConfigCode, key: str, value: object) -> None:
