@@ -35,6 +35,7 @@ from ...catalog.pickles import (
 )
 from ...catalog.sniff import read_head, sniff
 from ...digest import sha256_file
+from .configs import CONFIG_NAMES, MAX_CONFIG, judge_config
 from .datasets import URL_LIST_SUFFIXES, DatasetPolicy, dns_resolves, url_list, url_risks
 from .formats import (
     MAX_SCAN_BYTES,
@@ -300,6 +301,9 @@ def _analyse(
             chat_template_file(rep, path, shown)  # transformers renders these templates: judged like a GGUF's
     elif fmt is None and path.name == "MLmodel":
         mlflow_code(path, rep)
+    elif fmt is None and path.name in CONFIG_NAMES:
+        with open(path, "rb") as fh:
+            judge_config(rep, fh.read(MAX_CONFIG + 1), shown, unknown_severity)
     elif fmt is None and path.suffix.lower() in URL_LIST_SUFFIXES:
         url_list(rep, path, head, policy or DatasetPolicy())
     elif fmt is None and path.name in ("aitrail.yaml", "aitrail.yml"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
 from ... import guard
@@ -14,6 +14,7 @@ from ...catalog.base import CatalogError
 from ...catalog.pickles import ARCHIVE_ERRORS, READ_ERRORS
 from ...catalog.sniff import PICKLE_SUFFIXES
 from . import pickle_rules
+from .configs import CONFIG_NAMES, MAX_CONFIG, judge_config
 from .report import FileReport
 
 
@@ -416,6 +417,9 @@ def _member(
     pickle-ish name (the walk finds what it imports). Text under other names is not read as a pickle."""
     head = fh.read(TEXT_HEAD)
     stream = pickles._Prefixed(head, fh)
+    if PurePosixPath(name).name in CONFIG_NAMES:  # a .nemo's config: its loader instantiates what it names
+        judge_config(report, stream.read(MAX_CONFIG + 1), where, unknown)
+        return
     nested = head.startswith((b"PK\x03\x04", b"PK\x05\x06")) or head[257:262] == b"ustar"
     if nested and depth + 1 > MAX_ZIP_DEPTH:
         why = f"an archive nested more than {MAX_ZIP_DEPTH} deep"

