@@ -64,3 +64,9 @@ def test_a_config_target_that_runs_code_is_critical(tmp_path, wrap, config):
 def test_nemos_own_targets_pass(tmp_path, wrap):
     found = _findings(WRAP[wrap](tmp_path, NEMO / "model_config.yaml"))
     assert not [f for f in found if f[0] in ("medium", "high", "critical")], found
+
+
+def test_a_lone_model_config_is_judged(tmp_path):
+    path = tmp_path / "model_config.yaml"
+    shutil.copyfile(NEMO / "target_os_system.yaml", path)
+    assert ("critical", "config.target", "os.system") in _findings(path)

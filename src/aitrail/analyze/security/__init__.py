@@ -473,7 +473,7 @@ def scan(
 
 # Files the security rules judge besides sniffed formats (by name; URL lists only when they hold a URL).
 JUDGED_NAMES = {
-    "aitrail.yaml", "aitrail.yml", "MLmodel", *TF_NAMES, *AUTO_MAP_FILES, *TEMPLATE_FILES
+    "aitrail.yaml", "aitrail.yml", "MLmodel", *CONFIG_NAMES, *TF_NAMES, *AUTO_MAP_FILES, *TEMPLATE_FILES
 }
 
 
