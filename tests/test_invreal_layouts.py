@@ -324,3 +324,18 @@ def test_gguf_licence_list_written_by_gguf_py(tmp_path):
     builders.gguf_file(tmp_path / "n.gguf", kv={"general.license": "Apache License, Version 2.0"})
     [m] = aitrail.scan(tmp_path / "n.gguf", hash_files=False).models()
     assert [lic.value for lic in m.licenses] == ["Apache License, Version 2.0"]
+
+
+def test_mlx_quantized_config(tmp_path):
+    # mlx-lm's convert -q writes {"quantization": {"group_size": 64, "bits": 4}} (and the same under
+    # quantization_config, without a quant_method): it was no quantization, or "unknown"
+    builders.safetensors_file(tmp_path / "model.safetensors", metadata={"format": "mlx"})
+    q = {"group_size": 64, "bits": 4}
+    cfg = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "quantization": q}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["quantization"] == "4-bit"
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "quantization_config": q}))
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["quantization"] == "4-bit"
+    assert m.properties["provenance"]["quantization"][0]["key"] == "quantization_config.bits"

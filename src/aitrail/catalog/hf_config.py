@@ -122,11 +122,20 @@ def catalog(f: FileRef) -> Found:
             out.properties[k] = scalar(doc[k])
     if isinstance(doc.get("transformers_version"), str):
         out.fact("transformers_version", text(doc["transformers_version"], 40), ev(key="transformers_version"))
-    q = doc.get("quantization_config")
+    # transformers writes quantization_config.quant_method; mlx-lm writes "quantization" (and the same under
+    # quantization_config) as {"group_size": 64, "bits": 4}, without a method
+    key = "quantization_config" if isinstance(doc.get("quantization_config"), dict) else "quantization"
+    q = doc.get(key)
     if isinstance(q, dict):
-        method = text(q["quant_method"], 40) if isinstance(q.get("quant_method"), str) else "unknown"
+        bits = q.get("bits")
+        if isinstance(q.get("quant_method"), str):
+            method, where = text(q["quant_method"], 40), f"{key}.quant_method"
+        elif isinstance(bits, int) and not isinstance(bits, bool):
+            method, where = f"{bits}-bit", f"{key}.bits"
+        else:
+            method, where = "unknown", key
         out.properties["quantization"] = method
-        out.fact("quantization", method, ev(key="quantization_config.quant_method"))
+        out.fact("quantization", method, ev(key=where, value=method))
     base = doc.get("_name_or_path")
     if is_repo_id(base) and "/" in str(base):
         # A hint only: transformers writes the path the model was loaded from when saving.
