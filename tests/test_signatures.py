@@ -139,3 +139,30 @@ def test_a_verified_signature_makes_the_lineage_it_covers_signed(tmp_path):
     assert grades() == {"signed"}
     (model / "README.md").write_text("---\nlicense: mit\nbase_model: someone/else\n---\n# ft\n")
     assert grades() == {"declared"}
+
+
+def test_a_signed_subfolder_does_not_sign_the_model_around_it(tmp_path, keys, capsys):
+    """A publisher's other signed artefact copied into a folder is no signature of the weights beside it."""
+    priv, pub, _ = keys
+    inner = signed_model(tmp_path, priv)
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "config.json").write_text('{"model_type": "bert"}')
+    (outer / "model.safetensors").write_bytes((inner / "model.safetensors").read_bytes())
+    shutil.move(inner, outer / "docs_model")
+    code, doc = check(capsys, outer, "--signature-key", str(pub))
+    [v] = doc["policy"]["violations"]
+    assert code == 1 and v["policy_key"] == "signatures.required"
+    want = {f"{n}: not covered by docs_model/model.sig" for n in ("config.json", "model.safetensors")}
+    assert want <= set(v["evidence"])
+    unsigned = {f["path"] for f in doc["inventory"]["findings"] if f["rule"] == "integrity.unsigned-file"}
+    assert "config.json" in unsigned
+
+
+def test_files_added_where_the_scan_does_not_walk_are_unsigned_as_verify_says(tmp_path, keys, capsys):
+    priv, pub, _ = keys
+    model = signed_model(tmp_path, priv)
+    (model / "__pycache__").mkdir()
+    (model / "__pycache__" / "modeling_x.py").write_text("import os\nos.system('id')\n")
+    code, doc = check(capsys, model, "--signature-key", str(pub))
+    assert code == 1 and doc["security"]["signatures"][0]["unsigned"] == ["__pycache__/modeling_x.py"]

@@ -143,21 +143,24 @@ def signatures(result: ScanResult, public_key_pem: bytes | None = None) -> list[
     inv = result.inventory
     digests = {c.path: c.sha256 for c in inv.components if c.path}
     reports = {r.path: r for r in result.security}
-    out = []
+    checks = []
     for c in inv.components:
         name = (c.path or "").rsplit("/", 1)[-1]
         if not c.path or not (name in SIGNATURE_NAMES or name.endswith(SIGNATURE_SUFFIXES)):
             continue
         checked = sig.check(result.paths[c.path], c.path, c.sha256, digests, public_key_pem)
+        checks.append(checked)
         for severity, rule, message in checked.findings:
             rep = reports.get(c.path)
             if rep is not None:
                 rep.findings.append(security.SecurityFinding(severity, rule, message, c.path))
             inv.findings.append(Finding(Severity(severity), rule, message, c.path, Evidence(c.path), sig.SPEC))
-        out.append(checked.to_dict())
         if checked.verified:
             _signed_lineage(inv, checked.as_signed)
-    return out
+    for p in sig.cover(checks, digests):
+        message = f"{p}: in the model but not covered by any verified signature (a signature covers its own folder)"
+        inv.findings.append(Finding(Severity.MEDIUM, "integrity.unsigned-file", message, p, Evidence(p), sig.SPEC))
+    return [c.to_dict() for c in checks]
 
 
 def _signed_lineage(inv: Inventory, signed: set[str]) -> None:

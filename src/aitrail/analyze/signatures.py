@@ -94,6 +94,8 @@ def check(
             out.as_signed.add(path)
     ignores = list(oms.DEFAULT_IGNORES) + man.ignore_paths
     own = {p for p in digests if p.startswith(base)} - {shown}
+    # and what the scan skips (__pycache__, node_modules...), listed as `aitrail verify` lists it
+    own |= {base + rel for rel in _on_disk(sig_path.parent, ignores, out)} - {shown}
     out.unsigned = sorted(p for p in own - set(signed) if not oms.is_ignored(p[len(base) :], ignores))
     for p in out.mismatched:
         out.findings.append(
@@ -110,6 +112,33 @@ def check(
         else f"INVALID: {len(out.mismatched)} file(s) changed, {len(out.missing)} missing since signing"
     )
     return out
+
+
+def _on_disk(folder: Path, ignores: list[str], out: SignatureCheck) -> list[str]:
+    """Every file under the signature's folder (names only), as OMS enumerates a model; a folder that cannot be
+    listed is itself unsigned (fail closed: what could not be listed was not shown to be signed)."""
+    from ..provenance import files
+
+    try:
+        return list(files.enumerate_model(folder, ignores, allow_symlinks=True))
+    except (files.ModelError, OSError) as e:
+        out.unsigned.append(f"(not fully listed: {e})")
+        return []
+
+
+def cover(checks: list[SignatureCheck], digests: dict[str, str | None]) -> list[str]:
+    """Model files no verified signature covers, outside every verified signature's folder (a signature covers
+    the folder it sits in: a signed subfolder does not sign the model around it). Each is added to every
+    verified check's ``unsigned`` and returned (for findings)."""
+    verified = [c for c in checks if c.verified]
+    if not verified:
+        return []
+    covered = set().union(*(c.as_signed for c in verified)) | {c.path for c in checks}
+    bases = [c.path.rsplit("/", 1)[0] + "/" if "/" in c.path else "" for c in verified]
+    outside = sorted(p for p in digests if p not in covered and not any(p.startswith(b) for b in bases))
+    for c in verified:
+        c.unsigned = sorted(set(c.unsigned) | set(outside))
+    return outside
 
 
 def _unscanned(folder: Path, rel: str) -> str | None:
