@@ -63,7 +63,7 @@ def test_license_name_spellings_of_model_licences(name, licence):
         # a parenthesis that qualifies the licence makes it another licence, never the permissive one named
         ("Apache 2.0 (non-commercial use only)", "not_allowed"),
         ("CC-BY-4.0 (for non-commercial purposes)", "not_allowed"),
-        ("MIT (research only)", "unknown"),
+        ("MIT (research only)", "not_allowed"),
         ("Apache 2.0 (with additional restrictions)", "unknown"),
         # a parenthesis that only points or spells the version keeps the licence
         ("MIT (see LICENSE)", "allowed"),

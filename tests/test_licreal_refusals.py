@@ -52,3 +52,19 @@ def test_a_fine_tune_of_a_qwen_research_base_is_not_allowed(tmp_path):
     rep = L.report(inv, "commercial")
     assert rep["verdict"] == "not_allowed"
     assert any(f.rule == "license.laundering" for f in inv.findings)
+
+
+@pytest.mark.parametrize(
+    "tag", ["apple-amlr", "h-research", "intel-research", "deepfloyd-if-license", "fish-audio-research-license"]
+)
+def test_a_research_licence_by_its_own_title_refuses_commercial_use(tag):
+    """Hub ids whose texts aitrail has not checked, and a gallery licence it has no text for: each title says
+    research (Apple Model License for Research, Intel Research Use License...)."""
+    verdict, _, why = L.licence_verdict(L.resolve(tag), "commercial")
+    assert verdict == "not_allowed" and "research use only" in why
+    assert L.licence_verdict(L.resolve(tag), "research")[0] == "unknown"
+
+
+@pytest.mark.parametrize("name", ["grok2-community", "nous-research", "research-and-development-kit-eula"])
+def test_research_elsewhere_in_a_name_is_no_refusal(name):
+    assert L.licence_verdict(L.resolve(name), "commercial")[0] == "unknown"

@@ -444,6 +444,12 @@ def licence_verdict(r: Resolution, use: str, inherited: bool = False) -> tuple[s
 # A licence named non-commercial by its own id or title ("insightface-non-commercial", "FLUX.1 [dev]
 # Non-Commercial License", "exaone-...-nc"): whatever else it says, it does not grant commercial use.
 _NC_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:non[-_ ]?commercial|nc)(?:[^a-z]|$)")
+# ... or a research licence by its own title ("DeepFloyd IF Research License", "Intel Research Use License",
+# "Apple Model License for Research", "fish-audio-research-license"): research use only
+_RESEARCH_NAME = re.compile(
+    r"(?i)research[-_ ](?:use[-_ ])?(?:licen[cs]e|agreement|only)|licen[cs]e[-_ ]for[-_ ]research|"
+    r"for[-_ ]research[-_ ](?:use|purposes)[-_ ]only"
+)
 _REFUSING_USES = {
     "commercial": "commercial",
     "host": "commercial",
@@ -464,6 +470,9 @@ def _refusal(r: Resolution, use: str) -> str | None:
         said = next((n for n in names if n and _NC_NAME.search(n)), None)
         if said:
             return f"the licence's own name, {said!r}, says non-commercial (its text is not in the knowledge base)"
+        said = next((n for n in names if n and _RESEARCH_NAME.search(n)), None)
+        if said:
+            return f"the licence's own name, {said!r}, says research use only (its text is not in the knowledge base)"
     return None
 
 
