@@ -339,3 +339,22 @@ def test_mlx_quantized_config(tmp_path):
     [m] = aitrail.scan(tmp_path, hash_files=False).models()
     assert m.properties["quantization"] == "4-bit"
     assert m.properties["provenance"]["quantization"][0]["key"] == "quantization_config.bits"
+
+
+def test_diffusers_custom_pipeline_and_component_are_remote_code(tmp_path):
+    # diffusers imports <part>/<module>.py when model_index.json names a module the repo holds (custom
+    # components) and <module>.py for a [module, class] _class_name (custom pipeline): loading runs that code
+    folder = _copy("ddpm-pipeline", tmp_path)
+    index = json.loads((folder / "model_index.json").read_text())
+    index["_class_name"] = ["my_pipeline", "MyPipeline"]
+    index["scheduler"] = ["my_scheduler", "MyScheduler"]
+    (folder / "model_index.json").write_text(json.dumps(index))
+    (folder / "my_pipeline.py").write_text("class MyPipeline: pass\n")
+    (folder / "scheduler" / "my_scheduler.py").write_text("class MyScheduler: pass\n")
+    inv = aitrail.scan(folder, hash_files=False)
+    [m] = inv.models()
+    assert m.properties["architecture"] == "MyPipeline"
+    assert m.properties["remote_code_files"] == ["my_pipeline.py", "scheduler/my_scheduler.py"]
+    [f] = [f for f in inv.findings if f.rule == "scan.remote-code"]
+    assert f.path == "model_index.json" and "trust_remote_code" in f.message
+    assert {c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)} == {"diffusers"}  # no package my_scheduler

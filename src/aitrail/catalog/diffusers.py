@@ -9,7 +9,7 @@ Source: diffusers docs, "DiffusionPipeline" (save_pretrained / model_index.json)
 
 from __future__ import annotations
 
-from ..model import ComponentType, Relationship, RelationshipKind
+from ..model import ComponentType, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found
 from .lineage import check_size, library_component, read_json, text
 
@@ -32,6 +32,10 @@ def catalog(f: FileRef) -> Found:
     version = doc.get("_diffusers_version")
     version = text(version, 40) if isinstance(version, str) and version else None
     pipeline = f.rel.rsplit("/", 1)[-1] == "model_index.json"
+    code: list[str] = []
+    if pipeline and isinstance(cls, list) and len(cls) == 2 and all(isinstance(x, str) for x in cls):
+        code.append(f"{cls[0]}.py")  # a custom pipeline: DiffusionPipeline imports <module>.py from the repo
+        cls = cls[1]
     if isinstance(cls, str) and cls:
         out.properties["class_name"] = text(cls, 100)
         # a part's class describes the model only when nothing nearer its root does (scanner: facts of
@@ -49,9 +53,24 @@ def catalog(f: FileRef) -> Found:
             lib, part_cls = spec
             if isinstance(lib, str) and isinstance(part_cls, str) and len(parts) < MAX_PARTS:
                 parts[text(name, 100)] = f"{text(lib, 60)}.{text(part_cls, 100)}"
-                libraries.add(lib)
+                if (f.path.parent / name / f"{lib}.py").is_file():
+                    code.append(f"{name}/{lib}.py")  # a custom component: diffusers imports it from the repo
+                else:
+                    libraries.add(lib)
         out.properties["parts"] = parts
         out.fact("library", "diffusers", f.ev(key="_class_name", value=cls))
+        if code:
+            shown = sorted({text(c, 200) for c in code})
+            out.properties["remote_code_files"] = shown
+            out.fact("remote_code_files", shown, f.ev(key="_class_name", value=shown))
+            out.finding(
+                Severity.MEDIUM,
+                "scan.remote-code",
+                f"{f.rel}: diffusers imports {', '.join(shown[:10])} from the model folder (a custom pipeline or "
+                "component: loading needs trust_remote_code=True: review that code first)",
+                f.ev(key="_class_name", value=shown[:10]),
+                SOURCE,
+            )
         for lib in sorted(libraries):
             if not lib or not lib.replace("_", "").replace("-", "").isalnum():
                 continue  # a module path or a custom pipeline's folder, not a package name
