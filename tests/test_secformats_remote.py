@@ -343,3 +343,49 @@ def test_the_module_sentence_transformers_runs_is_reviewed(tmp_path):
     subprocess.run([str(FIXTUREGEN), "-c", code, str(model), str(tmp_path)], capture_output=True, timeout=600, env=env)
     assert (tmp_path / "ran").exists()
     assert (model / "custom_st.py").resolve() in S.auto_map_files(model)
+
+
+def test_diffusers_custom_components_and_pipelines_are_remote_code(tmp_path):
+    (tmp_path / "model_index.json").write_text(json.dumps({
+        "_class_name": ["my_pipeline", "MyPipeline"], "_diffusers_version": "0.42.1",
+        "unet": ["my_unet", "MyUNet"], "vae": ["diffusers", "AutoencoderKL"], "scheduler": [None, None],
+    }))
+    (tmp_path / "unet").mkdir()
+    (tmp_path / "unet" / "my_unet.py").write_text("from .blocks import b\nclass MyUNet: pass\n")
+    (tmp_path / "unet" / "blocks.py").write_text("import os\nos.system('id')\nb = 1\n")
+    (tmp_path / "my_pipeline.py").write_text("import subprocess\nsubprocess.run(['id'])\nclass MyPipeline: pass\n")
+    found = _rules(S.scan(tmp_path))
+    assert ("unet/blocks.py", "remote-code.risky-call", "high") in found
+    assert ("my_pipeline.py", "remote-code.risky-call", "high") in found
+    assert not any(r == "remote-code.missing" for _, r, _ in found)  # "diffusers" is a library, not a file
+
+
+@pytest.mark.skipif(not FIXTUREGEN.exists(), reason="benchmarks/work/fixturegen (diffusers) not built here")
+def test_the_custom_component_diffusers_runs_is_reviewed(tmp_path):
+    """Differential with the real loader: DiffusionPipeline.from_pretrained(trust_remote_code=True) imports the
+    pipeline module _class_name names and the module of a custom component."""
+    model = tmp_path / "m"
+    (model / "unet").mkdir(parents=True)
+    (model / "model_index.json").write_text(json.dumps(
+        {"_class_name": ["my_pipeline", "MyPipeline"], "_diffusers_version": "0.42.1", "unet": ["my_unet", "MyUNet"]}
+    ))
+    mark = "import pathlib, sys\npathlib.Path(sys.argv[2], pathlib.Path(__file__).stem).touch()\n"
+    (model / "my_pipeline.py").write_text(
+        mark + "from diffusers import DiffusionPipeline\nclass MyPipeline(DiffusionPipeline):\n"
+        "    def __init__(self, unet):\n        super().__init__()\n        self.register_modules(unet=unet)\n"
+    )
+    (model / "unet" / "config.json").write_text(json.dumps({"_class_name": "MyUNet"}))
+    (model / "unet" / "my_unet.py").write_text(
+        mark + "from diffusers import ModelMixin, ConfigMixin\nclass MyUNet(ModelMixin, ConfigMixin):\n"
+        "    config_name = 'config.json'\n"
+    )
+    code = "import sys\nfrom diffusers import DiffusionPipeline\n" \
+           "DiffusionPipeline.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+    env = {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HOME": str(tmp_path / "hf"),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([str(FIXTUREGEN), "-c", code, str(model), str(tmp_path)], capture_output=True, text=True,
+                         timeout=600, env=env)
+    ran = {p.name for p in tmp_path.iterdir() if p.name.startswith("my_")}
+    assert ran == {"my_pipeline", "my_unet"}, out.stderr[-3000:]  # it then fails on the missing weights
+    reviewed = {p.stem for p in S.auto_map_files(model)}
+    assert ran <= reviewed, (ran, reviewed, out.stderr[-2000:])

@@ -376,6 +376,9 @@ AUTO_MAP_FILES = {
     # sentence-transformers: each module's "type" outside its own namespace is imported from the model folder
     # (transformers' get_class_from_dynamic_module); before 6.0 without trust_remote_code for local folders
     "modules.json",
+    # diffusers: a component ["module", "Class"] whose <component>/module.py exists, and a list _class_name
+    # whose module.py exists, are imported from the folder (pipeline_loading_utils: custom components/pipelines)
+    "model_index.json",
 }
 # A config too large or too deep to parse may still name remote code that transformers (which has no
 # such limits) imports: its top-level keys are then read from its text (jsontop).
@@ -426,6 +429,8 @@ def config_code(cfg: Path) -> ConfigCode:
             if isinstance(doc, dict):
                 for key in sorted(CONFIG_KEYS):
                     _refs(out, key, doc.get(key))
+            if cfg.name == "model_index.json" and isinstance(doc, dict):
+                out.refs.extend(_diffusers_refs(cfg.parent, doc))
             elif cfg.name == "modules.json" and isinstance(doc, list):
                 out.refs.extend(
                     (f"modules[{i}].type", m["type"])
@@ -433,8 +438,8 @@ def config_code(cfg: Path) -> ConfigCode:
                     if isinstance(m, dict) and _st_local(m.get("type"))
                 )
             return out
-    if cfg.name == "modules.json":
-        out.unjudged.append("too large or deep to parse: the module types it names were not read")
+    if cfg.name in ("modules.json", "model_index.json"):
+        out.unjudged.append("too large or deep to parse: the modules it names were not read")
         return out
     try:
         text = raw.decode("utf-8", "replace" if cut else "strict")
@@ -451,6 +456,24 @@ def config_code(cfg: Path) -> ConfigCode:
                 continue
             _refs(out, key, doc)
     return out
+
+
+def _diffusers_refs(folder: Path, doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """Custom diffusers code a model_index.json makes the loader import: only modules whose file is in the
+    folder (other names are libraries: "diffusers", "transformers")."""
+    out = []
+    for key, value in doc.items():
+        if not (isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str) and value[0]):
+            continue
+        if not _SEGMENT.match(value[0]) or not (key == "_class_name" or _SEGMENT.match(str(key))):
+            continue
+        rel = f"{value[0]}.py" if key == "_class_name" else f"{key}/{value[0]}.py"
+        if (folder / rel).is_file():
+            out.append((f"{key}[0]", f"{rel[:-3]}.{value[1] if isinstance(value[1], str) else 'X'}"))
+    return out
+
+
+_SEGMENT = re.compile(r"^[\w\-]+$")
 
 
 def _st_local(ref: object) -> bool:
