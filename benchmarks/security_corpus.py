@@ -8,7 +8,8 @@ Corpora (each a folder with manifest.csv: file, malicious 0/1, ...; missing ones
 - ../shared/data/security-corpus/ (published attacks and benign files, files/ under it);
 - tests/data/security/attacks/ (scripts/make_attack_fixtures.py: every published technique, each
   proven to run its payload);
-- tests/data/security/benign/ (files real ML libraries write; every one should pass).
+- tests/data/security/benign/ (files real ML libraries write; every one should pass);
+- tests/data/security/secreal/ (session 6's held-out kinds: dill, OmegaConf checkpoints, .nemo, archives).
 
 A file counts as flagged by aitrail when a finding is high or critical; by picklescan and modelscan
 when they exit 1 ("issues found"); by fickling when `fickling --check-safety` exits non-zero. A tool
@@ -80,6 +81,9 @@ CORPORA = [
     Corpus("attacks", OURS / "attacks", OURS / "attacks" / "manifest.csv"),
     Corpus("benign", OURS / "benign", OURS / "benign" / "manifest.csv"),
     Corpus("joblib compatibility pickles", JOBLIB / "files", JOBLIB / "manifest.csv"),
+    # session 6: kinds the corpora above lacked (dill, OmegaConf checkpoints, bound methods, .nemo,
+    # compressed checkpoints, archives of joblib files), made by tests/data/security/secreal/make.py
+    Corpus("held-out kinds (session 6)", OURS / "secreal", OURS / "secreal" / "manifest.csv"),
 ]
 
 
@@ -147,7 +151,9 @@ def report(corpus: Corpus, rows: list[dict[str, str]], result: dict, timing: dic
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--peers", type=Path, help="the bin/ folder of a venv with picklescan, modelscan and fickling")
-    ap.add_argument("--corpus", action="append", help="only these corpora (by name: shared, attacks, benign, joblib)")
+    ap.add_argument(
+        "--corpus", action="append", help="only these corpora (by name: shared, attacks, benign, joblib, held)"
+    )
     args = ap.parse_args()
     fns = tools(args.peers)
     if not args.corpus or any("joblib".startswith(c) or c.startswith("joblib") for c in args.corpus):

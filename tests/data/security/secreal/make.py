@@ -251,6 +251,78 @@ def nemo_configs() -> None:
     MARK.unlink()
 
 
+def _tar(members: list[tuple[str, bytes]], gz: bool = False) -> bytes:
+    import gzip
+    import io
+    import tarfile
+
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0  # same bytes on every run
+            t.addfile(info, io.BytesIO(data))
+    return gzip.compress(b.getvalue(), mtime=0) if gz else b.getvalue()
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
+    return b.getvalue()
+
+
+def containers() -> list[tuple[str, int, str]]:
+    """The committed fixtures in the containers real loaders open: (file, malicious, technique)."""
+    import gzip
+
+    sec = HERE.parent
+    evil_pt = (sec / "attacks" / "t01_torch_collect_env_run.pt").read_bytes()
+    evil_npy = (sec / "attacks" / "n01_npy_structured_object_field.npy").read_bytes()
+    evil_joblib = (sec / "attacks" / "c09_joblib_object_array_record.joblib").read_bytes()
+    ok_pt = (sec / "benign" / "torch" / "whole_mlp_module.pt").read_bytes()
+    config = (HERE / "nemo" / "model_config.yaml").read_bytes()
+    evil_config = (HERE / "nemo" / "target_os_system.yaml").read_bytes()
+    found = sorted((sec / "benign" / "joblib").glob("pipeline_*_3.joblib"))
+    joblibs = [(f"models/{p.name}", p.read_bytes()) for p in found]
+    made = {
+        "evil_weights.nemo": (_tar([("./model_config.yaml", config), ("./model_weights.ckpt", evil_pt)]),
+                              1, ".nemo whose torch.save checkpoint runs collect_env.run"),
+        "evil_config.nemo": (_tar([("./model_config.yaml", evil_config), ("./model_weights.ckpt", ok_pt)]), 1,
+                             ".nemo whose model_config.yaml targets os.system (CVE-2025-23304)"),
+        "evil_weights.pt.gz": (gzip.compress(evil_pt, mtime=0), 1, "gzipped torch checkpoint (torch.load(gzip))"),
+        "evil_npy_in_tar.tar.gz": (_tar([("emb.npy", evil_npy)], gz=True), 1, "object .npy inside a tar.gz"),
+        "evil_joblib_in_zip.zip": (_zip([("m/model.joblib", evil_joblib)]), 1, "joblib object-array attack in a zip"),
+        "benign.nemo": (_tar([("./model_config.yaml", config), ("./notes.txt", b"c__main__\nFoo\n"),
+                              ("./model_weights.ckpt", ok_pt)]), 0, ".nemo with NeMo targets, a text note, a module"),
+        "benign_weights.pt.gz": (gzip.compress(ok_pt, mtime=0), 0, "gzipped whole torch module"),
+        "benign_joblibs.zip": (_zip(joblibs), 0, "joblib.dump files, every compressor, in a zip"),
+    }
+    (HERE / "containers").mkdir(exist_ok=True)
+    for name, (data, _, _) in made.items():
+        (HERE / "containers" / name).write_bytes(data)
+    return [(f"containers/{n}", m, t) for n, (_, m, t) in made.items()]
+
+
+def manifest(extra: list[tuple[str, int, str]]) -> None:
+    """manifest.csv as the other corpora have it (benchmarks/security_corpus.py reads it)."""
+    import csv
+
+    rows = [(f"benign/{p.name}", 0, "plain data or configs a real library pickled")
+            for p in sorted((HERE / "benign").iterdir())]
+    rows += [(f"attacks/{p.name}", 1, "a helper or gadget turned against the loader")
+             for p in sorted((HERE / "attacks").iterdir())]
+    with open(HERE / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "kind", "malicious", "technique", "source"])
+        for name, mal, technique in rows + extra:
+            w.writerow([name, Path(name).suffix.lstrip("."), mal, technique, "tests/data/security/secreal/make.py"])
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -274,8 +346,10 @@ def main() -> None:
     attribute_pickles()
     (HERE / "VERSIONS.txt").touch()
     nemo_configs()
+    manifest(containers())
     assert str(pickle.loads((HERE / "attacks" / "getattr_method_called.pkl").read_bytes())).endswith("pwned")
-    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy", "hydra-core"]
+    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy",
+            "hydra-core"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
