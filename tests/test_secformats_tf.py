@@ -145,3 +145,15 @@ def test_an_op_name_used_as_a_node_name_or_constant_is_not_an_op(tmp_path):
     node = _field(1, b"ReadFile") + _field(2, b"Const") + _field(5, _field(1, b"value") + _field(2, b"WriteFile"))
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01" + _field(2, _field(2, _field(1, node))))
     assert _found(tmp_path / "saved_model.pb") == set()
+
+
+@pytest.mark.parametrize("fn,bad", [("io.write_file", True), ("compat.v1.py_func", True), ("raw_ops.ReadFile", True),
+                                    ("math.add", False), ("__operators__.add", False), ("nn.relu", False)])
+def test_tf_keras_op_layers_calling_file_or_python_apis(fn, bad):
+    """tf_keras TFOpLambda.from_config calls the TensorFlow function its config names, with its config's arguments."""
+    from aitrail.analyze.security.formats import keras_config
+
+    layer = {"class_name": "TFOpLambda", "config": {"name": f"tf.{fn}", "function": fn}, "inbound_nodes": []}
+    rep = S.FileReport("m.h5", None, "hdf5")
+    keras_config(rep, {"class_name": "Functional", "config": {"layers": [layer]}}, "m.h5")
+    assert [(f.rule, f.severity) for f in rep.findings] == ([("keras.dangerous-function", "critical")] if bad else [])

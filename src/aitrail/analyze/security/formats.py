@@ -55,6 +55,15 @@ _KERAS_GADGETS = {
 }
 # Layers that load code or graphs from outside the file when the model is built.
 _KERAS_LOADERS = {"TFSMLayer"}
+# tf.keras layers that call a TensorFlow API function named in the config (config.function, e.g. "io.write_file")
+# with arguments the config holds, when the model is built (tf_keras TFOpLambda.from_config).
+_TF_OP_LAYERS = {"TFOpLambda", "SlicingOpLambda"}
+# TensorFlow API names that touch files, run Python or load other graphs.
+_TF_CODE_API = re.compile(
+    r"(^|\.)(io\.(read_file|write_file|matching_files|gfile)|gfile|py_function|numpy_function|py_func|"
+    r"eager_py_func|raw_ops|saved_model|load_op_library|load_library|data\.experimental\.(save|load)|"
+    r"summary|debugging\.experimental|train\.(Checkpoint|Saver))"
+)
 
 
 def keras_config(report: FileReport, doc: Any, where: str) -> None:
@@ -106,6 +115,15 @@ def keras_config(report: FileReport, doc: Any, where: str) -> None:
                     "keras.dangerous-function",
                     f"{text(mod, 100)}.{node['config']} named as a function: loading calls it (downloads, "
                     "safe-mode off or another model loaded)",
+                )
+            cfg = node.get("config")
+            fn = cfg.get("function") if isinstance(cfg, dict) else None
+            if isinstance(cls, str) and cls in _TF_OP_LAYERS and isinstance(fn, str) and _TF_CODE_API.search(fn):
+                add(
+                    "critical",
+                    "keras.dangerous-function",
+                    f"{text(cls, 100)} layer calls tf.{text(fn, 100)} when the model is built: it touches files, "
+                    "runs Python or loads other code",
                 )
             if isinstance(cls, str) and cls in _KERAS_LOADERS:  # any JSON type may stand where a name should
                 add(
