@@ -200,3 +200,22 @@ def test_front_matter_split_as_the_hub_splits_it_differential():
         if got != sorted(x.lower() for x in r["license_tags"]):
             wrong.append((r["model_id"], got, r["license_tags"]))
     assert checked > 7_000 and wrong == []
+
+
+@pytest.mark.parametrize("name", ["README.upstream.md", "MODEL_CARD.upstream.md", "README_en.md", "readme.zh.md"])
+def test_card_under_another_name_when_the_folder_has_no_readme(tmp_path, name):
+    # a packager keeps the upstream card as README.upstream.md: its licence and base were never read
+    folder = _folder(tmp_path, "")
+    (folder / "README.md").unlink()
+    (folder / name).write_text("---\nlicense: cc-by-nc-4.0\nbase_model: org/base\n---\n# acme-small\n")
+    inv = aitrail.scan(folder, hash_files=False)
+    [m] = inv.models()
+    assert [(lic.value, lic.evidence.path) for lic in m.licenses] == [("cc-by-nc-4.0", name)]
+    assert m.name == "acme-small" and inv.related(m.id, RelationshipKind.DERIVED_FROM)
+
+
+def test_translated_card_beside_the_readme_is_not_a_second_card(tmp_path):
+    folder = _folder(tmp_path, "---\nlicense: apache-2.0\n---\n# m\n")
+    (folder / "README_zh.md").write_text("---\nlicense: other\n---\n# 模型\n")
+    [m] = aitrail.scan(folder, hash_files=False).models()
+    assert [(lic.value, lic.evidence.path) for lic in m.licenses] == [("apache-2.0", "README.md")]

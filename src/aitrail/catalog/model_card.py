@@ -51,9 +51,26 @@ DERIVATIONS = {
 HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$")
 
 
+CARD_NAMES = ("readme.md", "model_card.md", "modelcard.md")
+# Another name for the card, read only when the folder has none of CARD_NAMES: a packager keeping the
+# upstream card beside its own files (README.upstream.md, MODEL_CARD.upstream.md), or a card only in one
+# language (README_en.md, README.zh.md). With a README.md beside them they are translations or copies.
+_OTHER_CARD = re.compile(r"^(?:readme|model_?card)[._-][\w.-]{1,40}\.md$")
+
+
 def matches(f: FileRef) -> bool:
     name = f.rel.rsplit("/", 1)[-1].lower()
-    return name in ("readme.md", "model_card.md", "modelcard.md") and "/" not in (f.local or f.rel)
+    if "/" in (f.local or f.rel):
+        return False
+    if name in CARD_NAMES:
+        return True
+    if not _OTHER_CARD.match(name):
+        return False
+    try:
+        present = {p.name.lower() for p in f.path.parent.iterdir()}
+    except OSError:
+        return False
+    return not present & set(CARD_NAMES)
 
 
 # The hub server's own front-matter regex (huggingface_hub repocard.REGEX_YAML_BLOCK, "exact same regex as in
