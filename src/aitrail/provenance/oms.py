@@ -315,7 +315,9 @@ def verify_with_chain(b: Bundle, roots_pem: bytes, at: datetime | None = None) -
     """§8.2 ``certificate``: the chain leads to a certificate in ``roots_pem``, every certificate is
     valid at ``at`` (now), and the leaf's key verifies the DSSE signature. Returns the leaf's subject.
 
-    Checked: signatures along the chain, CA basic constraints of issuers, validity periods. Not
+    Checked: RFC 5280 path validation by cryptography's verifier (signatures, validity of every certificate
+    incl. the trust anchor, CA basic constraints, path length, keyCertSign, critical extensions), then the
+    signer's certificate: code-signing EKU when it has one, digitalSignature when it has a key usage. Not
     checked (not available offline): revocation (CRL/OCSP).
     """
     from cryptography import x509
@@ -360,10 +362,19 @@ def verify_with_chain(b: Bundle, roots_pem: bytes, at: datetime | None = None) -
             "which is not issued by any certificate of the trust root given"
         )
     leaf = chain[0]
+    _path_validation(leaf, chain[1:], roots, now)
     try:
         eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         if ExtendedKeyUsageOID.CODE_SIGNING not in eku:
             raise VerificationFailed(f"certificate {leaf.subject.rfc4514_string()} is not for code signing (EKU)")
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not ku.digital_signature:
+            raise VerificationFailed(
+                f"certificate {leaf.subject.rfc4514_string()} may not sign: its key usage lacks digitalSignature"
+            )
     except x509.ExtensionNotFound:
         pass
     key = leaf.public_key()
@@ -373,6 +384,24 @@ def verify_with_chain(b: Bundle, roots_pem: bytes, at: datetime | None = None) -
         raise VerificationFailed(_unsupported(key))
     _verify_dsse(b, key, f"certificate {leaf.subject.rfc4514_string()}")
     return leaf.subject.rfc4514_string()
+
+
+def _path_validation(leaf: Any, intermediates: list[Any], roots: list[Any], now: datetime) -> None:
+    """RFC 5280 path validation by cryptography's verifier (hand checks above only give clearer messages): CA
+    certificates as the Web PKI profile requires them (basic constraints, path length, keyCertSign, name
+    constraints, critical extensions); the signer's certificate is checked after this for signing use."""
+    from cryptography.x509 import verification as xv
+
+    try:
+        verifier = (
+            xv.PolicyBuilder().store(xv.Store(roots)).time(now)
+            .extension_policies(ca_policy=xv.ExtensionPolicy.webpki_defaults_ca(),
+                                ee_policy=xv.ExtensionPolicy.permit_all())
+            .build_client_verifier()
+        )
+        verifier.verify(leaf, intermediates)
+    except xv.VerificationError as e:
+        raise VerificationFailed(f"the certificate chain fails X.509 path validation: {e}") from None
 
 
 def _issued_by(child: Any, parent: Any) -> None:
