@@ -162,3 +162,15 @@ def test_a_compressed_torch_checkpoint_is_judged(tmp_path, codec):
     benign.write_bytes(pack(BENIGN_PT.read_bytes()))
     worst, found = _worst(benign)
     assert RANK.get(worst, -1) < RANK["medium"], found
+
+
+def test_a_tar_past_the_member_limit_is_a_finding(tmp_path, monkeypatch):
+    """A 1 MB tar.gz can hold 200,000 members (15 s, and tarfile keeps each one): past the limit the
+    rest is not read, and that is a finding (the malicious member after it is not reached)."""
+    from aitrail.analyze.security import pickles as SP
+
+    monkeypatch.setattr(SP, "MAX_TAR_MEMBERS", 10)
+    path = tmp_path / "many.tar.gz"
+    path.write_bytes(_tar([(f"t/{i}.txt", b"hello\n") for i in range(20)] + [("z.pkl", EVIL_PT.read_bytes())], "w:gz"))
+    worst, found = _worst(path)
+    assert worst == "high" and "archive.member-limit " in found, found
