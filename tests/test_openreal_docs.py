@@ -162,3 +162,16 @@ def test_labels_left_bare_by_a_placeholder_state_nothing(text, says):
 def test_a_card_with_only_a_description_is_a_partial_model_card(tmp_path):
     dim = _modelcard(tmp_path, "---\nlicense: mit\n---\n# m\n\nA BERT model fine-tuned on German legal texts.\n")
     assert dim["class"] == "partial" and "states a description only" in dim["basis"]
+
+
+def test_dataset_elements_name_the_datasets_and_which_lack_what(tmp_path):
+    """Before: "3 datasets" present, and a missing licence said nothing of which dataset lacked it."""
+    (tmp_path / "aitrail.yaml").write_text(
+        "datasets:\n  - {name: a, license: cc-by-4.0, url: 'https://d.example/a'}\n"
+        "  - {name: b, url: 'https://d.example/b'}\n",
+        encoding="utf-8",
+    )
+    items = _items(tmp_path, "---\nlicense: mit\n---\n# m\nA model.\n")
+    assert items["dataset.training"].evidence == "2 datasets: a, b (aitrail.yaml [datasets])"
+    assert not items["dataset.license"].present
+    assert items["dataset.license"].how_to_supply.startswith("not given for b; ")

@@ -126,7 +126,22 @@ def _all(items: list[Component], pred: Callable[[Component], Any], what: str) ->
     bad = [c.name for c in items if not pred(c)]
     if bad:
         return False, None
-    return True, f"{len(items)} {what}"
+    return True, f"{len(items)} {what}{_named(items)}"
+
+
+def _named(items: list[Component]) -> str:
+    """": a, b (where they were read)" for the evidence of an element about several components."""
+    names = ", ".join(c.name for c in items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+    where = sorted({str(e) for c in items for e in c.evidence[:1]})
+    return f": {names}" + (f" ({'; '.join(where[:3])})" if where else "")
+
+
+def _missing_of(items: list[Component], pred: Callable[[Component], Any]) -> str | None:
+    """For an element about every dataset: which ones lack it."""
+    bad = [c.name for c in items if not pred(c)]
+    if not bad:
+        return None
+    return f"not given for {', '.join(bad[:5])}" + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
 
 
 # Elements documented by text: the properties read, in order (the card's section, aitrail.yaml's key).
@@ -134,6 +149,13 @@ TEXT_ELEMENTS = {
     "model.intended_use": ("card.intended_uses", "intended_use"),
     "model.limitations": ("card.limitations", "card.bias", "limitations"),
     "kpi.evaluation": ("evaluation_results", "evaluation"),
+}
+
+# Elements about every training dataset: what each must have (a missing one names the datasets without)
+DATASET_ELEMENTS: dict[str, Callable[[Component], Any]] = {
+    "dataset.license": lambda c: c.licenses,
+    "dataset.location": lambda c: c.properties.get("url"),
+    "dataset.digest": lambda c: c.properties.get("digest"),
 }
 
 CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
@@ -155,13 +177,15 @@ CHECKS: dict[str, Callable[[Inventory, Component], tuple[bool, str | None]]] = {
     ),
     "model.intended_use": lambda inv, m: _text(m, *TEXT_ELEMENTS["model.intended_use"]),
     "model.limitations": lambda inv, m: _text(m, *TEXT_ELEMENTS["model.limitations"]),
-    "dataset.training": lambda inv, m: _ok(_datasets(inv, m), f"{len(_datasets(inv, m))} datasets"),
-    "dataset.license": lambda inv, m: _all(_datasets(inv, m), lambda c: c.licenses, "datasets with a licence"),
+    "dataset.training": lambda inv, m: _all(_datasets(inv, m), lambda c: True, "datasets"),
+    "dataset.license": lambda inv, m: _all(
+        _datasets(inv, m), DATASET_ELEMENTS["dataset.license"], "datasets with a licence"
+    ),
     "dataset.location": lambda inv, m: _all(
-        _datasets(inv, m), lambda c: c.properties.get("url"), "datasets with a location"
+        _datasets(inv, m), DATASET_ELEMENTS["dataset.location"], "datasets with a location"
     ),
     "dataset.digest": lambda inv, m: _all(
-        _datasets(inv, m), lambda c: c.properties.get("digest"), "datasets with a digest"
+        _datasets(inv, m), DATASET_ELEMENTS["dataset.digest"], "datasets with a digest"
     ),
     "infra.software": lambda inv, m: _ok(
         inv.related(m.id, RelationshipKind.DEPENDS_ON) or _prop(m, "library"),
@@ -205,6 +229,9 @@ def assess(inv: Inventory) -> None:
                 model=m.id,
             )
             note = None if present else _placeholder_note(m, *TEXT_ELEMENTS.get(el["id"], ()))
+            pred = DATASET_ELEMENTS.get(el["id"])
+            if not present and pred is not None:
+                note = _missing_of(_datasets(inv, m), pred)
             if not present and el["id"] in ("model.license", "spdx.ai.declaredLicense") and m.licenses:
                 declared = ", ".join(f"'{x.value}' ({x.evidence})" for x in m.licenses)
                 note = f"declared as {declared}, naming no licence"
