@@ -172,3 +172,18 @@ def test_workers_build_the_same_index_as_one_process(table, tmp_path):
     # sha flips between the two copies are judged twice, the other 400 not at all
     assert (s1["malformed"], s1["unchanged"], s2["judged"], s2["unchanged"]) == (3, 61, 120, 400)
     assert len(edges) > 1990 and any(m[0] == "all-MiniLM-L6-v2" for m in models)  # 2,000 lines, self-loops dropped
+
+
+def test_rows_without_sha_or_date_are_always_read_again(tmp_path):
+    """A dump of id + card only: nothing says a row is unchanged, so a base relicensed to CC BY-NC is seen."""
+    import json
+
+    d1, d2 = tmp_path / "d1.jsonl", tmp_path / "d2.jsonl"
+    d1.write_text(json.dumps({"id": "acme/base", "card": "---\nlicense: apache-2.0\n---\n# base\n"}) + "\n")
+    d2.write_text(json.dumps({"id": "acme/base", "card": "---\nlicense: cc-by-nc-4.0\n---\n# base\n"}) + "\n")
+    out = tmp_path / "ix"
+    index.build([str(d1)], out)
+    s = index.build([str(d2)], out)
+    assert s["judged"] == 1 and s["unchanged"] == 0
+    f = HubIndexResolver(out).lookup("acme/base")
+    assert f is not None and [x.value for x in f.licences] == ["cc-by-nc-4.0"]

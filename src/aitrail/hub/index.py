@@ -2,7 +2,8 @@
 
 One SQLite file (``DIR/index.sqlite``): compact, versioned (``meta.format``), a primary-key lookup well
 under a millisecond, and updatable in place. ``build`` re-reads a card only when the row's sha or
-lastModified differs from what the index holds; edge lists add bases the cards do not name. Scans,
+lastModified differs from what the index holds (a row with neither is always read again: nothing says it is
+unchanged); edge lists add bases the cards do not name. Scans,
 check documents and BOMs add every model they hold (their ``last_modified`` is the document's digest,
 so a changed document is read again). The licence evidence is read by the single-model card reader
 (``batch.read_card``) or, for documents, by the document readers (``documents``, ``boms``).
@@ -167,8 +168,8 @@ def build(
                 n["bad"] += 1
                 continue
             for mid, sha, lm, lics, bases, ds, row, cond in got:
-                if cond and con.execute("select sha, last_modified from models where id = ?", (mid,)).fetchone() == (
-                        sha, lm):
+                if cond and (sha, lm) != (None, None) and con.execute(
+                        "select sha, last_modified from models where id = ?", (mid,)).fetchone() == (sha, lm):
                     n["unchanged"] += 1
                     continue
                 n["judged"] += 1
@@ -203,7 +204,9 @@ def build(
                             n["bad"] += 1
                             continue
                         cond = pending[mid] > 0 or docs["in_flight"] > 0
-                        if not cond and mid in have and have[mid] == (rec.get("sha"), rec.get("last_modified")):
+                        # a row with neither sha nor lastModified cannot be known unchanged: it is read again
+                        key = (rec.get("sha"), rec.get("last_modified"))
+                        if not cond and key != (None, None) and mid in have and have[mid] == key:
                             n["unchanged"] += 1
                             continue
                         todo.append({"id": mid, "sha": rec.get("sha"), "last_modified": rec.get("last_modified"),
