@@ -404,7 +404,7 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
             add(name, code_lic, f"found: {hit[0].path}")
     if completeness.stated(m.properties.get("training_code")):  # a location: its licence is not in the files
         add("Training code", UNKNOWN, f"declared: training_code {m.properties['training_code']} (licence not known)")
-    if m.properties.get("evaluation_results"):
+    if completeness.stated(m.properties.get("evaluation_results")):
         add("Evaluation results", spdx_model, "found: model card model-index")
     for kind, name in ((RelationshipKind.TRAINED_ON, "Datasets"), (RelationshipKind.TESTED_ON, "Evaluation data")):
         lic, why = _data_licence(inv.related(m.id, kind))
