@@ -358,3 +358,16 @@ def test_diffusers_custom_pipeline_and_component_are_remote_code(tmp_path):
     [f] = [f for f in inv.findings if f.rule == "scan.remote-code"]
     assert f.path == "model_index.json" and "trust_remote_code" in f.message
     assert {c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)} == {"diffusers"}  # no package my_scheduler
+
+
+def test_weights_variants_are_copies_not_parts(tmp_path):
+    # diffusers/transformers save_pretrained(variant="fp16") writes diffusion_pytorch_model.fp16.safetensors
+    # beside diffusion_pytorch_model.safetensors (SD repos ship both): the pipeline's count was doubled
+    folder = _copy("sd-pipeline", tmp_path)
+    before = aitrail.scan(folder, hash_files=False).models()[0].properties["parameter_count"]
+    for part in ("unet", "vae"):
+        w = folder / part / "diffusion_pytorch_model.safetensors"
+        (folder / part / "diffusion_pytorch_model.fp16.safetensors").write_bytes(w.read_bytes())
+    w = folder / "text_encoder" / "model.safetensors"
+    (folder / "text_encoder" / "model.fp16.safetensors").write_bytes(w.read_bytes())
+    assert aitrail.scan(folder, hash_files=False).models()[0].properties["parameter_count"] == before

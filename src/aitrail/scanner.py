@@ -356,7 +356,10 @@ def _assemble(
     others: list[Component] = []
     rels: list[Relationship] = []
     files: list[Component] = []
-    weights_params: dict[tuple[int, str], int] = defaultdict(int)  # (folder depth, format) -> parameters
+    # (folder depth, format) -> (folder, file base name) -> variant -> parameters
+    weights_params: dict[tuple[int, str], dict[tuple[str, str], dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
     fact_depth: dict[int, int] = {}
 
     for ref, p in refs:
@@ -428,7 +431,9 @@ def _assemble(
             rels.extend(r.relationships)
             inv.findings.extend(r.findings)
             if ftype == ComponentType.WEIGHTS and isinstance(r.properties.get("parameter_count"), int):
-                weights_params[(depth, fmt or "?")] += r.properties["parameter_count"]
+                folder, _, name = ref.local.rpartition("/")
+                base, variant = _variant(name)
+                weights_params[(depth, fmt or "?")][(folder, base)][variant] += r.properties["parameter_count"]
         if security_max:
             comp.properties["security_max_severity"] = security_max
         files.append(comp)
@@ -482,8 +487,13 @@ def _assemble(
         # The model's own weights are the shallowest ones (a pipeline's parts, one level down, add up);
         # deeper folders hold other exports of the same model (a hub repo's onnx/ and openvino/ variants,
         # eight ONNX files of the same 22.7 M parameters), and each format at one depth is a full copy.
+        # Within a folder, a file's variants (model.fp16.safetensors beside model.safetensors) are copies too.
         top = min(d for d, _ in weights_params)
-        model.properties["parameter_count"] = max(n for (d, _), n in weights_params.items() if d == top)
+        model.properties["parameter_count"] = max(
+            sum(max(by_variant.values()) for by_variant in files.values())
+            for (d, _), files in weights_params.items()
+            if d == top
+        )
     model.licenses = _dedupe_licenses(model_licenses)
     _apply_manifest(model, man, man_obj, others, rels)
     if provenance:
@@ -521,6 +531,22 @@ def _assemble(
                     "aitrail lineage",
                 )
             )
+
+
+_VARIANT = re.compile(r"^(?P<base>[^.]+)\.(?P<variant>[A-Za-z0-9_]+)(?P<shard>-\d{5}-of-\d{5})?\.[A-Za-z0-9]+$")
+
+
+def _variant(name: str) -> tuple[str, str]:
+    """(base, variant) of a weights file named as transformers and diffusers save a ``variant``
+    ("diffusion_pytorch_model.fp16.safetensors", "model.non_ema-00001-of-00002.safetensors"); the shards of
+    one variant share it, so they add up."""
+    m = _VARIANT.match(name)
+    if m is None:
+        return _SHARD_SUFFIX.sub("", name).rsplit(".", 1)[0], ""
+    return m.group("base"), m.group("variant")
+
+
+_SHARD_SUFFIX = re.compile(r"-\d{5}-of-\d{5}(?=\.[A-Za-z0-9]+$)")
 
 
 def _external_weights(files: list[Component]) -> None:
