@@ -157,3 +157,12 @@ def test_tf_keras_op_layers_calling_file_or_python_apis(fn, bad):
     rep = S.FileReport("m.h5", None, "hdf5")
     keras_config(rep, {"class_name": "Functional", "config": {"layers": [layer]}}, "m.h5")
     assert [(f.rule, f.severity) for f in rep.findings] == ([("keras.dangerous-function", "critical")] if bad else [])
+
+
+def test_an_h5_whose_attribute_heap_is_compressed_is_high(tmp_path):
+    """Dense attribute storage may carry an I/O filter: model_config (name and JSON) is then not in the bytes."""
+    raw = (DATA / "dense_attrs.h5").read_bytes()
+    assert _found(DATA / "dense_attrs.h5") == set()  # the plain dense storage is read as usual
+    at = raw.index(b"FRHP")
+    (tmp_path / "c.h5").write_bytes(raw[: at + 7] + b"\x10\x00" + raw[at + 9 :])
+    assert ("keras.config-unreadable", "high") in _found(tmp_path / "c.h5")

@@ -57,3 +57,14 @@ for name in ("lambda_spaced.h5", "lambda_escaped.h5"):
     raw = open(name, "rb").read()
     assert b'"class_name": "Lambda"' not in raw and b'"class_name":"Lambda"' not in raw, name  # no old spelling left
 print("versions: keras", keras.__version__, "h5py", h5py.__version__)
+
+# dense_attrs.h5: Keras' model_config among 20 attributes of a libver='latest' file, so HDF5 keeps them in a
+# fractal heap (dense attribute storage, signature FRHP); the test marks that heap as filtered (compressed).
+with h5py.File("benign_dense.h5") as s, h5py.File("dense_attrs.h5", "w", libver="latest") as d:
+    for k, v in s.attrs.items():
+        d.attrs[k] = v
+    for i in range(20):
+        d.attrs[f"extra_{i}"] = i
+    for name in s:
+        s.copy(s[name], d, name=name)
+assert b"FRHP" in open("dense_attrs.h5", "rb").read()

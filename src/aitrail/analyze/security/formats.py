@@ -194,6 +194,9 @@ def keras_config_bytes(report: FileReport, raw: bytes, where: str) -> None:
 
 # A JSON object's start as it appears in bytes: '{', a key, ':' (whatever the spacing or escapes).
 _JSON_START = re.compile(rb'\{\s*"(?:[^"\\\n]|\\.){0,200}"\s*:')
+# An HDF5 fractal heap header (dense attribute storage) whose "I/O filters' encoded length" is not 0: its
+# objects (attribute names and values) are stored compressed (HDF5 file format spec, III.G).
+_FILTERED_HEAP = re.compile(rb"FRHP\x00([\x01-\x40]\x00)((?!\x00\x00)[\x00-\xff]{2})", re.S)
 _CHUNK = 1 << 20
 _WINDOWS = (64 << 10, 1 << 20, 16 << 20, MAX_SCAN_BYTES)  # bytes read to decode one object, growing
 
@@ -209,6 +212,7 @@ def embedded_keras_configs(report: FileReport, path: Path, shown: str, names: tu
     decoder = json.JSONDecoder()
     named = False
     judged = 0
+    filtered: set[int] = set()  # offsets of compressed fractal heaps
     done_to = 0  # objects are not searched for inside an object already judged
     with open(path, "rb") as fh:
         base = 0
@@ -218,6 +222,9 @@ def embedded_keras_configs(report: FileReport, path: Path, shown: str, names: tu
             buf = tail + chunk
             start = base - len(tail)
             named = named or any(n in buf for n in names)
+            for m in _FILTERED_HEAP.finditer(buf):  # version 0, heap id length, filter length > 0
+                if start + m.start() not in filtered and int.from_bytes(m.group(2), "little") <= 4096:
+                    filtered.add(start + m.start())
             for m in _JSON_START.finditer(buf):
                 at = start + m.start()
                 if at < done_to:
@@ -231,6 +238,13 @@ def embedded_keras_configs(report: FileReport, path: Path, shown: str, names: tu
                 break
             base += len(chunk)
             tail = buf[-512:]
+    if filtered:
+        report.add(
+            "high",
+            "keras.config-unreadable",
+            f"{shown}: {len(filtered)} compressed HDF5 fractal heap(s) (where HDF5 keeps attributes such as "
+            "model_config when there are many or large ones): what they hold was not judged",
+        )
     if named and not judged:
         report.add(
             "high",
