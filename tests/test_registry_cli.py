@@ -202,3 +202,56 @@ def test_token_list_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     handlers["token"](p.parse_args(["token", "list", "--db", db]))
     assert capsys.readouterr().out.count("\trevoked\t") == 2
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_push_never_follows_a_redirect(tmp_path: Path, code: int) -> None:
+    """A registry URL answering with a redirect (to another host): urllib's default handler would send the
+    write token there and turn the POST into a GET answered "new version" although nothing was uploaded."""
+    import http.server
+    import threading
+
+    from test_registry_support import _free_port
+
+    from aitrail.errors import InputError
+
+    seen: list[tuple[str, str, str | None]] = []
+    port = _free_port()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _any(self) -> None:
+            seen.append((self.command, self.path, self.headers.get("Authorization")))
+            if self.path.startswith("/elsewhere"):
+                body = json.dumps({"version": 1, "identity": "x", "labels": [], "created": True}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(code)
+            self.send_header("Location", f"http://localhost:{port}/elsewhere{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PUT = _any
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        m = tiny_model(tmp_path / "m")
+        p, handlers = _parser()
+        args = p.parse_args(["push", str(m), "--to", f"http://127.0.0.1:{port}", "--token", "ait_SECRET", "-q"])
+        where = f"http://localhost:{port}/elsewhere"
+        with pytest.raises(InputError, match=f"HTTP {code} .*redirect to {where}.* not followed"):
+            handlers["push"](args)
+        with pytest.raises(ResolverError, match="not followed"):
+            RegistryResolver(f"http://127.0.0.1:{port}").lookup("acme/x")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert [s[0] for s in seen] == ["POST", "GET"]  # one request each, never the redirected one
+    assert not any(s[1].startswith("/elsewhere") for s in seen)

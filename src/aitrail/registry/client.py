@@ -1,5 +1,5 @@
 """Talking to a registry over HTTP with the standard library (``aitrail push``, the resolver): no
-redirects followed to another host, bounded responses, errors named with the URL."""
+redirects followed (to any host), bounded responses, errors named with the URL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ import urllib.request
 from typing import Any
 
 MAX_RESPONSE = 64 * 1024 * 1024
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are never followed: urllib would copy the Authorization header to the new location
+    (another host included) and turn a POST into a GET, reporting success for an upload never made."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 class RegistryError(Exception):
@@ -41,7 +52,7 @@ def request(
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
+        with _OPENER.open(req, timeout=timeout) as resp:  # scheme checked above; redirects refused
             raw = resp.read(MAX_RESPONSE + 1)
     except urllib.error.HTTPError as e:
         detail = ""
@@ -50,6 +61,9 @@ def request(
             detail = f": {problem.get('title', '')}: {problem.get('detail', '')}"
         except (ValueError, OSError):
             pass
+        if 300 <= e.code < 400:
+            where = e.headers.get("Location") if e.headers else None
+            detail = f" (redirect to {where or 'an unnamed location'} not followed: use the registry's own URL)"
         raise RegistryError(f"{url}: HTTP {e.code}{detail}", e.code) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
