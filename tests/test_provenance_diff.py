@@ -200,3 +200,27 @@ def test_malformed_documents_are_compared_as_far_as_they_hold(tmp_path: Path) ->
                 markdown(diff(a, b))
             except InputError:
                 pass
+
+
+def test_a_finding_whose_severity_changed_is_a_change(tmp_path: Path) -> None:
+    """The same finding (rule, path, message) at another severity — low under older rules, critical now — is not
+    'nothing changed'."""
+    from aitrail.check import check
+
+    d = tmp_path / "m"
+    shutil.copytree(OLD, d)
+    (d / "model.pkl").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # parsed, never loaded
+    doc = json.loads(json.dumps(check(d).to_dict(), default=str))
+    new_doc = tmp_path / "new.json"
+    new_doc.write_text(json.dumps(doc))
+    for f in doc["security"]["files"]:
+        for x in f["findings"]:
+            if x["rule"] == "pickle.dangerous-global":
+                x["severity"] = "low"
+    old_doc = tmp_path / "old.json"
+    old_doc.write_text(json.dumps(doc))
+    got = diff(old_doc, new_doc)
+    assert got["changed"] is True
+    [c] = [c for c in got["findings"]["changed"] if c["rule"] == "pickle.dangerous-global"]
+    assert (c["old_severity"], c["severity"]) == ("low", "critical")
+    assert "low → critical" in markdown(got)

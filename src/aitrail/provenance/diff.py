@@ -295,8 +295,11 @@ def _findings(a: Side, b: Side) -> dict[str, Any]:
     fa, fb = _finding_set(a), _finding_set(b)
     added = [fb[k] for k in sorted(set(fb) - set(fa))]
     removed = [fa[k] for k in sorted(set(fa) - set(fb))]
-    return {"added": added[:MAX_LISTED], "removed": removed[:MAX_LISTED], "counts": {"added": len(added),
-                                                                                      "removed": len(removed)}}
+    # the same finding at another severity (other rules, another unknown-globals setting) is a change
+    changed = [{**fb[k], "old_severity": fa[k]["severity"]} for k in sorted(set(fa) & set(fb))
+               if fa[k]["severity"] != fb[k]["severity"]]
+    return {"added": added[:MAX_LISTED], "removed": removed[:MAX_LISTED], "changed": changed[:MAX_LISTED],
+            "counts": {"added": len(added), "removed": len(removed), "changed": len(changed)}}
 
 
 def _verdicts(a: Side, b: Side, doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -359,7 +362,8 @@ def _any_change(doc: dict[str, Any]) -> bool:
     for sec in ("datasets", "lineage"):
         if doc[sec]["added"] or doc[sec]["removed"] or doc[sec]["changed"]:
             return True
-    return bool(doc["findings"]["added"] or doc["findings"]["removed"] or doc["verdicts"])
+    f = doc["findings"]
+    return bool(f["added"] or f["removed"] or f["changed"] or doc["verdicts"])
 
 
 # -- markdown -------------------------------------------------------------------------------------
@@ -432,12 +436,14 @@ def markdown(doc: dict[str, Any]) -> str:
             out += [f"- `{_cell(x['target'])}`: {x['old'] or '?'} → {x['new'] or '?'}" for x in d["changed"]]
             out.append("")
     fi = doc["findings"]
-    if fi["added"] or fi["removed"]:
+    if fi["added"] or fi["removed"] or fi["changed"]:
         out += ["## Findings", "", "| change | severity | rule | path | message |", "|---|---|---|---|---|"]
         for tag, xs in (("new", fi["added"]), ("gone", fi["removed"])):
             out += [
                 f"| {tag} | {x['severity']} | {x['rule']} | `{_cell(x['path'])}` | {_cell(x['message'])} |" for x in xs
             ]
+        out += [f"| severity | {x['old_severity']} → {x['severity']} | {x['rule']} | `{_cell(x['path'])}` | "
+                f"{_cell(x['message'])} |" for x in fi["changed"]]
         out.append("")
     if doc["verdicts"]:
         out += ["## Verdicts", "", "| verdict | old | new |", "|---|---|---|"]
