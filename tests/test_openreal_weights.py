@@ -96,6 +96,9 @@ def test_the_data_is_open_only_when_every_dataset_is(tmp_path):
     assert (d["status"], d["license"]) == ("not open", "CC-BY-NC-4.0")
     assert "open-part: cc-by-4.0" in d["declared_at"] and "nc-part: cc-by-nc-4.0" in d["declared_at"]
     assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "partial"
+    # the Index's licence dimension covers the data sources too (before: "open", the weights' Apache-2.0)
+    lic = a["index"]["dimensions"]["licenses"]
+    assert (lic["class"], lic["basis"]) == ("partial", "licence Apache-2.0; not covered: Datasets: CC-BY-NC-4.0")
 
 
 def test_a_dataset_without_a_licence_makes_the_data_licence_unknown(tmp_path):
@@ -110,6 +113,7 @@ def test_every_dataset_open_is_open(tmp_path):
     a = _with_data(tmp_path, OPEN + "  - {name: more, license: odc-by, url: 'https://data.example/m'}\n")
     assert _comp(a, "Datasets")["status"] == "open"
     assert a["index"]["dimensions"]["datasources_endmodel"]["class"] == "open"
+    assert a["index"]["dimensions"]["licenses"]["class"] == "open"
 
 
 def test_a_folder_without_a_licence_says_none_was_found_not_that_none_was_released(tmp_path):

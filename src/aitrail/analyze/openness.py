@@ -143,7 +143,17 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
         lic = params or dist
         if not lic:
             return "closed", "no licence declared"
-        return ("open" if lic in kb.osi | kb.open_data | kb.open_other else "partial"), f"licence {lic}"
+        if lic not in kb.osi | kb.open_data | kb.open_other:
+            return "partial", f"licence {lic}"
+        # "fully covered ..., including all data sources and training pipeline code": what of those is
+        # released must be under open licences too
+        others = [
+            (n, x) for n in dim.get("covers", []) for released, x in [_component_licence(d, n)] if released
+        ]
+        closed_ = [f"{n}: {x or 'no licence'}" for n, x in others if not (x and kb.is_open(x))]
+        if closed_:
+            return "partial", f"licence {lic}; not covered: {'; '.join(closed_)}"
+        return "open", f"licence {lic}" + (f"; {', '.join(n for n, _ in others)} open too" if others else "")
     present = [(n, lic) for n in dim["components"] for released, lic in [_component_licence(d, n)] if released]
     comps = [c for n in dim["components"] if (c := kb.by_name(n))]
     if not present:
