@@ -85,7 +85,7 @@ def test_other_with_its_name_is_a_documented_licence(tmp_path):
     assert items["model.license"].evidence == "other 'llama2' <LICENSE> (README.md [license])"
 
 
-def _modelcard(tmp_path: Path, card: str) -> dict:
+def _dimension(tmp_path: Path, card: str, dim: str = "modelcard") -> dict:
     from aitrail.analyze import openness
 
     tmp_path.mkdir(exist_ok=True)
@@ -93,7 +93,10 @@ def _modelcard(tmp_path: Path, card: str) -> dict:
     builders.safetensors_file(tmp_path / "model.safetensors")
     inv = aitrail.scan(tmp_path, hash_files=False)
     [d] = openness.declarations(inv, tmp_path)
-    return openness.assess(d)["index"]["dimensions"]["modelcard"]
+    return openness.assess(d)["index"]["dimensions"][dim]
+
+
+_modelcard = _dimension
 
 
 def test_the_index_model_card_is_graded_on_what_the_card_states(tmp_path):
@@ -126,14 +129,7 @@ def test_the_memo_key_holds_what_the_card_states():
 
 
 def _hardware(tmp_path: Path, card: str) -> dict:
-    from aitrail.analyze import openness
-
-    tmp_path.mkdir(exist_ok=True)
-    (tmp_path / "README.md").write_text(card, encoding="utf-8")
-    builders.safetensors_file(tmp_path / "model.safetensors")
-    inv = aitrail.scan(tmp_path, hash_files=False)
-    [d] = openness.declarations(inv, tmp_path)
-    return openness.assess(d)["index"]["dimensions"]["hardware_architecture"]
+    return _dimension(tmp_path, card, "hardware_architecture")
 
 
 def test_hardware_is_documented_by_the_card_not_by_a_paper_it_cites(tmp_path):
