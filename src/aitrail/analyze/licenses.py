@@ -600,7 +600,8 @@ class _DeclaredBases:
         if c is None:
             return None
         lics = tuple(LicenceEvidence(x.value, "declared", str(x.evidence), x.name, x.link) for x in c.licenses)
-        return ModelFacts(model_id, "scan", "the scan's own declarations", licences=lics)
+        # the manifest may have come with the model rather than from the user: curated facts are asked too
+        return ModelFacts(model_id, "scan", "the scan's own declarations", licences=lics, local_claim=True)
 
 
 def _is_companion(r: Resolution) -> bool:
@@ -660,10 +661,15 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
                 hop.depth,
             )
             continue
-        for ev in hop.facts.licences:
-            r = resolve(ev.value, ev.name, ev.link)
-            where = f"{ev.location or ev.source} [{hop.facts.resolver}: {hop.facts.source}]"
-            add(comp, "base-model", None, r, [via, where], hop.facts.resolver, hop.depth)
+        shown: set[str] = set()
+        for said in (hop.facts, hop.curated):  # curated facts beside a local claim: only what the claim left out
+            for ev in said.licences if said is not None else ():
+                r = resolve(ev.value, ev.name, ev.link)
+                if said is hop.curated and r.id in shown:
+                    continue
+                shown.add(r.id)
+                where = f"{ev.location or ev.source} [{said.resolver}: {said.source}]"
+                add(comp, "base-model", None, r, [via, where], said.resolver, hop.depth)
         for name in hop.facts.datasets:  # an ancestor's training data: its audited terms that flow down
             audit = audited_dataset(name)
             if audit and name not in own_data:
@@ -900,6 +906,22 @@ def _where(m: Component) -> tuple[str | None, Evidence | None]:
 def _lineage_findings(inv: Inventory, m: Component, source: str) -> None:
     path, ev = _where(m)
     for hop in lineage(inv, m):
+        if hop.curated is not None and hop.facts is not None:
+            local = {resolve(x.value, x.name, x.link).id for x in hop.facts.licences}
+            known = {resolve(x.value, x.name, x.link).id for x in hop.curated.licences}
+            if local != known:
+                inv.findings.append(
+                    Finding(
+                        Severity.MEDIUM,
+                        "license.conflict",
+                        f"{m.name}: base {hop.model_id}: {hop.facts.resolver} ({hop.facts.source}) declares "
+                        f"{', '.join(sorted(local))}, but the curated facts ({hop.curated.source}) say "
+                        f"{', '.join(sorted(known))}; both are kept and the verdict takes the strictest reading",
+                        path,
+                        ev,
+                        source,
+                    )
+                )
         if hop.problem:
             inv.findings.append(
                 Finding(

@@ -43,6 +43,9 @@ class ModelFacts:
     licences: tuple[LicenceEvidence, ...] = ()
     bases: tuple[BaseRef, ...] = ()
     datasets: tuple[str, ...] = ()
+    # A local claim about a published model (a folder merely named like it, a manifest shipped with the
+    # scanned files): it does not silence the curated facts on that model, which are asked too.
+    local_claim: bool = False
 
 
 @runtime_checkable

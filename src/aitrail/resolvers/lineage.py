@@ -28,6 +28,7 @@ class Hop:
     tried: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     problem: str | None = None  # unresolved | no-licence | cycle | self-loop | depth-limit | width-limit
+    curated: ModelFacts | None = None  # curated facts beside a local claim (facts.local_claim): both count
 
     @property
     def resolved_by(self) -> str | None:
@@ -56,6 +57,20 @@ def ask(resolvers: Sequence[Resolver], model_id: str, revision: str | None = Non
         if other is not None:
             winner = ModelFacts(**{**winner.__dict__, "bases": other.bases})
     hop.facts = winner
+    if winner is not None and winner.local_claim and winner.licences:
+        # A sibling folder named like a published model, or a manifest shipped with the files, may say anything
+        # about it: what aitrail knows of that model still counts (the caller takes the stricter, and says so).
+        for r in resolvers:
+            if r.name == "curated":
+                try:
+                    facts = r.lookup(model_id, revision)
+                except ResolverError as e:
+                    hop.errors.append(f"{r.name}: {e}")
+                    continue
+                if facts is not None and facts.licences:
+                    hop.curated = facts
+                    if r.name not in hop.tried:
+                        hop.tried.append(r.name)
     if winner is None:
         hop.problem = "unresolved"
     elif not winner.licences:
@@ -95,7 +110,9 @@ def walk(model_id: str, bases: Sequence[BaseRef], resolvers: Sequence[Resolver])
         found = memo.get(key) or ask(resolvers, ref.model_id)
         memo[key] = found
         hop.facts, hop.tried, hop.errors, hop.problem = found.facts, found.tried, found.errors, found.problem
+        hop.curated = found.curated
         out.append(hop)
         if hop.facts is not None:
-            queue += [(b, ref.model_id, (*path, key), depth + 1) for b in hop.facts.bases]
+            bases = hop.facts.bases or (hop.curated.bases if hop.curated is not None else ())
+            queue += [(b, ref.model_id, (*path, key), depth + 1) for b in bases]
     return out

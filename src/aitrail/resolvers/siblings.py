@@ -36,7 +36,9 @@ class SiblingResolver:
             hits = [m for m in hits if m.version == revision] or hits
         main = [m for m in hits if m.properties.get("is_main_revision")] or hits
         if main:
-            return main[0], "scanned model"
+            # a HF cache snapshot of that repo is that model; a folder or card merely named so is a local claim
+            strong = any(str(m.properties.get("repo_id") or "").lower() == key for m in main)
+            return main[0], "scanned model" if strong else "scanned model named like it"
         tail = key.rsplit("/", 1)[-1]
         folders = self.folder.get(tail, [])
         if len(folders) == 1:  # several folders of that name: no guess
@@ -71,4 +73,5 @@ class SiblingResolver:
             licences=lics,
             bases=tuple(bases),
             datasets=datasets,
+            local_claim=how != "scanned model",
         )
