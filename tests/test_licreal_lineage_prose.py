@@ -58,3 +58,22 @@ def test_trainer_card_base_reaches_the_verdict(tmp_path):
     assert [b["name"] for b in bases] == ["microsoft/layoutlmv2-base-uncased"]
     assert rep["verdict"] == "not_allowed"
     assert any(f.rule == "license.laundering" for f in inv.findings)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "https://huggingface.co/meta-llama/Llama-2-7b-hf",
+        "hf.co/meta-llama/Llama-2-7b-hf",
+        "https://www.huggingface.co/meta-llama/Llama-2-7b-hf/",
+    ],
+)
+def test_a_base_written_as_its_hub_page_is_its_repo(tmp_path, written):
+    """Review R14: real cards write base_model as the Hub URL; it was an unresolved base (verdict unknown)."""
+    (tmp_path / "README.md").write_text(f"---\nlicense: mit\nbase_model: {written}\n---\n# ft\n")
+    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    inv = aitrail.scan(str(tmp_path), hash_files=False)
+    rep = L.report(inv, "commercial")
+    assert [c["name"] for c in rep["components"] if c["role"] == "base-model"] == ["meta-llama/Llama-2-7b-hf"]
+    assert rep["verdict"] == "allowed_with_obligations"
+    assert any(f.rule == "license.laundering" for f in inv.findings)
