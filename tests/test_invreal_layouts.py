@@ -371,3 +371,11 @@ def test_weights_variants_are_copies_not_parts(tmp_path):
     w = folder / "text_encoder" / "model.safetensors"
     (folder / "text_encoder" / "model.fp16.safetensors").write_bytes(w.read_bytes())
     assert aitrail.scan(folder, hash_files=False).models()[0].properties["parameter_count"] == before
+
+
+def test_sentence_transformers_dense_module_is_part_of_the_count(tmp_path):
+    # modules.json names 2_Dense/ as a module of the model: its weights add to the root transformer's
+    inv = aitrail.scan(_copy("st-dense", tmp_path), hash_files=False)
+    counts = {c.path: c.properties["parameter_count"] for c in inv.components if c.type.value == "weights"}
+    assert set(counts) == {"model.safetensors", "2_Dense/model.safetensors"}
+    assert inv.models()[0].properties["parameter_count"] == sum(counts.values())

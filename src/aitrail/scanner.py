@@ -356,10 +356,7 @@ def _assemble(
     others: list[Component] = []
     rels: list[Relationship] = []
     files: list[Component] = []
-    # (folder depth, format) -> (folder, file base name) -> variant -> parameters
-    weights_params: dict[tuple[int, str], dict[tuple[str, str], dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(int))
-    )
+    weight_counts: list[tuple[str, str, str, int]] = []  # (folder, format, file name, parameters)
     fact_depth: dict[int, int] = {}
 
     for ref, p in refs:
@@ -432,8 +429,7 @@ def _assemble(
             inv.findings.extend(r.findings)
             if ftype == ComponentType.WEIGHTS and isinstance(r.properties.get("parameter_count"), int):
                 folder, _, name = ref.local.rpartition("/")
-                base, variant = _variant(name)
-                weights_params[(depth, fmt or "?")][(folder, base)][variant] += r.properties["parameter_count"]
+                weight_counts.append((folder, fmt or "?", name, r.properties["parameter_count"]))
         if security_max:
             comp.properties["security_max_severity"] = security_max
         files.append(comp)
@@ -483,17 +479,8 @@ def _assemble(
     for key, vals in sorted(facts.items()):
         model.properties[key] = vals[0][0]
         provenance[key] = [e.to_dict() for _, e in vals]
-    if weights_params:
-        # The model's own weights are the shallowest ones (a pipeline's parts, one level down, add up);
-        # deeper folders hold other exports of the same model (a hub repo's onnx/ and openvino/ variants,
-        # eight ONNX files of the same 22.7 M parameters), and each format at one depth is a full copy.
-        # Within a folder, a file's variants (model.fp16.safetensors beside model.safetensors) are copies too.
-        top = min(d for d, _ in weights_params)
-        model.properties["parameter_count"] = max(
-            sum(max(by_variant.values()) for by_variant in files.values())
-            for (d, _), files in weights_params.items()
-            if d == top
-        )
+    if weight_counts:
+        model.properties["parameter_count"] = _parameter_count(weight_counts, _part_folders(files, unit.prefix))
     model.licenses = _dedupe_licenses(model_licenses)
     _apply_manifest(model, man, man_obj, others, rels)
     if provenance:
@@ -531,6 +518,40 @@ def _assemble(
                     "aitrail lineage",
                 )
             )
+
+
+def _part_folders(files: list[Component], prefix: str) -> set[str]:
+    """Folders (inside the model's folder) its own index names as its parts: a diffusers pipeline's
+    (model_index.json) and a sentence-transformers model's modules (modules.json: 2_Dense/ holds weights of
+    the model itself)."""
+    out: set[str] = set()
+    for c in files:
+        local = c.path[len(prefix) + 1 :] if prefix and c.path and c.path.startswith(prefix + "/") else c.path
+        root = local.rsplit("/", 1)[0] + "/" if local and "/" in local else ""
+        for key in ("parts", "module_paths"):
+            named = c.properties.get(key)
+            if isinstance(named, (dict, list)):
+                out.update(f"{root}{n}".strip("/") for n in named if isinstance(n, str) and n)
+    return out
+
+
+def _parameter_count(counts: list[tuple[str, str, str, int]], parts: set[str]) -> int:
+    """The model's own weights are the shallowest ones, with the parts its index names (a pipeline's
+    unet/ vae/ text_encoder/, a sentence-transformers 2_Dense/) adding up; deeper folders hold other exports
+    of the same model (a hub repo's onnx/ and openvino/: eight ONNX files of the same 22.7 M parameters).
+    Each format at that level is a full copy, and so is a file's variant (model.fp16.safetensors beside
+    model.safetensors, as save_pretrained(variant=...) names it); the shards of one variant add up."""
+    by: dict[tuple[int, str], dict[tuple[str, str], dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    for folder, fmt, name, n in counts:
+        depth = 0 if folder in parts else folder.count("/") + 1 if folder else 0
+        base, variant = _variant(name)
+        by[(depth, fmt)][(folder, base)][variant] += n
+    top = min(d for d, _ in by)
+    return max(
+        sum(max(variants.values()) for variants in per_file.values()) for (d, _), per_file in by.items() if d == top
+    )
 
 
 _VARIANT = re.compile(r"^(?P<base>[^.]+)\.(?P<variant>[A-Za-z0-9_]+)(?P<shard>-\d{5}-of-\d{5})?\.[A-Za-z0-9]+$")

@@ -38,6 +38,8 @@ def catalog(f: FileRef) -> Found:
     if name == "modules.json" and isinstance(doc, list):
         mods = [text(m["type"], 100) for m in doc[:50] if isinstance(m, dict) and isinstance(m.get("type"), str)]
         out.properties["modules"] = mods
+        paths = [m.get("path") for m in doc[:50] if isinstance(m, dict)]
+        out.properties["module_paths"] = [text(p, 200) for p in paths if isinstance(p, str) and p]
         out.fact("library", "sentence-transformers", f.ev(key="type", value=mods))
         out.fact("task", "sentence-similarity", f.ev(key="type", value=mods))
     out.components.append(lib)

@@ -89,6 +89,11 @@ def sentence_transformer() -> None:
     word = models.Transformer(str(tmp))
     st = SentenceTransformer(modules=[word, models.Pooling(word.get_word_embedding_dimension()), models.Normalize()])
     st.save(str(fresh("st-model")))
+    # with a Dense projection: its weights are in 2_Dense/, a module (a part) of the same model
+    dense = models.Dense(word.get_word_embedding_dimension(), 4)
+    word2 = models.Transformer(str(tmp))
+    st = SentenceTransformer(modules=[word2, models.Pooling(word2.get_word_embedding_dimension()), dense])
+    st.save(str(fresh("st-dense")))
     shutil.rmtree(tmp)
 
 
@@ -166,9 +171,6 @@ def sd_pipeline() -> None:
 
 
 if __name__ == "__main__":
-    torch.manual_seed(0)
-    peft_lora()
-    ddpm_pipeline()
-    sentence_transformer()
-    timm_model()
-    sd_pipeline()
+    for make in (peft_lora, ddpm_pipeline, sentence_transformer, timm_model, sd_pipeline):
+        torch.manual_seed(0)  # each fixture from the same seed: regenerating one leaves the others' bytes
+        make()
