@@ -633,3 +633,22 @@ torch.save(ft, out + "/legacy_ft.pt", _use_new_zipfile_serialization=False)
     cut.write_bytes((tmp_path / "legacy.pt").read_bytes()[:-5000])
     res = compare(tmp_path / "legacy.pt", cut).to_dict()
     assert any("cut.pt" in p and "could not be located" in p for p in res["problems"])
+
+
+def test_renamed_tensors_are_compared_by_value(tmp_path: Path, base: dict) -> None:
+    """Another naming (an export convention, or renamed to hide the base): paired by shape in file order and
+    judged by the values — never 'unrelated' from the names alone."""
+    rng = np.random.default_rng(7)
+    mats = [k for k in matrices(base)][:8]
+    orig = {k: base[k] for k in mats}
+    renamed = {f"transformer.h.{i}.fc.weight": base[k] for i, k in enumerate(mats)}
+    tuned = {f"transformer.h.{i}.fc.weight": base[k] + 0.01 * rng.standard_normal(base[k].shape).astype(np.float32)
+             for i, k in enumerate(mats)}
+    other = {f"transformer.h.{i}.fc.weight": rng.standard_normal(base[k].shape).astype(np.float32)
+             for i, k in enumerate(mats)}
+    a = save(orig, tmp_path / "a" / "model.safetensors")
+    same = compare(a, save(renamed, tmp_path / "b" / "model.safetensors")).to_dict()
+    assert same["verdict"] == "derived" and same["structure"]["paired_by_shape"] == len(mats)
+    ft = compare(a, save(tuned, tmp_path / "c" / "model.safetensors")).to_dict()
+    assert ft["verdict"] == "derived"
+    assert compare(a, save(other, tmp_path / "d" / "model.safetensors")).to_dict()["verdict"] == "unrelated"

@@ -171,12 +171,20 @@ def _compare(wb: Weights, wd: Weights, seed: int, budget: float) -> Comparison:
                 f"DERIVED is an unmerged LoRA adapter whose A/B shapes fit {fit} of the base's modules (shapes only: "
                 "an adapter holds deltas, not the base's weights)"
             )
+            return res
         elif wb.tensors and wd.tensors:
-            res.verdict, res.confidence = "unrelated", 0.99
-            res.reasons.append("no tensor of one model matches a tensor of the other by name and shape")
+            # names say nothing (another export convention, or renamed to hide a base): pair by shape in
+            # file order and let the values decide; no shape in common is another architecture
+            pairs = _pair_by_shape(wb, wd)
+            if not pairs:
+                res.verdict, res.confidence = "unrelated", 0.99
+                res.reasons.append("no tensor of one model matches a tensor of the other by name or by shape")
+                return res
+            res.structure["paired_by_shape"] = len(pairs)
+            res.reasons.append(f"no tensor names match: {len(pairs)} tensors paired by shape in file order")
         else:
             res.reasons.append("a model has no readable tensors: nothing to compare")
-        return res
+            return res
     plan = _plan(pairs, total, budget, seed)
     for (tb, td, _layer), rows in plan:
         if rows is not None:
@@ -232,6 +240,23 @@ def match_names(wb: Weights, wd: Weights) -> tuple[list[tuple[TensorRef, TensorR
         "dtype_changed": sum(1 for tb, td in pairs if tb.dtype != td.dtype),
     }
     return pairs, structure
+
+
+def _pair_by_shape(wb: Weights, wd: Weights) -> list[tuple[TensorRef, TensorRef]]:
+    """The i-th tensor of each shape in one model with the i-th of that shape in the other (file order)."""
+    by_shape: dict[tuple[int, ...], list[TensorRef]] = {}
+    for t in wd.tensors.values():
+        by_shape.setdefault(tuple(t.shape), []).append(t)
+    seen: dict[tuple[int, ...], int] = {}
+    pairs = []
+    for t in wb.tensors.values():
+        shape = tuple(t.shape)
+        i = seen.get(shape, 0)
+        cands = by_shape.get(shape, [])
+        if i < len(cands) and math.prod(shape) > 1:
+            pairs.append((t, cands[i]))
+            seen[shape] = i + 1
+    return pairs
 
 
 _LORA = re.compile(r"^(?:base_model\.model\.)?(.*)\.lora_([AB])(?:\.[^.]+)?\.weight$")
