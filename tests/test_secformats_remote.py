@@ -389,3 +389,22 @@ def test_the_custom_component_diffusers_runs_is_reviewed(tmp_path):
     assert ran == {"my_pipeline", "my_unet"}, out.stderr[-3000:]  # it then fails on the missing weights
     reviewed = {p.stem for p in S.auto_map_files(model)}
     assert ran <= reviewed, (ran, reviewed, out.stderr[-2000:])
+
+
+def test_check_reviews_the_code_an_mlflow_model_runs(tmp_path):
+    """aitrail check (the inventory scan) builds its remote-code set from auto_map_files: MLflow code included."""
+    import shutil
+
+    import aitrail
+
+    src = Path(__file__).parent / "data" / "security" / "secreal" / "mlflow" / "custom_loader"
+    shutil.copytree(src, tmp_path / "m")
+    (tmp_path / "m" / "code" / "loader.py").write_text("import os\nos.system('id')\n")
+    import pickle
+
+    (tmp_path / "m" / "model.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}))  # data only: a model file for check
+    assert (tmp_path / "m" / "code" / "loader.py").resolve() in S.auto_map_files(tmp_path / "m")
+    inv = aitrail.scan(tmp_path / "m")
+    assert any(f.rule == "security.remote-code.risky-call" and f.path == "code/loader.py" for f in inv.findings)
+    msgs = [f.message for f in inv.findings if f.rule == "security.remote-code.present"]
+    assert msgs and all("trust_remote_code" not in m for m in msgs)  # the loader here is mlflow's

@@ -148,7 +148,7 @@ def remote_code(rep: FileReport, path: Path) -> None:
     rep.add(
         "medium",
         "remote-code.present",
-        f"runs as model code when loaded with trust_remote_code; imports {listed or 'nothing'}",
+        f"runs as model code when the model is loaded; imports {listed or 'nothing'}",
     )
     calls.sort(key=lambda c: c[1])
     for call, line in calls[:MAX_CALLS_LISTED]:
@@ -537,8 +537,9 @@ def config_findings(rep: FileReport, cfg: Path) -> None:
 
 def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
     """Python files transformers may import from this folder (real paths): the modules every config's
-    auto_map and custom_pipelines name, a model's custom_generate/generate.py, and every module their
-    relative imports reach (transformers' reading and Python's), as transformers' dynamic_module_utils does.
+    auto_map and custom_pipelines name, a model's custom_generate/generate.py, sentence-transformers and
+    diffusers custom modules, every module their relative imports reach (transformers' reading and
+    Python's, as its dynamic_module_utils does), and the code an MLflow model's loader runs (mlflow.py).
 
     ``files``: the files already walked under ``root`` (the walk decides which files are regular and
     which links may be followed); without it, ``root`` is walked the same way. Only files among them
@@ -590,6 +591,10 @@ def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]
             if real is not None and real in walked and real not in out:
                 out.add(real)
                 todo.append(real)
+    if any(f.name == "MLmodel" for f in files):  # MLflow models run their own loader and code paths
+        from .mlflow import mlflow_files
+
+        out |= mlflow_files(files)
     return out
 
 
