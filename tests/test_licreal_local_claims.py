@@ -68,3 +68,15 @@ def test_a_sibling_that_agrees_with_the_curated_facts_is_no_conflict(tmp_path):
     (same / "config.json").write_text('{"model_type": "llama"}')
     _rep, rules = _judge(aitrail.scan(tmp_path, hash_files=False))
     assert "license.conflict" not in rules and "license.laundering" in rules
+
+
+def test_a_cache_snapshot_whose_card_contradicts_the_curated_facts_is_a_conflict(tmp_path):
+    """A models--meta-llama--Llama-2-7b-hf folder is easy to write: its card saying MIT is kept beside the
+    curated facts, never instead of them."""
+    from test_lineage_verdicts import card, hf_cache
+
+    hf_cache(tmp_path, BASE, "a" * 40, {"README.md": card("mit"), "config.json": b"{}"})
+    hf_cache(tmp_path, "someone/ft", "b" * 40, {"README.md": card("mit", BASE), "config.json": b"{}"})
+    rep, rules = _judge(aitrail.scan(tmp_path, hash_files=False), "someone/ft")
+    assert rep["verdict"] == "allowed_with_obligations"
+    assert {"license.laundering", "license.conflict"} <= rules

@@ -73,5 +73,5 @@ class SiblingResolver:
             licences=lics,
             bases=tuple(bases),
             datasets=datasets,
-            local_claim=how != "scanned model",
+            local_claim=True,  # even a cache snapshot's card is a file on this disk: the curated facts are asked too
         )
