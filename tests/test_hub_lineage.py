@@ -193,3 +193,19 @@ def test_hub_index_reaches_the_verdict_of_every_row(tmp_path):
         out = tmp_path / f"run{len(flag)}"
         assert hub_main(["hub", "run", str(tmp_path / "t.jsonl"), "--out", str(out), "-q", *flag]) == 0
         assert json.loads(query.run(out, sql, "json")) == [{"id": "me/ft", "verdict_commercial": want}], flag
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_cycle_is_one_unit_for_licences_and_unresolved_bases(order):
+    """a <-> b (a cycle), b under Llama 2, c under a: every one is bound by Llama 2, whatever order the cycle's
+    members are met in; the same for a base nobody knows above the cycle."""
+    cyc = [("acme/a", "acme/b", "fine-tune"), ("acme/b", "acme/a", "fine-tune")]
+    edges = [*cyc[:: 1 if order else -1], ("acme/b", "meta-llama/Llama-2-7b-hf", "fine-tune"),
+             ("acme/c", "acme/a", "fine-tune")]
+    g = graph(edges)
+    inh = lineage.inherit(g, {"acme/a": "mit", "acme/b": "mit", "acme/c": "mit"})
+    assert sorted(x["model"] for x in inh["laundering"]) == ["acme/a", "acme/b", "acme/c"]
+    assert all(inh["nearest"][g.index[m]] is not None for m in ("acme/a", "acme/b", "acme/c"))
+    g2 = graph([*edges[:2], ("acme/b", "zzunknown/base-x", "fine-tune"), ("acme/c", "acme/a", "fine-tune")])
+    above = lineage.unresolved_above(g2, {"zzunknown/base-x"})
+    assert all(above[g2.index[m]] == g2.index["zzunknown/base-x"] for m in ("acme/a", "acme/b", "acme/c"))

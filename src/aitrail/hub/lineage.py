@@ -225,35 +225,44 @@ def inherit(g: Graph, licence: dict[str, str | None], curated: dict[str, Any] | 
     ``curated``: ``licenses.base_licence`` answers already asked (``resolve``)."""
     from ..analyze import licenses
 
-    comp, ncomp = components(g)
-    order = sorted(range(len(g.ids)), key=lambda v: comp[v])  # parents' components first
+    comp, _ = components(g)
     nearest: list[tuple[int, str, str] | None] = [None] * len(g.ids)  # (ancestor, licence id, binding terms)
     facts_of: dict[str | None, Any] = {}
     laundering: list[dict[str, Any]] = []
     drift: Counter[tuple[str, str]] = Counter()
-    for v in order:
-        mid = g.ids[v]
-        own = licence.get(mid)
-        if own is None and mid not in licence:
-            known = curated[mid] if curated and mid in curated else licenses.base_licence(mid)  # a base family
-            f = known[0] if known else None
-        else:
-            if own not in facts_of:
-                facts_of[own] = _facts(own)
-            f = facts_of[own]
-        for p, _, _ in g.parents[v]:
-            pl = licence.get(g.ids[p])
-            if pl and own:
-                drift[(pl, own)] += 1
-        up = next((nearest[p] for p, _, _ in g.parents[v] if nearest[p] is not None), None)
-        if f is None:
-            nearest[v] = up
-            continue
-        if up is not None and f.commercial == "yes" and f.id != up[1] and not any(t.flows_down for t in f.terms):
-            laundering.append({"model": mid, "declares": own or f.id, "base": g.ids[up[0]], "base_licence": up[1],
-                               "binds": up[2], "chain": _chain(g, v, up[0])})
-        b = binds(f)
-        nearest[v] = (v, f.id, "; ".join(b[:3])) if b else up
+    for members in _by_component(comp):  # parents' components first; a cycle is one unit
+        own_facts: dict[int, Any] = {}
+        for v in members:
+            mid = g.ids[v]
+            own = licence.get(mid)
+            if own is None and mid not in licence:
+                known = curated[mid] if curated and mid in curated else licenses.base_licence(mid)  # a base family
+                own_facts[v] = known[0] if known else None
+            else:
+                if own not in facts_of:
+                    facts_of[own] = _facts(own)
+                own_facts[v] = facts_of[own]
+            for p, _, _ in g.parents[v]:
+                pl = licence.get(g.ids[p])
+                if pl and own:
+                    drift[(pl, own)] += 1
+        c = comp[members[0]]
+        outside = next((nearest[p] for v in members for p, _, _ in g.parents[v] if comp[p] != c and nearest[p]
+                        is not None), None)
+        # every member of a cycle is an ancestor of every other: a binding licence of one binds them all
+        inside = [(v, f.id, "; ".join(b[:3])) for v in members if (f := own_facts[v]) is not None and (b := binds(f))]
+        for v in members:
+            f = own_facts[v]
+            up = next((x for x in inside if x[0] != v), None) or outside
+            if f is None:
+                nearest[v] = up
+                continue
+            if up is not None and f.commercial == "yes" and f.id != up[1] and not any(t.flows_down for t in f.terms):
+                mid = g.ids[v]
+                laundering.append({"model": mid, "declares": licence.get(mid) or f.id, "base": g.ids[up[0]],
+                                   "base_licence": up[1], "binds": up[2], "chain": _chain(g, v, up[0])})
+            b = binds(f)
+            nearest[v] = (v, f.id, "; ".join(b[:3])) if b else up
     return {"laundering": laundering, "drift": drift, "nearest": nearest}
 
 
@@ -329,12 +338,22 @@ def unresolved_above(g: Graph, unresolved: set[str]) -> list[int | None]:
     through a base nobody knows is not free of binding terms, only unknown."""
     comp, _ = components(g)
     out: list[int | None] = [None] * len(g.ids)
-    for v in sorted(range(len(g.ids)), key=lambda v: comp[v]):  # parents first
-        if g.ids[v] in unresolved:
-            out[v] = v
-        else:
-            out[v] = next((out[p] for p, _, _ in g.parents[v] if out[p] is not None), None)
+    for members in _by_component(comp):  # parents first; a cycle is one unit
+        c = comp[members[0]]
+        inside = next((v for v in members if g.ids[v] in unresolved), None)
+        outside = next((out[p] for v in members for p, _, _ in g.parents[v] if comp[p] != c and out[p] is not None),
+                       None)
+        for v in members:
+            out[v] = v if g.ids[v] in unresolved else inside if inside is not None else outside
     return out
+
+
+def _by_component(comp: list[int]) -> list[list[int]]:
+    """The models grouped by strongly connected component, parents' components first."""
+    groups: dict[int, list[int]] = {}
+    for v in sorted(range(len(comp)), key=lambda v: comp[v]):
+        groups.setdefault(comp[v], []).append(v)
+    return list(groups.values())
 
 
 # -- a run's lineage -----------------------------------------------------------------------------
