@@ -102,3 +102,26 @@ def test_numeric_and_plain_item_access_stays_quiet(tmp_path):
         "{{ tools[i * 2 + 1] }}{% set ns = namespace(x='') %}{{ m['tool_calls'][0]['function']['name'] }}{% endfor %}"
     )
     assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []
+
+
+@pytest.mark.parametrize(
+    "tmpl",
+    [
+        "{{ [''] | map(attribute=('_' * 2) ~ 'class' ~ ('_' * 2)) | list }}",
+        "{{ [''] | map('attr', '_' * 2 + 'class' + '_' * 2) | list }}",
+        "{{ [''] | selectattr('_' * 2 + 'class' + '_' * 2 + '.' + '_' * 2 + 'mro' + '_' * 2) | list }}",
+        "{{ [''] | sort(attribute='x.' ~ '_' * 2 ~ 'class' ~ '_' * 2) }}",
+        "{{ [''] | groupby(name) }}",
+    ],
+)
+def test_filters_that_read_attributes_by_name_are_judged(tmp_path, tmpl):
+    found = _judge(tmp_path, json.dumps({"chat_template": tmpl}))
+    assert any(r == "chat-template.injection" and s in ("critical", "high") for r, s, _ in found), found
+
+
+def test_filters_reading_ordinary_attributes_stay_quiet(tmp_path):
+    tmpl = (
+        "{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | join('\\n') }}"
+        "{{ tools | sort(attribute='function.name') | map('tojson') | join }}{{ messages | groupby('role') }}"
+    )
+    assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []

@@ -617,6 +617,22 @@ def _templates(value: Any) -> list[tuple[str, str]]:
     return out
 
 
+# Filters whose arguments name attributes to read (jinja2/filters.py, make_attrgetter): the position of that
+# argument when given positionally; `attribute=` is read for each, and map('attr', name) too.
+_ATTRIBUTE_ARGS = {"selectattr": 0, "rejectattr": 0, "groupby": 0, "sum": 0, "sort": 2, "unique": 1, "min": 1,
+                   "max": 1, "map": None}
+
+
+def _attribute_args(n: Any) -> list[Any]:
+    out = [kw.value for kw in n.kwargs if kw.key == "attribute"]
+    pos = _ATTRIBUTE_ARGS[n.name]
+    if pos is not None and len(n.args) > pos:
+        out.append(n.args[pos])
+    if n.name == "map" and len(n.args) >= 2 and getattr(n.args[0], "value", None) == "attr":
+        out.append(n.args[1])  # map('attr', name): the attr filter on each item
+    return out
+
+
 # Filters that make a string from their input: a key built with them can spell any name.
 _STRING_FILTERS = frozenset({"join", "format", "replace", "string", "lower", "upper", "trim", "reverse", "e",
                              "escape", "capitalize", "title", "center", "urlencode", "safe", "forceescape"})
@@ -747,6 +763,15 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
             name = const(n.args[0]) if n.args else None
             if name is None:
                 found.append(("high", "reads an attribute whose name is computed when rendered (|attr)"))
+        if isinstance(n, (nodes.Filter, nodes.Test)) and n.name in _ATTRIBUTE_ARGS:
+            # filters that look attributes up by a name they are given (Jinja's make_attrgetter: dotted paths)
+            for arg in _attribute_args(n):
+                got = const(arg)
+                if got is None:
+                    found.append(("high", f"reads an attribute whose name is computed when rendered (|{n.name})"))
+                else:
+                    bad = [p for p in got.split(".") if p.startswith("_")]
+                    name = bad[0] if bad else name
         if name is not None and name.startswith("_"):
             found.append(("critical" if name.startswith("__") else "high", f"reaches the attribute {text(name, 60)!r}"))
         if isinstance(n, (nodes.Getattr, nodes.Getitem)) and isinstance(n.node, nodes.Name) and n.node.name in _ROOTS:
