@@ -125,3 +125,24 @@ def test_filters_reading_ordinary_attributes_stay_quiet(tmp_path):
         "{{ tools | sort(attribute='function.name') | map('tojson') | join }}{{ messages | groupby('role') }}"
     )
     assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []
+
+
+@pytest.mark.parametrize(
+    "tmpl",
+    [
+        "{% set x %}{{ '_' * 2 }}class{{ '_' * 2 }}{% endset %}{{ ''[x] }}",
+        "{% for k in ['_' * 2 ~ 'class' ~ '_' * 2] %}{{ ''[k] }}{% endfor %}",
+    ],
+)
+def test_names_set_by_blocks_and_loops_over_built_strings_are_followed(tmp_path, tmpl):
+    found = _judge(tmp_path, json.dumps({"chat_template": tmpl}))
+    assert any(r == "chat-template.injection" and s in ("critical", "high") for r, s, _ in found), found
+
+
+def test_set_blocks_and_loops_of_plain_text_stay_quiet(tmp_path):
+    tmpl = (
+        "{% set sys %}You are a helpful assistant.{% endset %}{{ sys }}"
+        "{% for role in ['user', 'assistant'] %}{{ roles[role] }}{% endfor %}"
+        "{% for m in messages %}{{ m[k] }}{% endfor %}"
+    )
+    assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []

@@ -731,7 +731,19 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
             return n.name in _STRING_FILTERS or (n.node is not None and stringy(n.node, depth + 1))
         return False
 
+    def block_text(body: list[Any]) -> str | None:
+        """What a {% set x %}...{% endset %} block always renders, when made of text and constants."""
+        parts: list[str | None] = []
+        for node in body:
+            if not isinstance(node, nodes.Output):
+                return None
+            for x in node.nodes:
+                parts.append(x.data if isinstance(x, nodes.TemplateData) else const(x))
+        return None if None in parts else "".join(parts)  # type: ignore[arg-type]
+
     assigns = list(tree.find_all(nodes.Assign))
+    blocks = list(tree.find_all(nodes.AssignBlock))
+    loops = [f for f in tree.find_all(nodes.For) if isinstance(f.iter, (nodes.List, nodes.Tuple))]
     for _ in range(3):  # names set from other names: a few rounds reach what real templates nest
         for a in assigns:
             if isinstance(a.target, nodes.Name):
@@ -740,6 +752,18 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
                     known[a.target.name] = v
                 elif stringy(a.node):
                     built.add(a.target.name)
+        for b in blocks:  # {% set x %}{{ '_' * 2 }}class{{ '_' * 2 }}{% endset %}
+            if isinstance(b.target, nodes.Name):
+                v = block_text(b.body)
+                if v is not None:
+                    known[b.target.name] = v
+                else:
+                    built.add(b.target.name)
+        for f in loops:  # {% for k in ['_' * 2 ~ 'class' ~ '_' * 2] %}: k may be any of those strings
+            if isinstance(f.target, nodes.Name) and any(
+                stringy(x) or (const(x) or "").startswith("_") for x in f.iter.items
+            ):
+                built.add(f.target.name)
 
     found: list[tuple[str, str]] = []
     todo: list[Any] = [tree]
