@@ -175,3 +175,23 @@ def test_a_mof_yml_cannot_license_away_the_base(tmp_path):
     assert (w["status"], w["license"]) == ("not open", "LicenseRef-aitrail-llama-2")
     assert w["declared_at"].startswith("mof.yml release.components[0]; found: model.safetensors; licences: Apache-2.0")
     assert not a["summary"].startswith("Open weights")
+
+
+def test_the_base_models_side_of_the_index_is_graded_on_the_base(tmp_path):
+    """A fine-tune of Mistral 7B declaring its own open data: the Index's base-model data is Mistral's,
+    which the folder does not show. Before: base data "open" (mirroring the fine-tune's)."""
+    _folder(tmp_path, "---\nlicense: mit\nbase_model: mistralai/Mistral-7B-v0.1\n---\n# m\nA fine-tune.\n")
+    (tmp_path / "aitrail.yaml").write_text("datasets:\n" + OPEN, encoding="utf-8")
+    dims = _assess(tmp_path)["index"]["dimensions"]
+    assert dims["datasources_endmodel"]["class"] == "open"
+    base = dims["datasources_basemodel"]
+    assert base["class"] == "closed" and base["basis"].startswith("base model mistralai/Mistral-7B-v0.1: its training")
+    w = dims["weights_basemodel"]
+    assert (w["class"], w["basis"]) == ("open", "base model mistralai/Mistral-7B-v0.1: Apache-2.0")
+
+
+def test_a_base_whose_licence_is_not_known_is_closed_base_weights(tmp_path):
+    card = "---\nlicense: mit\nbase_model: some-lab/unpublished-base-7b\n---\n# m\nA fine-tune.\n"
+    w = _assess(_folder(tmp_path, card))["index"]["dimensions"]["weights_basemodel"]
+    want = "base model some-lab/unpublished-base-7b: NOASSERTION: licence not known"
+    assert (w["class"], w["basis"]) == ("closed", want)

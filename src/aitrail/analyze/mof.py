@@ -130,6 +130,9 @@ class Declaration:
     # What a scanned document states, by topic (component id -> topic -> stated): a card of template
     # placeholders is a file, not documentation. Empty for a MOF YAML (the MOT records presence only).
     detail: dict[int, dict[str, bool]] = field(default_factory=dict)
+    # A scanned model's bases (name -> the licence over its weights, as the licence verdicts read it;
+    # NOASSERTION when unresolved). Empty for a MOF YAML and for a model with no declared base.
+    bases: dict[str, str] = field(default_factory=dict)
 
     def absent(self, cid: int) -> str:
         """Why a component is not in the declaration, in words that claim no more than is known."""

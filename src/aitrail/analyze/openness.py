@@ -126,6 +126,15 @@ def _grade_dimension(d: mof.Declaration, dim: dict[str, Any], spec: dict[str, An
     """
     kb = mof.knowledge()
     rule = dim["grade"]
+    if d.bases and dim.get("base") == "data":
+        names = ", ".join(sorted(d.bases))
+        return "closed", f"base model {names}: its training data is not in the scanned files (only the folder's own)"
+    if d.bases and dim.get("base") == "weights":
+        lics = sorted(set(d.bases.values()))
+        shown = "; ".join(f"{n}: {lic}" for n, lic in sorted(d.bases.items()))
+        if UNKNOWN in lics:
+            return "closed", f"base model {shown}: licence not known"
+        return ("open" if all(kb.is_open(x) for x in lics) else "partial"), f"base model {shown}"
     if d.origin == "scan" and dim.get("scan_topic"):
         topic, card = dim["scan_topic"], d.detail.get(MODEL_CARD, {})
         if card.get(topic):
@@ -294,6 +303,7 @@ def memo_key(d: mof.Declaration) -> tuple[Any, ...]:
         tuple(d.not_released),
         d.origin,
         tuple(sorted((c, tuple(sorted(t.items()))) for c, t in d.detail.items())),
+        tuple(sorted(set(d.bases.values()))),
     )
 
 
@@ -345,11 +355,14 @@ def _governing(lics: list[tuple[str, str]]) -> str | None:
     return next((lic for lic, _ in lics if not kb.is_open(lic)), lics[0][0])
 
 
-def weights_licences(inv: Inventory, m: Component) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(own, bases): every licence that governs the weights, as the licence verdicts read them
-    (analyze.licenses.entries), each with its evidence. Own: the model's declared licences and any
-    licence text in it that could not be identified (the package's when the model declares none). Bases:
-    each ancestor's licence (a derivative contains its base), or UNKNOWN when it could not be resolved."""
+def weights_licences(
+    inv: Inventory, m: Component
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """(own, bases, base names with their licences): every licence that governs the weights, as the
+    licence verdicts read them (analyze.licenses.entries), each with its evidence. Own: the model's
+    declared licences and any licence text in it that could not be identified (the package's when the
+    model declares none). Bases: each ancestor's licence (a derivative contains its base), or UNKNOWN
+    when it could not be resolved."""
     es = lic_kb.entries(inv, m, "redistribute")
     own = [e for e in es if e.role == "model" and e.resolution.matched_by != "none declared"]
     if not own:
@@ -359,6 +372,7 @@ def weights_licences(inv: Inventory, m: Component) -> tuple[list[tuple[str, str]
         # a package's entry: "pkg ships model" and the file it was read from
         [(_graded_id(e.resolution), "; ".join(e.evidence[: 2 if e.role == "package" else 1])) for e in own],
         [(_graded_id(e.resolution), "; ".join(e.evidence[:2])) for e in bases],
+        [(e.component.name, _graded_id(e.resolution)) for e in bases],
     )
 
 
@@ -374,7 +388,7 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     comps: list[int] = []
     comp_lics: dict[int, str | None] = {}
     evidence: dict[int, str] = {}
-    own, bases = weights_licences(inv, m)
+    own, bases, base_names = weights_licences(inv, m)
     spdx_model = own[0][0] if own else None
     files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
     licence_files = [c for c in files if c.type == ComponentType.LICENSE and c.licenses]
@@ -431,6 +445,11 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         d.paths[mof.RESEARCH_PAPER] = f"arxiv:{paper.group(1)}"
     if card:
         d.detail[MODEL_CARD] = topics
+    for name, lic in base_names:  # every ancestor; one with several licences: the one that is not open
+        prev = d.bases.get(name)
+        if prev is not None:
+            lic = UNKNOWN if UNKNOWN in (prev, lic) else _governing([(prev, ""), (lic, "")]) or lic
+        d.bases[name] = lic
     if overlay is not None:  # the producer's declaration wins where it says something
         for cid in overlay.components:
             d.detail.pop(cid, None)  # the producer declares the component: graded as declared
