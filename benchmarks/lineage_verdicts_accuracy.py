@@ -49,6 +49,16 @@ TRUTH = [
     (r"^(microsoft|unsloth)/(phi-2|Phi-3|Phi-3\.5|phi-4|Phi-4)", ("allowed", None, "MIT")),
     (r"^(CohereForAI|CohereLabs)/c4ai-command", ("not_allowed", set(), "CC BY-NC 4.0 §1(i)")),
     (r"^(TinyLlama/TinyLlama|HuggingFaceTB/SmolLM|allenai/OLMo|EleutherAI/pythia)", ("allowed", None, "Apache-2.0")),
+    # session 6: bases of the gallery's derivatives outside the table above, from their publishers' cards
+    (r"^deepseek-ai/DeepSeek-R1-Distill-Llama-", LLAMA),  # "originally licensed under llama3.1 / llama3.3"
+    (r"^deepseek-ai/DeepSeek-R1-Distill-Qwen-|^deepseek-ai/DeepSeek-R1-0528-Qwen3",
+     ("allowed", None, "MIT (Qwen: Apache-2.0)")),
+    (r"^(mistralai|unsloth)/(Mistral-Small-3|Devstral-Small|Magistral-Small)", ("allowed", None, "Apache-2.0")),
+    (r"^(CohereForAI|CohereLabs)/aya-", ("not_allowed", set(), "CC BY-NC 4.0 §1(i)")),
+    (r"^nvidia/Nemotron-Research-", ("not_allowed", set(), "CC BY-NC 4.0 §1(i)")),
+    (r"^LGAI-EXAONE/EXAONE-(3\.0|3\.5|Deep)-", ("not_allowed", set(), "EXAONE AI Model License 1.1 - NC §3.1")),
+    (r"^(google|unsloth)/gemma-4-", ("allowed", None, "Apache-2.0 (Gemma 4 card)")),
+    (r"^black-forest-labs/FLUX\.1-([A-Za-z]+-)?dev", ("not_allowed", set(), "FLUX.1 [dev] Non-Commercial License §2")),
 ]
 # A derivative's own declared licence, commercial verdict from its clauses.
 CHILD = {"apache-2.0": "allowed", "mit": "allowed", "cc-by-4.0": "allowed", "cc0-1.0": "allowed",
