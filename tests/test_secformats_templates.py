@@ -132,6 +132,8 @@ def test_filters_reading_ordinary_attributes_stay_quiet(tmp_path):
     [
         "{% set x %}{{ '_' * 2 }}class{{ '_' * 2 }}{% endset %}{{ ''[x] }}",
         "{% for k in ['_' * 2 ~ 'class' ~ '_' * 2] %}{{ ''[k] }}{% endfor %}",
+        "{% macro m(a) %}{{ ''[a] }}{% endmacro %}{{ m('_' * 2 ~ 'class' ~ '_' * 2) }}",
+        "{% macro m(a='_' * 2 ~ 'class' ~ '_' * 2) %}{{ ''[a] }}{% endmacro %}{{ m() }}",
     ],
 )
 def test_names_set_by_blocks_and_loops_over_built_strings_are_followed(tmp_path, tmpl):
@@ -144,5 +146,6 @@ def test_set_blocks_and_loops_of_plain_text_stay_quiet(tmp_path):
         "{% set sys %}You are a helpful assistant.{% endset %}{{ sys }}"
         "{% for role in ['user', 'assistant'] %}{{ roles[role] }}{% endfor %}"
         "{% for m in messages %}{{ m[k] }}{% endfor %}"
+        "{% macro render(msg, key='content') %}{{ msg[key] }}{% endmacro %}{{ render(messages[0], 'role') }}"
     )
     assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []

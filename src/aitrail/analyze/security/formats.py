@@ -744,6 +744,8 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
     assigns = list(tree.find_all(nodes.Assign))
     blocks = list(tree.find_all(nodes.AssignBlock))
     loops = [f for f in tree.find_all(nodes.For) if isinstance(f.iter, (nodes.List, nodes.Tuple))]
+    macros = {m.name: [a.name for a in m.args] for m in tree.find_all(nodes.Macro)}
+    calls = [c for c in tree.find_all(nodes.Call) if isinstance(c.node, nodes.Name) and c.node.name in macros]
     for _ in range(3):  # names set from other names: a few rounds reach what real templates nest
         for a in assigns:
             if isinstance(a.target, nodes.Name):
@@ -764,6 +766,16 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
                 stringy(x) or (const(x) or "").startswith("_") for x in f.iter.items
             ):
                 built.add(f.target.name)
+        for c in calls:  # m('_' * 2 ~ 'class'): the macro's parameter is a string built when rendered
+            params = macros[c.node.name]
+            given = list(zip(params, c.args)) + [(kw.key, kw.value) for kw in c.kwargs]
+            for param, arg in given:
+                if stringy(arg) or (const(arg) or "").startswith("_"):
+                    built.add(param)
+        for m in tree.find_all(nodes.Macro):  # defaults: {% macro m(a='_' * 2 ~ 'class') %}
+            for param, default in zip(reversed(m.args), reversed(m.defaults)):
+                if stringy(default) or (const(default) or "").startswith("_"):
+                    built.add(param.name)
 
     found: list[tuple[str, str]] = []
     todo: list[Any] = [tree]
