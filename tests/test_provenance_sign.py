@@ -675,3 +675,29 @@ def test_model_signing_blake_digests_verify(model, keys, capsys, tmp_path, algor
     (model / "vocab.txt").write_text("changed")
     code, doc = verify_json(capsys, model, sig, "--key", keys["p256"][1])
     assert code == 1 and doc["changed"] == ["vocab.txt"] and "blake" in doc["problems"][0]
+
+
+def test_model_signing_shards_omit_empty_files_and_aitrail_agrees(model, keys, capsys, tmp_path):
+    """Spec §6.3.2 step 1: a shards manifest leaves out zero-byte files; such a file is not 'added'."""
+    import model_signing.hashing
+    import model_signing.signing
+
+    (model / "__init__.py").write_bytes(b"")
+    sig = tmp_path / "model.sig"
+    hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=1 << 22)
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(keys["p256"][0])).set_hashing_config(
+        hashing
+    ).sign(model, sig)
+    assert verify_json(capsys, model, sig, "--key", keys["p256"][1])[0] == 0
+    (model / "added.py").write_text("x = 1\n")  # a file with bytes is still named
+    code, doc = verify_json(capsys, model, sig, "--key", keys["p256"][1])
+    assert code == 1 and doc["added"] == ["added.py"]
+
+
+def test_signing_again_without_attestations_leaves_a_signature_that_verifies(signed, keys, capsys):
+    """The attestations of the first signing describe the signature being replaced: not signed, removed."""
+    assert (signed / "model.sig.bom.intoto.json").exists()
+    code, _, err = run(capsys, "sign", signed, "--key", keys["p256"][0], "--no-attestations")
+    assert code == 0 and "removed" in err
+    assert not (signed / "model.sig.bom.intoto.json").exists() and not (signed / "model.sig.check.intoto.json").exists()
+    assert verify_json(capsys, signed, signed / "model.sig", "--key", keys["p256"][1])[0] == 0

@@ -105,6 +105,9 @@ def _sign(args: argparse.Namespace) -> int:
     texts = signed.texts()
     for path, text in texts:
         output.write(path, text, mkdirs=args.mkdirs)
+    for stale in signed.stale:
+        os.unlink(stale)
+        signed.notes.append(f"removed {output._shown(str(stale))}: it attested the signature this one replaces")
     if not args.quiet:
         m = signed.manifest
         output.err(

@@ -32,6 +32,7 @@ class Signed:
     hashed_by_scan: int = 0
     hashed_here: int = 0
     notes: list[str] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)  # attestations of the signature this one replaces
 
     def texts(self) -> list[tuple[Path, str]]:
         """Every file to write, signature last (its attestations are never newer than it)."""
@@ -71,7 +72,8 @@ def sign(
             raise files.ModelError(p, "an ignore path must be a relative path inside the model, '/'-separated")
     ignores = list(oms.DEFAULT_IGNORES) + [p for p in ignore_paths if p not in oms.DEFAULT_IGNORES]
     if root.is_dir():  # our own outputs are never signed (spec §6.2); recorded so any verifier skips them too
-        for out in (sig, bom_at, check_at) if attest else (sig,):
+        # (the attestation paths too without attestations: an earlier signing's files may be there)
+        for out in (sig, bom_at, check_at):
             rel = files.relative_inside(root, out)
             if rel and rel not in ignores:
                 ignores.append(rel)
@@ -105,6 +107,8 @@ def sign(
     bundle = oms.bundle(stmt, key)
     parsed = oms.manifest(oms.loads(json.dumps(bundle).encode()))  # what we write reads back as OMS
     signed = Signed(sig, bundle, parsed, hashed_by_scan=len(digests) - len(rest), hashed_here=len(rest), notes=notes)
+    if not attest:  # attestations beside the signature describe the one being replaced: removed when it is written
+        signed.stale = [p for p in (bom_at, check_at) if os.path.lexists(p)]
     if attest and result is not None:
         subject = stmt["subject"]
         from ..export import cyclonedx

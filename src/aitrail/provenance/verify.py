@@ -189,6 +189,8 @@ def _compare(v: Verdict, root: Path, sig: Path, man: oms.Manifest, ignore_unsign
         if grown not in v.changed and grown in man.files():
             v.changed.append(grown)
     v.added = sorted(present - man.files())
+    if man.method == "shards":  # spec §6.3.2 step 1: files with zero bytes are omitted from a shards manifest
+        v.added = [n for n in v.added if not _empty(listed[n])]
     v.matched = v.signed_files - len(v.changed) - len(v.missing)
     v.problems += [f"{n}: changed since signing (its {man.hash_type} differs from the signed one)" for n in v.changed]
     v.problems += [f"{n}: signed but missing" for n in v.missing]
@@ -259,3 +261,11 @@ def _same_digests(predicate: Any, ptype: str, man: oms.Manifest) -> int:
                 raise oms.VerificationFailed(f"it gives {path} another SHA-256 than the signature")
             n += 1
     return n
+
+
+def _empty(p: Path) -> bool:
+    """A file of zero bytes (one that cannot be stat'ed is not known to be empty)."""
+    try:
+        return os.stat(p).st_size == 0
+    except OSError:
+        return False
