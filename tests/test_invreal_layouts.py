@@ -379,3 +379,44 @@ def test_sentence_transformers_dense_module_is_part_of_the_count(tmp_path):
     counts = {c.path: c.properties["parameter_count"] for c in inv.components if c.type.value == "weights"}
     assert set(counts) == {"model.safetensors", "2_Dense/model.safetensors"}
     assert inv.models()[0].properties["parameter_count"] == sum(counts.values())
+
+
+@pytest.mark.parametrize(
+    "arch, task",
+    [
+        (["Wav2Vec2ForSequenceClassification"], "audio-classification"),  # the suffix says text-classification
+        (["TapasForQuestionAnswering"], "table-question-answering"),
+        (["GPT2LMHeadModel"], "text-generation"),  # no For... suffix at all
+        (["BertForSequenceClassification"], "text-classification"),
+        (["BartForConditionalGeneration"], None),  # summarisation, translation, ...: the fine-tune decides
+        (["BertForMaskedLM", "BertForSequenceClassification"], None),
+    ],
+)
+def test_task_of_a_transformers_class(arch, task):
+    from aitrail.catalog.hf_config import _class_task
+
+    assert _class_task(arch) == task
+
+
+def test_task_from_class_agrees_with_the_hub_differential():
+    # the hub gave each 2022 transformers model without a card pipeline_tag its task from the config's class:
+    # aitrail's reading must agree (the hub's retired 'conversational' tag aside: today's is text-generation)
+    import re
+
+    import pyarrow.parquet as pq
+    from conftest import SHARED
+
+    from aitrail.catalog.hf_config import _class_task
+
+    parquet = SHARED / "data" / "hub-metadata" / "hf-hub-2022-snapshot" / "models.parquet"
+    cols = ["card", "config_architectures", "pipeline_tag", "library_name"]
+    agree = wrong = 0
+    for r in pq.read_table(parquet, columns=cols).to_pylist():
+        if not r["config_architectures"] or r["pipeline_tag"] in (None, "conversational"):
+            continue
+        if r["library_name"] not in (None, "transformers") or re.search(r"(?m)^pipeline_tag:", r["card"] or ""):
+            continue
+        got = _class_task(list(r["config_architectures"]))
+        if got is not None:
+            agree, wrong = agree + (got == r["pipeline_tag"]), wrong + (got != r["pipeline_tag"])
+    assert agree > 12_000 and wrong / (agree + wrong) < 0.002

@@ -179,6 +179,19 @@ TASK_BY_SUFFIX = {
 TASK_SOURCE = "transformers: the AutoModelFor... class each pipeline task loads"
 
 
+def _suffix_task(name: str) -> str | None:
+    return next((t for suffix, t in TASK_BY_SUFFIX.items() if name.endswith(suffix)), None)
+
+
+def class_tasks() -> dict[str, str]:
+    """Classes whose task the suffix does not tell (Wav2Vec2ForSequenceClassification: audio-classification,
+    TapasForQuestionAnswering: table-question-answering, GPT2LMHeadModel: text-generation), generated from
+    transformers' own pipeline mappings (tests/data/invreal/gen_transformers_tasks.py)."""
+    from .transformers_tasks import TASKS
+
+    return TASKS
+
+
 def _class_task(arch: Any) -> str | None:
     """The one task every listed class is for, or None."""
     if not isinstance(arch, list) or not arch or len(arch) > 10:
@@ -187,7 +200,7 @@ def _class_task(arch: Any) -> str | None:
     for a in arch:
         if not isinstance(a, str):
             return None
-        tasks.add(next((t for suffix, t in TASK_BY_SUFFIX.items() if a.endswith(suffix)), None))
+        tasks.add(class_tasks().get(a) or _suffix_task(a))
     return tasks.pop() if len(tasks) == 1 else None
 
 
