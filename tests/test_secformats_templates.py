@@ -134,6 +134,8 @@ def test_filters_reading_ordinary_attributes_stay_quiet(tmp_path):
         "{% for k in ['_' * 2 ~ 'class' ~ '_' * 2] %}{{ ''[k] }}{% endfor %}",
         "{% macro m(a) %}{{ ''[a] }}{% endmacro %}{{ m('_' * 2 ~ 'class' ~ '_' * 2) }}",
         "{% macro m(a='_' * 2 ~ 'class' ~ '_' * 2) %}{{ ''[a] }}{% endmacro %}{{ m() }}",
+        "{% set y = ['_' * 2 ~ 'class' ~ '_' * 2] %}{{ ''[y[0]] }}{{ ''[y.pop()] }}",
+        "{% set u = (() | select | string)[24] %}{{ ''|attr(u ~ u ~ 'class' ~ u ~ u) }}",
     ],
 )
 def test_names_set_by_blocks_and_loops_over_built_strings_are_followed(tmp_path, tmpl):

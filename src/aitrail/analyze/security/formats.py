@@ -729,6 +729,14 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
             return stringy(n.expr1, depth + 1) or (n.expr2 is not None and stringy(n.expr2, depth + 1))
         if isinstance(n, nodes.Filter):
             return n.name in _STRING_FILTERS or (n.node is not None and stringy(n.node, depth + 1))
+        if isinstance(n, (nodes.List, nodes.Tuple)):  # ['_' * 2 ~ 'class']: its items are built strings
+            return any(stringy(x, depth + 1) for x in n.items)
+        if isinstance(n, nodes.Dict):
+            return any(stringy(p.key, depth + 1) or stringy(p.value, depth + 1) for p in n.items)
+        if isinstance(n, (nodes.Getitem, nodes.Getattr)):  # y[0], y.pop of a built list
+            return stringy(n.node, depth + 1)
+        if isinstance(n, nodes.Call):  # y.pop(), ns.x.join(...)
+            return stringy(n.node, depth + 1)
         return False
 
     def block_text(body: list[Any]) -> str | None:
