@@ -219,3 +219,12 @@ def test_translated_card_beside_the_readme_is_not_a_second_card(tmp_path):
     (folder / "README_zh.md").write_text("---\nlicense: other\n---\n# 模型\n")
     [m] = aitrail.scan(folder, hash_files=False).models()
     assert [(lic.value, lic.evidence.path) for lic in m.licenses] == [("apache-2.0", "README.md")]
+
+
+def test_relation_from_file_names_for_hub_tables():
+    from aitrail.catalog.model_card import relation_from_files
+    from aitrail.model import Derivation
+
+    assert relation_from_files(["README.md", "adapter_config.json", "adapter_model.safetensors"]) == "adapter"
+    assert relation_from_files(["README.md", "q4/model-Q4_K_M.gguf"]) == Derivation.QUANTIZATION
+    assert relation_from_files(["README.md", "config.json", "model.safetensors"]) is None

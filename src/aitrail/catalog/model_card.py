@@ -454,6 +454,19 @@ def body_lineage(f: FileRef, body: str, body_line: int, out: Found) -> None:
         out.relationships.append(edge)
 
 
+def relation_from_files(names: list[str]) -> Derivation | None:
+    """The kind the hub gives a card's single base when the card has no ``base_model_relation``, read from
+    the repository's file names: an adapter_config.json makes it an adapter, a GGUF file a quantization
+    (otherwise the card's default, a fine-tune, stands). The folder scan applies the same rule
+    (scanner._settle_kinds); a hub table of repos and their siblings can call this."""
+    base = [n.rsplit("/", 1)[-1].lower() for n in names]
+    if "adapter_config.json" in base:
+        return Derivation.ADAPTER
+    if any(n.endswith(".gguf") for n in base):
+        return Derivation.QUANTIZATION
+    return None
+
+
 def _unreadable(f: FileRef, out: Found, key: str, value: Any) -> None:
     out.finding(
         Severity.MEDIUM,
