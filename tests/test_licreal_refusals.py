@@ -68,3 +68,14 @@ def test_a_research_licence_by_its_own_title_refuses_commercial_use(tag):
 @pytest.mark.parametrize("name", ["grok2-community", "nous-research", "research-and-development-kit-eula"])
 def test_research_elsewhere_in_a_name_is_no_refusal(name):
     assert L.licence_verdict(L.resolve(name), "commercial")[0] == "unknown"
+
+
+def test_identity_only_spdx_entries_named_non_commercial_refuse_commercial_use():
+    """The SPDX list's other CC NC versions (2.5, 1.0, the ports) are identity-only entries: unknown before."""
+    kb = L.knowledge()
+    nc = [f for f in kb.licenses.values() if not f.verified and f.id.startswith("CC-BY-NC")]
+    assert len(nc) >= 10
+    for f in nc:
+        assert L.licence_verdict(L.resolve(f.id), "commercial")[0] == "not_allowed", f.id
+    # and nothing named so by accident: NCSA (Illinois) is a permissive licence
+    assert L.licence_verdict(L.resolve("NCSA"), "commercial")[0] == "allowed"
