@@ -88,3 +88,15 @@ def test_a_weights_link_leaving_the_folder_fails_closed(tmp_path, capsys):
     got = {f["path"]: f["severity"] for f in doc["inventory"]["findings"] if f["rule"] == "scan.symlink-outside"}
     assert got == {"pytorch_model.bin": "high", "NOTES": "medium"}
     assert code == 1
+
+
+def test_a_repo_folder_given_as_the_target_is_its_snapshots_only(tmp_path):
+    """models--org--name itself: its blobs are the snapshots' bytes, not files beside them (one model, not two)."""
+    import aitrail
+
+    root = tmp_path / "cache"
+    hf_cache(root, "org/name", "c" * 40, {"config.json": b'{"model_type": "bert"}', "model.safetensors":
+                                          _weights(tmp_path)})
+    (tmp_path / "w.safetensors").unlink()
+    inv = aitrail.scan(root / "models--org--name")
+    assert [m.name for m in inv.models()] == ["org/name"]

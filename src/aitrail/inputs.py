@@ -94,11 +94,13 @@ def resolve(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
     if target.parent.name == "snapshots" and target.parent.parent.name.startswith("models--"):
         return [_snapshot(target.parent.parent, target, "", follow_symlinks)]
     repos = []
+    beside = False  # whether other files may lie beside the repos (a folder holding a cache, not a repo)
     if target.name.startswith("models--"):
         repos = [target]
     elif target.name == "snapshots" and target.parent.name.startswith("models--"):
         repos = [target.parent]  # its snapshots link into ../../blobs: the repo folder is the boundary
     else:
+        beside = True
         for cand in (target, target / "hub"):
             try:
                 with os.scandir(cand) as it:  # names first: a folder of 100,000 files makes no Path objects
@@ -116,6 +118,8 @@ def resolve(target: Path, *, follow_symlinks: bool = False) -> list[Unit]:
                 if snap.is_dir():
                     prefix = escape(snap.relative_to(target).as_posix()) if snap != target else ""
                     units.append(_snapshot(repo, snap, prefix, follow_symlinks))
+        if units and not beside:
+            return units
         if units:
             # what lies beside the repos (other folders, loose files) is scanned like any folder
             rest = [u for u in split_models(target, follow_symlinks=follow_symlinks, exclude=frozenset(repos))
