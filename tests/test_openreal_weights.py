@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import builders
+import pytest
 
 import aitrail
 from aitrail.analyze import openness
@@ -195,3 +196,15 @@ def test_a_base_whose_licence_is_not_known_is_closed_base_weights(tmp_path):
     w = _assess(_folder(tmp_path, card))["index"]["dimensions"]["weights_basemodel"]
     want = "base model some-lab/unpublished-base-7b: NOASSERTION: licence not known"
     assert (w["class"], w["basis"]) == ("closed", want)
+
+
+@pytest.mark.parametrize(
+    ("expression", "status", "licence"),
+    [("Apache-2.0 OR CC-BY-NC-4.0", "open", "Apache-2.0"), ("Apache-2.0 AND CC-BY-NC-4.0", "not open", "CC-BY-NC-4.0")],
+)
+def test_an_spdx_expression_is_graded_as_the_licence_verdicts_read_it(tmp_path, expression, status, licence):
+    """Before: the whole expression was looked up as one id, so an OR with an open choice was not open."""
+    a = _assess(_folder(tmp_path, f"---\nlicense: {expression}\n---\n# m\nA model.\n"))
+    w = _comp(a, "Model parameters (Final)")
+    assert (w["status"], w["license"]) == (status, licence)
+    assert f"licences: {licence} ({expression}: README.md [license])" in w["declared_at"]

@@ -368,10 +368,13 @@ def weights_licences(
     if not own:
         own = [e for e in es if e.role == "package"]
     bases = [e for e in es if e.role == "base-model"]
+    def why(e: lic_kb.Entry, n: int) -> str:  # an expression is named whole: which part was graded shows
+        return (f"{e.resolution.id}: " if e.resolution.parts else "") + "; ".join(e.evidence[:n])
+
     return (
         # a package's entry: "pkg ships model" and the file it was read from
-        [(_graded_id(e.resolution), "; ".join(e.evidence[: 2 if e.role == "package" else 1])) for e in own],
-        [(_graded_id(e.resolution), "; ".join(e.evidence[:2])) for e in bases],
+        [(_graded_id(e.resolution), why(e, 2 if e.role == "package" else 1)) for e in own],
+        [(_graded_id(e.resolution), why(e, 2)) for e in bases],
         [(e.component.name, _graded_id(e.resolution)) for e in bases],
     )
 
