@@ -420,3 +420,26 @@ def test_task_from_class_agrees_with_the_hub_differential():
         if got is not None:
             agree, wrong = agree + (got == r["pipeline_tag"]), wrong + (got != r["pipeline_tag"])
     assert agree > 12_000 and wrong / (agree + wrong) < 0.002
+
+
+def test_diffusers_lora_weights_without_adapter_config_are_an_adapter(tmp_path):
+    # a diffusers/kohya LoRA repo: pytorch_lora_weights.safetensors and a card naming the base, no relation
+    # and no adapter_config.json: the base edge was a fine-tune; the tensors say LoRA
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    prefix = "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_linear_layer"
+    down, up = np.zeros((4, 8), np.float32), np.zeros((8, 4), np.float32)
+    lora = tmp_path / "pytorch_lora_weights.safetensors"
+    save_file({f"{prefix}.down.weight": down, f"{prefix}.up.weight": up}, str(lora))
+    card = "---\nbase_model: stabilityai/stable-diffusion-xl-base-1.0\nlibrary_name: diffusers\ntags: [lora]\n---\n"
+    (tmp_path / "README.md").write_text(card)
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    assert _bases(inv) == {"model:stabilityai/stable-diffusion-xl-base-1.0": Derivation.ADAPTER}
+    w = next(c for c in inv.components if c.path == "pytorch_lora_weights.safetensors")
+    assert w.properties["adapter"] == "lora"
+    # full weights are no adapter
+    builders.safetensors_file(tmp_path / "pytorch_lora_weights.safetensors")
+    assert _bases(aitrail.scan(tmp_path, hash_files=False)) == {
+        "model:stabilityai/stable-diffusion-xl-base-1.0": Derivation.FINE_TUNE
+    }

@@ -8,6 +8,7 @@ want to report *every* defect (offsets out of range, overlaps) with its location
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections import Counter
 from pathlib import Path
@@ -193,7 +194,19 @@ def catalog(f: FileRef) -> Found:
             out.properties["metadata"]["…"] = f"{len(meta) - MAX_METADATA_KEYS} more entries not listed"
     out.fact("parameter_count", params, f.ev(key="header"))
     out.fact("dtype", "/".join(sorted(dtypes)), f.ev(key="header"))
+    lora = sum(1 for name in header if _LORA.search(name))
+    if lora and lora * 2 >= len(header):
+        # LoRA weights (peft's lora_A/lora_B, diffusers' lora_linear_layer, kohya's lora_down/lora_up and
+        # .alpha): an adapter over a base model, whatever the folder's other files say
+        out.properties["adapter"] = "lora"
+        said = f"{lora} of {len(header)} tensors named as LoRA weights"
+        out.fact("adapter", "LoRA", f.ev(key="header", value=said))
     return out
+
+
+_LORA = re.compile(
+    r"(?:^|[._])lora(?:[._](?:A|B|down|up)|_(?:A|B|down|up|magnitude_vector|linear_layer))(?:[._]|$)|^lora_.*\.alpha$"
+)
 
 
 def _problem(
