@@ -208,3 +208,18 @@ def test_an_spdx_expression_is_graded_as_the_licence_verdicts_read_it(tmp_path, 
     w = _comp(a, "Model parameters (Final)")
     assert (w["status"], w["license"]) == (status, licence)
     assert f"licences: {licence} ({expression}: README.md [license])" in w["declared_at"]
+
+
+def test_code_in_a_folder_with_two_licences_is_under_both(tmp_path):
+    """The hub template card declares apache-2.0 and cc-by-nc-4.0 without saying which covers what: the
+    training script found beside it is not shown to be under an OSI licence. Before: Apache-2.0 (the first)."""
+    folder = _folder(tmp_path, (CARDS / "hub_template_card.md").read_text("utf-8"))
+    (folder / "train.py").write_text(
+        "import torch\nfrom transformers import Trainer\n\ntrainer = Trainer(model=None)\ntrainer.train()\n",
+        encoding="utf-8",
+    )
+    a = _assess(folder)
+    code = _comp(a, "Training code")
+    assert (code["status"], code["license"]) == ("not open", "CC-BY-NC-4.0")
+    assert code["declared_at"].startswith("found: train.py; licences: Apache-2.0 (README.md")
+    assert _item(a, "Training, validation and testing")["status"] == "licence"

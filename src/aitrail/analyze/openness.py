@@ -394,8 +394,10 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     own, bases, base_names = weights_licences(inv, m)
     spdx_model = own[0][0] if own else None
     files = [c for c in inv.related(m.id, RelationshipKind.CONTAINS) if c.path]
-    licence_files = [c for c in files if c.type == ComponentType.LICENSE and c.licenses]
-    code_lic = next((x.licenses[0].spdx or x.licenses[0].value for x in licence_files), None) or spdx_model
+    # code in the folder is under the folder's licences (its LICENSE texts are among them): when several are
+    # declared, which covers the code is not said, so all apply (not its bases': code is not derived from them)
+    code_lic = _governing(own)
+    code_named = "; ".join(f"{lic} ({why})" for lic, why in own) or "no licence declared"
 
     def add(name: str, lic: str | None, where: str) -> None:
         c = kb.by_name(name)
@@ -424,11 +426,11 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
         add("Model card", spdx_model, f"found: {card.path}")
     arch = [c for c in files if c.type == ComponentType.CODE and "model-definition" in c.properties.get("roles", [])]
     if arch:
-        add("Model architecture", code_lic, f"found: {arch[0].path}")
+        add("Model architecture", code_lic, f"found: {arch[0].path}; licences: {code_named}")
     for role, name in (("training", "Training code"), ("inference", "Inference code")):
         hit = [c for c in files if c.type == ComponentType.CODE and role in c.properties.get("roles", [])]
         if hit:
-            add(name, code_lic, f"found: {hit[0].path}")
+            add(name, code_lic, f"found: {hit[0].path}; licences: {code_named}")
     if completeness.stated(m.properties.get("training_code")):  # a location: its licence is not in the files
         add("Training code", UNKNOWN, f"declared: training_code {m.properties['training_code']} (licence not known)")
     if completeness.stated(m.properties.get("evaluation_results")):
