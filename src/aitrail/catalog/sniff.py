@@ -38,12 +38,21 @@ def read_head(path: Path) -> bytes:
         return f.read(HEAD_BYTES)
 
 
+# Names that say text: a protocol-0 reading of text ("cat\ndog" is GLOBAL at.dog) is not a pickle there.
+TEXT_SUFFIXES = frozenset(
+    ".txt .md .markdown .rst .json .jsonl .ndjson .yaml .yml .csv .tsv .xml .html .htm .py .pyi .cfg .ini .toml "
+    ".log .sql .sh .js .ts .css .jinja .j2 .tex .srt .vtt .ipynb".split()
+)
+
+
 def sniff(path: Path, head: bytes) -> str | None:
     """Return a format name, or None when the content says nothing we know."""
     if len(head) >= 9 and head[8:9] == b"{":
         (n,) = struct.unpack_from("<Q", head, 0)
         if 2 <= n:
-            return "safetensors"
+            # safetensors holds no code, but pickle.load and torch.load read any file from byte 0: when that
+            # reading imports something, the file is a pickle (a real header's zero high bytes end it at once)
+            return "pickle" if _PICKLE_OPS[head[:1]] and _imports(path) else "safetensors"
     if head.startswith(b"GGUF"):
         return "gguf"
     if head.startswith(b"\x93NUMPY"):
@@ -67,11 +76,25 @@ def sniff(path: Path, head: bytes) -> str | None:
         return "pickle"
     if _looks_like_onnx(head):
         return "onnx"
-    if path.suffix.lower() in PICKLE_SUFFIXES and _PICKLE_OPS[head[:1]] and _imports(path):
-        return "pickle"  # starts with another opcode (BINFLOAT, BININT...) but imports: loading runs it
     if _compressed_tar(head, path):
         return "tar"  # x.tar.gz: tarfile and pandas.read_pickle open it whole
+    if _PICKLE_OPS[head[:1]] and path.suffix.lower() not in TEXT_SUFFIXES and _imports(path):
+        # Content decides, not the name: numpy.load falls back to pickle for a .npy without its magic,
+        # pandas.read_pickle and torch.load read any name; a stream that imports before it fails runs that
+        return "pickle"
     return None
+
+
+def starts_like_pickle(path: Path) -> bool:
+    """Whether reading the file as a pickle from byte 0 imports something before it fails or stops (memoised
+    per file version): what pickle.load / pandas.read_pickle would run, whatever the file's magic says."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.read(1)
+    except OSError:
+        return False
+    return bool(_PICKLE_OPS[first]) and _imports(path)
+
 
 
 def _compressed_tar(head: bytes, path: Path) -> bool:

@@ -197,6 +197,8 @@ def scan_zip(
 ) -> None:
     """Every member of a zip judged by its bytes, whatever its name; zips inside it (wheels in wheels,
     a .pt inside a .zip) opened in turn. ``source`` is an inner zip's bytes, ``path`` its shown name."""
+    if source is None:
+        byte0_pickle(report, path, unknown)
     try:
         z = zipfile.ZipFile(path if source is None else source)
     except Exception as e:  # noqa: BLE001 - zipfile raises many kinds on hostile headers; each is a finding
@@ -364,12 +366,34 @@ def _zip_tar(
         _tar_stream(report, src, where, unknown, depth + 1)
 
 
+def byte0_pickle(report: FileReport, path: Path, unknown: str) -> None:
+    """The reading of a loader that unpickles the file whatever its magic (pickle.load, pandas.read_pickle,
+    torch.load's legacy path read from byte 0): a tar whose first member *name* is a pickle, or a zip whose
+    first entry's header is one. When that reading imports something it is walked and judged, and the file
+    is a polyglot (high): both readings count, the archive's members are judged as well."""
+    from ...catalog.sniff import starts_like_pickle
+
+    if not starts_like_pickle(path):
+        return
+    report.add(
+        "high",
+        "format.polyglot",
+        "the file also reads as a pickle from its first byte, and that reading imports code: pickle.load, "
+        "pandas.read_pickle or torch.load run it; that reading is judged too",
+        path.name,
+    )
+    with open(path, "rb") as fh:
+        walk_all(report, fh, path.name, ("numpy", "torch"), unknown, min_pickles=0)
+
+
 def scan_tar(report: FileReport, path: Path, unknown: str, head: bytes) -> None:
     """Every file member judged by its bytes, as the same file on disk would be (a zip such as a .nemo's
     torch checkpoint, a .npy, a compressed or nested tar, a pickle). A compressed tar (told by ``head``,
     the file's first bytes) is read as a stream through the bounded decompressor (tarfile's own would
     inflate a bomb without limit)."""
-    codec = pickles.compressed_tar(head, lambda: open(path, "rb"))
+    codec = pickles.compressed_tar(head, pickles.Reopen(path))
+    if not codec:
+        byte0_pickle(report, path, unknown)
     with open(path, "rb") as raw:
         if codec:
             _tar_stream(report, pickles.Decompressed(raw, codec, path.name), path.name, unknown, 0)
