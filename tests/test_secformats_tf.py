@@ -166,3 +166,9 @@ def test_an_h5_whose_attribute_heap_is_compressed_is_high(tmp_path):
     at = raw.index(b"FRHP")
     (tmp_path / "c.h5").write_bytes(raw[: at + 7] + b"\x10\x00" + raw[at + 9 :])
     assert ("keras.config-unreadable", "high") in _found(tmp_path / "c.h5")
+
+
+def test_a_keras_config_inside_a_larger_decodable_object_is_judged(tmp_path):
+    inner = json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda"}]}})
+    (tmp_path / "w.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64 + b'{"x": ' + inner.encode() + b"}" + b"\0" * 8)
+    assert ("keras.lambda", "critical") in _found(tmp_path / "w.h5")

@@ -271,14 +271,16 @@ def _decode_at(report: FileReport, fh: Any, at: int, decoder: Any, shown: str) -
         except RecursionError:  # deeper than the decoder goes: judged from its text (high itself)
             keras_config_bytes(report, raw, f"{shown}@{at}")
             return at + len(raw), 1
-        if not isinstance(doc, dict) or not _keras_shaped(doc):
+        if not isinstance(doc, dict):
             return at + end, 0
         try:
             doc = json.loads(raw[:end].decode("utf-8"))  # strings as UTF-8, as Keras reads them
         except (ValueError, RecursionError):
             pass
+        # Objects inside it are not searched again: it is judged whole, whatever its shape (a Keras config
+        # may sit inside bytes that happen to decode as a larger object).
         keras_config(report, doc, f"{shown}@{at}")
-        return at + end, 1
+        return at + end, int(_keras_shaped(doc))
     report.add(
         "high",
         "keras.config-limit",
