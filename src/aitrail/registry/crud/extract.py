@@ -40,19 +40,59 @@ class Extracted:
     signatures: list[Any] = field(default_factory=list)  # crud/signing.Signature, from the upload
 
     def identity(self, document_digest: str) -> tuple[str, str]:
-        """(identity, kind): the digest of the sorted file digests when every file has one; with some
-        missing, of those present ("partial", and a warning); with none, the document's own digest."""
-        digests = sorted({f["sha256"] for f in self.files if f.get("sha256")})
-        missing = [f["path"] for f in self.files if not f.get("sha256")]
-        if not digests:
+        """(identity, kind): see :func:`file_identity`; with no file digest at all, the document's own digest."""
+        if not any(f.get("sha256") for f in self.files):
             self.warnings.append("no file digests: identified by the document's digest, not by the model's bytes")
             return "document:" + document_digest, "document"
-        h = hashlib.sha256("\n".join(digests).encode()).hexdigest()
+        missing = [f["path"] for f in self.files if not f.get("sha256")]
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-            self.warnings.append(f"{len(missing)} file(s) without a SHA-256 left out of the identity: {shown}")
-            return "partial:sha256:" + h, "partial"
-        return "sha256:" + h, "files"
+            self.warnings.append(
+                f"{len(missing)} file(s) without a SHA-256: this upload is the same as another only if those files "
+                f"have the same paths and sizes and the upload declares the same licences, datasets and bases: {shown}"
+            )
+        return file_identity(self.files, facts(self.licenses, self.datasets, self.lineage), document_digest)
+
+
+def _norm(path: Any) -> str:
+    p = str(path or "").replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def facts(licenses: list[dict[str, Any]], datasets: list[dict[str, Any]], lineage: list[dict[str, Any]]) -> list[str]:
+    """What an upload declares beside its files (licences, datasets, bases), as sorted lines: a partial identity
+    covers them, so two uploads merged by a partial identity never answer with each other's facts."""
+    out = {f"license\t{x.get('component')}\t{x.get('role')}\t{x.get('license')}" for x in licenses}
+    out |= {f"dataset\t{x.get('name')}\t{x.get('relation')}" for x in datasets}
+    out |= {f"base\t{x.get('base')}\t{x.get('relation')}" for x in lineage}
+    return sorted(out)
+
+
+def file_identity(files: list[dict[str, Any]], declared: list[str], salt: str) -> tuple[str, str]:
+    """(identity, kind) of an upload's files. Judgements depend on names (a pickle is judged under a pickle
+    suffix, remote code under the names auto_map gives), so the identity is over (path, SHA-256) pairs, not
+    a set of digests: the same bytes under another file name are another version.
+
+    With every file hashed: ``sha256:`` (kind "files"). With some unhashed, ``partial:sha256:`` over the
+    hashed pairs, the unhashed files' (path, size) and the declared facts: two uploads are the same only if
+    all of those agree; an unhashed file without a size can never agree (``salt``, the upload's digest, is
+    mixed in), so such an upload is always new."""
+    lines = []
+    partial = False
+    for f in files:
+        path = _norm(f.get("path"))
+        if f.get("sha256"):
+            lines.append(f"{path}\t{str(f['sha256']).lower()}")
+            continue
+        partial = True
+        size = f.get("size")
+        lines.append(f"{path}\tsize:{size}" if isinstance(size, int) else f"{path}\tunknown:{salt}")
+    if partial:
+        lines += declared
+    h = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+    return ("partial:sha256:" + h, "partial") if partial else ("sha256:" + h, "files")
 
 
 def _short(value: Any, warnings: list[str], what: str) -> str:

@@ -154,6 +154,8 @@ def _store(
         _upgrade(s, v, ex, document, verdict)
         detail = {"rules_version": {"from": old_rules, "to": ex.rules_version}, "max_severity": old_worst}
         s.add(Event(version_id=v.id, kind="rescanned", detail=detail, created_at=t))
+    elif ex.kind == "check":
+        _compare(s, v, ex, document, verdict, t)
     all_labels = list(dict.fromkeys([*labels, *ex.labels]))
     moved = _labels(s, v, all_labels, t, created)
     for fmt, bom, dg in boms:
@@ -184,22 +186,95 @@ def _store(
 
 
 def _find(s: Session, ex: Extracted, identity: str, kind: str) -> tuple[Version | None, str, str]:
-    """The stored version this upload is, and the identity a new one gets. A signature matching the
-    files makes the OMS root digest the identity; the same root digest, or the same files without
-    their signature files, find the version stored before (crud/signing.py)."""
-    roots = [sig.root_digest for sig in ex.signatures if sig.matches]
-    candidates = []
-    if roots:
-        candidates = ["oms:sha256:" + roots[0], identity, signing.unsigned_identity(ex)]
+    """The stored version this upload is, and the identity a new one gets. A signature covering the
+    upload makes the OMS root digest the identity; the same root digest over the same file names, or the
+    same files without their signature files, find the version stored before (crud/signing.py)."""
+    sigs = [sig for sig in ex.signatures if sig.matches]
+    candidates: list[tuple[str | None, list[str] | None]]
+    if sigs:
+        oms_id: str | None = "oms:sha256:" + sigs[0].root_digest
+        candidates = [(oms_id, sigs[0].ignores), (identity, None), (signing.unsigned_identity(ex), None)]
     else:
         would_be = signing.would_be_root(ex)
-        candidates = ["oms:sha256:" + would_be if would_be else None, identity]
-    for c in candidates:
-        if c is not None:
-            v = s.scalar(select(Version).where(Version.identity == c))
-            if v is not None:
-                return v, v.identity, v.identity_kind
-    return (None, "oms:sha256:" + roots[0], "oms") if roots else (None, identity, kind)
+        oms_id = None
+        candidates = [("oms:sha256:" + would_be if would_be else None, []), (identity, None)]
+    taken = False
+    for c, ignores in candidates:
+        if c is None:
+            continue
+        v = s.scalar(select(Version).where(Version.identity == c))
+        if v is None:
+            continue
+        # a root digest hashes the digests, not the names: the same bytes under other names are not the same
+        if ignores is not None and not _same_files(s, v.id, ex, ignores):
+            taken = taken or c == oms_id
+            ex.warnings.append(
+                f"version {v.id} has the same signed digests under other file names: this upload is a new version"
+            )
+            continue
+        return v, v.identity, v.identity_kind
+    if oms_id and not taken:
+        return None, oms_id, "oms"
+    return None, identity, kind
+
+
+def _same_files(s: Session, vid: int, ex: Extracted, ignores: list[str]) -> bool:
+    rows = s.execute(select(File.path, File.sha256).where(File.version_id == vid))
+    stored = [{"path": p, "sha256": h} for p, h in rows]
+    return signing.covered(Extracted(ex.kind, ex.name, files=stored), ignores) == signing.covered(ex, ignores)
+
+
+RESCAN = "registry.rescan-needed"  # crud/resecure.py's mark: not a judgement an upload carries
+
+
+def _compare(
+    s: Session, v: Version, ex: Extracted, document: dict[str, Any], verdict: dict[str, Any], t: datetime
+) -> None:
+    """A check upload of a stored version (same identity) whose judgement differs from the stored one is
+    never dropped silently: a stricter judgement under the same security rules (a finding the stored one
+    lacks, a failing policy, a worse licence verdict) replaces the stored one; a more lenient one is kept
+    out, and both are said (event and warning)."""
+    from aitrail.analyze.licenses import VERDICTS
+
+    stored = {
+        (r, sev, p)
+        for r, sev, p in s.execute(
+            select(FindingRow.rule, FindingRow.severity, FindingRow.path).where(
+                FindingRow.version_id == v.id, FindingRow.rule != RESCAN
+            )
+        )
+    }
+    mine = {(f["rule"], f["severity"], f["path"]) for f in ex.findings}
+    added, dropped = sorted(mine - stored, key=str), sorted(stored - mine, key=str)
+
+    def rank(x: str | None) -> int:
+        return VERDICTS.index(x) if x in VERDICTS else VERDICTS.index("unknown")
+
+    policy_worse = verdict["passed"] is False and v.policy_passed is not False
+    licence_worse = rank(ex.verdict) > rank(v.verdict)
+    if not (added or dropped or verdict["passed"] != v.policy_passed or ex.verdict != v.verdict):
+        return
+    detail: dict[str, Any] = {
+        "findings_added": [list(x) for x in added[:50]],
+        "findings_missing": [list(x) for x in dropped[:50]],
+        "policy_passed": {"stored": v.policy_passed, "upload": verdict["passed"]},
+        "verdict": {"stored": v.verdict, "upload": ex.verdict},
+        "rules_version": {"stored": v.rules_version, "upload": ex.rules_version},
+    }
+    if (added or policy_worse or licence_worse) and ex.rules_version == v.rules_version:
+        _upgrade(s, v, ex, document, verdict)
+        s.add(Event(version_id=v.id, kind="judgement-replaced", detail=detail, created_at=t))
+        ex.warnings.append(
+            f"version {v.id} was stored with a more lenient judgement of these files: the upload's replaces it "
+            f"({len(added)} finding(s) added, policy passed {detail['policy_passed']['stored']} -> {verdict['passed']})"
+        )
+    else:
+        s.add(Event(version_id=v.id, kind="judgement-differs", detail=detail, created_at=t))
+        ex.warnings.append(
+            f"version {v.id} is stored with another judgement of these files, kept (the upload's is more lenient or "
+            f"made with other security rules): {len(dropped)} stored finding(s) not in the upload, policy passed "
+            f"{v.policy_passed} (upload: {verdict['passed']}); push again with the current aitrail to re-scan"
+        )
 
 
 def _children(s: Session, vid: int, ex: Extracted) -> None:

@@ -2,14 +2,15 @@
 
 An OpenSSF model-signing (OMS) bundle signs a manifest of the model's files; its subject's root digest
 is the SHA-256 over the signed files' digests in name order (OMS §6.5). An upload that carries its
-bundle (``aitrail push`` attaches the signature files the check found, as their bytes) and whose files match the
-manifest — every signed file uploaded with the digest signed — is identified as ``oms:sha256:<root>``;
-a later upload with the same root digest is that version, whatever else differs (another signature
-file, a re-signature). An unsigned upload of signed bytes finds it too: its would-be root digest (its
-files less signature files and OMS's default ignores) is computed the same way. The server checks
-the manifest's structure and that it describes the uploaded bytes; it does not verify who signed
-(that needs the signer's key or trust root: ``aitrail check --signature-key`` / ``aitrail verify``,
-whose result the check document carries).
+bundle (``aitrail push`` attaches the signature files the check found, as their bytes) and whose files
+match the manifest — every signed file uploaded with the digest signed, and every uploaded file signed
+(less the signature files and the paths the manifest says it ignored) — is identified as
+``oms:sha256:<root>``; a later upload with the same root digest and the same signed file names is that
+version, whatever signature files differ (another signature file, a re-signature). An unsigned upload
+of signed bytes finds it too: its would-be root digest (its files less signature files) is computed the
+same way. The server checks the manifest's structure and that it describes the uploaded bytes; it does
+not verify who signed (that needs the signer's key or trust root: ``aitrail check --signature-key`` /
+``aitrail verify``, whose result the check document carries).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .extract import Extracted, UploadError
+from .extract import Extracted, UploadError, file_identity
 
 MAX_SIGNATURES = 8
 FORMAT = "oms"  # the boms.format of a stored signature file
@@ -37,6 +38,7 @@ class Signature:
     signed_files: int
     matches: bool
     problems: list[str] = field(default_factory=list)
+    ignores: list[str] = field(default_factory=list)  # the manifest's ignore paths, relative to the upload
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -105,20 +107,44 @@ def read(entries: Any, ex: Extracted) -> list[Signature]:
                 sig.problems.append(f"{len(changed)} file(s) differ from the signed digests: {', '.join(changed[:5])}")
             if missing:
                 sig.problems.append(f"{len(missing)} signed file(s) not in the upload: {', '.join(missing[:5])}")
+            # a signature identifies the upload only when it covers all of it: a file it does not sign (a
+            # pickle beside signed weights) would otherwise merge into the signed version, its judgement lost
+            sig.ignores = [base + p for p in man.ignore_paths]
+            unsigned = sorted(
+                p for p in digests if p not in signed and not is_signature(p) and not oms.is_ignored(p, sig.ignores)
+            )
+            if unsigned:
+                sig.problems.append(
+                    f"{len(unsigned)} uploaded file(s) the signature does not cover (the upload is identified by "
+                    f"its files): {', '.join(unsigned[:5])}" + (" …" if len(unsigned) > 5 else "")
+                )
         sig.matches = not sig.problems
         out.append(sig)
     return out
 
 
 def would_be_root(ex: Extracted) -> str | None:
-    """The OMS root digest of the upload's files (less signature files and OMS's default ignores), when
-    every one has a SHA-256: what a signature over exactly these bytes would carry."""
+    """The OMS root digest of the upload's files (less signature files), when every one has a SHA-256: what
+    a signature over exactly these bytes would carry. No file is left out for OMS's default ignores
+    (``.github/``, ``.gitattributes``): the check judged them, so an upload with such files is not the
+    signed version that lacks them."""
     from aitrail.provenance import oms
 
-    files = [f for f in ex.files if not is_signature(f["path"]) and not oms.is_ignored(f["path"], oms.DEFAULT_IGNORES)]
+    files = [f for f in ex.files if not is_signature(f["path"])]
     if not files or any(not f.get("sha256") for f in files):
         return None
     return oms.root_digest(sorted(((f["path"], f["sha256"]) for f in files), key=lambda r: r[0]))
+
+
+def covered(ex: Extracted, ignores: list[str]) -> set[tuple[str, str | None]]:
+    """The upload's (path, SHA-256) pairs a signature with these ignore paths speaks for."""
+    from aitrail.provenance import oms
+
+    return {
+        (f["path"], f.get("sha256"))
+        for f in ex.files
+        if not is_signature(f["path"]) and not oms.is_ignored(f["path"], ignores)
+    }
 
 
 def unsigned_identity(ex: Extracted) -> str | None:
@@ -126,4 +152,4 @@ def unsigned_identity(ex: Extracted) -> str | None:
     rest = [f for f in ex.files if not is_signature(f["path"])]
     if len(rest) == len(ex.files) or not rest or any(not f.get("sha256") for f in rest):
         return None
-    return "sha256:" + hashlib.sha256("\n".join(sorted({f["sha256"] for f in rest})).encode()).hexdigest()
+    return file_identity(rest, [], "")[0]
