@@ -80,7 +80,7 @@ def main() -> None:
                 if got == want
                 else "; ".join(
                     f"{it['item']}: {it['status']}"
-                    + (f" ({', '.join(map(str, it['licenses']))})" if it["licenses"] else "")
+                    + (f" ({', '.join(str(x) for x in it['licenses'] if x)})" if any(it["licenses"]) else "")
                     for r in a["osaid"]["requirements"]
                     for it in r["items"]
                     if it["status"] in ("missing", "licence", "unlicensed")
