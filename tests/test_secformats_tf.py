@@ -99,7 +99,7 @@ def test_a_savedmodel_that_is_not_protobuf_is_high(tmp_path):
 @pytest.mark.parametrize(
     "spelling",
     ['op: "ReadFile"', "op: 'WriteFile'", 'op : "Read" "File"', 'op: "\\x52eadFile"', 'op: "\\122eadFile"',
-     'op:"EagerPyFunc"'],
+     'op:"EagerPyFunc"', 'name: "a#b" op: "ReadFile"'],
 )
 def test_text_format_savedmodel_ops_are_judged(tmp_path, spelling):
     (tmp_path / "saved_model.pbtxt").write_text(

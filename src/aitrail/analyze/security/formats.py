@@ -318,6 +318,7 @@ def pbtxt_ops(report: FileReport, path: Path, shown: str) -> None:
     """A text-format SavedModel (saved_model.pbtxt, read by TensorFlow when there is no .pb): the value of
     every ``op`` field, with the text format's quoting, escapes and adjacent-string concatenation."""
     import codecs
+    import warnings
 
     with open(path, "rb") as fh:
         raw = fh.read(MAX_SCAN_BYTES + 1)
@@ -328,20 +329,22 @@ def pbtxt_ops(report: FileReport, path: Path, shown: str) -> None:
             f"{shown}: larger than {MAX_SCAN_BYTES} bytes: ops past them not judged",
         )
         raw = raw[:MAX_SCAN_BYTES]
-    text_ = _PBTXT_COMMENT.sub(b"", raw)
+    text_ = _PBTXT_COMMENT.sub(lambda m: m.group(1) or b"", raw)  # '#' inside a string starts no comment
     ops: set[str] = set()
     for m in _PBTXT_OP.finditer(text_):
         value = b""
         for part in _PBTXT_STR.findall(m.group(1)):
             try:
-                value += codecs.escape_decode(part[1:-1])[0]  # C escapes: \x52, \122, \n
+                with warnings.catch_warnings():  # an unknown escape ("\\J") stays as written
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    value += codecs.escape_decode(part[1:-1])[0]  # C escapes: \x52, \122, \n
             except ValueError:
                 value += part[1:-1]
         ops.add(value.decode("utf-8", "replace"))
     _judge_ops(report, ops, shown)
 
 
-_PBTXT_COMMENT = re.compile(rb"#[^\n]*")
+_PBTXT_COMMENT = re.compile(rb'("(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')|#[^\n]*')
 _PBTXT_STR = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _PBTXT_OP = re.compile(rb'\bop\s*:?\s*((?:(?:"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')\s*)+)')
 
