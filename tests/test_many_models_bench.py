@@ -88,7 +88,9 @@ def test_cli_run_and_table(tmp_path: Path, rows: list[dict]) -> None:
     cli = mm.run_cli(target, timeout=300, out_file=out)
     assert cli.error is None, cli.error
     doc = json.loads(out.read_text())
-    assert len([c for c in doc["inventory"]["components"] if c["type"] == "model"]) == N
+    # the scanned models (a card's base is a model component too, not scanned)
+    assert len([c for c in doc["inventory"]["components"]
+                if c["type"] == "model" and (c.get("properties") or {}).get("scanned")]) == N
     assert cli.rss_mb and cli.rss_mb > 0
     term = mm.run_cli(target, timeout=300, out_file=tmp_path / "check.txt", fmt="terminal")
     assert term.error is None, term.error

@@ -210,6 +210,8 @@ def _str(v: Any) -> str | None:
 READ_PROPERTIES = (
     "supplier", "architecture", "task", "card.intended_uses", "intended_use", "card.limitations", "card.bias",
     "limitations", "library", "training_code", "evaluation_results", "evaluation", "release_time",
+    # the card topics openness reads (openness.CARD_TOPICS / SCAN_TOPICS)
+    "card.training_data", "card.training_procedure", "card.evaluation", "card.environmental_impact", "description",
 )
 MEMO = True  # judgements memoised on their inputs' signature (tests compare with MEMO = False)
 _MEMO: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -420,12 +422,7 @@ def _spdx(r: licenses.Resolution | None) -> str | None:
 
 
 def _openness(decl: Any) -> tuple[int, str, float, bool]:
-    key = (
-        tuple(decl.components),
-        tuple(sorted(decl.component_licenses.items())),
-        tuple(sorted(decl.global_licenses.items())),
-    )
-    return _assess(key, decl)
+    return _assess(openness.memo_key(decl), decl)  # what assess reads, as openness defines it
 
 
 _OPENNESS: dict[tuple[Any, ...], tuple[int, str, float, bool]] = {}
