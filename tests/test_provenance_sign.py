@@ -304,15 +304,20 @@ def test_model_signing_signs_aitrail_verifies(model, keys, capsys, tmp_path, cur
     assert code == 0 and doc["verdict"] == "verified" and doc["matched"] >= 10
 
 
-def test_model_signing_shard_signatures_verify(model, keys, capsys, tmp_path):
+def _shard_sign(model: Path, private_key: Path, sig: Path) -> None:
+    """model-signing's shards serialization (4 MiB shards), key method."""
     import model_signing.hashing
     import model_signing.signing
 
-    sig = tmp_path / "model.sig"
     hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=1 << 22)
-    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(keys["p256"][0])).set_hashing_config(
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(private_key)).set_hashing_config(
         hashing
     ).sign(model, sig)
+
+
+def test_model_signing_shard_signatures_verify(model, keys, capsys, tmp_path):
+    sig = tmp_path / "model.sig"
+    _shard_sign(model, keys["p256"][0], sig)
     assert verify_json(capsys, model, sig, "--key", keys["p256"][1])[0] == 0
     with open(model / "model.safetensors", "r+b") as f:  # one byte in the middle of one shard
         f.seek(5_000_000)
@@ -679,15 +684,9 @@ def test_model_signing_blake_digests_verify(model, keys, capsys, tmp_path, algor
 
 def test_model_signing_shards_omit_empty_files_and_aitrail_agrees(model, keys, capsys, tmp_path):
     """Spec §6.3.2 step 1: a shards manifest leaves out zero-byte files; such a file is not 'added'."""
-    import model_signing.hashing
-    import model_signing.signing
-
     (model / "__init__.py").write_bytes(b"")
     sig = tmp_path / "model.sig"
-    hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=1 << 22)
-    model_signing.signing.Config().use_elliptic_key_signer(private_key=str(keys["p256"][0])).set_hashing_config(
-        hashing
-    ).sign(model, sig)
+    _shard_sign(model, keys["p256"][0], sig)
     assert verify_json(capsys, model, sig, "--key", keys["p256"][1])[0] == 0
     (model / "added.py").write_text("x = 1\n")  # a file with bytes is still named
     code, doc = verify_json(capsys, model, sig, "--key", keys["p256"][1])
