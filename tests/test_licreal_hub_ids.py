@@ -120,3 +120,37 @@ def test_a_stable_diffusion_fine_tune_tagged_with_the_openrail_family_keeps_its_
     # which member's grant applies is not said: the verdict does not guess
     if tag == "openrail":
         assert L.report(inv, "commercial")["verdict"] == "unknown"
+
+
+def test_every_licence_link_in_the_hub_docs_names_its_licence():
+    rows = [r for r in csv.DictReader(open(LICENSES / "hf-license-ids.csv")) if r["license_links_in_hub_docs"]]
+    assert len(rows) >= 15
+    for r in rows:
+        got = L.resolve("other", link=r["license_links_in_hub_docs"])
+        assert got.id == L.resolve(r["hf_id"]).id and got.matched_by == "license_link", r
+
+
+@pytest.mark.parametrize(
+    ("link", "licence"),
+    [
+        ("https://ai.meta.com/llama/license/", "LicenseRef-aitrail-llama-2"),  # hub-docs' suggested link
+        ("https://www.llama.com/llama3_1/license/", "LicenseRef-aitrail-llama-3.1"),
+        ("https://creativecommons.org/licenses/by-nc/4.0/", "CC-BY-NC-4.0"),
+        ("https://creativecommons.org/licenses/by-nc-nd/3.0/legalcode", "CC-BY-NC-ND-3.0"),
+        ("https://creativecommons.org/licenses/by/4.0/deed.en", "CC-BY-4.0"),
+        ("https://opensource.org/licenses/MIT", "MIT"),
+        ("https://spdx.org/licenses/GPL-3.0-only.html", "GPL-3.0"),
+        ("http://www.apache.org/licenses/LICENSE-2.0.txt", "Apache-2.0"),
+    ],
+)
+def test_license_link_by_the_licence_sites_own_addresses(link, licence):
+    """`license: other` + `license_link` only: the link names the licence (it was unknown)."""
+    assert L.resolve("other", link=link).id == licence
+
+
+def test_the_hub_docs_llama2_suggestions_resolve_by_link_and_name():
+    rows = list(csv.DictReader(open(LICENSES / "hf-hub-docs" / "model_license_other.csv")))
+    named = [r for r in rows if r["suggested_license_name"] == "llama-2-community-license"]
+    assert len(named) > 100
+    for r in named:
+        assert L.resolve("other", link=r["suggested_license_link"]).id == "LicenseRef-aitrail-llama-2"

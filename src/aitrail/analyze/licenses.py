@@ -87,8 +87,25 @@ class KnowledgeBase:
         return self.licenses.get(lid) if lid else None
 
     def by_link(self, url: str) -> LicenseFacts | None:
-        lid = self.links.get(_norm_link(url))
-        return self.licenses.get(lid) if lid else None
+        norm = _norm_link(url)
+        lid = self.links.get(norm)
+        if lid:
+            return self.licenses.get(lid)
+        # the licence sites' own address schemes: the address names the licence (a rule, not a list of URLs)
+        for pattern, fmt in _LICENCE_SITES:
+            m = pattern.match(norm)
+            if m:
+                return self.lookup(fmt.format(*m.groups()))
+        return None
+
+
+_LICENCE_SITES = (
+    (re.compile(r"^creativecommons\.org/licenses/(by(?:-nc)?(?:-sa|-nd)?)/(\d\.\d)(?:/.*)?$"), "cc-{}-{}"),
+    (re.compile(r"^creativecommons\.org/publicdomain/zero/(1\.0)(?:/.*)?$"), "cc0-{}"),
+    (re.compile(r"^opensource\.org/licenses?/([a-z0-9.+\-]+?)(?:-license)?(?:\.php|\.html)?$"), "{}"),
+    (re.compile(r"^spdx\.org/licenses/([a-z0-9.+\-]+?)(?:\.html|\.json)?$"), "{}"),
+    (re.compile(r"^choosealicense\.com/licenses/([a-z0-9.+\-]+)$"), "{}"),
+)
 
 
 def _norm_link(url: str) -> str:
@@ -173,6 +190,10 @@ def knowledge() -> KnowledgeBase:
         for k in keys:
             index.setdefault(k.lower(), lid)
         for url in licenses[lid].links:
+            links.setdefault(_norm_link(url), lid)
+    # other published addresses of a licence's text (a card's license_link): licenses.yaml `links`
+    for url, lid in (raw.get("links") or {}).items():
+        if lid in licenses:
             links.setdefault(_norm_link(url), lid)
     return KnowledgeBase(raw["version"], licenses, index, links)
 
