@@ -443,3 +443,18 @@ def test_diffusers_lora_weights_without_adapter_config_are_an_adapter(tmp_path):
     assert _bases(aitrail.scan(tmp_path, hash_files=False)) == {
         "model:stabilityai/stable-diffusion-xl-base-1.0": Derivation.FINE_TUNE
     }
+
+
+def test_transformers_js_exports_are_variants(tmp_path):
+    # a transformers.js repo: config.json at the root and only onnx/ exports of one model under dtype
+    # suffixes (model.onnx, model_fp16.onnx, model_quantized.onnx, model_q4.onnx): they were summed
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"], "model_type": "bert"}))
+    (tmp_path / "onnx").mkdir()
+    for name in ("model.onnx", "model_fp16.onnx", "model_quantized.onnx", "model_q4.onnx"):
+        builders.onnx_model(tmp_path / "onnx" / name)  # 6 parameters each
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["parameter_count"] == 6
+    # an encoder and a decoder are two parts of one model: they add up
+    builders.onnx_model(tmp_path / "onnx" / "encoder_model.onnx")
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["parameter_count"] == 12

@@ -562,11 +562,17 @@ def _variant(name: str) -> tuple[str, str]:
     ("diffusion_pytorch_model.fp16.safetensors", "model.non_ema-00001-of-00002.safetensors"); the shards of
     one variant share it, so they add up."""
     m = _VARIANT.match(name)
-    if m is None:
-        return _SHARD_SUFFIX.sub("", name).rsplit(".", 1)[0], ""
-    return m.group("base"), m.group("variant")
+    if m is not None:
+        return m.group("base"), m.group("variant")
+    stem = _SHARD_SUFFIX.sub("", name).rsplit(".", 1)[0]
+    m = _EXPORT_VARIANT.search(stem)
+    return (stem[: m.start()], m.group(1)) if m else (stem, "")
 
 
+# ONNX exports of one model under dtype/optimisation suffixes: transformers.js (model_fp16, model_int8,
+# model_uint8, model_quantized, model_q4, model_q4f16, model_bnb4: its dtype suffix mapping) and the
+# sentence-transformers/optimum exports on the hub (model_O1..O4, model_qint8_avx512, model_quint8_avx2).
+_EXPORT_VARIANT = re.compile(r"_(fp16|fp32|int8|uint8|quantized|q4|q4f16|q8|bnb4|O[1-4]|q?u?int8_[a-z0-9_]+)$")
 _SHARD_SUFFIX = re.compile(r"-\d{5}-of-\d{5}(?=\.[A-Za-z0-9]+$)")
 
 
