@@ -88,13 +88,14 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                     detail = {"version": v.id, "name": v.name, "from": before, "to": after, "deployments": deps}
                     s.add(Event(version_id=v.id, kind="verdict-changed", detail=detail, created_at=now()))
                     changed.append(detail)
-    security = _security(db)
+    security = _security(db, policy, env_policies)
     changed.extend(x for x in security.pop("changed"))
     return {"knowledge_version": current, "judged": seen, "changed": changed, "security": security}
 
 
-def _security(db: Database) -> dict[str, Any]:
-    """Every check document scanned with other security rules: findings re-derived, or marked stale."""
+def _security(db: Database, policy: Any, env_policies: dict[str, Any]) -> dict[str, Any]:
+    """Every check document scanned with other security rules: findings re-derived, or marked stale; then
+    the version's policy and its deployments' judged again with the changed document."""
     from .resecure import current_rules, resecure, where_and_who
 
     rules = current_rules()
@@ -116,6 +117,8 @@ def _security(db: Database) -> dict[str, Any]:
                 detail = resecure(s, v, rules)
                 if detail is None:
                     continue
+                if not detail.get("unchanged"):
+                    _repolicy(s, v, detail, policy, env_policies)
                 if detail["security"] == "rederived":
                     out["rederived"].append(detail)
                 else:
@@ -123,6 +126,21 @@ def _security(db: Database) -> dict[str, Any]:
                 if not detail.get("unchanged"):
                     out["changed"].append({**detail, "deployments": where_and_who(s, v.id)})
     return out
+
+
+def _repolicy(s: Any, v: Version, detail: dict[str, Any], policy: Any, env_policies: dict[str, Any]) -> None:
+    verdict = judge(policy, v.document, "check")
+    before = v.policy_passed
+    v.policy, v.policy_passed = verdict, verdict["passed"]
+    deps = _deployments(s, v, v.document, env_policies)
+    if before != verdict["passed"]:
+        detail["policy_passed"] = {"from": before, "to": verdict["passed"]}
+    if deps:
+        detail["deployment_verdicts"] = deps
+    if before != verdict["passed"] or deps:
+        change = {"version": v.id, "name": v.name, "from": {"policy_passed": before},
+                  "to": {"policy_passed": verdict["passed"]}, "deployments": deps, "cause": detail["security"]}
+        s.add(Event(version_id=v.id, kind="verdict-changed", detail=change, created_at=now()))
 
 
 def _deployments(s: Any, v: Version, doc: dict[str, Any], env_policies: dict[str, Any]) -> list[dict[str, Any]]:

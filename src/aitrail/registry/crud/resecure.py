@@ -78,7 +78,8 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
     stale = [f for f in judged if not f.get("sha256") or f["sha256"] not in scans]
     before = v.max_severity
     marked = set(s.scalars(select(FindingRow.path).where(FindingRow.version_id == v.id, FindingRow.rule == RESCAN)))
-    if stale and marked == {f.get("path") for f in stale}:  # already said, nothing new: no second event
+    in_doc = {f.get("path") for f in files if any(x.get("rule") == RESCAN for x in f.get("findings") or [])}
+    if stale and marked == in_doc == {f.get("path") for f in stale}:  # already said, nothing new: no second event
         return {"version": v.id, "name": v.name, "security": "rescan-needed", "unchanged": True}
     s.execute(delete(FindingRow).where(FindingRow.version_id == v.id, FindingRow.rule == RESCAN))
     if stale:
@@ -98,6 +99,34 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
         s.execute(insert(FindingRow), rows)
         worst = max(SEVERITIES.index(RESCAN_SEVERITY), SEVERITIES.index(before) if before in SEVERITIES else -1)
         v.max_severity = SEVERITIES[worst]
+        # the mark goes into the stored document too: every judge() of it (re-judging, a new deployment's
+        # policy) reads the document, and must see the file's judgement as unknown, not as passed
+        by_path = {r["path"]: r for r in rows}
+        doc = dict(doc)
+        doc["security"] = {
+            **sec,
+            "max_severity": v.max_severity,
+            "files": [
+                {
+                    **f,
+                    "findings": [x for x in f.get("findings") or [] if x.get("rule") != RESCAN]
+                    + (
+                        [
+                            {
+                                "rule": RESCAN,
+                                "severity": RESCAN_SEVERITY,
+                                "message": by_path[f.get("path")]["message"],
+                                "location": f.get("path"),
+                            }
+                        ]
+                        if f.get("path") in by_path
+                        else []
+                    ),
+                }
+                for f in files
+            ],
+        }
+        v.document = doc
         detail = {
             "version": v.id,
             "name": v.name,
