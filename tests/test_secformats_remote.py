@@ -408,3 +408,15 @@ def test_check_reviews_the_code_an_mlflow_model_runs(tmp_path):
     assert any(f.rule == "security.remote-code.risky-call" and f.path == "code/loader.py" for f in inv.findings)
     msgs = [f.message for f in inv.findings if f.rule == "security.remote-code.present"]
     assert msgs and all("trust_remote_code" not in m for m in msgs)  # the loader here is mlflow's
+
+
+def test_a_peft_adapter_importing_a_library_peft_does_not_trust_is_high(tmp_path):
+    """peft/auto.py: AutoPeftModel imports auto_mapping.parent_library by name (allowlisted only since recent PEFT)."""
+    safetensors_file(tmp_path / "adapter_model.safetensors")
+    cfg = {"peft_type": "LORA", "base_model_name_or_path": "x", "task_type": None,
+           "auto_mapping": {"base_model_class": "Evil", "parent_library": "evilpkg.models"}}
+    (tmp_path / "adapter_config.json").write_text(json.dumps(cfg))
+    assert ("adapter_config.json", "remote-code.config-import", "high") in _rules(S.scan(tmp_path))
+    cfg["auto_mapping"] = {"base_model_class": "BertModel", "parent_library": "transformers.models.bert.modeling_bert"}
+    (tmp_path / "adapter_config.json").write_text(json.dumps(cfg))
+    assert not any(r == "remote-code.config-import" for _, r, _ in _rules(S.scan(tmp_path)))

@@ -379,7 +379,11 @@ AUTO_MAP_FILES = {
     # diffusers: a component ["module", "Class"] whose <component>/module.py exists, and a list _class_name
     # whose module.py exists, are imported from the folder (pipeline_loading_utils: custom components/pipelines)
     "model_index.json",
+    # PEFT: auto_mapping.parent_library is imported by name (peft/auto.py; allowlisted only in recent PEFT)
+    "adapter_config.json",
 }
+# PEFT's own import allowlist (peft/auto.py get_default_import_allowlist): anything else is code chosen by the file.
+PEFT_LIBRARIES = ("diffusers", "lerobot", "megatron-core", "transformers")
 # A config too large or too deep to parse may still name remote code that transformers (which has no
 # such limits) imports: its top-level keys are then read from its text (jsontop).
 MAX_CONFIG_SEARCHED = 64 << 20
@@ -501,6 +505,8 @@ def config_findings(rep: FileReport, cfg: Path) -> None:
     from ...catalog.hf_config import module_file
 
     found = config_code(cfg)
+    if cfg.name == "adapter_config.json":
+        _peft_import(rep, cfg)
     for why in found.unjudged:
         rep.add(
             "high",
@@ -533,6 +539,30 @@ def config_findings(rep: FileReport, cfg: Path) -> None:
             "the model's repository (or fails); that code was not reviewed",
             f"{rep.path}:{where}",
         )
+
+
+def _peft_import(rep: FileReport, cfg: Path) -> None:
+    from ... import jsonsafe
+
+    try:
+        with open(cfg, "rb") as fh:
+            doc = jsonsafe.loads(fh.read(1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return  # the adapter cataloger reports a config it cannot read
+    mapping = doc.get("auto_mapping") if isinstance(doc, dict) else None
+    if not isinstance(mapping, dict):
+        return
+    lib = mapping.get("parent_library")
+    if lib is None or (isinstance(lib, str) and any(lib == a or lib.startswith(a + ".") for a in PEFT_LIBRARIES)):
+        return
+    rep.add(
+        "high",
+        "remote-code.config-import",
+        f"auto_mapping.parent_library {text(str(lib), 100)!r}: PEFT's AutoPeftModel imports it by name and calls "
+        f"its {text(str(mapping.get('base_model_class')), 60)}.from_pretrained (PEFT before its import allowlist "
+        "does so for any name): code outside the libraries PEFT trusts",
+        f"{rep.path}:auto_mapping.parent_library",
+    )
 
 
 def auto_map_files(root: Path, files: Iterable[Path] | None = None) -> set[Path]:
