@@ -172,3 +172,11 @@ def test_a_keras_config_inside_a_larger_decodable_object_is_judged(tmp_path):
     inner = json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda"}]}})
     (tmp_path / "w.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64 + b'{"x": ' + inner.encode() + b"}" + b"\0" * 8)
     assert ("keras.lambda", "critical") in _found(tmp_path / "w.h5")
+
+
+@pytest.mark.parametrize("stream,bad", [(b"file:///tmp/x", True), (b"stderr", False)])
+def test_tf_print_to_a_file_is_a_file_write(tmp_path, stream, bad):
+    attr = _field(1, b"output_stream") + _field(2, _field(2, stream))  # map entry: key, AttrValue{s}
+    node = _field(1, b"p") + _field(2, b"PrintV2") + _field(5, attr)
+    (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01" + _field(2, _field(2, _field(1, node))))
+    assert _found(tmp_path / "saved_model.pb") == ({("tensorflow.file-or-python-op", "high")} if bad else set())

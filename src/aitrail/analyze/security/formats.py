@@ -307,7 +307,7 @@ def tensorflow_ops(report: FileReport, path: Path, shown: str) -> None:
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         # Protobuf strings are stored as their bytes: a graph naming none of these ops holds none of them,
         # and the walk (Python, ~4 s per million nodes) is only needed to tell an op from a name or a constant.
-        if not any(mm.find(op) >= 0 for op in dangerous):
+        if not any(mm.find(op) >= 0 for op in [*dangerous, b"file://"]):
             return
         with memoryview(mm) as buf:
             ops = _saved_model_ops(buf)
@@ -350,7 +350,7 @@ _PBTXT_OP = re.compile(rb'\bop\s*:?\s*((?:(?:"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|
 
 
 def _judge_ops(report: FileReport, ops: set[str], shown: str) -> None:
-    dangerous = set(rules()["tensorflow"]["dangerous_ops"])
+    dangerous = {*rules()["tensorflow"]["dangerous_ops"], PRINT_TO_FILE}
     for op in sorted(ops & dangerous):
         report.add(
             "high",
@@ -384,8 +384,28 @@ def _saved_model_ops(buf: memoryview) -> set[str]:
                 if nodes > MAX_GRAPH_NODES:
                     raise ValueError(f"more than {MAX_GRAPH_NODES:,} graph nodes")
                 for op in _messages(buf, *nd, _NODE_OP):
-                    ops.add(bytes(buf[op[0] : op[1]]).decode("utf-8", "replace"))
+                    name = bytes(buf[op[0] : op[1]]).decode("utf-8", "replace")
+                    ops.add(name)
+                    if name == "PrintV2" and _prints_to_file(buf, nd):
+                        ops.add(PRINT_TO_FILE)
     return ops
+
+
+# tf.print(output_stream="file:///path") appends to that file when the model is called (PrintV2's
+# output_stream attribute, tensorflow/core/kernels/logging_ops.cc).
+PRINT_TO_FILE = "PrintV2 (output_stream file://)"
+_NODE_ATTR, _ENTRY_KEY, _ENTRY_VALUE, _ATTR_S = 5, 1, 2, 2
+
+
+def _prints_to_file(buf: memoryview, nd: tuple[int, int]) -> bool:
+    for entry in _messages(buf, *nd, _NODE_ATTR):
+        keys = [bytes(buf[a:b]) for a, b in _messages(buf, *entry, _ENTRY_KEY)]
+        if b"output_stream" not in keys:
+            continue
+        for value in _messages(buf, *entry, _ENTRY_VALUE):
+            if any(bytes(buf[a:b]).startswith(b"file://") for a, b in _messages(buf, *value, _ATTR_S)):
+                return True
+    return False
 
 
 def _messages(buf: memoryview, start: int, end: int, field_no: int) -> list[tuple[int, int]]:
