@@ -458,3 +458,15 @@ def test_transformers_js_exports_are_variants(tmp_path):
     builders.onnx_model(tmp_path / "onnx" / "encoder_model.onnx")
     [m] = aitrail.scan(tmp_path, hash_files=False).models()
     assert m.properties["parameter_count"] == 12
+
+
+def test_cross_encoder_task_without_its_card(tmp_path):
+    # a sentence-transformers CrossEncoder folder: modules.json made every such folder "sentence-similarity";
+    # the library's own card says text-ranking (one label) or text-classification (more)
+    folder = _copy("ce-model", tmp_path)
+    [m] = aitrail.scan(folder, hash_files=False).models()
+    assert (m.properties["task"], m.properties["class_name"]) == ("text-ranking", "CrossEncoder")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["id2label"] = {"0": "neg", "1": "pos"}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert aitrail.scan(folder, hash_files=False).models()[0].properties["task"] == "text-classification"

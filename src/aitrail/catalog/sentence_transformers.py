@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import jsonsafe
 from ..model import ComponentType, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found
 from .lineage import check_size, library_component, read_json, text
@@ -15,6 +16,30 @@ def matches(f: FileRef) -> bool:
         "config_sentence_transformers.json",
         "sentence_bert_config.json",
     )
+
+
+# The pipeline_tag sentence-transformers' own card of each model class gives (its model_card.py per class).
+TASKS = {
+    "SentenceTransformer": "sentence-similarity",
+    "SparseEncoder": "feature-extraction",
+    "MultiVectorEncoder": "feature-extraction",
+}
+
+
+def _class_task(cls: str, f: FileRef) -> str | None:
+    if cls != "CrossEncoder":
+        return TASKS.get(cls)
+    # a cross-encoder ranks with one label and classifies with more (its card: text-ranking if num_labels == 1)
+    labels = None
+    try:
+        cfg = f.path.parent / "config.json"
+        if cfg.is_file() and cfg.stat().st_size < (1 << 20):
+            doc = jsonsafe.loads(cfg.read_text("utf-8"))
+            if isinstance(doc, dict):
+                labels = len(doc["id2label"]) if isinstance(doc.get("id2label"), dict) else doc.get("num_labels")
+    except (OSError, ValueError, jsonsafe.ShapeError):
+        labels = None  # config.json's own cataloger reports what is wrong with it
+    return "text-classification" if isinstance(labels, int) and labels > 1 else "text-ranking"
 
 
 def catalog(f: FileRef) -> Found:
@@ -34,7 +59,11 @@ def catalog(f: FileRef) -> Found:
         # the class that saved it; before v5 (no model_type) only SentenceTransformer wrote this file
         cls = doc.get("model_type")
         cls = cls if isinstance(cls, str) and cls else "SentenceTransformer"
-        out.fact("class_name", text(cls, 100), f.ev(key="model_type" if "model_type" in doc else None, value=cls))
+        where = f.ev(key="model_type" if "model_type" in doc else None, value=cls)
+        out.fact("class_name", text(cls, 100), where)
+        task = _class_task(cls, f)
+        if task:
+            out.fact("task", task, where)
     if name == "modules.json" and isinstance(doc, list):
         mods = [text(m["type"], 100) for m in doc[:50] if isinstance(m, dict) and isinstance(m.get("type"), str)]
         out.properties["modules"] = mods

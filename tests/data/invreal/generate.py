@@ -97,6 +97,33 @@ def sentence_transformer() -> None:
     shutil.rmtree(tmp)
 
 
+def cross_encoder() -> None:
+    """sentence-transformers CrossEncoder save (one label: a reranker); its card is removed, so the
+    folder alone must tell the task (the card says text-ranking)."""
+    from sentence_transformers import CrossEncoder
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    tmp = HERE / "_ce"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(27)]
+    (tmp / "vocab.txt").write_text("\n".join(vocab))
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=16,
+        num_labels=1,
+    )
+    BertForSequenceClassification(cfg).save_pretrained(tmp)
+    BertTokenizerFast(str(tmp / "vocab.txt")).save_pretrained(tmp)
+    CrossEncoder(str(tmp)).save(str(fresh("ce-model")))
+    (HERE / "ce-model" / "README.md").unlink()
+    shutil.rmtree(tmp)
+
+
 def timm_model() -> None:
     """timm's save_for_hf (config.json with architecture + pretrained_cfg, model.safetensors)."""
     import timm
@@ -171,6 +198,6 @@ def sd_pipeline() -> None:
 
 
 if __name__ == "__main__":
-    for make in (peft_lora, ddpm_pipeline, sentence_transformer, timm_model, sd_pipeline):
+    for make in (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline):
         torch.manual_seed(0)  # each fixture from the same seed: regenerating one leaves the others' bytes
         make()
