@@ -68,7 +68,9 @@ def test_rejudge_after_knowledge_change_lists_what_changed(db_url: str, tmp_path
     client.post(
         f"/api/v1/models/{vid}/deployments", json={"environment": "production", "service": "s", "owner": "o"}, headers=w
     )
-    # nothing judged with other knowledge: nothing to do
+    # the document does not say which knowledge judged it: judged once (nothing changes), then current
+    first = client.post("/api/v1/rejudge", headers=admin).json()
+    assert first["judged"] == 1 and first["changed"] == []
     assert client.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0
     assert client.post("/api/v1/rejudge", headers=w).status_code == 403
     # this document was judged by an older knowledge base that did not know MIT allows commercial use
@@ -160,4 +162,53 @@ def test_label_moved_to_new_bytes_is_sent_to_webhooks(tmp_path: Path) -> None:
     assert sent["event"] == "label-moved" and sent["changed"][0]["label"] == "hub/popular-name"
     assert sent["changed"][0]["diff"]["files_changed"] == ["model.safetensors"]
     hook.shutdown()
+    client.app.state.registry.db.dispose()
+
+
+def test_rejudge_reruns_the_licence_findings_and_trusts_no_stamp_it_did_not_get(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """A document written by an aitrail that did not know the base's licence (no laundering finding, verdict
+    allowed) is stamped "unknown", not with the server's knowledge: the next re-judge runs the whole licence
+    judgement (licenses.check too) and the policy fails on license.laundering. Review2 F9."""
+    from aitrail.registry.core.config import knowledge_version
+
+    client, w, admin = _setup(db_url, tmp_path)
+
+    def finetune(name: str, size: int) -> dict:  # a fine-tune of Llama 2 that says MIT
+        ft = tiny_model(tmp_path / name, license="mit", base="meta-llama/Llama-2-7b-hf", size=size)
+        cfg = {"_name_or_path": "meta-llama/Llama-2-7b-hf", "model_type": "llama"}
+        (ft / "config.json").write_text(json.dumps(cfg))
+        doc = check_doc(ft)
+        assert any(f["rule"] == "license.laundering" for f in doc["licenses"]["findings"])
+        return doc
+
+    def older(d: dict, stamp: str | None) -> dict:
+        d = json.loads(json.dumps(d))
+        d["inventory"]["findings"] = [f for f in d["inventory"]["findings"] if f["rule"] != "license.laundering"]
+        lic = d["licenses"]
+        lic["findings"] = [f for f in lic["findings"] if f["rule"] != "license.laundering"]
+        lic["verdict"], lic["obligations"] = "allowed", []
+        lic["components"] = [x for x in lic["components"] if x.get("role") != "base-model"]
+        for m in lic["models"]:
+            m["verdict"] = "allowed"
+        if stamp:
+            d["inventory"]["tool"]["knowledge_version"] = stamp
+        return d
+
+    a = client.post("/api/v1/documents", json={"document": older(finetune("a", 3), None)}, headers=w).json()
+    assert a["policy"]["passed"] is True
+    assert client.get(f"/api/v1/models/{a['version']}").json()["knowledge_version"] == "unknown"
+    # stamped with the current knowledge by the uploader: skipped until forced
+    b = client.post("/api/v1/documents", json={"document": older(finetune("b", 4), knowledge_version())}, headers=w)
+    b = b.json()
+    r = client.post("/api/v1/rejudge", headers=admin).json()
+    assert r["judged"] == 1 and [x["version"] for x in r["changed"]] == [a["version"]]
+    d = client.get(f"/api/v1/models/{a['version']}").json()
+    assert d["policy_passed"] is False and d["knowledge_version"] == knowledge_version()
+    stored = client.get(f"/api/v1/models/{a['version']}/document").json()
+    assert any(f["rule"] == "license.laundering" for f in stored["licenses"]["findings"])
+    assert any(f["rule"] == "license.laundering" for f in stored["inventory"]["findings"])
+    assert client.get(f"/api/v1/models/{b['version']}").json()["policy_passed"] is True
+    r = client.post("/api/v1/rejudge", params={"force": True}, headers=admin).json()
+    assert [x["version"] for x in r["changed"]] == [b["version"]]
+    assert client.get(f"/api/v1/models/{b['version']}").json()["policy_passed"] is False
     client.app.state.registry.db.dispose()

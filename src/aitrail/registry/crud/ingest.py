@@ -16,7 +16,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core.config import knowledge_version
 from ..core.db import Database
 from ..models import Bom, Dataset, Event, File, FindingRow, Label, Licence, Lineage, Obligation, Upload, Version
 from . import signing
@@ -32,6 +31,19 @@ def now() -> datetime:
 
 def digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+UNKNOWN_KNOWLEDGE = "unknown"
+
+
+def stamp(document: dict[str, Any] | None) -> str:
+    """The knowledge a document was judged with, as the document says (``inventory.tool.knowledge_version``,
+    the value ``core.config.knowledge_version()`` gives for the aitrail that wrote it); absent, "unknown",
+    which the next re-judge judges again. Never the server's own: an upload written with older knowledge
+    stamped current would never be re-judged."""
+    tool = ((document or {}).get("inventory") or {}).get("tool") or {}
+    k = tool.get("knowledge_version") if isinstance(tool, dict) else None
+    return k[:64] if isinstance(k, str) and k else UNKNOWN_KNOWLEDGE
 
 
 def judge(policy: Any, document: dict[str, Any] | None, kind: str) -> dict[str, Any]:
@@ -137,7 +149,7 @@ def _store(
             rules_version=ex.rules_version,
             policy_passed=verdict["passed"],
             policy=verdict,
-            knowledge_version=knowledge_version(),
+            knowledge_version=stamp(document if ex.kind == "check" else None),
             card=ex.card,
             document=document,
         )
@@ -302,7 +314,7 @@ def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], ve
     v.source_kind, v.document, v.use, v.verdict, v.mof_class = "check", document, ex.use, ex.verdict, ex.mof_class
     v.rules_version, v.policy, v.policy_passed = ex.rules_version, verdict, verdict["passed"]
     v.card = ex.card or v.card
-    v.knowledge_version = knowledge_version()
+    v.knowledge_version = stamp(document)
     worst = max((SEVERITIES.index(f["severity"]) for f in ex.findings if f["severity"] in SEVERITIES), default=-1)
     v.max_severity = SEVERITIES[worst] if worst >= 0 else None
 

@@ -27,10 +27,23 @@ def inventory_from_dict(d: dict[str, Any]) -> Inventory:
     return Inventory.from_dict({"components": [], **d})
 
 
-def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool = False) -> dict[str, Any]:
-    """Re-judge stored check documents judged with other knowledge (all of them with ``force``)."""
+def relicense(inv_d: dict[str, Any], use: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole licence judgement again over a stored inventory: the ``license.*`` findings
+    (``licenses.check``: laundering, conflicts, unresolved lineage, non-commercial data) and the report
+    (verdicts, obligations). Re-running only the report kept the old findings, so a laundering that
+    current knowledge finds never reached the policy's ``fail_on_findings``."""
     from aitrail.analyze import licenses
 
+    inv = inventory_from_dict(inv_d)
+    inv.findings = [f for f in inv.findings if not f.rule.startswith("license.")]
+    licenses.check(inv)
+    kept = [f for f in inv_d.get("findings") or [] if not str(f.get("rule", "")).startswith("license.")]
+    found = [f.to_dict() for f in inv.findings if f.rule.startswith("license.")]
+    return {**inv_d, "findings": kept + found}, licenses.report(inv, use)
+
+
+def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool = False) -> dict[str, Any]:
+    """Re-judge stored check documents judged with other or unknown knowledge (all of them with ``force``)."""
     current = knowledge_version()
     changed: list[dict[str, Any]] = []
     seen = 0
@@ -51,8 +64,7 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
             for v in batch:
                 last, seen = v.id, seen + 1
                 doc = dict(v.document)
-                inv_d = doc["inventory"]
-                lic = licenses.report(inventory_from_dict(inv_d), v.use or "commercial")
+                doc["inventory"], lic = relicense(doc["inventory"], v.use or "commercial")
                 doc["licenses"] = lic
                 verdict = judge(policy, doc, "check")
                 before = {"verdict": v.verdict, "policy_passed": v.policy_passed}
