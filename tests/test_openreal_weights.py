@@ -223,3 +223,20 @@ def test_code_in_a_folder_with_two_licences_is_under_both(tmp_path):
     assert (code["status"], code["license"]) == ("not open", "CC-BY-NC-4.0")
     assert code["declared_at"].startswith("found: train.py; licences: Apache-2.0 (README.md")
     assert _item(a, "Training, validation and testing")["status"] == "licence"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "status", "licence", "said"),
+    [
+        ("squad", "open", "CC-BY-SA-4.0", "squad: CC BY-SA 4.0 [Data Provenance Initiative audit"),
+        ("xnli", "not open", "LicenseRef-dpi-xnli", "xnli: non-commercial: CC BY-NC 4.0 [Data Provenance"),
+        ("imdb", "not open", "NOASSERTION", "imdb: use unspecified: Unspecified [Data Provenance"),
+    ],
+)
+def test_hub_datasets_are_graded_by_their_audited_licences(tmp_path, dataset, status, licence, said):
+    """A card's `datasets:` hub ids, graded by the Data Provenance Initiative's audit the licence verdicts
+    use (knowledge/datasets_dpi.json). Before: "Datasets: not found in the scanned files"."""
+    a = _assess(_folder(tmp_path, f"---\nlicense: mit\ndatasets:\n- {dataset}\n---\n# m\nA model.\n"))
+    d = _comp(a, "Datasets")
+    assert (d["status"], d["license"]) == (status, licence)
+    assert said in d["declared_at"]

@@ -479,19 +479,44 @@ def declaration_from_inventory(inv: Inventory, m: Component, overlay: mof.Declar
     return d
 
 
+@lru_cache(maxsize=1)
+def _dpi() -> dict[str, Any]:
+    import json
+
+    text = resources.files("aitrail.knowledge").joinpath("datasets_dpi.json").read_text("utf-8")
+    return json.loads(text)["datasets"]  # type: ignore[no-any-return]
+
+
+def _dataset_licences(ds: Component) -> tuple[list[str], str]:
+    """A dataset's licences (graded ids) and where they were read: its own declaration, else the Data
+    Provenance Initiative's audit of a hub dataset (knowledge/datasets_dpi.json, which the licence
+    verdicts use too); none known: []."""
+    if ds.licenses:
+        return [_graded_id(lic_kb.of(x)) for x in ds.licenses], ", ".join(x.value for x in ds.licenses)
+    audit = _dpi().get(ds.name)
+    if audit is None:
+        return [], "licence not given"
+    where = f"Data Provenance Initiative audit ({', '.join(audit['uids'][:2])})"
+    if audit["use"] in ("non-commercial", "academic-only"):  # its terms bar some use: not open, whatever the names
+        return [f"LicenseRef-dpi-{ds.name}"], f"{audit['use']}: {', '.join(audit['licenses'])} [{where}]"
+    if audit["use"] != "commercial":
+        return [UNKNOWN], f"use {audit['use']}: {', '.join(audit['licenses'])} [{where}]"
+    return [_graded_id(lic_kb.resolve(x)) for x in audit["licenses"]], f"{', '.join(audit['licenses'])} [{where}]"
+
+
 def _data_licence(datasets: list[Component]) -> tuple[str | None, str | None]:
     """(licence, evidence) of the data component standing for ``datasets``, or (None, None) when none
     is released (a licence and a location). The component is the whole of the data: open only when
-    every dataset has a location and open licences; a dataset whose licence is not given makes it
+    every dataset has a location and open licences; a dataset whose licence is not known makes it
     UNKNOWN; one under terms that are not open makes it that licence."""
-    released = [d for d in datasets if d.licenses and d.properties.get("url")]
+    read = {d.name: _dataset_licences(d) for d in datasets}
+    released = [d for d in datasets if read[d.name][0] and d.properties.get("url")]
     if not released:
         return None, None
-    lics = [(_graded_id(lic_kb.of(x)), d.name) for d in released for x in d.licenses]
+    lics = [(lic, d.name) for d in released for lic in read[d.name][0]]
     lics += [(UNKNOWN, d.name) for d in datasets if d not in released]
     named = "; ".join(
-        f"{d.name}: " + (", ".join(x.value for x in d.licenses) or "licence not given")
-        + ("" if d.properties.get("url") else ", location not given")
+        f"{d.name}: {read[d.name][1]}" + ("" if d.properties.get("url") else ", location not given")
         for d in datasets[:6]
     ) + (f"; and {len(datasets) - 6} more" if len(datasets) > 6 else "")
     return _governing(lics), f"declared: {len(datasets)} datasets ({named})"
