@@ -187,6 +187,7 @@ def scanned_hub_cards() -> list[str]:
     weights_ext = (".bin", ".safetensors", ".h5", ".msgpack", ".pt", ".pth", ".onnx", ".ckpt")
     n = 0
     weights: collections.Counter[str] = collections.Counter()
+    datasets: collections.Counter[str] = collections.Counter()
     card_dim: collections.Counter[str] = collections.Counter()
     hardware: collections.Counter[str] = collections.Counter()
     placeholder_use = 0
@@ -213,6 +214,8 @@ def scanned_hub_cards() -> list[str]:
                 n += 1
                 w = next(c for c in a["mof"]["components"] if c["component"] == "Model parameters (Final)")
                 weights[w["state"]] += 1
+                data = next(c for c in a["mof"]["components"] if c["component"] == "Datasets")
+                datasets[data["state"]] += 1
                 card_dim[a["index"]["dimensions"]["modelcard"]["class"]] += 1
                 hardware[a["index"]["dimensions"]["hardware_architecture"]["class"]] += 1
             placeholder_use += any(
@@ -227,6 +230,7 @@ def scanned_hub_cards() -> list[str]:
         "safetensors file where the hub lists weights), graded by `aitrail openness`:",
         "",
         f"- weights: {fmt(weights)}",
+        f"- datasets (the card's, graded by their declared or audited licences): {fmt(datasets)}",
         f"- Index model card: {fmt(card_dim)} (graded on what the card states)",
         f"- Index hardware architecture: {fmt(hardware)} (open only when the card states it)",
         f"- intended use given only as a template placeholder (now missing, with where): {placeholder_use}",
