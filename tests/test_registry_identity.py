@@ -227,3 +227,21 @@ def test_migration_recomputes_stored_identities(db_url: str, tmp_path: Path) -> 
         assert r.status_code == 201 and r.json()["version"] == 1 and not r.json()["created"]
     finally:
         client.app.state.registry.db.dispose()
+
+
+def test_the_same_signed_digests_under_other_names_are_another_version(reg, tmp_path: Path, keys: list[Path]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """An OMS root digest hashes the signed digests in name order, not the names: two signed folders
+    holding the same bytes under other names (weights as .txt, a pickle as weights...) have one root."""
+    a, b = tiny_model(tmp_path / "a"), tmp_path / "b"
+    (a / "m1.data").write_bytes(PICKLE)
+    (a / "m2.pkl").write_bytes(b"not a pickle\n")
+    shutil.copytree(a, b)
+    (b / "m1.data").rename(b / "m1.pkl")  # the pickle now under a pickle name...
+    (b / "m2.pkl").rename(b / "m2.data")  # ...in the same name order, so the same root digest
+    ra, rb = sign(a, keys[0]), sign(b, keys[0])
+    assert ra == rb
+    first = post(reg, body(a, ["acme/a"]))
+    second = post(reg, body(b, ["acme/b"]))
+    assert second["created"] and second["version"] != first["version"] and second["identity_kind"] == "files"
+    assert any("other file names" in w for w in second["warnings"])
+    assert model(reg, second["version"])["max_severity"] == "critical"
