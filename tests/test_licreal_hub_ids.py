@@ -154,3 +154,27 @@ def test_the_hub_docs_llama2_suggestions_resolve_by_link_and_name():
     assert len(named) > 100
     for r in named:
         assert L.resolve("other", link=r["suggested_license_link"]).id == "LicenseRef-aitrail-llama-2"
+
+
+def test_a_licence_link_contradicting_the_licence_id_is_a_second_declaration(tmp_path):
+    """`license: apache-2.0` linking the CC BY-NC legal code: the link was ignored (a value was given), so the
+    model was "allowed". Both are the card's declarations: a conflict, and the stricter decides."""
+    (tmp_path / "README.md").write_text(
+        "---\nlicense: apache-2.0\nlicense_link: https://creativecommons.org/licenses/by-nc/4.0/\n---\n# m\n"
+    )
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    rep = L.report(inv, "commercial")
+    assert rep["verdict"] == "not_allowed"
+    assert {c["license"] for c in rep["components"]} == {"Apache-2.0", "CC-BY-NC-4.0"}
+    assert any(f.rule == "license.conflict" for f in inv.findings)
+
+
+def test_a_licence_link_agreeing_with_the_id_adds_nothing(tmp_path):
+    (tmp_path / "README.md").write_text(
+        "---\nlicense: llama3.1\nlicense_link: https://llama.meta.com/llama3_1/license/\n---\n# m\n"
+    )
+    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    inv = aitrail.scan(tmp_path, hash_files=False)
+    assert [c["license"] for c in L.report(inv, "commercial")["components"]] == ["LicenseRef-aitrail-llama-3.1"]
+    assert not any(f.rule == "license.conflict" for f in inv.findings)

@@ -344,6 +344,21 @@ def of(lic: DeclaredLicense) -> Resolution:
     return resolve(lic.value, lic.name, lic.link)
 
 
+def declarations(licences: list[DeclaredLicense]) -> list[tuple[DeclaredLicense, Resolution]]:
+    """Each declared licence resolved; a ``license_link`` naming another known licence than the value beside
+    it (``license: apache-2.0`` linking the CC BY-NC legal code) is a declaration of its own."""
+    out = []
+    for lic in licences:
+        r = of(lic)
+        out.append((lic, r))
+        linked = knowledge().by_link(lic.link) if lic.link and r.matched_by != "license_link" else None
+        if linked is not None and linked.id != r.id:
+            ev = Evidence(lic.evidence.path, key="license_link", line=lic.evidence.line, value=lic.link)
+            link = str(lic.link)
+            out.append((DeclaredLicense(link, ev), Resolution(link, linked.id, linked, "license_link")))
+    return out
+
+
 def base_licence(repo_id: str) -> tuple[LicenseFacts, str] | None:
     """The licence of a well-known base model family, from its repository id (the curated facts in
     knowledge/base_models.yaml), with the fact's source."""
@@ -651,7 +666,7 @@ def entries(inv: Inventory, model: Component, use: str) -> list[Entry]:
         """A licence aitrail knows from its own data (not declared by the artefact)."""
         add(c, role, None, Resolution(facts.name, facts.id, facts, how), evidence, by)
 
-    own = [(lic, of(lic)) for lic in model.licenses]
+    own = declarations(model.licenses)
     companions = [f"{r.facts.name if r.facts else r.id} ({lic.evidence}), part of the licence" for lic, r in own
                   if _is_companion(r)]
     for lic, r in own:
@@ -843,8 +858,7 @@ def check(inv: Inventory) -> None:
     non-commercial training data."""
     source = f"{KB_SOURCE} v{knowledge().version}"
     for m in inv.models():
-        resolved = [(lic, of(lic)) for lic in m.licenses]
-        resolved = [(lic, r) for lic, r in resolved if not _is_companion(r)]
+        resolved = [(lic, r) for lic, r in declarations(m.licenses) if not _is_companion(r)]
         ids = {r.id for _, r in resolved}
         if len(ids) > 1:
             where = "; ".join(f"{lic.value} ({lic.evidence})" for lic, _ in resolved)
