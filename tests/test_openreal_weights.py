@@ -240,3 +240,4 @@ def test_hub_datasets_are_graded_by_their_audited_licences(tmp_path, dataset, st
     d = _comp(a, "Datasets")
     assert (d["status"], d["license"]) == (status, licence)
     assert said in d["declared_at"]
+    assert "does not know" not in d["state"]  # an audited LicenseRef is known: known not to be open

@@ -317,7 +317,7 @@ def grade(d: Declaration) -> MofGrade:
                     f"{name(c)}: under '{lic}', not a licence id the MOT recognises (aitrail reads it as {meant}, "
                     "an open licence: declare that id)"
                 )
-            elif meant is None:  # no licence list knows the name: not thereby a closed licence
+            elif meant is None and not lic.startswith("LicenseRef-"):  # no list knows the name: not thereby closed
                 needs.append(f"{name(c)}: under '{lic}', a name neither the MOT nor aitrail knows (graded not open)")
             else:
                 needs.append(f"{name(c)}: under {lic}, which is not an open licence")
@@ -331,7 +331,10 @@ def grade(d: Declaration) -> MofGrade:
         if c.id in d.components:
             lic = ev[1]["licenses"].get(c.id) or ev[3]["licenses"].get(c.id)
             status = "open" if lic and kb.is_open(lic) else "unlicensed" if lic in (None, "unlicensed") else "not open"
-            unknown_name = status == "not open" and lic != UNKNOWN and not withheld(lic) and reading(str(lic)) is None
+            unknown_name = (  # a LicenseRef- is an id for terms off the SPDX list: known not open, not unknown
+                status == "not open" and lic != UNKNOWN and not str(lic).startswith("LicenseRef-")
+                and not withheld(lic) and reading(str(lic)) is None
+            )
             state = {"unlicensed": "released without a licence", "not open": "released under a licence not open"}.get(
                 status, "released under an open licence"
             )

@@ -287,7 +287,7 @@ def summary(grade: mof.MofGrade, osaid_: dict[str, Any], d: mof.Declaration) -> 
 
 def _unrecognised(lic: str) -> bool:
     """A licence name that neither the MOT's lists nor aitrail's licence knowledge read ("BSD-3")."""
-    return lic.strip().lower() not in PROPRIETARY and mof.reading(lic) is None
+    return lic.strip().lower() not in PROPRIETARY and not lic.startswith("LicenseRef-") and mof.reading(lic) is None
 
 
 def memo_key(d: mof.Declaration) -> tuple[Any, ...]:
