@@ -47,6 +47,9 @@ def test_unreadable_base_model_is_a_finding_and_an_unknown_base(tmp_path, value)
         "https://huggingface.co/meta-llama/Llama-2-7b-hf",
         "hf.co/meta-llama/Llama-2-7b-hf/",
         "huggingface.co/meta-llama/Llama-2-7b-hf",
+        "https://huggingface.co/meta-llama/Llama-2-7b-hf/tree/main",
+        "https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/README.md",
+        "'https://huggingface.co/meta-llama/Llama-2-7b-hf?library=transformers'",
     ],
 )
 def test_base_model_written_as_its_hub_page_is_the_repo(tmp_path, url):
@@ -228,3 +231,15 @@ def test_relation_from_file_names_for_hub_tables():
     assert relation_from_files(["README.md", "adapter_config.json", "adapter_model.safetensors"]) == "adapter"
     assert relation_from_files(["README.md", "q4/model-Q4_K_M.gguf"]) == Derivation.QUANTIZATION
     assert relation_from_files(["README.md", "config.json", "model.safetensors"]) is None
+
+
+def test_manifest_base_edges_reach_their_components(tmp_path):
+    # the manifest's base edge was spelt f"model:{id}" beside the component model_component made: an id
+    # normalised there would leave the edge dangling, and a dangling base drops out of the licence walk
+    folder = _folder(tmp_path, "# m\n")
+    (folder / "aitrail.yaml").write_text("base_models:\n  - id: meta-llama/Llama-2-7b-hf\n    relation: fine-tune\n")
+    inv = aitrail.scan(folder, hash_files=False)
+    [m] = inv.models()
+    edges = [r for r in inv.relationships if r.kind == RelationshipKind.DERIVED_FROM]
+    assert edges and all(inv.component(r.target) is not None for r in edges)
+    assert [c.name for c in inv.related(m.id, RelationshipKind.DERIVED_FROM)] == ["meta-llama/Llama-2-7b-hf"]

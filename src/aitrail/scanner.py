@@ -650,9 +650,7 @@ def _apply_manifest(
             base.licenses.append(DeclaredLicense(b["license"], ev("base_models.license", b["license"])))
         others.append(base)
         rels.append(
-            Relationship(
-                MODEL, f"model:{b['id']}", RelationshipKind.DERIVED_FROM, Derivation(b.get("relation", "unknown")), [e]
-            )
+            Relationship(MODEL, base.id, RelationshipKind.DERIVED_FROM, Derivation(b.get("relation", "unknown")), [e])
         )
     for d in man.get("datasets") or []:
         e = ev("datasets", d["name"])

@@ -478,7 +478,12 @@ def _unreadable(f: FileRef, out: Found, key: str, value: Any) -> None:
     )
 
 
-_HUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/([\w.\-]+/[\w.\-]+)/?$")
+# A model's hub page, also as a link into it (/tree/main, /blob/main/README.md, ?library=...); datasets/ and
+# spaces/ pages are no model
+_HUB_URL = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([\w.\-]+/[\w.\-]+)"
+    r"(?:/(?:tree|blob|resolve)/[^?#]*)?/?(?:[?#].*)?$"
+)
 
 
 def _hub_id(value: str) -> str:
