@@ -212,6 +212,12 @@ def test_closure_matches_transformers_dynamic_module_utils(tmp_path):
         'import sys\nsys.modules["os"].system("id")\n',
         'import sys\nsys.modules[n].system("id")\n',
         'import importlib\nimportlib.import_module("subprocess").run(["id"])\n',
+        'import builtins\nbuiltins.__dict__["exec"]("1")\n',
+        'globals()["__builtins__"]; globals()["eval"]("1")\n',
+        'import os\nvars(os)["system"]("id")\n',
+        'import functools, os\nfunctools.partial(os.system, "id")()\n',
+        'import os, threading\nthreading.Thread(target=os.system, args=("id",)).start()\n',
+        'f = eval\nf("1")\n',
     ],
 )
 def test_risky_calls_are_found_by_name_not_spelling(tmp_path, source):

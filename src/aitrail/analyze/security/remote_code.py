@@ -200,8 +200,19 @@ def risky_calls(tree: Any) -> list[tuple[str, int]]:
             e = e.value
         if isinstance(e, ast.Name):
             root = "builtins" if e.id == "__builtins__" else aliases.get(e.id, e.id)
-        elif isinstance(e, ast.Subscript) and _const_str(e.slice) and dotted(e.value) == "sys.modules":
-            root = e.slice.value  # type: ignore[attr-defined]  # sys.modules["os"] is os
+        elif isinstance(e, ast.Subscript) and _const_str(e.slice):
+            key = e.slice.value  # type: ignore[attr-defined]
+            inner = dotted(e.value)
+            if inner == "sys.modules":
+                root = key  # sys.modules["os"] is os
+            elif inner in ("builtins", "builtins.__dict__"):
+                root = f"builtins.{key}"  # __builtins__["exec"], builtins.__dict__["exec"]
+            elif _namespace_call(e.value):
+                args = e.value.args  # type: ignore[attr-defined]  # globals()["exec"] is exec; vars(os)["system"] is os.system
+                base = dotted(args[0]) if args else None
+                root = f"{base}.{key}" if base else key
+            else:
+                return None
         elif _is_getattr(e) and isinstance(e.args[1], ast.Constant) and isinstance(e.args[1].value, str):
             inner = dotted(e.args[0])  # getattr(os, "system") is os.system
             if inner is None:
@@ -249,7 +260,21 @@ def risky_calls(tree: Any) -> list[tuple[str, int]]:
                     calls.append((f"getattr({ast.unparse(node.args[0])[:60]}, <computed name>)", node.lineno))
         elif isinstance(node, ast.Subscript) and namespace(node.value, node.slice):
             calls.append((f"{ast.unparse(node.value)[:60]}[<name>]", node.lineno))
+    # A risky callable handed over without being called here (functools.partial(os.system, ...), map(eval, ...),
+    # Thread(target=os.system)) runs all the same: referenced is as risky as called.
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)) and id(node) not in called and isinstance(node.ctx, ast.Load):
+            name = dotted(node)
+            if name is not None and "." in name and risky(name) or name in ("eval", "exec", "builtins.exec"):
+                calls.append((f"{ast.unparse(node)[:100]} (passed as a value: called elsewhere)", node.lineno))
     return calls
+
+
+def _namespace_call(e: Any) -> bool:
+    import ast
+
+    return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in _NAMESPACES
 
 
 def _const_str(e: Any) -> bool:
