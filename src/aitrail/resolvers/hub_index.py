@@ -65,8 +65,10 @@ class HubIndexResolver:
         if row is not None:
             sha, modified, lic_json, bases_json, ds_json, table, date, n = row
             try:
+                # [value, source, location] or, with the card's license_name and license_link, five items
                 lics = tuple(
-                    LicenceEvidence(v, s, f"{loc} (index row {n} of {table})") for v, s, loc in json.loads(lic_json)
+                    LicenceEvidence(v, s, f"{loc} (index row {n} of {table})", *(list(more) + [None, None])[:2])
+                    for v, s, loc, *more in json.loads(lic_json)
                 )
                 bases = [BaseRef(b, r, e) for b, r, e in json.loads(bases_json)]
                 datasets = tuple(json.loads(ds_json))
