@@ -51,6 +51,37 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
     return header
 
 
+# dtype strings numpy reads as plain (no Python objects): a byte order, a type character and a size, or a
+# type's name. Anything else (an 'O' in any spelling: 'object', '|O8', 'object_'..., comma or subarray
+# strings, what numpy would reject) is taken to hold objects: the bytes after the header are walked as the
+# pickle numpy.load(allow_pickle=True) would read (fail closed, as numpy's dtype(...).hasobject decides).
+_PLAIN_DTYPE = re.compile(
+    r"[<>|=]?(?:[?bBhHiIlLqQpPnNeEfdgFDGuic]\d*|[SUaV]\d*|[mM]8(?:\[\d*[A-Za-z]+\])?"
+    r"|(?:bool|u?int(?:8|16|32|64)?|float(?:16|32|64|96|128)?|complex(?:64|128|192|256)?|str|bytes|void\d*"
+    r"|half|single|double|longdouble|byte|ubyte|short|ushort|intc|uintc|longlong|ulonglong|intp|uintp"
+    r"|(?:datetime|timedelta)64(?:\[\d*[A-Za-z]+\])?))"
+)
+
+
+def plain_dtype(descr: object, depth: int = 0) -> bool:
+    """Whether a .npy header's descr is a dtype without Python objects (see _PLAIN_DTYPE): a string, or a
+    structured list of (name, descr[, shape]) fields, each plain. numpy is not needed."""
+    if depth > 32:
+        return False
+    if isinstance(descr, str):
+        return len(descr) <= 64 and _PLAIN_DTYPE.fullmatch(descr) is not None
+    if isinstance(descr, list) and descr:
+        for field in descr:
+            if not isinstance(field, tuple) or len(field) not in (2, 3) or not isinstance(field[0], (str, tuple)):
+                return False
+            if len(field) == 3 and not (isinstance(field[2], (tuple, int))):
+                return False
+            if not plain_dtype(field[1], depth + 1):
+                return False
+        return True
+    return False
+
+
 def _npy_props(header: dict) -> dict:
     # the header is attacker text: lone surrogates in a descr string must not reach the reports
     descr = str(header["descr"]).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -58,7 +89,7 @@ def _npy_props(header: dict) -> dict:
         "dtype": descr if len(descr) <= 200 else descr[:199] + "…",
         "shape": list(header["shape"]),
         "fortran_order": bool(header.get("fortran_order")),
-        "object_array": "O" in descr,
+        "object_array": not plain_dtype(header["descr"]),
     }
 
 

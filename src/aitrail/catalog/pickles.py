@@ -773,14 +773,11 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
         return
     if obj.func.name != "NumpyArrayWrapper":
         return
-    shape = st.get("shape")
-    count = 1
-    for d in shape if isinstance(shape, tuple) else ():
-        count *= d if isinstance(d, int) else 1
     dtype = st.get("dtype")
     code = dtype.args[0] if isinstance(dtype, Obj) and isinstance(dtype.args, tuple) and dtype.args else None
-    if isinstance(code, str) and code.lstrip("<>|=") in ("O", "O8"):
-        # An object array: a whole pickle, judged like the rest (its opcodes count in the same summary).
+    if _may_hold_objects(dtype):
+        # An object array (numpy's dtype.hasobject, as its BUILD state sets it, or a dtype we cannot read:
+        # fail closed): joblib pickle.loads what follows: a whole pickle, judged like the rest.
         s.nesting += 1
         if s.nesting > MAX_NESTING:
             raise LimitExceeded(f"joblib object arrays nested more than {MAX_NESTING} deep")
@@ -792,6 +789,14 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
     size = _itemsize(code) if isinstance(code, str) else None
     if size is None:
         raise ValueError(f"joblib array of unknown dtype {bounded_name(code)!r}")
+    # joblib reads np.multiply.reduce(shape) elements: a list shape counts as a tuple; what is not a shape
+    # of ints cannot be followed (fail closed: the walk stops, a malformed-pickle finding)
+    shape = st.get("shape")
+    if not isinstance(shape, (tuple, list)) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise ValueError(f"joblib array of unreadable shape {bounded_name(shape)!r}")
+    count = 1
+    for d in shape:
+        count *= d
     if st.get("numpy_array_alignment_bytes") is not None:
         pad = fh.read(1)
         if pad:
@@ -802,6 +807,30 @@ def joblib_arrays(obj: Obj, fh: IO[bytes], s: PickleSummary) -> None:
         if not got:
             raise ValueError("joblib array data truncated")
         remaining -= got
+
+
+def _may_hold_objects(dtype: Any, depth: int = 0) -> bool:
+    """numpy's ``dtype.hasobject`` for a dtype the pickle rebuilds: its code ('O'), the flags its BUILD
+    state sets (bit 0, NPY_ITEM_HASOBJECT: numpy takes them from the state), its fields and subarray.
+    What cannot be read is taken to hold objects (fail closed)."""
+    if depth > 16 or not isinstance(dtype, Obj) or not isinstance(dtype.args, tuple) or not dtype.args:
+        return True
+    code = dtype.args[0]
+    if not isinstance(code, str) or code.lstrip("<>|=").startswith("O"):
+        return True
+    st = dtype.state
+    if st is None:
+        return False  # no BUILD: numpy's dtype for the code alone
+    if not isinstance(st, tuple) or len(st) < 8 or not isinstance(st[7], int) or st[7] & 1:
+        return True
+    sub, fields = st[2], st[4]
+    if sub is not None and not (isinstance(sub, tuple) and len(sub) == 2 and not _may_hold_objects(sub[0], depth + 1)):
+        return True
+    if fields is None:
+        return False
+    if not isinstance(fields, dict):
+        return True
+    return any(not isinstance(v, tuple) or not v or _may_hold_objects(v[0], depth + 1) for v in fields.values())
 
 
 def _itemsize(code: str) -> int | None:

@@ -62,6 +62,7 @@ def attacks() -> dict[str, bytes]:
         "getitem_result_called.pkl": pickle.dumps(CallItem(), protocol=4),
         "omegaconf_load_file.pkl": pickle.dumps(OmegaLoad(), protocol=4),
         "getattr_method_called.pkl": pickle.dumps(AttrCall(), protocol=4),
+        **joblib_desyncs(),
     }
 
 
@@ -323,6 +324,49 @@ def manifest(extra: list[tuple[str, int, str]]) -> None:
             w.writerow([name, Path(name).suffix.lstrip("."), mal, technique, "tests/data/security/secreal/make.py"])
 
 
+def joblib_desyncs() -> dict[str, bytes]:
+    """joblib files where aitrail's reading of the array framing and joblib's parted (review R21, R21b),
+    made from real joblib.dump output; each proven with joblib.load."""
+    import io
+    import struct
+
+    import joblib
+
+    out = {}
+    b = io.BytesIO()
+    joblib.dump(np.array([1.0]), b)
+    d = b.getvalue()
+    # R21: the dtype's BUILD state sets the hasobject flag (63): joblib pickle.loads what follows the wrapper.
+    # The payload's first byte ('c' = 99) is what a raw reading takes as the pad length: 1 + 99 + 8 bytes.
+    assert d.count(b"K\x00t\x94b") == 1 and d.endswith(b"ub\x03\xff\xff\xff" + struct.pack("<d", 1.0) + b".")
+    payload = b"cposix\nsystem\n(S'" + PAYLOAD.encode() + b" #"
+    payload += b"x" * (108 - len(payload) - 5) + b"'\ntR."
+    assert len(payload) == 108 and payload[0] == 99
+    out["joblib_dtype_hasobject_flag.joblib"] = d.replace(b"K\x00t\x94b", b"K?t\x94b")[:-13] + payload + b"."
+    # R21b: the shape pickled as a list [100]: joblib reads 100 elements, a reading that takes 1 resumes inside
+    # the data, where a BINBYTES swallows the rest of it and the payload joblib runs next
+    b = io.BytesIO()
+    joblib.dump(np.zeros(100), b)
+    d = b.getvalue()
+    assert d.count(b"K\x64\x85") == 1
+    (frame,) = struct.unpack_from("<Q", d, 3)
+    d = d[:3] + struct.pack("<Q", frame + 1) + d[11:]
+    d = d.replace(b"K\x64\x85", b"]K\x64a")
+    head, data_end = d[: -(4 + 800 + 1)], d[-1:]
+    run = b"cposix\nsystem\n(S'" + PAYLOAD.encode() + b"'\ntR0"
+    data = bytes(8) + b"B" + struct.pack("<I", 787 + len(run)) + bytes(787)
+    out["joblib_list_shape.joblib"] = head + b"\x03\xff\xff\xff" + data + run + data_end
+    for name, data in out.items():
+        MARK.unlink(missing_ok=True)
+        try:
+            joblib.load(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - the payload ran before joblib failed on what it got back
+            pass
+        assert MARK.exists(), f"{name}: joblib did not run the payload"
+        MARK.unlink()
+    return out
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -348,8 +392,8 @@ def main() -> None:
     nemo_configs()
     manifest(containers())
     assert str(pickle.loads((HERE / "attacks" / "getattr_method_called.pkl").read_bytes())).endswith("pwned")
-    libs = ["dill", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny", "spacy",
-            "hydra-core"]
+    libs = ["dill", "joblib", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny",
+            "spacy", "hydra-core"]
     vers = [f"python {sys.version.split()[0]}"] + [f"{x} {importlib.metadata.version(x)}" for x in libs]
     (HERE / "VERSIONS.txt").write_text("\n".join(vers) + "\n")
 
