@@ -20,6 +20,14 @@ def _ft(folder, base_licence_note: str = "") -> None:
     (folder / "config.json").write_text('{"model_type": "llama"}')
 
 
+def _sibling(tmp_path, licence: str) -> None:
+    """A folder named like the base, beside the fine-tune, whose card declares ``licence``."""
+    folder = tmp_path / "Llama-2-7b-hf"
+    folder.mkdir()
+    (folder / "README.md").write_text(f"---\nlicense: {licence}\n---\n# Llama-2-7b-hf\n")
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+
+
 def _judge(inv, name="ft"):
     m = next(x for x in inv.models() if x.name == name)
     rep = L.report(inv, "commercial", models=[m])
@@ -29,10 +37,7 @@ def _judge(inv, name="ft"):
 
 def test_a_sibling_folder_named_like_the_base_does_not_override_the_curated_facts(tmp_path):
     _ft(tmp_path / "ft")
-    decoy = tmp_path / "Llama-2-7b-hf"
-    decoy.mkdir()
-    (decoy / "README.md").write_text("---\nlicense: mit\n---\n# Llama-2-7b-hf\n")
-    (decoy / "config.json").write_text('{"model_type": "llama"}')
+    _sibling(tmp_path, "mit")
     rep, rules = _judge(aitrail.scan(tmp_path, hash_files=False))
     bases = {(c["license"], c["resolved_by"]) for c in rep["components"] if c["role"] == "base-model"}
     assert bases == {("MIT", "siblings"), ("LicenseRef-aitrail-llama-2", "curated")}
@@ -62,10 +67,7 @@ def test_a_hf_cache_snapshot_of_the_base_is_the_base(tmp_path):
 
 def test_a_sibling_that_agrees_with_the_curated_facts_is_no_conflict(tmp_path):
     _ft(tmp_path / "ft")
-    same = tmp_path / "Llama-2-7b-hf"
-    same.mkdir()
-    (same / "README.md").write_text("---\nlicense: llama2\n---\n# Llama-2-7b-hf\n")
-    (same / "config.json").write_text('{"model_type": "llama"}')
+    _sibling(tmp_path, "llama2")
     _rep, rules = _judge(aitrail.scan(tmp_path, hash_files=False))
     assert "license.conflict" not in rules and "license.laundering" in rules
 
