@@ -39,10 +39,16 @@ EXCERPT = 300  # catalog.model_card keeps this much of a section: a longer value
 
 
 @lru_cache(maxsize=1)
-def _placeholders() -> tuple[list[re.Pattern[str]], list[str]]:
+def _placeholders() -> tuple[list[re.Pattern[str]], list[str], tuple[str, ...]]:
     spec = elements().get("placeholders", [])
     texts = [p["text"].lower() for p in spec if "text" in p]
-    return [re.compile(p.get("pattern") or re.escape(p["text"]), re.I | re.M) for p in spec], texts
+    patterns = [re.compile(p.get("pattern") or re.escape(p["text"]), re.I | re.M) for p in spec]
+    # text every rule's match holds: a value holding none of it is judged without the regexes (the hub
+    # judges every card); a pattern without hints makes every value take the full path
+    hints: list[str] = ["<!--", "#"]
+    for p in spec:
+        hints += [p["text"].lower()[:24]] if "text" in p else [str(h).lower() for h in p.get("hints") or [""]]
+    return patterns, texts, tuple(hints)
 
 
 def stated(value: Any) -> bool:
@@ -53,8 +59,16 @@ def stated(value: Any) -> bool:
         return False
     if not isinstance(value, str):
         return True
+    low = value.lower()
+    if not any(h in low for h in _placeholders()[2]):
+        return not _MARKUP.fullmatch(value)
+    return _stated_text(value)
+
+
+def _stated_text(value: str) -> bool:
+    """stated() for text, every rule applied (stated() skips this when nothing could match)."""
+    patterns, texts, _ = _placeholders()
     text = _SUBHEADING.sub(" ", _COMMENT.sub(" ", value))
-    patterns, texts = _placeholders()
     for p in patterns:
         text = p.sub(" ", text)
     if text != value:  # something was a placeholder: the labels it leaves bare are the template's too
