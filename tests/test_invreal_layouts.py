@@ -470,3 +470,24 @@ def test_cross_encoder_task_without_its_card(tmp_path):
     cfg["id2label"] = {"0": "neg", "1": "pos"}
     (folder / "config.json").write_text(json.dumps(cfg))
     assert aitrail.scan(folder, hash_files=False).models()[0].properties["task"] == "text-classification"
+
+
+@pytest.mark.parametrize(
+    "name, fmt, arch, task, library",
+    [
+        ("xgb.json", "xgboost-json", "xgboost gbtree", "tabular-classification", "xgboost"),
+        ("xgb.ubj", "xgboost-ubj", "xgboost", None, "xgboost"),
+        ("lgb.txt", "lightgbm-text", "lightgbm gbdt", "tabular-regression", "lightgbm"),
+    ],
+)
+def test_tree_models_in_their_libraries_formats(tmp_path, name, fmt, arch, task, library):
+    # XGBoost's and LightGBM's own save_model files: a folder holding one was "nothing recognisable as a
+    # model" (exit 2)
+    (tmp_path / name).write_bytes((DATA / "trees" / name).read_bytes())
+    inv = aitrail.scan(tmp_path)
+    [m] = inv.models()
+    [w] = [c for c in inv.components if c.path == name]
+    assert (w.type.value, w.format) == ("weights", fmt)
+    assert m.properties["architecture"] == arch and m.properties.get("task") == task
+    assert [c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)] == [library]
+    _boms_validate(inv)

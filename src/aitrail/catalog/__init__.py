@@ -46,6 +46,7 @@ def _all() -> list[Cataloger]:
         safetensors,
         sentence_transformers,
         tokenizer,
+        trees,
     )
 
     return [
@@ -57,6 +58,7 @@ def _all() -> list[Cataloger]:
         Cataloger("numpy", arrays.matches_npy, arrays.catalog_npy),
         Cataloger("pickle", arrays.matches_pickle, arrays.catalog_pickle),
         Cataloger("keras", arrays.matches_keras, arrays.catalog_keras),
+        Cataloger("trees", trees.matches, trees.catalog),
         Cataloger("hf-config", hf_config.matches, hf_config.catalog),
         Cataloger("tokenizer", tokenizer.matches, tokenizer.catalog),
         Cataloger("diffusers", diffusers.matches, diffusers.catalog),

@@ -3,7 +3,8 @@
     benchmarks/work/fixturegen/bin/python tests/data/invreal/generate.py
 
 Made with torch 2.14.1, transformers 5.24.0, peft 0.21.2, diffusers 0.42.1, sentence-transformers 6.3.0,
-timm 1.0.31 (CPU). Weights are random and tiny; only the layout and metadata the libraries write matter.
+timm 1.0.31, xgboost 3.2.0, lightgbm 4.7.0 (CPU). Weights are random and tiny; only the layout and
+metadata the libraries write matter.
 Each folder is as the library's save call left it, except where noted.
 """
 
@@ -197,7 +198,25 @@ def sd_pipeline() -> None:
     shutil.rmtree(tmp)
 
 
+def tree_models() -> None:
+    """XGBoost save_model as JSON and UBJSON, LightGBM save_model (text): 2 trees of depth 2 on 3 features."""
+    import lightgbm
+    import numpy as np
+    import xgboost
+
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 3))
+    y = (x[:, 0] > 0.5).astype(int)
+    d = fresh("trees")
+    d.mkdir()
+    m = xgboost.XGBClassifier(n_estimators=2, max_depth=2).fit(x, y)
+    m.save_model(str(d / "xgb.json"))
+    m.save_model(str(d / "xgb.ubj"))
+    lgb = lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(x, y), num_boost_round=2)
+    lgb.save_model(str(d / "lgb.txt"))
+
+
 if __name__ == "__main__":
-    for make in (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline):
+    for make in (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline, tree_models):
         torch.manual_seed(0)  # each fixture from the same seed: regenerating one leaves the others' bytes
         make()
