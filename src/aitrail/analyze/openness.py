@@ -493,15 +493,21 @@ def _dataset_licences(ds: Component) -> tuple[list[str], str]:
     verdicts use too); none known: []."""
     if ds.licenses:
         return [_graded_id(lic_kb.of(x)) for x in ds.licenses], ", ".join(x.value for x in ds.licenses)
-    audit = _dpi().get(ds.name)
+    lics, where = _audited(ds.name)
+    return list(lics), where
+
+
+@lru_cache(maxsize=4096)
+def _audited(name: str) -> tuple[tuple[str, ...], str]:
+    audit = _dpi().get(name)
     if audit is None:
-        return [], "licence not given"
+        return (), "licence not given"
     where = f"Data Provenance Initiative audit ({', '.join(audit['uids'][:2])})"
     if audit["use"] in ("non-commercial", "academic-only"):  # its terms bar some use: not open, whatever the names
-        return [f"LicenseRef-dpi-{ds.name}"], f"{audit['use']}: {', '.join(audit['licenses'])} [{where}]"
+        return (f"LicenseRef-dpi-{name}",), f"{audit['use']}: {', '.join(audit['licenses'])} [{where}]"
     if audit["use"] != "commercial":
-        return [UNKNOWN], f"use {audit['use']}: {', '.join(audit['licenses'])} [{where}]"
-    return [_graded_id(lic_kb.resolve(x)) for x in audit["licenses"]], f"{', '.join(audit['licenses'])} [{where}]"
+        return (UNKNOWN,), f"use {audit['use']}: {', '.join(audit['licenses'])} [{where}]"
+    return tuple(_graded_id(lic_kb.resolve(x)) for x in audit["licenses"]), f"{', '.join(audit['licenses'])} [{where}]"
 
 
 def _data_licence(datasets: list[Component]) -> tuple[str | None, str | None]:
