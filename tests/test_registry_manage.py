@@ -212,3 +212,36 @@ def test_rejudge_reruns_the_licence_findings_and_trusts_no_stamp_it_did_not_get(
     assert [x["version"] for x in r["changed"]] == [b["version"]]
     assert client.get(f"/api/v1/models/{b['version']}").json()["policy_passed"] is False
     client.app.state.registry.db.dispose()
+
+
+def test_a_webhook_answering_a_redirect_is_not_reported_delivered(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """urllib would follow the 302 with a GET without the body and report 200: the change never arrived."""
+    from aitrail.registry.api.routes.manage import _notify
+
+    class Moved(BaseHTTPRequestHandler):
+        got: list[str] = []
+
+        def _any(self) -> None:
+            Moved.got.append(self.command + " " + self.path)
+            if self.path == "/hook":
+                self.send_response(302)
+                self.send_header("Location", "/elsewhere")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _any
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    srv = HTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        out = _notify((f"http://127.0.0.1:{srv.server_port}/hook",), {"changed": [{"version": 1}]})
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert out[0]["error"] == "HTTP 302 (redirect not followed)" and "status" not in out[0]
+    assert Moved.got == ["POST /hook"]

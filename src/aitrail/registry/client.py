@@ -20,7 +20,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+NO_REDIRECTS = urllib.request.build_opener(_NoRedirect)  # also for the operator's webhooks
 
 
 class RegistryError(Exception):
@@ -52,7 +52,7 @@ def request(
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:  # scheme checked above; redirects refused
+        with NO_REDIRECTS.open(req, timeout=timeout) as resp:  # scheme checked above; redirects refused
             raw = resp.read(MAX_RESPONSE + 1)
     except urllib.error.HTTPError as e:
         detail = ""

@@ -4,6 +4,7 @@ violations, re-judging on knowledge change, and the dashboard's counts."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ...client import NO_REDIRECTS
 from ...crud import queries
 from ...crud.ingest import judge, now
 from ...crud.rejudge import rejudge
@@ -190,8 +192,12 @@ def _notify(urls: tuple[str, ...], result: dict[str, Any], event: str = "verdict
     for url in urls:
         req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - the operator's own URL
+            # never redirected: urllib would turn the POST into a GET without the body and report it delivered
+            with NO_REDIRECTS.open(req, timeout=10) as r:
                 out.append({"url": url, "status": r.status})
+        except urllib.error.HTTPError as e:
+            moved = " (redirect not followed)" if 300 <= e.code < 400 else ""
+            out.append({"url": url, "error": f"HTTP {e.code}{moved}"})
         except OSError as e:
             out.append({"url": url, "error": str(getattr(e, "reason", e))})
     return out
