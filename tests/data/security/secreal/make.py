@@ -367,6 +367,22 @@ def joblib_desyncs() -> dict[str, bytes]:
     return out
 
 
+def dcp_metadata() -> None:
+    """torch.distributed.checkpoint's .metadata (what FSDP / sharded checkpoints keep beside their shards):
+    a pickle of that module's dataclasses, written by dcp.save in one process."""
+    import torch
+    import torch.distributed.checkpoint as dcp
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.randn(2, 4)).sum().backward()
+    opt.step()
+    with tempfile.TemporaryDirectory() as tmp:
+        dcp.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 3}, checkpoint_id=tmp, no_dist=True)
+        (HERE / "benign" / "dcp_checkpoint.metadata").write_bytes((Path(tmp) / ".metadata").read_bytes())
+
+
 def main() -> None:
     for name, obj in benign().items():
         (HERE / "benign").mkdir(exist_ok=True)
@@ -390,6 +406,7 @@ def main() -> None:
     attribute_pickles()
     (HERE / "VERSIONS.txt").touch()
     nemo_configs()
+    dcp_metadata()
     manifest(containers())
     assert str(pickle.loads((HERE / "attacks" / "getattr_method_called.pkl").read_bytes())).endswith("pwned")
     libs = ["dill", "joblib", "numpy", "pandas", "scikit-learn", "torch", "lightning", "omegaconf", "mlflow-skinny",
