@@ -140,12 +140,13 @@ def test_auto_map_of_a_config_too_large_or_deep_to_parse_is_found_exactly(tmp_pa
     assert json.loads(config)["auto_map"]["AutoModel"] == "modeling_x.X"  # as transformers reads it
 
 
-def test_a_config_not_searched_to_its_end_is_high(tmp_path, monkeypatch):
-    """R11: a config past the search limit may name remote code after it: not 'no auto_map'."""
+def test_a_config_value_past_the_read_limit_is_high(tmp_path, monkeypatch):
+    """R11: a config of any size is searched whole (memory-mapped); one auto_map value larger than aitrail
+    reads is not 'no auto_map' but high."""
     import importlib
 
     monkeypatch.setattr(importlib.import_module("aitrail.analyze.security.remote_code"), "MAX_CONFIG_SEARCHED", 1 << 20)
-    _model(tmp_path, {"pad": "x" * (2 << 20), "auto_map": {"AutoModel": "modeling_x.X"}})
+    _model(tmp_path, {"pad": "x" * (9 << 20), "auto_map": {"AutoModel": "modeling_x.X", "n": "y" * (2 << 20)}})
     found = _rules(S.scan(tmp_path))
     assert ("config.json", "remote-code.limit-exceeded", "high") in found
 

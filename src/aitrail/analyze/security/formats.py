@@ -601,9 +601,10 @@ def _deep_templates(report: FileReport, raw: bytes, shown: str) -> list[Any]:
     from .jsontop import top_level
 
     try:
-        found = top_level(raw.decode("utf-8"), {"chat_template"}).get("chat_template", [])
+        raw.decode("utf-8")
     except UnicodeDecodeError:
         return []  # transformers reads these files as UTF-8: this one does not load
+    found = top_level(raw, {"chat_template"}).get("chat_template", [])
     values = []
     for value in found:
         try:

@@ -410,7 +410,8 @@ AUTO_MAP_FILES = {
 # PEFT's own import allowlist (peft/auto.py get_default_import_allowlist): anything else is code chosen by the file.
 PEFT_LIBRARIES = ("diffusers", "lerobot", "megatron-core", "transformers")
 # A config too large or too deep to parse may still name remote code that transformers (which has no
-# such limits) imports: its top-level keys are then read from its text (jsontop).
+# such limits) imports: its top-level keys are then read from its bytes, the whole file (jsontop); one
+# value (an auto_map) is read up to this size.
 MAX_CONFIG_SEARCHED = 64 << 20
 # A model folder's own generate(): from_pretrained(..., trust_remote_code=True) imports it for any
 # architecture (transformers generation/utils.py load_custom_generate), no config names it.
@@ -437,21 +438,20 @@ def config_code(cfg: Path) -> ConfigCode:
 
     out = ConfigCode()
     try:
-        if not stat.S_ISREG(os.stat(cfg).st_mode):  # a pipe named config.json must not block
+        st = os.stat(cfg)
+        if not stat.S_ISREG(st.st_mode):  # a pipe named config.json must not block
             return out
-        with open(cfg, "rb") as fh:
-            raw = fh.read(MAX_CONFIG_SEARCHED + 1)
+        raw = b""
+        if st.st_size <= MAX_CONFIG:
+            with open(cfg, "rb") as fh:
+                raw = fh.read(MAX_CONFIG + 1)
     except (OSError, ValueError):
         return out  # unreadable: the walk and the cataloger report it
-    cut = len(raw) > MAX_CONFIG_SEARCHED
-    if cut:
-        raw = raw[:MAX_CONFIG_SEARCHED]
-        out.unjudged.append(f"larger than the {MAX_CONFIG_SEARCHED:,} bytes aitrail searches: not read past them")
-    if not cut and len(raw) <= MAX_CONFIG:
+    if raw and len(raw) <= MAX_CONFIG:
         try:
             doc = jsonsafe.loads(raw)
         except jsonsafe.ShapeError:
-            doc = None  # too deep for the tree reader: its top-level keys are read from the text below
+            doc = None  # too deep for the tree reader: its top-level keys are read from the bytes below
         except (ValueError, RecursionError):  # not JSON at all (bad syntax or UTF-8): nothing loads it
             return out
         if doc is not None:
@@ -471,13 +471,15 @@ def config_code(cfg: Path) -> ConfigCode:
         out.unjudged.append("too large or deep to parse: the modules it names were not read")
         return out
     try:
-        text = raw.decode("utf-8", "replace" if cut else "strict")
-    except UnicodeDecodeError:
-        return out  # transformers reads configs as UTF-8: this one does not load
-    from .jsontop import top_level
-
-    for key, values in sorted(top_level(text, CONFIG_KEYS).items()):
-        for value in values:
+        values = _top_level_of_file(cfg)
+    except (OSError, ValueError) as e:
+        out.unjudged.append(f"cannot be read to its end ({_err(e)})")
+        return out
+    for key, texts in sorted(values.items()):
+        for value in texts:
+            if not value:
+                out.unjudged.append(f"its {key} is larger than the {MAX_CONFIG_SEARCHED:,} bytes aitrail reads")
+                continue
             try:
                 doc = jsonsafe.loads(value)
             except (ValueError, RecursionError) as e:
@@ -485,6 +487,19 @@ def config_code(cfg: Path) -> ConfigCode:
                 continue
             _refs(out, key, doc)
     return out
+
+
+def _top_level_of_file(cfg: Path) -> dict[str, list[bytes]]:
+    """The wanted top-level values of a config of any size, memory-mapped (read in place, not loaded)."""
+    import mmap
+
+    from .jsontop import top_level
+
+    with open(cfg, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return {}
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return top_level(mm, CONFIG_KEYS, max_value=MAX_CONFIG_SEARCHED)
 
 
 def _diffusers_refs(folder: Path, doc: dict[str, Any]) -> list[tuple[str, str]]:
