@@ -66,27 +66,28 @@ def ddpm_pipeline() -> None:
     DDPMPipeline(unet=unet, scheduler=DDPMScheduler()).save_pretrained(fresh("ddpm-pipeline"))
 
 
-def sentence_transformer() -> None:
-    """sentence-transformers save of Transformer + Pooling + Normalize without a model name: its card
-    template titles the card with the class name ("# SentenceTransformer")."""
-    from sentence_transformers import SentenceTransformer, models
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+def tiny_bert(folder: str, model_class: type, **config: int) -> Path:
+    """A tiny BERT of ``model_class`` and its tokenizer saved by transformers in HERE/folder."""
+    from transformers import BertConfig, BertTokenizerFast
 
-    tmp = HERE / "_bert"
+    tmp = HERE / folder
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(27)]
     (tmp / "vocab.txt").write_text("\n".join(vocab))
-    cfg = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=8,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-        max_position_embeddings=16,
-    )
-    BertModel(cfg).save_pretrained(tmp)
+    sizes = {"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16}
+    model_class(BertConfig(vocab_size=len(vocab), max_position_embeddings=16, **sizes, **config)).save_pretrained(tmp)
     BertTokenizerFast(str(tmp / "vocab.txt")).save_pretrained(tmp)
+    return tmp
+
+
+def sentence_transformer() -> None:
+    """sentence-transformers save of Transformer + Pooling + Normalize without a model name: its card
+    template titles the card with the class name ("# SentenceTransformer")."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertModel
+
+    tmp = tiny_bert("_bert", BertModel)
     word = models.Transformer(str(tmp))
     st = SentenceTransformer(modules=[word, models.Pooling(word.get_word_embedding_dimension()), models.Normalize()])
     st.save(str(fresh("st-model")))
@@ -102,24 +103,9 @@ def cross_encoder() -> None:
     """sentence-transformers CrossEncoder save (one label: a reranker); its card is removed, so the
     folder alone must tell the task (the card says text-ranking)."""
     from sentence_transformers import CrossEncoder
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import BertForSequenceClassification
 
-    tmp = HERE / "_ce"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(27)]
-    (tmp / "vocab.txt").write_text("\n".join(vocab))
-    cfg = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=8,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-        max_position_embeddings=16,
-        num_labels=1,
-    )
-    BertForSequenceClassification(cfg).save_pretrained(tmp)
-    BertTokenizerFast(str(tmp / "vocab.txt")).save_pretrained(tmp)
+    tmp = tiny_bert("_ce", BertForSequenceClassification, num_labels=1)
     CrossEncoder(str(tmp)).save(str(fresh("ce-model")))
     (HERE / "ce-model" / "README.md").unlink()
     shutil.rmtree(tmp)
