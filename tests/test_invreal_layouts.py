@@ -491,3 +491,14 @@ def test_tree_models_in_their_libraries_formats(tmp_path, name, fmt, arch, task,
     assert m.properties["architecture"] == arch and m.properties.get("task") == task
     assert [c.name for c in inv.related(m.id, RelationshipKind.DEPENDS_ON)] == [library]
     _boms_validate(inv)
+
+
+def test_peft_adapter_task_from_its_task_type(tmp_path):
+    # peft writes task_type (CAUSAL_LM) into adapter_config.json: without a card's pipeline_tag the adapter had
+    # no task
+    for p in (DATA / "peft-lora").iterdir():
+        if p.name != "README.md":
+            (tmp_path / p.name).write_bytes(p.read_bytes())
+    [m] = aitrail.scan(tmp_path, hash_files=False).models()
+    assert m.properties["task"] == "text-generation"
+    assert m.properties["provenance"]["task"][0] == {"path": "adapter_config.json", "key": "task_type", "value": "CAUSAL_LM"}

@@ -7,6 +7,16 @@ from .base import MODEL, FileRef, Found
 from .hf_config import scalar
 from .lineage import check_size, is_repo_id, library_component, model_component, read_json, text
 
+# peft's TaskType -> the pipeline task of the model the adapter makes (peft docs, "TaskType"); SEQ_2_SEQ_LM
+# generates whatever the fine-tune taught it and says nothing.
+TASKS = {
+    "CAUSAL_LM": "text-generation",
+    "SEQ_CLS": "text-classification",
+    "TOKEN_CLS": "token-classification",
+    "QUESTION_ANS": "question-answering",
+    "FEATURE_EXTRACTION": "feature-extraction",
+}
+
 
 def matches(f: FileRef) -> bool:
     return f.rel.rsplit("/", 1)[-1] == "adapter_config.json"
@@ -26,6 +36,9 @@ def catalog(f: FileRef) -> Found:
         out.properties["target_modules"] = [text(t, 100) for t in targets[:64]]
     elif targets is not None:
         out.properties["target_modules"] = scalar(targets)
+    task = TASKS.get(doc.get("task_type")) if isinstance(doc.get("task_type"), str) else None
+    if task:
+        out.fact("task_from_architecture", task, f.ev(key="task_type", value=doc["task_type"]))
     kind = text(doc["peft_type"], 40) if isinstance(doc.get("peft_type"), str) and doc["peft_type"] else "unknown"
     out.fact("adapter", kind, f.ev(key="peft_type", value=kind))
     base = doc.get("base_model_name_or_path")
