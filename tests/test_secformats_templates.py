@@ -151,3 +151,17 @@ def test_set_blocks_and_loops_of_plain_text_stay_quiet(tmp_path):
         "{% macro render(msg, key='content') %}{{ msg[key] }}{% endmacro %}{{ render(messages[0], 'role') }}"
     )
     assert _judge(tmp_path, json.dumps({"chat_template": tmpl})) == []
+
+
+def test_a_config_larger_than_the_read_limit_still_has_its_template_judged(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("aitrail.analyze.security.formats"), "MAX_SCAN_BYTES", 1 << 20)
+    doc = json.dumps({"added_tokens_decoder": "x" * (2 << 20), "chat_template": ESCAPE})
+    assert ("chat-template.injection", "critical", "tokenizer_config.json:chat_template") in _judge(tmp_path, doc)
+    doc = json.dumps({"pad": "x" * (2 << 20), "chat_template": "y" * (2 << 20)})
+    assert ("chat-template.limit-exceeded", "high", "tokenizer_config.json") in _judge(tmp_path, doc)
+
+
+def test_an_empty_template_config_is_no_error(tmp_path):
+    assert _judge(tmp_path, "") == []

@@ -551,27 +551,35 @@ def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
     list of {name, template}, a {name: template} map), each string at any depth. A file too deep for
     the bounded JSON reader is still loaded by transformers: its chat_template is then read from the
     text. A file that is not JSON at all is never rendered (its cataloger reports it)."""
+    import mmap
+
     from ... import jsonsafe
 
     name = path.name
+    values: list[Any] = []
     with open(path, "rb") as fh:
         raw = fh.read(MAX_SCAN_BYTES + 1)
+        if len(raw) > MAX_SCAN_BYTES and not name.endswith(".jinja"):
+            # a config of any size: its chat_template read in place (memory-mapped), the rest skipped
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                values = _deep_templates(report, mm, shown)
+            raw = b""
     if len(raw) > MAX_SCAN_BYTES:
         report.add("high", "chat-template.limit-exceeded", f"more than {MAX_SCAN_BYTES} bytes: templates not judged")
         return
     if name.endswith(".jinja"):
         chat_template(report, raw.decode("utf-8", "replace"), "chat template", shown)
         return
-    values: list[Any] = []
-    try:
-        doc = jsonsafe.loads(raw)
-    except jsonsafe.ShapeError:
-        values = _deep_templates(report, raw, shown)
-    except (ValueError, RecursionError):
-        return
-    else:
-        if isinstance(doc, dict) and "chat_template" in doc:
-            values = [doc["chat_template"]]
+    if raw:
+        try:
+            doc = jsonsafe.loads(raw)
+        except jsonsafe.ShapeError:
+            values = _deep_templates(report, raw, shown)
+        except (ValueError, RecursionError):
+            return
+        else:
+            if isinstance(doc, dict) and "chat_template" in doc:
+                values = [doc["chat_template"]]
     named: dict[str, str] = {}  # template text -> the first key it was found under (judged once)
     for value in values:
         for key, body in _templates(value):
@@ -594,19 +602,28 @@ def chat_template_file(report: FileReport, path: Path, shown: str) -> None:
         )
 
 
-def _deep_templates(report: FileReport, raw: bytes, shown: str) -> list[Any]:
-    """The chat_template values of a config nested past the JSON reader's depth limit, read from its
-    text; a value itself too deep to read is high (not judged)."""
+def _deep_templates(report: FileReport, raw: Any, shown: str) -> list[Any]:
+    """The chat_template values of a config too large or nested past the JSON reader's limits, read from
+    its bytes; a value itself too deep or large to read is high (not judged)."""
     from ... import jsonsafe
     from .jsontop import top_level
 
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return []  # transformers reads these files as UTF-8: this one does not load
-    found = top_level(raw, {"chat_template"}).get("chat_template", [])
+    if isinstance(raw, bytes):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return []  # transformers reads these files as UTF-8: this one does not load
+    found = top_level(raw, {"chat_template"}, max_value=MAX_SCAN_BYTES).get("chat_template", [])
     values = []
     for value in found:
+        if not value:
+            report.add(
+                "high",
+                "chat-template.limit-exceeded",
+                f"chat_template is larger than {MAX_SCAN_BYTES} bytes: transformers renders it; not judged",
+                shown,
+            )
+            continue
         try:
             values.append(jsonsafe.loads(value))
         except (ValueError, RecursionError) as e:
