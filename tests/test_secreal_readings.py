@@ -86,3 +86,27 @@ def test_a_plain_tar_is_no_polyglot(tmp_path):
         info.size = len(data)
         t.addfile(info, io.BytesIO(data))
     assert not [f for f in _found(path) if RANK[f[0]] >= RANK["medium"]]
+
+
+def test_a_zip_appended_to_a_pickle_is_a_second_reading(tmp_path):
+    """zipfile finds an archive from the file's end: keras.saving.load_model would open a .keras appended to
+    a benign pickle. other_readings() judges it (the format dispatch calls it: requests-secreal.md)."""
+    import zipfile
+
+    from aitrail.analyze.security.pickles import other_readings
+    from aitrail.analyze.security.report import FileReport
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("model.pkl", pickle.dumps(_Evil()))
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(OrderedDict(a=1)) + archive.getvalue())
+    rep = FileReport(path.name, None, "pickle")
+    other_readings(rep, path, "pickle", "high")
+    found = [(f.severity, f.rule) for f in rep.findings]
+    assert ("high", "format.polyglot") in found and ("critical", "pickle.dangerous-global") in found, found
+    plain = tmp_path / "plain.pkl"
+    plain.write_bytes(pickle.dumps(OrderedDict(a=1)) + b"PK\x05\x06" + bytes(18))  # a chance signature, no archive
+    rep = FileReport(plain.name, None, "pickle")
+    other_readings(rep, plain, "pickle", "high")
+    assert rep.findings == []

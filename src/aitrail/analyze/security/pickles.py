@@ -193,11 +193,17 @@ MAX_INNER_ZIP = 512 << 20  # an inner zip is read into memory to be opened: larg
 
 
 def scan_zip(
-    report: FileReport, path: Path, frameworks: tuple[str, ...], unknown: str, source: Any = None, depth: int = 0
+    report: FileReport,
+    path: Path,
+    frameworks: tuple[str, ...],
+    unknown: str,
+    source: Any = None,
+    depth: int = 0,
+    byte0: bool = True,
 ) -> None:
     """Every member of a zip judged by its bytes, whatever its name; zips inside it (wheels in wheels,
     a .pt inside a .zip) opened in turn. ``source`` is an inner zip's bytes, ``path`` its shown name."""
-    if source is None:
+    if source is None and byte0:
         byte0_pickle(report, path, unknown)
     try:
         z = zipfile.ZipFile(path if source is None else source)
@@ -384,6 +390,35 @@ def byte0_pickle(report: FileReport, path: Path, unknown: str) -> None:
     )
     with open(path, "rb") as fh:
         walk_all(report, fh, path.name, ("numpy", "torch"), unknown, min_pickles=0)
+
+
+ZIP_FORMATS = frozenset({"zip", "pytorch-zip", "torchscript", "keras", "numpy-npz"})
+PICKLE_FORMATS = frozenset({"pickle", "joblib", "pytorch-legacy"})
+
+
+def other_readings(report: FileReport, path: Path, fmt: str | None, unknown: str) -> None:
+    """Readings of the file that other loaders take than the one its format names: a pickle from byte 0
+    (pickle.load, pandas.read_pickle; byte0_pickle) and a zip found from the file's end (zipfile, which
+    keras.saving.load_model and numpy's npz reader use, finds the central directory at the end: a pickle or
+    a GGUF with a .keras zip appended). Each found is a polyglot, judged in full."""
+    if fmt not in PICKLE_FORMATS and fmt not in ("tar",) and fmt not in ZIP_FORMATS:
+        byte0_pickle(report, path, unknown)
+    if fmt in ZIP_FORMATS or fmt == "tar":
+        return
+    try:  # a zip reader would open it: a central directory at the end naming members (not a chance "PK\5\6")
+        with zipfile.ZipFile(path) as z:
+            appended = bool(z.namelist())
+    except Exception:  # noqa: BLE001 - no archive a zip reader opens: no second reading to judge
+        return
+    if appended:
+        report.add(
+            "high",
+            "format.polyglot",
+            f"a {fmt or 'file'} with a zip archive at its end: zipfile-based loaders (keras.saving.load_model, "
+            "numpy's npz reader) open that archive; its members are judged too",
+            path.name,
+        )
+        scan_zip(report, path, ("numpy", "torch"), unknown, source=None, depth=0, byte0=False)
 
 
 def scan_tar(report: FileReport, path: Path, unknown: str, head: bytes) -> None:
