@@ -156,6 +156,8 @@ WEIGHT_SUFFIXES = {
     ".pkl",
     ".pickle",
     ".llamafile",
+    ".ubj",  # XGBoost's binary JSON
+    ".cbm",  # CatBoost
 }
 # Names of files a program loads as a model or a pickle (a skipped folder holding one is not "nothing").
 MODEL_LIKE_SUFFIXES = WEIGHT_SUFFIXES | {".npy", ".pickle", ".msgpack", ".pb", ".mlmodel", ".pte", ".pt2", ".jit"}

@@ -82,7 +82,8 @@ _WAIVER_KEYS = {"rule", "path", "reason"}
 # a banned family name bans its variants too ("joblib" bans "joblib-zlib", "pytorch" bans "pytorch-zip").
 _OTHER_FORMATS = {
     "zip", "tar", "json", "yaml", "text", "model-card", "python", "python-metadata", "dependency-manifest",
-    "ollama-modelfile", "weights-index",
+    "ollama-modelfile", "weights-index", "onnx-external-data", "xgboost-json", "xgboost-ubj", "lightgbm-text",
+    "catboost",
 }  # fmt: skip
 _FAMILIES = {"pytorch", "numpy", "joblib", "tensorflow"}
 # "pickle" bans every format its loader unpickles: a compressed pickle, joblib's files, torch.save's archives

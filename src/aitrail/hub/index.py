@@ -55,8 +55,9 @@ def open_index(out: Path) -> sqlite3.Connection:
     return con
 
 
-def entry(rec: dict[str, Any]) -> tuple[list[list[str]], list[list[str]], list[str]]:
-    """(licences [value, source, location], bases [id, relation, evidence], datasets) of one hub record."""
+def entry(rec: dict[str, Any]) -> tuple[list[list[str | None]], list[list[str]], list[str]]:
+    """(licences [value, source, location, name, link], bases [id, relation, evidence], datasets) of one hub
+    record."""
     from ..model import RelationshipKind
     from . import batch
 
@@ -65,9 +66,11 @@ def entry(rec: dict[str, Any]) -> tuple[list[list[str]], list[list[str]], list[s
     if card.startswith("Error: the path 'README.md' does not exist"):
         card = ""
     found, _meta, _body = batch.read_card(mid, card.lstrip("\ufeff"))
-    lics = [[x.value, "card license", str(x.evidence)] for x in found.licenses]
+    # name and link too: `license: other` + `license_name: llama3` resolves through the index as the card says
+    lics = [[x.value, "card license", str(x.evidence), x.name, x.link] for x in found.licenses]
     if not lics:
-        lics = [[t, "hub tag license", f"{mid} tags"] for t in rec.get("license_tags") or [] if isinstance(t, str)]
+        lics = [[t, "hub tag license", f"{mid} tags", None, None] for t in rec.get("license_tags") or []
+                if isinstance(t, str)]
     bases = [
         [r.target.removeprefix("model:"), str(r.derivation or "unknown"), str(r.evidence[0]) if r.evidence else ""]
         for r in found.relationships
