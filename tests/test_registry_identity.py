@@ -184,19 +184,13 @@ def test_migration_recomputes_stored_identities(db_url: str, tmp_path: Path) -> 
     """A database written with identities by digest set (migration 0004) keeps finding its versions."""
     import hashlib
 
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
+    from test_registry_support import migrate_to
 
     from aitrail.registry.core.db import Database
 
     db = Database(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", "aitrail.registry:migrations")
-    with db.write_engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0004")
-        conn.commit()
+    migrate_to(db, "0004")
     m = tiny_model(tmp_path / "m")
     doc = check_doc(m)
     files = [c for c in doc["inventory"]["components"] if c.get("path")]

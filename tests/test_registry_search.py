@@ -134,17 +134,15 @@ def test_migration_indexes_what_was_stored_before(db_url: str) -> None:  # noqa:
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
+    from test_registry_support import migrate_to
 
     from aitrail.registry.core.db import Database
     from aitrail.registry.crud import queries
 
     db = Database(db_url)
+    migrate_to(db, "0003")
     cfg = Config()
     cfg.set_main_option("script_location", "aitrail.registry:migrations")
-    with db.write_engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
-        conn.commit()
     with db.write_engine.begin() as conn:
         conn.execute(
             text(

@@ -199,3 +199,16 @@ def live_server(url: str, **settings: object) -> Iterator[tuple[str, object]]:
         server.should_exit = True
         thread.join(15)
         app.state.registry.db.dispose()
+
+
+def migrate_to(db: object, revision: str) -> None:
+    """Bring ``db`` (a registry Database) to one migration: a database as an older server left it."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "aitrail.registry:migrations")
+    with db.write_engine.connect() as conn:  # type: ignore[attr-defined]
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()

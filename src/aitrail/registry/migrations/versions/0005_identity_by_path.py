@@ -9,6 +9,7 @@ Revises: 0004
 """
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,29 +26,14 @@ def upgrade() -> None:
     from aitrail.registry.crud.extract import facts, file_identity
 
     conn = op.get_bind()
-    versions = sa.table(
-        "versions", sa.column("id", sa.Integer), sa.column("identity", sa.String), sa.column("identity_kind", sa.String)
-    )
-    files = sa.table(
-        "files",
-        sa.column("version_id", sa.Integer),
-        sa.column("path", sa.Text),
-        sa.column("sha256", sa.String),
-        sa.column("size", sa.BigInteger),
-    )
-    licences = sa.table(
-        "licenses",
-        sa.column("version_id", sa.Integer),
-        sa.column("component", sa.Text),
-        sa.column("role", sa.String),
-        sa.column("license", sa.String),
-    )
-    datasets = sa.table(
-        "datasets", sa.column("version_id", sa.Integer), sa.column("name", sa.String), sa.column("relation", sa.String)
-    )
-    lineage = sa.table(
-        "lineage", sa.column("version_id", sa.Integer), sa.column("base", sa.String), sa.column("relation", sa.String)
-    )
+    def table(table_name: str, /, **cols: Any) -> sa.TableClause:
+        return sa.table(table_name, *(sa.column(c, t) for c, t in cols.items()))
+
+    versions = table("versions", id=sa.Integer, identity=sa.String, identity_kind=sa.String)
+    files = table("files", version_id=sa.Integer, path=sa.Text, sha256=sa.String, size=sa.BigInteger)
+    licences = table("licenses", version_id=sa.Integer, component=sa.Text, role=sa.String, license=sa.String)
+    datasets = table("datasets", version_id=sa.Integer, name=sa.String, relation=sa.String)
+    lineage = table("lineage", version_id=sa.Integer, base=sa.String, relation=sa.String)
 
     def rows(table: sa.TableClause, ids: list[int], *cols: str) -> dict[int, list[dict[str, object]]]:
         out: dict[int, list[dict[str, object]]] = {}
