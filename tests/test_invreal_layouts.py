@@ -501,4 +501,26 @@ def test_peft_adapter_task_from_its_task_type(tmp_path):
             (tmp_path / p.name).write_bytes(p.read_bytes())
     [m] = aitrail.scan(tmp_path, hash_files=False).models()
     assert m.properties["task"] == "text-generation"
-    assert m.properties["provenance"]["task"][0] == {"path": "adapter_config.json", "key": "task_type", "value": "CAUSAL_LM"}
+    said = {"path": "adapter_config.json", "key": "task_type", "value": "CAUSAL_LM"}
+    assert m.properties["provenance"]["task"][0] == said
+
+
+def test_other_frameworks_exports_are_typed_by_content(tmp_path):
+    # a hub repo ships the model in other frameworks too: openvino/openvino_model.{xml,bin} (saved by
+    # openvino.save_model) was an unknown .bin named like weights (scan.unknown-format) and a plain .xml;
+    # flax_model.msgpack (flax.serialization.to_bytes: a msgpack map) a plain file
+    import msgpack
+
+    folder = _copy("st-model", tmp_path)
+    (folder / "openvino").mkdir()
+    for name in ("openvino_model.xml", "openvino_model.bin"):
+        (folder / "openvino" / name).write_bytes((DATA / "openvino" / name).read_bytes())
+    (folder / "flax_model.msgpack").write_bytes(msgpack.packb({"params": {"w": b"\x00" * 8}}))
+    inv = aitrail.scan(folder, hash_files=False)
+    typed = {c.path: (c.type.value, c.format) for c in inv.components if c.path}
+    assert typed["openvino/openvino_model.bin"] == ("weights", "openvino-weights")
+    assert typed["openvino/openvino_model.xml"] == ("config", "openvino-ir")
+    assert typed["flax_model.msgpack"] == ("weights", "flax-msgpack")
+    assert not [f for f in inv.findings if f.rule == "scan.unknown-format"]
+    [m] = inv.models()
+    assert m.properties["parameter_count"] == 1088  # the root safetensors' count, not changed by the exports

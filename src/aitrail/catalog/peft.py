@@ -36,9 +36,10 @@ def catalog(f: FileRef) -> Found:
         out.properties["target_modules"] = [text(t, 100) for t in targets[:64]]
     elif targets is not None:
         out.properties["target_modules"] = scalar(targets)
-    task = TASKS.get(doc.get("task_type")) if isinstance(doc.get("task_type"), str) else None
+    task_type = doc.get("task_type")
+    task = TASKS.get(task_type) if isinstance(task_type, str) else None
     if task:
-        out.fact("task_from_architecture", task, f.ev(key="task_type", value=doc["task_type"]))
+        out.fact("task_from_architecture", task, f.ev(key="task_type", value=task_type))
     kind = text(doc["peft_type"], 40) if isinstance(doc.get("peft_type"), str) and doc["peft_type"] else "unknown"
     out.fact("adapter", kind, f.ev(key="peft_type", value=kind))
     base = doc.get("base_model_name_or_path")

@@ -3,7 +3,7 @@
     benchmarks/work/fixturegen/bin/python tests/data/invreal/generate.py
 
 Made with torch 2.14.1, transformers 5.24.0, peft 0.21.2, diffusers 0.42.1, sentence-transformers 6.3.0,
-timm 1.0.31, xgboost 3.2.0, lightgbm 4.7.0 (CPU). Weights are random and tiny; only the layout and
+timm 1.0.31, xgboost 3.2.0, lightgbm 4.7.0, openvino 2026.4.1 (CPU). Weights are random and tiny; only the layout and
 metadata the libraries write matter.
 Each folder is as the library's save call left it, except where noted.
 """
@@ -202,7 +202,26 @@ def tree_models() -> None:
     lgb.save_model(str(d / "lgb.txt"))
 
 
+def openvino_ir() -> None:
+    """openvino.save_model of a converted torch Linear(8, 4): openvino_model.xml (the network) + .bin."""
+    import openvino
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.lin(x)
+
+    d = fresh("openvino")
+    d.mkdir()
+    model = openvino.convert_model(Net(), example_input=torch.zeros(1, 8))
+    openvino.save_model(model, str(d / "openvino_model.xml"), compress_to_fp16=False)
+
+
 if __name__ == "__main__":
-    for make in (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline, tree_models):
+    makers = (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline, tree_models)
+    for make in (*makers, openvino_ir):
         torch.manual_seed(0)  # each fixture from the same seed: regenerating one leaves the others' bytes
         make()
