@@ -546,3 +546,22 @@ def test_gguf_repo_downloaded_to_a_folder_keeps_its_card(tmp_path):
 
 def _bases_of(inv: aitrail.Inventory, model_id: str) -> dict[str, str]:
     return {str(r.target): str(r.derivation) for r in inv.outgoing(model_id, RelationshipKind.DERIVED_FROM)}
+
+
+def test_local_dir_download_metadata_revision_and_integrity(tmp_path):
+    # `hf download org/m --local-dir d` keeps huggingface_hub's per-file metadata (commit, etag) in
+    # d/.cache/huggingface/download/: it was never read, so a card edited after download (cc-by-nc-4.0 to
+    # apache-2.0) passed, and the model had no revision
+    folder = _copy("local-dir", tmp_path)
+    inv = aitrail.scan(folder)
+    [m] = inv.models()
+    assert m.version == "0123456789abcdef0123456789abcdef01234567"
+    assert not [f for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"]
+    card = folder / "README.md"
+    card.write_text(card.read_text().replace("cc-by-nc-4.0", "apache-2.0"))
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\x01\x00\x00\x00")
+    for hashed, changed in ((True, {"README.md", "model.safetensors"}), (False, {"README.md"})):
+        inv = aitrail.scan(folder, hash_files=hashed)
+        found = {f.path for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"}
+        assert found == changed, hashed

@@ -357,6 +357,7 @@ def _assemble(
     rels: list[Relationship] = []
     files: list[Component] = []
     weight_counts: list[tuple[str, str, str, int]] = []  # (folder, format, file name, parameters)
+    revision: str | None = None  # the commit a `--local-dir` download came from (huggingface_hub's metadata)
     fact_depth: dict[int, int] = {}
 
     for ref, p in refs:
@@ -415,6 +416,7 @@ def _assemble(
         # pipeline's text_encoder/config.json), a carrier package's last: facts are ordered so.
         depth = _OUTSIDE if ref.local.startswith("../") or ".dist-info/" in ref.local else ref.local.count("/")
         _check_git_blob(ref, p, inv)
+        revision = _check_download(unit, ref, p, d if isinstance(d, str) else None, inv) or revision
         for r in results:
             comp.properties.update(r.properties)
             for fact in r.facts:
@@ -464,7 +466,7 @@ def _assemble(
         id=mid,
         type=ComponentType.MODEL,
         name=name,
-        version=unit.revision or man.get("version") or _first(facts, "version"),
+        version=unit.revision or revision or man.get("version") or _first(facts, "version"),
         purl=hub_purl(unit.repo_id, unit.revision) if unit.repo_id else None,
         description=man.get("description") or _first(facts, "description"),
     )
@@ -818,27 +820,72 @@ def _check_git_blob(ref: FileRef, p: Path, inv: Inventory) -> None:
             )
         )
         return
-    import hashlib
-
-    h = hashlib.sha1(b"blob %d\0" % ref.size, usedforsecurity=False)
-    try:
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return  # the hashing and the catalogers report an unreadable file
-    if h.hexdigest() != blob:
+    got = _git_blob(p, ref.size)
+    if got is not None and got != blob:
         inv.findings.append(
             Finding(
                 Severity.HIGH,
                 "integrity.hf-cache-blob-mismatch",
-                f"{ref.rel}: content git blob SHA-1 {h.hexdigest()} differs from its cache blob name {blob}: the file "
+                f"{ref.rel}: content git blob SHA-1 {got} differs from its cache blob name {blob}: the file "
                 "was modified after download",
                 ref.rel,
                 Evidence(ref.rel, key="blob", value=blob),
                 "huggingface_hub cache layout (files kept in git are named by their git blob SHA-1)",
             )
         )
+
+
+_DOWNLOAD_META = (".cache", "huggingface", "download")
+
+
+def _check_download(unit: inputs.Unit, ref: FileRef, p: Path, sha256: str | None, inv: Inventory) -> str | None:
+    """A folder filled by ``hf download --local-dir`` keeps, per file, huggingface_hub's download metadata
+    (.cache/huggingface/download/<path>.metadata: commit hash, etag, timestamp). The etag is the file's LFS
+    SHA-256 or its git blob SHA-1, as in the cache: a file changed after download is found the same way.
+    Returns the commit the file came from."""
+    local = ref.local
+    if not local or local.startswith(("../", ".cache/")) or "/.cache/" in local:
+        return None
+    meta = unit.root.joinpath(*_DOWNLOAD_META, *f"{local}.metadata".split("/"))
+    try:
+        if not meta.is_file() or meta.stat().st_size > 4096:
+            return None
+        commit, etag = (meta.read_text("utf-8", "replace").splitlines() + ["", ""])[:2]
+    except OSError:
+        return None
+    commit, etag = commit.strip(), etag.strip().strip('"')
+    got = None
+    if _HEX64.match(etag):
+        got = sha256  # known only when files are hashed
+    elif _HEX40.match(etag) and ref.size <= MAX_GIT_BLOB:
+        got = _git_blob(p, ref.size)
+    if got is not None and got != etag:
+        shown = inputs.join_path(unit.prefix, "/".join((*_DOWNLOAD_META, f"{local}.metadata")))
+        inv.findings.append(
+            Finding(
+                Severity.HIGH,
+                "integrity.hf-cache-blob-mismatch",
+                f"{ref.rel}: content hash {got} differs from the etag {etag} huggingface_hub recorded when it "
+                f"downloaded it ({shown}): the file was modified after download",
+                ref.rel,
+                Evidence(shown, key="etag", value=etag),
+                "huggingface_hub local-dir download metadata (etag: LFS SHA-256 or git blob SHA-1)",
+            )
+        )
+    return commit if _HEX40.match(commit) else None
+
+
+def _git_blob(p: Path, size: int) -> str | None:
+    import hashlib
+
+    h = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+    try:
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None  # the hashing and the catalogers report an unreadable file
+    return h.hexdigest()
 
 
 def _check_blob(ref: FileRef, p: Path, sha: str, inv: Inventory) -> None:

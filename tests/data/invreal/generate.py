@@ -220,8 +220,34 @@ def openvino_ir() -> None:
     openvino.save_model(model, str(d / "openvino_model.xml"), compress_to_fp16=False)
 
 
+def local_dir_download() -> None:
+    """A folder as `hf download org/m --local-dir` leaves it: the files, and huggingface_hub's own download
+    metadata (.cache/huggingface/download/<file>.metadata: commit hash, etag, timestamp), written by its
+    write_download_metadata; etags as the hub gives them (LFS SHA-256 for weights, git blob SHA-1 otherwise)."""
+    import hashlib
+
+    import numpy as np
+    from huggingface_hub._local_folder import write_download_metadata
+    from safetensors.numpy import save
+
+    d = fresh("local-dir")
+    d.mkdir()
+    files = {
+        "README.md": b"---\nlicense: cc-by-nc-4.0\n---\n# m\n",
+        "config.json": b'{"architectures": ["BertModel"], "model_type": "bert"}\n',
+        "model.safetensors": save({"w": np.zeros(4, np.float32)}),
+    }
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+        if name.endswith(".safetensors"):
+            etag = hashlib.sha256(data).hexdigest()
+        else:
+            etag = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        write_download_metadata(d, name, "0123456789abcdef0123456789abcdef01234567", etag)
+
+
 if __name__ == "__main__":
     makers = (peft_lora, ddpm_pipeline, sentence_transformer, cross_encoder, timm_model, sd_pipeline, tree_models)
-    for make in (*makers, openvino_ir):
+    for make in (*makers, openvino_ir, local_dir_download):
         torch.manual_seed(0)  # each fixture from the same seed: regenerating one leaves the others' bytes
         make()
