@@ -174,3 +174,30 @@ def test_a_tar_past_the_member_limit_is_a_finding(tmp_path, monkeypatch):
     path.write_bytes(_tar([(f"t/{i}.txt", b"hello\n") for i in range(20)] + [("z.pkl", EVIL_PT.read_bytes())], "w:gz"))
     worst, found = _worst(path)
     assert worst == "high" and "archive.member-limit " in found, found
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+@pytest.mark.parametrize("name", ["data.txt", "frame", "weights.bin.1"])
+def test_a_protocol_0_member_is_judged_under_any_name(tmp_path, kind, name):
+    """pandas.read_pickle("x.zip" / "x.tar.gz") unpickles the archive's only member, whatever it is called."""
+    import os
+    import pickle
+
+    class Evil:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.system, ("echo pwned",))
+
+    members = [(name, pickle.dumps(Evil(), protocol=0))]
+    path = tmp_path / f"frame.{kind}"
+    path.write_bytes(_zip(members) if kind == "zip" else _tar(members, "w:gz"))
+    worst, found = _worst(path)
+    assert worst == "critical", found
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_text_members_that_read_as_globals_add_nothing(tmp_path, kind):
+    members = [("requirements.txt", b"click\nnumpy\n"), ("notes.md", b"c__main__\nFoo\n")]
+    path = tmp_path / f"docs.{kind}"
+    path.write_bytes(_zip(members) if kind == "zip" else _tar(members, "w:gz"))
+    worst, found = _worst(path)
+    assert worst == "none", found

@@ -3,6 +3,7 @@ every global a pickle would import, judged against the allowlist."""
 
 from __future__ import annotations
 
+import pickletools
 import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -12,7 +13,7 @@ from ... import guard
 from ...catalog import pickles
 from ...catalog.base import CatalogError
 from ...catalog.pickles import ARCHIVE_ERRORS, READ_ERRORS
-from ...catalog.sniff import PICKLE_SUFFIXES
+from ...catalog.sniff import TEXT_SUFFIXES
 from . import pickle_rules
 from .configs import CONFIG_NAMES, MAX_CONFIG, judge_config
 from .report import FileReport
@@ -274,6 +275,10 @@ def scan_zip(
                         continue
                 codec = pickles.compression(head, lambda: z.open(info), info.filename)  # noqa: B023 - called here
                 if not (named or codec or pickles.looks_like_pickle(head)):
+                    if _OPCODE[head[:1]]:  # a protocol-0/1 stream under any name (pandas reads a 1-member zip)
+                        text = Path(info.filename).suffix.lower() in TEXT_SUFFIXES
+                        with z.open(info) as fh:
+                            walk_text(report, fh, where, frameworks, unknown, text)
                     continue
                 # read as the same file would be (scan_file): joblib's framing for what joblib wrote or compressed
                 joblib = pickles.is_joblib("joblib" if b"joblib" in head else None, info.filename, codec)
@@ -370,6 +375,23 @@ def _zip_tar(
     with z.open(info) as fh:
         src: Any = pickles.Decompressed(fh, codec, where) if codec else fh  # type: ignore[arg-type]
         _tar_stream(report, src, where, unknown, depth + 1)
+
+
+_OPCODE = {bytes([i]): pickletools.code2op.get(chr(i)) is not None for i in range(256)} | {b"": False}  # type: ignore[attr-defined]
+_SEVERE = ("high", "critical")
+
+
+def walk_text(
+    report: FileReport, stream: Any, where: str, frameworks: tuple[str, ...], unknown: str, text: bool
+) -> None:
+    """An archive member walked for what it imports (min_pickles=0: a stream that imports nothing adds
+    nothing); for a member named as text, only high and critical findings are kept."""
+    if not text:
+        walk_all(report, stream, where, frameworks, unknown, min_pickles=0)
+        return
+    scratch = FileReport(report.path, None, None)
+    walk_all(scratch, stream, where, frameworks, unknown, min_pickles=0)
+    report.findings.extend(f for f in scratch.findings if f.severity in _SEVERE)
 
 
 def byte0_pickle(report: FileReport, path: Path, unknown: str) -> None:
@@ -519,8 +541,12 @@ def _member(
         if pickles.looks_like_pickle(head):
             malformed = "high" if name.endswith((".pkl", ".pickle")) else "medium"
             walk_all(report, stream, where, frameworks, unknown, malformed=malformed)  # type: ignore[arg-type]
-        elif (not pickles.text_name(name)) if inflated else Path(name).suffix.lower() in PICKLE_SUFFIXES:
-            walk_all(report, stream, where, frameworks, unknown, min_pickles=0)  # type: ignore[arg-type]
+        elif _OPCODE[head[:1]]:
+            # any name: pandas.read_pickle reads a single-member tar or zip whatever its member is called.
+            # Text that merely reads as GLOBAL ("cat\ndog") is text: under a text name only a reading that
+            # calls something dangerous or unknown (high, critical) is kept
+            text = Path(name).suffix.lower() in TEXT_SUFFIXES or (inflated and pickles.text_name(name))
+            walk_text(report, stream, where, frameworks, unknown, text)
 
 
 def npy(report: FileReport, fh: IO[bytes], where: str, unknown: str, max_ops: int = pickles.MAX_OPS) -> None:
