@@ -166,3 +166,64 @@ def test_rederived_or_stale_findings_are_judged_by_the_policy(
     r = client.post("/api/v1/rejudge", headers=admin).json()
     assert not [x for x in r["changed"] if x.get("security")]
     client.app.state.registry.db.dispose()
+
+
+def test_findings_are_rederived_only_from_the_same_file_in_the_same_context(
+    db_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The same bytes are judged by their name and their context: a pickle scanned today as notes.txt
+    (not judged) is no current scan of model.pkl; a modeling file scanned where no config's auto_map names
+    it is no current scan of the same bytes that a config's auto_map loads. Such versions need a re-scan
+    (Review2 F16); the same path beside the same configs is re-derived."""
+    import os
+    import pickle
+
+    client = make_client(db_url)
+    w, admin = auth(make_token(db_url, "write")), auth(make_token(db_url, "admin"))
+
+    def push(doc: dict, label: str) -> int:
+        r = client.post("/api/v1/documents", json={"document": doc, "labels": [label]}, headers=w)
+        assert r.status_code == 201, r.text
+        return int(r.json()["version"])
+
+    def older(doc: dict) -> dict:
+        doc = json.loads(json.dumps(doc))
+        doc["security"]["rules_version"] -= 1
+        for f in doc["security"]["files"]:
+            f["findings"] = []
+        doc["security"]["max_severity"] = None
+        return doc
+
+    def model(name: str, files: dict[str, bytes], config: dict | None = None) -> dict:
+        m = tiny_model(tmp_path / name, card_body=f"# {name}\n")
+        for n, data in files.items():
+            (m / n).write_bytes(data)
+        if config is not None:
+            (m / "config.json").write_text(json.dumps(config))
+        return check_doc(m)
+
+    data = pickle.dumps(os.system, protocol=0)
+    code = b"import os\n\n\nclass XModel:\n    def __init__(self):\n        os.system('echo hi')\n"
+    loads = {"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}}
+    plain = {"model_type": "x"}
+    push(model("txt", {"notes.txt": data}), "acme/txt")  # current rules: a text file, nothing found
+    pkl_doc = model("pkl", {"model.pkl": data})
+    assert pkl_doc["security"]["max_severity"] == "critical"
+    pkl = push(older(pkl_doc), "acme/pkl")
+    push(model("pyx", {"modeling_x.py": code}, plain), "acme/pyx")  # no auto_map: not remote code
+    pyy_doc = model("pyy", {"modeling_x.py": code}, loads)
+    assert pyy_doc["security"]["max_severity"] in ("high", "critical")
+    pyy = push(older(pyy_doc), "acme/pyy")
+    # the same pickle path and bytes, scanned now: a source for a third, older version
+    push(model("pkl-now", {"model.pkl": data}), "acme/pkl-now")
+    again = push(older(model("pkl-again", {"model.pkl": data, "extra.txt": b"x"})), "acme/pkl-again")
+
+    r = client.post("/api/v1/rejudge", headers=admin).json()
+    stale = {x["version"]: x["files"] for x in r["security"]["rescan_needed"]}
+    rederived = {x["version"] for x in r["security"]["rederived"]}
+    assert stale.get(pyy) == ["config.json", "modeling_x.py"] and pyy not in rederived  # the weights are pyx's
+    assert again in rederived and client.get(f"/api/v1/models/{again}").json()["max_severity"] == "critical"
+    # pkl itself is re-derived from pkl-now (same path, same bytes), not from notes.txt
+    assert pkl in rederived and client.get(f"/api/v1/models/{pkl}").json()["max_severity"] == "critical"
+    client.app.state.registry.db.dispose()

@@ -1,8 +1,10 @@
 """Security findings after aitrail's security rules changed (knowledge/security.yaml's rules_version).
 
 The registry keeps no model bytes, so a stored version's findings can be re-derived only from what
-was stored: a verdict is per file digest ("sha256 X scanned by rules vN"), so a file whose digest
-another stored document scanned with the current rules takes that document's findings for it. A file
+was stored: a verdict is per file ("sha256 X at path P, beside these config files, scanned by rules vN"),
+so a file whose path, digest and context files another stored document scanned with the current rules
+takes that document's findings for it (the same bytes under another name, or beside a config whose
+auto_map names them, are judged differently: not a source). A file
 the old scan did not judge (no format, no finding, not a name the rules read) stays unjudged. Any
 other file cannot be judged again without its bytes: the version keeps its old findings (with their
 old rules_version), gains a ``registry.rescan-needed`` finding per such file, and is listed with its
@@ -12,7 +14,6 @@ with the current rules) replaces them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -40,29 +41,64 @@ def _judged(f: dict[str, Any]) -> bool:
     return bool(f.get("format") or f.get("findings") or name in JUDGED_NAMES or name.endswith((".jinja", ".py")))
 
 
-def _current_scans(s: Session, digests: Iterable[str], rules: int, exclude: int) -> dict[str, dict[str, Any]]:
-    """digest -> (version, security file entry) from a stored document scanned with ``rules``."""
-    wanted = sorted(set(digests))
-    found: dict[str, int] = {}
-    for i in range(0, len(wanted), CHUNK):
+def _context(doc: dict[str, Any], path: str) -> frozenset[tuple[str, Any]]:
+    """The files beside ``path`` whose content decides how the rules judge it: for Python code, the configs
+    (an auto_map naming it makes it remote code) and the other code files; none for other files, which are
+    judged by their own name and bytes."""
+    from aitrail.analyze.security import JUDGED_NAMES
+
+    if not path.endswith(".py"):
+        return frozenset()
+    folder = path.rpartition("/")[0]
+    out = set()
+    for c in (doc.get("inventory") or {}).get("components") or []:
+        p = c.get("path") if isinstance(c, dict) else None
+        if not isinstance(p, str) or p == path:
+            continue
+        where, _, name = p.rpartition("/")
+        if where == folder and (name in JUDGED_NAMES or name.endswith((".jinja", ".py"))):
+            out.add((p, c.get("sha256")))
+    return frozenset(out)
+
+
+def _current_scans(
+    s: Session, judged: list[dict[str, Any]], rules: int, exclude: int, doc: dict[str, Any]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(path, digest) -> (version, security file entry) from a stored document scanned with ``rules`` that
+    holds the same bytes under the same path beside the same context files. A scan of the same digest
+    under another name or beside another config is not a scan of this file: a pickle is judged under a
+    pickle suffix, a .py file as remote code only when a config's auto_map names it."""
+    wanted = {(str(f["path"]), str(f["sha256"])) for f in judged if f.get("sha256") and f.get("path")}
+    digests = sorted({d for _, d in wanted})
+    found: dict[tuple[str, str], list[int]] = {}
+    for i in range(0, len(digests), CHUNK):
         q = (
-            select(File.sha256, File.version_id)
+            select(File.path, File.sha256, File.version_id)
             .join(Version, Version.id == File.version_id)
             .where(
-                File.sha256.in_(wanted[i : i + CHUNK]),
+                File.sha256.in_(digests[i : i + CHUNK]),
                 Version.rules_version == rules,
                 Version.source_kind == "check",
                 Version.id != exclude,
             )
+            .order_by(File.version_id)
         )
-        for digest, vid in s.execute(q):
-            found.setdefault(str(digest), vid)
-    out: dict[str, dict[str, Any]] = {}
-    for vid in sorted(set(found.values())):
-        doc = s.scalar(select(Version.document).where(Version.id == vid)) or {}
-        for f in (doc.get("security") or {}).get("files") or []:
-            if f.get("sha256") in found and found[f["sha256"]] == vid:
-                out.setdefault(f["sha256"], {"version": vid, "file": f})
+        for path, digest, vid in s.execute(q):
+            if (path, str(digest)) in wanted:
+                found.setdefault((path, str(digest)), []).append(vid)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    docs: dict[int, dict[str, Any]] = {}
+    for key, vids in found.items():
+        mine = _context(doc, key[0])
+        for vid in vids:
+            if vid not in docs:
+                docs[vid] = s.scalar(select(Version.document).where(Version.id == vid)) or {}
+            other = docs[vid]
+            entries = (other.get("security") or {}).get("files") or []
+            entry = next((f for f in entries if (f.get("path"), f.get("sha256")) == key), None)
+            if entry is not None and _context(other, key[0]) == mine:
+                out[key] = {"version": vid, "file": entry}
+                break
     return out
 
 
@@ -74,8 +110,12 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
         return None
     files = [f for f in sec.get("files") or [] if isinstance(f, dict)]
     judged = [f for f in files if _judged(f)]
-    scans = _current_scans(s, (f["sha256"] for f in judged if f.get("sha256")), rules, v.id)
-    stale = [f for f in judged if not f.get("sha256") or f["sha256"] not in scans]
+    scans = _current_scans(s, judged, rules, v.id, doc)
+
+    def key(f: dict[str, Any]) -> tuple[str, str]:
+        return (str(f.get("path")), str(f.get("sha256")))
+
+    stale = [f for f in judged if not f.get("sha256") or key(f) not in scans]
     before = v.max_severity
     marked = set(s.scalars(select(FindingRow.path).where(FindingRow.version_id == v.id, FindingRow.rule == RESCAN)))
     in_doc = {f.get("path") for f in files if any(x.get("rule") == RESCAN for x in f.get("findings") or [])}
@@ -140,7 +180,7 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
         new_files = []
         judged_ids = {id(f) for f in judged}
         for f in files:
-            hit = scans.get(f.get("sha256") or "") if id(f) in judged_ids else None
+            hit = scans.get(key(f)) if id(f) in judged_ids else None
             new_files.append({**f, "findings": hit["file"]["findings"]} if hit else f)
         findings = [
             {
@@ -162,7 +202,7 @@ def resecure(s: Session, v: Version, rules: int) -> dict[str, Any] | None:
         doc = dict(doc)
         doc["security"] = {**sec, "rules_version": rules, "files": new_files, "max_severity": v.max_severity}
         v.document, v.rules_version = doc, rules
-        sources = sorted({scans[f["sha256"]]["version"] for f in judged})
+        sources = sorted({scans[key(f)]["version"] for f in judged})
         detail = {
             "version": v.id,
             "name": v.name,
