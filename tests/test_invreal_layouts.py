@@ -565,3 +565,23 @@ def test_local_dir_download_metadata_revision_and_integrity(tmp_path):
         inv = aitrail.scan(folder, hash_files=hashed)
         found = {f.path for f in inv.findings if f.rule == "integrity.hf-cache-blob-mismatch"}
         assert found == changed, hashed
+
+
+def test_where_a_saved_pipeline_and_its_parts_were_loaded_from(tmp_path):
+    # diffusers' save_pretrained writes _name_or_path (where from_pretrained loaded it: a repo id, or the HF
+    # cache snapshot path its parts came from) into model_index.json and each part's config; it was not read
+    folder = _copy("sd-pipeline", tmp_path)
+    index = json.loads((folder / "model_index.json").read_text())
+    index["_name_or_path"] = "runwayml/stable-diffusion-v1-5"
+    (folder / "model_index.json").write_text(json.dumps(index))
+    vae = json.loads((folder / "vae" / "config.json").read_text())
+    vae["_name_or_path"] = "/root/.cache/huggingface/hub/models--stabilityai--sd-vae-ft-mse/snapshots/31f2/"
+    (folder / "vae" / "config.json").write_text(json.dumps(vae))
+    unet = json.loads((folder / "unet" / "config.json").read_text())
+    unet["_name_or_path"] = "/home/me/checkpoints/unet"  # a local path names no repo
+    (folder / "unet" / "config.json").write_text(json.dumps(unet))
+    inv = aitrail.scan(folder, hash_files=False)
+    assert _bases(inv) == {
+        "model:runwayml/stable-diffusion-v1-5": Derivation.UNKNOWN,
+        "model:stabilityai/sd-vae-ft-mse": Derivation.UNKNOWN,
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..model import ComponentType, Relationship, RelationshipKind, Severity
 from .base import MODEL, FileRef, Found
+from .hf_config import loaded_from
 from .lineage import check_size, library_component, read_json, text
 
 SOURCE = "diffusers docs: DiffusionPipeline.save_pretrained (model_index.json), ConfigMixin (_class_name)"
@@ -43,6 +44,7 @@ def catalog(f: FileRef) -> Found:
         out.fact("architecture", text(cls, 100), f.ev(key="_class_name", value=cls))
     if version:
         out.properties["diffusers_version"] = version
+    loaded_from(out, f, doc.get("_name_or_path"))  # where the pipeline or part was loaded from when saved
     if pipeline:
         out.properties["kind"] = "diffusers-pipeline"
         parts: dict[str, str] = {}

@@ -136,17 +136,7 @@ def catalog(f: FileRef) -> Found:
             method, where = "unknown", key
         out.properties["quantization"] = method
         out.fact("quantization", method, ev(key=where, value=method))
-    base = doc.get("_name_or_path")
-    if is_repo_id(base) and "/" in str(base):
-        # A hint only: transformers writes the path the model was loaded from when saving.
-        c = model_component(str(base), ev(key="_name_or_path", value=base))
-        out.components.append(c)
-        out.relationships.append(
-            Relationship(
-                MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [ev(key="_name_or_path", value=base)]
-            )
-        )
-        out.fact("name_or_path", base, ev(key="_name_or_path", value=base))
+    loaded_from(out, f, doc.get("_name_or_path"))
     if isinstance(doc.get("auto_map"), dict):
         _auto_map(out, f, doc["auto_map"])
     return out
@@ -229,6 +219,34 @@ def _timm(out: Found, f: FileRef, doc: dict[str, Any]) -> None:
     out.components.append(lib)
     dep = Relationship(MODEL, lib.id, RelationshipKind.DEPENDS_ON, evidence=[ev(key="pretrained_cfg")])
     out.relationships.append(dep)
+
+
+_CACHE_PATH = re.compile(r"(?:^|[/\\])models--([\w.\-]+?)--([\w.\-]+)[/\\]snapshots[/\\]")
+
+
+def origin(value: Any) -> str | None:
+    """The hub repo a saved ``_name_or_path`` names: a repo id, or a Hugging Face cache path
+    (".../hub/models--org--name/snapshots/<rev>/unet": what from_pretrained(repo id) leaves when the parts
+    are loaded from the cache); None for any other local path."""
+    if not isinstance(value, str):
+        return None
+    if is_repo_id(value) and "/" in value:
+        return value
+    m = _CACHE_PATH.search(value[:2000])
+    return f"{m.group(1)}/{m.group(2)}" if m else None
+
+
+def loaded_from(out: Found, f: FileRef, value: Any) -> None:
+    """A hint only: transformers and diffusers write the path the model (or part) was loaded from when
+    saving it. The kind of derivation is not said."""
+    base = origin(value)
+    if base is None:
+        return
+    said = f.ev(key="_name_or_path", value=text(value))
+    c = model_component(base, said)
+    out.components.append(c)
+    out.relationships.append(Relationship(MODEL, c.id, RelationshipKind.DERIVED_FROM, Derivation.UNKNOWN, [said]))
+    out.fact("name_or_path", base, said)
 
 
 def _auto_map(out: Found, f: FileRef, auto_map: dict[str, Any]) -> None:
