@@ -585,3 +585,13 @@ def test_where_a_saved_pipeline_and_its_parts_were_loaded_from(tmp_path):
         "model:runwayml/stable-diffusion-v1-5": Derivation.UNKNOWN,
         "model:stabilityai/sd-vae-ft-mse": Derivation.UNKNOWN,
     }
+
+
+def test_adapter_base_loaded_from_the_hf_cache(tmp_path):
+    # peft writes the path the base was loaded from: a cache snapshot path names its repo
+    cfg = json.loads((DATA / "peft-lora" / "adapter_config.json").read_text())
+    cfg["base_model_name_or_path"] = "/root/.cache/huggingface/hub/models--meta-llama--Llama-3.2-1B/snapshots/4e20de3"
+    (tmp_path / "adapter_config.json").write_text(json.dumps(cfg))
+    weights = DATA / "peft-lora" / "adapter_model.safetensors"
+    (tmp_path / "adapter_model.safetensors").write_bytes(weights.read_bytes())
+    assert _bases(aitrail.scan(tmp_path, hash_files=False)) == {"model:meta-llama/Llama-3.2-1B": Derivation.ADAPTER}

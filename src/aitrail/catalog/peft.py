@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..model import ComponentType, Derivation, Relationship, RelationshipKind
 from .base import MODEL, FileRef, Found
-from .hf_config import scalar
-from .lineage import check_size, is_repo_id, library_component, model_component, read_json, text
+from .hf_config import origin, scalar
+from .lineage import check_size, library_component, model_component, read_json, text
 
 # peft's TaskType -> the pipeline task of the model the adapter makes (peft docs, "TaskType"); SEQ_2_SEQ_LM
 # generates whatever the fine-tune taught it and says nothing.
@@ -44,8 +44,9 @@ def catalog(f: FileRef) -> Found:
     out.fact("adapter", kind, f.ev(key="peft_type", value=kind))
     base = doc.get("base_model_name_or_path")
     if isinstance(base, str) and base.strip():
-        # A hub id, or the local path the adapter was trained from (kept, bounded).
-        ident = base if is_repo_id(base) else text(base)
+        # A hub id (also as the HF cache snapshot path it was loaded from), or the local path the adapter was
+        # trained from (kept, bounded: a base nobody can resolve, so the verdict stays unknown).
+        ident = origin(base) or text(base)
         ev = f.ev(key="base_model_name_or_path", value=ident)
         c = model_component(ident, ev)
         out.components.append(c)
