@@ -92,6 +92,9 @@ def test_curated_families_are_never_more_permissive_than_the_gallery():
         ("google/gemma-4-31B-it", "Apache-2.0"),
         ("distilbert/distilgpt2", "Apache-2.0"),
         ("openai-community/gpt2-xl", "MIT"),
+        ("openai/whisper-large-v3", "Apache-2.0"),
+        ("openai/whisper-large-v3-turbo", None),  # another card (MIT): not claimed by the Whisper rule
+        ("sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0"),
     ],
 )
 def test_family_patterns_claim_only_what_their_source_names(repo, licence):
