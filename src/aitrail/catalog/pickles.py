@@ -1306,14 +1306,19 @@ def compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -
 
 
 def _compressed_tar(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
+    codec, first = _inflated_start(head, reopen, 262)
+    return codec if first[257:262] == b"ustar" else None
+
+
+def _inflated_start(head: bytes, reopen: Callable[[], IO[bytes]] | None, n: int) -> tuple[str | None, bytes]:
+    """The compressor of a stream and the first ``n`` bytes it inflates to ((None, b"") when it cannot tell)."""
     codec = _codec(head)
     if codec is None:
-        return None
+        return None, b""
     try:
-        first = _inflated_head(head, codec, reopen, 262)
-    except (ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
-        return None
-    return codec if first[257:262] == b"ustar" else None
+        return codec, _inflated_head(head, codec, reopen, n)
+    except (LimitExceeded, ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
+        return None, b""
 
 
 def compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
@@ -1323,13 +1328,7 @@ def compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -
 
 
 def _compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
-    codec = _codec(head)
-    if codec is None:
-        return None
-    try:
-        first = _inflated_head(head, codec, reopen, 4)
-    except (LimitExceeded, ValueError, EOFError, OSError, RuntimeError, zlib.error, lzma.LZMAError):
-        return None
+    codec, first = _inflated_start(head, reopen, 4)
     return codec if first in (b"PK\x03\x04", b"PK\x05\x06") else None
 
 
