@@ -245,3 +245,39 @@ def test_a_webhook_answering_a_redirect_is_not_reported_delivered(db_url: str, t
         srv.server_close()
     assert out[0]["error"] == "HTTP 302 (redirect not followed)" and "status" not in out[0]
     assert Moved.got == ["POST /hook"]
+
+
+def test_a_policy_change_is_rejudged_without_force(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """A server restarted with a stricter --policy or --env-policy judges again, on the next non-forced
+    re-judge, every verdict made under another policy (Review2 F17)."""
+    from aitrail.registry.core.config import knowledge_version
+
+    lenient, strict = tmp_path / "lenient.yaml", tmp_path / "strict.yaml"
+    lenient.write_text("aitrail_policy: 1\nlicenses:\n  deny: [GPL-3.0-only]\n")
+    strict.write_text("aitrail_policy: 1\nlicenses:\n  deny: [Apache-2.0]\n")
+    doc = check_doc(tiny_model(tmp_path / "m", license="apache-2.0"))
+    doc["inventory"]["tool"]["knowledge_version"] = knowledge_version()  # judged with the current knowledge
+    first = make_client(db_url, env_policies=(("production", str(lenient)),))
+    w, admin = auth(make_token(db_url, "write")), auth(make_token(db_url, "admin"))
+    vid = first.post("/api/v1/documents", json={"document": doc}, headers=w).json()["version"]
+    dep = {"environment": "production", "service": "s", "owner": "o"}
+    assert first.post(f"/api/v1/models/{vid}/deployments", json=dep, headers=w).json()["policy_passed"] is True
+    assert first.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0  # nothing judged otherwise
+    first.app.state.registry.db.dispose()
+
+    # restarted with a stricter environment policy only: the deployment is judged again
+    second = make_client(db_url, env_policies=(("production", str(strict)),))
+    r = second.post("/api/v1/rejudge", headers=admin).json()
+    assert r["judged"] == 1 and r["changed"][0]["deployments"][0]["to"] is False
+    assert second.get(f"/api/v1/models/{vid}").json()["policy_passed"] is True
+    assert second.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0
+    second.app.state.registry.db.dispose()
+
+    # and with a stricter policy for every version
+    third = make_client(db_url, policy_path=str(strict), env_policies=(("production", str(strict)),))
+    r = third.post("/api/v1/rejudge", headers=admin).json()
+    assert r["judged"] == 1 and r["changed"][0]["to"]["policy_passed"] is False
+    d = third.get(f"/api/v1/models/{vid}").json()
+    assert d["policy_passed"] is False and "Apache-2.0" in json.dumps(d["policy"]["violations"])
+    assert third.post("/api/v1/rejudge", headers=admin).json()["judged"] == 0
+    third.app.state.registry.db.dispose()

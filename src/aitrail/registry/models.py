@@ -39,6 +39,7 @@ class Version(Base):
     policy_passed: Mapped[bool | None] = mapped_column(Boolean)
     policy: Mapped[Any] = mapped_column(JSON, nullable=True)
     knowledge_version: Mapped[str] = mapped_column(String(64))
+    policy_digest: Mapped[str | None] = mapped_column(String(64))  # the policy judged with (None: unknown)
     card: Mapped[str | None] = mapped_column(Text)
     document: Mapped[Any] = mapped_column(JSON)
 
@@ -179,6 +180,7 @@ class Deployment(Base):
     end_of_life: Mapped[str | None] = mapped_column(String(40))
     policy_passed: Mapped[bool | None] = mapped_column(Boolean)
     policy: Mapped[Any] = mapped_column(JSON, nullable=True)
+    policy_digest: Mapped[str | None] = mapped_column(String(64))  # the environment's policy judged with
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -46,6 +46,17 @@ def stamp(document: dict[str, Any] | None) -> str:
     return k[:64] if isinstance(k, str) and k else UNKNOWN_KNOWLEDGE
 
 
+def policy_digest(policy: Any) -> str:
+    """What a policy says, as a digest: stored beside each verdict so a re-judge knows which verdicts were
+    made under another policy (the server restarted with a stricter ``--policy`` or ``--env-policy``)."""
+    import json
+
+    from aitrail import policy as policy_mod
+
+    data = (policy or policy_mod.DEFAULT).data
+    return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:40]
+
+
 def judge(policy: Any, document: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     """The policy's verdict on a stored document (aitrail.policy, the code ``aitrail check`` uses)."""
     if document is None or kind != "check":
@@ -101,6 +112,7 @@ def ingest(
     ``rate``: (uploads per second, burst) per token across all workers (RateLimited when exceeded)."""
     # judged before the write transaction: on SQLite the write lock is held only for the inserts
     verdict = judge(policy, document if ex.kind == "check" else None, ex.kind)
+    verdict = {**verdict, "policy_digest": policy_digest(policy) if ex.kind == "check" else None}
     for attempt in range(3):
         try:
             with db.write() as s:
@@ -148,7 +160,8 @@ def _store(
             max_severity=SEVERITIES[worst] if worst >= 0 else None,
             rules_version=ex.rules_version,
             policy_passed=verdict["passed"],
-            policy=verdict,
+            policy=_stored(verdict),
+            policy_digest=verdict.get("policy_digest"),
             knowledge_version=stamp(document if ex.kind == "check" else None),
             card=ex.card,
             document=document,
@@ -307,12 +320,17 @@ def _children(s: Session, vid: int, ex: Extracted) -> None:
             s.execute(insert(table), values)
 
 
+def _stored(verdict: dict[str, Any]) -> dict[str, Any]:
+    return {k: x for k, x in verdict.items() if k != "policy_digest"}  # kept in its own column
+
+
 def _upgrade(s: Session, v: Version, ex: Extracted, document: dict[str, Any], verdict: dict[str, Any]) -> None:
     for table in (File, Dataset, Licence, Lineage, FindingRow, Obligation):
         s.execute(delete(table).where(table.version_id == v.id))
     _children(s, v.id, ex)
     v.source_kind, v.document, v.use, v.verdict, v.mof_class = "check", document, ex.use, ex.verdict, ex.mof_class
-    v.rules_version, v.policy, v.policy_passed = ex.rules_version, verdict, verdict["passed"]
+    v.rules_version, v.policy, v.policy_passed = ex.rules_version, _stored(verdict), verdict["passed"]
+    v.policy_digest = verdict.get("policy_digest")
     v.card = ex.card or v.card
     v.knowledge_version = stamp(document)
     worst = max((SEVERITIES.index(f["severity"]) for f in ex.findings if f["severity"] in SEVERITIES), default=-1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 
 from aitrail.model import (
     Inventory,
@@ -17,7 +17,7 @@ from ..core.config import knowledge_version
 from ..core.db import Database
 from ..models import Deployment, Event, Licence, Obligation, Version
 from .extract import obligations
-from .ingest import judge, now
+from .ingest import judge, now, policy_digest
 
 BATCH = 200
 
@@ -44,7 +44,7 @@ def relicense(inv_d: dict[str, Any], use: str) -> tuple[dict[str, Any], dict[str
 
 def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool = False) -> dict[str, Any]:
     """Re-judge stored check documents judged with other or unknown knowledge (all of them with ``force``)."""
-    current = knowledge_version()
+    current, digest = knowledge_version(), policy_digest(policy)
     changed: list[dict[str, Any]] = []
     seen = 0
     last = 0
@@ -57,7 +57,20 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                 .limit(BATCH)
             )
             if not force:
-                q = q.where(Version.knowledge_version != current)
+                # judged with other knowledge, another policy, or a deployment under another environment policy
+                stale_deps = [
+                    (Deployment.environment == env)
+                    & (Deployment.policy_digest.is_(None) | (Deployment.policy_digest != policy_digest(p)))
+                    for env, p in env_policies.items()
+                ]
+                cond = (
+                    (Version.knowledge_version != current)
+                    | Version.policy_digest.is_(None)
+                    | (Version.policy_digest != digest)
+                )
+                if stale_deps:
+                    cond = cond | Version.id.in_(select(Deployment.version_id).where(or_(*stale_deps)))
+                q = q.where(cond)
             batch = s.scalars(q).all()
             if not batch:
                 break
@@ -75,7 +88,7 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                     verdict,
                     after["policy_passed"],
                 )
-                v.knowledge_version = current
+                v.knowledge_version, v.policy_digest = current, digest
                 s.execute(delete(Licence).where(Licence.version_id == v.id))
                 rows = [
                     {
@@ -102,7 +115,8 @@ def rejudge(db: Database, policy: Any, env_policies: dict[str, Any], force: bool
                     changed.append(detail)
     security = _security(db, policy, env_policies)
     changed.extend(x for x in security.pop("changed"))
-    return {"knowledge_version": current, "judged": seen, "changed": changed, "security": security}
+    out = {"knowledge_version": current, "policy_digest": digest, "judged": seen, "changed": changed}
+    return {**out, "security": security}
 
 
 def _security(db: Database, policy: Any, env_policies: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +157,7 @@ def _security(db: Database, policy: Any, env_policies: dict[str, Any]) -> dict[s
 def _repolicy(s: Any, v: Version, detail: dict[str, Any], policy: Any, env_policies: dict[str, Any]) -> None:
     verdict = judge(policy, v.document, "check")
     before = v.policy_passed
-    v.policy, v.policy_passed = verdict, verdict["passed"]
+    v.policy, v.policy_passed, v.policy_digest = verdict, verdict["passed"], policy_digest(policy)
     deps = _deployments(s, v, v.document, env_policies)
     if before != verdict["passed"]:
         detail["policy_passed"] = {"from": before, "to": verdict["passed"]}
@@ -166,5 +180,5 @@ def _deployments(s: Any, v: Version, doc: dict[str, Any], env_policies: dict[str
             out.append(
                 {"deployment": d.id, "environment": d.environment, "from": d.policy_passed, "to": verdict["passed"]}
             )
-        d.policy, d.policy_passed = verdict, verdict["passed"]
+        d.policy, d.policy_passed, d.policy_digest = verdict, verdict["passed"], policy_digest(pol)
     return out

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...client import NO_REDIRECTS
 from ...crud import queries
-from ...crud.ingest import judge, now
+from ...crud.ingest import judge, now, policy_digest
 from ...crud.rejudge import rejudge
 from ...models import Deployment, FindingRow, Licence, Obligation, Version
 from ..deps import Admin, Reader, Writer, state
@@ -53,6 +53,7 @@ def add_deployment(request: Request, vid: int, dep: DeploymentIn, _c: Writer) ->
             **dep.model_dump(),
             policy_passed=verdict["passed"] if verdict else None,
             policy=verdict,
+            policy_digest=policy_digest(pol) if verdict else None,
             created_at=now(),
         )
         s.add(d)
