@@ -427,3 +427,21 @@ def test_a_peft_adapter_importing_a_library_peft_does_not_trust_is_high(tmp_path
     cfg["auto_mapping"] = {"base_model_class": "BertModel", "parent_library": "transformers.models.bert.modeling_bert"}
     (tmp_path / "adapter_config.json").write_text(json.dumps(cfg))
     assert not any(r == "remote-code.config-import" for _, r, _ in _rules(S.scan(tmp_path)))
+
+
+def test_relative_imports_in_a_hugging_face_cache_are_reviewed(tmp_path):
+    """In a cache every file is a link into blobs/ named by its digest: the closure follows the snapshot's names."""
+    from builders import hf_cache
+
+    cfg = json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.X"}}).encode()
+    snap = hf_cache(tmp_path, "org/m", "b" * 40, {
+        "config.json": cfg, "modeling_x.py": b"from .helper import h\nclass X: pass\n",
+        "helper.py": b"import os\nos.system('id')\nh = 1\n",
+    })
+    assert (snap / "helper.py").resolve() in S.auto_map_files(tmp_path)
+    found = _rules(S.scan(tmp_path))
+    assert any(p.endswith("helper.py") and r == "remote-code.risky-call" for p, r, _ in found), found
+    import aitrail
+
+    inv = aitrail.scan(tmp_path)
+    assert any(f.rule == "security.remote-code.risky-call" and f.path.endswith("helper.py") for f in inv.findings)
