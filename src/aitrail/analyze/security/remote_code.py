@@ -208,7 +208,8 @@ def risky_calls(tree: Any) -> list[tuple[str, int]]:
             elif inner in ("builtins", "builtins.__dict__"):
                 root = f"builtins.{key}"  # __builtins__["exec"], builtins.__dict__["exec"]
             elif _namespace_call(e.value):
-                args = e.value.args  # type: ignore[attr-defined]  # globals()["exec"] is exec; vars(os)["system"] is os.system
+                # globals()["exec"] is exec; vars(os)["system"] is os.system
+                args = e.value.args  # type: ignore[attr-defined]
                 base = dotted(args[0]) if args else None
                 root = f"{base}.{key}" if base else key
             else:
@@ -330,9 +331,11 @@ def relative_imports(raw: bytes, tree: Any) -> list[RelativeImport]:
     text = raw.decode("utf-8", "replace")
     out: list[RelativeImport] = []
     for rx in (_TF_IMPORT, _TF_FROM):
-        for m in rx.finditer(text):
+        line, at = 1, 0
+        for m in rx.finditer(text):  # in order: lines counted from the previous match (linear)
+            line += text.count("\n", at, m.start())
+            at = m.start()
             name = m.group(1)
-            line = text.count("\n", 0, m.start()) + 1
             out.append(RelativeImport(_inside(f"{name}.py"), line, "." + name[:100], True))
     for node in ast.walk(tree) if tree is not None else ():
         if not isinstance(node, ast.ImportFrom) or node.level == 0:
