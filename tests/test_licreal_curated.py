@@ -147,3 +147,20 @@ def test_a_flux_schnell_lora_is_allowed(tmp_path):
     card = "---\nlicense: apache-2.0\nbase_model: black-forest-labs/FLUX.1-schnell\n---\n# x\n"
     verdict, rules = _verdict(tmp_path, card)
     assert verdict in ("allowed", "allowed_with_obligations") and "license.laundering" not in rules
+
+
+def test_curated_rules_agree_with_every_id_they_claim_in_the_2022_hub_scrape():
+    """A rule whose source is the hub scrape must hold for every id it matches there (where the id is tagged)."""
+    duckdb = pytest.importorskip("duckdb")
+    snapshot = SHARED / "data" / "hub-metadata" / "hf-hub-2022-snapshot" / "models.parquet"
+    rows = duckdb.connect().execute(f"select model_id, license_tags from '{snapshot}'").fetchall()
+    cr, checked, wrong = CuratedResolver(), 0, []
+    for mid, tags in rows:
+        facts = cr.lookup(mid)
+        if facts is None or len(tags) != 1:
+            continue
+        checked += 1
+        if L.resolve(tags[0]).id != L.resolve(facts.licences[0].value).id:
+            wrong.append((mid, tags[0], facts.licences[0].value))
+    assert checked > 1400
+    assert wrong == []
