@@ -165,3 +165,10 @@ def test_a_config_larger_than_the_read_limit_still_has_its_template_judged(tmp_p
 
 def test_an_empty_template_config_is_no_error(tmp_path):
     assert _judge(tmp_path, "") == []
+
+
+def test_a_long_sum_is_judged_not_a_crash(tmp_path):
+    """Jinja's own find_all recurses once per level: a 20,000-term sum raised RecursionError (security.incomplete)."""
+    tmpl = "{{ x[" + " + ".join(["'_'"] * 20_000) + "] }}"
+    found = _judge(tmp_path, json.dumps({"chat_template": tmpl}))
+    assert found and all(s in ("high", "critical") for _, s, _ in found), found

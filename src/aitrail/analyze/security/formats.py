@@ -505,7 +505,11 @@ def chat_template(report: FileReport, tmpl: str, what: str, where: str, prefix: 
             f"{what} uses {', '.join(hits[:5])}: Jinja sandbox escape (server-side template injection, CVE-2024-34359)",
             where,
         )
-    for severity, why in _template_walk(tmpl)[:5]:
+    try:
+        walked = _template_walk(tmpl)
+    except RecursionError:  # a reader of Jinja's tree recursed: not judged, never passed
+        walked = [("limit", "nested too deeply to judge")]
+    for severity, why in walked[:5]:
         if severity == "unparsable":
             report.add("medium", f"{prefix}.unparsable", f"{what} does not parse as Jinja ({why})", where)
         elif severity == "limit":
@@ -792,11 +796,20 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
                 parts.append(x.data if isinstance(x, nodes.TemplateData) else const(x))
         return None if None in parts else "".join(parts)  # type: ignore[arg-type]
 
-    assigns = list(tree.find_all(nodes.Assign))
-    blocks = list(tree.find_all(nodes.AssignBlock))
-    loops = [f for f in tree.find_all(nodes.For) if isinstance(f.iter, (nodes.List, nodes.Tuple))]
-    macros = {m.name: [a.name for a in m.args] for m in tree.find_all(nodes.Macro)}
-    calls = [c for c in tree.find_all(nodes.Call) if isinstance(c.node, nodes.Name) and c.node.name in macros]
+    every: list[Any] = []  # all nodes, walked iteratively (Jinja's find_all recurses: a 20,000-term sum raised)
+    stack: list[Any] = [tree]
+    while stack and len(every) <= MAX_TEMPLATE_NODES:
+        node = stack.pop()
+        every.append(node)
+        stack.extend(node.iter_child_nodes())
+    assigns: list[Any] = [a for a in every if isinstance(a, nodes.Assign)]
+    blocks: list[Any] = [b for b in every if isinstance(b, nodes.AssignBlock)]
+    loops: list[Any] = [f for f in every if isinstance(f, nodes.For) and isinstance(f.iter, (nodes.List, nodes.Tuple))]
+    macro_nodes: list[Any] = [m for m in every if isinstance(m, nodes.Macro)]
+    macros = {m.name: [a.name for a in m.args] for m in macro_nodes}
+    calls: list[Any] = [
+        c for c in every if isinstance(c, nodes.Call) and isinstance(c.node, nodes.Name) and c.node.name in macros
+    ]
     for _ in range(3):  # names set from other names: a few rounds reach what real templates nest
         for a in assigns:
             if isinstance(a.target, nodes.Name):
@@ -823,10 +836,10 @@ def _template_walk(tmpl: str) -> list[tuple[str, str]]:
             for param, arg in given:
                 if stringy(arg) or (const(arg) or "").startswith("_"):
                     built.add(param)
-        for m in tree.find_all(nodes.Macro):  # defaults: {% macro m(a='_' * 2 ~ 'class') %}
-            for param, default in zip(reversed(m.args), reversed(m.defaults)):
+        for macro in macro_nodes:  # defaults: {% macro m(a='_' * 2 ~ 'class') %}
+            for param_node, default in zip(reversed(macro.args), reversed(macro.defaults)):
                 if stringy(default) or (const(default) or "").startswith("_"):
-                    built.add(param.name)
+                    built.add(param_node.name)
 
     found: list[tuple[str, str]] = []
     todo: list[Any] = [tree]
