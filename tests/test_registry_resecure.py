@@ -101,6 +101,16 @@ def test_rules_change_rederives_or_marks_stale(db_url: str, tmp_path: Path, monk
     client.app.state.registry.db.dispose()
 
 
+def _older(doc: dict) -> dict:
+    """The document as an aitrail with the previous security rules wrote it: nothing found."""
+    doc = json.loads(json.dumps(doc))
+    doc["security"]["rules_version"] -= 1
+    for f in doc["security"]["files"]:
+        f["findings"] = []
+    doc["security"]["max_severity"] = None
+    return doc
+
+
 def test_rederived_or_stale_findings_are_judged_by_the_policy(
     db_url: str,  # noqa: F811
     tmp_path: Path,
@@ -121,14 +131,6 @@ def test_rederived_or_stale_findings_are_judged_by_the_policy(
         (m / "model.pkl").write_bytes(data)  # written by the pickle module, never loaded
         return check_doc(m)
 
-    def older(doc: dict) -> dict:  # as an aitrail with the previous rules wrote it: nothing found
-        doc = json.loads(json.dumps(doc))
-        doc["security"]["rules_version"] -= 1
-        for f in doc["security"]["files"]:
-            f["findings"] = []
-        doc["security"]["max_severity"] = None
-        return doc
-
     def push(doc: dict, label: str) -> int:
         r = client.post("/api/v1/documents", json={"document": doc, "labels": [label]}, headers=w)
         assert r.status_code == 201, r.text
@@ -136,8 +138,8 @@ def test_rederived_or_stale_findings_are_judged_by_the_policy(
 
     system, popen = pickle.dumps(os.system, protocol=0), pickle.dumps(os.popen, protocol=0)
     cur = push(folder("cur", system), "acme/cur")  # current rules: critical
-    old = push(older(folder("old", system)), "acme/old")  # the same pickle bytes, judged clean by older rules
-    stale = push(older(folder("stale", popen)), "acme/stale")  # bytes no current scan has seen
+    old = push(_older(folder("old", system)), "acme/old")  # the same pickle bytes, judged clean by older rules
+    stale = push(_older(folder("stale", popen)), "acme/stale")  # bytes no current scan has seen
     dep = {"environment": "production", "service": "svc", "owner": "team"}
     for v in (old, stale):
         assert client.get(f"/api/v1/models/{v}").json()["policy_passed"] is True
@@ -187,14 +189,6 @@ def test_findings_are_rederived_only_from_the_same_file_in_the_same_context(
         assert r.status_code == 201, r.text
         return int(r.json()["version"])
 
-    def older(doc: dict) -> dict:
-        doc = json.loads(json.dumps(doc))
-        doc["security"]["rules_version"] -= 1
-        for f in doc["security"]["files"]:
-            f["findings"] = []
-        doc["security"]["max_severity"] = None
-        return doc
-
     def model(name: str, files: dict[str, bytes], config: dict | None = None) -> dict:
         m = tiny_model(tmp_path / name, card_body=f"# {name}\n")
         for n, data in files.items():
@@ -210,14 +204,14 @@ def test_findings_are_rederived_only_from_the_same_file_in_the_same_context(
     push(model("txt", {"notes.txt": data}), "acme/txt")  # current rules: a text file, nothing found
     pkl_doc = model("pkl", {"model.pkl": data})
     assert pkl_doc["security"]["max_severity"] == "critical"
-    pkl = push(older(pkl_doc), "acme/pkl")
+    pkl = push(_older(pkl_doc), "acme/pkl")
     push(model("pyx", {"modeling_x.py": code}, plain), "acme/pyx")  # no auto_map: not remote code
     pyy_doc = model("pyy", {"modeling_x.py": code}, loads)
     assert pyy_doc["security"]["max_severity"] in ("high", "critical")
-    pyy = push(older(pyy_doc), "acme/pyy")
+    pyy = push(_older(pyy_doc), "acme/pyy")
     # the same pickle path and bytes, scanned now: a source for a third, older version
     push(model("pkl-now", {"model.pkl": data}), "acme/pkl-now")
-    again = push(older(model("pkl-again", {"model.pkl": data, "extra.txt": b"x"})), "acme/pkl-again")
+    again = push(_older(model("pkl-again", {"model.pkl": data, "extra.txt": b"x"})), "acme/pkl-again")
 
     r = client.post("/api/v1/rejudge", headers=admin).json()
     stale = {x["version"]: x["files"] for x in r["security"]["rescan_needed"]}
