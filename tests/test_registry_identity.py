@@ -239,3 +239,36 @@ def test_the_same_signed_digests_under_other_names_are_another_version(reg, tmp_
     assert second["created"] and second["version"] != first["version"] and second["identity_kind"] == "files"
     assert any("other file names" in w for w in second["warnings"])
     assert model(reg, second["version"])["max_severity"] == "critical"
+
+
+def test_signed_bytes_pushed_unsigned_keep_the_signed_judgement(db_url: str, tmp_path: Path, keys: list[Path]) -> None:  # noqa: F811
+    """Under a policy requiring a verified signature, the signed version's bytes pushed without model.sig
+    are that version (found by their would-be root digest): the missing signature file is not a stricter
+    judgement of these files, so the verified one is kept."""
+    from cryptography.hazmat.primitives import serialization
+
+    from aitrail.check import check
+    from aitrail.registry.cli import signature_files
+
+    pol = tmp_path / "signed.yaml"
+    pol.write_text("aitrail_policy: 1\nsignatures:\n  required: true\n")
+    client = make_client(db_url, policy_path=str(pol))
+    w = auth(make_token(db_url, "write"))
+    key = serialization.load_pem_private_key(keys[0].read_bytes(), None)
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    good = tiny_model(tmp_path / "good")
+    sign(good, keys[0])
+    result = check(good, signature_key=pub)
+    sigs, _ = signature_files(result)
+    signed = client.post(
+        "/api/v1/documents", json={"document": result.to_dict(), "signatures": sigs, "labels": ["acme/good"]}, headers=w
+    ).json()
+    assert signed["identity_kind"] == "oms" and signed["policy"]["passed"] is True
+    plain = tmp_path / "plain"
+    shutil.copytree(good, plain)
+    (plain / "model.sig").unlink()
+    again = client.post("/api/v1/documents", json={"document": check(plain).to_dict()}, headers=w).json()
+    assert again["version"] == signed["version"] and not again["created"]
+    d = client.get(f"/api/v1/models/{signed['version']}").json()
+    assert d["policy_passed"] is True and "judgement-replaced" not in [e["kind"] for e in d["events"]]
+    client.app.state.registry.db.dispose()

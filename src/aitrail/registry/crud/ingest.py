@@ -275,9 +275,18 @@ def _compare(
     def rank(x: str | None) -> int:
         return VERDICTS.index(x) if x in VERDICTS else VERDICTS.index("unknown")
 
-    policy_worse = verdict["passed"] is False and v.policy_passed is not False
+    def keys(pol: Any) -> set[str]:
+        return {str(x.get("policy_key")) for x in (pol or {}).get("violations") or [] if isinstance(x, dict)}
+
+    mine_keys, stored_keys = keys(verdict), keys(v.policy)
+    if v.identity_kind == "oms" and not any(sig.matches for sig in ex.signatures):
+        # the signed version's bytes pushed without their signature files: the version keeps its signature,
+        # so the upload's "no verified signature" says nothing new about these files
+        mine_keys.discard("signatures.required")
+        stored_keys.discard("signatures.required")
+    policy_worse = bool(mine_keys - stored_keys) or (verdict["passed"] is False and v.policy_passed is None)
     licence_worse = rank(ex.verdict) > rank(v.verdict)
-    if not (added or dropped or verdict["passed"] != v.policy_passed or ex.verdict != v.verdict):
+    if not (added or dropped or mine_keys != stored_keys or ex.verdict != v.verdict):
         return
     detail: dict[str, Any] = {
         "findings_added": [list(x) for x in added[:50]],
