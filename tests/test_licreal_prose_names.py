@@ -79,3 +79,15 @@ def test_gpl_versions_in_prose():
     assert L.resolve("GNU General Public License v3").id == "GPL-3.0"
     assert L.resolve("GPL (v3)").id == "GPL-3.0"
     assert L.resolve("AGPL v3").id == "AGPL-3.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "licence"),
+    [
+        ("Creative Commons (CC BY-NC 4.0)", "CC-BY-NC-4.0"),  # a family named with its member is the member
+        ("Creative Commons (see LICENSE)", "LicenseRef-aitrail-cc-family"),  # a pointer names no member
+        ("BSD (3-clause)", "BSD-3-Clause"),
+    ],
+)
+def test_a_family_named_with_its_member(name, licence):
+    assert L.resolve(name).id == licence

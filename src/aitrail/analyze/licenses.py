@@ -266,8 +266,9 @@ def _loose(v: str) -> Resolution | None:
     trailing "license" counts: a sentence that merely mentions a licence stays unknown."""
     kb = knowledge()
     bare = _URL.sub("", v)
+    said = re.findall(r"\(([^)]*)\)", bare)
     # a parenthesis may qualify the licence ("Apache 2.0 (non-commercial use only)"): then it is not that licence
-    if _QUALIFIED.search(" ".join(re.findall(r"\(([^)]*)\)", bare))):
+    if _QUALIFIED.search(" ".join(said)):
         return None
     unwrapped = re.sub(r"\s+", " ", re.sub(r"[()]", " ", bare)).strip(" .,;:-")  # "Apache License (Version 2.0)"
     bare = re.sub(r"\([^)]*\)", "", bare).strip(" .,;:-")
@@ -280,6 +281,11 @@ def _loose(v: str) -> Resolution | None:
             facts = kb.lookup(cand)
             spdx = None if facts else to_spdx(cand)
             facts = facts or (kb.lookup(spdx) if spdx and " " not in spdx else None)
+            if facts and facts.id.endswith("-family"):
+                # a family named with its member: "Creative Commons (CC BY-NC 4.0)" is CC BY-NC 4.0
+                member = next((r for r in map(resolve, said) if r.facts is not None), None)
+                if member is not None:
+                    return Resolution(v, member.id, member.facts, f"licence named in free text ({member.declared!r})")
             if facts:
                 return Resolution(v, facts.id, facts, f"licence named in free text ({cand!r})")
     for url in _URL.findall(v):
