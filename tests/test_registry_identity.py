@@ -78,16 +78,16 @@ def test_a_signature_identifies_only_an_upload_it_covers(reg, tmp_path: Path, ke
 
 def test_identity_is_over_paths_not_a_set_of_digests(reg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     v1 = tiny_model(tmp_path / "v1")
-    (v1 / "notes.txt").write_bytes(PICKLE)  # not judged as a pickle under a text name
+    (v1 / "notes.txt").write_bytes(PICKLE)  # judged by its name: a text file (or, by content, a pickle)
     a = post(reg, {"document": check_doc(v1), "labels": ["acme/v1"]})
-    assert model(reg, a["version"])["max_severity"] != "critical"
     v2 = tmp_path / "v2"
     shutil.copytree(v1, v2)
-    (v2 / "model.pkl").write_bytes(PICKLE)  # the same bytes again, under a name the rules judge
+    (v2 / "model.pkl").write_bytes(PICKLE)  # the same bytes again, under a name the rules judge as a pickle
     b = post(reg, {"document": check_doc(v2), "labels": ["acme/v2"]})
-    assert b["created"] and b["version"] != a["version"]
+    assert b["created"] and b["version"] != a["version"]  # the digest set is the same, the files are not
     d = model(reg, b["version"])
     assert d["max_severity"] == "critical" and d["policy_passed"] is False
+    assert any(f["path"] == "model.pkl" and f["severity"] == "critical" for f in d["findings"])
     # a rename alone is another version too
     v3 = tmp_path / "v3"
     shutil.copytree(v1, v3)
