@@ -212,11 +212,14 @@ def test_findings_are_rederived_only_from_the_same_file_in_the_same_context(
     # the same pickle path and bytes, scanned now: a source for a third, older version
     push(model("pkl-now", {"model.pkl": data}), "acme/pkl-now")
     again = push(_older(model("pkl-again", {"model.pkl": data, "extra.txt": b"x"})), "acme/pkl-again")
+    # the same bytes under a name no current scan has: whatever notes.txt or model.pkl said, not this file's scan
+    other = push(_older(model("pkl-other", {"weights.pkl": data})), "acme/pkl-other")
 
     r = client.post("/api/v1/rejudge", headers=admin).json()
     stale = {x["version"]: x["files"] for x in r["security"]["rescan_needed"]}
     rederived = {x["version"] for x in r["security"]["rederived"]}
     assert stale.get(pyy) == ["config.json", "modeling_x.py"] and pyy not in rederived  # the weights are pyx's
+    assert stale.get(other) == ["weights.pkl"] and other not in rederived
     assert again in rederived and client.get(f"/api/v1/models/{again}").json()["max_severity"] == "critical"
     # pkl itself is re-derived from pkl-now (same path, same bytes), not from notes.txt
     assert pkl in rederived and client.get(f"/api/v1/models/{pkl}").json()["max_severity"] == "critical"
