@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -180,3 +181,35 @@ def test_tf_print_to_a_file_is_a_file_write(tmp_path, stream, bad):
     node = _field(1, b"p") + _field(2, b"PrintV2") + _field(5, attr)
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01" + _field(2, _field(2, _field(1, node))))
     assert _found(tmp_path / "saved_model.pb") == ({("tensorflow.file-or-python-op", "high")} if bad else set())
+
+
+class _Evil:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, ("echo pwned",))
+
+
+def test_the_format_dispatch_judges_other_readings(tmp_path):
+    """A .keras zip appended to a benign pickle (zipfile finds it from the end: keras.saving.load_model opens
+    it) is judged by scan_file itself, not only by other_readings() called directly."""
+    import io
+    import pickle
+    import zipfile
+    from collections import OrderedDict
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("model.pkl", pickle.dumps(_Evil()))  # made, never loaded
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(OrderedDict(a=1)) + archive.getvalue())
+    found = _found(path)
+    assert ("format.polyglot", "high") in found and ("pickle.dangerous-global", "critical") in found, found
+
+
+def test_an_onnx_limit_reached_is_high():
+    """R30: for ONNX and safetensors the cataloger is the security check: a limit it reached left the rest
+    (external data paths...) unjudged."""
+    from aitrail.analyze.security.formats import from_catalog_error
+
+    rep = S.FileReport("m.onnx", None, "onnx")
+    from_catalog_error(rep, "scan.limit-exceeded", "m.onnx: more than 20,000,000 protobuf fields")
+    assert [(f.rule, f.severity) for f in rep.findings] == [("limit-exceeded", "high")]

@@ -58,6 +58,7 @@ from .pickles import (
     member_limit,
     member_ops,
     npy,
+    other_readings,
     scan_tar,
     scan_zip,
     walk_all,
@@ -197,6 +198,10 @@ CODE_FORMATS = {
 TF_NAMES = {"saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb"}
 
 
+# Formats whose files another loader may read differently (pickle.load from byte 0, zipfile from the end).
+POLYGLOT_FORMATS = {"gguf", "hdf5", "keras", "onnx", "safetensors", "pickle", "joblib", "pytorch-legacy"}
+
+
 def _runs_code(path: Path, fmt: str | None, codec: str | None) -> bool:
     return fmt in CODE_FORMATS or codec is not None or path.name in TF_NAMES
 
@@ -255,6 +260,12 @@ def _analyse(
         rep.add(
             "high", "format.pickle-disguised", f"a pickle named *{ext}: tools that trust the name load it unscanned"
         )
+    # The readings other loaders take than the one the format names (a pickle from byte 0, a zip found
+    # from the end): each found is a polyglot, judged in full (pickles.other_readings; returns at once
+    # for ordinary files). Not for text (fmt None: 'click\nnumpy' reads as a GLOBAL) nor .npy (its
+    # "\x93NUMPY" header reads as opcodes reaching a GLOBAL of garbage: every real array would be flagged).
+    if fmt in POLYGLOT_FORMATS:
+        other_readings(rep, path, fmt, unknown_severity)
     if fmt in ("pickle", "joblib", "pytorch-legacy") or codec:
         joblib = is_joblib(fmt, path.name, codec)
         frameworks = ("numpy", "torch", "sklearn") if joblib else ("numpy", "torch")

@@ -900,5 +900,7 @@ def from_catalog_error(rep: FileReport, rule: str, message: str) -> None:
         rep.add("high", "security.incomplete", message.split(": ", 1)[-1])
     elif rule == "scan.unreadable":
         rep.add("high", "file.unreadable", message.split(": ", 1)[-1])
+    elif rule.endswith("limit-exceeded"):  # the cataloger stopped: the rest (external data paths...) unjudged
+        rep.add("high", rule.replace("scan.", ""), message.split(": ", 1)[-1])
     else:
         rep.add("medium", rule.replace("scan.", ""), message.split(": ", 1)[-1])
