@@ -213,3 +213,15 @@ def test_an_onnx_limit_reached_is_high():
     rep = S.FileReport("m.onnx", None, "onnx")
     from_catalog_error(rep, "scan.limit-exceeded", "m.onnx: more than 20,000,000 protobuf fields")
     assert [(f.rule, f.severity) for f in rep.findings] == [("limit-exceeded", "high")]
+
+
+def test_text_format_print_to_a_file(tmp_path):
+    (tmp_path / "saved_model.pbtxt").write_text(
+        'meta_graphs { graph_def { node { name: "p" op: "PrintV2" input: "s"\n'
+        '  attr { key: "output_stream" value { s: "file:///tmp/x" } } } } }\n'
+    )
+    assert _found(tmp_path / "saved_model.pbtxt") == {("tensorflow.file-or-python-op", "high")}
+    (tmp_path / "saved_model.pbtxt").write_text(
+        'meta_graphs { graph_def { node { op: "PrintV2" attr { key: "output_stream" value { s: "stderr" } } } } }\n'
+    )
+    assert _found(tmp_path / "saved_model.pbtxt") == set()

@@ -341,9 +341,12 @@ def pbtxt_ops(report: FileReport, path: Path, shown: str) -> None:
             except ValueError:
                 value += part[1:-1]
         ops.add(value.decode("utf-8", "replace"))
+    if "PrintV2" in ops and _PBTXT_PRINT_FILE.search(text_):
+        ops.add(PRINT_TO_FILE)
     _judge_ops(report, ops, shown)
 
 
+_PBTXT_PRINT_FILE = re.compile(rb'key\s*:?\s*["\']output_stream["\']\s*value\s*[{<]\s*s\s*:?\s*["\']file://')
 _PBTXT_COMMENT = re.compile(rb'("(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')|#[^\n]*')
 _PBTXT_STR = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _PBTXT_OP = re.compile(rb'\bop\s*:?\s*((?:(?:"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')\s*)+)')
