@@ -355,3 +355,13 @@ def test_unknown_licence_is_said_first_in_every_report(tmp_path):
     buf = io.StringIO()
     check_terminal.render(doc, Console(file=buf, width=200, color_system=None))
     assert buf.getvalue().lstrip().startswith("licence: UNKNOWN") and "nobody/unknown-model" in buf.getvalue()
+
+
+def test_a_check_document_says_which_knowledge_judged_it(tmp_path, capsys):
+    """The registry re-judges documents judged with other knowledge: the stamp is the document's own."""
+    from aitrail import knowledge
+
+    code, out, _ = run(capsys, str(model_dir(tmp_path)), "--format", "json")
+    doc = json.loads(out)
+    assert doc["inventory"]["tool"]["knowledge_version"] == knowledge.version()
+    assert json_inventory.validate(doc["inventory"]) == []

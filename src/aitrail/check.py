@@ -54,9 +54,13 @@ def document(
 ) -> dict[str, Any]:
     sec = scan.security_report()
     sec["signatures"] = signatures
+    from . import knowledge
+
+    inv = scan.inventory.to_dict()
+    inv["tool"]["knowledge_version"] = knowledge.version()  # what the verdicts were judged with
     doc = {
         "schema_version": SCHEMA_VERSION,
-        "inventory": scan.inventory.to_dict(),
+        "inventory": inv,
         "licenses": lic,
         "openness": opn,
         "security": sec,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 DEFAULT_DB = "aitrail-registry.db"
 MiB = 1024 * 1024
@@ -36,13 +34,8 @@ def database_url(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def knowledge_version() -> str:
-    """A digest of aitrail's knowledge files and version: stored beside each document so the registry
-    knows which documents were judged with older knowledge (and re-judges them)."""
-    from aitrail import __version__
+    """aitrail's version and knowledge digest (aitrail.knowledge.version): stored beside each document so the
+    registry knows which documents were judged with older knowledge (and re-judges them)."""
+    from aitrail import knowledge
 
-    h = hashlib.sha256(__version__.encode())
-    root = resources.files("aitrail.knowledge")
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.is_file() and not entry.name.endswith(".py"):
-            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
+    return knowledge.version()
