@@ -28,6 +28,13 @@ def _folder(tmp_path: Path, card: str, weights: str = "model.safetensors") -> Pa
     return tmp_path
 
 
+def _assess_with(tmp_path: Path, card: str, name: str, text: str) -> dict:
+    """A folder with the card, weights and one more file beside them, graded."""
+    folder = _folder(tmp_path, card)
+    (folder / name).write_text(text, encoding="utf-8")
+    return _assess(folder)
+
+
 def _comp(a: dict, name: str) -> dict:
     return next(c for c in a["mof"]["components"] if c["component"] == name)
 
@@ -165,13 +172,11 @@ def test_every_grade_names_its_clause(tmp_path):
 def test_a_mof_yml_cannot_license_away_the_base(tmp_path):
     """A producer's mof.yml saying Apache-2.0 for the weights of a Llama 2 fine-tune (the Trainer's card).
     Before: the sidecar won, "Open weights"."""
-    folder = _folder(tmp_path, (CARDS / "trainer_card.md").read_text("utf-8"))
-    (folder / "mof.yml").write_text(
+    mof_yml = (
         "framework: {name: Model Openness Framework, version: '1.0', date: '2024-12-15'}\n"
-        "release:\n  name: m\n  components:\n    - {name: 'Model parameters (Final)', license: Apache-2.0}\n",
-        encoding="utf-8",
+        "release:\n  name: m\n  components:\n    - {name: 'Model parameters (Final)', license: Apache-2.0}\n"
     )
-    a = _assess(folder)
+    a = _assess_with(tmp_path, (CARDS / "trainer_card.md").read_text("utf-8"), "mof.yml", mof_yml)
     w = _comp(a, "Model parameters (Final)")
     assert (w["status"], w["license"]) == ("not open", "LicenseRef-aitrail-llama-2")
     assert w["declared_at"].startswith("mof.yml release.components[0]; found: model.safetensors; licences: Apache-2.0")
@@ -213,12 +218,8 @@ def test_an_spdx_expression_is_graded_as_the_licence_verdicts_read_it(tmp_path, 
 def test_code_in_a_folder_with_two_licences_is_under_both(tmp_path):
     """The hub template card declares apache-2.0 and cc-by-nc-4.0 without saying which covers what: the
     training script found beside it is not shown to be under an OSI licence. Before: Apache-2.0 (the first)."""
-    folder = _folder(tmp_path, (CARDS / "hub_template_card.md").read_text("utf-8"))
-    (folder / "train.py").write_text(
-        "import torch\nfrom transformers import Trainer\n\ntrainer = Trainer(model=None)\ntrainer.train()\n",
-        encoding="utf-8",
-    )
-    a = _assess(folder)
+    script = "import torch\nfrom transformers import Trainer\n\ntrainer = Trainer(model=None)\ntrainer.train()\n"
+    a = _assess_with(tmp_path, (CARDS / "hub_template_card.md").read_text("utf-8"), "train.py", script)
     code = _comp(a, "Training code")
     assert (code["status"], code["license"]) == ("not open", "CC-BY-NC-4.0")
     assert code["declared_at"].startswith("found: train.py; licences: Apache-2.0 (README.md")
