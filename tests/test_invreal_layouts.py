@@ -526,7 +526,6 @@ def test_other_frameworks_exports_are_typed_by_content(tmp_path):
     assert m.properties["parameter_count"] == 1088  # the root safetensors' count, not changed by the exports
 
 
-@pytest.mark.xfail(strict=True, reason="needs inputs._split_weights (lead's): requests-invreal.md item 9")
 def test_gguf_repo_downloaded_to_a_folder_keeps_its_card(tmp_path):
     # `huggingface-cli download TheBloke/X-GGUF --local-dir x`: a README (licence, base) and several quant
     # files. From the HF cache the same files are one model with the card; from the folder each GGUF was

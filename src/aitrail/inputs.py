@@ -245,11 +245,14 @@ def _split_weights(unit: Unit) -> list[Unit]:
     direct = [p for p in unit.files if os.path.dirname(p) == root]  # strings: no Path made per file
     names = {os.path.basename(p) for p in direct}
     tied = any(n in MARKER_NAMES or n in TYING_NAMES or n.endswith(".index.json") or _SHARD.search(n) for n in names)
+    # a hub model card (front matter) ties GGUF files too: a repo downloaded to a folder is one model with its
+    # quantizations, as the HF cache gives it; a plain README beside GGUFs does not
+    carded = any(_hub_card(p) for p in direct if os.path.basename(p).lower() in ("readme.md", "model_card.md"))
     singles_at = (
         [
             p
             for p in direct
-            if (p.suffix.lower() == ".gguf" and not _GGUF_SHARD.search(p.name))
+            if (p.suffix.lower() == ".gguf" and not carded and not _GGUF_SHARD.search(p.name))
             or (not tied and p.suffix.lower() in SELF_CONTAINED_SUFFIXES and p.suffix.lower() != ".gguf")
         ]
         if len(direct) > 1
@@ -550,6 +553,15 @@ def walk(unit: Unit) -> tuple[list[Path], list[Finding]]:
 
     visit(unit.root, 0)
     return files, findings
+
+
+def _hub_card(p: Path) -> bool:
+    """Whether a card opens with YAML front matter (its first bytes; a walked regular file)."""
+    try:
+        with open(p, "rb") as fh:
+            return fh.read(7).removeprefix(b"\xef\xbb\xbf")[:3] == b"---"
+    except OSError:
+        return False
 
 
 def _loaded_name(name: str) -> bool:

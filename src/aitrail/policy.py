@@ -83,7 +83,7 @@ _WAIVER_KEYS = {"rule", "path", "reason"}
 _OTHER_FORMATS = {
     "zip", "tar", "json", "yaml", "text", "model-card", "python", "python-metadata", "dependency-manifest",
     "ollama-modelfile", "weights-index", "onnx-external-data", "xgboost-json", "xgboost-ubj", "lightgbm-text",
-    "catboost",
+    "catboost", "openvino-ir", "openvino-weights", "flax-msgpack",
 }  # fmt: skip
 _FAMILIES = {"pytorch", "numpy", "joblib", "tensorflow"}
 # "pickle" bans every format its loader unpickles: a compressed pickle, joblib's files, torch.save's archives
