@@ -230,3 +230,26 @@ def test_a_run_that_judges_no_record_is_not_a_clean_exit(tmp_path, capsys):
     s = json.loads((out / "summary.json").read_text())
     assert s["records"] == 0 and s["errors"] == 3
     assert "no record could be judged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("siblings", "relation_line", "want"),
+    [
+        (["adapter_config.json", "adapter_model.safetensors"], "", "adapter"),
+        (["x.Q4_K_M.gguf", "README.md"], "", "quantization"),
+        (["model.safetensors"], "", "fine-tune"),
+        (["adapter_config.json"], "base_model_relation: finetune\n", "fine-tune"),  # the card's word wins
+    ],
+)
+def test_a_base_kind_is_read_from_the_repo_files_as_the_folder_scan_reads_it(tmp_path, siblings, relation_line, want):
+    """A card naming a base without base_model_relation: the hub (and `aitrail scan`) take the kind from the
+    repository's files; the batch row says the same, on the fast path and the reference."""
+    card = f"---\nbase_model: acme/base-model\n{relation_line}license: mit\n---\n# x\n"
+    rec = {"model_id": "acme/derived", "card": card, "siblings": siblings}
+    pq.write_table(pa.Table.from_pylist([rec]), tmp_path / "m.parquet")
+    out = tmp_path / "run"
+    run.run([str(tmp_path / "m.parquet")], out)
+    [row] = json.loads(query.run(out, "select relation from results", "json"))
+    assert row["relation"] == want
+    ref, _ = batch.judge({**rec, "id": rec["model_id"]})
+    assert ref["relation"] == want

@@ -27,6 +27,7 @@ from ..model import (
     Component,
     ComponentType,
     DeclaredLicense,
+    Derivation,
     Evidence,
     Inventory,
     Relationship,
@@ -244,6 +245,7 @@ def judge(
         card = ""
     card = card.lstrip("\ufeff")
     found, meta, body = read_card(mid, card)
+    _settle_kinds(found, rec.get("siblings"))
     facts: dict[str, Any] = {}
     for f in found.facts:
         facts.setdefault(f.key, f.value)
@@ -366,6 +368,23 @@ def judge(
         for f in fnds
     ]
     return out, findings
+
+
+def _settle_kinds(found: Found, siblings: Any) -> None:
+    """The kind of a card's base when the card gives no ``base_model_relation``, as the hub (and the folder
+    scan, scanner._settle_kinds) reads it from the repository's files: adapter_config.json -> adapter, a GGUF
+    -> quantization (model_card.relation_from_files); the card's single-base fine-tune default is replaced."""
+    if any(f.key == "base_model_relation" and f.value for f in found.facts):
+        return
+    kind = model_card.relation_from_files([s for s in siblings or [] if isinstance(s, str)])
+    if kind is None:
+        return
+    found.relationships = [
+        Relationship(r.source, r.target, r.kind, kind, r.evidence)
+        if r.kind == RelationshipKind.DERIVED_FROM and r.derivation == Derivation.FINE_TUNE and r.evidence
+        and all(e.key == "base_model" for e in r.evidence) else r
+        for r in found.relationships
+    ]
 
 
 @functools.cache

@@ -182,6 +182,15 @@ def _weights(b: pa.RecordBatch) -> list[tuple[str, ...]]:
     return out
 
 
+def _adapters(b: pa.RecordBatch) -> list[bool]:
+    """Per record, whether its siblings hold an adapter_config.json as model_card.relation_from_files reads
+    names (basename lower-cased): candidates found in Arrow (a superset: "onfig" without case), checked in Python."""
+    out = [False] * b.num_rows
+    for r, names in _grouped(b, "siblings", lambda f, rs: pc.match_substring(f, "onfig", ignore_case=True)).items():
+        out[r] = any(isinstance(n, str) and n.rsplit("/", 1)[-1].lower() == "adapter_config.json" for n in names)
+    return out
+
+
 def _grouped(b: pa.RecordBatch, name: str, keep: Any = None) -> dict[int, list[Any]]:
     """The elements of list column ``name`` per record (only those ``keep`` marks, when given; nulls kept)."""
     if name not in b.schema.names:
@@ -299,6 +308,7 @@ def _judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tab
             cols.update((c, col(c)) for c in names)
         return {k: v[i] for k, v in cols.items()}
     weights_c = _weights(b)
+    adapter_c = _adapters(b)  # (GGUF siblings are in weights_c): what batch._settle_kinds reads of the files
     curated_lows = batch.curated_ancestors()
     empty = ("", "", None)
 
@@ -335,7 +345,7 @@ def _judge_batch(b: pa.RecordBatch, source: str, first_row: int) -> tuple[pa.Tab
             continue
         sha = shas[i] if isinstance(shas[i], str) and shas[i] else None
         key = (keyed, sha is not None, batch._str(task_c[i]), batch._str(lib_c[i]), arch_c[i], ltags_c[i], arxiv_c[i],
-               weights_c[i])
+               weights_c[i], adapter_c[i])
         t = _TEMPLATES.get(key)
         if t is None:
             t = _template(rec(i), keyed, source, first_row + i)
