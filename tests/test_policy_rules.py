@@ -49,3 +49,11 @@ def test_banning_pickle_bans_every_format_that_unpickles(tmp_path, capsys):
     for n in [*names, "optimizer.pt", "legacy.pt"]:
         assert n + ":" in ev, (n, ev)
     assert "model.safetensors" not in ev
+
+
+def test_osaid_evidence_names_items_released_without_a_licence(tmp_path, capsys):
+    d = model_dir(tmp_path)
+    (d / "README.md").write_text("---\ntags: [x]\n---\n# tiny\n")  # no licence anywhere
+    code, out, _ = run(capsys, str(d), "--format", "json", "--policy", policy(tmp_path, "openness: {osaid: true}\n"))
+    v = {x["policy_key"]: x for x in json.loads(out)["policy"]["violations"]}
+    assert code == 1 and any(": unlicensed (" in e for e in v["openness.osaid"]["evidence"]), v["openness.osaid"]

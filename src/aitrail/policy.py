@@ -493,7 +493,7 @@ def _openness(policy: Policy, doc: dict[str, Any], fail: Any) -> None:
                     f"{it['item']}: {it['status']} ({r['clause']})"
                     for r in a["osaid"]["requirements"]
                     for it in r["items"]
-                    if it["status"] in ("missing", "licence")
+                    if it["status"] in ("missing", "licence", "unlicensed")
                 ]
                 or [a["summary"]],
             )
