@@ -54,7 +54,8 @@ def parse_npy_header(fh: IO[bytes], rel: str) -> dict:
 # dtype strings numpy reads as plain (no Python objects): a byte order, a type character and a size, or a
 # type's name. Anything else (an 'O' in any spelling: 'object', '|O8', 'object_'..., comma or subarray
 # strings, what numpy would reject) is taken to hold objects: the bytes after the header are walked as the
-# pickle numpy.load(allow_pickle=True) would read (fail closed, as numpy's dtype(...).hasobject decides).
+# pickle numpy.load(allow_pickle=True) would read  # safe: comment on numpy's loader; aitrail parses the bytes
+# (fail closed, as numpy's dtype(...).hasobject decides).
 _PLAIN_DTYPE = re.compile(
     r"[<>|=]?(?:[?bBhHiIlLqQpPnNeEfdgFDGuic]\d*|[SUaV]\d*|[mM]8(?:\[\d*[A-Za-z]+\])?"
     r"|(?:bool|u?int(?:8|16|32|64)?|float(?:16|32|64|96|128)?|complex(?:64|128|192|256)?|str|bytes|void\d*"

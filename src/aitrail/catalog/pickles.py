@@ -1322,8 +1322,8 @@ def _inflated_start(head: bytes, reopen: Callable[[], IO[bytes]] | None, n: int)
 
 
 def compressed_zip(head: bytes, reopen: Callable[[], IO[bytes]] | None = None) -> str | None:
-    """The compressor of a compressed zip (``model.pt.gz``: torch.load(gzip.open(...)) reads the torch
-    zip inside, GzipFile being seekable), from the zip magic of its inflated head; None otherwise."""
+    """The compressor of a compressed zip (``model.pt.gz``: torch's loader, handed the gzip-opened file, reads
+    the torch zip inside, GzipFile being seekable), from the zip magic of its inflated head; None otherwise."""
     return _memo("zip", reopen, None, lambda: _compressed_zip(head, reopen)) if _codec(head) else None
 
 

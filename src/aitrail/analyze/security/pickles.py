@@ -560,8 +560,9 @@ def npy(report: FileReport, fh: IO[bytes], where: str, unknown: str, max_ops: in
     descr = header.get("descr")
     if not plain_dtype(descr):
         # numpy's object dtype in any spelling ('O', 'object', a field of it), or a dtype aitrail cannot
-        # vouch for: numpy.load(allow_pickle=True) unpickles what follows. A stream that is no pickle under
-        # a dtype that names no 'O' is likely raw data under an odd spelling: medium, not high.
+        # vouch for: numpy.load(allow_pickle=True) unpickles what follows.  # safe: comment on numpy's loader
+        # A stream that is no pickle under a dtype that names no 'O' is likely raw data under an odd spelling:
+        # medium, not high.
         named = "O" in str(descr)[:10_000] or "object" in str(descr)[:10_000]
         report.add("info", "npy.object-array", f"{where}: object array (a pickle follows the header)", where)
         walk_all(report, fh, where, ("numpy",), unknown, max_ops=max_ops, malformed="high" if named else "medium")

@@ -416,7 +416,7 @@ PEFT_LIBRARIES = ("diffusers", "lerobot", "megatron-core", "transformers")
 # such limits) imports: its top-level keys are then read from its bytes, the whole file (jsontop); one
 # value (an auto_map) is read up to this size.
 MAX_CONFIG_SEARCHED = 64 << 20
-# A model folder's own generate(): from_pretrained(..., trust_remote_code=True) imports it for any
+# A model folder's own generate(): from_pretrained(..., trust_remote_code=True) imports it for any  # safe: comment
 # architecture (transformers generation/utils.py load_custom_generate), no config names it.
 CUSTOM_GENERATE = "custom_generate/generate.py"
 MAX_MODULES = 1000  # modules followed through relative imports (real repositories: a handful)
