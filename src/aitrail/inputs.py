@@ -567,8 +567,12 @@ def _hub_card(p: Path) -> bool:
 def _loaded_name(name: str) -> bool:
     """Whether a file so named is one a model loader opens: weights, a pickle, a model config, card or code."""
     low = name.lower()
-    return (name in MARKER_NAMES or name in TYING_NAMES or low.endswith((".py", "config.json"))
-            or any("." + part in MODEL_LIKE_SUFFIXES for part in low.split(".")[1:]))
+    return name in MARKER_NAMES or name in TYING_NAMES or low.endswith((".py", "config.json")) or _model_like(low)
+
+
+def _model_like(name: str) -> bool:
+    """A file name with a weights or pickle suffix anywhere in it (``x.pkl.gz``, ``model.pt.1``)."""
+    return any("." + part in MODEL_LIKE_SUFFIXES for part in name.lower().split(".")[1:])
 
 
 def _model_like_files(folder: Path) -> tuple[list[str], bool]:
@@ -580,7 +584,7 @@ def _model_like_files(folder: Path) -> tuple[list[str], bool]:
         seen += len(dirs) + len(names)
         dirs.sort()  # the names shown are the same on every run
         for n in sorted(names):
-            if any("." + part in MODEL_LIKE_SUFFIXES for part in n.lower().split(".")[1:]):
+            if _model_like(n):
                 found.append(os.path.join(base, n))
         if seen > SKIPPED_LISTING_MAX:
             return found, False

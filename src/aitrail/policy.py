@@ -444,13 +444,11 @@ def _denied(entry: dict[str, Any], ids: set[str]) -> bool:
 
 
 def _expression(value: str) -> Any:
-    from license_expression import ExpressionError
-
     from .analyze.license_ids import licensing
 
     try:
         return licensing().parse(value, validate=False)
-    except (ExpressionError, Exception):  # noqa: BLE001 - any parse failure: not an expression (caller splits)
+    except Exception:  # noqa: BLE001 - any parse failure: not an expression (the caller splits it, fail closed)
         return None
 
 

@@ -81,7 +81,7 @@ def check(
         )
         out.findings.append(("high", "integrity.signature-unsupported", f"signature {shown}: {out.status}"))
         return out
-    base = shown.rsplit("/", 1)[0] + "/" if "/" in shown else ""
+    base = _folder(shown)
     signed = {base + name: d for name, d in man.resources.items()}
     out.signed_files = len(signed)
     for path, digest in sorted(signed.items()):
@@ -114,6 +114,11 @@ def check(
     return out
 
 
+def _folder(shown: str) -> str:
+    """The folder a signature file covers, as a path prefix ("" for the model's root)."""
+    return shown.rsplit("/", 1)[0] + "/" if "/" in shown else ""
+
+
 def _on_disk(folder: Path, ignores: list[str], out: SignatureCheck) -> list[str]:
     """Every file under the signature's folder (names only), as OMS enumerates a model; a folder that cannot be
     listed is itself unsigned (fail closed: what could not be listed was not shown to be signed)."""
@@ -134,7 +139,7 @@ def cover(checks: list[SignatureCheck], digests: dict[str, str | None]) -> list[
     if not verified:
         return []
     covered = set().union(*(c.as_signed for c in verified)) | {c.path for c in checks}
-    bases = [c.path.rsplit("/", 1)[0] + "/" if "/" in c.path else "" for c in verified]
+    bases = [_folder(c.path) for c in verified]
     outside = sorted(p for p in digests if p not in covered and not any(p.startswith(b) for b in bases))
     for c in verified:
         c.unsigned = sorted(set(c.unsigned) | set(outside))
